@@ -1,0 +1,190 @@
+// The `orderhub` command: serve the hub, run migrations, and the first things an operator needs.
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, describeConfig, loadConfig, type Config } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { startHub, type Hub } from '../runtime/hub.ts';
+import { buildApp, publicBase } from '../http/app.ts';
+import { migrate } from '../store/migrate.ts';
+import { openHubDatabase } from '../runtime/hub.ts';
+import { isHubError } from '../domain/errors.ts';
+
+function int(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, 0 or more`);
+    return n;
+  };
+}
+
+function out(v: unknown): void {
+  process.stdout.write(typeof v === 'string' ? `${v}\n` : `${JSON.stringify(v, null, 2)}\n`);
+}
+
+/** Runs a command against a hub without background workers, then closes it. */
+async function withHub<T>(config: Config, fn: (hub: Hub) => Promise<T>): Promise<T> {
+  const hub = await startHub(config, createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr), { workers: false });
+  try {
+    return await fn(hub);
+  } finally {
+    await hub.close();
+  }
+}
+
+export async function serve(config: Config, log: Logger): Promise<{ hub: Hub; url: string; stop: () => Promise<void> }> {
+  const hub = await startHub(config, log);
+  const app = await buildApp(hub);
+  const address = await app.listen({ port: config.port, host: config.host });
+  const url = address.replace('[::1]', 'localhost');
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping: finishing requests in flight');
+      await app.close();
+      await hub.close();
+      log.info('stopped');
+    })());
+  return { hub, url, stop };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program
+    .name('orderhub')
+    .description('Self-hosted order hub: every order from every channel, honest stock, trusted payments.')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  const config = (): Config => loadConfig();
+
+  program
+    .command('serve')
+    .description('run the hub: HTTP API, platform hooks and background workers (embedded SQLite unless DATABASE_URL is set)')
+    .option('-p, --port <port>', 'port to listen on (PORT)', int('port'))
+    .option('--host <host>', 'address to listen on (HOST)')
+    .action(async (opts: { port?: number; host?: string }) => {
+      const c = { ...config(), ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) };
+      const log = createLogger(c.logLevel);
+      const { hub, url, stop } = await serve(c, log);
+      if (hub.adminToken.generated) {
+        // Printed once, on the start that created it; `orderhub token` prints it again.
+        process.stdout.write(
+          `\n  Admin token (generated, stored in the database; shown only now — \`orderhub token\` prints it again):\n\n    ${hub.adminToken.token}\n\n`,
+        );
+      }
+      log.info({ url, database: hub.db.location, docs: `${url}/docs`, webhookBase: publicBase(hub) }, `order hub listening on ${url}`);
+      const onSignal = (sig: string) => {
+        log.info({ signal: sig }, 'signal received');
+        void stop().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            log.error({ err: e }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations and exit')
+    .action(async () => {
+      const c = config();
+      const db = await openHubDatabase(c);
+      try {
+        const r = await migrate(db);
+        out(r.applied.length ? `applied: ${r.applied.join(', ')}` : `schema is up to date (version ${r.current})`);
+      } finally {
+        await db.close();
+      }
+    });
+
+  program
+    .command('config')
+    .description('print the effective configuration (secrets hidden) and where each value can be set')
+    .action(() => {
+      const c = config();
+      const d = describeConfig(c);
+      for (const [k, v] of Object.entries(d)) out(`${k.padEnd(26)} ${String(JSON.stringify(v.value)).padEnd(44)} ${v.env ?? ''}`);
+    });
+
+  program
+    .command('token')
+    .description('print the admin bearer token for /api')
+    .action(async () => {
+      await withHub(config(), async (hub) => out(hub.adminToken.token));
+    });
+
+  const account = program.command('account').description('channel accounts (shops)');
+  account
+    .command('create')
+    .description('add a shop, e.g. orderhub account create --platform ownshop --name "Web shop" --secret s3cr3t')
+    .requiredOption('--platform <platform>', 'platform: ownshop')
+    .requiredOption('--name <name>', 'a name people recognise')
+    .option('--secret <secret>', 'own shop: the HMAC signing secret')
+    .option('--credentials <json>', 'credentials as a JSON object (instead of --secret)')
+    .action(async (opts: { platform: string; name: string; secret?: string; credentials?: string }) => {
+      let credentials: unknown = opts.secret !== undefined ? { secret: opts.secret } : {};
+      if (opts.credentials) {
+        try {
+          credentials = JSON.parse(opts.credentials);
+        } catch {
+          throw new InvalidArgumentError('--credentials must be a JSON object');
+        }
+      }
+      await withHub(config(), async (hub) => {
+        const a = await hub.accounts.create({ platform: opts.platform, name: opts.name, credentials });
+        out({ id: a.id, platform: a.platform, name: a.name, webhookUrl: `${publicBase(hub)}/hooks/${a.platform}/${a.id}` });
+      });
+    });
+  account
+    .command('list')
+    .description('list shops')
+    .action(async () => {
+      await withHub(config(), async (hub) => {
+        for (const a of await hub.accounts.list()) out(`${a.id}  ${a.platform.padEnd(10)} ${a.active ? 'active  ' : 'inactive'} ${a.name}`);
+      });
+    });
+
+  const stock = program.command('stock').description('stock per SKU and warehouse');
+  stock
+    .command('set <sku>')
+    .description('set counted stock, e.g. orderhub stock set A1 --warehouse WH1 --on-hand 100')
+    .requiredOption('--warehouse <code>', 'warehouse code')
+    .requiredOption('--on-hand <n>', 'units on hand', int('--on-hand'))
+    .option('--safety <n>', 'safety stock', int('--safety'))
+    .action(async (sku: string, opts: { warehouse: string; onHand: number; safety?: number }) => {
+      await withHub(config(), async (hub) => {
+        const r = await hub.stock.set({ sku, warehouse: opts.warehouse, onHand: opts.onHand, safetyStock: opts.safety, cause: 'cli' });
+        out({ ...r.stock, servedOrders: r.servedOrders });
+      });
+    });
+  stock
+    .command('get <sku>')
+    .description('show stock of a SKU')
+    .action(async (sku: string) => {
+      await withHub(config(), async (hub) => out(await hub.stock.get(sku)));
+    });
+  stock
+    .command('map <platformSku> <sku>')
+    .description('map a platform SKU code to a hub SKU; orders held as unmatched are reserved')
+    .option('--account <id>', 'only for this channel account')
+    .action(async (platformSku: string, sku: string, opts: { account?: string }) => {
+      await withHub(config(), async (hub) => out(await hub.stock.mapSku({ externalSku: platformSku, sku, accountId: opts.account })));
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${e.message}\n`);
+      process.exit(2);
+    }
+    if (isHubError(e)) {
+      process.stderr.write(`error ${e.code}: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,163 @@
+// Typed configuration: defaults, then an optional JSON file, then the environment (highest precedence).
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export type SqliteSynchronous = 'FULL' | 'NORMAL' | 'EXTRA';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** PostgreSQL connection string; when empty the embedded SQLite file under dataDir is used. */
+  databaseUrl: string;
+  /** Bearer token for /api; generated and stored on first start when empty. */
+  adminToken: string;
+  logLevel: string;
+  /** Minutes an unpaid order holds its reservation before it is cancelled. */
+  paymentTimeoutMinutes: number;
+  /** Largest request body accepted, in bytes (platform pushes can be several MB). */
+  bodyLimitBytes: number;
+  /** Allowed clock skew of signed pushes, in seconds. */
+  signatureToleranceSeconds: number;
+  sqliteSynchronous: SqliteSynchronous;
+  /** Share of on-hand stock offered for sale (0..1), before safety stock. */
+  sellableRatio: number;
+  /** Time zone of the seller: order numbers and "today" follow it. */
+  timezone: string;
+  /** Most orders committed together in one transaction (group commit). */
+  ingestBatchMax: number;
+  /** Transactions that may run at once on PostgreSQL (SQLite always has one writer). */
+  pgWriteLanes: number;
+  pgPoolSize: number;
+  /** Public base URL, used to show webhook URLs to paste into platforms. */
+  publicUrl: string;
+  /** Where the configuration file was read from, if any. */
+  configFile: string | null;
+}
+
+export const defaults: Omit<Config, 'configFile'> = {
+  port: 3000,
+  host: '127.0.0.1',
+  dataDir: './data',
+  databaseUrl: '',
+  adminToken: '',
+  logLevel: 'info',
+  paymentTimeoutMinutes: 15,
+  bodyLimitBytes: 10 * 1024 * 1024,
+  signatureToleranceSeconds: 300,
+  sqliteSynchronous: 'FULL',
+  sellableRatio: 1,
+  timezone: 'Asia/Shanghai',
+  ingestBatchMax: 256,
+  pgWriteLanes: 4,
+  pgPoolSize: 10,
+  publicUrl: '',
+};
+
+/** Environment variable for each key. */
+const envNames: Record<keyof typeof defaults, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  dataDir: 'ORDERHUB_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  adminToken: 'ORDERHUB_ADMIN_TOKEN',
+  logLevel: 'LOG_LEVEL',
+  paymentTimeoutMinutes: 'ORDERHUB_PAYMENT_TIMEOUT_MINUTES',
+  bodyLimitBytes: 'ORDERHUB_BODY_LIMIT_BYTES',
+  signatureToleranceSeconds: 'ORDERHUB_SIGNATURE_TOLERANCE_SECONDS',
+  sqliteSynchronous: 'ORDERHUB_SQLITE_SYNCHRONOUS',
+  sellableRatio: 'ORDERHUB_SELLABLE_RATIO',
+  timezone: 'ORDERHUB_TIMEZONE',
+  ingestBatchMax: 'ORDERHUB_INGEST_BATCH_MAX',
+  pgWriteLanes: 'ORDERHUB_PG_WRITE_LANES',
+  pgPoolSize: 'ORDERHUB_PG_POOL_SIZE',
+  publicUrl: 'ORDERHUB_PUBLIC_URL',
+};
+
+export class ConfigError extends Error {}
+
+function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: string): (typeof defaults)[K] {
+  const fallback = defaults[key];
+  const fail = (why: string): never => {
+    throw new ConfigError(`${origin}: ${why} (got ${JSON.stringify(raw)})`);
+  };
+  if (typeof fallback === 'number') {
+    const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+    if (!Number.isFinite(n) || String(raw).trim() === '') fail('must be a number');
+    if (key === 'sellableRatio') {
+      if (n <= 0 || n > 1) fail('must be greater than 0 and at most 1');
+    } else if (!Number.isInteger(n) || n < 0) {
+      fail('must be a whole number, 0 or more');
+    }
+    if (key === 'port' && n > 65535) fail('must be a port number');
+    if ((key === 'ingestBatchMax' || key === 'pgWriteLanes' || key === 'pgPoolSize') && n < 1) fail('must be at least 1');
+    return n as (typeof defaults)[K];
+  }
+  const s = String(raw);
+  if (key === 'sqliteSynchronous') {
+    const up = s.toUpperCase();
+    if (up !== 'FULL' && up !== 'NORMAL' && up !== 'EXTRA') fail('must be FULL, NORMAL or EXTRA');
+    return up as (typeof defaults)[K];
+  }
+  if (key === 'timezone') {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: s });
+    } catch {
+      fail('is not a known IANA time zone');
+    }
+  }
+  return s as (typeof defaults)[K];
+}
+
+/** Reads the effective configuration. `env` and `cwd` are parameters so tests can pass their own. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const out: Record<string, unknown> = { ...defaults };
+  const explicit = env.ORDERHUB_CONFIG;
+  const candidate = explicit ? resolve(cwd, explicit) : resolve(cwd, 'orderhub.config.json');
+  let configFile: string | null = null;
+  if (existsSync(candidate)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(candidate, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${candidate}: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`${candidate}: must hold a JSON object`);
+    }
+    for (const [k, v] of Object.entries(parsed)) {
+      if (!(k in defaults)) throw new ConfigError(`${candidate}: unknown setting "${k}"`);
+      out[k] = coerce(k as keyof typeof defaults, v, `${candidate} ${k}`);
+    }
+    configFile = candidate;
+  } else if (explicit) {
+    throw new ConfigError(`ORDERHUB_CONFIG points to ${candidate}, which does not exist`);
+  }
+  for (const key of Object.keys(envNames) as (keyof typeof defaults)[]) {
+    const v = env[envNames[key]];
+    if (v !== undefined && v !== '') out[key] = coerce(key, v, envNames[key]);
+  }
+  return { ...(out as Omit<Config, 'configFile'>), configFile };
+}
+
+/** The configuration as `orderhub config` prints it: secrets replaced, passwords cut out of URLs. */
+export function describeConfig(config: Config): Record<string, { value: unknown; env: string | null }> {
+  const out: Record<string, { value: unknown; env: string | null }> = {};
+  for (const key of Object.keys(config) as (keyof Config)[]) {
+    let value: unknown = config[key];
+    if (key === 'adminToken') value = value ? '(set, hidden)' : '(not set: generated and stored on first start)';
+    if (key === 'databaseUrl') value = value ? maskUrlPassword(String(value)) : '(empty: embedded SQLite)';
+    out[key] = { value, env: key === 'configFile' ? 'ORDERHUB_CONFIG' : envNames[key as keyof typeof defaults] };
+  }
+  return out;
+}
+
+export function maskUrlPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL, hidden)';
+  }
+}

@@ -1,0 +1,44 @@
+// Errors as values with a stable code; the HTTP layer maps codes to status codes once.
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'BODY_INVALID_JSON'
+  | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'EVENT_ID_MISSING'
+  | 'TIMESTAMP_INVALID'
+  | 'TIMESTAMP_OUT_OF_WINDOW'
+  | 'SIGNATURE_MISSING'
+  | 'SIGNATURE_INVALID'
+  | 'UNAUTHENTICATED'
+  | 'ACCOUNT_NOT_FOUND'
+  | 'ACCOUNT_INACTIVE'
+  | 'ACCOUNT_PLATFORM_MISMATCH'
+  | 'PLATFORM_NOT_SUPPORTED'
+  | 'ORDER_NOT_FOUND'
+  | 'SKU_NOT_FOUND'
+  | 'WEBHOOK_NOT_FOUND'
+  | 'RAW_EVENT_NOT_FOUND'
+  | 'ROUTE_NOT_FOUND'
+  | 'TRANSITION_NOT_ALLOWED'
+  | 'TRANSITION_GUARD_FAILED'
+  | 'STOCK_BELOW_RESERVED'
+  | 'STOCK_INSUFFICIENT'
+  | 'CONFLICT'
+  | 'NOT_READY'
+  | 'OVERLOADED'
+  | 'INTERNAL';
+
+export class HubError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HubError';
+  }
+}
+
+export function isHubError(e: unknown): e is HubError {
+  return e instanceof HubError;
+}

@@ -1,0 +1,107 @@
+// The hub's order model and its pure arithmetic. Money is integer minor units; times are epoch milliseconds (UTC).
+import type { OrderStatus } from './status-machine.ts';
+
+export interface Party {
+  id?: string | undefined;
+  name?: string | undefined;
+  phone?: string | undefined;
+}
+
+export interface Receiver {
+  name: string;
+  phone: string;
+  province: string;
+  city: string;
+  district: string;
+  address: string;
+}
+
+export interface OrderLineInput {
+  /** The SKU as the platform knows it; the hub maps it to its own SKU. */
+  sku: string;
+  title: string;
+  quantity: number;
+  unitPrice: number;
+  discount: number;
+}
+
+/** What every channel adapter produces from a platform payload: one order as the platform sees it now. */
+export interface NormalizedOrder {
+  platformOrderId: string;
+  status: OrderStatus;
+  /** The raw platform status, kept for the dictionary and for engineers. */
+  platformStatus: string;
+  platformCreatedAt: number;
+  /** The platform's modified time: the stale-update guard compares it. */
+  sourceUpdatedAt: number;
+  currency: string;
+  buyer: Party;
+  receiver: Receiver;
+  lines: OrderLineInput[];
+  shippingFee: number;
+  discountPlatform: number;
+  discountSeller: number;
+  paidAmount: number;
+}
+
+export interface OrderAmounts {
+  goodsAmount: number;
+  lineDiscountAmount: number;
+  /** What the buyer owes: goods − line discounts + shipping − platform and seller discounts. */
+  totalAmount: number;
+}
+
+export function computeAmounts(o: Pick<NormalizedOrder, 'lines' | 'shippingFee' | 'discountPlatform' | 'discountSeller'>): OrderAmounts {
+  let goods = 0;
+  let lineDiscounts = 0;
+  for (const l of o.lines) {
+    goods += l.quantity * l.unitPrice;
+    lineDiscounts += l.discount;
+  }
+  const total = goods - lineDiscounts + o.shippingFee - o.discountPlatform - o.discountSeller;
+  return { goodsAmount: goods, lineDiscountAmount: lineDiscounts, totalAmount: total };
+}
+
+/** Problems with an order's numbers that no platform should send; empty when the order is sound. */
+export function orderArithmeticProblems(o: NormalizedOrder): string[] {
+  const problems: string[] = [];
+  o.lines.forEach((l, i) => {
+    if (l.discount > l.quantity * l.unitPrice) problems.push(`lines[${i}].discount exceeds the line amount`);
+  });
+  const { totalAmount } = computeAmounts(o);
+  if (totalAmount < 0) problems.push('discounts exceed the order amount');
+  if (!Number.isSafeInteger(totalAmount)) problems.push('amounts are too large');
+  return problems;
+}
+
+/** Readable order number: ORD-YYYYMMDD-NNNNN, the date in the seller's time zone; the counter may grow past 5 digits. */
+export function formatOrderNo(day: string, n: number): string {
+  return `ORD-${day}-${String(n).padStart(5, '0')}`;
+}
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** YYYYMMDD of an instant in a time zone. */
+export function dayInZone(epochMs: number, timeZone: string): string {
+  let f = dayFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormatters.set(timeZone, f);
+  }
+  return f.format(epochMs).replaceAll('-', '');
+}
+
+/** Line quantities summed per SKU, sorted by SKU so that stock rows are always locked in the same order. */
+export function quantitiesBySku(lines: readonly { sku: string; quantity: number }[]): [string, number][] {
+  const m = new Map<string, number>();
+  for (const l of lines) m.set(l.sku, (m.get(l.sku) ?? 0) + l.quantity);
+  return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** Masks a phone number for display: 13812341234 → 138****1234. */
+export function maskPhone(phone: string | null | undefined): string | null {
+  if (!phone) return phone ?? null;
+  if (phone.length <= 4) return '*'.repeat(phone.length);
+  if (phone.length < 8) return `${'*'.repeat(phone.length - 4)}${phone.slice(-4)}`;
+  return `${phone.slice(0, 3)}${'*'.repeat(phone.length - 7)}${phone.slice(-4)}`;
+}

@@ -1,0 +1,75 @@
+// Channel accounts: handlers validate, call the account service, and shape the answer.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Hub } from '../../runtime/hub.ts';
+import type { ChannelAccount } from '../../services/accounts.ts';
+import { HubError } from '../../domain/errors.ts';
+import { toIso } from '../../domain/time.ts';
+import { publicBase } from '../app.ts';
+import { ErrorBody } from '../errors.ts';
+import { Account } from '../schemas.ts';
+
+export function accountView(hub: Hub, a: ChannelAccount) {
+  return {
+    id: a.id,
+    platform: a.platform,
+    name: a.name,
+    active: a.active,
+    credentialKeys: Object.keys(a.credentials),
+    webhookUrl: `${publicBase(hub)}/hooks/${a.platform}/${a.id}`,
+    createdAt: toIso(a.createdAt),
+    updatedAt: toIso(a.updatedAt),
+  };
+}
+
+export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+  app.post(
+    '/channel-accounts',
+    {
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Add a shop on a platform',
+        body: Type.Object({
+          platform: Type.String({ minLength: 1, maxLength: 32, description: 'ownshop (more platforms as their adapters land)' }),
+          name: Type.String({ minLength: 1, maxLength: 128 }),
+          credentials: Type.Record(Type.String(), Type.Unknown(), { description: 'ownshop: {"secret": "…"}. Write-only.' }),
+        }),
+        response: { 201: Account, 400: ErrorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(accountView(hub, await hub.accounts.create(req.body))),
+  );
+
+  app.get(
+    '/channel-accounts',
+    { schema: { tags: ['channel accounts'], response: { 200: Type.Object({ items: Type.Array(Account) }) } } },
+    async () => ({ items: (await hub.accounts.list()).map((a) => accountView(hub, a)) }),
+  );
+
+  app.get(
+    '/channel-accounts/:id',
+    { schema: { tags: ['channel accounts'], params: Type.Object({ id: Type.String() }), response: { 200: Account, 404: ErrorBody } } },
+    async (req) => {
+      const a = await hub.accounts.get(req.params.id);
+      if (!a) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${req.params.id} does not exist`);
+      return accountView(hub, a);
+    },
+  );
+
+  app.patch(
+    '/channel-accounts/:id',
+    {
+      schema: {
+        tags: ['channel accounts'],
+        params: Type.Object({ id: Type.String() }),
+        body: Type.Object({
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          credentials: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          active: Type.Optional(Type.Boolean()),
+        }),
+        response: { 200: Account, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => accountView(hub, await hub.accounts.update(req.params.id, req.body)),
+  );
+};

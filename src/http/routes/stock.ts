@@ -1,0 +1,79 @@
+// Stock levels and SKU mapping.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Hub } from '../../runtime/hub.ts';
+import { ErrorBody } from '../errors.ts';
+import { StockView } from '../schemas.ts';
+
+const Sku = Type.String({ minLength: 1, maxLength: 64 });
+
+export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+  app.put(
+    '/stock/:sku',
+    {
+      schema: {
+        tags: ['stock'],
+        summary: 'Set the counted stock of a SKU in a warehouse',
+        description:
+          'Creates the SKU and warehouse if new. Refused (409 STOCK_BELOW_RESERVED) when onHand would drop below the units already reserved. ' +
+          'Orders held for short stock of this SKU are served, oldest first.',
+        params: Type.Object({ sku: Sku }),
+        body: Type.Object({
+          warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+          onHand: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+          safetyStock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+        }),
+        response: {
+          200: Type.Composite([StockView, Type.Object({ servedOrders: Type.Array(Type.String()) })]),
+          400: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (req) => {
+      const r = await hub.stock.set({ sku: req.params.sku, ...req.body, cause: 'api' });
+      return { ...r.stock, servedOrders: r.servedOrders };
+    },
+  );
+
+  app.get(
+    '/stock/:sku',
+    { schema: { tags: ['stock'], params: Type.Object({ sku: Sku }), response: { 200: StockView, 404: ErrorBody } } },
+    async (req) => hub.stock.get(req.params.sku),
+  );
+
+  app.get(
+    '/stock',
+    {
+      schema: {
+        tags: ['stock'],
+        querystring: Type.Object({
+          low: Type.Optional(Type.Boolean({ description: 'only SKUs at or below safety stock' })),
+          page: Type.Integer({ minimum: 1, default: 1 }),
+          pageSize: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(StockView), total: Type.Integer() }) },
+      },
+    },
+    async (req) =>
+      hub.stock.list({ lowOnly: req.query.low ?? false, limit: req.query.pageSize, offset: (req.query.page - 1) * req.query.pageSize }),
+  );
+
+  app.post(
+    '/sku-mappings',
+    {
+      schema: {
+        tags: ['stock'],
+        summary: 'Map a platform SKU code to a hub SKU',
+        description: 'Orders held as SKU_UNMATCHED (商品未匹配) with that code are matched and reserved.',
+        body: Type.Object({
+          externalSku: Sku,
+          sku: Sku,
+          accountId: Type.Optional(Type.String({ description: 'only for this channel account; all accounts when absent' })),
+        }),
+        response: { 200: Type.Object({ rematchedOrders: Type.Array(Type.String()) }), 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => hub.stock.mapSku(req.body),
+  );
+};

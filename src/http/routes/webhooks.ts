@@ -1,0 +1,78 @@
+// Outbound webhook endpoints.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Hub } from '../../runtime/hub.ts';
+import { ErrorBody } from '../errors.ts';
+
+const Endpoint = Type.Object({
+  id: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  active: Type.Boolean(),
+  createdAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+  app.post(
+    '/webhooks',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Register an endpoint for hub events',
+        description:
+          'Deliveries are POSTed with X-Orderhub-Event-Id, X-Orderhub-Event-Type, X-Orderhub-Timestamp and ' +
+          'X-Orderhub-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>; retried with back-off until 2xx. ' +
+          'The secret is returned once.',
+        body: Type.Object({
+          url: Type.String({ minLength: 8, maxLength: 2000 }),
+          secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
+          events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50, description: 'event types, or ["*"]' })),
+        }),
+        response: { 201: Type.Composite([Endpoint, Type.Object({ secret: Type.String() })]), 400: ErrorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await hub.webhooks.create(req.body)),
+  );
+
+  app.get('/webhooks', { schema: { tags: ['webhooks'], response: { 200: Type.Object({ items: Type.Array(Endpoint) }) } } }, async () => ({
+    items: await hub.webhooks.list(),
+  }));
+
+  app.delete(
+    '/webhooks/:id',
+    { schema: { tags: ['webhooks'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), 404: ErrorBody } } },
+    async (req, reply) => {
+      await hub.webhooks.remove(req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/webhooks/:id/deliveries',
+    {
+      schema: {
+        tags: ['webhooks'],
+        params: Type.Object({ id: Type.String() }),
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                id: Type.Integer(),
+                eventId: Type.String(),
+                eventType: Type.String(),
+                state: Type.String(),
+                attempts: Type.Integer(),
+                nextAttemptAt: Type.Union([Type.String(), Type.Null()]),
+                lastStatus: Type.Union([Type.Integer(), Type.Null()]),
+                lastError: Type.Union([Type.String(), Type.Null()]),
+                updatedAt: Type.Union([Type.String(), Type.Null()]),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => ({ items: await hub.webhooks.deliveries(req.params.id, req.query.limit) }),
+  );
+};

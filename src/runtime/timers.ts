@@ -1,0 +1,69 @@
+// Fires persisted timers when due. The table is the truth, so timers set before a restart fire after it.
+import type { Database } from '../store/db.ts';
+import type { Logger } from '../log.ts';
+import type { OrderService } from '../services/orders.ts';
+
+export class TimerRunner {
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private busy: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly orders: OrderService,
+    private readonly log: Logger,
+    private readonly pollMs = 1000,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.busy = this.runDue()
+        .then(() => undefined)
+        .catch((e: unknown) => this.log.error({ err: e }, 'timer pass failed'))
+        .finally(() => {
+          this.busy = null;
+          if (!this.stopped) {
+            this.timer = setTimeout(tick, this.pollMs);
+            this.timer.unref();
+          }
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.busy;
+  }
+
+  /** Fires everything due now; returns how many orders were cancelled. */
+  async runDue(now = Date.now()): Promise<number> {
+    let cancelled = 0;
+    for (;;) {
+      const due = await this.db.read.all<{ id: number; kind: string; ref: string }>(
+        `SELECT id, kind, ref FROM timers WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT 200`,
+        [now],
+      );
+      if (due.length === 0) return cancelled;
+      for (const t of due) {
+        if (t.kind !== 'payment_timeout') continue;
+        try {
+          if ((await this.orders.expireUnpaid(t, now)) === 'cancelled') cancelled++;
+        } catch (e) {
+          this.log.error({ err: e, timer: t.id }, 'payment timeout failed; will retry');
+          await this.db.transaction((tx) =>
+            tx.run('UPDATE timers SET attempts = attempts + 1, last_error = ?, due_at = ? WHERE id = ?', [
+              (e as Error).message,
+              now + 30_000,
+              t.id,
+            ]),
+          );
+        }
+      }
+      if (due.length < 200) return cancelled;
+    }
+  }
+}

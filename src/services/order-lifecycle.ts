@@ -1,0 +1,260 @@
+// Moves orders along the status anchor and applies what each step means for stock, timers, history and events.
+import {
+  checkTransition,
+  planTransitions,
+  type GuardContext,
+  type OrderStatus,
+  type TransitionSource,
+} from '../domain/status-machine.ts';
+import type { Tx } from '../store/db.ts';
+import { appendEvent, appendHistory } from '../store/events.ts';
+import { deductReservations, releaseReservations, reserveLines, restoreDeducted, StockShort } from '../store/stock.ts';
+import { cancelTimer, scheduleTimer } from '../store/timers.ts';
+
+/** The columns of an order that its lifecycle reads and writes. */
+export interface OrderState {
+  id: string;
+  tenant_id: string;
+  order_no: string;
+  channel: string;
+  account_id: string;
+  platform_order_id: string;
+  status: OrderStatus;
+  payment_status: string;
+  fulfilment_status: string;
+  reservation_state: string;
+  hold_code: string | null;
+  hold_reason: string | null;
+  cancel_cause: string | null;
+  total_amount: number;
+  paid_amount: number;
+  paid_at: number | null;
+  cancelled_at: number | null;
+}
+
+export const orderStateColumns =
+  'id, tenant_id, order_no, channel, account_id, platform_order_id, status, payment_status, fulfilment_status, ' +
+  'reservation_state, hold_code, hold_reason, cancel_cause, total_amount, paid_amount, paid_at, cancelled_at';
+
+export interface Cause {
+  source: TransitionSource;
+  /** Human-readable origin, e.g. `ownshop push evt-1`. */
+  cause: string;
+  at: number;
+  sourceTime?: number | null;
+  rawEventId?: number | null;
+  /** Why an order is cancelled: `platform`, `payment_timeout`, `operator`. */
+  cancelCause?: string;
+}
+
+export interface LifecycleSettings {
+  paymentTimeoutMs: number;
+}
+
+/** Exceptions that only exist because the order needs stock; cancelling the order ends them. */
+const stockHolds = new Set(['STOCK_SHORT', 'SKU_UNMATCHED', 'PAID_NO_STOCK']);
+
+export function guardContext(o: OrderState, source: TransitionSource): GuardContext {
+  return {
+    source,
+    holdCode: o.hold_code,
+    cancelCause: o.cancel_cause,
+    totalAmount: o.total_amount,
+    paidAmount: o.paid_amount,
+  };
+}
+
+async function saveOrder(tx: Tx, o: OrderState, at: number): Promise<void> {
+  await tx.run(
+    `UPDATE orders SET status = ?, payment_status = ?, fulfilment_status = ?, reservation_state = ?, hold_code = ?, hold_reason = ?,
+       cancel_cause = ?, paid_amount = ?, paid_at = ?, cancelled_at = ?, updated_at = ?, version = version + 1
+     WHERE id = ?`,
+    [
+      o.status,
+      o.payment_status,
+      o.fulfilment_status,
+      o.reservation_state,
+      o.hold_code,
+      o.hold_reason,
+      o.cancel_cause,
+      o.paid_amount,
+      o.paid_at,
+      o.cancelled_at,
+      at,
+      o.id,
+    ],
+  );
+}
+
+function eventBase(o: OrderState) {
+  return { orderId: o.id, orderNo: o.order_no, channel: o.channel, accountId: o.account_id, platformOrderId: o.platform_order_id };
+}
+
+async function setHold(tx: Tx, o: OrderState, code: string | null, reason: string | null, c: Cause): Promise<void> {
+  if (o.hold_code === code && o.hold_reason === reason) return;
+  const previous = o.hold_code;
+  o.hold_code = code;
+  o.hold_reason = reason;
+  await appendHistory(tx, {
+    tenantId: o.tenant_id,
+    orderId: o.id,
+    at: c.at,
+    kind: code ? 'hold' : 'hold_released',
+    cause: c.cause,
+    sourceTime: c.sourceTime,
+    rawEventId: c.rawEventId,
+    detail: code ? { code, reason } : { released: previous },
+  });
+  await appendEvent(tx, {
+    tenantId: o.tenant_id,
+    type: code ? 'order.held' : 'order.hold_released',
+    aggregateType: 'order',
+    aggregateId: o.id,
+    at: c.at,
+    payload: { ...eventBase(o), code: code ?? previous, reason },
+  });
+}
+
+/**
+ * Reserves stock for every line of the order, or none. Unmapped SKUs and short stock become holds
+ * (商品未匹配 / 库存不足): the order is kept, never lost. A paid order's reservation is deducted at once.
+ */
+export async function tryReserve(
+  tx: Tx,
+  o: OrderState,
+  c: Cause,
+  settings: LifecycleSettings,
+  shortCode: 'STOCK_SHORT' | 'PAID_NO_STOCK' = 'STOCK_SHORT',
+): Promise<boolean> {
+  const lines = await tx.all<{ sku: string | null; external_sku: string; quantity: number }>(
+    'SELECT sku, external_sku, quantity FROM order_lines WHERE order_id = ? ORDER BY line_no',
+    [o.id],
+  );
+  const unmatched = lines.filter((l) => l.sku === null).map((l) => l.external_sku);
+  if (unmatched.length) {
+    o.reservation_state = 'unmatched';
+    await setHold(tx, o, 'SKU_UNMATCHED', `SKU not known to the hub: ${[...new Set(unmatched)].join(', ')} (商品未匹配)`, c);
+    await saveOrder(tx, o, c.at);
+    return false;
+  }
+  try {
+    const held = await tx.savepoint(() =>
+      reserveLines(tx, o.tenant_id, o.id, lines as { sku: string; quantity: number }[], c.at),
+    );
+    o.reservation_state = 'held';
+    await appendHistory(tx, {
+      tenantId: o.tenant_id,
+      orderId: o.id,
+      at: c.at,
+      kind: 'reservation',
+      cause: c.cause,
+      detail: { reserved: held.map((h) => ({ sku: h.sku, warehouse: h.warehouse, quantity: h.quantity })) },
+    });
+    await appendEvent(tx, {
+      tenantId: o.tenant_id,
+      type: 'order.stock_reserved',
+      aggregateType: 'order',
+      aggregateId: o.id,
+      at: c.at,
+      payload: { ...eventBase(o), lines: held.map((h) => ({ sku: h.sku, warehouse: h.warehouse, quantity: h.quantity })) },
+    });
+    if (o.hold_code && stockHolds.has(o.hold_code)) await setHold(tx, o, null, null, c);
+    if (o.status === 'pending_payment') {
+      await scheduleTimer(tx, o.tenant_id, 'payment_timeout', o.id, c.at + settings.paymentTimeoutMs, c.at);
+    } else if (o.status !== 'cancelled') {
+      // Paid (or further) already: the units leave stock now.
+      await deductReservations(tx, o.tenant_id, o.id, c.at);
+      o.reservation_state = 'deducted';
+    }
+    await saveOrder(tx, o, c.at);
+    return true;
+  } catch (e) {
+    if (!(e instanceof StockShort)) throw e;
+    o.reservation_state = 'short';
+    await setHold(tx, o, shortCode, `not enough stock: ${e.sku} needs ${e.wanted} (库存不足)`, c);
+    await saveOrder(tx, o, c.at);
+    return false;
+  }
+}
+
+async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, settings: LifecycleSettings): Promise<void> {
+  const from = o.status;
+  o.status = to;
+  switch (to) {
+    case 'paid':
+      o.payment_status = 'paid';
+      o.paid_at ??= c.sourceTime ?? c.at;
+      await cancelTimer(tx, 'payment_timeout', o.id, c.at);
+      if (o.reservation_state === 'held') {
+        await deductReservations(tx, o.tenant_id, o.id, c.at);
+        o.reservation_state = 'deducted';
+      }
+      break;
+    case 'cancelled':
+      o.cancel_cause = c.cancelCause ?? (c.source === 'platform' ? 'platform' : c.source);
+      o.cancelled_at = c.at;
+      await cancelTimer(tx, 'payment_timeout', o.id, c.at);
+      if (o.reservation_state === 'held') {
+        await releaseReservations(tx, o.tenant_id, o.id, c.at);
+        o.reservation_state = 'released';
+      } else if (o.reservation_state === 'deducted' && from === 'paid') {
+        await restoreDeducted(tx, o.tenant_id, o.id, c.at);
+        o.reservation_state = 'restocked';
+      }
+      break;
+    case 'shipped':
+      o.fulfilment_status = 'shipped';
+      break;
+    case 'delivered':
+      o.fulfilment_status = 'delivered';
+      break;
+    default:
+      break;
+  }
+  await appendHistory(tx, {
+    tenantId: o.tenant_id,
+    orderId: o.id,
+    at: c.at,
+    kind: 'status',
+    from,
+    to,
+    cause: c.cause,
+    sourceTime: c.sourceTime,
+    rawEventId: c.rawEventId,
+    detail: to === 'cancelled' ? { cancelCause: o.cancel_cause } : undefined,
+  });
+  await appendEvent(tx, {
+    tenantId: o.tenant_id,
+    type: 'order.status_changed',
+    aggregateType: 'order',
+    aggregateId: o.id,
+    at: c.at,
+    payload: { ...eventBase(o), from, to, cause: c.cause },
+  });
+  if (to === 'cancelled' && o.hold_code && stockHolds.has(o.hold_code)) await setHold(tx, o, null, null, c);
+  await saveOrder(tx, o, c.at);
+  if (from === 'cancelled' && to === 'paid') {
+    // A late payment reopened an order the hub had cancelled: it needs its stock back, or it is an exception.
+    o.reservation_state = 'none';
+    o.cancel_cause = null;
+    o.cancelled_at = null;
+    await tryReserve(tx, o, c, settings, 'PAID_NO_STOCK');
+  }
+}
+
+/**
+ * Moves an order to `target`. Platform facts walk through skipped steps (each checked and recorded);
+ * operator and system requests must be one declared step.
+ */
+export async function moveOrder(tx: Tx, o: OrderState, target: OrderStatus, c: Cause, settings: LifecycleSettings): Promise<OrderStatus[]> {
+  const ctx = guardContext(o, c.source);
+  let path: OrderStatus[];
+  if (c.source === 'platform') {
+    path = planTransitions(o.status, target, ctx);
+  } else {
+    checkTransition(o.status, target, ctx);
+    path = [target];
+  }
+  for (const step of path) await enterState(tx, o, step, c, settings);
+  return path;
+}

@@ -1,0 +1,333 @@
+// The database behind the hub: embedded SQLite (better-sqlite3, WAL) or PostgreSQL (pg), one interface for both.
+// Writes run in serialised transactions with cached prepared statements (the ingest hot path);
+// reads use Kysely on a separate connection so they never see a batch that is still open.
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely';
+import type { DB } from './schema.ts';
+import type { SqliteSynchronous } from '../config.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type SqlValue = string | number | bigint | Buffer | null;
+
+/** Statements in a transaction. SQL uses `?` placeholders and the portable subset of SQLite and PostgreSQL. */
+export interface Tx {
+  readonly dialect: Dialect;
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a query Kysely compiled for this dialect. */
+  execute<T>(query: CompiledQuery<T>): Promise<{ rows: T[]; changes: number }>;
+  /** Runs fn so that its writes are undone, alone, when it throws; the error is rethrown. */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface Reader {
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+}
+
+export interface Database {
+  readonly dialect: Dialect;
+  /** Query builder for reads; never used inside write transactions directly (compile and `tx.execute`). */
+  readonly kysely: Kysely<DB>;
+  readonly read: Reader;
+  /** A write transaction. Transactions never interleave on SQLite; on PostgreSQL they run on pooled connections. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A value taken outside any transaction (PostgreSQL) or inside it (SQLite, single writer): see order numbers. */
+  nextSequenceBlock(key: string, size: number, tx: Tx): Promise<number>;
+  /** True when the error is a deadlock or serialisation failure worth retrying the whole transaction. */
+  isRetryable(e: unknown): boolean;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Where the data lives, for logs (no password). */
+  readonly location: string;
+}
+
+export interface OpenOptions {
+  /** SQLite file path (`:memory:` is refused: the hub promises durability). */
+  sqliteFile?: string;
+  sqliteSynchronous?: SqliteSynchronous;
+  databaseUrl?: string;
+  /** PostgreSQL schema to use (tests give each run its own). */
+  pgSchema?: string;
+  pgPoolSize?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.pgSchema, opts.pgPoolSize ?? 10);
+  if (!opts.sqliteFile) throw new Error('openDatabase: either databaseUrl or sqliteFile is required');
+  return openSqlite(opts.sqliteFile, opts.sqliteSynchronous ?? 'FULL');
+}
+
+// ---------------------------------------------------------------- SQLite
+
+function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
+  mkdirSync(dirname(file), { recursive: true });
+  const writer = new BetterSqlite3(file);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma(`synchronous = ${synchronous}`);
+  writer.pragma('busy_timeout = 5000');
+  writer.pragma('foreign_keys = ON');
+  // Checkpoints are done by the writer; a larger auto-checkpoint keeps them off the hot path's typical batch.
+  writer.pragma('wal_autocheckpoint = 4000');
+  const reader = new BetterSqlite3(file);
+  reader.pragma('busy_timeout = 5000');
+  reader.pragma('query_only = ON');
+
+  const writeStatements = new Map<string, BetterSqlite3.Statement>();
+  const readStatements = new Map<string, BetterSqlite3.Statement>();
+  const prep = (conn: BetterSqlite3.Database, cache: Map<string, BetterSqlite3.Statement>, sql: string) => {
+    let s = cache.get(sql);
+    if (!s) {
+      s = conn.prepare(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+
+  let savepointDepth = 0;
+  const tx: Tx = {
+    dialect: 'sqlite',
+    async run(sql, params = []) {
+      return prep(writer, writeStatements, sql).run(...params).changes;
+    },
+    async get<T>(sql: string, params: readonly SqlValue[] = []) {
+      return prep(writer, writeStatements, sql).get(...params) as T | undefined;
+    },
+    async all<T>(sql: string, params: readonly SqlValue[] = []) {
+      return prep(writer, writeStatements, sql).all(...params) as T[];
+    },
+    async execute<T>(q: CompiledQuery<T>) {
+      const s = prep(writer, writeStatements, q.sql);
+      const params = q.parameters as SqlValue[];
+      if (s.reader) {
+        const rows = s.all(...params) as T[];
+        return { rows, changes: rows.length };
+      }
+      return { rows: [], changes: s.run(...params).changes };
+    },
+    async savepoint<T>(fn: () => Promise<T>) {
+      const name = `sp${++savepointDepth}`;
+      writer.exec(`SAVEPOINT ${name}`);
+      try {
+        const out = await fn();
+        writer.exec(`RELEASE ${name}`);
+        return out;
+      } catch (e) {
+        writer.exec(`ROLLBACK TO ${name}`);
+        writer.exec(`RELEASE ${name}`);
+        throw e;
+      } finally {
+        savepointDepth--;
+      }
+    },
+  };
+
+  // One writer: transactions queue behind each other (a promise chain is the lock).
+  let tail: Promise<unknown> = Promise.resolve();
+  const transaction = <T>(fn: (t: Tx) => Promise<T>): Promise<T> => {
+    const run = async (): Promise<T> => {
+      writer.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn(tx);
+        writer.exec('COMMIT');
+        return out;
+      } catch (e) {
+        if (writer.inTransaction) writer.exec('ROLLBACK');
+        throw e;
+      }
+    };
+    const p = tail.then(run, run);
+    tail = p.catch(() => undefined);
+    return p;
+  };
+
+  const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: reader }) });
+  let closed = false;
+  return {
+    dialect: 'sqlite',
+    kysely,
+    location: file,
+    read: {
+      async get<T>(sql: string, params: readonly SqlValue[] = []) {
+        return prep(reader, readStatements, sql).get(...params) as T | undefined;
+      },
+      async all<T>(sql: string, params: readonly SqlValue[] = []) {
+        return prep(reader, readStatements, sql).all(...params) as T[];
+      },
+    },
+    transaction,
+    async nextSequenceBlock(key, size, t) {
+      const row = await t.get<{ last: number }>(
+        `INSERT INTO sequences (key, last) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET last = sequences.last + excluded.last RETURNING last`,
+        [key, size],
+      );
+      return (row as { last: number }).last - size + 1;
+    },
+    isRetryable: () => false,
+    async ping() {
+      reader.prepare('SELECT 1').get();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await tail.catch(() => undefined);
+      await kysely.destroy().catch(() => undefined);
+      try {
+        writer.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // a concurrent reader in another process can hold the WAL; the next start checkpoints it
+      }
+      writer.close();
+      if (reader.open) reader.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+let pgTypesSet = false;
+function setPgTypes(): void {
+  if (pgTypesSet) return;
+  pgTypesSet = true;
+  // BIGINT (money, epoch ms, counts) and NUMERIC (sums) stay well inside 2^53: read them as numbers.
+  pg.types.setTypeParser(20, (v) => Number(v));
+  pg.types.setTypeParser(1700, (v) => Number(v));
+}
+
+/** `?` placeholders to `$1…$n` (our SQL never has `?` inside string literals). */
+function toPgPlaceholders(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
+}
+
+const pgTextCache = new Map<string, { text: string; name: string }>();
+function pgStatement(sql: string, convert: boolean): { text: string; name: string } {
+  const key = convert ? sql : `\u0000${sql}`;
+  let s = pgTextCache.get(key);
+  if (!s) {
+    const text = convert ? toPgPlaceholders(sql) : sql;
+    // Named statements are parsed and planned once per connection: the biggest single gain on PostgreSQL.
+    s = { text, name: 'oh_' + createHash('sha1').update(text).digest('hex').slice(0, 20) };
+    pgTextCache.set(key, s);
+  }
+  return s;
+}
+
+async function openPostgres(url: string, schema: string | undefined, poolSize: number): Promise<Database> {
+  setPgTypes();
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  pool.on('error', () => undefined); // idle client errors surface on the next query instead
+  if (schema) {
+    const c = await pool.connect();
+    try {
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      c.release();
+    }
+  }
+  const q = async (client: pg.PoolClient | pg.Pool, sql: string, params: readonly SqlValue[], convert = true) => {
+    const s = pgStatement(sql, convert);
+    return client.query({ name: s.name, text: s.text, values: params as unknown[] });
+  };
+
+  const transaction = async <T>(fn: (t: Tx) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let depth = 0;
+    const tx: Tx = {
+      dialect: 'postgres',
+      async run(sql, params = []) {
+        return (await q(client, sql, params)).rowCount ?? 0;
+      },
+      async get<T2>(sql: string, params: readonly SqlValue[] = []) {
+        return (await q(client, sql, params)).rows[0] as T2 | undefined;
+      },
+      async all<T2>(sql: string, params: readonly SqlValue[] = []) {
+        return (await q(client, sql, params)).rows as T2[];
+      },
+      async execute<T2>(cq: CompiledQuery<T2>) {
+        const r = await q(client, cq.sql, cq.parameters as SqlValue[], false);
+        return { rows: r.rows as T2[], changes: r.rowCount ?? 0 };
+      },
+      async savepoint<T2>(inner: () => Promise<T2>) {
+        const name = `sp${++depth}`;
+        await client.query(`SAVEPOINT ${name}`);
+        try {
+          const out = await inner();
+          await client.query(`RELEASE SAVEPOINT ${name}`);
+          return out;
+        } catch (e) {
+          await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+          await client.query(`RELEASE SAVEPOINT ${name}`);
+          throw e;
+        } finally {
+          depth--;
+        }
+      },
+    };
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(tx);
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const u = new URL(url);
+  return {
+    dialect: 'postgres',
+    kysely,
+    location: `postgres://${u.host}${u.pathname}${schema ? ` (schema ${schema})` : ''}`,
+    read: {
+      async get<T>(sql: string, params: readonly SqlValue[] = []) {
+        return (await q(pool, sql, params)).rows[0] as T | undefined;
+      },
+      async all<T>(sql: string, params: readonly SqlValue[] = []) {
+        return (await q(pool, sql, params)).rows as T[];
+      },
+    },
+    transaction,
+    async nextSequenceBlock(key, size) {
+      // Outside the caller's transaction: a hot counter row must not be locked until a whole batch commits.
+      const r = await q(
+        pool,
+        `INSERT INTO sequences (key, last) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET last = sequences.last + excluded.last RETURNING last`,
+        [key, size],
+      );
+      return (r.rows[0] as { last: number }).last - size + 1;
+    },
+    isRetryable(e) {
+      const code = (e as { code?: string } | null)?.code;
+      // Deadlock, serialisation failure, or a unique key another writer took first: the work can run again.
+      return code === '40P01' || code === '40001' || code === '23505';
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await kysely.destroy().catch(() => undefined); // ends the pool too
+    },
+  };
+}

@@ -1,0 +1,181 @@
+// Row types of the tables, for Kysely's typed reads. Money and times are numbers (minor units, epoch ms).
+export interface OrdersTable {
+  id: string;
+  tenant_id: string;
+  order_no: string;
+  channel: string;
+  account_id: string;
+  platform_order_id: string;
+  status: string;
+  platform_status: string;
+  payment_status: string;
+  fulfilment_status: string;
+  aftersale_status: string;
+  reservation_state: string;
+  hold_code: string | null;
+  hold_reason: string | null;
+  cancel_cause: string | null;
+  currency: string;
+  goods_amount: number;
+  line_discount_amount: number;
+  shipping_fee: number;
+  discount_platform: number;
+  discount_seller: number;
+  total_amount: number;
+  paid_amount: number;
+  buyer_id: string | null;
+  buyer_name: string | null;
+  buyer_phone: string | null;
+  receiver_name: string;
+  receiver_phone: string;
+  receiver_province: string;
+  receiver_city: string;
+  receiver_district: string;
+  receiver_address: string;
+  platform_created_at: number;
+  source_updated_at: number;
+  paid_at: number | null;
+  cancelled_at: number | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+export interface OrderLinesTable {
+  order_id: string;
+  line_no: number;
+  sku: string | null;
+  external_sku: string;
+  title: string;
+  quantity: number;
+  unit_price: number;
+  discount: number;
+}
+
+export interface OrderHistoryTable {
+  id: number;
+  tenant_id: string;
+  order_id: string;
+  at: number;
+  kind: string;
+  from_status: string | null;
+  to_status: string | null;
+  cause: string;
+  source_time: number | null;
+  raw_event_id: number | null;
+  detail: string | null;
+}
+
+export interface ReservationsTable {
+  id: number;
+  tenant_id: string;
+  order_id: string;
+  sku: string;
+  warehouse: string;
+  quantity: number;
+  state: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface StockTable {
+  tenant_id: string;
+  sku: string;
+  warehouse: string;
+  on_hand: number;
+  reserved: number;
+  safety_stock: number;
+  updated_at: number;
+}
+
+export interface ChannelAccountsTable {
+  id: string;
+  tenant_id: string;
+  platform: string;
+  name: string;
+  credentials: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RawEventsTable {
+  id: number;
+  tenant_id: string;
+  channel: string;
+  account_id: string;
+  event_id: string;
+  received_at: number;
+  deliveries: number;
+  last_delivery_at: number;
+  headers: string;
+  body: string;
+  body_sha256: string;
+  outcome: string;
+  order_id: string | null;
+  detail: string | null;
+}
+
+export interface OutboxTable {
+  id: number;
+  tenant_id: string;
+  type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  payload: string;
+  created_at: number;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  secret: string;
+  event_types: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: number;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: number;
+  event_type: string;
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TimersTable {
+  id: number;
+  tenant_id: string;
+  kind: string;
+  ref: string;
+  due_at: number;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DB {
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  order_history: OrderHistoryTable;
+  reservations: ReservationsTable;
+  stock: StockTable;
+  channel_accounts: ChannelAccountsTable;
+  raw_events: RawEventsTable;
+  outbox: OutboxTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  timers: TimersTable;
+}

@@ -1,0 +1,115 @@
+// Stock rows change only through atomic conditional UPDATEs: no read-then-write, no application lock.
+import { quantitiesBySku } from '../domain/order.ts';
+import type { Tx } from './db.ts';
+
+export interface HeldReservation {
+  id: number;
+  sku: string;
+  warehouse: string;
+  quantity: number;
+}
+
+/** Thrown inside a savepoint so that a partly reserved order is undone as a whole. */
+export class StockShort extends Error {
+  constructor(
+    readonly sku: string,
+    readonly wanted: number,
+  ) {
+    super(`not enough stock of ${sku} for ${wanted}`);
+  }
+}
+
+// The sub-select names a warehouse that had enough; the outer WHERE re-checks under the row lock,
+// so a concurrent writer can make this miss but never oversell.
+const reserveSql = `
+UPDATE stock SET reserved = reserved + ?, updated_at = ?
+WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
+  SELECT s.warehouse FROM stock s
+  LEFT JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.code = s.warehouse
+  WHERE s.tenant_id = ? AND s.sku = ? AND s.on_hand - s.reserved >= ?
+  ORDER BY COALESCE(w.priority, 100), s.warehouse
+  LIMIT 1)
+RETURNING warehouse`;
+
+/**
+ * Reserves every line of an order or none (the caller runs this inside a savepoint and lets StockShort undo it).
+ * Lines of the same SKU are summed and SKUs taken in sorted order, so concurrent writers lock rows alike.
+ */
+export async function reserveLines(
+  tx: Tx,
+  tenantId: string,
+  orderId: string,
+  lines: readonly { sku: string; quantity: number }[],
+  now: number,
+): Promise<HeldReservation[]> {
+  const held: HeldReservation[] = [];
+  for (const [sku, qty] of quantitiesBySku(lines)) {
+    let row: { warehouse: string } | undefined;
+    // On PostgreSQL a concurrent commit can empty the chosen warehouse between sub-select and lock: look again.
+    for (let attempt = 0; attempt < 3 && !row; attempt++) {
+      row = await tx.get<{ warehouse: string }>(reserveSql, [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
+      if (tx.dialect === 'sqlite') break;
+    }
+    if (!row) throw new StockShort(sku, qty);
+    const ins = await tx.get<{ id: number }>(
+      `INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'held', ?, ?) RETURNING id`,
+      [tenantId, orderId, sku, row.warehouse, qty, now, now],
+    );
+    held.push({ id: (ins as { id: number }).id, sku, warehouse: row.warehouse, quantity: qty });
+  }
+  return held;
+}
+
+export async function heldReservations(tx: Tx, orderId: string, state = 'held'): Promise<HeldReservation[]> {
+  return tx.all<HeldReservation>(
+    `SELECT id, sku, warehouse, quantity FROM reservations WHERE order_id = ? AND state = ? ORDER BY sku, warehouse`,
+    [orderId, state],
+  );
+}
+
+/** Payment: the reserved units leave on-hand and reserved together. */
+export async function deductReservations(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
+  const rows = await heldReservations(tx, orderId);
+  for (const r of rows) {
+    const changed = await tx.run(
+      `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
+      [r.quantity, r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity, r.quantity],
+    );
+    if (changed !== 1) throw new Error(`stock invariant broken: cannot deduct reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await tx.run(`UPDATE reservations SET state = 'deducted', updated_at = ? WHERE id = ?`, [now, r.id]);
+  }
+  return rows;
+}
+
+/** Cancel or timeout before payment: reserved units become available again. */
+export async function releaseReservations(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
+  const rows = await heldReservations(tx, orderId);
+  for (const r of rows) {
+    const changed = await tx.run(
+      `UPDATE stock SET reserved = reserved - ?, updated_at = ?
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?`,
+      [r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity],
+    );
+    if (changed !== 1) throw new Error(`stock invariant broken: cannot release reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await tx.run(`UPDATE reservations SET state = 'released', updated_at = ? WHERE id = ?`, [now, r.id]);
+  }
+  return rows;
+}
+
+/** Cancel after payment but before shipping: the deducted units never left the warehouse. */
+export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
+  const rows = await heldReservations(tx, orderId, 'deducted');
+  for (const r of rows) {
+    await tx.run(`UPDATE stock SET on_hand = on_hand + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?`, [
+      r.quantity,
+      now,
+      tenantId,
+      r.sku,
+      r.warehouse,
+    ]);
+    await tx.run(`UPDATE reservations SET state = 'restocked', updated_at = ? WHERE id = ?`, [now, r.id]);
+  }
+  return rows;
+}
