@@ -145,7 +145,8 @@ export function pathBetween(def: MachineDefinition, from: OrderStatus, to: Order
   const seen = new Set<OrderStatus>([from]);
   while (queue.length) {
     const cur = queue.shift() as OrderStatus;
-    for (const rule of def.states[cur].to) {
+    // Unknown targets are reported by validateMachine; here they are simply dead ends.
+    for (const rule of def.states[cur]?.to ?? []) {
       if (seen.has(rule.to)) continue;
       seen.add(rule.to);
       prev.set(rule.to, cur);
