@@ -10,6 +10,8 @@ export interface Config {
   dataDir: string;
   /** PostgreSQL connection string; when empty the embedded SQLite file under dataDir is used. */
   databaseUrl: string;
+  /** PostgreSQL schema for the hub's tables (default: the connection's search_path, usually public). */
+  pgSchema: string;
   /** Bearer token for /api; generated and stored on first start when empty. */
   adminToken: string;
   logLevel: string;
@@ -40,6 +42,7 @@ export const defaults: Omit<Config, 'configFile'> = {
   host: '127.0.0.1',
   dataDir: './data',
   databaseUrl: '',
+  pgSchema: '',
   adminToken: '',
   logLevel: 'info',
   paymentTimeoutMinutes: 15,
@@ -60,6 +63,7 @@ const envNames: Record<keyof typeof defaults, string> = {
   host: 'HOST',
   dataDir: 'ORDERHUB_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
+  pgSchema: 'ORDERHUB_PG_SCHEMA',
   adminToken: 'ORDERHUB_ADMIN_TOKEN',
   logLevel: 'LOG_LEVEL',
   paymentTimeoutMinutes: 'ORDERHUB_PAYMENT_TIMEOUT_MINUTES',
@@ -98,6 +102,9 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
     const up = s.toUpperCase();
     if (up !== 'FULL' && up !== 'NORMAL' && up !== 'EXTRA') fail('must be FULL, NORMAL or EXTRA');
     return up as (typeof defaults)[K];
+  }
+  if (key === 'pgSchema' && s !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(s)) {
+    fail('must be a lower-case SQL identifier');
   }
   if (key === 'timezone') {
     try {

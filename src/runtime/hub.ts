@@ -46,7 +46,8 @@ export function sqliteFileFor(config: Config): string {
   return resolve(join(config.dataDir, 'orderhub.db'));
 }
 
-export async function openHubDatabase(config: Config, pgSchema?: string): Promise<Database> {
+export async function openHubDatabase(config: Config, schemaOverride?: string): Promise<Database> {
+  const pgSchema = schemaOverride || config.pgSchema;
   return openDatabase(
     config.databaseUrl
       ? { databaseUrl: config.databaseUrl, pgPoolSize: config.pgPoolSize, ...(pgSchema ? { pgSchema } : {}) }
@@ -72,7 +73,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   const webhooks = new WebhookEndpointService(db);
   const ingestService = new IngestService({ ...lifecycle, timezone: config.timezone }, new OrderNumbers(db, config.timezone));
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
-  relay.subscribe(webhookFanout(db));
+  relay.subscribe(webhookFanout());
   const ingest = new GroupCommitter<Delivery, DeliveryResult>(
     db,
     (tx, d) => ingestService.apply(tx, d),

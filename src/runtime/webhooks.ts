@@ -28,25 +28,24 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 /** Turns outbox events into one pending delivery per interested endpoint, in the relay's transaction. */
-export function webhookFanout(db: Database): Subscriber {
-  let endpoints: { id: string; event_types: string; tenant_id: string }[] = [];
-  let loadedAt = 0;
+export function webhookFanout(): Subscriber {
   return {
     name: 'webhooks',
     types: '*',
     transactional: true,
     async handle(events, tx) {
       if (!tx) throw new Error('webhook fan-out needs a transaction');
-      if (Date.now() - loadedAt > 1000) {
-        endpoints = await db.read.all('SELECT id, event_types, tenant_id FROM webhook_endpoints WHERE active = 1');
-        loadedAt = Date.now();
-      }
+      // Read in the relay's transaction, never cached: an endpoint registered a moment ago must get the next event.
+      const endpoints = await tx.all<{ id: string; event_types: string; tenant_id: string; created_at: number }>(
+        'SELECT id, event_types, tenant_id, created_at FROM webhook_endpoints WHERE active = 1',
+      );
       if (endpoints.length === 0) return;
       const now = Date.now();
       for (const ep of endpoints) {
         const types = JSON.parse(ep.event_types) as string[];
         for (const e of events) {
-          if (e.tenantId !== ep.tenant_id) continue;
+          // An endpoint gets what happened after it was registered, not the backlog before it.
+          if (e.tenantId !== ep.tenant_id || e.createdAt < Number(ep.created_at)) continue;
           if (!types.includes('*') && !types.includes(e.type)) continue;
           await tx.run(
             `INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, event_type, payload, state, attempts, next_attempt_at, created_at, updated_at)
