@@ -17,6 +17,8 @@ export interface GroupCommitOptions {
   lanes: number;
   /** Queue length past which new work is refused with OVERLOADED (the platform retries later). */
   maxQueue: number;
+  /** Runs first in every batch transaction, e.g. to take row locks in one global order. */
+  beforeBatch?: (tx: Tx, items: unknown[]) => Promise<void>;
 }
 
 export interface GroupCommitStats {
@@ -79,6 +81,7 @@ export class GroupCommitter<I, R> {
     try {
       await this.db.transaction(async (tx) => {
         outcomes.length = 0;
+        if (this.opts.beforeBatch) await this.opts.beforeBatch(tx, batch.map((p) => p.item));
         for (const p of batch) {
           try {
             outcomes.push({ ok: true, value: await tx.savepoint(() => this.work(tx, p.item)) });

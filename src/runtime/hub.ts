@@ -81,6 +81,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       maxBatch: config.ingestBatchMax,
       lanes: db.dialect === 'sqlite' ? 1 : config.pgWriteLanes,
       maxQueue: 20_000,
+      beforeBatch: (tx, items) => ingestService.lockStockFor(tx, items as Delivery[]),
     },
     log,
   );

@@ -70,11 +70,34 @@ const resolveSkuSql = `SELECT COALESCE(
   (SELECT sku FROM sku_aliases WHERE tenant_id = ? AND account_id = '' AND external_sku = ?),
   (SELECT sku FROM skus WHERE tenant_id = ? AND sku = ?)) AS sku`;
 
+function pgArrayItem(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
 export class IngestService {
   constructor(
     private readonly settings: IngestSettings,
     private readonly numbers: OrderNumbers,
   ) {}
+
+  /**
+   * Concurrent batches on PostgreSQL would lock the same stock rows in different orders and deadlock.
+   * Locking every row a batch may touch up front, sorted, gives all writers one global lock order.
+   */
+  async lockStockFor(tx: Tx, deliveries: readonly Delivery[]): Promise<void> {
+    if (tx.dialect !== 'postgres') return; // SQLite has one writer: nothing to order
+    const skus = [...new Set(deliveries.flatMap((d) => d.orders.flatMap((o) => o.lines.map((l) => l.sku))))].sort();
+    if (skus.length === 0) return;
+    const tenants = [...new Set(deliveries.map((d) => d.tenantId))];
+    for (const tenant of tenants.sort()) {
+      await tx.all(
+        `SELECT 1 FROM stock WHERE tenant_id = ? AND (sku = ANY(?::text[])
+           OR sku IN (SELECT a.sku FROM sku_aliases a WHERE a.tenant_id = ? AND a.external_sku = ANY(?::text[])))
+         ORDER BY sku, warehouse FOR UPDATE`,
+        [tenant, `{${skus.map(pgArrayItem).join(',')}}`, tenant, `{${skus.map(pgArrayItem).join(',')}}`],
+      );
+    }
+  }
 
   /** Applies one verified delivery inside the caller's transaction. */
   async apply(tx: Tx, d: Delivery): Promise<DeliveryResult> {
