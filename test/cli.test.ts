@@ -1,0 +1,104 @@
+// The `orderhub` command as an operator uses it: a separate process, real files.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bin, exited, spawnHub } from './support/process.ts';
+
+let dir: string;
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('ORDERHUB_') && k !== 'DATABASE_URL' && k !== 'PORT'),
+) as Record<string, string>;
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    env: { ...cleanEnv, ORDERHUB_DATA_DIR: dir, LOG_LEVEL: 'warn', ...env },
+    encoding: 'utf8',
+    cwd: dir,
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'orderhub-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('orderhub CLI', () => {
+  it('explains itself', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['serve', 'migrate', 'config', 'token', 'account', 'stock']) expect(r.out).toContain(cmd);
+    expect(run(['stock', '--help']).out).toMatch(/set \[options\] <sku>/);
+  });
+
+  it('prints the effective configuration with secrets hidden', () => {
+    const r = run(['config'], { DATABASE_URL: 'postgres://hub:supersecret@db.example:5432/hub', ORDERHUB_ADMIN_TOKEN: 'topsecret-token', PORT: '4100' });
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('supersecret');
+    expect(r.out).not.toContain('topsecret-token');
+    expect(r.out).toMatch(/databaseUrl\s+"postgres:\/\/hub:\*\*\*@db\.example:5432\/hub"\s+DATABASE_URL/);
+    expect(r.out).toMatch(/adminToken\s+"\(set, hidden\)"/);
+    expect(r.out).toMatch(/port\s+4100\s+PORT/);
+  });
+
+  it('reads an optional config file and refuses bad settings clearly', () => {
+    writeFileSync(join(dir, 'good.json'), JSON.stringify({ paymentTimeoutMinutes: 30 }));
+    expect(run(['config'], { ORDERHUB_CONFIG: 'good.json' }).out).toMatch(/paymentTimeoutMinutes\s+30/);
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ paymentTimeoutMinute: 30 }));
+    const bad = run(['config'], { ORDERHUB_CONFIG: 'bad.json' });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('unknown setting "paymentTimeoutMinute"');
+    const port = run(['config'], { PORT: 'eighty' });
+    expect(port.code).toBe(2);
+    expect(port.err).toContain('PORT: must be a number');
+  });
+
+  it('migrates, creates a shop and sets stock', () => {
+    expect(run(['migrate']).out).toContain('applied: 001_foundation');
+    expect(run(['migrate']).out).toContain('up to date');
+    const created = run(['account', 'create', '--platform', 'ownshop', '--name', 'Web shop', '--secret', 'cli-secret-123']);
+    expect(created.code).toBe(0);
+    const acct = JSON.parse(created.out) as { id: string; webhookUrl: string };
+    expect(acct.webhookUrl).toBe(`http://127.0.0.1:3000/hooks/ownshop/${acct.id}`);
+    expect(run(['account', 'list']).out).toContain(acct.id);
+    const stock = JSON.parse(run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '7']).out) as { onHand: number; available: number };
+    expect(stock).toMatchObject({ onHand: 7, available: 7 });
+    expect(JSON.parse(run(['stock', 'get', 'A1']).out)).toMatchObject({ sku: 'A1', onHand: 7 });
+  });
+
+  it('refuses bad operator input with a clear message', () => {
+    const r = run(['account', 'create', '--platform', 'myspace', '--name', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('PLATFORM_NOT_SUPPORTED');
+    const n = run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '-3']);
+    expect(n.code).not.toBe(0);
+    expect(n.err).toContain('--on-hand must be a whole number');
+    expect(run(['stock', 'get', 'NOPE']).err).toContain('SKU_NOT_FOUND');
+  });
+
+  it('generates an admin token on first start, prints it once, and prints it again on request', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'orderhub-token-'));
+    try {
+      const env = { ...cleanEnv, ORDERHUB_DATA_DIR: fresh };
+      const first = await spawnHub(env);
+      first.child.kill('SIGTERM');
+      expect(await exited(first.child)).toBe(0);
+      const token = /Admin token[^\n]*\n\n\s+(oh_\S+)/.exec(first.output())?.[1];
+      expect(token).toMatch(/^oh_[A-Za-z0-9_-]{32}$/);
+      const second = await spawnHub(env);
+      const ok = await fetch(`${second.url}/api/channel-accounts`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      second.child.kill('SIGTERM');
+      expect(await exited(second.child)).toBe(0);
+      expect(second.output()).not.toContain('Admin token');
+      expect(second.output()).not.toContain(token as string);
+      const printed = spawnSync(process.execPath, [bin, 'token'], { env, encoding: 'utf8' });
+      expect(printed.stdout.trim()).toBe(token);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+});
