@@ -18,10 +18,12 @@ describe.each(allBackends)('API surface on $name', (backend) => {
   });
 
   it.each([
-    ['no token', undefined],
-    ['a wrong token', 'Bearer wrong'],
-    ['a token of another scheme', `Basic ${s?.token ?? 'x'}`],
-  ])('refuses /api with %s', async (_name, auth) => {
+    ['no token', () => undefined],
+    ['a wrong token', () => 'Bearer wrong'],
+    ['the right token under another scheme', () => `Basic ${s.token}`],
+    ['the right token with one character changed', () => `Bearer ${s.token.slice(0, -1)}#`],
+  ])('refuses /api with %s', async (_name, header: () => string | undefined) => {
+    const auth = header();
     const r = await fetch(`${s.url}/api/orders`, { headers: auth ? { authorization: auth } : {} });
     expect(r.status).toBe(401);
     expect(await r.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });

@@ -228,6 +228,10 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   pool.on('error', () => undefined); // idle client errors surface on the next query instead
+  // Sequence blocks are taken outside the caller's transaction. From the main pool that would starve:
+  // every connection inside a transaction, each waiting for one more. They get their own small pool.
+  const sequencePool = new pg.Pool({ connectionString: url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  sequencePool.on('error', () => undefined);
   if (schema) {
     const c = await pool.connect();
     try {
@@ -311,7 +315,7 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
     async nextSequenceBlock(key, size) {
       // Outside the caller's transaction: a hot counter row must not be locked until a whole batch commits.
       const r = await q(
-        pool,
+        sequencePool,
         `INSERT INTO sequences (key, last) VALUES (?, ?)
          ON CONFLICT (key) DO UPDATE SET last = sequences.last + excluded.last RETURNING last`,
         [key, size],
@@ -327,7 +331,8 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
       await pool.query('SELECT 1');
     },
     async close() {
-      await kysely.destroy().catch(() => undefined); // ends the pool too
+      await kysely.destroy().catch(() => undefined); // ends the main pool too
+      await sequencePool.end().catch(() => undefined);
     },
   };
 }

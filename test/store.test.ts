@@ -1,0 +1,147 @@
+// The store contract, the same suite on SQLite and PostgreSQL: migrations, transactions, savepoints, stock SQL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { allBackends } from './support/backends.ts';
+import { openHubDatabase } from '../src/runtime/hub.ts';
+import type { Database } from '../src/store/db.ts';
+import { appliedVersion, latestVersion, migrate } from '../src/store/migrate.ts';
+import { reserveLines, releaseReservations, deductReservations, StockShort } from '../src/store/stock.ts';
+
+describe.each(allBackends)('store on $name', (backend) => {
+  let db: Database;
+  let cleanup: () => Promise<void>;
+  const tenant = 'default';
+
+  beforeAll(async () => {
+    const place = await backend.fresh();
+    db = await openHubDatabase(place.config, place.pgSchema);
+    cleanup = place.cleanup;
+    await migrate(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await cleanup?.();
+  });
+
+  const putStock = (sku: string, warehouse: string, onHand: number) =>
+    db.transaction((tx) =>
+      tx.run(
+        `INSERT INTO stock (tenant_id, sku, warehouse, on_hand, reserved, safety_stock, updated_at) VALUES (?, ?, ?, ?, 0, 0, 0)`,
+        [tenant, sku, warehouse, onHand],
+      ),
+    );
+  const stockRow = (sku: string) => db.read.all<{ warehouse: string; on_hand: number; reserved: number }>(
+    'SELECT warehouse, on_hand, reserved FROM stock WHERE sku = ? ORDER BY warehouse',
+    [sku],
+  );
+  const anOrder = async (id: string) =>
+    db.transaction((tx) =>
+      tx.run(
+        `INSERT INTO orders (id, tenant_id, order_no, channel, account_id, platform_order_id, status, platform_status, payment_status,
+          fulfilment_status, aftersale_status, reservation_state, currency, goods_amount, line_discount_amount, shipping_fee,
+          discount_platform, discount_seller, total_amount, paid_amount, receiver_name, receiver_phone, receiver_province,
+          receiver_city, receiver_district, receiver_address, platform_created_at, source_updated_at, created_at, updated_at)
+         VALUES (?, ?, ?, 'test', 'acct', ?, 'pending_payment', 'x', 'unpaid', 'unfulfilled', 'none', 'none', 'CNY', 0, 0, 0, 0, 0, 0, 0,
+          'n', 'p', '', '', '', 'a', 0, 0, 0, 0)`,
+        [id, tenant, `NO-${id}`, id],
+      ),
+    );
+
+  it('applies migrations once and reports them', async () => {
+    expect((await migrate(db)).applied).toEqual([]);
+    expect(await appliedVersion(db)).toBe(latestVersion());
+  });
+
+  it('undoes a failed transaction completely', async () => {
+    const sku = `S-${randomUUID()}`;
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', 0)`, [tenant, sku]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await db.read.get('SELECT sku FROM skus WHERE sku = ?', [sku])).toBeUndefined();
+  });
+
+  it('undoes only the savepoint that failed', async () => {
+    const a = `S-${randomUUID()}`;
+    const b = `S-${randomUUID()}`;
+    await db.transaction(async (tx) => {
+      await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', 0)`, [tenant, a]);
+      await expect(
+        tx.savepoint(async () => {
+          await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', 0)`, [tenant, b]);
+          // A constraint violation inside: the savepoint, not the transaction, is undone.
+          await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', 0)`, [tenant, b]);
+        }),
+      ).rejects.toThrow();
+    });
+    expect(await db.read.get('SELECT sku FROM skus WHERE sku = ?', [a])).toBeDefined();
+    expect(await db.read.get('SELECT sku FROM skus WHERE sku = ?', [b])).toBeUndefined();
+  });
+
+  it('does not let a reader see a transaction before it commits', async () => {
+    const sku = `S-${randomUUID()}`;
+    let seenInside: unknown = 'not checked';
+    await db.transaction(async (tx) => {
+      await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', 0)`, [tenant, sku]);
+      seenInside = await db.read.get('SELECT sku FROM skus WHERE sku = ?', [sku]);
+    });
+    expect(seenInside).toBeUndefined();
+    expect(await db.read.get('SELECT sku FROM skus WHERE sku = ?', [sku])).toBeDefined();
+  });
+
+  it('reserves all lines or none', async () => {
+    const a = `A-${randomUUID()}`;
+    const b = `B-${randomUUID()}`;
+    const orderId = randomUUID();
+    await putStock(a, 'WH1', 5);
+    await putStock(b, 'WH1', 1);
+    await anOrder(orderId);
+    await db.transaction(async (tx) => {
+      await expect(
+        tx.savepoint(() => reserveLines(tx, tenant, orderId, [{ sku: a, quantity: 3 }, { sku: b, quantity: 2 }], 1)),
+      ).rejects.toBeInstanceOf(StockShort);
+    });
+    expect(await stockRow(a)).toEqual([{ warehouse: 'WH1', on_hand: 5, reserved: 0 }]);
+    expect(await db.read.all('SELECT id FROM reservations WHERE order_id = ?', [orderId])).toEqual([]);
+  });
+
+  it('sums lines of one SKU, deducts at payment and releases on cancel', async () => {
+    const a = `A-${randomUUID()}`;
+    await putStock(a, 'WH1', 5);
+    const paid = randomUUID();
+    const cancelled = randomUUID();
+    await anOrder(paid);
+    await anOrder(cancelled);
+    await db.transaction(async (tx) => {
+      const held = await reserveLines(tx, tenant, paid, [{ sku: a, quantity: 1 }, { sku: a, quantity: 2 }], 1);
+      expect(held).toEqual([expect.objectContaining({ sku: a, warehouse: 'WH1', quantity: 3 })]);
+      await reserveLines(tx, tenant, cancelled, [{ sku: a, quantity: 2 }], 1);
+    });
+    expect(await stockRow(a)).toEqual([{ warehouse: 'WH1', on_hand: 5, reserved: 5 }]);
+    await db.transaction(async (tx) => {
+      await deductReservations(tx, tenant, paid, 2);
+      await releaseReservations(tx, tenant, cancelled, 2);
+      // A second release finds nothing held: it cannot give the units back twice.
+      expect(await releaseReservations(tx, tenant, cancelled, 3)).toEqual([]);
+    });
+    expect(await stockRow(a)).toEqual([{ warehouse: 'WH1', on_hand: 2, reserved: 0 }]);
+  });
+
+  it('refuses, in the schema itself, stock reserved beyond what is on hand', async () => {
+    const a = `A-${randomUUID()}`;
+    await putStock(a, 'WH1', 1);
+    await expect(db.transaction((tx) => tx.run('UPDATE stock SET reserved = 2 WHERE sku = ?', [a]))).rejects.toThrow();
+    await expect(db.transaction((tx) => tx.run('UPDATE stock SET on_hand = -1 WHERE sku = ?', [a]))).rejects.toThrow();
+  });
+
+  it('hands out sequence blocks that never overlap, also concurrently', async () => {
+    const key = `seq-${randomUUID()}`;
+    const firsts = await Promise.all(Array.from({ length: 20 }, () => db.transaction((tx) => db.nextSequenceBlock(key, 5, tx))));
+    const numbers = firsts.flatMap((f) => [0, 1, 2, 3, 4].map((i) => f + i));
+    expect(new Set(numbers).size).toBe(100);
+    expect(Math.min(...numbers)).toBe(1);
+    expect(Math.max(...numbers)).toBe(100);
+  });
+});
