@@ -23,7 +23,8 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
     // One log line per request would cost more than the order itself at promotion load; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: hub.config.bodyLimitBytes,
-    trustProxy: true,
+    // Only a reverse proxy on this machine may tell us the client's address; anyone else could spoof it in logs.
+    trustProxy: 'loopback',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
