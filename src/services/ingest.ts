@@ -5,7 +5,15 @@ import { HubError } from '../domain/errors.ts';
 import type { Database, Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { newId } from '../store/ids.ts';
-import { moveOrder, orderStateColumns, tryReserve, type Cause, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
+import {
+  moveOrder,
+  orderStateColumns,
+  tryReserve,
+  type Cause,
+  type LifecycleSettings,
+  type OrderState,
+  type ReservableLine,
+} from './order-lifecycle.ts';
 
 export interface Delivery {
   tenantId: string;
@@ -223,6 +231,7 @@ export class IngestService {
       ],
     );
     let lineNo = 0;
+    const lines: ReservableLine[] = [];
     for (const l of n.lines) {
       const hubSku = await tx.get<{ sku: string | null }>(resolveSkuSql, [
         d.tenantId,
@@ -237,6 +246,7 @@ export class IngestService {
         `INSERT INTO order_lines (order_id, line_no, sku, external_sku, title, quantity, unit_price, discount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         [id, ++lineNo, hubSku?.sku ?? null, l.sku, l.title, l.quantity, l.unitPrice, l.discount],
       );
+      lines.push({ sku: hubSku?.sku ?? null, external_sku: l.sku, quantity: l.quantity });
     }
     const o: OrderState = {
       id,
@@ -284,9 +294,10 @@ export class IngestService {
         currency: n.currency,
       },
     });
-    // An order first seen cancelled never needed stock; every other one reserves (and deducts once paid).
-    if (n.status !== 'cancelled') await tryReserve(tx, o, cause, this.settings);
+    // Status first, stock second: an order that arrives paid takes its stock in one step, with no hold and no timer.
+    // An order first seen cancelled never needed stock.
     const refused = await this.moveReported(tx, o, n, cause);
+    if (o.status !== 'cancelled') await tryReserve(tx, o, cause, this.settings, 'STOCK_SHORT', lines);
     return this.result(o, 'created', refused);
   }
 

@@ -115,9 +115,17 @@ async function setHold(tx: Tx, o: OrderState, code: string | null, reason: strin
   });
 }
 
+/** An order line as reservation needs it: the hub SKU (null while unmatched) and the platform's code. */
+export interface ReservableLine {
+  sku: string | null;
+  external_sku: string;
+  quantity: number;
+}
+
 /**
- * Reserves stock for every line of the order, or none. Unmapped SKUs and short stock become holds
- * (商品未匹配 / 库存不足): the order is kept, never lost. A paid order's reservation is deducted at once.
+ * Takes stock for every line of the order, or none. An unpaid order holds it (until payment or timeout);
+ * an order already paid takes it from on-hand at once. Unmapped SKUs and short stock become holds
+ * (商品未匹配 / 库存不足): the order is kept, never lost.
  */
 export async function tryReserve(
   tx: Tx,
@@ -125,11 +133,11 @@ export async function tryReserve(
   c: Cause,
   settings: LifecycleSettings,
   shortCode: 'STOCK_SHORT' | 'PAID_NO_STOCK' = 'STOCK_SHORT',
+  knownLines?: readonly ReservableLine[],
 ): Promise<boolean> {
-  const lines = await tx.all<{ sku: string | null; external_sku: string; quantity: number }>(
-    'SELECT sku, external_sku, quantity FROM order_lines WHERE order_id = ? ORDER BY line_no',
-    [o.id],
-  );
+  const lines =
+    knownLines ??
+    (await tx.all<ReservableLine>('SELECT sku, external_sku, quantity FROM order_lines WHERE order_id = ? ORDER BY line_no', [o.id]));
   const unmatched = lines.filter((l) => l.sku === null).map((l) => l.external_sku);
   if (unmatched.length) {
     o.reservation_state = 'unmatched';
@@ -137,35 +145,31 @@ export async function tryReserve(
     await saveOrder(tx, o, c.at);
     return false;
   }
+  const unpaid = o.status === 'pending_payment';
   try {
-    const held = await tx.savepoint(() =>
-      reserveLines(tx, o.tenant_id, o.id, lines as { sku: string; quantity: number }[], c.at),
+    const taken = await tx.savepoint(() =>
+      reserveLines(tx, o.tenant_id, o.id, lines as readonly { sku: string; quantity: number }[], c.at, unpaid ? 'hold' : 'deduct'),
     );
-    o.reservation_state = 'held';
+    o.reservation_state = unpaid ? 'held' : 'deducted';
+    const detail = taken.map((h) => ({ sku: h.sku, warehouse: h.warehouse, quantity: h.quantity }));
     await appendHistory(tx, {
       tenantId: o.tenant_id,
       orderId: o.id,
       at: c.at,
       kind: 'reservation',
       cause: c.cause,
-      detail: { reserved: held.map((h) => ({ sku: h.sku, warehouse: h.warehouse, quantity: h.quantity })) },
+      detail: { [unpaid ? 'reserved' : 'deducted']: detail },
     });
     await appendEvent(tx, {
       tenantId: o.tenant_id,
-      type: 'order.stock_reserved',
+      type: unpaid ? 'order.stock_reserved' : 'order.stock_deducted',
       aggregateType: 'order',
       aggregateId: o.id,
       at: c.at,
-      payload: { ...eventBase(o), lines: held.map((h) => ({ sku: h.sku, warehouse: h.warehouse, quantity: h.quantity })) },
+      payload: { ...eventBase(o), lines: detail },
     });
     if (o.hold_code && stockHolds.has(o.hold_code)) await setHold(tx, o, null, null, c);
-    if (o.status === 'pending_payment') {
-      await scheduleTimer(tx, o.tenant_id, 'payment_timeout', o.id, c.at + settings.paymentTimeoutMs, c.at);
-    } else if (o.status !== 'cancelled') {
-      // Paid (or further) already: the units leave stock now.
-      await deductReservations(tx, o.tenant_id, o.id, c.at);
-      o.reservation_state = 'deducted';
-    }
+    if (unpaid) await scheduleTimer(tx, o.tenant_id, 'payment_timeout', o.id, c.at + settings.paymentTimeoutMs, c.at);
     await saveOrder(tx, o, c.at);
     return true;
   } catch (e) {
@@ -180,11 +184,13 @@ export async function tryReserve(
 async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, settings: LifecycleSettings): Promise<void> {
   const from = o.status;
   o.status = to;
+  // A payment timer exists only while an unpaid order holds stock.
+  const timerPending = from === 'pending_payment' && o.reservation_state === 'held';
   switch (to) {
     case 'paid':
       o.payment_status = 'paid';
       o.paid_at ??= c.sourceTime ?? c.at;
-      await cancelTimer(tx, 'payment_timeout', o.id, c.at);
+      if (timerPending) await cancelTimer(tx, 'payment_timeout', o.id, c.at);
       if (o.reservation_state === 'held') {
         await deductReservations(tx, o.tenant_id, o.id, c.at);
         o.reservation_state = 'deducted';
@@ -193,7 +199,7 @@ async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, sett
     case 'cancelled':
       o.cancel_cause = c.cancelCause ?? (c.source === 'platform' ? 'platform' : c.source);
       o.cancelled_at = c.at;
-      await cancelTimer(tx, 'payment_timeout', o.id, c.at);
+      if (timerPending) await cancelTimer(tx, 'payment_timeout', o.id, c.at);
       if (o.reservation_state === 'held') {
         await releaseReservations(tx, o.tenant_id, o.id, c.at);
         o.reservation_state = 'released';
@@ -232,7 +238,6 @@ async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, sett
     payload: { ...eventBase(o), from, to, cause: c.cause },
   });
   if (to === 'cancelled' && o.hold_code && stockHolds.has(o.hold_code)) await setHold(tx, o, null, null, c);
-  await saveOrder(tx, o, c.at);
   if (from === 'cancelled' && to === 'paid') {
     // A late payment reopened an order the hub had cancelled: it needs its stock back, or it is an exception.
     o.reservation_state = 'none';
@@ -256,5 +261,6 @@ export async function moveOrder(tx: Tx, o: OrderState, target: OrderStatus, c: C
     path = [target];
   }
   for (const step of path) await enterState(tx, o, step, c, settings);
+  if (path.length) await saveOrder(tx, o, c.at);
   return path;
 }

@@ -72,6 +72,10 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
   writer.pragma(`synchronous = ${synchronous}`);
   writer.pragma('busy_timeout = 5000');
   writer.pragma('foreign_keys = ON');
+  writer.pragma('cache_size = -131072');
+  writer.pragma('mmap_size = 1073741824');
+  writer.pragma('cache_size = -131072');
+  writer.pragma('mmap_size = 1073741824');
   // Checkpoints are done by the writer; a larger auto-checkpoint keeps them off the hot path's typical batch.
   writer.pragma('wal_autocheckpoint = 4000');
   const reader = new BetterSqlite3(file);

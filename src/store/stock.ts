@@ -31,6 +31,17 @@ WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
   LIMIT 1)
 RETURNING warehouse`;
 
+// An order that is already paid when its stock is taken: the units leave on-hand at once, same guard.
+const takeSql = `
+UPDATE stock SET on_hand = on_hand - ?, updated_at = ?
+WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
+  SELECT s.warehouse FROM stock s
+  LEFT JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.code = s.warehouse
+  WHERE s.tenant_id = ? AND s.sku = ? AND s.on_hand - s.reserved >= ?
+  ORDER BY COALESCE(w.priority, 100), s.warehouse
+  LIMIT 1)
+RETURNING warehouse`;
+
 /**
  * Reserves every line of an order or none (the caller runs this inside a savepoint and lets StockShort undo it).
  * Lines of the same SKU are summed and SKUs taken in sorted order, so concurrent writers lock rows alike.
@@ -41,20 +52,22 @@ export async function reserveLines(
   orderId: string,
   lines: readonly { sku: string; quantity: number }[],
   now: number,
+  mode: 'hold' | 'deduct' = 'hold',
 ): Promise<HeldReservation[]> {
   const held: HeldReservation[] = [];
+  const sql = mode === 'hold' ? reserveSql : takeSql;
   for (const [sku, qty] of quantitiesBySku(lines)) {
     let row: { warehouse: string } | undefined;
     // On PostgreSQL a concurrent commit can empty the chosen warehouse between sub-select and lock: look again.
     for (let attempt = 0; attempt < 3 && !row; attempt++) {
-      row = await tx.get<{ warehouse: string }>(reserveSql, [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
+      row = await tx.get<{ warehouse: string }>(sql, [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
       if (tx.dialect === 'sqlite') break;
     }
     if (!row) throw new StockShort(sku, qty);
     const ins = await tx.get<{ id: number }>(
       `INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'held', ?, ?) RETURNING id`,
-      [tenantId, orderId, sku, row.warehouse, qty, now, now],
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [tenantId, orderId, sku, row.warehouse, qty, mode === 'hold' ? 'held' : 'deducted', now, now],
     );
     held.push({ id: (ins as { id: number }).id, sku, warehouse: row.warehouse, quantity: qty });
   }
@@ -62,10 +75,15 @@ export async function reserveLines(
 }
 
 export async function heldReservations(tx: Tx, orderId: string, state = 'held'): Promise<HeldReservation[]> {
-  return tx.all<HeldReservation>(
-    `SELECT id, sku, warehouse, quantity FROM reservations WHERE order_id = ? AND state = ? ORDER BY sku, warehouse`,
-    [orderId, state],
+  const rows = await tx.all<HeldReservation & { state: string }>(
+    `SELECT id, sku, warehouse, quantity, state FROM reservations WHERE order_id = ?`,
+    [orderId],
   );
+  // Sorted here, not in SQL: the same lock order as reserveLines, without a sort step in the plan.
+  return rows
+    .filter((r) => r.state === state)
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.warehouse < b.warehouse ? -1 : a.warehouse > b.warehouse ? 1 : 0))
+    .map(({ id, sku, warehouse, quantity }) => ({ id, sku, warehouse, quantity }));
 }
 
 /** Payment: the reserved units leave on-hand and reserved together. */

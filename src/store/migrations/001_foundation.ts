@@ -111,8 +111,7 @@ CREATE TABLE orders (
 );
 CREATE INDEX orders_tenant_created ON orders (tenant_id, created_at);
 CREATE INDEX orders_tenant_status ON orders (tenant_id, status, created_at);
-CREATE INDEX orders_tenant_channel ON orders (tenant_id, channel, created_at);
-CREATE INDEX orders_platform_id ON orders (platform_order_id);
+CREATE INDEX orders_tenant_platform_id ON orders (tenant_id, platform_order_id);
 CREATE INDEX orders_held ON orders (tenant_id, hold_code) WHERE hold_code IS NOT NULL;
 CREATE INDEX orders_receiver_phone ON orders (receiver_phone);
 
@@ -142,7 +141,6 @@ CREATE TABLE reservations (
   updated_at {{big}} NOT NULL
 );
 CREATE INDEX reservations_order ON reservations (order_id);
-CREATE INDEX reservations_held ON reservations (tenant_id, sku, warehouse) WHERE state = 'held';
 
 CREATE TABLE order_history (
   id {{autoid}},
