@@ -15,8 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'orderhub-core-'));
 const hub = await startHub({ ...defaults, dataDir: dir, logLevel: 'silent', adminToken: 'x', configFile: null }, createLogger('silent'), {
   workers: false,
 });
-const account = await hub.accounts.create({ platform: 'ownshop', name: 'bench', credentials: { secret: 'bench' } });
-for (let i = 0; i < 200; i++) await hub.stock.set({ sku: `S${i}`, warehouse: 'WH1', onHand: 1_000_000, cause: 'bench' });
+const account = await hub.writes.createAccount({ platform: 'ownshop', name: 'bench', credentials: { secret: 'bench' } });
+for (let i = 0; i < 200; i++) await hub.writes.setStock({ sku: `S${i}`, warehouse: 'WH1', onHand: 1_000_000, cause: 'bench' });
 
 function delivery(n: number): Delivery {
   const body = Buffer.from(
@@ -42,7 +42,7 @@ async function run(from: number, count: number) {
   let next = from;
   const end = from + count;
   const worker = async () => {
-    while (next < end) await hub.ingest.submit(delivery(next++));
+    while (next < end) await hub.writes.ingest(delivery(next++));
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
 }
@@ -55,7 +55,7 @@ const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 const cpuUs = (cpu.user + cpu.system) / orders;
 console.log(
-  JSON.stringify({ orders, inFlight, ordersPerSecond: Math.round((orders / wall) * 1000), cpuMicrosPerOrder: Math.round(cpuUs), batches: hub.ingest.stats.batches, largestBatch: hub.ingest.stats.largestBatch }),
+  JSON.stringify({ orders, inFlight, ordersPerSecond: Math.round((orders / wall) * 1000), cpuMicrosPerOrder: Math.round(cpuUs), batches: hub.local!.ingest.stats.batches, largestBatch: hub.local!.ingest.stats.largestBatch }),
 );
 await hub.close();
 rmSync(dir, { recursive: true, force: true });

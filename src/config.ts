@@ -22,6 +22,8 @@ export interface Config {
   /** Allowed clock skew of signed pushes, in seconds. */
   signatureToleranceSeconds: number;
   sqliteSynchronous: SqliteSynchronous;
+  /** Run SQLite writes in their own thread so commits never stall HTTP (serve only). */
+  sqliteWriterThread: boolean;
   /** Share of on-hand stock offered for sale (0..1), before safety stock. */
   sellableRatio: number;
   /** Time zone of the seller: order numbers and "today" follow it. */
@@ -49,9 +51,10 @@ export const defaults: Omit<Config, 'configFile'> = {
   bodyLimitBytes: 10 * 1024 * 1024,
   signatureToleranceSeconds: 300,
   sqliteSynchronous: 'FULL',
+  sqliteWriterThread: true,
   sellableRatio: 1,
   timezone: 'Asia/Shanghai',
-  ingestBatchMax: 256,
+  ingestBatchMax: 32,
   pgWriteLanes: 4,
   pgPoolSize: 10,
   publicUrl: '',
@@ -70,6 +73,7 @@ const envNames: Record<keyof typeof defaults, string> = {
   bodyLimitBytes: 'ORDERHUB_BODY_LIMIT_BYTES',
   signatureToleranceSeconds: 'ORDERHUB_SIGNATURE_TOLERANCE_SECONDS',
   sqliteSynchronous: 'ORDERHUB_SQLITE_SYNCHRONOUS',
+  sqliteWriterThread: 'ORDERHUB_SQLITE_WRITER_THREAD',
   sellableRatio: 'ORDERHUB_SELLABLE_RATIO',
   timezone: 'ORDERHUB_TIMEZONE',
   ingestBatchMax: 'ORDERHUB_INGEST_BATCH_MAX',
@@ -85,6 +89,13 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
   const fail = (why: string): never => {
     throw new ConfigError(`${origin}: ${why} (got ${JSON.stringify(raw)})`);
   };
+  if (typeof fallback === 'boolean') {
+    if (typeof raw === 'boolean') return raw as (typeof defaults)[K];
+    const v = String(raw).trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true as (typeof defaults)[K];
+    if (['0', 'false', 'no', 'off'].includes(v)) return false as (typeof defaults)[K];
+    return fail('must be true or false');
+  }
   if (typeof fallback === 'number') {
     const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
     if (!Number.isFinite(n) || String(raw).trim() === '') fail('must be a number');

@@ -1,9 +1,9 @@
 // The API's surface: authentication, error shape, health, the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allBackends } from './support/backends.ts';
+import { httpBackends } from './support/backends.ts';
 import { startServer, type TestServer } from './support/server.ts';
 
-describe.each(allBackends)('API surface on $name', (backend) => {
+describe.each(httpBackends)('API surface on $name', (backend) => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startServer(backend);

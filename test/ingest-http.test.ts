@@ -1,7 +1,7 @@
 // Own-shop ingestion over real HTTP on loopback, against a real SQLite file and a real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { allBackends } from './support/backends.ts';
+import { httpBackends } from './support/backends.ts';
 import { createShop, setStock, startServer, stockInvariants, type TestServer } from './support/server.ts';
 import { orderBody, ownshopHeaders } from './support/sign.ts';
 
@@ -31,7 +31,7 @@ interface StockBody {
 
 const at = (minute: number) => `2026-11-22T10:${String(minute).padStart(2, '0')}:00+08:00`;
 
-describe.each(allBackends)('own-shop ingestion on $name', (backend) => {
+describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
   let s: TestServer;
   let shop: { id: string; secret: string };
   const sku = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;

@@ -21,13 +21,13 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     const r = await first.push(shop.id, shop.secret, orderBody({ lines: [{ sku, quantity: 2, unitPrice: 100 }] }));
     const orderId = r.body.orders?.[0]?.orderId as string;
     // Not due yet: nothing happens.
-    expect(await first.hub.timers.runDue(Date.now() + minutes(14))).toBe(0);
+    expect(await first.hub.local!.timers.runDue(Date.now() + minutes(14))).toBe(0);
     await first.stop();
 
     const second = await startServer(backend, {}, {}, first.place);
     open.push(second);
     expect((await second.api<{ reserved: number }>('GET', `/api/stock/${sku}`)).body.reserved).toBe(2);
-    expect(await second.hub.timers.runDue(Date.now() + minutes(16))).toBe(1);
+    expect(await second.hub.local!.timers.runDue(Date.now() + minutes(16))).toBe(1);
     const o = await second.api<{ status: string; cancelCause: string; reservation: { state: string }; history: { cause: string; to: string | null }[] }>(
       'GET',
       `/api/orders/${orderId}`,
@@ -36,7 +36,7 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     expect(o.body.history.at(-1)).toMatchObject({ to: 'cancelled', cause: 'timer: payment timeout' });
     expect((await second.api<{ reserved: number; available: number }>('GET', `/api/stock/${sku}`)).body).toMatchObject({ reserved: 0, available: 3 });
     // Firing again changes nothing.
-    expect(await second.hub.timers.runDue(Date.now() + minutes(60))).toBe(0);
+    expect(await second.hub.local!.timers.runDue(Date.now() + minutes(60))).toBe(0);
   });
 
   it('does not cancel an order paid before its timer', async () => {
@@ -48,7 +48,7 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     const b = orderBody({ lines: [{ sku, quantity: 1, unitPrice: 100 }] });
     await s.push(shop.id, shop.secret, b);
     await s.push(shop.id, shop.secret, { ...b, status: 'paid', updatedAt: '2026-11-22T10:01:00+08:00', paidAmount: 100 });
-    expect(await s.hub.timers.runDue(Date.now() + minutes(20))).toBe(0);
+    expect(await s.hub.local!.timers.runDue(Date.now() + minutes(20))).toBe(0);
     const o = await s.api<{ status: string }>('GET', `/api/orders/${b.orderId}`);
     expect(o.status).toBe(404); // orders are addressed by hub id or order number, not the platform's id
     const list = await s.api<{ items: { status: string }[] }>('GET', `/api/orders?platformOrderId=${b.orderId}`);
@@ -63,7 +63,7 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     await setStock(s, sku, 5);
     const b = orderBody({ lines: [{ sku, quantity: 2, unitPrice: 100 }] });
     await s.push(shop.id, shop.secret, b);
-    await s.hub.timers.runDue(Date.now() + minutes(16));
+    await s.hub.local!.timers.runDue(Date.now() + minutes(16));
     const late = await s.push(shop.id, shop.secret, { ...b, status: 'paid', updatedAt: '2026-11-22T10:20:00+08:00', paidAmount: 200 });
     expect(late.body.orders?.[0]).toMatchObject({ status: 'paid', reservation: 'deducted', hold: null });
     expect((await s.api<{ onHand: number; reserved: number }>('GET', `/api/stock/${sku}`)).body).toMatchObject({ onHand: 3, reserved: 0 });
@@ -77,7 +77,7 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     await setStock(s, sku, 1);
     const b = orderBody({ lines: [{ sku, quantity: 1, unitPrice: 100 }] });
     await s.push(shop.id, shop.secret, b);
-    await s.hub.timers.runDue(Date.now() + minutes(16));
+    await s.hub.local!.timers.runDue(Date.now() + minutes(16));
     // Someone else buys the last unit meanwhile.
     await s.push(shop.id, shop.secret, orderBody({ status: 'paid', lines: [{ sku, quantity: 1, unitPrice: 100 }], paidAmount: 100 }));
     const late = await s.push(shop.id, shop.secret, { ...b, status: 'paid', updatedAt: '2026-11-22T10:20:00+08:00', paidAmount: 100 });
@@ -98,7 +98,7 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     const bodies = Array.from({ length: 20 }, () => orderBody({ lines: [{ sku, quantity: 1, unitPrice: 100 }] }));
     for (const b of bodies) await s.push(shop.id, shop.secret, b);
     await Promise.all([
-      s.hub.timers.runDue(Date.now() + minutes(16)),
+      s.hub.local!.timers.runDue(Date.now() + minutes(16)),
       ...bodies.map((b) => s.push(shop.id, shop.secret, { ...b, status: 'paid', updatedAt: '2026-11-22T10:20:00+08:00', paidAmount: 100 })),
     ]);
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });

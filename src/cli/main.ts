@@ -31,7 +31,11 @@ async function withHub<T>(config: Config, fn: (hub: Hub) => Promise<T>): Promise
 }
 
 export async function serve(config: Config, log: Logger): Promise<{ hub: Hub; url: string; stop: () => Promise<void> }> {
-  const hub = await startHub(config, log);
+  const hub = await startHub(config, log, {
+    writerThread: config.sqliteWriterThread,
+    // Without its writer the hub would answer pushes it cannot store: stop, and let the supervisor restart it.
+    onWriterDeath: () => process.exit(70),
+  });
   const app = await buildApp(hub);
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('[::1]', 'localhost');
@@ -134,7 +138,7 @@ export async function main(argv: string[]): Promise<void> {
         }
       }
       await withHub(config(), async (hub) => {
-        const a = await hub.accounts.create({ platform: opts.platform, name: opts.name, credentials });
+        const a = await hub.writes.createAccount({ platform: opts.platform, name: opts.name, credentials });
         out({ id: a.id, platform: a.platform, name: a.name, webhookUrl: `${publicBase(hub)}/hooks/${a.platform}/${a.id}` });
       });
     });
@@ -156,7 +160,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--safety <n>', 'safety stock', int('--safety'))
     .action(async (sku: string, opts: { warehouse: string; onHand: number; safety?: number }) => {
       await withHub(config(), async (hub) => {
-        const r = await hub.stock.set({ sku, warehouse: opts.warehouse, onHand: opts.onHand, safetyStock: opts.safety, cause: 'cli' });
+        const r = await hub.writes.setStock({ sku, warehouse: opts.warehouse, onHand: opts.onHand, safetyStock: opts.safety, cause: 'cli' });
         out({ ...r.stock, servedOrders: r.servedOrders });
       });
     });
@@ -171,7 +175,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('map a platform SKU code to a hub SKU; orders held as unmatched are reserved')
     .option('--account <id>', 'only for this channel account')
     .action(async (platformSku: string, sku: string, opts: { account?: string }) => {
-      await withHub(config(), async (hub) => out(await hub.stock.mapSku({ externalSku: platformSku, sku, accountId: opts.account })));
+      await withHub(config(), async (hub) => out(await hub.writes.mapSku({ externalSku: platformSku, sku, accountId: opts.account })));
     });
 
   try {

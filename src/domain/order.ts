@@ -80,15 +80,22 @@ export function formatOrderNo(day: string, n: number): string {
 }
 
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+const lastDay = new Map<string, { minute: number; day: string }>();
 
 /** YYYYMMDD of an instant in a time zone. */
 export function dayInZone(epochMs: number, timeZone: string): string {
+  // Every order asks; Intl formatting is slow and zone offsets are whole minutes, so one answer per minute.
+  const minute = Math.floor(epochMs / 60_000);
+  const hit = lastDay.get(timeZone);
+  if (hit && hit.minute === minute) return hit.day;
   let f = dayFormatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     dayFormatters.set(timeZone, f);
   }
-  return f.format(epochMs).replaceAll('-', '');
+  const day = f.format(epochMs).replaceAll('-', '');
+  lastDay.set(timeZone, { minute, day });
+  return day;
 }
 
 /** Line quantities summed per SKU, sorted by SKU so that stock rows are always locked in the same order. */

@@ -19,6 +19,8 @@ export interface GroupCommitOptions {
   maxQueue: number;
   /** Runs first in every batch transaction, e.g. to take row locks in one global order. */
   beforeBatch?: (tx: Tx, items: unknown[]) => Promise<void>;
+  /** Called after each commit (the outbox relay has new events). */
+  onCommit?: () => void;
 }
 
 export interface GroupCommitStats {
@@ -90,6 +92,7 @@ export class GroupCommitter<I, R> {
           }
         }
       });
+      this.opts.onCommit?.();
       this.stats.batches++;
       this.stats.items += batch.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);

@@ -15,29 +15,47 @@ import { GroupCommitter } from './group-commit.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { TimerRunner } from './timers.ts';
 import { WebhookSender, webhookFanout, defaultWebhookOptions, type WebhookSenderOptions } from './webhooks.ts';
+import { localWrites, type WriteApi } from './write-api.ts';
+import { startWriterThread } from './writer-thread.ts';
 
 export interface HubOptions {
   /** Run the relay, timers and webhook sender (a CLI command that only reads does not need them). */
   workers?: boolean;
+  /**
+   * On SQLite, run every write (and the relay, timers, webhook sender) in a writer thread, so commits
+   * never stall HTTP. Off for tests and CLI commands, which want the runtime in reach.
+   */
+  writerThread?: boolean;
+  /** Called when the writer thread dies: the hub can no longer store anything. */
+  onWriterDeath?: (why: string) => void;
   pgSchema?: string;
   webhook?: Partial<WebhookSenderOptions>;
   relayPollMs?: number;
   timerPollMs?: number;
 }
 
-export interface Hub {
-  config: Config;
-  log: Logger;
-  db: Database;
-  adminToken: { token: string; generated: boolean; source: string };
-  accounts: AccountService;
-  orders: OrderService;
-  stock: StockService;
-  webhooks: WebhookEndpointService;
+/** The write-side machinery, present where writes run in this thread. */
+export interface LocalRuntime {
   ingest: GroupCommitter<Delivery, DeliveryResult>;
   relay: OutboxRelay;
   timers: TimerRunner;
   sender: WebhookSender;
+}
+
+export interface Hub {
+  config: Config;
+  log: Logger;
+  /** Reads always; writes only where `local` is set. */
+  db: Database;
+  adminToken: { token: string; generated: boolean; source: string };
+  /** Services for reading; every write goes through `writes`. */
+  accounts: AccountService;
+  orders: OrderService;
+  stock: StockService;
+  webhooks: WebhookEndpointService;
+  writes: WriteApi;
+  /** Null when writes run in the writer thread. */
+  local: LocalRuntime | null;
   isReady(): Promise<{ database: boolean; migrations: { applied: number; expected: number } }>;
   close(): Promise<void>;
 }
@@ -55,8 +73,20 @@ export async function openHubDatabase(config: Config, schemaOverride?: string): 
   );
 }
 
+function services(db: Database, config: Config) {
+  const lifecycle = { paymentTimeoutMs: config.paymentTimeoutMinutes * 60_000 };
+  return {
+    lifecycle,
+    accounts: new AccountService(db),
+    orders: new OrderService(db, lifecycle),
+    stock: new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio }),
+    webhooks: new WebhookEndpointService(db),
+  };
+}
+
 export async function startHub(config: Config, log: Logger, opts: HubOptions = {}): Promise<Hub> {
   assertValidMachine();
+  if (opts.writerThread && !config.databaseUrl) return startThreadedHub(config, log, opts);
   const db = await openHubDatabase(config, opts.pgSchema);
   try {
     const m = await migrate(db);
@@ -66,11 +96,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     throw e;
   }
   const adminToken = await ensureAdminToken(db, config.adminToken);
-  const lifecycle = { paymentTimeoutMs: config.paymentTimeoutMinutes * 60_000 };
-  const accounts = new AccountService(db);
-  const orders = new OrderService(db, lifecycle);
-  const stock = new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio });
-  const webhooks = new WebhookEndpointService(db);
+  const { lifecycle, accounts, orders, stock, webhooks } = services(db, config);
   const ingestService = new IngestService({ ...lifecycle, timezone: config.timezone }, new OrderNumbers(db, config.timezone));
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
   relay.subscribe(webhookFanout());
@@ -82,6 +108,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       lanes: db.dialect === 'sqlite' ? 1 : config.pgWriteLanes,
       maxQueue: 20_000,
       beforeBatch: (tx, items) => ingestService.lockStockFor(tx, items as Delivery[]),
+      onCommit: () => relay.poke(),
     },
     log,
   );
@@ -102,10 +129,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     orders,
     stock,
     webhooks,
-    ingest,
-    relay,
-    timers,
-    sender,
+    writes: localWrites({ ingest, accounts, stock, orders, webhooks }),
+    local: { ingest, relay, timers, sender },
     async isReady() {
       let database = true;
       try {
@@ -121,6 +146,60 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       closed = true;
       await ingest.idle();
       await Promise.all([relay.stop(), timers.stop(), sender.stop()]);
+      await db.close();
+    },
+  };
+}
+
+/** SQLite with a writer thread: this thread serves HTTP and reads; the writer thread stores. */
+async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): Promise<Hub> {
+  const writer = await startWriterThread(config, log, (why) => {
+    log.fatal({ why }, 'the writer thread died; nothing more can be stored');
+    opts.onWriterDeath?.(why);
+  });
+  let db: Database;
+  try {
+    db = await openDatabase({ sqliteFile: sqliteFileFor(config), readOnly: true });
+  } catch (e) {
+    await writer.close();
+    throw e;
+  }
+  const { accounts, orders, stock, webhooks } = services(db, config);
+  const writes: WriteApi = {
+    ...writer.writes,
+    // This thread caches accounts for the push path: drop the entry when the writer changed it.
+    async updateAccount(id, patch) {
+      const a = await writer.writes.updateAccount(id, patch);
+      accounts.forget(id);
+      return a;
+    },
+  };
+  let closed = false;
+  return {
+    config,
+    log,
+    db,
+    adminToken: writer.adminToken,
+    accounts,
+    orders,
+    stock,
+    webhooks,
+    writes,
+    local: null,
+    async isReady() {
+      let database = writer.alive();
+      try {
+        await db.ping();
+      } catch {
+        database = false;
+      }
+      const applied = database ? await appliedVersion(db) : 0;
+      return { database, migrations: { applied, expected: latestVersion() } };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await writer.close();
       await db.close();
     },
   };

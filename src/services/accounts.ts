@@ -119,6 +119,11 @@ export class AccountService {
     return account;
   }
 
+  /** Drops a cached entry (another thread changed the account). */
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
   async list(): Promise<ChannelAccount[]> {
     const rows = await this.db.read.all<Row>('SELECT * FROM channel_accounts WHERE tenant_id = ? ORDER BY created_at', [DEFAULT_TENANT]);
     return rows.map(toAccount);

@@ -51,6 +51,8 @@ export interface OpenOptions {
   /** SQLite file path (`:memory:` is refused: the hub promises durability). */
   sqliteFile?: string;
   sqliteSynchronous?: SqliteSynchronous;
+  /** Open the SQLite file for reading only: writes belong to the writer thread. */
+  readOnly?: boolean;
   databaseUrl?: string;
   /** PostgreSQL schema to use (tests give each run its own). */
   pgSchema?: string;
@@ -60,7 +62,62 @@ export interface OpenOptions {
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.pgSchema, opts.pgPoolSize ?? 10);
   if (!opts.sqliteFile) throw new Error('openDatabase: either databaseUrl or sqliteFile is required');
+  if (opts.readOnly) return openSqliteReader(opts.sqliteFile);
   return openSqlite(opts.sqliteFile, opts.sqliteSynchronous ?? 'FULL');
+}
+
+function sqliteReader(file: string): BetterSqlite3.Database {
+  const reader = new BetterSqlite3(file, { fileMustExist: true });
+  reader.pragma('busy_timeout = 5000');
+  reader.pragma('query_only = ON');
+  reader.pragma('cache_size = -65536');
+  reader.pragma('mmap_size = 1073741824');
+  return reader;
+}
+
+function readerApi(reader: BetterSqlite3.Database): Reader {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prep = (sql: string) => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = reader.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
+  return {
+    async get<T>(sql: string, params: readonly SqlValue[] = []) {
+      return prep(sql).get(...params) as T | undefined;
+    },
+    async all<T>(sql: string, params: readonly SqlValue[] = []) {
+      return prep(sql).all(...params) as T[];
+    },
+  };
+}
+
+/** The main thread's view of a SQLite file whose writes run in the writer thread. */
+function openSqliteReader(file: string): Database {
+  const reader = sqliteReader(file);
+  const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: reader }) });
+  const refuse = () => {
+    throw new Error('this connection only reads; writes run in the writer thread');
+  };
+  return {
+    dialect: 'sqlite',
+    kysely,
+    location: file,
+    read: readerApi(reader),
+    transaction: refuse,
+    nextSequenceBlock: refuse,
+    isRetryable: () => false,
+    async ping() {
+      reader.prepare('SELECT 1').get();
+    },
+    async close() {
+      await kysely.destroy().catch(() => undefined);
+      if (reader.open) reader.close();
+    },
+  };
 }
 
 // ---------------------------------------------------------------- SQLite
@@ -83,7 +140,6 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
   reader.pragma('query_only = ON');
 
   const writeStatements = new Map<string, BetterSqlite3.Statement>();
-  const readStatements = new Map<string, BetterSqlite3.Statement>();
   const prep = (conn: BetterSqlite3.Database, cache: Map<string, BetterSqlite3.Statement>, sql: string) => {
     let s = cache.get(sql);
     if (!s) {
@@ -116,14 +172,15 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
     },
     async savepoint<T>(fn: () => Promise<T>) {
       const name = `sp${++savepointDepth}`;
-      writer.exec(`SAVEPOINT ${name}`);
+      // Prepared once like any statement: savepoints run twice per order on the hot path.
+      prep(writer, writeStatements, `SAVEPOINT ${name}`).run();
       try {
         const out = await fn();
-        writer.exec(`RELEASE ${name}`);
+        prep(writer, writeStatements, `RELEASE ${name}`).run();
         return out;
       } catch (e) {
-        writer.exec(`ROLLBACK TO ${name}`);
-        writer.exec(`RELEASE ${name}`);
+        prep(writer, writeStatements, `ROLLBACK TO ${name}`).run();
+        prep(writer, writeStatements, `RELEASE ${name}`).run();
         throw e;
       } finally {
         savepointDepth--;
@@ -156,14 +213,7 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
     dialect: 'sqlite',
     kysely,
     location: file,
-    read: {
-      async get<T>(sql: string, params: readonly SqlValue[] = []) {
-        return prep(reader, readStatements, sql).get(...params) as T | undefined;
-      },
-      async all<T>(sql: string, params: readonly SqlValue[] = []) {
-        return prep(reader, readStatements, sql).all(...params) as T[];
-      },
-    },
+    read: readerApi(reader),
     transaction,
     async nextSequenceBlock(key, size, t) {
       const row = await t.get<{ last: number }>(

@@ -3,6 +3,19 @@ import { randomBytes } from 'node:crypto';
 
 let lastMs = 0;
 let seq = 0;
+// Random bytes drawn 4 KiB at a time: one system call per 256 ids instead of one per id.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function random16(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const b = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
+  return b;
+}
 
 export function newId(now = Date.now()): string {
   // A counter inside the same millisecond keeps ids from one process strictly increasing.
@@ -14,7 +27,7 @@ export function newId(now = Date.now()): string {
     seq = 0;
   }
   lastMs = now;
-  const b = randomBytes(16);
+  const b = random16();
   b.writeUIntBE(now, 0, 6);
   b[6] = 0x70 | (seq >> 8);
   b[7] = seq & 0xff;

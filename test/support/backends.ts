@@ -28,7 +28,9 @@ export function pgUnavailable(): Promise<string | null> {
 }
 
 export interface Backend {
-  name: 'sqlite' | 'postgres';
+  name: 'sqlite' | 'postgres' | 'sqlite with writer thread';
+  /** Run writes in the SQLite writer thread, as `orderhub serve` does. */
+  writerThread?: boolean;
   /** A fresh, isolated place for one test's data: a temp dir or a PostgreSQL schema. */
   fresh(overrides?: Partial<Config>): Promise<{ config: Config; pgSchema?: string; cleanup: () => Promise<void> }>;
 }
@@ -90,3 +92,6 @@ export async function backends(): Promise<Backend[]> {
 }
 
 export const allBackends = await backends();
+
+/** For suites that only talk HTTP: also the SQLite writer thread, the production mode of `serve`. */
+export const httpBackends: Backend[] = [...allBackends, { ...sqlite, name: 'sqlite with writer thread', writerThread: true }];

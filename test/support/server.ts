@@ -34,6 +34,7 @@ export async function startServer(
 ): Promise<TestServer & { place: { config: Config; pgSchema?: string; cleanup: () => Promise<void> } }> {
   const place = reuse ?? (await backend.fresh(overrides));
   const hub = await startHub(place.config, createLogger('silent'), {
+    writerThread: backend.writerThread ?? false,
     relayPollMs: 50,
     timerPollMs: 100,
     ...(place.pgSchema ? { pgSchema: place.pgSchema } : {}),

@@ -37,7 +37,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 201: Account, 400: ErrorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(accountView(hub, await hub.accounts.create(req.body))),
+    async (req, reply) => reply.code(201).send(accountView(hub, await hub.writes.createAccount(req.body))),
   );
 
   app.get(
@@ -70,6 +70,6 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 200: Account, 400: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => accountView(hub, await hub.accounts.update(req.params.id, req.body)),
+    async (req) => accountView(hub, await hub.writes.updateAccount(req.params.id, req.body)),
   );
 };

@@ -62,7 +62,7 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
           hub.config.signatureToleranceSeconds,
         );
         const orders = adapter.parsePush(raw);
-        const result = await hub.ingest.submit({
+        const result = await hub.writes.ingest({
           tenantId: account.tenantId,
           accountId,
           channel: account.platform,
@@ -72,7 +72,6 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
           rawBody: raw,
           orders,
         });
-        hub.relay.poke();
         return reply.send({
           ok: true,
           duplicate: result.duplicateDelivery,

@@ -65,7 +65,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         response: { 200: OrderDetail, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
-    async (req) => hub.orders.transition(req.params.idOrOrderNo, req.body.to, req.body.reason, 'admin'),
+    async (req) => hub.writes.transitionOrder(req.params.idOrOrderNo, req.body.to, req.body.reason, 'admin'),
   );
 
   app.post(
@@ -78,6 +78,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         response: { 200: OrderDetail, 404: ErrorBody, 409: ErrorBody },
       },
     },
-    async (req) => hub.orders.retryReservation(req.params.idOrOrderNo, 'admin'),
+    async (req) => hub.writes.retryReservation(req.params.idOrOrderNo, 'admin'),
   );
 };

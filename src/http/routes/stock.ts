@@ -31,7 +31,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       },
     },
     async (req) => {
-      const r = await hub.stock.set({ sku: req.params.sku, ...req.body, cause: 'api' });
+      const r = await hub.writes.setStock({ sku: req.params.sku, ...req.body, cause: 'api' });
       return { ...r.stock, servedOrders: r.servedOrders };
     },
   );
@@ -74,6 +74,6 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         response: { 200: Type.Object({ rematchedOrders: Type.Array(Type.String()) }), 400: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => hub.stock.mapSku(req.body),
+    async (req) => hub.writes.mapSku(req.body),
   );
 };

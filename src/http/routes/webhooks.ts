@@ -31,7 +31,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 201: Type.Composite([Endpoint, Type.Object({ secret: Type.String() })]), 400: ErrorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(await hub.webhooks.create(req.body)),
+    async (req, reply) => reply.code(201).send(await hub.writes.createWebhook(req.body)),
   );
 
   app.get('/webhooks', { schema: { tags: ['webhooks'], response: { 200: Type.Object({ items: Type.Array(Endpoint) }) } } }, async () => ({
@@ -42,7 +42,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     '/webhooks/:id',
     { schema: { tags: ['webhooks'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), 404: ErrorBody } } },
     async (req, reply) => {
-      await hub.webhooks.remove(req.params.id);
+      await hub.writes.removeWebhook(req.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -1,0 +1,55 @@
+// The SQLite writer thread: owns the one write connection and runs every write, the outbox relay, timers and
+// webhook sender, so that commits (and their fsync) never stall the thread that serves HTTP.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { isHubError } from '../domain/errors.ts';
+import { startHub } from './hub.ts';
+import type { WriteApi, WriteOp } from './write-api.ts';
+import type { Delivery } from '../services/ingest.ts';
+
+interface Call {
+  id: number;
+  op: WriteOp | 'close';
+  args: unknown[];
+}
+
+const port = parentPort;
+if (!port) throw new Error('writer-worker must run in a worker thread');
+const { config } = workerData as { config: Config };
+const log = createLogger(config.logLevel).child({ thread: 'writer' });
+
+try {
+  const hub = await startHub(config, log, { writerThread: false });
+  const writes = hub.writes;
+  port.on('message', (m: Call) => {
+    if (m.op === 'close') {
+      void hub.close().then(() => port.postMessage({ id: m.id, ok: true, value: null }));
+      return;
+    }
+    if (m.op === 'ingest') {
+      // Buffers arrive as plain Uint8Arrays; the ingest path reads them as Buffers.
+      const d = m.args[0] as Delivery;
+      d.rawBody = Buffer.from(d.rawBody.buffer, d.rawBody.byteOffset, d.rawBody.byteLength);
+    }
+    const fn = writes[m.op] as (...a: unknown[]) => Promise<unknown>;
+    fn(...m.args).then(
+      (value) => port.postMessage({ id: m.id, ok: true, value }),
+      (e: unknown) => {
+        if (!isHubError(e)) log.error({ err: e, op: m.op }, 'write failed');
+        port.postMessage({
+          id: m.id,
+          ok: false,
+          error: isHubError(e)
+            ? { hub: true, code: e.code, message: e.message, details: e.details }
+            : { hub: false, message: (e as Error)?.message ?? String(e) },
+        });
+      },
+    );
+  });
+  port.postMessage({ ready: true, adminToken: hub.adminToken });
+} catch (e) {
+  port.postMessage({ fatal: (e as Error).message ?? String(e) });
+}
+
+export type { WriteApi };
