@@ -44,12 +44,15 @@ export class OutboxRelay {
   private again = false;
   private stopped = true;
   private retryAt = new Map<string, { at: number; failures: number }>();
+  private lastPassAt = 0;
+  private pokeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
     private readonly pollMs = 250,
     private readonly batchSize = 500,
+    private readonly minGapMs = 50,
   ) {}
 
   subscribe(s: Subscriber): void {
@@ -70,14 +73,29 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.pokeTimer) clearTimeout(this.pokeTimer);
     while (this.running) await new Promise((r) => setTimeout(r, 10));
   }
 
-  /** Asks for a pass soon (after a commit). */
+  /**
+   * Asks for a pass soon (after a commit). A pass is a write transaction of its own (cursors), so under
+   * load passes are spaced at least minGapMs apart instead of one per committed batch.
+   */
   poke(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
+      return;
+    }
+    const wait = this.lastPassAt + this.minGapMs - Date.now();
+    if (wait > 0) {
+      if (!this.pokeTimer) {
+        this.pokeTimer = setTimeout(() => {
+          this.pokeTimer = null;
+          this.poke();
+        }, wait);
+        this.pokeTimer.unref();
+      }
       return;
     }
     void this.pass();
@@ -93,6 +111,7 @@ export class OutboxRelay {
 
   private async pass(): Promise<void> {
     this.running = true;
+    this.lastPassAt = Date.now();
     try {
       do {
         this.again = false;
