@@ -80,9 +80,12 @@ export class OrderService {
       );
     }
     const [{ total }] = (await q.select(sql<number>`count(*)`.as('total')).execute()) as [{ total: number }];
+    // With an exact key (platform id, phone, order number) few rows match: order by an expression so the
+    // planner picks the key's index instead of walking the creation-time index for its ordering.
+    const selective = Boolean(f.platformOrderId || f.q);
     const rows = await q
       .selectAll()
-      .orderBy('created_at', 'desc')
+      .orderBy(selective ? sql<number>`created_at + 0` : sql<number>`created_at`, 'desc')
       .orderBy('id', 'desc')
       .limit(f.pageSize)
       .offset((f.page - 1) * f.pageSize)
