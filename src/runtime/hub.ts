@@ -73,6 +73,18 @@ export async function openHubDatabase(config: Config, schemaOverride?: string): 
   );
 }
 
+/** Ready when the database answers (and its writer runs) and every migration is applied. */
+async function readiness(db: Database, writerAlive: boolean): ReturnType<Hub['isReady']> {
+  let database = writerAlive;
+  try {
+    await db.ping();
+  } catch {
+    database = false;
+  }
+  const applied = database ? await appliedVersion(db) : 0;
+  return { database, migrations: { applied, expected: latestVersion() } };
+}
+
 function services(db: Database, config: Config) {
   const lifecycle = { paymentTimeoutMs: config.paymentTimeoutMinutes * 60_000 };
   return {
@@ -131,16 +143,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     webhooks,
     writes: localWrites({ ingest, accounts, stock, orders, webhooks }),
     local: { ingest, relay, timers, sender },
-    async isReady() {
-      let database = true;
-      try {
-        await db.ping();
-      } catch {
-        database = false;
-      }
-      const applied = database ? await appliedVersion(db) : 0;
-      return { database, migrations: { applied, expected: latestVersion() } };
-    },
+    isReady: () => readiness(db, true),
     async close() {
       if (closed) return;
       closed = true;
@@ -186,16 +189,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     webhooks,
     writes,
     local: null,
-    async isReady() {
-      let database = writer.alive();
-      try {
-        await db.ping();
-      } catch {
-        database = false;
-      }
-      const applied = database ? await appliedVersion(db) : 0;
-      return { database, migrations: { applied, expected: latestVersion() } };
-    },
+    isReady: () => readiness(db, writer.alive()),
     async close() {
       if (closed) return;
       closed = true;

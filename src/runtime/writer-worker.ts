@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { isHubError } from '../domain/errors.ts';
 import { startHub } from './hub.ts';
-import type { WriteApi, WriteOp } from './write-api.ts';
+import type { WriteOp } from './write-api.ts';
 import type { Delivery } from '../services/ingest.ts';
 
 interface Call {
@@ -52,4 +52,3 @@ try {
   port.postMessage({ fatal: (e as Error).message ?? String(e) });
 }
 
-export type { WriteApi };

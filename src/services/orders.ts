@@ -4,7 +4,7 @@ import { HubError } from '../domain/errors.ts';
 import { maskPhone } from '../domain/order.ts';
 import { allowedTargets, isOrderStatus, type OrderStatus } from '../domain/status-machine.ts';
 import { toIso } from '../domain/time.ts';
-import type { Database } from '../store/db.ts';
+import type { Database, Tx } from '../store/db.ts';
 import type { OrdersTable } from '../store/schema.ts';
 import { claimTimer } from '../store/timers.ts';
 import { moveOrder, orderStateColumns, tryReserve, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
@@ -179,7 +179,7 @@ export class OrderService {
     };
   }
 
-  private async loadState(id: string, tx: Parameters<Parameters<Database['transaction']>[0]>[0]): Promise<OrderState> {
+  private async loadState(id: string, tx: Tx): Promise<OrderState> {
     const o = await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?`, [id]);
     if (!o) throw new HubError('ORDER_NOT_FOUND', `order ${id} does not exist`);
     return o;

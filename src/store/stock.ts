@@ -20,9 +20,10 @@ export class StockShort extends Error {
 }
 
 // The sub-select names a warehouse that had enough; the outer WHERE re-checks under the row lock,
-// so a concurrent writer can make this miss but never oversell.
-const reserveSql = `
-UPDATE stock SET reserved = reserved + ?, updated_at = ?
+// so a concurrent writer can make this miss but never oversell. Parameters: quantity, now, tenant, sku,
+// quantity, tenant, sku, quantity.
+const takeFromWarehouse = (set: string) => `
+UPDATE stock SET ${set}, updated_at = ?
 WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
   SELECT s.warehouse FROM stock s
   LEFT JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.code = s.warehouse
@@ -31,16 +32,9 @@ WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
   LIMIT 1)
 RETURNING warehouse`;
 
+const reserveSql = takeFromWarehouse('reserved = reserved + ?');
 // An order that is already paid when its stock is taken: the units leave on-hand at once, same guard.
-const takeSql = `
-UPDATE stock SET on_hand = on_hand - ?, updated_at = ?
-WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
-  SELECT s.warehouse FROM stock s
-  LEFT JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.code = s.warehouse
-  WHERE s.tenant_id = ? AND s.sku = ? AND s.on_hand - s.reserved >= ?
-  ORDER BY COALESCE(w.priority, 100), s.warehouse
-  LIMIT 1)
-RETURNING warehouse`;
+const takeSql = takeFromWarehouse('on_hand = on_hand - ?');
 
 /**
  * Reserves every line of an order or none (the caller runs this inside a savepoint and lets StockShort undo it).
