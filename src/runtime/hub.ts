@@ -156,10 +156,19 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
 
 /** SQLite with a writer thread: this thread serves HTTP and reads; the writer thread stores. */
 async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): Promise<Hub> {
-  const writer = await startWriterThread(config, log, (why) => {
-    log.fatal({ why }, 'the writer thread died; nothing more can be stored');
-    opts.onWriterDeath?.(why);
-  });
+  const writer = await startWriterThread(
+    config,
+    log,
+    (why) => {
+      log.fatal({ why }, 'the writer thread died; nothing more can be stored');
+      opts.onWriterDeath?.(why);
+    },
+    {
+      ...(opts.webhook ? { webhook: opts.webhook } : {}),
+      ...(opts.relayPollMs !== undefined ? { relayPollMs: opts.relayPollMs } : {}),
+      ...(opts.timerPollMs !== undefined ? { timerPollMs: opts.timerPollMs } : {}),
+    },
+  );
   let db: Database;
   try {
     db = await openDatabase({ sqliteFile: sqliteFileFor(config), readOnly: true });

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { HubError, type ErrorCode } from '../domain/errors.ts';
 import { writeOps, type WriteApi, type WriteOp } from './write-api.ts';
+import type { WebhookSenderOptions } from './webhooks.ts';
 
 export interface WriterThread {
   writes: WriteApi;
@@ -16,8 +17,20 @@ type Reply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { hub: boolean; code?: ErrorCode; message: string; details?: unknown } };
 
-export async function startWriterThread(config: Config, log: Logger, onDeath: (why: string) => void): Promise<WriterThread> {
-  const worker = new Worker(new URL('./writer-entry.js', import.meta.url), { workerData: { config } });
+/** Runtime settings the writer thread's relay, timers and webhook sender take (plain data). */
+export interface WriterRuntimeOptions {
+  webhook?: Partial<WebhookSenderOptions>;
+  relayPollMs?: number;
+  timerPollMs?: number;
+}
+
+export async function startWriterThread(
+  config: Config,
+  log: Logger,
+  onDeath: (why: string) => void,
+  runtime: WriterRuntimeOptions = {},
+): Promise<WriterThread> {
+  const worker = new Worker(new URL('./writer-entry.js', import.meta.url), { workerData: { config, runtime } });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   let nextId = 1;
   let alive = true;

@@ -6,6 +6,7 @@ import { createLogger } from '../log.ts';
 import { isHubError } from '../domain/errors.ts';
 import { startHub } from './hub.ts';
 import type { WriteOp } from './write-api.ts';
+import type { WriterRuntimeOptions } from './writer-thread.ts';
 import type { Delivery } from '../services/ingest.ts';
 
 interface Call {
@@ -16,11 +17,11 @@ interface Call {
 
 const port = parentPort;
 if (!port) throw new Error('writer-worker must run in a worker thread');
-const { config } = workerData as { config: Config };
+const { config, runtime } = workerData as { config: Config; runtime: WriterRuntimeOptions };
 const log = createLogger(config.logLevel).child({ thread: 'writer' });
 
 try {
-  const hub = await startHub(config, log, { writerThread: false });
+  const hub = await startHub(config, log, { ...runtime, writerThread: false });
   const writes = hub.writes;
   port.on('message', (m: Call) => {
     if (m.op === 'close') {
