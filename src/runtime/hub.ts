@@ -109,7 +109,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   }
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const { lifecycle, accounts, orders, stock, webhooks } = services(db, config);
-  const ingestService = new IngestService({ ...lifecycle, timezone: config.timezone }, new OrderNumbers(db, config.timezone));
+  const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone));
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
   relay.subscribe(webhookFanout());
   const ingest = new GroupCommitter<Delivery, DeliveryResult>(

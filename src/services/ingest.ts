@@ -45,10 +45,6 @@ export interface DeliveryResult {
   orders: OrderResult[];
 }
 
-export interface IngestSettings extends LifecycleSettings {
-  timezone: string;
-}
-
 /** Order numbers are handed out in blocks so PostgreSQL writers do not queue on one counter row. */
 export class OrderNumbers {
   private blocks = new Map<string, { next: number; end: number }>();
@@ -84,7 +80,7 @@ function pgArrayItem(s: string): string {
 
 export class IngestService {
   constructor(
-    private readonly settings: IngestSettings,
+    private readonly settings: LifecycleSettings,
     private readonly numbers: OrderNumbers,
   ) {}
 
