@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { allBackends } from './support/backends.ts';
 import { openHubDatabase } from '../src/runtime/hub.ts';
-import type { Database } from '../src/store/db.ts';
+import type { Database, Tx } from '../src/store/db.ts';
 import { appliedVersion, latestVersion, migrate } from '../src/store/migrate.ts';
 import { reserveLines, releaseReservations, deductReservations, StockShort } from '../src/store/stock.ts';
+import { GroupCommitter } from '../src/runtime/group-commit.ts';
+import { createLogger } from '../src/log.ts';
 
 describe.each(allBackends)('store on $name', (backend) => {
   let db: Database;
@@ -91,19 +93,21 @@ describe.each(allBackends)('store on $name', (backend) => {
     expect(await db.read.get('SELECT sku FROM skus WHERE sku = ?', [sku])).toBeDefined();
   });
 
-  it('reserves all lines or none', async () => {
+  it.each(['hold', 'deduct'] as const)('takes all lines or none, giving back what it took when one is short (%s)', async (mode) => {
     const a = `A-${randomUUID()}`;
     const b = `B-${randomUUID()}`;
     const orderId = randomUUID();
     await putStock(a, 'WH1', 5);
     await putStock(b, 'WH1', 1);
     await anOrder(orderId);
+    // No savepoint and a transaction that commits: reserveLines itself must leave nothing behind.
     await db.transaction(async (tx) => {
-      await expect(
-        tx.savepoint(() => reserveLines(tx, tenant, orderId, [{ sku: a, quantity: 3 }, { sku: b, quantity: 2 }], 1)),
-      ).rejects.toBeInstanceOf(StockShort);
+      await expect(reserveLines(tx, tenant, orderId, [{ sku: a, quantity: 3 }, { sku: b, quantity: 2 }], 1, mode)).rejects.toBeInstanceOf(
+        StockShort,
+      );
     });
     expect(await stockRow(a)).toEqual([{ warehouse: 'WH1', on_hand: 5, reserved: 0 }]);
+    expect(await stockRow(b)).toEqual([{ warehouse: 'WH1', on_hand: 1, reserved: 0 }]);
     expect(await db.read.all('SELECT id FROM reservations WHERE order_id = ?', [orderId])).toEqual([]);
   });
 
@@ -143,5 +147,25 @@ describe.each(allBackends)('store on $name', (backend) => {
     expect(new Set(numbers).size).toBe(100);
     expect(Math.min(...numbers)).toBe(1);
     expect(Math.max(...numbers)).toBe(100);
+  });
+
+  it('group commit: one failing item leaves no trace and the rest of its batch commits', async () => {
+    const log = createLogger('silent');
+    const prefix = `G-${randomUUID()}`;
+    // Each item writes, then item 2 throws after writing: the optimistic attempt must roll back and rerun isolated.
+    const work = async (tx: Tx, n: number) => {
+      await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', 0)`, [tenant, `${prefix}-${n}`]);
+      if (n === 2) throw new Error('item 2 is broken');
+      return n * 10;
+    };
+    const gc = new GroupCommitter<number, number>(db, work, { maxBatch: 8, lanes: 1, maxQueue: 100 }, log);
+    const answers = await Promise.allSettled([1, 2, 3, 4].map((n) => gc.submit(n)));
+    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : (a.reason as Error).message))).toEqual([10, 'item 2 is broken', 30, 40]);
+    expect(gc.stats.isolatedReruns).toBe(1);
+    const rows = await db.read.all<{ sku: string }>('SELECT sku FROM skus WHERE sku LIKE ? ORDER BY sku', [`${prefix}-%`]);
+    expect(rows.map((r) => r.sku)).toEqual([`${prefix}-1`, `${prefix}-3`, `${prefix}-4`]);
+    // A lone failing item is simply rolled back.
+    await expect(gc.submit(2)).rejects.toThrow('item 2 is broken');
+    expect(await db.read.get('SELECT sku FROM skus WHERE sku = ?', [`${prefix}-2`])).toBeUndefined();
   });
 });

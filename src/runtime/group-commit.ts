@@ -1,5 +1,7 @@
-// Group commit: deliveries that arrive together share one durable transaction, each in its own savepoint,
-// and every caller is answered only after that transaction has committed.
+// Group commit: deliveries that arrive together share one durable transaction, and every caller is answered
+// only after that transaction has committed. A batch first runs without savepoints (each costs a journal copy of
+// every page an item touches); if any item throws, that attempt is rolled back and the batch runs again with each
+// item in its own savepoint, so one failing delivery never takes the others down with it.
 import type { Database, Tx } from '../store/db.ts';
 import type { Logger } from '../log.ts';
 import { HubError } from '../domain/errors.ts';
@@ -28,6 +30,17 @@ export interface GroupCommitStats {
   items: number;
   retried: number;
   largestBatch: number;
+  /** Batches that had a failing item and ran again with a savepoint per item. */
+  isolatedReruns: number;
+}
+
+type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/** Aborts an optimistic batch attempt: one item threw, so its partial writes must not commit. */
+class ItemFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('an item of the batch failed');
+  }
 }
 
 export class GroupCommitter<I, R> {
@@ -35,7 +48,7 @@ export class GroupCommitter<I, R> {
   private busyLanes = 0;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
-  readonly stats: GroupCommitStats = { batches: 0, items: 0, retried: 0, largestBatch: 0 };
+  readonly stats: GroupCommitStats = { batches: 0, items: 0, retried: 0, largestBatch: 0, isolatedReruns: 0 };
 
   constructor(
     private readonly db: Database,
@@ -79,20 +92,20 @@ export class GroupCommitter<I, R> {
     if (this.queue.length === 0 || this.busyLanes >= this.opts.lanes) return;
     const batch = this.queue.splice(0, this.opts.maxBatch);
     this.busyLanes++;
-    const outcomes: ({ ok: true; value: R } | { ok: false; error: unknown })[] = [];
     try {
-      await this.db.transaction(async (tx) => {
-        outcomes.length = 0;
-        if (this.opts.beforeBatch) await this.opts.beforeBatch(tx, batch.map((p) => p.item));
-        for (const p of batch) {
-          try {
-            outcomes.push({ ok: true, value: await tx.savepoint(() => this.work(tx, p.item)) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
+      let outcomes: Outcome<R>[];
+      try {
+        outcomes = await this.attempt(batch, false);
+      } catch (e) {
+        if (!(e instanceof ItemFailed)) throw e;
+        if (batch.length === 1) {
+          // Rolled back: for a lone item that is exactly what a savepoint would have done.
+          outcomes = [{ ok: false, error: e.error }];
+        } else {
+          this.stats.isolatedReruns++;
+          outcomes = await this.attempt(batch, true);
         }
-      });
-      this.opts.onCommit?.();
+      }
       this.stats.batches++;
       this.stats.items += batch.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
@@ -117,6 +130,35 @@ export class GroupCommitter<I, R> {
       }
       this.schedule();
     }
+  }
+
+  /**
+   * One transaction over the batch. Optimistic: items run back to back and the first error aborts the attempt
+   * (ItemFailed). Isolated: each item in a savepoint, its error kept as its outcome. Commits, then calls onCommit.
+   */
+  private async attempt(batch: readonly Pending<I, R>[], isolated: boolean): Promise<Outcome<R>[]> {
+    const outcomes: Outcome<R>[] = [];
+    await this.db.transaction(async (tx) => {
+      outcomes.length = 0;
+      if (this.opts.beforeBatch) await this.opts.beforeBatch(tx, batch.map((p) => p.item));
+      for (const p of batch) {
+        if (!isolated) {
+          try {
+            outcomes.push({ ok: true, value: await this.work(tx, p.item) });
+          } catch (error) {
+            throw new ItemFailed(error);
+          }
+          continue;
+        }
+        try {
+          outcomes.push({ ok: true, value: await tx.savepoint(() => this.work(tx, p.item)) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
+    this.opts.onCommit?.();
+    return outcomes;
   }
 
   private requeue(p: Pending<I, R>): void {

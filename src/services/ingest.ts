@@ -5,9 +5,11 @@ import { HubError } from '../domain/errors.ts';
 import type { Database, Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { newId } from '../store/ids.ts';
+import type { OrderStatus } from '../domain/status-machine.ts';
 import {
-  moveOrder,
+  applyMove,
   orderStateColumns,
+  planMove,
   tryReserve,
   type Cause,
   type LifecycleSettings,
@@ -300,13 +302,11 @@ export class IngestService {
   /** Moves to the status the platform reports; a move the anchor forbids is recorded, never forced. */
   private async moveReported(tx: Tx, o: OrderState, n: NormalizedOrder, cause: Cause): Promise<string | undefined> {
     if (o.status === n.status) return undefined;
-    const snapshot = { ...o };
+    let path: OrderStatus[];
     try {
-      await tx.savepoint(() => moveOrder(tx, o, n.status, cause, this.settings));
-      return undefined;
+      path = planMove(o, n.status, cause.source);
     } catch (e) {
       if (!(e instanceof HubError)) throw e;
-      Object.assign(o, snapshot);
       await appendHistory(tx, {
         tenantId: o.tenant_id,
         orderId: o.id,
@@ -321,6 +321,8 @@ export class IngestService {
       });
       return e.message;
     }
+    await applyMove(tx, o, path, cause, this.settings);
+    return undefined;
   }
 
   private async update(tx: Tx, o: OrderState & { source_updated_at: number }, n: NormalizedOrder, cause: Cause): Promise<OrderResult> {

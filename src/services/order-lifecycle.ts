@@ -147,9 +147,7 @@ export async function tryReserve(
   }
   const unpaid = o.status === 'pending_payment';
   try {
-    const taken = await tx.savepoint(() =>
-      reserveLines(tx, o.tenant_id, o.id, lines as readonly { sku: string; quantity: number }[], c.at, unpaid ? 'hold' : 'deduct'),
-    );
+    const taken = await reserveLines(tx, o.tenant_id, o.id, lines as readonly { sku: string; quantity: number }[], c.at, unpaid ? 'hold' : 'deduct');
     o.reservation_state = unpaid ? 'held' : 'deducted';
     const detail = taken.map((h) => ({ sku: h.sku, warehouse: h.warehouse, quantity: h.quantity }));
     await appendHistory(tx, {
@@ -248,19 +246,25 @@ async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, sett
 }
 
 /**
- * Moves an order to `target`. Platform facts walk through skipped steps (each checked and recorded);
- * operator and system requests must be one declared step.
+ * The steps that take an order to `target`, or a HubError; pure, so a refused move has written nothing.
+ * Platform facts walk through skipped steps (each checked); operator and system requests must be one declared step.
  */
-export async function moveOrder(tx: Tx, o: OrderState, target: OrderStatus, c: Cause, settings: LifecycleSettings): Promise<OrderStatus[]> {
-  const ctx = guardContext(o, c.source);
-  let path: OrderStatus[];
-  if (c.source === 'platform') {
-    path = planTransitions(o.status, target, ctx);
-  } else {
-    checkTransition(o.status, target, ctx);
-    path = [target];
-  }
+export function planMove(o: OrderState, target: OrderStatus, source: TransitionSource): OrderStatus[] {
+  const ctx = guardContext(o, source);
+  if (source === 'platform') return planTransitions(o.status, target, ctx);
+  checkTransition(o.status, target, ctx);
+  return [target];
+}
+
+/** Applies steps from planMove: stock, timers, history and events for each, then one save. */
+export async function applyMove(tx: Tx, o: OrderState, path: readonly OrderStatus[], c: Cause, settings: LifecycleSettings): Promise<void> {
   for (const step of path) await enterState(tx, o, step, c, settings);
   if (path.length) await saveOrder(tx, o, c.at);
+}
+
+/** Moves an order to `target` (planMove, then applyMove). */
+export async function moveOrder(tx: Tx, o: OrderState, target: OrderStatus, c: Cause, settings: LifecycleSettings): Promise<OrderStatus[]> {
+  const path = planMove(o, target, c.source);
+  await applyMove(tx, o, path, c, settings);
   return path;
 }

@@ -131,8 +131,9 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
   writer.pragma('foreign_keys = ON');
   writer.pragma('cache_size = -131072');
   writer.pragma('mmap_size = 1073741824');
-  writer.pragma('cache_size = -131072');
-  writer.pragma('mmap_size = 1073741824');
+  // Savepoint and statement journals in memory: as temp files they cost a write() per page touched
+  // (measured: ~40 page writes per order, 180 KB of copying, before the hot path stopped using savepoints).
+  writer.pragma('temp_store = MEMORY');
   // Checkpoints are done by the writer; a larger auto-checkpoint keeps them off the hot path's typical batch.
   writer.pragma('wal_autocheckpoint = 4000');
   const reader = new BetterSqlite3(file);

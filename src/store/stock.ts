@@ -9,7 +9,7 @@ export interface HeldReservation {
   quantity: number;
 }
 
-/** Thrown inside a savepoint so that a partly reserved order is undone as a whole. */
+/** Thrown by reserveLines once it has put back what it took, so the order is left with no stock at all. */
 export class StockShort extends Error {
   constructor(
     readonly sku: string,
@@ -32,13 +32,22 @@ WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
   LIMIT 1)
 RETURNING warehouse`;
 
-const reserveSql = takeFromWarehouse('reserved = reserved + ?');
-// An order that is already paid when its stock is taken: the units leave on-hand at once, same guard.
-const takeSql = takeFromWarehouse('on_hand = on_hand - ?');
+const take = {
+  hold: takeFromWarehouse('reserved = reserved + ?'),
+  // An order that is already paid when its stock is taken: the units leave on-hand at once, same guard.
+  deduct: takeFromWarehouse('on_hand = on_hand - ?'),
+};
+// The exact inverse of a take, for the SKUs already taken when a later one is short. Nothing else can have
+// moved those units in between: SQLite has one writer, and PostgreSQL holds the row locks until commit.
+const giveBack = {
+  hold: 'UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
+  deduct: 'UPDATE stock SET on_hand = on_hand + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
+};
 
 /**
- * Reserves every line of an order or none (the caller runs this inside a savepoint and lets StockShort undo it).
- * Lines of the same SKU are summed and SKUs taken in sorted order, so concurrent writers lock rows alike.
+ * Reserves every line of an order or none. Lines of the same SKU are summed and SKUs taken in sorted order, so
+ * concurrent writers lock rows alike. When one SKU is short, the ones taken before it are given back and
+ * StockShort is thrown: no savepoint needed (each costs a journal copy of every page the order touches).
  */
 export async function reserveLines(
   tx: Tx,
@@ -48,22 +57,31 @@ export async function reserveLines(
   now: number,
   mode: 'hold' | 'deduct' = 'hold',
 ): Promise<HeldReservation[]> {
-  const held: HeldReservation[] = [];
-  const sql = mode === 'hold' ? reserveSql : takeSql;
+  const taken: { sku: string; warehouse: string; quantity: number }[] = [];
   for (const [sku, qty] of quantitiesBySku(lines)) {
     let row: { warehouse: string } | undefined;
     // On PostgreSQL a concurrent commit can empty the chosen warehouse between sub-select and lock: look again.
     for (let attempt = 0; attempt < 3 && !row; attempt++) {
-      row = await tx.get<{ warehouse: string }>(sql, [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
+      row = await tx.get<{ warehouse: string }>(take[mode], [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
       if (tx.dialect === 'sqlite') break;
     }
-    if (!row) throw new StockShort(sku, qty);
+    if (!row) {
+      for (const t of taken) {
+        const changed = await tx.run(giveBack[mode], [t.quantity, now, tenantId, t.sku, t.warehouse]);
+        if (changed !== 1) throw new Error(`stock invariant broken: cannot give back ${t.quantity} of ${t.sku}@${t.warehouse}`);
+      }
+      throw new StockShort(sku, qty);
+    }
+    taken.push({ sku, warehouse: row.warehouse, quantity: qty });
+  }
+  const held: HeldReservation[] = [];
+  for (const t of taken) {
     const ins = await tx.get<{ id: number }>(
       `INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      [tenantId, orderId, sku, row.warehouse, qty, mode === 'hold' ? 'held' : 'deducted', now, now],
+      [tenantId, orderId, t.sku, t.warehouse, t.quantity, mode === 'hold' ? 'held' : 'deducted', now, now],
     );
-    held.push({ id: (ins as { id: number }).id, sku, warehouse: row.warehouse, quantity: qty });
+    held.push({ id: (ins as { id: number }).id, ...t });
   }
   return held;
 }
