@@ -8,6 +8,7 @@ import { createLogger } from '../src/log.ts';
 import { startHub } from '../src/runtime/hub.ts';
 import { ownshop } from '../src/channels/ownshop/index.ts';
 import type { Delivery } from '../src/services/ingest.ts';
+import { systemPrincipal } from '../src/domain/principal.ts';
 
 const orders = Number(process.env.BENCH_ORDERS ?? 20_000);
 const inFlight = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -15,8 +16,8 @@ const dir = mkdtempSync(join(tmpdir(), 'orderhub-core-'));
 const hub = await startHub({ ...defaults, dataDir: dir, logLevel: 'silent', adminToken: 'x', configFile: null }, createLogger('silent'), {
   workers: false,
 });
-const account = await hub.writes.createAccount({ platform: 'ownshop', name: 'bench', credentials: { secret: 'bench' } });
-for (let i = 0; i < 200; i++) await hub.writes.setStock({ sku: `S${i}`, warehouse: 'WH1', onHand: 1_000_000, cause: 'bench' });
+const account = await hub.writes.createAccount(systemPrincipal('default', 'bench'), { platform: 'ownshop', name: 'bench', credentials: { secret: 'bench' } });
+for (let i = 0; i < 200; i++) await hub.writes.setStock(systemPrincipal('default', 'bench'), { sku: `S${i}`, warehouse: 'WH1', onHand: 1_000_000, cause: 'bench' });
 
 function delivery(n: number): Delivery {
   const body = Buffer.from(

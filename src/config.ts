@@ -35,6 +35,17 @@ export interface Config {
   pgPoolSize: number;
   /** Public base URL, used to show webhook URLs to paste into platforms. */
   publicUrl: string;
+  /** Data keys `id:base64,…` (first one encrypts); empty: `<dataDir>/keys`, created on first start. */
+  dataKeys: string;
+  /** Hours a console session lasts after sign-in. */
+  sessionHours: number;
+  /** Mark the session cookie Secure (browsers still accept it on http://localhost). Off only for plain-HTTP LANs. */
+  cookieSecure: boolean;
+  /** Wrong passwords in a row before an account is locked, and for how many minutes. */
+  lockoutThreshold: number;
+  lockoutMinutes: number;
+  /** Sign-in attempts per minute from one address. */
+  signInPerMinute: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -58,6 +69,12 @@ export const defaults: Omit<Config, 'configFile'> = {
   pgWriteLanes: 4,
   pgPoolSize: 10,
   publicUrl: '',
+  dataKeys: '',
+  sessionHours: 12,
+  cookieSecure: true,
+  lockoutThreshold: 5,
+  lockoutMinutes: 15,
+  signInPerMinute: 10,
 };
 
 /** Environment variable for each key. */
@@ -80,6 +97,12 @@ const envNames: Record<keyof typeof defaults, string> = {
   pgWriteLanes: 'ORDERHUB_PG_WRITE_LANES',
   pgPoolSize: 'ORDERHUB_PG_POOL_SIZE',
   publicUrl: 'ORDERHUB_PUBLIC_URL',
+  dataKeys: 'ORDERHUB_DATA_KEYS',
+  sessionHours: 'ORDERHUB_SESSION_HOURS',
+  cookieSecure: 'ORDERHUB_COOKIE_SECURE',
+  lockoutThreshold: 'ORDERHUB_LOCKOUT_THRESHOLD',
+  lockoutMinutes: 'ORDERHUB_LOCKOUT_MINUTES',
+  signInPerMinute: 'ORDERHUB_SIGN_IN_PER_MINUTE',
 };
 
 export class ConfigError extends Error {}
@@ -105,7 +128,13 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
       fail('must be a whole number, 0 or more');
     }
     if (key === 'port' && n > 65535) fail('must be a port number');
-    if ((key === 'ingestBatchMax' || key === 'pgWriteLanes' || key === 'pgPoolSize') && n < 1) fail('must be at least 1');
+    if (
+      (key === 'ingestBatchMax' || key === 'pgWriteLanes' || key === 'pgPoolSize' || key === 'sessionHours' || key === 'lockoutThreshold' ||
+        key === 'signInPerMinute') &&
+      n < 1
+    ) {
+      fail('must be at least 1');
+    }
     return n as (typeof defaults)[K];
   }
   const s = String(raw);
@@ -164,6 +193,7 @@ export function describeConfig(config: Config): Record<string, { value: unknown;
   for (const key of Object.keys(config) as (keyof Config)[]) {
     let value: unknown = config[key];
     if (key === 'adminToken') value = value ? '(set, hidden)' : '(not set: generated and stored on first start)';
+    if (key === 'dataKeys') value = value ? '(set, hidden)' : '(not set: <dataDir>/keys, created on first start)';
     if (key === 'databaseUrl') value = value ? maskUrlPassword(String(value)) : '(empty: embedded SQLite)';
     out[key] = { value, env: key === 'configFile' ? 'ORDERHUB_CONFIG' : envNames[key as keyof typeof defaults] };
   }

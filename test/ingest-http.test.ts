@@ -279,7 +279,7 @@ describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
     const ok = await s.api<OrderView>('POST', `/api/orders/${id}/transitions`, { to: 'shipped', reason: 'handed to SF' });
     expect(ok.status).toBe(200);
     expect(ok.body.status).toBe('shipped');
-    expect(ok.body.history.at(-1)).toMatchObject({ kind: 'status', from: 'paid', to: 'shipped', cause: 'admin: handed to SF' });
+    expect(ok.body.history.at(-1)).toMatchObject({ kind: 'status', from: 'paid', to: 'shipped', cause: 'admin-token: handed to SF' });
 
     const heldSku = sku('N');
     await setStock(s, heldSku, 0);

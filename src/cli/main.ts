@@ -6,7 +6,29 @@ import { startHub, type Hub } from '../runtime/hub.ts';
 import { buildApp, publicBase } from '../http/app.ts';
 import { migrate } from '../store/migrate.ts';
 import { openHubDatabase } from '../runtime/hub.ts';
-import { isHubError } from '../domain/errors.ts';
+import { HubError, isHubError } from '../domain/errors.ts';
+import { systemPrincipal } from '../domain/principal.ts';
+import { DEFAULT_TENANT } from '../services/tenancy.ts';
+import { hashPassword } from '../security/secrets.ts';
+import { verifyAudit } from '../store/audit.ts';
+import { userInfo } from 'node:os';
+
+/** The CLI acts as the operator at this machine's shell; the audit log names the OS user. */
+function cli() {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep 'unknown'
+  }
+  return systemPrincipal(DEFAULT_TENANT, `cli:${user}`);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
 
 function int(name: string) {
   return (v: string) => {
@@ -138,7 +160,7 @@ export async function main(argv: string[]): Promise<void> {
         }
       }
       await withHub(config(), async (hub) => {
-        const a = await hub.writes.createAccount({ platform: opts.platform, name: opts.name, credentials });
+        const a = await hub.writes.createAccount(cli(), { platform: opts.platform, name: opts.name, credentials });
         out({ id: a.id, platform: a.platform, name: a.name, webhookUrl: `${publicBase(hub)}/hooks/${a.platform}/${a.id}` });
       });
     });
@@ -160,7 +182,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--safety <n>', 'safety stock', int('--safety'))
     .action(async (sku: string, opts: { warehouse: string; onHand: number; safety?: number }) => {
       await withHub(config(), async (hub) => {
-        const r = await hub.writes.setStock({ sku, warehouse: opts.warehouse, onHand: opts.onHand, safetyStock: opts.safety, cause: 'cli' });
+        const r = await hub.writes.setStock(cli(), { sku, warehouse: opts.warehouse, onHand: opts.onHand, safetyStock: opts.safety, cause: 'cli' });
         out({ ...r.stock, servedOrders: r.servedOrders });
       });
     });
@@ -175,7 +197,65 @@ export async function main(argv: string[]): Promise<void> {
     .description('map a platform SKU code to a hub SKU; orders held as unmatched are reserved')
     .option('--account <id>', 'only for this channel account')
     .action(async (platformSku: string, sku: string, opts: { account?: string }) => {
-      await withHub(config(), async (hub) => out(await hub.writes.mapSku({ externalSku: platformSku, sku, accountId: opts.account })));
+      await withHub(config(), async (hub) => out(await hub.writes.mapSku(cli(), { externalSku: platformSku, sku, accountId: opts.account })));
+    });
+
+  const user = program.command('user').description('people who sign in to the console');
+  user
+    .command('create <username>')
+    .description('add a user; the password is read from stdin, e.g. echo "$PW" | orderhub user create li.lei --role operations')
+    .option('--role <role...>', 'roles (admin, operations, customer_service, warehouse, finance, read_only, or a custom role)', ['read_only'])
+    .option('--name <displayName>', 'name shown in the console')
+    .option('--provinces <list>', 'only orders shipping to these provinces (comma-separated)')
+    .option('--accounts <list>', 'only these channel accounts (comma-separated ids)')
+    .option('--warehouses <list>', 'only these warehouses (comma-separated codes)')
+    .action(async (username: string, opts: { role: string[]; name?: string; provinces?: string; accounts?: string; warehouses?: string }) => {
+      const password = await readStdin();
+      if (!password) throw new HubError('VALIDATION_FAILED', 'give the password on stdin');
+      const list = (v?: string) => (v === undefined ? null : v.split(',').map((x) => x.trim()).filter(Boolean));
+      const passwordHash = await hashPassword(password, username);
+      await withHub(config(), async (hub) => {
+        const u = await hub.writes.createUser(cli(), {
+          username,
+          ...(opts.name ? { displayName: opts.name } : {}),
+          passwordHash,
+          roles: opts.role,
+          scope: { accounts: list(opts.accounts), warehouses: list(opts.warehouses), provinces: list(opts.provinces) },
+        });
+        out({ id: u.id, username: u.username, roles: u.roles, scope: u.scope });
+      });
+    });
+  user
+    .command('list')
+    .description('list users')
+    .action(async () => {
+      await withHub(config(), async (hub) => {
+        for (const u of await hub.people.listUsers(DEFAULT_TENANT)) {
+          out(`${u.id}  ${u.username.padEnd(20)} ${(u.active ? (u.locked ? 'locked' : 'active') : 'inactive').padEnd(8)} ${u.roles.join(',')}`);
+        }
+      });
+    });
+
+  const audit = program.command('audit').description('the tamper-evident audit log');
+  audit
+    .command('verify')
+    .description('walk the hash chain of every tenant and report the first broken link (exit 1 if any)')
+    .action(async () => {
+      const broken = await withHub(config(), async (hub) => {
+        let bad = 0;
+        const verdicts = await verifyAudit(hub.db, hub.keyring);
+        if (verdicts.length === 0) out('audit log: empty');
+        for (const v of verdicts) {
+          if (v.ok) out(`tenant ${v.tenantId}: ok, ${v.checked} entries, chain intact`);
+          else {
+            bad++;
+            const b = v.firstBroken as NonNullable<typeof v.firstBroken>;
+            out(`tenant ${v.tenantId}: BROKEN at entry seq ${b.seq}${b.id !== null ? ` (row id ${b.id})` : ''}: ${b.reason}; ${v.checked} entries before it are intact`);
+          }
+        }
+        return bad;
+      });
+      if (broken) process.exit(1);
     });
 
   try {

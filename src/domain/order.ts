@@ -112,3 +112,17 @@ export function maskPhone(phone: string | null | undefined): string | null {
   if (phone.length < 8) return `${'*'.repeat(phone.length - 4)}${phone.slice(-4)}`;
   return `${phone.slice(0, 3)}${'*'.repeat(phone.length - 7)}${phone.slice(-4)}`;
 }
+
+/** A street address shown without its detail: the first characters, then `***`. */
+export function maskAddress(address: string | null | undefined): string | null {
+  if (!address) return address ?? null;
+  const chars = [...address];
+  return chars.length <= 2 ? '***' : `${chars.slice(0, Math.min(4, Math.floor(chars.length / 3))).join('')}***`;
+}
+
+/** A person's name with everything but its first character hidden: 张三 → 张*. */
+export function maskName(name: string | null | undefined): string | null {
+  if (!name) return name ?? null;
+  const chars = [...name];
+  return chars.length === 1 ? '*' : `${chars[0]}${'*'.repeat(Math.min(chars.length - 1, 3))}`;
+}

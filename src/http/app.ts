@@ -5,7 +5,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Hub } from '../runtime/hub.ts';
 import { HubError } from '../domain/errors.ts';
-import { tokenMatches } from '../services/admin-token.ts';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import { installAuth, type RouteAccess } from './auth.ts';
+import { authRoutes } from './routes/auth.ts';
+import { peopleRoutes } from './routes/people.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { ErrorBody, errorHandler, sendError } from './errors.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -16,6 +21,19 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 
 export type App = FastifyInstance;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with the access rule it declared: the permission tests walk this. */
+    routeTable: RouteEntry[];
+  }
+}
 
 export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,6 +46,18 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: r.url, access: (r.config as { access?: RouteAccess } | undefined)?.access });
+    }
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => new HubError('RATE_LIMITED', `too many attempts; try again in ${Math.ceil(ctx.ttl / 1000)} s`),
+  });
   app.addSchema(ErrorBody);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => sendError(reply, new HubError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
@@ -43,9 +73,12 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
           'Errors are {error: {code, message, details?}}.',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ORDERHUB_ADMIN_TOKEN' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token (oht_…) or ORDERHUB_ADMIN_TOKEN' },
+          session: { type: 'apiKey', in: 'cookie', name: 'orderhub_session', description: 'Console session; writes also need X-CSRF-Token' },
+        },
       },
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { session: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -54,13 +87,10 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(hookRoutes, { hub });
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (req) => {
-        const header = req.headers.authorization ?? '';
-        const m = /^Bearer\s+(.+)$/i.exec(header);
-        if (!m || !tokenMatches((m[1] as string).trim(), hub.adminToken.token)) {
-          throw new HubError('UNAUTHENTICATED', 'a valid bearer token is required (Authorization: Bearer <ORDERHUB_ADMIN_TOKEN>)');
-        }
-      });
+      installAuth(api, hub);
+      await api.register(authRoutes, { hub });
+      await api.register(peopleRoutes, { hub });
+      await api.register(auditRoutes, { hub });
       await api.register(accountRoutes, { hub });
       await api.register(stockRoutes, { hub });
       await api.register(orderRoutes, { hub });

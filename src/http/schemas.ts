@@ -57,6 +57,7 @@ export const OrderSummary = Type.Object({
 export const OrderDetail = Type.Composite([
   OrderSummary,
   Type.Object({
+    piiRevealed: Type.Boolean(),
     receiver: Type.Object({ name: Str, phone: NStr, province: Str, city: Str, district: Str, address: Str }),
     buyer: Type.Object({ id: NStr, name: NStr, phone: NStr }),
     amounts: Type.Object({
@@ -108,4 +109,66 @@ export const Account = Type.Object({
   webhookUrl: Str,
   createdAt: NStr,
   updatedAt: NStr,
+});
+
+export const Scope = Type.Object({
+  accounts: Type.Union([Type.Array(Str), Type.Null()]),
+  warehouses: Type.Union([Type.Array(Str), Type.Null()]),
+  provinces: Type.Union([Type.Array(Str), Type.Null()]),
+});
+
+export const ScopeInput = Type.Object(
+  {
+    accounts: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 500 }), Type.Null()])),
+    warehouses: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 500 }), Type.Null()])),
+    provinces: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 }), Type.Null()])),
+  },
+  { description: 'Limits what the user sees; a missing or null list means no limit on that dimension' },
+);
+
+export const User = Type.Object({
+  id: Str,
+  username: Str,
+  displayName: Str,
+  roles: Type.Array(Str),
+  permissions: Type.Array(Str),
+  scope: Scope,
+  active: Type.Boolean(),
+  locked: Type.Boolean(),
+  lastSignInAt: NStr,
+  createdAt: NStr,
+});
+
+export const Me = Type.Object({
+  user: Type.Union([User, Type.Null()]),
+  name: Str,
+  kind: Str,
+  permissions: Type.Array(Str),
+  scope: Scope,
+  csrfToken: NStr,
+});
+
+export const Role = Type.Object({ name: Str, description: Str, permissions: Type.Array(Str), builtin: Type.Boolean() });
+
+export const ApiToken = Type.Object({
+  id: Str,
+  name: Str,
+  userId: Str,
+  createdBy: Str,
+  createdAt: NStr,
+  expiresAt: NStr,
+  lastUsedAt: NStr,
+  revoked: Type.Boolean(),
+});
+
+export const AuditEntry = Type.Object({
+  seq: Int,
+  at: NStr,
+  actor: Type.Object({ kind: Str, id: NStr, name: Str, tokenId: NStr, ip: NStr, userAgent: NStr }),
+  action: Str,
+  targetType: Str,
+  targetId: NStr,
+  before: Type.Unknown(),
+  after: Type.Unknown(),
+  detail: Type.Unknown(),
 });

@@ -11,6 +11,8 @@ import { OrderService } from '../services/orders.ts';
 import { StockService } from '../services/stock.ts';
 import { WebhookEndpointService } from '../services/webhook-endpoints.ts';
 import { ensureAdminToken } from '../services/admin-token.ts';
+import { PeopleService } from '../services/people.ts';
+import { loadKeyring, type Keyring } from '../security/keyring.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { TimerRunner } from './timers.ts';
@@ -48,8 +50,11 @@ export interface Hub {
   /** Reads always; writes only where `local` is set. */
   db: Database;
   adminToken: { token: string; generated: boolean; source: string };
+  /** Data keys: personal data, credentials, phone index, audit chain. */
+  keyring: Keyring;
   /** Services for reading; every write goes through `writes`. */
   accounts: AccountService;
+  people: PeopleService;
   orders: OrderService;
   stock: StockService;
   webhooks: WebhookEndpointService;
@@ -85,15 +90,29 @@ async function readiness(db: Database, writerAlive: boolean): ReturnType<Hub['is
   return { database, migrations: { applied, expected: latestVersion() } };
 }
 
-function services(db: Database, config: Config) {
+function services(db: Database, config: Config, keyring: Keyring) {
   const lifecycle = { paymentTimeoutMs: config.paymentTimeoutMinutes * 60_000 };
   return {
     lifecycle,
-    accounts: new AccountService(db),
-    orders: new OrderService(db, lifecycle),
-    stock: new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio }),
-    webhooks: new WebhookEndpointService(db),
+    accounts: new AccountService(db, keyring),
+    orders: new OrderService(db, lifecycle, keyring),
+    stock: new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio }, keyring),
+    webhooks: new WebhookEndpointService(db, keyring),
+    people: new PeopleService(db, keyring, {
+      sessionHours: config.sessionHours,
+      lockoutThreshold: config.lockoutThreshold,
+      lockoutMinutes: config.lockoutMinutes,
+    }),
   };
+}
+
+/** The keyring, created on first start when none is configured (the caller warns that it must be backed up). */
+function keyringFor(config: Config, log: Logger): Keyring {
+  const k = loadKeyring(config.dataKeys, config.dataDir);
+  if (k.created) {
+    log.warn({ file: k.source }, 'created a new data key file: back it up apart from the database; without it personal data cannot be read');
+  }
+  return k.keyring;
 }
 
 export async function startHub(config: Config, log: Logger, opts: HubOptions = {}): Promise<Hub> {
@@ -108,8 +127,9 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     throw e;
   }
   const adminToken = await ensureAdminToken(db, config.adminToken);
-  const { lifecycle, accounts, orders, stock, webhooks } = services(db, config);
-  const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone));
+  const keyring = keyringFor(config, log);
+  const { lifecycle, accounts, orders, stock, webhooks, people } = services(db, config, keyring);
+  const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
   relay.subscribe(webhookFanout());
   const ingest = new GroupCommitter<Delivery, DeliveryResult>(
@@ -137,11 +157,13 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     log,
     db,
     adminToken,
+    keyring,
     accounts,
+    people,
     orders,
     stock,
     webhooks,
-    writes: localWrites({ ingest, accounts, stock, orders, webhooks }),
+    writes: localWrites({ ingest, accounts, stock, orders, webhooks, people }),
     local: { ingest, relay, timers, sender },
     isReady: () => readiness(db, true),
     async close() {
@@ -156,6 +178,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
 
 /** SQLite with a writer thread: this thread serves HTTP and reads; the writer thread stores. */
 async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): Promise<Hub> {
+  // Created here, before the writer thread starts, so both threads read the same file.
+  const keyring = keyringFor(config, log);
   const writer = await startWriterThread(
     config,
     log,
@@ -176,12 +200,12 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     await writer.close();
     throw e;
   }
-  const { accounts, orders, stock, webhooks } = services(db, config);
+  const { accounts, orders, stock, webhooks, people } = services(db, config, keyring);
   const writes: WriteApi = {
     ...writer.writes,
     // This thread caches accounts for the push path: drop the entry when the writer changed it.
-    async updateAccount(id, patch) {
-      const a = await writer.writes.updateAccount(id, patch);
+    async updateAccount(who, id, patch) {
+      const a = await writer.writes.updateAccount(who, id, patch);
       accounts.forget(id);
       return a;
     },
@@ -192,7 +216,9 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     log,
     db,
     adminToken: writer.adminToken,
+    keyring,
     accounts,
+    people,
     orders,
     stock,
     webhooks,

@@ -1,24 +1,39 @@
 // Every write the hub makes, as one interface: run in this thread (PostgreSQL, tests, CLI) or handed to the
 // SQLite writer thread. Arguments and answers are plain data, so they cross a thread boundary unchanged.
+// Every write but ingest names who asks (a Principal), so that its audit row commits with it.
+import type { Principal } from '../domain/principal.ts';
 import type { Delivery, DeliveryResult } from '../services/ingest.ts';
 import type { AccountService } from '../services/accounts.ts';
 import type { StockService } from '../services/stock.ts';
 import type { OrderService } from '../services/orders.ts';
 import type { WebhookEndpointService } from '../services/webhook-endpoints.ts';
+import type { PeopleService } from '../services/people.ts';
 import type { GroupCommitter } from './group-commit.ts';
 
-type Result<F> = F extends (...args: never[]) => Promise<infer R> ? Promise<R> : never;
+/** A service method's arguments after the principal, and its answer. */
+type Args<F> = F extends (who: Principal, ...args: infer A) => Promise<unknown> ? A : never;
+type Call<F> = F extends (who: Principal, ...args: never[]) => Promise<infer R> ? (who: Principal, ...args: Args<F>) => Promise<R> : never;
 
 export interface WriteApi {
   ingest(d: Delivery): Promise<DeliveryResult>;
-  createAccount(input: Parameters<AccountService['create']>[0]): Result<AccountService['create']>;
-  updateAccount(id: string, patch: Parameters<AccountService['update']>[1]): Result<AccountService['update']>;
-  setStock(input: Parameters<StockService['set']>[0]): Result<StockService['set']>;
-  mapSku(input: Parameters<StockService['mapSku']>[0]): Result<StockService['mapSku']>;
-  transitionOrder(idOrOrderNo: string, to: string, reason: string, actor: string): Result<OrderService['transition']>;
-  retryReservation(idOrOrderNo: string, actor: string): Result<OrderService['retryReservation']>;
-  createWebhook(input: Parameters<WebhookEndpointService['create']>[0]): Result<WebhookEndpointService['create']>;
-  removeWebhook(id: string): Promise<void>;
+  createAccount: Call<AccountService['create']>;
+  updateAccount: Call<AccountService['update']>;
+  setStock: Call<StockService['set']>;
+  mapSku: Call<StockService['mapSku']>;
+  transitionOrder: Call<OrderService['transition']>;
+  retryReservation: Call<OrderService['retryReservation']>;
+  createWebhook: Call<WebhookEndpointService['create']>;
+  removeWebhook: Call<WebhookEndpointService['remove']>;
+  createUser: Call<PeopleService['createUser']>;
+  updateUser: Call<PeopleService['updateUser']>;
+  saveRole: Call<PeopleService['saveRole']>;
+  deleteRole: Call<PeopleService['deleteRole']>;
+  recordSignIn: Call<PeopleService['recordSignIn']>;
+  signOut: Call<PeopleService['signOut']>;
+  createToken: Call<PeopleService['createToken']>;
+  revokeToken: Call<PeopleService['revokeToken']>;
+  touchToken(id: string, at: number): Promise<void>;
+  recordAudit: Call<PeopleService['record']>;
 }
 
 export type WriteOp = keyof WriteApi;
@@ -33,6 +48,16 @@ export const writeOps: readonly WriteOp[] = [
   'retryReservation',
   'createWebhook',
   'removeWebhook',
+  'createUser',
+  'updateUser',
+  'saveRole',
+  'deleteRole',
+  'recordSignIn',
+  'signOut',
+  'createToken',
+  'revokeToken',
+  'touchToken',
+  'recordAudit',
 ];
 
 export interface WriteServices {
@@ -41,18 +66,29 @@ export interface WriteServices {
   stock: StockService;
   orders: OrderService;
   webhooks: WebhookEndpointService;
+  people: PeopleService;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
   return {
     ingest: (d) => s.ingest.submit(d),
-    createAccount: (input) => s.accounts.create(input),
-    updateAccount: (id, patch) => s.accounts.update(id, patch),
-    setStock: (input) => s.stock.set(input),
-    mapSku: (input) => s.stock.mapSku(input),
-    transitionOrder: (id, to, reason, actor) => s.orders.transition(id, to, reason, actor),
-    retryReservation: (id, actor) => s.orders.retryReservation(id, actor),
-    createWebhook: (input) => s.webhooks.create(input),
-    removeWebhook: (id) => s.webhooks.remove(id),
+    createAccount: (who, input) => s.accounts.create(who, input),
+    updateAccount: (who, id, patch) => s.accounts.update(who, id, patch),
+    setStock: (who, input) => s.stock.set(who, input),
+    mapSku: (who, input) => s.stock.mapSku(who, input),
+    transitionOrder: (who, id, to, reason) => s.orders.transition(who, id, to, reason),
+    retryReservation: (who, id) => s.orders.retryReservation(who, id),
+    createWebhook: (who, input) => s.webhooks.create(who, input),
+    removeWebhook: (who, id) => s.webhooks.remove(who, id),
+    createUser: (who, input) => s.people.createUser(who, input),
+    updateUser: (who, id, patch) => s.people.updateUser(who, id, patch),
+    saveRole: (who, input) => s.people.saveRole(who, input),
+    deleteRole: (who, name) => s.people.deleteRole(who, name),
+    recordSignIn: (who, input) => s.people.recordSignIn(who, input),
+    signOut: (who) => s.people.signOut(who),
+    createToken: (who, input) => s.people.createToken(who, input),
+    revokeToken: (who, id) => s.people.revokeToken(who, id),
+    touchToken: (id, at) => s.people.touchToken(id, at),
+    recordAudit: (who, entry) => s.people.record(who, entry),
   };
 }

@@ -1,5 +1,5 @@
 // The admin bearer token: from configuration, or generated once on first start and kept in the database.
-import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/db.ts';
 
 export async function ensureAdminToken(db: Database, configured: string): Promise<{ token: string; generated: boolean; source: string }> {
@@ -13,11 +13,4 @@ export async function ensureAdminToken(db: Database, configured: string): Promis
   );
   const stored = await db.read.get<{ value: string }>(`SELECT value FROM settings WHERE key = 'admin_token'`);
   return { token: stored?.value ?? token, generated: stored?.value === token, source: 'database' };
-}
-
-/** Constant-time comparison through fixed-length digests, so neither content nor length leaks. */
-export function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }

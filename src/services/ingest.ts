@@ -6,6 +6,7 @@ import type { Database, Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { newId } from '../store/ids.ts';
 import type { OrderStatus } from '../domain/status-machine.ts';
+import type { Keyring } from '../security/keyring.ts';
 import {
   applyMove,
   orderStateColumns,
@@ -84,6 +85,7 @@ export class IngestService {
   constructor(
     private readonly settings: LifecycleSettings,
     private readonly numbers: OrderNumbers,
+    private readonly keyring: Keyring,
   ) {}
 
   /**
@@ -105,6 +107,12 @@ export class IngestService {
     }
   }
 
+  /** A phone number as stored: encrypted, and its keyed hash for exact search. */
+  private sealedPhone(phone: string | null | undefined): [string | null, string | null] {
+    if (phone === null || phone === undefined || phone === '') return [null, null];
+    return [this.keyring.encrypt(phone), this.keyring.indexHash(phone)];
+  }
+
   /** Applies one verified delivery inside the caller's transaction. */
   async apply(tx: Tx, d: Delivery): Promise<DeliveryResult> {
     const bodySha = createHash('sha256').update(d.rawBody).digest('hex');
@@ -112,7 +120,18 @@ export class IngestService {
       `INSERT INTO raw_events (tenant_id, channel, account_id, event_id, received_at, last_delivery_at, headers, body, body_sha256, outcome)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received')
        ON CONFLICT (account_id, event_id) DO NOTHING RETURNING id`,
-      [d.tenantId, d.channel, d.accountId, d.eventId, d.receivedAt, d.receivedAt, JSON.stringify(d.headers), d.rawBody.toString('utf8'), bodySha],
+      [
+        d.tenantId,
+        d.channel,
+        d.accountId,
+        d.eventId,
+        d.receivedAt,
+        d.receivedAt,
+        JSON.stringify(d.headers),
+        // The payload holds the buyer's phone and address: kept encrypted like the order's columns.
+        this.keyring.encrypt(d.rawBody.toString('utf8')),
+        bodySha,
+      ],
     );
     if (!inserted) return this.redelivery(tx, d, bodySha);
 
@@ -193,10 +212,10 @@ export class IngestService {
     await tx.run(
       `INSERT INTO orders (id, tenant_id, order_no, channel, account_id, platform_order_id, status, platform_status, payment_status,
          fulfilment_status, aftersale_status, reservation_state, currency, goods_amount, line_discount_amount, shipping_fee,
-         discount_platform, discount_seller, total_amount, paid_amount, buyer_id, buyer_name, buyer_phone, receiver_name,
-         receiver_phone, receiver_province, receiver_city, receiver_district, receiver_address, platform_created_at,
+         discount_platform, discount_seller, total_amount, paid_amount, buyer_id, buyer_name, buyer_phone, buyer_phone_hash, receiver_name,
+         receiver_phone, receiver_phone_hash, receiver_province, receiver_city, receiver_district, receiver_address, platform_created_at,
          source_updated_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending_payment', ?, 'unpaid', 'unfulfilled', 'none', 'none', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, 'pending_payment', ?, 'unpaid', 'unfulfilled', 'none', 'none', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         id,
         d.tenantId,
@@ -215,13 +234,13 @@ export class IngestService {
         n.paidAmount,
         n.buyer.id ?? null,
         n.buyer.name ?? null,
-        n.buyer.phone ?? null,
+        ...this.sealedPhone(n.buyer.phone),
         n.receiver.name,
-        n.receiver.phone,
+        ...this.sealedPhone(n.receiver.phone),
         n.receiver.province,
         n.receiver.city,
         n.receiver.district,
-        n.receiver.address,
+        this.keyring.encrypt(n.receiver.address),
         n.platformCreatedAt,
         n.sourceUpdatedAt,
         now,
@@ -330,21 +349,21 @@ export class IngestService {
     o.paid_amount = n.paidAmount;
     await tx.run(
       `UPDATE orders SET platform_status = ?, source_updated_at = ?, paid_amount = ?, buyer_name = COALESCE(?, buyer_name),
-         buyer_phone = COALESCE(?, buyer_phone), receiver_name = ?, receiver_phone = ?, receiver_province = ?, receiver_city = ?,
-         receiver_district = ?, receiver_address = ?, updated_at = ?
+         buyer_phone = COALESCE(?, buyer_phone), buyer_phone_hash = COALESCE(?, buyer_phone_hash), receiver_name = ?, receiver_phone = ?,
+         receiver_phone_hash = ?, receiver_province = ?, receiver_city = ?, receiver_district = ?, receiver_address = ?, updated_at = ?
        WHERE id = ?`,
       [
         n.platformStatus,
         n.sourceUpdatedAt,
         n.paidAmount,
         n.buyer.name ?? null,
-        n.buyer.phone ?? null,
+        ...this.sealedPhone(n.buyer.phone),
         n.receiver.name,
-        n.receiver.phone,
+        ...this.sealedPhone(n.receiver.phone),
         n.receiver.province,
         n.receiver.city,
         n.receiver.district,
-        n.receiver.address,
+        this.keyring.encrypt(n.receiver.address),
         cause.at,
         o.id,
       ],

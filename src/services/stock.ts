@@ -5,6 +5,9 @@ import type { Database, Tx } from '../store/db.ts';
 import { appendEvent } from '../store/events.ts';
 import { orderStateColumns, tryReserve, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
 import { DEFAULT_TENANT } from './tenancy.ts';
+import { appendAudit } from '../store/audit.ts';
+import type { Principal } from '../domain/principal.ts';
+import type { Keyring } from '../security/keyring.ts';
 
 export interface WarehouseStock {
   warehouse: string;
@@ -47,6 +50,7 @@ export class StockService {
   constructor(
     private readonly db: Database,
     private readonly settings: StockSettings,
+    private readonly keyring: Keyring,
   ) {}
 
   private view(sku: string, rows: StockRow[]): StockView {
@@ -106,10 +110,15 @@ export class StockService {
 
   /** Sets the counted stock of a SKU in a warehouse. Refused when it would drop below what is already reserved. */
   async set(
+    who: Principal,
     input: { sku: string; warehouse: string; onHand: number; safetyStock?: number | undefined; cause: string },
     now = Date.now(),
   ): Promise<{ stock: StockView; servedOrders: string[] }> {
     const served = await this.db.transaction(async (tx) => {
+      const before = await tx.get<{ on_hand: number; reserved: number; safety_stock: number }>(
+        'SELECT on_hand, reserved, safety_stock FROM stock WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
+        [DEFAULT_TENANT, input.sku, input.warehouse],
+      );
       await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', ?) ON CONFLICT (tenant_id, sku) DO NOTHING`, [
         DEFAULT_TENANT,
         input.sku,
@@ -147,6 +156,20 @@ export class StockService {
         at: now,
         payload: { sku: input.sku, warehouse: input.warehouse, onHand: input.onHand, safetyStock: input.safetyStock ?? null, cause: input.cause },
       });
+      await appendAudit(
+        tx,
+        this.keyring,
+        who,
+        {
+          action: 'stock.set',
+          targetType: 'stock',
+          targetId: `${input.sku}@${input.warehouse}`,
+          before: before ? { onHand: before.on_hand, safetyStock: before.safety_stock } : null,
+          after: { onHand: input.onHand, safetyStock: input.safetyStock ?? before?.safety_stock ?? 0 },
+          detail: { cause: input.cause },
+        },
+        now,
+      );
       return this.serveHeldOrders(tx, input.sku, `stock set for ${input.sku} (${input.cause})`, now);
     });
     return { stock: await this.get(input.sku), servedOrders: served };
@@ -172,9 +195,18 @@ export class StockService {
    * Maps a platform's SKU code to a hub SKU (for one account, or all when accountId is empty);
    * orders held as "SKU unmatched" are re-matched and reserved.
    */
-  async mapSku(input: { externalSku: string; sku: string; accountId?: string | undefined }, now = Date.now()): Promise<{ rematchedOrders: string[] }> {
+  async mapSku(
+    who: Principal,
+    input: { externalSku: string; sku: string; accountId?: string | undefined },
+    now = Date.now(),
+  ): Promise<{ rematchedOrders: string[] }> {
     const accountId = input.accountId ?? '';
     const rematched = await this.db.transaction(async (tx) => {
+      const previous = await tx.get<{ sku: string }>('SELECT sku FROM sku_aliases WHERE tenant_id = ? AND account_id = ? AND external_sku = ?', [
+        DEFAULT_TENANT,
+        accountId,
+        input.externalSku,
+      ]);
       const known = await tx.get('SELECT 1 AS x FROM skus WHERE tenant_id = ? AND sku = ?', [DEFAULT_TENANT, input.sku]);
       if (!known) throw new HubError('SKU_NOT_FOUND', `SKU ${input.sku} is not known to the hub; set its stock first`);
       await tx.run(
@@ -208,6 +240,20 @@ export class StockService {
         at: now,
         payload: { externalSku: input.externalSku, sku: input.sku, accountId: accountId || null, rematchedOrders: out },
       });
+      await appendAudit(
+        tx,
+        this.keyring,
+        who,
+        {
+          action: 'sku.map',
+          targetType: 'sku_alias',
+          targetId: `${accountId || '*'}:${input.externalSku}`,
+          before: previous ? { sku: previous.sku } : null,
+          after: { sku: input.sku },
+          detail: { rematchedOrders: out },
+        },
+        now,
+      );
       return out;
     });
     return { rematchedOrders: rematched };

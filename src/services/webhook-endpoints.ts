@@ -5,11 +5,17 @@ import { toIso } from '../domain/time.ts';
 import type { Database } from '../store/db.ts';
 import { newId } from '../store/ids.ts';
 import { DEFAULT_TENANT } from './tenancy.ts';
+import { appendAudit } from '../store/audit.ts';
+import type { Principal } from '../domain/principal.ts';
+import type { Keyring } from '../security/keyring.ts';
 
 export class WebhookEndpointService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly keyring: Keyring,
+  ) {}
 
-  async create(input: { url: string; secret?: string | undefined; events?: string[] | undefined }, now = Date.now()) {
+  async create(who: Principal, input: { url: string; secret?: string | undefined; events?: string[] | undefined }, now = Date.now()) {
     let url: URL;
     try {
       url = new URL(input.url);
@@ -20,12 +26,13 @@ export class WebhookEndpointService {
     const secret = input.secret ?? 'whsec_' + randomBytes(24).toString('base64url');
     const events = input.events?.length ? input.events : ['*'];
     const id = newId(now);
-    await this.db.transaction((tx) =>
-      tx.run(
+    await this.db.transaction(async (tx) => {
+      await tx.run(
         `INSERT INTO webhook_endpoints (id, tenant_id, url, secret, event_types, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
         [id, DEFAULT_TENANT, url.toString(), secret, JSON.stringify(events), now, now],
-      ),
-    );
+      );
+      await appendAudit(tx, this.keyring, who, { action: 'webhook.create', targetType: 'webhook', targetId: id, after: { url: url.toString(), events } }, now);
+    });
     // The secret is shown once, at creation.
     return { id, url: url.toString(), events, secret, active: true, createdAt: toIso(now) };
   }
@@ -38,9 +45,14 @@ export class WebhookEndpointService {
     return rows.map((r) => ({ id: r.id, url: r.url, events: JSON.parse(r.event_types) as string[], active: r.active === 1, createdAt: toIso(r.created_at) }));
   }
 
-  async remove(id: string, now = Date.now()): Promise<void> {
+  async remove(who: Principal, id: string, now = Date.now()): Promise<void> {
     const n = await this.db.transaction(async (tx) => {
-      const changed = await tx.run('UPDATE webhook_endpoints SET active = 0, updated_at = ? WHERE id = ? AND tenant_id = ?', [now, id, DEFAULT_TENANT]);
+      const changed = await tx.run('UPDATE webhook_endpoints SET active = 0, updated_at = ? WHERE id = ? AND tenant_id = ? AND active = 1', [
+        now,
+        id,
+        DEFAULT_TENANT,
+      ]);
+      if (changed === 1) await appendAudit(tx, this.keyring, who, { action: 'webhook.remove', targetType: 'webhook', targetId: id }, now);
       await tx.run(`UPDATE webhook_deliveries SET state = 'cancelled', updated_at = ? WHERE endpoint_id = ? AND state = 'pending'`, [now, id]);
       return changed;
     });

@@ -1,6 +1,7 @@
 // Applies the append-only migrations in order, each in its own transaction; safe when two processes start at once.
 import type { Database, Dialect } from './db.ts';
 import * as m001 from './migrations/001_foundation.ts';
+import * as m002 from './migrations/002_people.ts';
 
 interface Migration {
   version: number;
@@ -8,7 +9,10 @@ interface Migration {
   ddl: string;
 }
 
-export const migrations: Migration[] = [{ version: 1, ...m001 }];
+export const migrations: Migration[] = [
+  { version: 1, ...m001 },
+  { version: 2, ...m002 },
+];
 
 const tokens: Record<Dialect, Record<string, string>> = {
   sqlite: {

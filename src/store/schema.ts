@@ -26,8 +26,10 @@ export interface OrdersTable {
   buyer_id: string | null;
   buyer_name: string | null;
   buyer_phone: string | null;
+  buyer_phone_hash: string | null;
   receiver_name: string;
   receiver_phone: string;
+  receiver_phone_hash: string | null;
   receiver_province: string;
   receiver_city: string;
   receiver_district: string;
@@ -166,7 +168,30 @@ export interface TimersTable {
   updated_at: number;
 }
 
+export interface AuditLogTable {
+  id: number;
+  tenant_id: string;
+  seq: number;
+  at: number;
+  actor_kind: string;
+  actor_id: string | null;
+  actor_name: string;
+  token_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  before: string | null;
+  after: string | null;
+  detail: string | null;
+  key_id: string;
+  prev_mac: string;
+  mac: string;
+}
+
 export interface DB {
+  audit_log: AuditLogTable;
   orders: OrdersTable;
   order_lines: OrderLinesTable;
   order_history: OrderHistoryTable;

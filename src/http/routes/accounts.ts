@@ -6,6 +6,7 @@ import type { ChannelAccount } from '../../services/accounts.ts';
 import { HubError } from '../../domain/errors.ts';
 import { toIso } from '../../domain/time.ts';
 import { publicBase } from '../app.ts';
+import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
 import { Account } from '../schemas.ts';
 
@@ -26,6 +27,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
   app.post(
     '/channel-accounts',
     {
+      config: { access: 'accounts.manage' },
       schema: {
         tags: ['channel accounts'],
         summary: 'Add a shop on a platform',
@@ -37,18 +39,18 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 201: Account, 400: ErrorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(accountView(hub, await hub.writes.createAccount(req.body))),
+    async (req, reply) => reply.code(201).send(accountView(hub, await hub.writes.createAccount(who(req), req.body))),
   );
 
   app.get(
     '/channel-accounts',
-    { schema: { tags: ['channel accounts'], response: { 200: Type.Object({ items: Type.Array(Account) }) } } },
+    { config: { access: 'accounts.read' }, schema: { tags: ['channel accounts'], response: { 200: Type.Object({ items: Type.Array(Account) }) } } },
     async () => ({ items: (await hub.accounts.list()).map((a) => accountView(hub, a)) }),
   );
 
   app.get(
     '/channel-accounts/:id',
-    { schema: { tags: ['channel accounts'], params: Type.Object({ id: Type.String() }), response: { 200: Account, 404: ErrorBody } } },
+    { config: { access: 'accounts.read' }, schema: { tags: ['channel accounts'], params: Type.Object({ id: Type.String() }), response: { 200: Account, 404: ErrorBody } } },
     async (req) => {
       const a = await hub.accounts.get(req.params.id);
       if (!a) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${req.params.id} does not exist`);
@@ -59,6 +61,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
   app.patch(
     '/channel-accounts/:id',
     {
+      config: { access: 'accounts.manage' },
       schema: {
         tags: ['channel accounts'],
         params: Type.Object({ id: Type.String() }),
@@ -70,6 +73,6 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 200: Account, 400: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => accountView(hub, await hub.writes.updateAccount(req.params.id, req.body)),
+    async (req) => accountView(hub, await hub.writes.updateAccount(who(req), req.params.id, req.body)),
   );
 };

@@ -10,6 +10,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
   app.get(
     '/events',
     {
+      config: { access: 'webhooks.manage' },
       schema: {
         tags: ['events'],
         summary: 'Domain events in the order they were written',
@@ -47,6 +48,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
   app.get(
     '/raw-events/:id',
     {
+      config: { access: 'webhooks.manage' },
       schema: {
         tags: ['events'],
         summary: 'One received payload, exactly as it arrived',

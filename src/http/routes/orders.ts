@@ -5,6 +5,7 @@ import type { Hub } from '../../runtime/hub.ts';
 import { HubError } from '../../domain/errors.ts';
 import { parseIsoInstant } from '../../domain/time.ts';
 import { orderStatuses } from '../../domain/status-machine.ts';
+import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
 import { OrderDetail, OrderSummary } from '../schemas.ts';
 
@@ -19,6 +20,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
   app.get(
     '/orders',
     {
+      config: { access: 'orders.read' },
       schema: {
         tags: ['orders'],
         querystring: Type.Object({
@@ -41,19 +43,39 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     },
     async (req) => {
       const q = req.query;
-      return hub.orders.list({ ...q, createdFrom: instant('createdFrom', q.createdFrom), createdTo: instant('createdTo', q.createdTo) });
+      return hub.orders.list(who(req), { ...q, createdFrom: instant('createdFrom', q.createdFrom), createdTo: instant('createdTo', q.createdTo) });
     },
   );
 
   app.get(
     '/orders/:idOrOrderNo',
-    { schema: { tags: ['orders'], params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }), response: { 200: OrderDetail, 404: ErrorBody } } },
-    async (req) => hub.orders.get(req.params.idOrOrderNo),
+    {
+      config: { access: 'orders.read' },
+      schema: {
+        tags: ['orders'],
+        summary: 'The 360° view of one order',
+        description:
+          'Phone numbers, addresses and names are masked. `reveal=true` shows them in full: it needs the permission pii.view, ' +
+          'and every such view is written to the audit log.',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object({ reveal: Type.Boolean({ default: false }) }),
+        response: { 200: OrderDetail, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const p = who(req);
+      const detail = await hub.orders.get(p, req.params.idOrOrderNo, { reveal: req.query.reveal });
+      if (req.query.reveal) {
+        await hub.writes.recordAudit(p, { action: 'pii.view', targetType: 'order', targetId: detail.id, detail: { orderNo: detail.orderNo } });
+      }
+      return detail;
+    },
   );
 
   app.post(
     '/orders/:idOrOrderNo/transitions',
     {
+      config: { access: 'orders.modify' },
       schema: {
         tags: ['orders'],
         summary: 'Move an order one declared step along the status anchor',
@@ -65,12 +87,13 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         response: { 200: OrderDetail, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
-    async (req) => hub.writes.transitionOrder(req.params.idOrOrderNo, req.body.to, req.body.reason, 'admin'),
+    async (req) => hub.writes.transitionOrder(who(req), req.params.idOrOrderNo, req.body.to, req.body.reason),
   );
 
   app.post(
     '/orders/:idOrOrderNo/retry-reservation',
     {
+      config: { access: 'orders.modify' },
       schema: {
         tags: ['orders'],
         summary: 'Try again to reserve stock for a held order',
@@ -78,6 +101,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         response: { 200: OrderDetail, 404: ErrorBody, 409: ErrorBody },
       },
     },
-    async (req) => hub.writes.retryReservation(req.params.idOrOrderNo, 'admin'),
+    async (req) => hub.writes.retryReservation(who(req), req.params.idOrOrderNo),
   );
 };

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../runtime/hub.ts';
+import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
 import { StockView } from '../schemas.ts';
 
@@ -11,6 +12,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
   app.put(
     '/stock/:sku',
     {
+      config: { access: 'stock.adjust' },
       schema: {
         tags: ['stock'],
         summary: 'Set the counted stock of a SKU in a warehouse',
@@ -31,20 +33,21 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       },
     },
     async (req) => {
-      const r = await hub.writes.setStock({ sku: req.params.sku, ...req.body, cause: 'api' });
+      const r = await hub.writes.setStock(who(req), { sku: req.params.sku, ...req.body, cause: 'api' });
       return { ...r.stock, servedOrders: r.servedOrders };
     },
   );
 
   app.get(
     '/stock/:sku',
-    { schema: { tags: ['stock'], params: Type.Object({ sku: Sku }), response: { 200: StockView, 404: ErrorBody } } },
+    { config: { access: 'stock.read' }, schema: { tags: ['stock'], params: Type.Object({ sku: Sku }), response: { 200: StockView, 404: ErrorBody } } },
     async (req) => hub.stock.get(req.params.sku),
   );
 
   app.get(
     '/stock',
     {
+      config: { access: 'stock.read' },
       schema: {
         tags: ['stock'],
         querystring: Type.Object({
@@ -62,6 +65,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
   app.post(
     '/sku-mappings',
     {
+      config: { access: 'stock.adjust' },
       schema: {
         tags: ['stock'],
         summary: 'Map a platform SKU code to a hub SKU',
@@ -74,6 +78,6 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         response: { 200: Type.Object({ rematchedOrders: Type.Array(Type.String()) }), 400: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => hub.writes.mapSku(req.body),
+    async (req) => hub.writes.mapSku(who(req), req.body),
   );
 };

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../runtime/hub.ts';
+import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
 
 const Endpoint = Type.Object({
@@ -16,6 +17,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
   app.post(
     '/webhooks',
     {
+      config: { access: 'webhooks.manage' },
       schema: {
         tags: ['webhooks'],
         summary: 'Register an endpoint for hub events',
@@ -31,18 +33,18 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 201: Type.Composite([Endpoint, Type.Object({ secret: Type.String() })]), 400: ErrorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(await hub.writes.createWebhook(req.body)),
+    async (req, reply) => reply.code(201).send(await hub.writes.createWebhook(who(req), req.body)),
   );
 
-  app.get('/webhooks', { schema: { tags: ['webhooks'], response: { 200: Type.Object({ items: Type.Array(Endpoint) }) } } }, async () => ({
+  app.get('/webhooks', { config: { access: 'webhooks.manage' }, schema: { tags: ['webhooks'], response: { 200: Type.Object({ items: Type.Array(Endpoint) }) } } }, async () => ({
     items: await hub.webhooks.list(),
   }));
 
   app.delete(
     '/webhooks/:id',
-    { schema: { tags: ['webhooks'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), 404: ErrorBody } } },
+    { config: { access: 'webhooks.manage' }, schema: { tags: ['webhooks'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), 404: ErrorBody } } },
     async (req, reply) => {
-      await hub.writes.removeWebhook(req.params.id);
+      await hub.writes.removeWebhook(who(req), req.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -50,6 +52,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
   app.get(
     '/webhooks/:id/deliveries',
     {
+      config: { access: 'webhooks.manage' },
       schema: {
         tags: ['webhooks'],
         params: Type.Object({ id: Type.String() }),

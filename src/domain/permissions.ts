@@ -1,0 +1,104 @@
+// Who may do what: permissions named per action, the built-in roles, and data scopes. Pure data and rules.
+import { HubError } from './errors.ts';
+
+export const permissions = {
+  'orders.read': 'See orders, their history and reservations (personal data masked)',
+  'orders.modify': 'Move orders along the status anchor, retry reservations',
+  'orders.cancel_paid': 'Cancel an order that is already paid (needs a second approval)',
+  'orders.export': 'Export order lists',
+  'prices.change': 'Change the price of an order line before payment (needs a second approval)',
+  'stock.read': 'See stock levels',
+  'stock.adjust': 'Set stock counts and map platform SKUs (bulk adjustments need a second approval)',
+  'accounts.read': 'See channel accounts (credentials are never shown)',
+  'accounts.manage': 'Add, change and delete channel accounts (deleting needs a second approval)',
+  'webhooks.manage': 'Register and remove outbound webhooks, read the event log',
+  'refunds.approve': 'Approve refunds',
+  'pii.view': 'See full phone numbers and addresses (every view is audited)',
+  'users.manage': 'Manage users, roles and API tokens',
+  'audit.read': 'Read the audit log',
+  'approvals.decide': 'Approve or reject requests that need a second approval (never one’s own)',
+} as const;
+
+export type Permission = keyof typeof permissions;
+export const allPermissions = Object.keys(permissions) as Permission[];
+
+export function isPermission(p: string): p is Permission {
+  return Object.hasOwn(permissions, p);
+}
+
+export interface RoleDefinition {
+  name: string;
+  description: string;
+  permissions: readonly Permission[];
+  builtin: boolean;
+}
+
+const builtin = (name: string, description: string, perms: readonly Permission[]): RoleDefinition => ({
+  name,
+  description,
+  permissions: perms,
+  builtin: true,
+});
+
+/** The roles every hub has. Custom roles are stored per tenant and may not reuse these names. */
+export const builtinRoles: readonly RoleDefinition[] = [
+  builtin('admin', 'Everything', allPermissions),
+  builtin('operations', 'Operations (运营): orders, stock, channel accounts', [
+    'orders.read',
+    'orders.modify',
+    'orders.cancel_paid',
+    'orders.export',
+    'prices.change',
+    'stock.read',
+    'stock.adjust',
+    'accounts.read',
+    'accounts.manage',
+    'approvals.decide',
+  ]),
+  builtin('customer_service', 'Customer service (客服): find orders, see the buyer, act on one order', [
+    'orders.read',
+    'orders.modify',
+    'stock.read',
+    'pii.view',
+  ]),
+  builtin('warehouse', 'Warehouse (仓库): stock and the orders to ship', ['orders.read', 'stock.read', 'stock.adjust', 'pii.view']),
+  builtin('finance', 'Finance (财务): orders, exports, refunds', ['orders.read', 'orders.export', 'refunds.approve', 'audit.read', 'approvals.decide']),
+  builtin('read_only', 'Read only', ['orders.read', 'stock.read', 'accounts.read']),
+];
+
+export function builtinRole(name: string): RoleDefinition | undefined {
+  return builtinRoles.find((r) => r.name === name);
+}
+
+/** What a principal may see. `null` in a field means no limit on that dimension. */
+export interface DataScope {
+  accounts: string[] | null;
+  warehouses: string[] | null;
+  provinces: string[] | null;
+}
+
+export const unlimitedScope: DataScope = { accounts: null, warehouses: null, provinces: null };
+
+export function isUnlimited(s: DataScope): boolean {
+  return s.accounts === null && s.warehouses === null && s.provinces === null;
+}
+
+/** Checks a scope given by a person: lists of non-empty, distinct strings, or null. */
+export function validateScope(input: { accounts?: unknown; warehouses?: unknown; provinces?: unknown } | null | undefined): DataScope {
+  const one = (name: string, v: unknown): string[] | null => {
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x.trim())) {
+      throw new HubError('VALIDATION_FAILED', `scope.${name} must be a list of non-empty strings, or null for no limit`);
+    }
+    return [...new Set((v as string[]).map((x) => x.trim()))].sort();
+  };
+  return { accounts: one('accounts', input?.accounts), warehouses: one('warehouses', input?.warehouses), provinces: one('provinces', input?.provinces) };
+}
+
+/** True when an order with these facts lies inside the scope (warehouse: any of the order's reservations). */
+export function orderInScope(s: DataScope, o: { accountId: string; province: string; warehouses: readonly string[] }): boolean {
+  if (s.accounts && !s.accounts.includes(o.accountId)) return false;
+  if (s.provinces && !s.provinces.includes(o.province)) return false;
+  if (s.warehouses && !o.warehouses.some((w) => s.warehouses?.includes(w))) return false;
+  return true;
+}
