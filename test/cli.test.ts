@@ -11,8 +11,9 @@ const cleanEnv = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !k.startsWith('ORDERHUB_') && k !== 'DATABASE_URL' && k !== 'PORT'),
 ) as Record<string, string>;
 
-function run(args: string[], env: Record<string, string> = {}) {
+function run(args: string[], env: Record<string, string> = {}, input?: string) {
   const r = spawnSync(process.execPath, [bin, ...args], {
+    ...(input !== undefined ? { input } : {}),
     env: { ...cleanEnv, ORDERHUB_DATA_DIR: dir, LOG_LEVEL: 'warn', ...env },
     encoding: 'utf8',
     cwd: dir,
@@ -100,5 +101,30 @@ describe('orderhub CLI', () => {
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }
+  });
+
+  it('adds a user from the shell, audits it, and names the row someone edited in the audit log', async () => {
+    const weak = run(['user', 'create', 'li.lei', '--role', 'operations'], {}, 'short\n');
+    expect(weak.code).toBe(1);
+    expect(weak.err).toMatch(/VALIDATION_FAILED: the password is too short/);
+    const made = run(['user', 'create', 'li.lei', '--role', 'operations', '--provinces', '浙江省,江苏省'], {}, 'a long enough passphrase\n');
+    expect(made.code, made.err).toBe(0);
+    expect(JSON.parse(made.out)).toMatchObject({ username: 'li.lei', roles: ['operations'], scope: { provinces: ['江苏省', '浙江省'] } });
+    expect(run(['user', 'list']).out).toMatch(/li\.lei\s+active\s+operations/);
+    expect(run(['stock', 'set', 'AUD1', '--warehouse', 'WH1', '--on-hand', '5']).code).toBe(0);
+
+    const ok = run(['audit', 'verify']);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toMatch(/tenant default: ok, \d+ entries, chain intact/);
+
+    const { default: Sqlite } = await import('better-sqlite3');
+    const db = new Sqlite(join(dir, 'orderhub.db'));
+    const row = db.prepare(`SELECT id, seq, actor_name FROM audit_log WHERE action = 'user.create'`).get() as { id: number; seq: number; actor_name: string };
+    expect(row.actor_name).toMatch(/^cli:/);
+    db.prepare(`UPDATE audit_log SET after = '{"roles":["admin"]}' WHERE id = ?`).run(row.id);
+    db.close();
+    const broken = run(['audit', 'verify']);
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain(`BROKEN at entry seq ${row.seq} (row id ${row.id}): its content does not match its MAC (edited)`);
   });
 });

@@ -41,6 +41,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     port: 0,
     host: '127.0.0.1',
     adminToken: 'test-admin-token-0123456789',
+    // A fixed test key, so PostgreSQL runs (which have no data directory of their own) never write ./data/keys.
+    dataKeys: `test:${Buffer.alloc(32, 7).toString('base64')}`,
     logLevel: 'silent',
     configFile: null,
     ...overrides,
