@@ -91,21 +91,21 @@ export class PeopleService {
     ];
   }
 
-  async permissionsOf(tenantId: string, roleNames: readonly string[]): Promise<Permission[]> {
-    const all = await this.roles(tenantId);
+  async permissionsOf(tenantId: string, roleNames: readonly string[], known?: readonly RoleDefinition[]): Promise<Permission[]> {
+    const all = known ?? (await this.roles(tenantId));
     const out = new Set<Permission>();
     for (const n of roleNames) for (const p of all.find((r) => r.name === n)?.permissions ?? []) out.add(p);
     return allPermissions.filter((p) => out.has(p));
   }
 
-  private async view(u: UserRow, now = Date.now()): Promise<UserView> {
+  private async view(u: UserRow, known?: readonly RoleDefinition[], now = Date.now()): Promise<UserView> {
     const roles = JSON.parse(u.roles) as string[];
     return {
       id: u.id,
       username: u.username,
       displayName: u.display_name,
       roles,
-      permissions: await this.permissionsOf(u.tenant_id, roles),
+      permissions: await this.permissionsOf(u.tenant_id, roles, known),
       scope: JSON.parse(u.scope) as DataScope,
       active: u.active === 1,
       locked: u.locked_until !== null && u.locked_until > now,
@@ -116,7 +116,9 @@ export class PeopleService {
 
   async listUsers(tenantId: string): Promise<UserView[]> {
     const rows = await this.db.read.all<UserRow>('SELECT * FROM users WHERE tenant_id = ? ORDER BY username', [tenantId]);
-    return Promise.all(rows.map((r) => this.view(r)));
+    // The tenant's roles once, not once per user.
+    const known = await this.roles(tenantId);
+    return Promise.all(rows.map((r) => this.view(r, known)));
   }
 
   async getUser(tenantId: string, id: string): Promise<UserView> {

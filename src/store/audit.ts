@@ -4,6 +4,7 @@
 import type { Principal } from '../domain/principal.ts';
 import type { Keyring } from '../security/keyring.ts';
 import type { Database, Tx } from './db.ts';
+import type { AuditLogTable } from './schema.ts';
 
 export interface AuditEntry {
   action: string;
@@ -14,27 +15,8 @@ export interface AuditEntry {
   detail?: unknown;
 }
 
-interface AuditRow {
-  id: number;
-  tenant_id: string;
-  seq: number;
-  at: number;
-  actor_kind: string;
-  actor_id: string | null;
-  actor_name: string;
-  token_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  action: string;
-  target_type: string;
-  target_id: string | null;
-  before: string | null;
-  after: string | null;
-  detail: string | null;
-  key_id: string;
-  prev_mac: string;
-  mac: string;
-}
+/** A stored row, as Kysely reads it too. */
+type AuditRow = AuditLogTable;
 
 const GENESIS = '0'.repeat(64);
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
