@@ -1,6 +1,7 @@
 // Typed configuration: defaults, then an optional JSON file, then the environment (highest precedence).
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseApprovalPolicy } from './domain/approvals.ts';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL' | 'EXTRA';
 
@@ -46,6 +47,10 @@ export interface Config {
   lockoutMinutes: number;
   /** Sign-in attempts per minute from one address. */
   signInPerMinute: number;
+  /** Operations that wait for a second person's approval: `all`, `none`, or a comma-separated list of kinds. */
+  approvals: string;
+  /** Hours an approval request stays open. */
+  approvalHours: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -75,6 +80,8 @@ export const defaults: Omit<Config, 'configFile'> = {
   lockoutThreshold: 5,
   lockoutMinutes: 15,
   signInPerMinute: 10,
+  approvals: 'all',
+  approvalHours: 72,
 };
 
 /** Environment variable for each key. */
@@ -103,6 +110,8 @@ const envNames: Record<keyof typeof defaults, string> = {
   lockoutThreshold: 'ORDERHUB_LOCKOUT_THRESHOLD',
   lockoutMinutes: 'ORDERHUB_LOCKOUT_MINUTES',
   signInPerMinute: 'ORDERHUB_SIGN_IN_PER_MINUTE',
+  approvals: 'ORDERHUB_APPROVALS',
+  approvalHours: 'ORDERHUB_APPROVAL_HOURS',
 };
 
 export class ConfigError extends Error {}
@@ -130,7 +139,7 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
     if (key === 'port' && n > 65535) fail('must be a port number');
     if (
       (key === 'ingestBatchMax' || key === 'pgWriteLanes' || key === 'pgPoolSize' || key === 'sessionHours' || key === 'lockoutThreshold' ||
-        key === 'signInPerMinute') &&
+        key === 'signInPerMinute' || key === 'approvalHours') &&
       n < 1
     ) {
       fail('must be at least 1');
@@ -145,6 +154,13 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
   }
   if (key === 'pgSchema' && s !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(s)) {
     fail('must be a lower-case SQL identifier');
+  }
+  if (key === 'approvals') {
+    try {
+      parseApprovalPolicy(s);
+    } catch (e) {
+      fail((e as Error).message);
+    }
   }
   if (key === 'timezone') {
     try {

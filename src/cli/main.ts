@@ -169,7 +169,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('list shops')
     .action(async () => {
       await withHub(config(), async (hub) => {
-        for (const a of await hub.accounts.list()) out(`${a.id}  ${a.platform.padEnd(10)} ${a.active ? 'active  ' : 'inactive'} ${a.name}`);
+        for (const a of await hub.accounts.list(cli())) out(`${a.id}  ${a.platform.padEnd(10)} ${a.active ? 'active  ' : 'inactive'} ${a.name}`);
       });
     });
 
@@ -190,7 +190,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('get <sku>')
     .description('show stock of a SKU')
     .action(async (sku: string) => {
-      await withHub(config(), async (hub) => out(await hub.stock.get(sku)));
+      await withHub(config(), async (hub) => out(await hub.stock.get(cli(), sku)));
     });
   stock
     .command('map <platformSku> <sku>')

@@ -63,7 +63,7 @@ export function computeAmounts(o: Pick<NormalizedOrder, 'lines' | 'shippingFee' 
 }
 
 /** Problems with an order's numbers that no platform should send; empty when the order is sound. */
-export function orderArithmeticProblems(o: NormalizedOrder): string[] {
+export function orderArithmeticProblems(o: Pick<NormalizedOrder, 'lines' | 'shippingFee' | 'discountPlatform' | 'discountSeller'>): string[] {
   const problems: string[] = [];
   o.lines.forEach((l, i) => {
     if (l.discount > l.quantity * l.unitPrice) problems.push(`lines[${i}].discount exceeds the line amount`);

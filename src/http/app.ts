@@ -11,6 +11,7 @@ import { installAuth, type RouteAccess } from './auth.ts';
 import { authRoutes } from './routes/auth.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { ErrorBody, errorHandler, sendError } from './errors.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -91,6 +92,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(authRoutes, { hub });
       await api.register(peopleRoutes, { hub });
       await api.register(auditRoutes, { hub });
+      await api.register(approvalRoutes, { hub });
       await api.register(accountRoutes, { hub });
       await api.register(stockRoutes, { hub });
       await api.register(orderRoutes, { hub });

@@ -1,5 +1,6 @@
 // Shared response schemas (also the OpenAPI document's components).
 import { Type } from '@sinclair/typebox';
+import { approvalStates } from '../domain/approvals.ts';
 
 export const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Str = Type.String();
@@ -172,3 +173,29 @@ export const AuditEntry = Type.Object({
   after: Type.Unknown(),
   detail: Type.Unknown(),
 });
+
+export const Approval = Type.Object(
+  {
+    id: Str,
+    kind: Str,
+    label: Str,
+    permission: Str,
+    state: Type.Union(approvalStates.map((s) => Type.Literal(s))),
+    targetType: Str,
+    targetId: NStr,
+    summary: Str,
+    payload: Type.Record(Type.String(), Type.Unknown()),
+    requestedBy: Str,
+    requestedAt: NStr,
+    expiresAt: NStr,
+    mine: Type.Boolean({ description: 'the caller asked for it (and so may not decide it)' }),
+    decidedBy: NStr,
+    decidedAt: NStr,
+    decisionReason: NStr,
+    result: Type.Unknown(),
+  },
+  { description: 'A request waiting for (or decided by) a second person' },
+);
+
+/** The 202 answer of an operation that now waits for a second approval. */
+export const PendingApproval = Type.Object({ pendingApproval: Approval });

@@ -12,6 +12,8 @@ import { StockService } from '../services/stock.ts';
 import { WebhookEndpointService } from '../services/webhook-endpoints.ts';
 import { ensureAdminToken } from '../services/admin-token.ts';
 import { PeopleService } from '../services/people.ts';
+import { ApprovalService } from '../services/approvals.ts';
+import { parseApprovalPolicy } from '../domain/approvals.ts';
 import { loadKeyring, type Keyring } from '../security/keyring.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { OutboxRelay } from './outbox-relay.ts';
@@ -54,6 +56,7 @@ export interface Hub {
   keyring: Keyring;
   /** Services for reading; every write goes through `writes`. */
   accounts: AccountService;
+  approvals: ApprovalService;
   people: PeopleService;
   orders: OrderService;
   stock: StockService;
@@ -92,18 +95,34 @@ async function readiness(db: Database, writerAlive: boolean): ReturnType<Hub['is
 
 function services(db: Database, config: Config, keyring: Keyring) {
   const lifecycle = { paymentTimeoutMs: config.paymentTimeoutMinutes * 60_000 };
-  return {
-    lifecycle,
-    accounts: new AccountService(db, keyring),
-    orders: new OrderService(db, lifecycle, keyring),
-    stock: new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio }, keyring),
-    webhooks: new WebhookEndpointService(db, keyring),
-    people: new PeopleService(db, keyring, {
-      sessionHours: config.sessionHours,
-      lockoutThreshold: config.lockoutThreshold,
-      lockoutMinutes: config.lockoutMinutes,
-    }),
-  };
+  const approvals = new ApprovalService(db, keyring, { required: parseApprovalPolicy(config.approvals), ttlHours: config.approvalHours });
+  const accounts = new AccountService(db, keyring, approvals);
+  const orders = new OrderService(db, lifecycle, keyring, approvals);
+  const stock = new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio }, keyring, approvals);
+  const people = new PeopleService(db, keyring, approvals, {
+    sessionHours: config.sessionHours,
+    lockoutThreshold: config.lockoutThreshold,
+    lockoutMinutes: config.lockoutMinutes,
+  });
+  // What each kind of approved request runs, and who may see it (data scope).
+  approvals.register('order.price_change', {
+    apply: (tx, who, p, ctx, now) => orders.applyPriceChange(tx, who, p, ctx, now),
+    visible: (who, a) => orders.visibleTo(who, a.targetId),
+  });
+  approvals.register('order.cancel_paid', {
+    apply: (tx, who, p, ctx, now) => orders.applyCancelPaid(tx, who, p, ctx, now),
+    visible: (who, a) => orders.visibleTo(who, a.targetId),
+  });
+  approvals.register('stock.bulk_adjust', {
+    apply: (tx, who, p, ctx, now) => stock.applyAdjustments(tx, who, p, ctx, now),
+    visible: async (who, a) => stock.visibleTo(who, a.payload),
+  });
+  approvals.register('channel_account.delete', {
+    apply: (tx, who, p, ctx, now) => accounts.applyDelete(tx, who, p, ctx, now),
+    visible: async (who, a) => who.scope.accounts === null || (a.targetId !== null && who.scope.accounts.includes(a.targetId)),
+  });
+  approvals.register('user.delete', { apply: (tx, who, p, ctx, now) => people.applyDeleteUser(tx, who, p, ctx, now) });
+  return { lifecycle, approvals, accounts, orders, stock, webhooks: new WebhookEndpointService(db, keyring), people };
 }
 
 /** The keyring, created on first start when none is configured (the caller warns that it must be backed up). */
@@ -128,7 +147,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   }
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const keyring = keyringFor(config, log);
-  const { lifecycle, accounts, orders, stock, webhooks, people } = services(db, config, keyring);
+  const { lifecycle, approvals, accounts, orders, stock, webhooks, people } = services(db, config, keyring);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
   relay.subscribe(webhookFanout());
@@ -159,11 +178,12 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     adminToken,
     keyring,
     accounts,
+    approvals,
     people,
     orders,
     stock,
     webhooks,
-    writes: localWrites({ ingest, accounts, stock, orders, webhooks, people }),
+    writes: localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals }),
     local: { ingest, relay, timers, sender },
     isReady: () => readiness(db, true),
     async close() {
@@ -200,13 +220,23 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     await writer.close();
     throw e;
   }
-  const { accounts, orders, stock, webhooks, people } = services(db, config, keyring);
+  const { accounts, approvals, orders, stock, webhooks, people } = services(db, config, keyring);
   const writes: WriteApi = {
     ...writer.writes,
     // This thread caches accounts for the push path: drop the entry when the writer changed it.
     async updateAccount(who, id, patch) {
       const a = await writer.writes.updateAccount(who, id, patch);
       accounts.forget(id);
+      return a;
+    },
+    async deleteAccount(who, id, reason) {
+      const r = await writer.writes.deleteAccount(who, id, reason);
+      accounts.forget(id);
+      return r;
+    },
+    async decideApproval(who, id, input) {
+      const a = await writer.writes.decideApproval(who, id, input);
+      if (a.targetType === 'channel_account' && a.targetId) accounts.forget(a.targetId);
       return a;
     },
   };
@@ -218,6 +248,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     adminToken: writer.adminToken,
     keyring,
     accounts,
+    approvals,
     people,
     orders,
     stock,

@@ -8,6 +8,7 @@ import type { StockService } from '../services/stock.ts';
 import type { OrderService } from '../services/orders.ts';
 import type { WebhookEndpointService } from '../services/webhook-endpoints.ts';
 import type { PeopleService } from '../services/people.ts';
+import type { ApprovalService } from '../services/approvals.ts';
 import type { GroupCommitter } from './group-commit.ts';
 
 /** A service method's arguments after the principal, and its answer. */
@@ -34,6 +35,12 @@ export interface WriteApi {
   revokeToken: Call<PeopleService['revokeToken']>;
   touchToken(id: string, at: number): Promise<void>;
   recordAudit: Call<PeopleService['record']>;
+  requestPriceChange: Call<OrderService['requestPriceChange']>;
+  adjustStock: Call<StockService['requestAdjustments']>;
+  deleteAccount: Call<AccountService['requestDelete']>;
+  deleteUser: Call<PeopleService['requestDeleteUser']>;
+  decideApproval: Call<ApprovalService['decide']>;
+  withdrawApproval: Call<ApprovalService['withdraw']>;
 }
 
 export type WriteOp = keyof WriteApi;
@@ -58,6 +65,12 @@ export const writeOps: readonly WriteOp[] = [
   'revokeToken',
   'touchToken',
   'recordAudit',
+  'requestPriceChange',
+  'adjustStock',
+  'deleteAccount',
+  'deleteUser',
+  'decideApproval',
+  'withdrawApproval',
 ];
 
 export interface WriteServices {
@@ -67,6 +80,7 @@ export interface WriteServices {
   orders: OrderService;
   webhooks: WebhookEndpointService;
   people: PeopleService;
+  approvals: ApprovalService;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
@@ -90,5 +104,11 @@ export function localWrites(s: WriteServices): WriteApi {
     revokeToken: (who, id) => s.people.revokeToken(who, id),
     touchToken: (id, at) => s.people.touchToken(id, at),
     recordAudit: (who, entry) => s.people.record(who, entry),
+    requestPriceChange: (who, id, input) => s.orders.requestPriceChange(who, id, input),
+    adjustStock: (who, input) => s.stock.requestAdjustments(who, input),
+    deleteAccount: (who, id, reason) => s.accounts.requestDelete(who, id, reason),
+    deleteUser: (who, id, reason) => s.people.requestDeleteUser(who, id, reason),
+    decideApproval: (who, id, input) => s.approvals.decide(who, id, input),
+    withdrawApproval: (who, id) => s.approvals.withdraw(who, id),
   };
 }

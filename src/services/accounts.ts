@@ -1,9 +1,9 @@
 // Channel accounts (shops): which platform, which credentials. Credentials are write-only to the outside.
 import { HubError } from '../domain/errors.ts';
 import { adapterFor, channelAdapters } from '../channels/registry.ts';
-import type { Database } from '../store/db.ts';
+import type { Database, Tx } from '../store/db.ts';
+import type { ApprovalContext, ApprovalService, MaybePending } from './approvals.ts';
 import { newId } from '../store/ids.ts';
-import { DEFAULT_TENANT } from './tenancy.ts';
 import { appendEvent } from '../store/events.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -29,6 +29,7 @@ interface Row {
   active: number;
   created_at: number;
   updated_at: number;
+  deleted_at: number | null;
 }
 
 const toAccount = (r: Row, keyring: Keyring): ChannelAccount => ({
@@ -43,6 +44,10 @@ const toAccount = (r: Row, keyring: Keyring): ChannelAccount => ({
   updatedAt: r.updated_at,
 });
 
+function accountInScope(who: Principal, id: string): boolean {
+  return who.scope.accounts === null || who.scope.accounts.includes(id);
+}
+
 export class AccountService {
   // The ingest path looks accounts up on every push: a short-lived cache keeps that off the database.
   private cache = new Map<string, { account: ChannelAccount | null; until: number }>();
@@ -50,6 +55,7 @@ export class AccountService {
   constructor(
     private readonly db: Database,
     private readonly keyring: Keyring,
+    private readonly approvals: ApprovalService,
   ) {}
 
   async create(who: Principal, input: { platform: string; name: string; credentials: unknown }, now = Date.now()): Promise<ChannelAccount> {
@@ -90,8 +96,7 @@ export class AccountService {
   }
 
   async update(who: Principal, id: string, patch: { name?: string; credentials?: unknown; active?: boolean }, now = Date.now()): Promise<ChannelAccount> {
-    const current = await this.get(id);
-    if (!current || current.tenantId !== who.tenantId) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${id} does not exist`);
+    const current = await this.getFor(who, id);
     if (patch.credentials !== undefined) {
       const problems = (adapterFor(current.platform)?.credentialProblems(patch.credentials)) ?? [];
       if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { errors: problems });
@@ -133,9 +138,67 @@ export class AccountService {
     return (await this.get(id)) as ChannelAccount;
   }
 
+  /** Any tenant's account, for the push path (which knows no principal); null when unknown or deleted. */
   async get(id: string): Promise<ChannelAccount | null> {
-    const r = await this.db.read.get<Row>('SELECT * FROM channel_accounts WHERE id = ?', [id]);
+    const r = await this.db.read.get<Row>('SELECT * FROM channel_accounts WHERE id = ? AND deleted_at IS NULL', [id]);
     return r ? toAccount(r, this.keyring) : null;
+  }
+
+  /** An account the principal may see: its tenant, inside its account scope. Anything else does not exist. */
+  async getFor(who: Principal, id: string): Promise<ChannelAccount> {
+    const a = await this.get(id);
+    if (!a || a.tenantId !== who.tenantId || !accountInScope(who, id)) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${id} does not exist`);
+    return a;
+  }
+
+  /**
+   * Deletes an account: pushes to it are refused from then on, its credentials are erased, its orders stay.
+   * Needs a second person's approval under the default policy.
+   */
+  async requestDelete(who: Principal, id: string, reason: string, now = Date.now()): Promise<MaybePending<{ id: string }>> {
+    const a = await this.getFor(who, id);
+    const payload = { accountId: id, name: a.name, platform: a.platform, reason };
+    if (this.approvals.required('channel_account.delete')) {
+      const pending = await this.db.transaction((tx) =>
+        this.approvals.open(
+          tx,
+          who,
+          { kind: 'channel_account.delete', targetType: 'channel_account', targetId: id, summary: `delete ${a.platform} account "${a.name}": ${reason}`, payload },
+          now,
+        ),
+      );
+      return { pending };
+    }
+    await this.db.transaction((tx) => this.applyDelete(tx, who, payload, null, now));
+    this.cache.delete(id);
+    return { done: { id } };
+  }
+
+  async applyDelete(tx: Tx, who: Principal, payload: Record<string, unknown>, ctx: ApprovalContext | null, now: number): Promise<{ id: string }> {
+    const id = String(payload.accountId);
+    const a = await this.getFor(who, id);
+    const changed = await tx.run(
+      `UPDATE channel_accounts SET active = 0, deleted_at = ?, credentials = ?, updated_at = ? WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL`,
+      [now, this.keyring.encrypt('{}'), now, id, who.tenantId],
+    );
+    if (changed !== 1) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${id} does not exist`);
+    await appendEvent(tx, { tenantId: who.tenantId, type: 'channel_account.deleted', aggregateType: 'channel_account', aggregateId: id, at: now, payload: { id, platform: a.platform, name: a.name } });
+    await appendAudit(
+      tx,
+      this.keyring,
+      who,
+      {
+        action: 'channel_account.delete',
+        targetType: 'channel_account',
+        targetId: id,
+        before: { name: a.name, platform: a.platform, active: a.active, credentialKeys: Object.keys(a.credentials) },
+        after: { deleted: true },
+        detail: ctx ? { reason: payload.reason, approval: ctx.approvalId, requestedBy: ctx.requestedBy } : { reason: payload.reason },
+      },
+      now,
+    );
+    this.cache.delete(id);
+    return { id };
   }
 
   /** For the ingest path: cached for a few seconds, so a credential change takes effect within that time. */
@@ -153,8 +216,9 @@ export class AccountService {
     this.cache.delete(id);
   }
 
-  async list(tenantId = DEFAULT_TENANT): Promise<ChannelAccount[]> {
-    const rows = await this.db.read.all<Row>('SELECT * FROM channel_accounts WHERE tenant_id = ? ORDER BY created_at', [tenantId]);
-    return rows.map((r) => toAccount(r, this.keyring));
+  /** The accounts a principal may see (its tenant, its account scope), deleted ones left out. */
+  async list(who: Principal): Promise<ChannelAccount[]> {
+    const rows = await this.db.read.all<Row>('SELECT * FROM channel_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY created_at', [who.tenantId]);
+    return rows.filter((r) => accountInScope(who, r.id)).map((r) => toAccount(r, this.keyring));
   }
 }

@@ -1,16 +1,18 @@
 // Reading orders (list, 360° detail) and the operator's and timers' decisions on them.
 import { sql } from 'kysely';
 import { HubError } from '../domain/errors.ts';
-import { maskAddress, maskName, maskPhone } from '../domain/order.ts';
+import { computeAmounts, maskAddress, maskName, maskPhone, orderArithmeticProblems } from '../domain/order.ts';
 import { allowedTargets, isOrderStatus, type OrderStatus } from '../domain/status-machine.ts';
 import { toIso } from '../domain/time.ts';
 import type { Database, Tx } from '../store/db.ts';
 import type { OrdersTable } from '../store/schema.ts';
 import { claimTimer } from '../store/timers.ts';
-import { moveOrder, orderStateColumns, tryReserve, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
+import { moveOrder, orderStateColumns, planMove, tryReserve, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
+import { appendEvent, appendHistory } from '../store/events.ts';
+import type { ApprovalContext, ApprovalService, MaybePending } from './approvals.ts';
 import { DEFAULT_TENANT } from './tenancy.ts';
 import { appendAudit } from '../store/audit.ts';
-import { can, type Principal } from '../domain/principal.ts';
+import { can, requirePermission, type Principal } from '../domain/principal.ts';
 import { isUnlimited, type DataScope } from '../domain/permissions.ts';
 import type { SelectQueryBuilder } from 'kysely';
 import type { DB } from '../store/schema.ts';
@@ -85,12 +87,43 @@ export function scoped<O>(q: SelectQueryBuilder<DB, 'orders', O>, scope: DataSco
 }
 
 export type OrderSummary = ReturnType<typeof summary>;
+export type OrderDetail = Awaited<ReturnType<OrderService['get']>>;
+
+export interface PriceChangeInput {
+  lines?: { lineNo: number; unitPrice?: number | undefined; discount?: number | undefined }[] | undefined;
+  shippingFee?: number | undefined;
+  discountSeller?: number | undefined;
+  reason: string;
+}
+
+/** A price change as stored for its approval: every changed amount, from → to. */
+export interface PriceChangePayload {
+  orderId: string;
+  orderNo: string;
+  version: number;
+  currency: string;
+  lines: { lineNo: number; sku: string; quantity: number; from: { unitPrice: number; discount: number }; to: { unitPrice: number; discount: number } }[];
+  shippingFee: { from: number; to: number } | null;
+  discountSeller: { from: number; to: number } | null;
+  total: { from: number; to: number };
+  reason: string;
+}
+
+interface CancelPaidPayload {
+  orderId: string;
+  orderNo: string;
+  version: number;
+  reason: string;
+  status: string;
+  paidAmount: number;
+}
 
 export class OrderService {
   constructor(
     private readonly db: Database,
     private readonly settings: LifecycleSettings,
     private readonly keyring: Keyring,
+    private readonly approvals: ApprovalService,
   ) {}
 
   async list(who: Principal, f: OrderFilter): Promise<{ items: OrderSummary[]; total: number; page: number; pageSize: number }> {
@@ -241,23 +274,224 @@ export class OrderService {
     return o;
   }
 
-  /** An operator's decision: one declared step, guards applied. */
-  async transition(who: Principal, idOrOrderNo: string, to: string, reason: string, now = Date.now()) {
+  /**
+   * An operator's decision: one declared step, guards applied. Cancelling an order that is already paid needs
+   * orders.cancel_paid and, under the default policy, a second person's approval: then the answer is the pending request.
+   */
+  async transition(who: Principal, idOrOrderNo: string, to: string, reason: string, now = Date.now()): Promise<MaybePending<OrderDetail>> {
     if (!isOrderStatus(to)) throw new HubError('VALIDATION_FAILED', `unknown status ${to}`);
     const id = await this.resolveId(idOrOrderNo, who);
-    await this.db.transaction(async (tx) => {
+    const pending = await this.db.transaction(async (tx) => {
       const o = await this.loadState(id, tx);
-      const before = { status: o.status, reservation: o.reservation_state };
-      await moveOrder(tx, o, to, { source: 'operator', cause: `${who.name}: ${reason}`, at: now, cancelCause: 'operator' }, this.settings);
-      await appendAudit(
-        tx,
-        this.keyring,
-        who,
-        { action: 'order.transition', targetType: 'order', targetId: id, before, after: { status: o.status, reservation: o.reservation_state }, detail: { reason } },
-        now,
-      );
+      if (to === 'cancelled' && o.payment_status === 'paid') {
+        requirePermission(who, 'orders.cancel_paid');
+        planMove(o, to, 'operator'); // refused moves are refused now, not after someone approved them
+        const payload: CancelPaidPayload = { orderId: id, orderNo: o.order_no, version: await this.versionOf(tx, id), reason, status: o.status, paidAmount: o.paid_amount };
+        if (this.approvals.required('order.cancel_paid')) {
+          return this.approvals.open(
+            tx,
+            who,
+            { kind: 'order.cancel_paid', targetType: 'order', targetId: id, summary: `cancel paid order ${o.order_no} (${o.status}, paid ${o.paid_amount} ${await this.currencyOf(tx, id)}): ${reason}`, payload: { ...payload } },
+            now,
+          );
+        }
+      }
+      await this.applyTransition(tx, who, o, to, reason, null, now);
+      return null;
     });
-    return this.get(who, id);
+    return pending ? { pending } : { done: await this.get(who, id) };
+  }
+
+  private async versionOf(tx: Tx, id: string): Promise<number> {
+    const r = await tx.get<{ version: number }>('SELECT version FROM orders WHERE id = ?', [id]);
+    return Number(r?.version ?? 0);
+  }
+
+  private async currencyOf(tx: Tx, id: string): Promise<string> {
+    return (await tx.get<{ currency: string }>('SELECT currency FROM orders WHERE id = ?', [id]))?.currency ?? '';
+  }
+
+  private async applyTransition(tx: Tx, who: Principal, o: OrderState, to: OrderStatus, reason: string, ctx: ApprovalContext | null, now: number) {
+    const before = { status: o.status, reservation: o.reservation_state };
+    const cause = ctx ? `${who.name}, approving ${ctx.requestedBy}: ${reason}` : `${who.name}: ${reason}`;
+    await moveOrder(tx, o, to, { source: 'operator', cause, at: now, cancelCause: 'operator' }, this.settings);
+    await appendAudit(
+      tx,
+      this.keyring,
+      who,
+      {
+        action: 'order.transition',
+        targetType: 'order',
+        targetId: o.id,
+        before,
+        after: { status: o.status, reservation: o.reservation_state },
+        detail: ctx ? { reason, approval: ctx.approvalId, requestedBy: ctx.requestedBy } : { reason },
+      },
+      now,
+    );
+  }
+
+  /** The order of a stored request, if it still exists, is in the principal's scope and has not changed since. */
+  private async sameOrder(tx: Tx, who: Principal, p: { orderId: string; orderNo: string; version: number }): Promise<OrderState> {
+    const id = await this.resolveId(p.orderId, who);
+    const version = await this.versionOf(tx, id);
+    if (version !== p.version) {
+      throw new HubError('CONFLICT', `order ${p.orderNo} changed after the request was made (version ${p.version} → ${version}); look at it again and ask anew`);
+    }
+    return this.loadState(id, tx);
+  }
+
+  /** Runs an approved cancellation of a paid order (stock goes back; the refund is after-sales' business). */
+  async applyCancelPaid(tx: Tx, who: Principal, payload: Record<string, unknown>, ctx: ApprovalContext, now: number) {
+    const p = payload as unknown as CancelPaidPayload;
+    const o = await this.sameOrder(tx, who, p);
+    await this.applyTransition(tx, who, o, 'cancelled', p.reason, ctx, now);
+    return { orderNo: o.order_no, status: o.status, reservation: o.reservation_state };
+  }
+
+  /** Whether a principal may see an order (for approvals that point at one). */
+  async visibleTo(who: Principal, orderId: string | null): Promise<boolean> {
+    if (!orderId) return false;
+    try {
+      await this.resolveId(orderId, who);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Changes line prices, line discounts, the shipping fee or the seller discount of an order not yet paid (改价).
+   * Needs prices.change and, under the default policy, a second person's approval. The change is checked now, and
+   * again against the order's version when it is carried out.
+   */
+  async requestPriceChange(who: Principal, idOrOrderNo: string, input: PriceChangeInput, now = Date.now()): Promise<MaybePending<OrderDetail>> {
+    requirePermission(who, 'prices.change');
+    const reason = input.reason.trim();
+    if (!reason) throw new HubError('VALIDATION_FAILED', 'a price change needs a reason');
+    const id = await this.resolveId(idOrOrderNo, who);
+    const pending = await this.db.transaction(async (tx) => {
+      const plan = await this.planPriceChange(tx, id, input);
+      const payload: PriceChangePayload = { ...plan, reason };
+      if (this.approvals.required('order.price_change')) {
+        const total = `${plan.total.from} → ${plan.total.to} ${plan.currency}`;
+        return this.approvals.open(
+          tx,
+          who,
+          { kind: 'order.price_change', targetType: 'order', targetId: id, summary: `${plan.orderNo}: total ${total}: ${reason}`, payload: { ...payload } },
+          now,
+        );
+      }
+      await this.applyPriceChangeNow(tx, who, payload, null, now);
+      return null;
+    });
+    return pending ? { pending } : { done: await this.get(who, id) };
+  }
+
+  private async planPriceChange(tx: Tx, id: string, input: PriceChangeInput): Promise<Omit<PriceChangePayload, 'reason'>> {
+    const o = await tx.get<OrdersTable>('SELECT * FROM orders WHERE id = ?', [id]);
+    if (!o) throw new HubError('ORDER_NOT_FOUND', `order ${id} does not exist`);
+    if (o.status !== 'pending_payment') {
+      throw new HubError('CONFLICT', `order ${o.order_no} is ${o.status}: prices can only change before payment`, { status: o.status });
+    }
+    const lines = await tx.all<{ line_no: number; sku: string | null; external_sku: string; quantity: number; unit_price: number; discount: number }>(
+      'SELECT line_no, sku, external_sku, quantity, unit_price, discount FROM order_lines WHERE order_id = ? ORDER BY line_no',
+      [id],
+    );
+    const changes: PriceChangePayload['lines'] = [];
+    const seen = new Set<number>();
+    for (const c of input.lines ?? []) {
+      const l = lines.find((x) => Number(x.line_no) === c.lineNo);
+      if (!l) throw new HubError('VALIDATION_FAILED', `order ${o.order_no} has no line ${c.lineNo}`, { lines: lines.map((x) => Number(x.line_no)) });
+      if (seen.has(c.lineNo)) throw new HubError('VALIDATION_FAILED', `line ${c.lineNo} is named twice`);
+      seen.add(c.lineNo);
+      const to = { unitPrice: c.unitPrice ?? Number(l.unit_price), discount: c.discount ?? Number(l.discount) };
+      const from = { unitPrice: Number(l.unit_price), discount: Number(l.discount) };
+      if (to.unitPrice === from.unitPrice && to.discount === from.discount) continue;
+      changes.push({ lineNo: c.lineNo, sku: l.sku ?? l.external_sku, quantity: Number(l.quantity), from, to });
+    }
+    const next = {
+      lines: lines.map((l) => {
+        const c = changes.find((x) => x.lineNo === Number(l.line_no));
+        return { sku: l.external_sku, title: '', quantity: Number(l.quantity), unitPrice: c?.to.unitPrice ?? Number(l.unit_price), discount: c?.to.discount ?? Number(l.discount) };
+      }),
+      shippingFee: input.shippingFee ?? Number(o.shipping_fee),
+      discountPlatform: Number(o.discount_platform),
+      discountSeller: input.discountSeller ?? Number(o.discount_seller),
+    };
+    const problems = orderArithmeticProblems(next);
+    if (problems.length) throw new HubError('VALIDATION_FAILED', `the new prices do not add up: ${problems.join('; ')}`, { errors: problems });
+    const after = computeAmounts(next);
+    const fee = next.shippingFee !== Number(o.shipping_fee) ? { from: Number(o.shipping_fee), to: next.shippingFee } : null;
+    const seller = next.discountSeller !== Number(o.discount_seller) ? { from: Number(o.discount_seller), to: next.discountSeller } : null;
+    if (!changes.length && !fee && !seller) throw new HubError('VALIDATION_FAILED', 'nothing would change: give new prices, discounts or a shipping fee');
+    return {
+      orderId: id,
+      orderNo: o.order_no,
+      version: Number(o.version),
+      currency: o.currency,
+      lines: changes,
+      shippingFee: fee,
+      discountSeller: seller,
+      total: { from: Number(o.total_amount), to: after.totalAmount },
+    };
+  }
+
+  /** Runs an approved price change. */
+  async applyPriceChange(tx: Tx, who: Principal, payload: Record<string, unknown>, ctx: ApprovalContext, now: number) {
+    return this.applyPriceChangeNow(tx, who, payload as unknown as PriceChangePayload, ctx, now);
+  }
+
+  private async applyPriceChangeNow(tx: Tx, who: Principal, p: PriceChangePayload, ctx: ApprovalContext | null, now: number) {
+    const o = await this.sameOrder(tx, who, p);
+    if (o.status !== 'pending_payment') throw new HubError('CONFLICT', `order ${o.order_no} is ${o.status}: prices can only change before payment`);
+    for (const l of p.lines) {
+      await tx.run('UPDATE order_lines SET unit_price = ?, discount = ? WHERE order_id = ? AND line_no = ?', [l.to.unitPrice, l.to.discount, o.id, l.lineNo]);
+    }
+    const lines = await tx.all<{ quantity: number; unit_price: number; discount: number }>('SELECT quantity, unit_price, discount FROM order_lines WHERE order_id = ?', [o.id]);
+    const cur = (await tx.get<{ shipping_fee: number; discount_platform: number; discount_seller: number }>(
+      'SELECT shipping_fee, discount_platform, discount_seller FROM orders WHERE id = ?',
+      [o.id],
+    )) as { shipping_fee: number; discount_platform: number; discount_seller: number };
+    const shippingFee = p.shippingFee?.to ?? Number(cur.shipping_fee);
+    const discountSeller = p.discountSeller?.to ?? Number(cur.discount_seller);
+    const a = computeAmounts({
+      lines: lines.map((l) => ({ sku: '', title: '', quantity: Number(l.quantity), unitPrice: Number(l.unit_price), discount: Number(l.discount) })),
+      shippingFee,
+      discountPlatform: Number(cur.discount_platform),
+      discountSeller,
+    });
+    await tx.run(
+      `UPDATE orders SET goods_amount = ?, line_discount_amount = ?, shipping_fee = ?, discount_seller = ?, total_amount = ?, updated_at = ?, version = version + 1
+       WHERE id = ?`,
+      [a.goodsAmount, a.lineDiscountAmount, shippingFee, discountSeller, a.totalAmount, now, o.id],
+    );
+    const change = { lines: p.lines, shippingFee: p.shippingFee, discountSeller: p.discountSeller, total: { from: p.total.from, to: a.totalAmount } };
+    const cause = ctx ? `${who.name}, approving ${ctx.requestedBy}: ${p.reason}` : `${who.name}: ${p.reason}`;
+    await appendHistory(tx, { tenantId: o.tenant_id, orderId: o.id, at: now, kind: 'price_change', cause, detail: change });
+    await appendEvent(tx, {
+      tenantId: o.tenant_id,
+      type: 'order.price_changed',
+      aggregateType: 'order',
+      aggregateId: o.id,
+      at: now,
+      payload: { orderId: o.id, orderNo: o.order_no, channel: o.channel, accountId: o.account_id, platformOrderId: o.platform_order_id, ...change },
+    });
+    await appendAudit(
+      tx,
+      this.keyring,
+      who,
+      {
+        action: 'order.price_change',
+        targetType: 'order',
+        targetId: o.id,
+        before: { total: p.total.from, lines: p.lines.map((l) => ({ lineNo: l.lineNo, ...l.from })), shippingFee: p.shippingFee?.from, discountSeller: p.discountSeller?.from },
+        after: { total: a.totalAmount, lines: p.lines.map((l) => ({ lineNo: l.lineNo, ...l.to })), shippingFee: p.shippingFee?.to, discountSeller: p.discountSeller?.to },
+        detail: ctx ? { reason: p.reason, approval: ctx.approvalId, requestedBy: ctx.requestedBy } : { reason: p.reason },
+      },
+      now,
+    );
+    return { orderNo: o.order_no, total: { from: p.total.from, to: a.totalAmount } };
   }
 
   /** Tries again to reserve stock for an order held for short stock or unmatched SKUs. */

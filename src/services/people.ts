@@ -18,6 +18,7 @@ import { newSecret, secretHash } from '../security/secrets.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { Database, Tx } from '../store/db.ts';
 import { newId } from '../store/ids.ts';
+import type { ApprovalContext, ApprovalService, MaybePending } from './approvals.ts';
 
 export interface PeopleSettings {
   sessionHours: number;
@@ -75,6 +76,7 @@ export class PeopleService {
   constructor(
     private readonly db: Database,
     private readonly keyring: Keyring,
+    private readonly approvals: ApprovalService,
     private readonly settings: PeopleSettings = defaultPeopleSettings,
   ) {}
 
@@ -115,14 +117,14 @@ export class PeopleService {
   }
 
   async listUsers(tenantId: string): Promise<UserView[]> {
-    const rows = await this.db.read.all<UserRow>('SELECT * FROM users WHERE tenant_id = ? ORDER BY username', [tenantId]);
+    const rows = await this.db.read.all<UserRow>('SELECT * FROM users WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY username', [tenantId]);
     // The tenant's roles once, not once per user.
     const known = await this.roles(tenantId);
     return Promise.all(rows.map((r) => this.view(r, known)));
   }
 
   async getUser(tenantId: string, id: string): Promise<UserView> {
-    const r = await this.db.read.get<UserRow>('SELECT * FROM users WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+    const r = await this.db.read.get<UserRow>('SELECT * FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [tenantId, id]);
     if (!r) throw new HubError('USER_NOT_FOUND', `user ${id} does not exist`);
     return this.view(r);
   }
@@ -250,7 +252,7 @@ export class PeopleService {
     now = Date.now(),
   ): Promise<UserView> {
     await this.db.transaction(async (tx) => {
-      const u = await tx.get<UserRow>('SELECT * FROM users WHERE tenant_id = ? AND id = ?', [who.tenantId, id]);
+      const u = await tx.get<UserRow>('SELECT * FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [who.tenantId, id]);
       if (!u) throw new HubError('USER_NOT_FOUND', `user ${id} does not exist`);
       if (patch.roles) await this.checkRoles(tx, who.tenantId, patch.roles);
       if (u.id === who.userId && (patch.active === false || (patch.roles && !patch.roles.includes('admin') && JSON.parse(u.roles).includes('admin')))) {
@@ -294,6 +296,49 @@ export class PeopleService {
       );
     });
     return this.getUser(who.tenantId, id);
+  }
+
+  /**
+   * Deletes a user: sessions and API tokens end at once, the row stays (the audit log names it) and the username
+   * stays taken. Needs a second person's approval under the default policy.
+   */
+  async requestDeleteUser(who: Principal, id: string, reason: string, now = Date.now()): Promise<MaybePending<{ id: string }>> {
+    const u = await this.getUser(who.tenantId, id);
+    if (u.id === who.userId) throw new HubError('CONFLICT', 'you cannot delete yourself; ask another admin');
+    const payload = { userId: id, username: u.username, reason };
+    if (this.approvals.required('user.delete')) {
+      const pending = await this.db.transaction((tx) =>
+        this.approvals.open(tx, who, { kind: 'user.delete', targetType: 'user', targetId: id, summary: `delete user ${u.username} (${u.roles.join(', ')}): ${reason}`, payload }, now),
+      );
+      return { pending };
+    }
+    await this.db.transaction((tx) => this.applyDeleteUser(tx, who, payload, null, now));
+    return { done: { id } };
+  }
+
+  async applyDeleteUser(tx: Tx, who: Principal, payload: Record<string, unknown>, ctx: ApprovalContext | null, now: number): Promise<{ id: string }> {
+    const id = String(payload.userId);
+    if (id === who.userId) throw new HubError('CONFLICT', 'you cannot delete yourself; ask another admin');
+    const u = await tx.get<UserRow>('SELECT * FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [who.tenantId, id]);
+    if (!u) throw new HubError('USER_NOT_FOUND', `user ${id} does not exist`);
+    await tx.run('UPDATE users SET active = 0, deleted_at = ?, updated_at = ? WHERE id = ?', [now, now, id]);
+    await tx.run('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL', [now, id]);
+    const tokens = await tx.run('UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL', [now, id]);
+    await appendAudit(
+      tx,
+      this.keyring,
+      who,
+      {
+        action: 'user.delete',
+        targetType: 'user',
+        targetId: id,
+        before: { username: u.username, roles: JSON.parse(u.roles), scope: JSON.parse(u.scope), active: u.active === 1 },
+        after: { deleted: true, tokensRevoked: tokens },
+        detail: ctx ? { reason: payload.reason, approval: ctx.approvalId, requestedBy: ctx.requestedBy } : { reason: payload.reason },
+      },
+      now,
+    );
+    return { id };
   }
 
   async saveRole(who: Principal, input: { name: string; description?: string; permissions: string[] }, now = Date.now()): Promise<RoleDefinition> {

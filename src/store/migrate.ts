@@ -2,6 +2,7 @@
 import type { Database, Dialect } from './db.ts';
 import * as m001 from './migrations/001_foundation.ts';
 import * as m002 from './migrations/002_people.ts';
+import * as m003 from './migrations/003_deletions.ts';
 
 interface Migration {
   version: number;
@@ -12,6 +13,7 @@ interface Migration {
 export const migrations: Migration[] = [
   { version: 1, ...m001 },
   { version: 2, ...m002 },
+  { version: 3, ...m003 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

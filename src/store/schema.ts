@@ -99,6 +99,7 @@ export interface ChannelAccountsTable {
   active: number;
   created_at: number;
   updated_at: number;
+  deleted_at: number | null;
 }
 
 export interface RawEventsTable {

@@ -3,12 +3,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../runtime/hub.ts';
 import type { ChannelAccount } from '../../services/accounts.ts';
-import { HubError } from '../../domain/errors.ts';
 import { toIso } from '../../domain/time.ts';
 import { publicBase } from '../app.ts';
 import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
-import { Account } from '../schemas.ts';
+import { Account, PendingApproval } from '../schemas.ts';
+import { answerMaybePending } from './approvals.ts';
 
 export function accountView(hub: Hub, a: ChannelAccount) {
   return {
@@ -45,17 +45,13 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
   app.get(
     '/channel-accounts',
     { config: { access: 'accounts.read' }, schema: { tags: ['channel accounts'], response: { 200: Type.Object({ items: Type.Array(Account) }) } } },
-    async () => ({ items: (await hub.accounts.list()).map((a) => accountView(hub, a)) }),
+    async (req) => ({ items: (await hub.accounts.list(who(req))).map((a) => accountView(hub, a)) }),
   );
 
   app.get(
     '/channel-accounts/:id',
     { config: { access: 'accounts.read' }, schema: { tags: ['channel accounts'], params: Type.Object({ id: Type.String() }), response: { 200: Account, 404: ErrorBody } } },
-    async (req) => {
-      const a = await hub.accounts.get(req.params.id);
-      if (!a) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${req.params.id} does not exist`);
-      return accountView(hub, a);
-    },
+    async (req) => accountView(hub, await hub.accounts.getFor(who(req), req.params.id)),
   );
 
   app.patch(
@@ -74,5 +70,21 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
       },
     },
     async (req) => accountView(hub, await hub.writes.updateAccount(who(req), req.params.id, req.body)),
+  );
+
+  app.delete(
+    '/channel-accounts/:id',
+    {
+      config: { access: 'accounts.manage' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Delete a channel account: pushes to it are refused, its credentials erased; its orders stay',
+        description: 'Needs a second person’s approval under the default policy: the answer is then 202 with the pending request.',
+        params: Type.Object({ id: Type.String() }),
+        querystring: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }),
+        response: { 204: Type.Null(), 202: PendingApproval, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => answerMaybePending(reply, await hub.writes.deleteAccount(who(req), req.params.id, req.query.reason), () => null, 204),
   );
 };

@@ -7,7 +7,8 @@ import { parseIsoInstant } from '../../domain/time.ts';
 import { orderStatuses } from '../../domain/status-machine.ts';
 import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
-import { OrderDetail, OrderSummary } from '../schemas.ts';
+import { OrderDetail, OrderSummary, PendingApproval } from '../schemas.ts';
+import { answerMaybePending } from './approvals.ts';
 
 function instant(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -80,14 +81,50 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         tags: ['orders'],
         summary: 'Move an order one declared step along the status anchor',
         params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        description:
+          'Cancelling an order that is already paid needs orders.cancel_paid and a second person’s approval: ' +
+          'the answer is then 202 with the pending request (see /api/approvals).',
         body: Type.Object({
           to: Type.Union(orderStatuses.map((s) => Type.Literal(s))),
           reason: Type.String({ minLength: 1, maxLength: 500 }),
         }),
-        response: { 200: OrderDetail, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: OrderDetail, 202: PendingApproval, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
-    async (req) => hub.writes.transitionOrder(who(req), req.params.idOrOrderNo, req.body.to, req.body.reason),
+    async (req, reply) =>
+      answerMaybePending(reply, await hub.writes.transitionOrder(who(req), req.params.idOrOrderNo, req.body.to, req.body.reason), (o) => o),
+  );
+
+  app.post(
+    '/orders/:idOrOrderNo/price-change',
+    {
+      config: { access: 'prices.change' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Change line prices, line discounts, the shipping fee or the seller discount of an unpaid order (改价)',
+        description:
+          'Amounts in minor units. Checked now (the order must be unpaid, the amounts must add up) and again when carried out. ' +
+          'Needs a second person’s approval under the default policy: the answer is then 202 with the pending request.',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        body: Type.Object({
+          lines: Type.Optional(
+            Type.Array(
+              Type.Object({
+                lineNo: Type.Integer({ minimum: 1 }),
+                unitPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_00 })),
+                discount: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_00 })),
+              }),
+              { maxItems: 500 },
+            ),
+          ),
+          shippingFee: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_00 })),
+          discountSeller: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_00 })),
+          reason: Type.String({ minLength: 1, maxLength: 500 }),
+        }),
+        response: { 200: OrderDetail, 202: PendingApproval, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => answerMaybePending(reply, await hub.writes.requestPriceChange(who(req), req.params.idOrOrderNo, req.body), (o) => o),
   );
 
   app.post(

@@ -8,7 +8,8 @@ import { HubError } from '../../domain/errors.ts';
 import { hashPassword } from '../../security/secrets.ts';
 import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
-import { ApiToken, Role, ScopeInput, User } from '../schemas.ts';
+import { ApiToken, PendingApproval, Role, ScopeInput, User } from '../schemas.ts';
+import { answerMaybePending } from './approvals.ts';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const RoleName = Type.String({ minLength: 1, maxLength: 40 });
@@ -76,6 +77,22 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
       }
       return hub.writes.updateUser(p, req.params.id, { ...rest, ...(passwordHash ? { passwordHash } : {}) });
     },
+  );
+
+  app.delete(
+    '/users/:id',
+    {
+      config: manage,
+      schema: {
+        tags: ['people'],
+        summary: 'Delete a user: sessions and API tokens end at once; the username stays taken (the audit log names it)',
+        description: 'Needs a second person’s approval under the default policy: the answer is then 202 with the pending request.',
+        params: Id,
+        querystring: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }),
+        response: { 204: Type.Null(), 202: PendingApproval, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => answerMaybePending(reply, await hub.writes.deleteUser(who(req), req.params.id, req.query.reason), () => null, 204),
   );
 
   app.get(

@@ -4,7 +4,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../runtime/hub.ts';
 import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
-import { StockView } from '../schemas.ts';
+import { PendingApproval, StockView } from '../schemas.ts';
+import { answerMaybePending } from './approvals.ts';
+
+const Level = Type.Object({ onHand: Type.Integer(), safetyStock: Type.Integer() });
+const BulkAdjustment = Type.Object({
+  changes: Type.Array(Type.Object({ sku: Type.String(), warehouse: Type.String(), before: Type.Union([Level, Type.Null()]), after: Level })),
+  servedOrders: Type.Array(Type.String()),
+});
 
 const Sku = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -41,7 +48,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
   app.get(
     '/stock/:sku',
     { config: { access: 'stock.read' }, schema: { tags: ['stock'], params: Type.Object({ sku: Sku }), response: { 200: StockView, 404: ErrorBody } } },
-    async (req) => hub.stock.get(req.params.sku),
+    async (req) => hub.stock.get(who(req), req.params.sku),
   );
 
   app.get(
@@ -59,7 +66,37 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       },
     },
     async (req) =>
-      hub.stock.list({ lowOnly: req.query.low ?? false, limit: req.query.pageSize, offset: (req.query.page - 1) * req.query.pageSize }),
+      hub.stock.list(who(req), { lowOnly: req.query.low ?? false, limit: req.query.pageSize, offset: (req.query.page - 1) * req.query.pageSize }),
+  );
+
+  app.post(
+    '/stock/adjustments',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Adjust several stock rows at once, all or none',
+        description:
+          'Each item sets a new count (onHand) or applies a difference (delta), optionally a new safety stock. ' +
+          'Refused as a whole (409 STOCK_BELOW_RESERVED) when one row would drop below its reservations or below zero. ' +
+          'Needs a second person’s approval under the default policy: the answer is then 202 with the pending request.',
+        body: Type.Object({
+          items: Type.Array(
+            Type.Object({
+              sku: Sku,
+              warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+              onHand: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+              delta: Type.Optional(Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 })),
+              safetyStock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+            }),
+            { minItems: 1, maxItems: 1000 },
+          ),
+          reason: Type.String({ minLength: 1, maxLength: 500 }),
+        }),
+        response: { 200: BulkAdjustment, 202: PendingApproval, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => answerMaybePending(reply, await hub.writes.adjustStock(who(req), req.body), (r) => r),
   );
 
   app.post(
