@@ -29,7 +29,8 @@ async function call<T = Record<string, unknown>>(
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(s.url + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
+  const json = (res.headers.get('content-type') ?? '').includes('json');
+  return { status: res.status, body: (text && json ? JSON.parse(text) : text || null) as T, headers: res.headers };
 }
 
 describe.each(httpBackends)('people and permissions on $name', (backend) => {
@@ -222,6 +223,61 @@ describe.each(httpBackends)('people and permissions on $name', (backend) => {
     // The unscoped admin finds it, also by full phone number through the keyed hash.
     const all = await s.api<{ total: number; items: { orderNo: string }[] }>('GET', `/api/orders?q=13700001111`);
     expect(all.body.items.map((o) => o.orderNo)).toEqual([other.orderNo]);
+  });
+
+  it('exports only what the scope allows, masked, as CSV; a revealed export needs pii.view; every export is audited', async () => {
+    await createUser('fin_zj', ['finance'], { provinces: ['浙江省'] });
+    const injected = await s.push(
+      shopB.id,
+      shopB.secret,
+      orderBody({ receiver: { name: '=HYPERLINK("http://evil")', phone: '13500003333', province: '上海市', city: '上海市', district: '徐汇区', address: '+1 漕溪北路' } }),
+    );
+    expect(injected.status).toBe(200);
+    const csv = async (user: string | null, query = '') => {
+      const res = await fetch(`${s.url}/api/orders/export${query}`, { headers: { authorization: `Bearer ${user ? tokens.get(user) : s.token}` } });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const text = bytes.toString('utf8');
+      const lines = text.replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+      return { status: res.status, bytes, text, lines, rows: lines.slice(1).map((l) => l.split(',')[0]), headers: res.headers };
+    };
+    const zj = await csv('fin_zj');
+    expect(zj.status).toBe(200);
+    expect(zj.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(zj.headers.get('content-disposition')).toMatch(/attachment; filename="orders-\d{8}\.csv"/);
+    // A byte-order mark first, so that Excel reads the Chinese as UTF-8.
+    expect([...zj.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(zj.lines[0]).toMatch(/^order_no,platform_order_id,channel,account_id,status/);
+    expect(zj.rows.sort()).toEqual([orders.aZhejiang?.orderNo, orders.bZhejiang?.orderNo].sort());
+    expect(zj.headers.get('x-orderhub-rows')).toBe('2');
+    expect(zj.text).toContain('139****5678');
+    for (const secret of [FULL_PHONE, '13600002222', FULL_ADDRESS, '王小明']) expect(zj.text).not.toContain(secret);
+    // Guessing another region's order by number or phone yields an empty export.
+    expect((await csv('fin_zj', `?q=${orders.aGuangdong?.orderNo}`)).rows).toEqual([]);
+    expect((await csv('fin_zj', '?q=13700001111')).rows).toEqual([]);
+    const shop = await csv('shop_a');
+    expect(shop.rows.sort()).toEqual([orders.aZhejiang?.orderNo, orders.aGuangdong?.orderNo].sort());
+
+    // Without orders.export, or asking to reveal without pii.view: refused.
+    expect((await csv('u_read_only')).status).toBe(403);
+    const reveal = await csv('fin_zj', '?reveal=true');
+    expect(reveal.status).toBe(403);
+    expect(reveal.text).not.toContain(FULL_PHONE);
+    // The admin may reveal; a cell a spreadsheet would run as a formula is defused.
+    const full = await csv(null, '?reveal=true');
+    expect(full.status).toBe(200);
+    expect(full.text).toContain(FULL_PHONE);
+    expect(full.text).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    expect(full.text).toContain("'+1 漕溪北路");
+    expect(full.text).not.toMatch(/,=HYPERLINK|,"=HYPERLINK/);
+
+    const logged = await s.api<{ items: { action: string; actor: { name: string }; detail: { rows: number; reveal: boolean; filter: { q?: string } } }[] }>(
+      'GET',
+      '/api/audit?limit=500',
+    );
+    const exports = logged.body.items.filter((e) => e.action === 'orders.export' || e.action === 'pii.export');
+    expect(exports.find((e) => e.actor.name === 'fin_zj' && e.detail.filter.q === '137****1111')).toMatchObject({ action: 'orders.export', detail: { rows: 0 } });
+    expect(exports.find((e) => e.action === 'pii.export')).toMatchObject({ actor: { name: 'admin-token' }, detail: { reveal: true, rows: 4 } });
+    expect(JSON.stringify(logged.body)).not.toContain('13700001111');
   });
 
   it('masks phone, address and names unless pii.view is held and asked for, and audits every full view', async () => {
