@@ -1,6 +1,6 @@
 // A real hub on loopback for a test: real HTTP, a real database (SQLite file or PostgreSQL schema).
 import type { Config } from '../../src/config.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { startHub, type Hub, type HubOptions } from '../../src/runtime/hub.ts';
 import { buildApp } from '../../src/http/app.ts';
 import type { Backend } from './backends.ts';
@@ -29,16 +29,17 @@ export interface PushBody {
 export async function startServer(
   backend: Backend,
   overrides: Partial<Config> = {},
-  hubOptions: HubOptions = {},
+  hubOptions: HubOptions & { /** Where the hub logs (default: nowhere). */ log?: Logger } = {},
   reuse?: { config: Config; pgSchema?: string; cleanup: () => Promise<void> },
 ): Promise<TestServer & { place: { config: Config; pgSchema?: string; cleanup: () => Promise<void> } }> {
   const place = reuse ?? (await backend.fresh(overrides));
-  const hub = await startHub(place.config, createLogger('silent'), {
+  const { log = createLogger('silent'), ...options } = hubOptions;
+  const hub = await startHub(place.config, log, {
     writerThread: backend.writerThread ?? false,
     relayPollMs: 50,
     timerPollMs: 100,
     ...(place.pgSchema ? { pgSchema: place.pgSchema } : {}),
-    ...hubOptions,
+    ...options,
   });
   const app = await buildApp(hub);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });

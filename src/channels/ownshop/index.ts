@@ -69,7 +69,9 @@ export const ownshop: ChannelAdapter<OwnshopCredentials> = {
     try {
       body = JSON.parse(rawBody.toString('utf8'));
     } catch (e) {
-      throw new HubError('BODY_INVALID_JSON', `body is not valid JSON: ${(e as Error).message}`);
+      // V8's message quotes the text around the fault (all of a short body: phones, addresses); say where, not what.
+      const at = /position (\d+)/.exec((e as Error).message)?.[1];
+      throw new HubError('BODY_INVALID_JSON', `body is not valid JSON${at ? ` (at byte ${at})` : ''}`);
     }
     if (!checkBody.Check(body)) {
       const errors = [...checkBody.Errors(body)].slice(0, 10).map((err) => ({ path: err.path || '/', message: err.message }));
