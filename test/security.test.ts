@@ -1,4 +1,5 @@
 // People, permissions, personal data and the audit log, over real HTTP on every store.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from './support/backends.ts';
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
@@ -304,6 +305,25 @@ describe.each(httpBackends)('people and permissions on $name', (backend) => {
     const views = await s.api<{ items: { actor: { name: string; tokenId: string | null }; targetId: string }[] }>('GET', '/api/audit?action=pii.view');
     expect(views.body.items[0]).toMatchObject({ actor: { name: 'u_customer_service' }, targetId: full.body.id });
     expect(views.body.items[0]?.actor.tokenId).not.toBeNull();
+  });
+
+  it('withholds a received payload unless pii.view is held and asked for; a full view is audited', async () => {
+    expect((await s.api('PUT', '/api/roles/integrator', { permissions: ['webhooks.manage', 'orders.read'] })).status).toBe(200);
+    await createUser('u_integrator', ['integrator']);
+    const token = tokens.get('u_integrator') as string;
+    const detail = await s.api<{ rawEvents: { id: number }[] }>('GET', `/api/orders/${orders.aZhejiang?.orderNo}`);
+    const rawId = detail.body.rawEvents[0]?.id as number;
+    const plain = await call<{ body: string | null; bodySha256: string }>(s, 'GET', `/api/raw-events/${rawId}`, { token });
+    expect(plain.status).toBe(200);
+    expect(plain.body.body).toBeNull();
+    expect(JSON.stringify(plain.body)).not.toContain(FULL_PHONE);
+    const refused = await call(s, 'GET', `/api/raw-events/${rawId}?reveal=true`, { token });
+    expect(refused.status).toBe(403);
+    const full = await s.api<{ body: string; bodySha256: string }>('GET', `/api/raw-events/${rawId}?reveal=true`);
+    expect(full.body.body).toContain(FULL_PHONE);
+    expect(createHash('sha256').update(full.body.body).digest('hex')).toBe(full.body.bodySha256);
+    const views = await s.api<{ items: { targetType: string; targetId: string }[] }>('GET', '/api/audit?action=pii.view');
+    expect(views.body.items[0]).toMatchObject({ targetType: 'raw_event', targetId: String(rawId) });
   });
 
   it('stores phones, addresses, raw payloads and shop credentials encrypted', async () => {

@@ -29,10 +29,10 @@ export function origin(req: FastifyRequest): { ip: string | null; userAgent: str
 }
 
 /** Somebody not yet known: refused sign-ins and CSRF failures are audited under this name. */
-export function anonymous(req: FastifyRequest, name = 'anonymous'): Principal {
+export function anonymous(req: FastifyRequest, name = 'anonymous', tenantId = DEFAULT_TENANT): Principal {
   return {
     kind: 'user',
-    tenantId: DEFAULT_TENANT,
+    tenantId,
     userId: null,
     name,
     tokenId: null,

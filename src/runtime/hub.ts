@@ -13,6 +13,7 @@ import { WebhookEndpointService } from '../services/webhook-endpoints.ts';
 import { ensureAdminToken } from '../services/admin-token.ts';
 import { PeopleService } from '../services/people.ts';
 import { ApprovalService } from '../services/approvals.ts';
+import { EventService } from '../services/events.ts';
 import { parseApprovalPolicy } from '../domain/approvals.ts';
 import { loadKeyring, type Keyring } from '../security/keyring.ts';
 import { GroupCommitter } from './group-commit.ts';
@@ -57,6 +58,7 @@ export interface Hub {
   /** Services for reading; every write goes through `writes`. */
   accounts: AccountService;
   approvals: ApprovalService;
+  events: EventService;
   people: PeopleService;
   orders: OrderService;
   stock: StockService;
@@ -122,7 +124,7 @@ function services(db: Database, config: Config, keyring: Keyring) {
     visible: async (who, a) => who.scope.accounts === null || (a.targetId !== null && who.scope.accounts.includes(a.targetId)),
   });
   approvals.register('user.delete', { apply: (tx, who, p, ctx, now) => people.applyDeleteUser(tx, who, p, ctx, now) });
-  return { lifecycle, approvals, accounts, orders, stock, webhooks: new WebhookEndpointService(db, keyring), people };
+  return { lifecycle, approvals, accounts, orders, stock, webhooks: new WebhookEndpointService(db, keyring), people, events: new EventService(db, keyring) };
 }
 
 /** The keyring, created on first start when none is configured (the caller warns that it must be backed up). */
@@ -147,7 +149,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   }
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const keyring = keyringFor(config, log);
-  const { lifecycle, approvals, accounts, orders, stock, webhooks, people } = services(db, config, keyring);
+  const { lifecycle, approvals, accounts, orders, stock, webhooks, people, events } = services(db, config, keyring);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
   relay.subscribe(webhookFanout());
@@ -164,7 +166,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     log,
   );
   const timers = new TimerRunner(db, orders, log, opts.timerPollMs ?? 1000);
-  const sender = new WebhookSender(db, log, { ...defaultWebhookOptions, ...opts.webhook });
+  const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook });
   if (opts.workers !== false) {
     relay.start();
     timers.start();
@@ -179,6 +181,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     keyring,
     accounts,
     approvals,
+    events,
     people,
     orders,
     stock,
@@ -220,7 +223,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     await writer.close();
     throw e;
   }
-  const { accounts, approvals, orders, stock, webhooks, people } = services(db, config, keyring);
+  const { accounts, approvals, orders, stock, webhooks, people, events } = services(db, config, keyring);
   const writes: WriteApi = {
     ...writer.writes,
     // This thread caches accounts for the push path: drop the entry when the writer changed it.
@@ -249,6 +252,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     keyring,
     accounts,
     approvals,
+    events,
     people,
     orders,
     stock,

@@ -4,6 +4,8 @@ import { createHmac } from 'node:crypto';
 import type { Database } from '../store/db.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxEvent, Subscriber } from './outbox-relay.ts';
+import type { Keyring } from '../security/keyring.ts';
+import { hideUrlCredentials } from '../domain/redact.ts';
 
 export interface WebhookSenderOptions {
   baseDelayMs: number;
@@ -82,6 +84,7 @@ export class WebhookSender {
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
+    private readonly keyring: Keyring,
     private readonly opts: WebhookSenderOptions = defaultWebhookOptions,
   ) {}
 
@@ -154,7 +157,7 @@ export class WebhookSender {
           'x-orderhub-event-id': `evt_${d.event_id}`,
           'x-orderhub-event-type': d.event_type,
           'x-orderhub-timestamp': String(ts),
-          'x-orderhub-signature': signWebhook(d.secret, ts, d.payload),
+          'x-orderhub-signature': signWebhook(this.keyring.decrypt(d.secret), ts, d.payload),
         },
         body: d.payload,
         signal: AbortSignal.timeout(this.opts.timeoutMs),
@@ -164,7 +167,8 @@ export class WebhookSender {
       await res.arrayBuffer().catch(() => undefined);
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
-      error = (e as Error).message;
+      // A failed fetch names its URL, with any user:password in it: kept out of the stored error and the log.
+      error = hideUrlCredentials((e as Error).message);
     }
     const now = Date.now();
     const attempts = d.attempts + 1;

@@ -56,9 +56,11 @@ export class OrderNumbers {
     private readonly timezone: string,
   ) {}
 
-  async next(tx: Tx, tenantId: string, at: number): Promise<string> {
+  async next(tx: Tx, at: number): Promise<string> {
     const day = dayInZone(at, this.timezone);
-    const key = `order_no:${tenantId}:${day}`;
+    // One counter for the whole hub, not per tenant: order numbers are unique across the sellers a hub hosts
+    // (the column is), so a service provider's staff can name any order unambiguously. A tenant sees gaps.
+    const key = `order_no:${day}`;
     let b = this.blocks.get(key);
     if (!b || b.next > b.end) {
       // SQLite has one writer, so a block of one keeps numbers gap-free there.
@@ -206,7 +208,7 @@ export class IngestService {
 
   private async create(tx: Tx, d: Delivery, n: NormalizedOrder, cause: Cause): Promise<OrderResult> {
     const id = newId(d.receivedAt);
-    const orderNo = await this.numbers.next(tx, d.tenantId, d.receivedAt);
+    const orderNo = await this.numbers.next(tx, d.receivedAt);
     const amounts = computeAmounts(n);
     const now = d.receivedAt;
     await tx.run(

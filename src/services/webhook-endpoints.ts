@@ -4,10 +4,10 @@ import { HubError } from '../domain/errors.ts';
 import { toIso } from '../domain/time.ts';
 import type { Database } from '../store/db.ts';
 import { newId } from '../store/ids.ts';
-import { DEFAULT_TENANT } from './tenancy.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Keyring } from '../security/keyring.ts';
+import { hideUrlCredentials } from '../domain/redact.ts';
 
 export class WebhookEndpointService {
   constructor(
@@ -29,20 +29,21 @@ export class WebhookEndpointService {
     await this.db.transaction(async (tx) => {
       await tx.run(
         `INSERT INTO webhook_endpoints (id, tenant_id, url, secret, event_types, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
-        [id, DEFAULT_TENANT, url.toString(), secret, JSON.stringify(events), now, now],
+        // The signing secret must be readable to sign with, so it is encrypted at rest rather than hashed.
+        [id, who.tenantId, url.toString(), this.keyring.encrypt(secret), JSON.stringify(events), now, now],
       );
-      await appendAudit(tx, this.keyring, who, { action: 'webhook.create', targetType: 'webhook', targetId: id, after: { url: url.toString(), events } }, now);
+      await appendAudit(tx, this.keyring, who, { action: 'webhook.create', targetType: 'webhook', targetId: id, after: { url: hideUrlCredentials(url.toString()), events } }, now);
     });
     // The secret is shown once, at creation.
     return { id, url: url.toString(), events, secret, active: true, createdAt: toIso(now) };
   }
 
-  async list() {
+  async list(who: Principal) {
     const rows = await this.db.read.all<{ id: string; url: string; event_types: string; active: number; created_at: number }>(
       'SELECT id, url, event_types, active, created_at FROM webhook_endpoints WHERE tenant_id = ? ORDER BY created_at',
-      [DEFAULT_TENANT],
+      [who.tenantId],
     );
-    return rows.map((r) => ({ id: r.id, url: r.url, events: JSON.parse(r.event_types) as string[], active: r.active === 1, createdAt: toIso(r.created_at) }));
+    return rows.map((r) => ({ id: r.id, url: hideUrlCredentials(r.url), events: JSON.parse(r.event_types) as string[], active: r.active === 1, createdAt: toIso(r.created_at) }));
   }
 
   async remove(who: Principal, id: string, now = Date.now()): Promise<void> {
@@ -50,7 +51,7 @@ export class WebhookEndpointService {
       const changed = await tx.run('UPDATE webhook_endpoints SET active = 0, updated_at = ? WHERE id = ? AND tenant_id = ? AND active = 1', [
         now,
         id,
-        DEFAULT_TENANT,
+        who.tenantId,
       ]);
       if (changed === 1) await appendAudit(tx, this.keyring, who, { action: 'webhook.remove', targetType: 'webhook', targetId: id }, now);
       await tx.run(`UPDATE webhook_deliveries SET state = 'cancelled', updated_at = ? WHERE endpoint_id = ? AND state = 'pending'`, [now, id]);
@@ -59,7 +60,9 @@ export class WebhookEndpointService {
     if (n !== 1) throw new HubError('WEBHOOK_NOT_FOUND', `webhook ${id} does not exist`);
   }
 
-  async deliveries(id: string, limit: number) {
+  async deliveries(who: Principal, id: string, limit: number) {
+    const ep = await this.db.read.get('SELECT id FROM webhook_endpoints WHERE id = ? AND tenant_id = ?', [id, who.tenantId]);
+    if (!ep) throw new HubError('WEBHOOK_NOT_FOUND', `webhook ${id} does not exist`);
     const rows = await this.db.read.all<{
       id: number;
       event_id: number;

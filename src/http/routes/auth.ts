@@ -32,14 +32,21 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
         description:
           'Answers 401 SIGN_IN_FAILED for a wrong username or password alike, 423 SIGN_IN_LOCKED after too many wrong passwords in a row, ' +
           '429 RATE_LIMITED for too many attempts from one address. Keep `csrfToken`: every write made with the cookie sends it as X-CSRF-Token.',
-        body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) }),
+        body: Type.Object({
+          username: Type.String({ minLength: 1, maxLength: 64 }),
+          password: Type.String({ minLength: 1, maxLength: 256 }),
+          tenant: Type.Optional(
+            Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'the seller organisation, where one hub hosts several (代运营); `default` when absent' }),
+          ),
+        }),
         response: { 200: Me, 400: ErrorBody, 401: ErrorBody, 423: ErrorBody, 429: ErrorBody },
       },
     },
     async (req, reply) => {
       const { username, password } = req.body;
-      const caller = anonymous(req, username);
-      const cred = await hub.people.credentialsOf(DEFAULT_TENANT, username);
+      const tenant = req.body.tenant ?? DEFAULT_TENANT;
+      const caller = anonymous(req, username, tenant);
+      const cred = await hub.people.credentialsOf(tenant, username);
       const now = Date.now();
       if (cred && cred.locked_until !== null && cred.locked_until > now) {
         await hub.writes.recordSignIn(caller, { username, userId: cred.id, ok: false, reason: 'locked' });

@@ -2,8 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../runtime/hub.ts';
-import { HubError } from '../../domain/errors.ts';
-import { toIso } from '../../domain/time.ts';
+import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
 
 export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
@@ -28,21 +27,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         },
       },
     },
-    async (req) => {
-      let q = hub.db.kysely.selectFrom('outbox').selectAll().where('id', '>', req.query.after);
-      if (req.query.aggregateId) q = q.where('aggregate_id', '=', req.query.aggregateId);
-      const rows = await q.orderBy('id').limit(req.query.limit).execute();
-      return {
-        items: rows.map((r) => ({
-          id: Number(r.id),
-          type: r.type,
-          aggregateType: r.aggregate_type,
-          aggregateId: r.aggregate_id,
-          createdAt: toIso(r.created_at),
-          data: JSON.parse(r.payload) as unknown,
-        })),
-      };
-    },
+    async (req) => ({ items: await hub.events.events(who(req), req.query) }),
   );
 
   app.get(
@@ -52,7 +37,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       schema: {
         tags: ['events'],
         summary: 'One received payload, exactly as it arrived',
+        description: 'The body (phones, addresses) is null unless `reveal=true`, which needs pii.view and is written to the audit log.',
         params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        querystring: Type.Object({ reveal: Type.Boolean({ default: false }) }),
         response: {
           200: Type.Object({
             id: Type.Integer(),
@@ -66,29 +53,18 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
             orderId: Type.Union([Type.String(), Type.Null()]),
             bodySha256: Type.String(),
             headers: Type.Unknown(),
-            body: Type.String(),
+            body: Type.Union([Type.String(), Type.Null()]),
           }),
+          403: ErrorBody,
           404: ErrorBody,
         },
       },
     },
     async (req) => {
-      const r = await hub.db.kysely.selectFrom('raw_events').selectAll().where('id', '=', req.params.id).executeTakeFirst();
-      if (!r) throw new HubError('RAW_EVENT_NOT_FOUND', `raw event ${req.params.id} does not exist`);
-      return {
-        id: Number(r.id),
-        channel: r.channel,
-        accountId: r.account_id,
-        eventId: r.event_id,
-        receivedAt: toIso(r.received_at),
-        deliveries: r.deliveries,
-        lastDeliveryAt: toIso(r.last_delivery_at),
-        outcome: r.outcome,
-        orderId: r.order_id,
-        bodySha256: r.body_sha256,
-        headers: JSON.parse(r.headers) as unknown,
-        body: r.body,
-      };
+      const p = who(req);
+      const r = await hub.events.rawEvent(p, req.params.id, req.query.reveal);
+      if (req.query.reveal) await hub.writes.recordAudit(p, { action: 'pii.view', targetType: 'raw_event', targetId: String(r.id), detail: { orderId: r.orderId } });
+      return r;
     },
   );
 };

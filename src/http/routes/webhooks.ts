@@ -36,8 +36,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     async (req, reply) => reply.code(201).send(await hub.writes.createWebhook(who(req), req.body)),
   );
 
-  app.get('/webhooks', { config: { access: 'webhooks.manage' }, schema: { tags: ['webhooks'], response: { 200: Type.Object({ items: Type.Array(Endpoint) }) } } }, async () => ({
-    items: await hub.webhooks.list(),
+  app.get('/webhooks', { config: { access: 'webhooks.manage' }, schema: { tags: ['webhooks'], response: { 200: Type.Object({ items: Type.Array(Endpoint) }) } } }, async (req) => ({
+    items: await hub.webhooks.list(who(req)),
   }));
 
   app.delete(
@@ -58,6 +58,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         params: Type.Object({ id: Type.String() }),
         querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
         response: {
+          404: ErrorBody,
           200: Type.Object({
             items: Type.Array(
               Type.Object({
@@ -76,6 +77,6 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         },
       },
     },
-    async (req) => ({ items: await hub.webhooks.deliveries(req.params.id, req.query.limit) }),
+    async (req) => ({ items: await hub.webhooks.deliveries(who(req), req.params.id, req.query.limit) }),
   );
 };
