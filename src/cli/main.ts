@@ -11,6 +11,7 @@ import { systemPrincipal } from '../domain/principal.ts';
 import { DEFAULT_TENANT } from '../services/tenancy.ts';
 import { hashPassword } from '../security/secrets.ts';
 import { verifyAudit } from '../store/audit.ts';
+import { keyReport, MAX_BATCH, reencrypt, type KeyReport } from '../store/reencrypt.ts';
 import { userInfo } from 'node:os';
 
 /** The CLI acts as the operator at this machine's shell; the audit log names the OS user. */
@@ -36,6 +37,36 @@ function int(name: string) {
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, 0 or more`);
     return n;
   };
+}
+
+/** `--batch`: a transaction's worth of rows; 0 or a huge number would defeat the point of batching. */
+function batchSize(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_BATCH) {
+    throw new InvalidArgumentError(`--batch must be a whole number from 1 to ${MAX_BATCH}`);
+  }
+  return n;
+}
+
+/** The key report as an operator reads it: counts per column, then what each key is still needed for. */
+function printKeyReport(r: KeyReport): void {
+  out(`active key: ${r.activeKeyId}   keyring: ${r.keyring.join(', ')}`);
+  for (const c of r.columns) {
+    const parts = Object.entries(c.byKey).map(([id, n]) => `${id}=${n}`);
+    if (c.kind === 'encrypted') parts.push(`plaintext=${c.plaintext}`);
+    if (c.kind === 'index hash') parts.push(`missing=${c.plaintext}`);
+    out(`  ${`${c.table}.${c.column}`.padEnd(32)} ${c.kind.padEnd(16)} ${parts.join('  ') || '(none)'}`);
+  }
+  for (const k of r.keys) {
+    const role = k.active ? 'active' : k.inKeyring ? 'old' : 'NOT IN THE KEYRING';
+    let verdict: string;
+    if (k.active) verdict = 'encrypts new data';
+    else if (k.values > 0) verdict = k.inKeyring ? 'still in use: run `orderhub data reencrypt`' : 'these values cannot be read until the key is put back';
+    else if (k.auditEntries > 0) verdict = 'no data left under it; keep it while its audit entries must verify';
+    else verdict = 'unused: it can be removed from the list';
+    out(`key ${k.id} (${role}): ${k.values} values, ${k.auditEntries} audit entries: ${verdict}`);
+  }
+  out(r.pending === 0 ? 'nothing left to re-encrypt' : `${r.pending} values are plaintext or under an old key: run \`orderhub data reencrypt\``);
 }
 
 function out(v: unknown): void {
@@ -256,6 +287,44 @@ export async function main(argv: string[]): Promise<void> {
         return bad;
       });
       if (broken) process.exit(1);
+    });
+
+  const data = program.command('data').description('personal data at rest: which data key it is under, and re-encryption after a rotation');
+  data
+    .command('keys')
+    .description('count stored values per data key (and plaintext) per column, and the audit entries each key signed')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withHub(config(), async (hub) => {
+        const r = await keyReport(hub.db, hub.keyring);
+        if (opts.json) out(r);
+        else printKeyReport(r);
+      });
+    });
+  data
+    .command('reencrypt')
+    .description('rewrite plaintext and old-key values under the first (active) key, in batches; safe to interrupt and run again')
+    .option('--batch <n>', `rows per transaction (1–${MAX_BATCH})`, batchSize, 500)
+    .option('--dry-run', 'count what would be rewritten, write nothing')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { batch: number; dryRun?: boolean; json?: boolean }) => {
+      await withHub(config(), async (hub) => {
+        const r = await reencrypt(hub.db, hub.keyring, {
+          batchSize: opts.batch,
+          dryRun: opts.dryRun ?? false,
+          auditAs: cli(),
+          onProgress: (p) => process.stderr.write(`${p.table}: ${p.rowsDone} rows checked, ${p.rowsChanged} ${opts.dryRun ? 'to rewrite' : 'rewritten'}\n`),
+        });
+        const left = opts.dryRun ? null : (await keyReport(hub.db, hub.keyring)).pending;
+        if (opts.json) return out({ ...r, pending: left });
+        out(`${opts.dryRun ? 'dry run, nothing written: would re-encrypt' : 're-encrypted'} under key ${r.activeKeyId}:`);
+        for (const [table, c] of Object.entries(r.tables)) {
+          out(`  ${table.padEnd(18)} ${c.rows} rows, ${c.changed} ${opts.dryRun ? 'to rewrite' : 'rewritten'} (${c.values} values, ${c.hashes} phone hashes)`);
+        }
+        if (left !== null) {
+          out(left === 0 ? 'nothing is left under an old key or in plaintext' : `${left} values still need it (written meanwhile by a process with the old key list?): run again`);
+        }
+      });
     });
 
   try {

@@ -386,8 +386,10 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
       await pool.query('SELECT 1');
     },
     async close() {
-      await kysely.destroy().catch(() => undefined); // ends the main pool too
-      await sequencePool.end().catch(() => undefined);
+      // Kysely ends the pool only if it ran a query itself; otherwise idle clients would hold the process ~10 s.
+      await kysely.destroy().catch(() => undefined);
+      if (!pool.ended) await pool.end().catch(() => undefined);
+      if (!sequencePool.ended) await sequencePool.end().catch(() => undefined);
     },
   };
 }
