@@ -80,24 +80,45 @@ describe('orderhub CLI', () => {
     expect(run(['stock', 'get', 'NOPE']).err).toContain('SKU_NOT_FOUND');
   });
 
-  it('generates an admin token on first start, prints it once, and prints it again on request', async () => {
+  it('generates an admin token on first start and shows it once; the database keeps only its hash; `token` issues a new one', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'orderhub-token-'));
     try {
       const env = { ...cleanEnv, ORDERHUB_DATA_DIR: fresh };
       const first = await spawnHub(env);
       first.child.kill('SIGTERM');
       expect(await exited(first.child)).toBe(0);
-      const token = /Admin token[^\n]*\n\n\s+(oh_\S+)/.exec(first.output())?.[1];
-      expect(token).toMatch(/^oh_[A-Za-z0-9_-]{32}$/);
+      const token = /Admin token[^\n]*\n\n\s+(oh_\S+)/.exec(first.output())?.[1] as string;
+      expect(token).toMatch(/^oh_[A-Za-z0-9_-]{43}$/);
+      const { default: Sqlite } = await import('better-sqlite3');
+      const stored = () => {
+        const db = new Sqlite(join(fresh, 'orderhub.db'), { readonly: true });
+        const rows = db.prepare('SELECT key, value FROM settings').all();
+        db.close();
+        return JSON.stringify(rows);
+      };
+      expect(stored()).not.toContain(token);
+      expect(stored()).toContain('admin_token_hash');
+
       const second = await spawnHub(env);
-      const ok = await fetch(`${second.url}/api/channel-accounts`, { headers: { authorization: `Bearer ${token}` } });
-      expect(ok.status).toBe(200);
+      const list = (t: string) => fetch(`${second.url}/api/channel-accounts`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+      expect(await list(token)).toBe(200);
+      expect(second.output()).not.toContain('Admin token');
+      expect(second.output()).not.toContain(token);
+      // A new token, printed once, while the hub runs: the old one stops working within seconds.
+      const issued = spawnSync(process.execPath, [bin, 'token'], { env, encoding: 'utf8' });
+      expect(issued.status, issued.stderr).toBe(0);
+      const next = issued.stdout.trim();
+      expect(next).toMatch(/^oh_[A-Za-z0-9_-]{43}$/);
+      expect(next).not.toBe(token);
+      await expect.poll(() => list(token), { timeout: 5000 }).toBe(401);
+      expect(await list(next)).toBe(200);
+      expect(stored()).not.toContain(next);
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toBe(0);
-      expect(second.output()).not.toContain('Admin token');
-      expect(second.output()).not.toContain(token as string);
-      const printed = spawnSync(process.execPath, [bin, 'token'], { env, encoding: 'utf8' });
-      expect(printed.stdout.trim()).toBe(token);
+      // With the token set in the environment, the CLI refuses to issue one.
+      const refused = spawnSync(process.execPath, [bin, 'token'], { env: { ...env, ORDERHUB_ADMIN_TOKEN: 'configured-token-0123456789' }, encoding: 'utf8' });
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(/ORDERHUB_ADMIN_TOKEN/);
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }

@@ -58,6 +58,8 @@ describe.each(allBackends)('data re-encryption on $name', (backend: Backend) => 
     try {
       const shop = await createShop(s);
       const legacyShop = await createShop(s, 'legacy-shop-secret-0123456789');
+      const hook = await s.api<{ id: string }>('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/hook', secret: 'legacy-webhook-secret-0123' });
+      expect(hook.status).toBe(201);
       await setStock(s, 'A1', 100);
       const expected = new Map<string, { phone: string; address: string; buyerPhone: string | null }>();
       const place1 = async (phone: string, address: string, buyerPhone: string | null) => {
@@ -83,6 +85,7 @@ describe.each(allBackends)('data re-encryption on $name', (backend: Backend) => 
         );
         await tx.run('UPDATE raw_events SET body = ? WHERE order_id = ?', [legacyRaw, legacy.id]);
         await tx.run('UPDATE channel_accounts SET credentials = ? WHERE id = ?', [JSON.stringify({ secret: legacyShop.secret }), legacyShop.id]);
+        await tx.run('UPDATE webhook_endpoints SET secret = ? WHERE id = ?', ['legacy-webhook-secret-0123', hook.body.id]);
       });
       await s.stop();
 
@@ -99,14 +102,20 @@ describe.each(allBackends)('data re-encryption on $name', (backend: Backend) => 
       expect(col(before, 'orders.buyer_phone_hash')).toMatchObject({ byKey: { A: 1 }, plaintext: 1 });
       expect(col(before, 'raw_events.body')).toMatchObject({ byKey: { A: 2 }, plaintext: 1 });
       expect(col(before, 'channel_accounts.credentials')).toMatchObject({ byKey: { A: 1 }, plaintext: 1 });
-      expect(before.pending).toBe(3 + 3 + 3 + 2 + 2 + 3 + 2);
+      expect(col(before, 'webhook_endpoints.secret')).toMatchObject({ byKey: {}, plaintext: 1 });
+      expect(before.pending).toBe(3 + 3 + 3 + 2 + 2 + 3 + 2 + 1);
       expect(before.keys.find((k) => k.id === 'B')).toMatchObject({ active: true, values: 0 });
 
       // Without the old key nothing can be read, so nothing is written.
       await expect(reencrypt(db, onlyB, { auditAs: operator })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/missing from the keyring \(A: 8\)/) });
       // A dry run counts and writes nothing.
       const dry = await reencrypt(db, s.hub.keyring, { dryRun: true, auditAs: operator });
-      expect(dry.tables).toMatchObject({ orders: { rows: 3, changed: 3 }, raw_events: { rows: 3, changed: 3 }, channel_accounts: { rows: 2, changed: 2 } });
+      expect(dry.tables).toMatchObject({
+        orders: { rows: 3, changed: 3 },
+        raw_events: { rows: 3, changed: 3 },
+        channel_accounts: { rows: 2, changed: 2 },
+        webhook_endpoints: { rows: 1, changed: 1 },
+      });
       expect(await keyReport(db, s.hub.keyring)).toEqual(before);
 
       // Interrupted after its first batch: what was done stays done, and a new run finishes the rest.
@@ -131,7 +140,8 @@ describe.each(allBackends)('data re-encryption on $name', (backend: Backend) => 
       expect(done.tables.raw_events).toMatchObject({ rows: 3, changed: 3, values: 3, hashes: 0 });
       expect(done.tables.channel_accounts).toMatchObject({ rows: 2, changed: 2, values: 2 });
       expect(progress.filter((p) => p.table === 'orders').map((p) => p.rowsDone)).toEqual([2, 3]);
-      expect(progress.at(-1)).toEqual({ table: 'channel_accounts', rowsDone: 2, rowsChanged: 2 });
+      expect(progress.find((p) => p.table === 'channel_accounts' && p.rowsDone === 2)).toEqual({ table: 'channel_accounts', rowsDone: 2, rowsChanged: 2 });
+      expect(progress.at(-1)).toEqual({ table: 'webhook_endpoints', rowsDone: 1, rowsChanged: 1 });
 
       // Every value is under B, the legacy plaintext included, and reads back as it was.
       const rows = await db.read.all<OrderRow>(
@@ -162,6 +172,9 @@ describe.each(allBackends)('data re-encryption on $name', (backend: Backend) => 
       const creds = await db.read.all<{ id: string; credentials: string }>('SELECT id, credentials FROM channel_accounts');
       for (const c of creds) expect(c.credentials).toMatch(/^enc:v1:B:/);
       expect(JSON.parse(onlyB.decrypt(creds.find((c) => c.id === legacyShop.id)?.credentials as string))).toEqual({ secret: legacyShop.secret });
+      const hookRow = await db.read.get<{ secret: string }>('SELECT secret FROM webhook_endpoints WHERE id = ?', [hook.body.id]);
+      expect(hookRow?.secret).toMatch(/^enc:v1:B:/);
+      expect(onlyB.decrypt(hookRow?.secret as string)).toBe('legacy-webhook-secret-0123');
 
       // Idempotent: a second run finds nothing to do.
       const again = await reencrypt(db, s.hub.keyring, { auditAs: operator });

@@ -11,6 +11,7 @@ import { systemPrincipal } from '../domain/principal.ts';
 import { DEFAULT_TENANT } from '../services/tenancy.ts';
 import { hashPassword } from '../security/secrets.ts';
 import { verifyAudit } from '../store/audit.ts';
+import { rotateAdminToken } from '../services/admin-token.ts';
 import { keyReport, MAX_BATCH, reencrypt, type KeyReport } from '../store/reencrypt.ts';
 import { userInfo } from 'node:os';
 
@@ -123,9 +124,9 @@ export async function main(argv: string[]): Promise<void> {
       const log = createLogger(c.logLevel);
       const { hub, url, stop } = await serve(c, log);
       if (hub.adminToken.generated) {
-        // Printed once, on the start that created it; `orderhub token` prints it again.
+        // Printed once, on the start that created it; the database keeps only its hash.
         process.stdout.write(
-          `\n  Admin token (generated, stored in the database; shown only now — \`orderhub token\` prints it again):\n\n    ${hub.adminToken.token}\n\n`,
+          `\n  Admin token (generated; shown only now, the database keeps only its hash — \`orderhub token\` issues a new one):\n\n    ${hub.adminToken.token}\n\n`,
         );
       }
       log.info({ url, database: hub.db.location, docs: `${url}/docs`, webhookBase: publicBase(hub) }, `order hub listening on ${url}`);
@@ -168,9 +169,10 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('token')
-    .description('print the admin bearer token for /api')
+    .description('issue a new admin bearer token for /api and print it once; the old one stops working within seconds')
     .action(async () => {
-      await withHub(config(), async (hub) => out(hub.adminToken.token));
+      const c = config();
+      await withHub(c, async (hub) => out(await rotateAdminToken(hub.db, hub.keyring, cli(), c.adminToken)));
     });
 
   const account = program.command('account').description('channel accounts (shops)');

@@ -76,7 +76,8 @@ export function installAuth(api: FastifyInstance, hub: Hub): void {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (!m) throw new HubError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"');
       const token = m[1] as string;
-      if (hub.adminToken.token && secretsMatch(token, hub.adminToken.token)) {
+      const adminHash = await hub.adminTokenCheck.hash();
+      if (adminHash && secretsMatch(secretHash(token), adminHash)) {
         req.principal = adminPrincipal(req);
       } else {
         const found = await hub.people.tokenPrincipal(token, origin(req));

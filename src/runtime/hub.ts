@@ -10,7 +10,7 @@ import { IngestService, OrderNumbers, type Delivery, type DeliveryResult } from 
 import { OrderService } from '../services/orders.ts';
 import { StockService } from '../services/stock.ts';
 import { WebhookEndpointService } from '../services/webhook-endpoints.ts';
-import { ensureAdminToken } from '../services/admin-token.ts';
+import { AdminTokenCheck, ensureAdminToken, type AdminToken } from '../services/admin-token.ts';
 import { PeopleService } from '../services/people.ts';
 import { ApprovalService } from '../services/approvals.ts';
 import { EventService } from '../services/events.ts';
@@ -52,7 +52,10 @@ export interface Hub {
   log: Logger;
   /** Reads always; writes only where `local` is set. */
   db: Database;
-  adminToken: { token: string; generated: boolean; source: string };
+  /** The admin token as this start knows it (the token only when configured or generated now). */
+  adminToken: AdminToken;
+  /** Checks presented bearer tokens against the stored hash (a rotation by the CLI lands within seconds). */
+  adminTokenCheck: AdminTokenCheck;
   /** Data keys: personal data, credentials, phone index, audit chain. */
   keyring: Keyring;
   /** Services for reading; every write goes through `writes`. */
@@ -178,6 +181,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     log,
     db,
     adminToken,
+    adminTokenCheck: new AdminTokenCheck(db, config.adminToken),
     keyring,
     accounts,
     approvals,
@@ -249,6 +253,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     log,
     db,
     adminToken: writer.adminToken,
+    adminTokenCheck: new AdminTokenCheck(db, config.adminToken),
     keyring,
     accounts,
     approvals,

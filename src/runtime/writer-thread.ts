@@ -1,4 +1,5 @@
 // The main thread's side of the SQLite writer thread: starts it, forwards writes, and notices if it dies.
+import type { AdminToken } from '../services/admin-token.ts';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -8,7 +9,7 @@ import type { WebhookSenderOptions } from './webhooks.ts';
 
 export interface WriterThread {
   writes: WriteApi;
-  adminToken: { token: string; generated: boolean; source: string };
+  adminToken: AdminToken;
   alive(): boolean;
   close(): Promise<void>;
 }

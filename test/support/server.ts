@@ -43,7 +43,7 @@ export async function startServer(
   });
   const app = await buildApp(hub);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  const token = place.config.adminToken || hub.adminToken.token;
+  const token = place.config.adminToken || (hub.adminToken.token ?? '');
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
