@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { allBackends } from './support/backends.ts';
 import { openHubDatabase } from '../src/runtime/hub.ts';
 import type { Database, Tx } from '../src/store/db.ts';
-import { appliedVersion, latestVersion, migrate } from '../src/store/migrate.ts';
+import { appliedVersion, latestVersion, migrate, renderDdl } from '../src/store/migrate.ts';
+import * as m004 from '../src/store/migrations/004_line_tenant.ts';
 import { reserveLines, releaseReservations, deductReservations, StockShort } from '../src/store/stock.ts';
 import { GroupCommitter } from '../src/runtime/group-commit.ts';
 import { createLogger } from '../src/log.ts';
@@ -52,6 +53,24 @@ describe.each(allBackends)('store on $name', (backend) => {
   it('applies migrations once and reports them', async () => {
     expect((await migrate(db)).applied).toEqual([]);
     expect(await appliedVersion(db)).toBe(latestVersion());
+  });
+
+  it('gives order lines written before migration 4 the tenant of their order', async () => {
+    const id = `O-${randomUUID()}`;
+    await anOrder(id);
+    await db.transaction(async (tx) => {
+      await tx.run(`UPDATE orders SET tenant_id = 'acme' WHERE id = ?`, [id]);
+      // As a line looked before the column existed: the column's default, whatever the order's tenant.
+      await tx.run(
+        `INSERT INTO order_lines (order_id, line_no, sku, external_sku, title, quantity, unit_price, discount) VALUES (?, 1, NULL, 'X', '', 1, 0, 0)`,
+        [id],
+      );
+    });
+    expect((await db.read.get<{ tenant_id: string }>('SELECT tenant_id FROM order_lines WHERE order_id = ?', [id]))?.tenant_id).toBe('default');
+    const backfill = renderDdl(m004.ddl, db.dialect).filter((stmt) => stmt.startsWith('UPDATE'));
+    expect(backfill).toHaveLength(1);
+    await db.transaction((tx) => tx.run(backfill[0] as string));
+    expect((await db.read.get<{ tenant_id: string }>('SELECT tenant_id FROM order_lines WHERE order_id = ?', [id]))?.tenant_id).toBe('acme');
   });
 
   it('undoes a failed transaction completely', async () => {

@@ -262,8 +262,8 @@ export class IngestService {
         l.sku,
       ]);
       await tx.run(
-        `INSERT INTO order_lines (order_id, line_no, sku, external_sku, title, quantity, unit_price, discount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [id, ++lineNo, hubSku?.sku ?? null, l.sku, l.title, l.quantity, l.unitPrice, l.discount],
+        `INSERT INTO order_lines (tenant_id, order_id, line_no, sku, external_sku, title, quantity, unit_price, discount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [d.tenantId, id, ++lineNo, hubSku?.sku ?? null, l.sku, l.title, l.quantity, l.unitPrice, l.discount],
       );
       lines.push({ sku: hubSku?.sku ?? null, external_sku: l.sku, quantity: l.quantity });
     }

@@ -3,6 +3,7 @@ import type { Database, Dialect } from './db.ts';
 import * as m001 from './migrations/001_foundation.ts';
 import * as m002 from './migrations/002_people.ts';
 import * as m003 from './migrations/003_deletions.ts';
+import * as m004 from './migrations/004_line_tenant.ts';
 
 interface Migration {
   version: number;
@@ -14,6 +15,7 @@ export const migrations: Migration[] = [
   { version: 1, ...m001 },
   { version: 2, ...m002 },
   { version: 3, ...m003 },
+  { version: 4, ...m004 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

@@ -44,6 +44,7 @@ export interface OrdersTable {
 }
 
 export interface OrderLinesTable {
+  tenant_id: string;
   order_id: string;
   line_no: number;
   sku: string | null;
