@@ -330,7 +330,8 @@ describe.each(httpBackends)('second approvals on $name', (backend) => {
     if (!s.hub.local) return; // the clock is passed to the service directly; the writer thread runs the same code
     const o = await place();
     const req = await as<Pending>('ops1', 'POST', `/api/orders/${o.orderNo}/price-change`, { shippingFee: 3, reason: 'late' });
-    const who = (await s.hub.people.tokenPrincipal(tokens.get('ops2') as string, { ip: null, userAgent: null }))?.principal;
+    const found = await s.hub.people.tokenPrincipal(tokens.get('ops2') as string, { ip: null, userAgent: null });
+    const who = 'principal' in found ? found.principal : undefined;
     expect(who).toBeDefined();
     const later = Date.now() + (s.config.approvalHours + 1) * 3_600_000;
     await expect(s.hub.approvals.decide(who as never, req.body.pendingApproval.id, { decision: 'approve' }, later)).rejects.toMatchObject({ code: 'APPROVAL_EXPIRED' });

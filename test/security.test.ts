@@ -197,6 +197,12 @@ describe.each(httpBackends)('people and permissions on $name', (backend) => {
     await new Promise((r) => setTimeout(r, 1600));
     expect((await call(s, 'GET', '/api/orders', { token: soon.body.token })).status).toBe(401);
     expect((await call(s, 'GET', '/api/orders', { token: 'oht_made_up' })).status).toBe(401);
+    // Each refusal is audited with its reason (once a minute per token, or per address for unknown ones).
+    const refusals = await s.api<{ items: { targetId: string | null; detail: { reason: string } }[] }>('GET', '/api/audit?action=auth.token_refused&limit=100');
+    const reasons = refusals.body.items.map((e) => [e.targetId, e.detail.reason]);
+    expect(reasons).toContainEqual([t.body.id, 'revoked']);
+    expect(reasons).toContainEqual([null, 'unknown']);
+    expect(reasons.filter(([, r]) => r === 'expired')).toHaveLength(1);
   });
 
   it('keeps a region-scoped and a shop-scoped user inside their scope: list, count, detail, search', async () => {

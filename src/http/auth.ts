@@ -62,6 +62,20 @@ export function installAuth(api: FastifyInstance, hub: Hub): void {
   api.decorateRequest('principal', null);
   // A token's last-used time is written at most once a minute, not on every request.
   const touched = new Map<string, number>();
+  // Refused tokens are audited once a minute per token (or per address for unknown ones): a flood of bad
+  // requests must not become a flood of audit writes.
+  const refusalsAudited = new Map<string, number>();
+  const auditRefusal = async (req: FastifyRequest, r: { refused: string; tokenId: string | null; tenantId: string | null }) => {
+    const key = r.tokenId ?? `ip:${req.ip}`;
+    const now = Date.now();
+    if ((refusalsAudited.get(key) ?? 0) > now - 60_000) return;
+    if (refusalsAudited.size > 10_000) refusalsAudited.clear();
+    refusalsAudited.set(key, now);
+    const caller = { ...anonymous(req, r.tokenId ? `token ${r.tokenId}` : 'anonymous', r.tenantId ?? DEFAULT_TENANT), kind: 'token' as const, tokenId: r.tokenId };
+    await hub.writes
+      .recordAudit(caller, { action: 'auth.token_refused', targetType: 'api_token', targetId: r.tokenId, detail: { reason: r.refused, route: `${req.method} ${req.routeOptions.url ?? ''}` } })
+      .catch((e: unknown) => req.log.warn({ err: e }, 'could not audit a refused token'));
+  };
 
   api.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const access = req.routeOptions.config.access;
@@ -81,7 +95,10 @@ export function installAuth(api: FastifyInstance, hub: Hub): void {
         req.principal = adminPrincipal(req);
       } else {
         const found = await hub.people.tokenPrincipal(token, origin(req));
-        if (!found) throw new HubError('UNAUTHENTICATED', 'the API token is unknown, revoked or expired');
+        if ('refused' in found) {
+          await auditRefusal(req, found);
+          throw new HubError('UNAUTHENTICATED', 'the API token is unknown, revoked or expired');
+        }
         req.principal = found.principal;
         const id = found.principal.tokenId as string;
         const now = Date.now();
