@@ -109,10 +109,15 @@ export class IngestService {
     }
   }
 
-  /** A phone number as stored: encrypted, and its keyed hash for exact search. */
-  private sealedPhone(phone: string | null | undefined): [string | null, string | null] {
-    if (phone === null || phone === undefined || phone === '') return [null, null];
-    return [this.keyring.encrypt(phone), this.keyring.indexHash(phone)];
+  /**
+   * The buyer's and the receiver's phone as stored: encrypted, and keyed hashes for exact search. Most orders
+   * name one number for both: it is sealed once (the index hash shows the two are equal anyway).
+   */
+  private sealedPhones(buyer: string | null | undefined, receiver: string): [string | null, string | null, string, string] {
+    const r: [string, string] = [this.keyring.encrypt(receiver), this.keyring.indexHash(receiver)];
+    if (buyer === null || buyer === undefined || buyer === '') return [null, null, ...r];
+    if (buyer === receiver) return [...r, ...r];
+    return [this.keyring.encrypt(buyer), this.keyring.indexHash(buyer), ...r];
   }
 
   /** Applies one verified delivery inside the caller's transaction. */
@@ -211,6 +216,7 @@ export class IngestService {
     const orderNo = await this.numbers.next(tx, d.receivedAt);
     const amounts = computeAmounts(n);
     const now = d.receivedAt;
+    const phones = this.sealedPhones(n.buyer.phone, n.receiver.phone);
     await tx.run(
       `INSERT INTO orders (id, tenant_id, order_no, channel, account_id, platform_order_id, status, platform_status, payment_status,
          fulfilment_status, aftersale_status, reservation_state, currency, goods_amount, line_discount_amount, shipping_fee,
@@ -236,9 +242,9 @@ export class IngestService {
         n.paidAmount,
         n.buyer.id ?? null,
         n.buyer.name ?? null,
-        ...this.sealedPhone(n.buyer.phone),
+        ...phones.slice(0, 2),
         n.receiver.name,
-        ...this.sealedPhone(n.receiver.phone),
+        ...phones.slice(2),
         n.receiver.province,
         n.receiver.city,
         n.receiver.district,
@@ -349,6 +355,7 @@ export class IngestService {
   private async update(tx: Tx, o: OrderState & { source_updated_at: number }, n: NormalizedOrder, cause: Cause): Promise<OrderResult> {
     const before = o.status;
     o.paid_amount = n.paidAmount;
+    const phones = this.sealedPhones(n.buyer.phone, n.receiver.phone);
     await tx.run(
       `UPDATE orders SET platform_status = ?, source_updated_at = ?, paid_amount = ?, buyer_name = COALESCE(?, buyer_name),
          buyer_phone = COALESCE(?, buyer_phone), buyer_phone_hash = COALESCE(?, buyer_phone_hash), receiver_name = ?, receiver_phone = ?,
@@ -359,9 +366,9 @@ export class IngestService {
         n.sourceUpdatedAt,
         n.paidAmount,
         n.buyer.name ?? null,
-        ...this.sealedPhone(n.buyer.phone),
+        ...phones.slice(0, 2),
         n.receiver.name,
-        ...this.sealedPhone(n.receiver.phone),
+        ...phones.slice(2),
         n.receiver.province,
         n.receiver.city,
         n.receiver.district,
