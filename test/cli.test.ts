@@ -132,6 +132,14 @@ describe('orderhub CLI', () => {
     expect(made.code, made.err).toBe(0);
     expect(JSON.parse(made.out)).toMatchObject({ username: 'li.lei', roles: ['operations'], scope: { provinces: ['江苏省', '浙江省'] } });
     expect(run(['user', 'list']).out).toMatch(/li\.lei\s+active\s+operations/);
+    // A second seller's first admin (代运营): same username, another tenant, not listed in the default one.
+    const other = run(['user', 'create', 'li.lei', '--role', 'admin', '--tenant', 'acme'], {}, 'another long passphrase\n');
+    expect(other.code, other.err).toBe(0);
+    expect(run(['user', 'list', '--tenant', 'acme']).out).toMatch(/li\.lei\s+active\s+admin/);
+    expect(run(['user', 'list']).out).not.toMatch(/admin/);
+    const badTenant = run(['user', 'create', 'x.y', '--tenant', 'no good'], {}, 'another long passphrase\n');
+    expect(badTenant.code).toBe(1);
+    expect(badTenant.err).toMatch(/--tenant must be/);
     expect(run(['stock', 'set', 'AUD1', '--warehouse', 'WH1', '--on-hand', '5']).code).toBe(0);
 
     const ok = run(['audit', 'verify']);

@@ -15,15 +15,19 @@ import { rotateAdminToken } from '../services/admin-token.ts';
 import { keyReport, MAX_BATCH, reencrypt, type KeyReport } from '../store/reencrypt.ts';
 import { userInfo } from 'node:os';
 
+function checkTenant(t: string): void {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(t)) throw new HubError('VALIDATION_FAILED', `--tenant must be 1–64 letters, digits, _ or - (got "${t}")`);
+}
+
 /** The CLI acts as the operator at this machine's shell; the audit log names the OS user. */
-function cli() {
+function cli(tenant: string = DEFAULT_TENANT) {
   let user = 'unknown';
   try {
     user = userInfo().username;
   } catch {
     // no passwd entry (containers): keep 'unknown'
   }
-  return systemPrincipal(DEFAULT_TENANT, `cli:${user}`);
+  return systemPrincipal(tenant, `cli:${user}`);
 }
 
 async function readStdin(): Promise<string> {
@@ -242,13 +246,15 @@ export async function main(argv: string[]): Promise<void> {
     .option('--provinces <list>', 'only orders shipping to these provinces (comma-separated)')
     .option('--accounts <list>', 'only these channel accounts (comma-separated ids)')
     .option('--warehouses <list>', 'only these warehouses (comma-separated codes)')
-    .action(async (username: string, opts: { role: string[]; name?: string; provinces?: string; accounts?: string; warehouses?: string }) => {
+    .option('--tenant <id>', 'the seller organisation, where one hub hosts several (代运营): its first admin is made here', DEFAULT_TENANT)
+    .action(async (username: string, opts: { role: string[]; name?: string; provinces?: string; accounts?: string; warehouses?: string; tenant: string }) => {
+      checkTenant(opts.tenant);
       const password = await readStdin();
       if (!password) throw new HubError('VALIDATION_FAILED', 'give the password on stdin');
       const list = (v?: string) => (v === undefined ? null : v.split(',').map((x) => x.trim()).filter(Boolean));
       const passwordHash = await hashPassword(password, username);
       await withHub(config(), async (hub) => {
-        const u = await hub.writes.createUser(cli(), {
+        const u = await hub.writes.createUser(cli(opts.tenant), {
           username,
           ...(opts.name ? { displayName: opts.name } : {}),
           passwordHash,
@@ -261,9 +267,11 @@ export async function main(argv: string[]): Promise<void> {
   user
     .command('list')
     .description('list users')
-    .action(async () => {
+    .option('--tenant <id>', 'the seller organisation', DEFAULT_TENANT)
+    .action(async (opts: { tenant: string }) => {
+      checkTenant(opts.tenant);
       await withHub(config(), async (hub) => {
-        for (const u of await hub.people.listUsers(DEFAULT_TENANT)) {
+        for (const u of await hub.people.listUsers(opts.tenant)) {
           out(`${u.id}  ${u.username.padEnd(20)} ${(u.active ? (u.locked ? 'locked' : 'active') : 'inactive').padEnd(8)} ${u.roles.join(',')}`);
         }
       });
