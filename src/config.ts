@@ -51,6 +51,10 @@ export interface Config {
   approvals: string;
   /** Hours an approval request stays open. */
   approvalHours: number;
+  /** `serve --demo` (what npm start runs) sets up the demo organisation on a fresh database; false switches it off. */
+  demo: boolean;
+  /** Orders per minute the demo simulator sends. */
+  demoRate: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -82,6 +86,8 @@ export const defaults: Omit<Config, 'configFile'> = {
   signInPerMinute: 10,
   approvals: 'all',
   approvalHours: 72,
+  demo: true,
+  demoRate: 30,
 };
 
 /** Environment variable for each key. */
@@ -112,6 +118,8 @@ const envNames: Record<keyof typeof defaults, string> = {
   signInPerMinute: 'ORDERHUB_SIGN_IN_PER_MINUTE',
   approvals: 'ORDERHUB_APPROVALS',
   approvalHours: 'ORDERHUB_APPROVAL_HOURS',
+  demo: 'ORDERHUB_DEMO',
+  demoRate: 'ORDERHUB_DEMO_RATE',
 };
 
 export class ConfigError extends Error {}

@@ -14,7 +14,7 @@ describe.each(httpBackends)('API surface on $name', (backend) => {
     expect(await (await fetch(`${s.url}/health`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${s.url}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', database: true, migrations: { applied: 4, expected: 4 } });
+    expect(await ready.json()).toEqual({ status: 'ready', database: true, migrations: { applied: 5, expected: 5 } });
   });
 
   it.each([
@@ -33,6 +33,14 @@ describe.each(httpBackends)('API surface on $name', (backend) => {
     const nf = await fetch(`${s.url}/nowhere`);
     expect(nf.status).toBe(404);
     expect(await nf.json()).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
+    // A browser navigating to a console path gets the console (it routes itself); /api never does.
+    const page = await fetch(`${s.url}/orders/ORD-1`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await page.text()).toContain('<div id="root">');
+    const api = await fetch(`${s.url}/api/nowhere`, { headers: { accept: 'text/html' } });
+    expect(api.status).toBe(404);
     const bad = await s.api<{ error: { code: string; message: string } }>('POST', '/api/channel-accounts', { platform: 'ownshop' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION_FAILED');

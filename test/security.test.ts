@@ -29,6 +29,11 @@ async function call<T = Record<string, unknown>>(
   if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(s.url + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+  if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    // A live stream never ends: its status is the answer.
+    await res.body?.cancel();
+    return { status: res.status, body: null as T, headers: res.headers };
+  }
   const text = await res.text();
   const json = (res.headers.get('content-type') ?? '').includes('json');
   return { status: res.status, body: (text && json ? JSON.parse(text) : text || null) as T, headers: res.headers };
@@ -85,7 +90,7 @@ describe.each(httpBackends)('people and permissions on $name', (backend) => {
     expect(missing).toEqual([]);
     const unknown = api.filter((r) => r.access && r.access !== 'public' && r.access !== 'authenticated' && !isPermission(r.access));
     expect(unknown).toEqual([]);
-    expect(api.filter((r) => r.access === 'public').map((r) => r.url)).toEqual(['/api/auth/sign-in']);
+    expect(api.filter((r) => r.access === 'public').map((r) => r.url).sort()).toEqual(['/api/auth/options', '/api/auth/sign-in']);
   });
 
   // The route table of a real app instance (the server's own app is not exposed; an identical one is built).

@@ -12,6 +12,8 @@ import { DEFAULT_TENANT } from '../services/tenancy.ts';
 import { hashPassword } from '../security/secrets.ts';
 import { verifyAudit } from '../store/audit.ts';
 import { rotateAdminToken } from '../services/admin-token.ts';
+import { DEMO_PASSWORD, prepareDemo, type DemoSetup } from '../demo/seed.ts';
+import { DemoSimulator } from '../demo/simulator.ts';
 import { keyReport, MAX_BATCH, reencrypt, type KeyReport } from '../store/reencrypt.ts';
 import { userInfo } from 'node:os';
 
@@ -88,24 +90,45 @@ async function withHub<T>(config: Config, fn: (hub: Hub) => Promise<T>): Promise
   }
 }
 
-export async function serve(config: Config, log: Logger): Promise<{ hub: Hub; url: string; stop: () => Promise<void> }> {
+export async function serve(
+  config: Config,
+  log: Logger,
+  opts: { demo?: boolean } = {},
+): Promise<{ hub: Hub; url: string; stop: () => Promise<void>; demo: { setup: DemoSetup | null; reason: string } }> {
   const hub = await startHub(config, log, {
     writerThread: config.sqliteWriterThread,
     // Without its writer the hub would answer pushes it cannot store: stop, and let the supervisor restart it.
     onWriterDeath: () => process.exit(70),
   });
-  const app = await buildApp(hub);
+  let demo: { setup: DemoSetup | null; reason: string } = { setup: null, reason: 'not asked for (serve --demo)' };
+  if (opts.demo && !config.demo) demo = { setup: null, reason: 'switched off (ORDERHUB_DEMO=0)' };
+  else if (opts.demo) {
+    const setup = await prepareDemo(hub);
+    demo = setup ? { setup, reason: setup.created ? 'created' : 'resumed' } : { setup: null, reason: 'skipped: the database already holds other data' };
+  }
+  const app = await buildApp(hub, { demoTenant: demo.setup?.tenant ?? null });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('[::1]', 'localhost');
+  const simulator = demo.setup ? new DemoSimulator(url.replace('localhost', '127.0.0.1'), demo.setup, config.demoRate, log) : null;
+  simulator?.start();
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       log.info('stopping: finishing requests in flight');
-      await app.close();
+      await simulator?.stop();
+      // A keep-alive connection whose request finishes after close began is idle only from then on; Node would
+      // wait out its keep-alive timeout (72 s) before closing it. Close such connections as they become idle.
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(idle);
+      }
+      log.info('http server closed; closing the database and workers');
       await hub.close();
       log.info('stopped');
     })());
-  return { hub, url, stop };
+  return { hub, url, stop, demo };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -123,10 +146,11 @@ export async function main(argv: string[]): Promise<void> {
     .description('run the hub: HTTP API, platform hooks and background workers (embedded SQLite unless DATABASE_URL is set)')
     .option('-p, --port <port>', 'port to listen on (PORT)', int('port'))
     .option('--host <host>', 'address to listen on (HOST)')
-    .action(async (opts: { port?: number; host?: string }) => {
+    .option('--demo', 'on a fresh database, create the demo organisation and run its order simulator (ORDERHUB_DEMO=0 switches it off)')
+    .action(async (opts: { port?: number; host?: string; demo?: boolean }) => {
       const c = { ...config(), ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) };
       const log = createLogger(c.logLevel);
-      const { hub, url, stop } = await serve(c, log);
+      const { hub, url, stop, demo } = await serve(c, log, { demo: opts.demo ?? false });
       if (hub.adminToken.generated) {
         // Printed once, on the start that created it; the database keeps only its hash.
         process.stdout.write(
@@ -134,6 +158,15 @@ export async function main(argv: string[]): Promise<void> {
         );
       }
       log.info({ url, database: hub.db.location, docs: `${url}/docs`, webhookBase: publicBase(hub) }, `order hub listening on ${url}`);
+      if (opts.demo) {
+        process.stdout.write(
+          demo.setup
+            ? `\n  Demo (${demo.reason}): open ${url} and sign in as demo-admin, demo-ops, demo-cs, demo-wh, demo-fin or demo-readonly,\n` +
+                `  password ${DEMO_PASSWORD}, organisation ${demo.setup.tenant}. A simulator sends about ${c.demoRate} orders a minute.\n` +
+                `  ORDERHUB_DEMO=0 npm start runs without it.\n\n`
+            : `\n  Demo ${demo.reason}. Console: ${url}\n\n`,
+        );
+      }
       const onSignal = (sig: string) => {
         log.info({ signal: sig }, 'signal received');
         void stop().then(

@@ -13,3 +13,22 @@ export function parseIsoInstant(s: string): number | null {
 export function toIso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
+
+/** Minutes a time zone is ahead of UTC at an instant (Asia/Shanghai: 480). */
+export function zoneOffsetMinutes(epochMs: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(epochMs);
+  const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
+  if (!m) return 0;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0));
+}
+
+/** The instant the seller's day began, for an instant and the shop's time zone. */
+export function startOfDayInZone(epochMs: number, timeZone: string): number {
+  const offset = zoneOffsetMinutes(epochMs, timeZone) * 60_000;
+  const local = epochMs + offset;
+  const start = local - (((local % 86_400_000) + 86_400_000) % 86_400_000) - offset;
+  // A day that began under another offset (daylight saving changed during it) starts an hour off: correct once.
+  const correction = (zoneOffsetMinutes(start, timeZone) * 60_000 - offset);
+  return start - correction;
+}

@@ -20,6 +20,8 @@ import { orderRoutes } from './routes/orders.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { registerConsole } from './console.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 
 export type App = FastifyInstance;
 
@@ -36,7 +38,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp(hub: Hub): Promise<FastifyInstance> {
+export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: hub.log as FastifyBaseLogger,
     // One log line per request would cost more than the order itself at promotion load; errors are logged.
@@ -61,7 +63,11 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   });
   app.addSchema(ErrorBody);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => sendError(reply, new HubError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  const consolePages = await registerConsole(app);
+  app.setNotFoundHandler((req, reply) => {
+    if (consolePages.fallback(req, reply)) return;
+    sendError(reply, new HubError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -89,7 +95,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       installAuth(api, hub);
-      await api.register(authRoutes, { hub });
+      await api.register(authRoutes, { hub, demoTenant: opts.demoTenant ?? null });
       await api.register(peopleRoutes, { hub });
       await api.register(auditRoutes, { hub });
       await api.register(approvalRoutes, { hub });
@@ -98,6 +104,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(orderRoutes, { hub });
       await api.register(webhookRoutes, { hub });
       await api.register(eventRoutes, { hub });
+      await api.register(dashboardRoutes, { hub });
     },
     { prefix: '/api' },
   );

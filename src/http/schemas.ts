@@ -98,6 +98,7 @@ export const OrderDetail = Type.Composite([
     rawEvents: Type.Array(
       Type.Object({ id: Int, eventId: Str, channel: Str, receivedAt: NStr, deliveries: Int, outcome: Str }),
     ),
+    notes: Type.Array(Type.Object({ id: Int, at: NStr, author: Str, text: Str })),
   }),
 ]);
 
@@ -144,6 +145,8 @@ export const Me = Type.Object({
   user: Type.Union([User, Type.Null()]),
   name: Str,
   kind: Str,
+  tenant: Str,
+  timezone: Type.String({ description: "the shop's time zone (IANA), for showing times and 'today'" }),
   permissions: Type.Array(Str),
   scope: Scope,
   csrfToken: NStr,

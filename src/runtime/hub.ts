@@ -14,6 +14,8 @@ import { AdminTokenCheck, ensureAdminToken, type AdminToken } from '../services/
 import { PeopleService } from '../services/people.ts';
 import { ApprovalService } from '../services/approvals.ts';
 import { EventService } from '../services/events.ts';
+import { DashboardService } from '../services/dashboard.ts';
+import { LiveFeed } from './live-feed.ts';
 import { parseApprovalPolicy } from '../domain/approvals.ts';
 import { loadKeyring, type Keyring } from '../security/keyring.ts';
 import { GroupCommitter } from './group-commit.ts';
@@ -62,6 +64,9 @@ export interface Hub {
   accounts: AccountService;
   approvals: ApprovalService;
   events: EventService;
+  dashboard: DashboardService;
+  /** Order events for the console's live views (read in this thread). */
+  live: LiveFeed;
   people: PeopleService;
   orders: OrderService;
   stock: StockService;
@@ -127,7 +132,17 @@ function services(db: Database, config: Config, keyring: Keyring) {
     visible: async (who, a) => who.scope.accounts === null || (a.targetId !== null && who.scope.accounts.includes(a.targetId)),
   });
   approvals.register('user.delete', { apply: (tx, who, p, ctx, now) => people.applyDeleteUser(tx, who, p, ctx, now) });
-  return { lifecycle, approvals, accounts, orders, stock, webhooks: new WebhookEndpointService(db, keyring), people, events: new EventService(db, keyring) };
+  return {
+    lifecycle,
+    approvals,
+    accounts,
+    orders,
+    stock,
+    webhooks: new WebhookEndpointService(db, keyring),
+    people,
+    events: new EventService(db, keyring),
+    dashboard: new DashboardService(db, config.timezone),
+  };
 }
 
 /** The keyring, created on first start when none is configured (the caller warns that it must be backed up). */
@@ -152,7 +167,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   }
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const keyring = keyringFor(config, log);
-  const { lifecycle, approvals, accounts, orders, stock, webhooks, people, events } = services(db, config, keyring);
+  const { lifecycle, approvals, accounts, orders, stock, webhooks, people, events, dashboard } = services(db, config, keyring);
+  const live = new LiveFeed(db, log);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
   relay.subscribe(webhookFanout());
@@ -186,6 +202,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     accounts,
     approvals,
     events,
+    dashboard,
+    live,
     people,
     orders,
     stock,
@@ -196,6 +214,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     async close() {
       if (closed) return;
       closed = true;
+      live.close();
       await ingest.idle();
       await Promise.all([relay.stop(), timers.stop(), sender.stop()]);
       await db.close();
@@ -227,7 +246,8 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     await writer.close();
     throw e;
   }
-  const { accounts, approvals, orders, stock, webhooks, people, events } = services(db, config, keyring);
+  const { accounts, approvals, orders, stock, webhooks, people, events, dashboard } = services(db, config, keyring);
+  const live = new LiveFeed(db, log);
   const writes: WriteApi = {
     ...writer.writes,
     // This thread caches accounts for the push path: drop the entry when the writer changed it.
@@ -258,6 +278,8 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     accounts,
     approvals,
     events,
+    dashboard,
+    live,
     people,
     orders,
     stock,
@@ -268,6 +290,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     async close() {
       if (closed) return;
       closed = true;
+      live.close();
       await writer.close();
       await db.close();
     },

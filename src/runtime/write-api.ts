@@ -41,6 +41,7 @@ export interface WriteApi {
   deleteUser: Call<PeopleService['requestDeleteUser']>;
   decideApproval: Call<ApprovalService['decide']>;
   withdrawApproval: Call<ApprovalService['withdraw']>;
+  addOrderNote: Call<OrderService['addNote']>;
 }
 
 export type WriteOp = keyof WriteApi;
@@ -71,6 +72,7 @@ export const writeOps: readonly WriteOp[] = [
   'deleteUser',
   'decideApproval',
   'withdrawApproval',
+  'addOrderNote',
 ];
 
 export interface WriteServices {
@@ -110,5 +112,6 @@ export function localWrites(s: WriteServices): WriteApi {
     deleteUser: (who, id, reason) => s.people.requestDeleteUser(who, id, reason),
     decideApproval: (who, id, input) => s.approvals.decide(who, id, input),
     withdrawApproval: (who, id) => s.approvals.withdraw(who, id),
+    addOrderNote: (who, id, text) => s.orders.addNote(who, id, text),
   };
 }

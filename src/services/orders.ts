@@ -29,7 +29,12 @@ export interface OrderFilter {
   createdTo?: number | undefined;
   page: number;
   pageSize: number;
+  /** `createdAt` or `totalAmount`, `-` first for descending; newest first by default. */
+  sort?: OrderSort | undefined;
 }
+
+export const orderSorts = ['createdAt', '-createdAt', 'totalAmount', '-totalAmount'] as const;
+export type OrderSort = (typeof orderSorts)[number];
 
 /** How personal data leaves the hub: masked, unless the caller holds pii.view and asked to see it (audited). */
 export interface PiiView {
@@ -260,10 +265,13 @@ export class OrderService {
     // With an exact key (platform id, phone, order number) few rows match: order by an expression so the
     // planner picks the key's index instead of walking the creation-time index for its ordering.
     const selective = Boolean(f.platformOrderId || f.q);
+    const sort = f.sort ?? '-createdAt';
+    const dir = sort.startsWith('-') ? 'desc' : 'asc';
+    const column = sort.endsWith('totalAmount') ? 'total_amount' : 'created_at';
     const rows = await q
       .selectAll()
-      .orderBy(selective ? sql<number>`created_at + 0` : sql<number>`created_at`, 'desc')
-      .orderBy('id', 'desc')
+      .orderBy(selective ? sql<number>`${sql.ref(column)} + 0` : sql<number>`${sql.ref(column)}`, dir)
+      .orderBy('id', dir)
       .limit(f.pageSize)
       .offset((f.page - 1) * f.pageSize)
       .execute();
@@ -297,7 +305,7 @@ export class OrderService {
     const id = await this.resolveId(idOrOrderNo, who);
     const k = this.db.kysely;
     const o = await k.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const [lines, history, reservations, rawEvents] = await Promise.all([
+    const [lines, history, reservations, rawEvents, notes] = await Promise.all([
       k.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
       k.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
       k.selectFrom('reservations').selectAll().where('order_id', '=', id).orderBy('id').execute(),
@@ -307,6 +315,10 @@ export class OrderService {
         .where('order_id', '=', id)
         .orderBy('id')
         .execute(),
+      this.db.read.all<{ id: number; at: number; author_name: string; text: string }>(
+        'SELECT id, at, author_name, text FROM order_notes WHERE order_id = ? ORDER BY id',
+        [id],
+      ),
     ]);
     const status = o.status as OrderStatus;
     const k2 = this.keyring;
@@ -364,6 +376,7 @@ export class OrderService {
         rawEventId: h.raw_event_id,
         detail: h.detail ? (JSON.parse(h.detail) as unknown) : null,
       })),
+      notes: notes.map((n) => ({ id: Number(n.id), at: toIso(Number(n.at)), author: n.author_name, text: n.text })),
       rawEvents: rawEvents.map((r) => ({
         id: r.id,
         eventId: r.event_id,
@@ -599,6 +612,25 @@ export class OrderService {
       now,
     );
     return { orderNo: o.order_no, total: { from: p.total.from, to: a.totalAmount } };
+  }
+
+  /** A note on an order (customer service, warehouse), audited. */
+  async addNote(who: Principal, idOrOrderNo: string, text: string, now = Date.now()): Promise<OrderDetail> {
+    const clean = text.trim();
+    if (!clean) throw new HubError('VALIDATION_FAILED', 'a note needs text');
+    const id = await this.resolveId(idOrOrderNo, who);
+    await this.db.transaction(async (tx) => {
+      await tx.run('INSERT INTO order_notes (tenant_id, order_id, at, author_id, author_name, text) VALUES (?, ?, ?, ?, ?, ?)', [
+        who.tenantId,
+        id,
+        now,
+        who.userId,
+        who.name,
+        clean,
+      ]);
+      await appendAudit(tx, this.keyring, who, { action: 'order.note', targetType: 'order', targetId: id, after: { length: clean.length } }, now);
+    });
+    return this.get(who, id);
   }
 
   /** Tries again to reserve stock for an order held for short stock or unmatched SKUs. */

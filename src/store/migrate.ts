@@ -4,6 +4,7 @@ import * as m001 from './migrations/001_foundation.ts';
 import * as m002 from './migrations/002_people.ts';
 import * as m003 from './migrations/003_deletions.ts';
 import * as m004 from './migrations/004_line_tenant.ts';
+import * as m005 from './migrations/005_console.ts';
 
 interface Migration {
   version: number;
@@ -16,6 +17,7 @@ export const migrations: Migration[] = [
   { version: 2, ...m002 },
   { version: 3, ...m003 },
   { version: 4, ...m004 },
+  { version: 5, ...m005 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

@@ -10,8 +10,8 @@ export interface HubProcess {
   output: () => string;
 }
 
-export async function spawnHub(env: Record<string, string>): Promise<HubProcess> {
-  const child = spawn(process.execPath, [bin, 'serve'], {
+export async function spawnHub(env: Record<string, string>, args: string[] = []): Promise<HubProcess> {
+  const child = spawn(process.execPath, [bin, 'serve', ...args], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,15 +9,30 @@ import { anonymous, SESSION_COOKIE, who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
 import { Me } from '../schemas.ts';
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub; demoTenant: string | null }> = async (app, { hub, demoTenant }) => {
   const me = async (p: ReturnType<typeof who>, csrfToken: string | null) => ({
     user: p.userId ? await hub.people.getUser(p.tenantId, p.userId) : null,
     name: p.name,
     kind: p.kind,
+    tenant: p.tenantId,
+    timezone: hub.config.timezone,
     permissions: [...p.permissions],
     scope: p.scope,
     csrfToken,
   });
+
+  app.get(
+    '/auth/options',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'What the sign-in page needs to know before anyone signs in',
+        response: { 200: Type.Object({ demoTenant: Type.Union([Type.String(), Type.Null()], { description: 'the demo organisation, when the demo runs' }) }) },
+      },
+    },
+    async () => ({ demoTenant }),
+  );
 
   app.post(
     '/auth/sign-in',

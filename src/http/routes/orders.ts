@@ -6,9 +6,10 @@ import { HubError } from '../../domain/errors.ts';
 import { parseIsoInstant } from '../../domain/time.ts';
 import { orderStatuses } from '../../domain/status-machine.ts';
 import { who } from '../auth.ts';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
-import type { OrderExportRow } from '../../services/orders.ts';
+import { orderSorts, type OrderExportRow } from '../../services/orders.ts';
 import { ErrorBody } from '../errors.ts';
 import { OrderDetail, OrderSummary, PendingApproval } from '../schemas.ts';
 import { answerMaybePending } from './approvals.ts';
@@ -61,6 +62,22 @@ function cell(v: string | number): string | number {
   return typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
 }
 
+/** The export as an XLSX workbook, written row by row into the response (exceljs' streaming writer). */
+function xlsxStream(rows: AsyncGenerator<OrderExportRow>): PassThrough {
+  const out = new PassThrough();
+  const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const sheet = book.addWorksheet('orders');
+  sheet.columns = exportColumns.map(([key, header]) => ({ key, header, width: key === 'address' ? 40 : 18 }));
+  sheet.getRow(1).font = { bold: true };
+  sheet.getRow(1).commit();
+  void (async () => {
+    for await (const r of rows) sheet.addRow(Object.fromEntries(exportColumns.map(([key]) => [key, cell(r[key])]))).commit();
+    sheet.commit();
+    await book.commit();
+  })().catch((e: unknown) => out.destroy(e as Error));
+  return out;
+}
+
 export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
   app.get(
     '/orders/export',
@@ -68,19 +85,28 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       config: { access: 'orders.export' },
       schema: {
         tags: ['orders'],
-        summary: 'Export the orders a filter matches as CSV (UTF-8 with BOM, opens in Excel), newest first',
+        summary: 'Export the orders a filter matches as CSV (UTF-8 with BOM, opens in Excel) or XLSX, newest first',
         description:
           'The same filters as the order list, inside the caller’s data scope. Amounts in minor units. Phones, names and addresses are ' +
           'masked; `reveal=true` needs pii.view. Every export is written to the audit log (orders.export, with the filter and the row count).',
-        querystring: Type.Object({ ...filterQuery, reveal: Type.Boolean({ default: false }) }),
+        querystring: Type.Object({
+          ...filterQuery,
+          reveal: Type.Boolean({ default: false }),
+          format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')], { default: 'csv' }),
+        }),
         response: { 200: Type.Unknown({ description: 'text/csv; one header row, then one row per order' }), 400: ErrorBody, 403: ErrorBody },
       },
     },
     async (req, reply) => {
       const p = who(req);
-      const { reveal, ...q } = req.query;
+      const { reveal, format, ...q } = req.query;
       const filter = { ...q, createdFrom: instant('createdFrom', q.createdFrom), createdTo: instant('createdTo', q.createdTo) };
-      const { total, rows } = await hub.orders.export(p, filter, { reveal }, (entry) => hub.writes.recordAudit(p, entry));
+      const { total, rows } = await hub.orders.export(p, filter, { reveal }, (entry) => hub.writes.recordAudit(p, { ...entry, detail: { ...(entry.detail as object), format } }));
+      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+      void reply.header('content-disposition', `attachment; filename="orders-${day}.${format}"`).header('x-orderhub-rows', String(total));
+      if (format === 'xlsx') {
+        return reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(xlsxStream(rows));
+      }
       const csv = stringify({ header: true, columns: exportColumns.map(([key, header]) => ({ key, header })), bom: true });
       const source = Readable.from(
         (async function* () {
@@ -90,12 +116,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         })(),
       );
       source.on('error', (e) => csv.destroy(e));
-      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="orders-${day}.csv"`)
-        .header('x-orderhub-rows', String(total))
-        .send(source.pipe(csv));
+      return reply.header('content-type', 'text/csv; charset=utf-8').send(source.pipe(csv));
     },
   );
 
@@ -107,6 +128,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         tags: ['orders'],
         querystring: Type.Object({
           ...filterQuery,
+          sort: Type.Optional(Type.Union(orderSorts.map((x) => Type.Literal(x)), { description: 'newest first by default' })),
           page: Type.Integer({ minimum: 1, default: 1 }),
           pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
         }),
@@ -199,6 +221,21 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       },
     },
     async (req, reply) => answerMaybePending(reply, await hub.writes.requestPriceChange(who(req), req.params.idOrOrderNo, req.body), (o) => o),
+  );
+
+  app.post(
+    '/orders/:idOrOrderNo/notes',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Add a note to an order (customer service, warehouse)',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }),
+        response: { 200: OrderDetail, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.addOrderNote(who(req), req.params.idOrOrderNo, req.body.text),
   );
 
   app.post(

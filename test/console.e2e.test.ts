@@ -1,0 +1,148 @@
+// The console in a real browser (Debian's Chromium through playwright-core) against a real hub: sign in, find an
+// order by number, open its 360° view and timeline, switch language, and a read-only user's write buttons stay
+// disabled. Screenshots of the main pages go to docs/screenshots/ for the README.
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { httpBackends } from './support/backends.ts';
+import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
+import { orderBody } from './support/sign.ts';
+import { consoleDir } from '../src/http/console.ts';
+
+const CHROMIUM = process.env.ORDERHUB_CHROMIUM ?? '/usr/bin/chromium';
+const PASSWORD = 'correct horse battery';
+// Every run takes the screenshots; ORDERHUB_SCREENSHOTS=docs writes them into docs/screenshots/ for the README.
+const shots = process.env.ORDERHUB_SCREENSHOTS === 'docs' ? new URL('../docs/screenshots/', import.meta.url).pathname : `${mkdtempSync(join(tmpdir(), 'orderhub-shots-'))}/`;
+const onCi = process.env.CI === 'true' || process.env.CI === '1';
+const missing = !existsSync(CHROMIUM) ? `no browser at ${CHROMIUM} (apt-get install -y chromium)` : !existsSync(`${consoleDir}/index.html`) ? 'the console is not built (npm run build:console)' : null;
+if (missing && onCi) throw new Error(`the browser tests must run on CI: ${missing}`);
+if (missing) console.warn(`[orderhub tests] skipping the browser tests: ${missing}`);
+
+// The production mode of `serve`: SQLite with the writer thread.
+const backend = httpBackends.find((b) => b.writerThread) as (typeof httpBackends)[number];
+
+describe.skipIf(missing !== null)('the console in Chromium', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let base = '';
+  let orderNo = '';
+
+  beforeAll(async () => {
+    s = await startServer(backend);
+    // Browsers keep Secure cookies on http://localhost (a secure context), so the real cookie settings are tested.
+    base = s.url.replace('127.0.0.1', 'localhost');
+    const shop = await createShop(s);
+    await setStock(s, 'A1', 50);
+    await setStock(s, 'B2', 2, 'WH1', 5);
+    for (let i = 0; i < 6; i++) {
+      const r = await s.push(
+        shop.id,
+        shop.secret,
+        orderBody({
+          status: i % 2 ? 'paid' : 'pending_payment',
+          paidAmount: i % 2 ? 1999 : 0,
+          receiver: { name: '李雷', phone: `1380000000${i}`, province: '浙江省', city: '杭州市', district: '西湖区', address: `文三路 ${i} 号` },
+        }),
+      );
+      expect(r.status).toBe(200);
+      orderNo = r.body.orders?.[0]?.orderNo as string;
+    }
+    for (const [username, role] of [
+      ['e2e-admin', 'admin'],
+      ['e2e-readonly', 'read_only'],
+    ]) {
+      const u = await s.api('POST', '/api/users', { username, password: PASSWORD, roles: [role] });
+      expect(u.status).toBe(201);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    mkdirSync(shots, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  async function signIn(username: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, locale: 'zh-CN' });
+    page.on('pageerror', (e) => {
+      throw e;
+    });
+    await page.goto(base + '/');
+    await page.getByTestId('username').fill(username);
+    await page.getByTestId('password').fill(PASSWORD);
+    await page.getByTestId('sign-in').click();
+    await page.getByTestId('whoami').waitFor();
+    return page;
+  }
+
+  it('signs in, shows the dashboard, finds an order by number and opens its 360° view with the timeline', async () => {
+    const page = await signIn('e2e-admin');
+    await expect.poll(() => page.getByTestId('orders-today').textContent()).toContain('6');
+    await page.getByTestId('per-minute-chart').locator('canvas').waitFor();
+    await page.waitForTimeout(1500); // let the charts finish drawing for the screenshot
+    await page.screenshot({ path: `${shots}dashboard.png` });
+
+    await page.getByRole('menuitem', { name: '订单' }).click();
+    const search = page.getByTestId('order-search').locator('input').or(page.locator('input[data-testid="order-search"]')).first();
+    await search.fill(orderNo);
+    await search.press('Enter');
+    await expect.poll(() => page.locator('tbody tr.ant-table-row').count()).toBe(1);
+    await page.screenshot({ path: `${shots}orders.png` });
+    await page.getByRole('link', { name: orderNo }).click();
+
+    await expect.poll(() => page.getByTestId('order-no').textContent()).toBe(orderNo);
+    const timeline = page.getByTestId('timeline');
+    await timeline.waitFor();
+    expect(await timeline.textContent()).toContain('待付款');
+    // Masked without asking: the full phone is nowhere on the page.
+    expect(await page.content()).not.toContain('13800000005');
+    await page.screenshot({ path: `${shots}order-360.png`, fullPage: true });
+
+    await page.getByRole('menuitem', { name: '库存' }).click();
+    await page.getByText('B2').first().waitFor();
+    await page.screenshot({ path: `${shots}stock.png` });
+    await page.close();
+  });
+
+  it('switches to English and back', async () => {
+    const page = await signIn('e2e-admin');
+    await page.getByRole('menuitem', { name: '订单' }).waitFor();
+    await page.getByTestId('lang-switch').click();
+    await page.getByRole('menuitem', { name: 'Orders' }).waitFor();
+    expect(await page.getByRole('menuitem', { name: '订单' }).count()).toBe(0);
+    // The choice is kept across a reload.
+    await page.reload();
+    await page.getByRole('menuitem', { name: 'Orders' }).waitFor();
+    await page.getByTestId('lang-switch').click();
+    await page.getByRole('menuitem', { name: '订单' }).waitFor();
+    await page.close();
+  });
+
+  it('shows a read-only user no way to change anything', async () => {
+    const page = await signIn('e2e-readonly');
+    // No menu entry for what the role cannot use.
+    expect(await page.getByRole('menuitem', { name: '用户与角色' }).count()).toBe(0);
+    await page.goto(`${base}/orders/${orderNo}`);
+    await page.getByTestId('order-no').waitFor();
+    expect(await page.getByTestId('transition-button').isDisabled()).toBe(true);
+    await page.getByRole('menuitem', { name: '库存' }).click();
+    await page.getByTestId('stock-adjust').waitFor();
+    expect(await page.getByTestId('stock-adjust').isDisabled()).toBe(true);
+    await page.close();
+  });
+
+  it('refuses a wrong password with a clear message', async () => {
+    const page = await browser.newPage();
+    await page.goto(base + '/');
+    await page.getByTestId('username').fill('e2e-admin');
+    await page.getByTestId('password').fill('not the password');
+    await page.getByTestId('sign-in').click();
+    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toContain('wrong username or password');
+    await page.close();
+  });
+});

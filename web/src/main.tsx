@@ -1,0 +1,64 @@
+// The console: sign-in, then a shell whose menu and pages follow the principal's permissions.
+import { StrictMode, Suspense, lazy } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { App as AntApp, ConfigProvider, Spin } from 'antd';
+import zhCN from 'antd/locale/zh_CN';
+import enUS from 'antd/locale/en_US';
+import { I18nProvider, useI18n } from './i18n.tsx';
+import { SessionProvider, useSession } from './session.tsx';
+import { Shell } from './shell.tsx';
+import { SignIn } from './pages/SignIn.tsx';
+
+const Dashboard = lazy(() => import('./pages/Dashboard.tsx'));
+const Orders = lazy(() => import('./pages/Orders.tsx'));
+const OrderView = lazy(() => import('./pages/OrderView.tsx'));
+const Stock = lazy(() => import('./pages/Stock.tsx'));
+const Accounts = lazy(() => import('./pages/Accounts.tsx'));
+const Approvals = lazy(() => import('./pages/Approvals.tsx'));
+const Users = lazy(() => import('./pages/Users.tsx'));
+
+function Routed() {
+  const { me, loading, can } = useSession();
+  if (loading) return <Spin fullscreen />;
+  if (!me) return <SignIn />;
+  return (
+    <Shell>
+      <Suspense fallback={<Spin style={{ margin: 48 }} />}>
+        <Routes>
+          <Route path="/" element={can('orders.read') ? <Dashboard /> : <Navigate to="/stock" replace />} />
+          {can('orders.read') && <Route path="/orders" element={<Orders />} />}
+          {can('orders.read') && <Route path="/orders/:ref" element={<OrderView />} />}
+          {can('stock.read') && <Route path="/stock" element={<Stock />} />}
+          {can('accounts.read') && <Route path="/accounts" element={<Accounts />} />}
+          <Route path="/approvals" element={<Approvals />} />
+          {can('users.manage') && <Route path="/users" element={<Users />} />}
+          <Route path="*" element={<Navigate to="/" replace />} />
+        </Routes>
+      </Suspense>
+    </Shell>
+  );
+}
+
+function Localised() {
+  const { lang } = useI18n();
+  return (
+    <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={{ token: { colorPrimary: '#1f5fbf', borderRadius: 4 } }}>
+      <AntApp>
+        <BrowserRouter>
+          <SessionProvider>
+            <Routed />
+          </SessionProvider>
+        </BrowserRouter>
+      </AntApp>
+    </ConfigProvider>
+  );
+}
+
+createRoot(document.getElementById('root') as HTMLElement).render(
+  <StrictMode>
+    <I18nProvider>
+      <Localised />
+    </I18nProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,133 @@
+// Stock per SKU and warehouse: available vs reserved vs safety stock, low stock highlighted, adjustments.
+import { useCallback, useEffect, useState } from 'react';
+import { App, Button, Card, Form, Input, InputNumber, Modal, Space, Switch, Table, Tag } from 'antd';
+import { ApiError, get, post, put, qs } from '../api.ts';
+import { count } from '../format.ts';
+import { useI18n } from '../i18n.tsx';
+import { useSession } from '../session.tsx';
+import type { StockView } from '../types.ts';
+
+export default function Stock() {
+  const { t, locale } = useI18n();
+  const { can } = useSession();
+  const { message } = App.useApp();
+  const [low, setLow] = useState(false);
+  const [page, setPage] = useState(1);
+  const [data, setData] = useState<{ items: StockView[]; total: number } | null>(null);
+  const [dialog, setDialog] = useState<'one' | 'bulk' | null>(null);
+  const [one] = Form.useForm<{ sku: string; warehouse: string; onHand: number; safetyStock?: number }>();
+  const [bulk] = Form.useForm<{ lines: string; reason: string }>();
+
+  const load = useCallback(() => {
+    get<{ items: StockView[]; total: number }>(`/api/stock${qs({ low: low || undefined, page, pageSize: 50 })}`).then(setData).catch(() => undefined);
+  }, [low, page]);
+  useEffect(load, [load]);
+
+  const fail = (e: unknown) => message.error(e instanceof ApiError ? e.message : String(e));
+  const n = (v: number) => count(v, locale);
+
+  return (
+    <Card
+      title={t('nav.stock')}
+      extra={
+        <Space>
+          <Switch checked={low} onChange={(v) => (setLow(v), setPage(1))} /> {t('stock.lowOnly')}
+          <Button disabled={!can('stock.adjust')} onClick={() => setDialog('one')} data-testid="stock-adjust">
+            {t('stock.adjust')}
+          </Button>
+          <Button disabled={!can('stock.adjust')} onClick={() => setDialog('bulk')}>
+            {t('stock.bulk')}
+          </Button>
+        </Space>
+      }
+    >
+      <Table<StockView>
+        rowKey="sku"
+        size="middle"
+        dataSource={data?.items ?? []}
+        pagination={{ current: page, pageSize: 50, total: data?.total ?? 0, onChange: setPage }}
+        rowClassName={(r) => (r.lowStock ? 'low-stock' : '')}
+        expandable={{
+          expandedRowRender: (r) => (
+            <Table
+              size="small"
+              rowKey="warehouse"
+              pagination={false}
+              dataSource={r.byWarehouse}
+              columns={[
+                { title: t('order.warehouse'), dataIndex: 'warehouse' },
+                { title: t('stock.onHand'), dataIndex: 'onHand', align: 'right', render: n },
+                { title: t('stock.reserved'), dataIndex: 'reserved', align: 'right', render: n },
+                { title: t('stock.available'), dataIndex: 'available', align: 'right', render: n },
+                { title: t('stock.safety'), dataIndex: 'safetyStock', align: 'right', render: n },
+                { title: t('stock.sellable'), dataIndex: 'sellable', align: 'right', render: n },
+              ]}
+            />
+          ),
+        }}
+        columns={[
+          { title: t('stock.sku'), dataIndex: 'sku', render: (v: string, r) => <Space>{v}{r.lowStock && <Tag color="red">{t('stock.low')}</Tag>}</Space> },
+          { title: t('stock.onHand'), dataIndex: 'onHand', align: 'right', render: n },
+          { title: t('stock.reserved'), dataIndex: 'reserved', align: 'right', render: n },
+          { title: t('stock.available'), dataIndex: 'available', align: 'right', render: (v: number, r) => <span style={{ color: r.lowStock ? '#cf1322' : undefined, fontWeight: r.lowStock ? 600 : undefined }}>{n(v)}</span> },
+          { title: t('stock.safety'), dataIndex: 'safetyStock', align: 'right', render: n },
+          { title: t('stock.sellable'), dataIndex: 'sellable', align: 'right', render: n },
+        ]}
+      />
+      <Modal open={dialog === 'one'} title={t('stock.adjust')} onCancel={() => setDialog(null)} onOk={() => one.submit()} destroyOnHidden>
+        <Form
+          form={one}
+          layout="vertical"
+          onFinish={(v) =>
+            void put(`/api/stock/${encodeURIComponent(v.sku)}`, { warehouse: v.warehouse, onHand: v.onHand, ...(v.safetyStock !== undefined ? { safetyStock: v.safetyStock } : {}) })
+              .then(() => (setDialog(null), load()))
+              .catch(fail)
+          }
+        >
+          <Form.Item name="sku" label={t('stock.sku')} rules={[{ required: true, whitespace: true }]}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="warehouse" label={t('order.warehouse')} rules={[{ required: true, whitespace: true }]}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="onHand" label={t('stock.onHand')} rules={[{ required: true }]}>
+            <InputNumber min={0} precision={0} />
+          </Form.Item>
+          <Form.Item name="safetyStock" label={t('stock.safety')}>
+            <InputNumber min={0} precision={0} />
+          </Form.Item>
+        </Form>
+      </Modal>
+      <Modal open={dialog === 'bulk'} title={t('stock.bulk')} onCancel={() => setDialog(null)} onOk={() => bulk.submit()} destroyOnHidden>
+        <Form
+          form={bulk}
+          layout="vertical"
+          onFinish={(v) => {
+            const items = v.lines
+              .split('\n')
+              .map((l) => l.trim())
+              .filter(Boolean)
+              .map((l) => {
+                const [sku = '', warehouse = '', change = ''] = l.split(/[,\t]/).map((x) => x.trim());
+                return /^[+-]/.test(change) ? { sku, warehouse, delta: Number(change) } : { sku, warehouse, onHand: Number(change) };
+              });
+            void post<{ pendingApproval?: unknown }>('/api/stock/adjustments', { items, reason: v.reason })
+              .then((r) => {
+                if (r && 'pendingApproval' in r) message.info(t('common.pendingApproval'));
+                setDialog(null);
+                load();
+              })
+              .catch(fail);
+          }}
+        >
+          <Form.Item name="lines" label="SKU, warehouse, count | +delta | -delta" rules={[{ required: true }]}>
+            <Input.TextArea rows={6} placeholder={'A1,WH1,120\nB2,WH1,-3'} />
+          </Form.Item>
+          <Form.Item name="reason" label={t('common.reason')} rules={[{ required: true, whitespace: true }]}>
+            <Input maxLength={500} />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </Card>
+  );
+}

@@ -1,0 +1,55 @@
+// The frame around every page: the menu (only what the principal may use), language switch, sign-out.
+import type { ReactNode } from 'react';
+import { useLocation, useNavigate } from 'react-router';
+import { Alert, Button, Layout, Menu, Space, Typography } from 'antd';
+import { AuditOutlined, DashboardOutlined, DatabaseOutlined, ShopOutlined, TeamOutlined, UnorderedListOutlined } from '@ant-design/icons';
+import { useI18n, type Key } from './i18n.tsx';
+import { useSession } from './session.tsx';
+
+const items: { path: string; label: Key; icon: ReactNode; permission: string | null }[] = [
+  { path: '/', label: 'nav.dashboard', icon: <DashboardOutlined />, permission: 'orders.read' },
+  { path: '/orders', label: 'nav.orders', icon: <UnorderedListOutlined />, permission: 'orders.read' },
+  { path: '/stock', label: 'nav.stock', icon: <DatabaseOutlined />, permission: 'stock.read' },
+  { path: '/accounts', label: 'nav.accounts', icon: <ShopOutlined />, permission: 'accounts.read' },
+  { path: '/approvals', label: 'nav.approvals', icon: <AuditOutlined />, permission: null },
+  { path: '/users', label: 'nav.users', icon: <TeamOutlined />, permission: 'users.manage' },
+];
+
+export function Shell({ children }: { children: ReactNode }) {
+  const { t, lang, setLang } = useI18n();
+  const { me, can, signOut } = useSession();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const visible = items.filter((i) => i.permission === null || can(i.permission));
+  const selected = visible.filter((i) => i.path !== '/' && location.pathname.startsWith(i.path)).map((i) => i.path);
+  return (
+    <Layout style={{ minHeight: '100vh' }}>
+      <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light" width={200}>
+        <div style={{ padding: '16px 20px', fontWeight: 600, fontSize: 16 }}>{t('app.title')}</div>
+        <Menu
+          mode="inline"
+          selectedKeys={selected.length ? selected : ['/']}
+          items={visible.map((i) => ({ key: i.path, icon: i.icon, label: t(i.label) }))}
+          onClick={(e) => navigate(e.key)}
+        />
+      </Layout.Sider>
+      <Layout>
+        <Layout.Header style={{ background: '#fff', padding: '0 24px', display: 'flex', justifyContent: 'flex-end', alignItems: 'center' }}>
+          <Space>
+            <Typography.Text type="secondary" data-testid="whoami">
+              {me?.user?.displayName ?? me?.name} · {me?.tenant}
+            </Typography.Text>
+            <Button size="small" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} data-testid="lang-switch">
+              {t('lang.switch')}
+            </Button>
+            <Button size="small" onClick={() => void signOut()}>
+              {t('signOut')}
+            </Button>
+          </Space>
+        </Layout.Header>
+        {me?.tenant === 'demo' && <Alert type="info" banner message={t('demo.banner')} />}
+        <Layout.Content style={{ margin: 16 }}>{children}</Layout.Content>
+      </Layout>
+    </Layout>
+  );
+}

@@ -1,0 +1,135 @@
+// What the hub's API answers, as the console reads it (the OpenAPI document at /docs is the contract).
+export interface Me {
+  user: { id: string; username: string; displayName: string; roles: string[] } | null;
+  name: string;
+  kind: string;
+  tenant: string;
+  timezone: string;
+  permissions: string[];
+  scope: { accounts: string[] | null; warehouses: string[] | null; provinces: string[] | null };
+  csrfToken: string | null;
+}
+
+export interface OrderSummary {
+  id: string;
+  orderNo: string;
+  channel: string;
+  accountId: string;
+  platformOrderId: string;
+  status: string;
+  platformStatus: string;
+  paymentStatus: string;
+  fulfilmentStatus: string;
+  reservationState: string;
+  hold: { code: string; reason: string | null } | null;
+  totalAmount: number;
+  paidAmount: number;
+  currency: string;
+  receiverName: string;
+  receiverPhone: string | null;
+  receiverRegion: string;
+  platformCreatedAt: string | null;
+  createdAt: string | null;
+}
+
+export interface OrderDetail extends OrderSummary {
+  piiRevealed: boolean;
+  receiver: { name: string; phone: string | null; province: string; city: string; district: string; address: string };
+  buyer: { id: string | null; name: string | null; phone: string | null };
+  amounts: { goods: number; lineDiscounts: number; shippingFee: number; discountPlatform: number; discountSeller: number; total: number; paid: number };
+  lines: { lineNo: number; sku: string | null; platformSku: string; title: string; quantity: number; unitPrice: number; discount: number }[];
+  reservation: { state: string; items: { sku: string; warehouse: string; quantity: number; state: string }[] };
+  cancelCause: string | null;
+  paidAt: string | null;
+  cancelledAt: string | null;
+  version: number;
+  allowedTransitions: string[];
+  history: { at: string | null; kind: string; from: string | null; to: string | null; cause: string; sourceTime: string | null; rawEventId: number | null; detail: unknown }[];
+  rawEvents: { id: number; eventId: string; channel: string; receivedAt: string | null; deliveries: number; outcome: string }[];
+  notes: { id: number; at: string | null; author: string; text: string }[];
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface StockView {
+  sku: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  safetyStock: number;
+  sellable: number;
+  lowStock: boolean;
+  byWarehouse: { warehouse: string; onHand: number; reserved: number; available: number; safetyStock: number; sellable: number; lowStock: boolean; updatedAt: string | null }[];
+}
+
+export interface Account {
+  id: string;
+  platform: string;
+  name: string;
+  active: boolean;
+  credentialKeys: string[];
+  webhookUrl: string;
+  createdAt: string | null;
+}
+
+export interface Approval {
+  id: string;
+  kind: string;
+  label: string;
+  state: string;
+  summary: string;
+  requestedBy: string;
+  requestedAt: string | null;
+  expiresAt: string | null;
+  mine: boolean;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  roles: string[];
+  active: boolean;
+  locked: boolean;
+  lastSignInAt: string | null;
+  scope: Me['scope'];
+}
+
+export interface Role {
+  name: string;
+  description: string;
+  permissions: string[];
+  builtin: boolean;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string | null;
+  actor: { kind: string; name: string };
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  before: unknown;
+  after: unknown;
+  detail: unknown;
+}
+
+export interface Dashboard {
+  day: string;
+  timezone: string;
+  ordersToday: number;
+  paidAmountToday: { currency: string; amount: number }[];
+  byChannel: { channel: string; orders: number }[];
+  byStatus: { status: string; orders: number }[];
+  waitingToShip: number;
+  exceptions: number;
+  perMinute: { minute: string; orders: number }[];
+}
