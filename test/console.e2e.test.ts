@@ -81,6 +81,24 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
   }
 
   it('signs in, shows the dashboard, finds an order by number and opens its 360° view with the timeline', async () => {
+    // What the browser downloads until the dashboard stands: the budget is 1 MB of compressed JavaScript.
+    const scripts: Promise<number>[] = [];
+    const context = await browser.newContext();
+    context.on('response', (r) => {
+      if (r.url().endsWith('.js')) scripts.push(r.request().sizes().then((x) => x.responseBodySize));
+    });
+    const first = await context.newPage();
+    await first.goto(base + '/');
+    await first.getByTestId('username').fill('e2e-admin');
+    await first.getByTestId('password').fill(PASSWORD);
+    await first.getByTestId('sign-in').click();
+    await first.getByTestId('per-minute-chart').locator('canvas').waitFor();
+    const bytes = (await Promise.all(scripts)).reduce((a, b) => a + b, 0);
+    console.log(`[console] JavaScript transferred until the dashboard is drawn: ${(bytes / 1024).toFixed(0)} KiB in ${scripts.length} files`);
+    expect(bytes).toBeGreaterThan(50_000);
+    expect(bytes).toBeLessThan(1_000_000);
+    await context.close();
+
     const page = await signIn('e2e-admin');
     await expect.poll(() => page.getByTestId('orders-today').textContent()).toContain('6');
     await page.getByTestId('per-minute-chart').locator('canvas').waitFor();

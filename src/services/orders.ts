@@ -156,8 +156,46 @@ export class OrderService {
     private readonly approvals: ApprovalService,
   ) {}
 
+  /**
+   * The ids a search term can mean, each found through its own index: order number, platform order id, a full phone
+   * number (through its keyed hashes: phones are stored encrypted), or the start of a receiver's name. One OR over
+   * all of them would scan the table (measured: 85 ms at 100,000 orders, growing with the table).
+   */
+  private async searchIds(who: Principal, term: string): Promise<string[]> {
+    const k = this.db.kysely;
+    const t = who.tenantId;
+    const cap = 1000;
+    const lookups: Promise<{ id: string }[]>[] = [
+      k.selectFrom('orders').select('id').where('order_no', '=', term).where('tenant_id', '=', t).execute(),
+      k.selectFrom('orders').select('id').where('tenant_id', '=', t).where('platform_order_id', '=', term).limit(cap).execute(),
+    ];
+    if (/\d{5,}/.test(term)) {
+      const hashes = this.keyring.indexHashes(term);
+      lookups.push(k.selectFrom('orders').select('id').where('tenant_id', '=', t).where('receiver_phone_hash', 'in', hashes).limit(cap).execute());
+      lookups.push(k.selectFrom('orders').select('id').where('tenant_id', '=', t).where('buyer_phone_hash', 'in', hashes).limit(cap).execute());
+    }
+    // A name: a range on the (tenant, receiver_name) index, then the exact prefix test.
+    const plain = term.replace(/[%_\\]/g, '');
+    if (plain && !/^[\x21-\x7e]*\d[\x21-\x7e]*$/.test(term)) {
+      lookups.push(
+        k
+          .selectFrom('orders')
+          .select('id')
+          .where('tenant_id', '=', t)
+          .where('receiver_name', '>=', plain)
+          .where('receiver_name', '<', `${plain}\uffff`)
+          .where('receiver_name', 'like', `${plain}%`)
+          .limit(cap)
+          .execute(),
+      );
+    }
+    const ids = new Set<string>();
+    for (const rows of await Promise.all(lookups)) for (const r of rows) ids.add(r.id);
+    return [...ids];
+  }
+
   /** The orders a filter matches, inside the principal's tenant and scope. */
-  private filtered(who: Principal, f: Omit<OrderFilter, 'page' | 'pageSize'>) {
+  private async filtered(who: Principal, f: Omit<OrderFilter, 'page' | 'pageSize'>) {
     let q = scoped(this.db.kysely.selectFrom('orders').where('tenant_id', '=', who.tenantId), who.scope);
     if (f.channel) q = q.where('channel', '=', f.channel);
     if (f.account) q = q.where('account_id', '=', f.account);
@@ -166,25 +204,15 @@ export class OrderService {
     if (f.hold) q = f.hold === 'any' ? q.where('hold_code', 'is not', null) : q.where('hold_code', '=', f.hold);
     if (f.createdFrom !== undefined) q = q.where('created_at', '>=', f.createdFrom);
     if (f.createdTo !== undefined) q = q.where('created_at', '<', f.createdTo);
-    if (f.q) {
-      const term = f.q.trim();
-      // Exact keys first (order no, platform id, full phone through its keyed hash: phones are stored encrypted);
-      // a name prefix as the loose fallback.
-      const phoneHashes = /\d{5,}/.test(term) ? this.keyring.indexHashes(term) : [];
-      q = q.where((eb) =>
-        eb.or([
-          eb('order_no', '=', term),
-          eb('platform_order_id', '=', term),
-          ...(phoneHashes.length ? [eb('receiver_phone_hash', 'in', phoneHashes), eb('buyer_phone_hash', 'in', phoneHashes)] : []),
-          eb('receiver_name', 'like', `${term.replace(/[%_]/g, '')}%`),
-        ]),
-      );
+    if (f.q?.trim()) {
+      const ids = await this.searchIds(who, f.q.trim());
+      q = ids.length ? q.where('orders.id', 'in', ids) : q.where(sql<boolean>`1 = 0`);
     }
     return q;
   }
 
   async count(who: Principal, f: Omit<OrderFilter, 'page' | 'pageSize'>): Promise<number> {
-    const [{ total }] = (await this.filtered(who, f).select(sql<number>`count(*)`.as('total')).execute()) as [{ total: number }];
+    const [{ total }] = (await (await this.filtered(who, f)).select(sql<number>`count(*)`.as('total')).execute()) as [{ total: number }];
     return Number(total);
   }
 
@@ -216,7 +244,7 @@ export class OrderService {
     if (pii.reveal) requirePermission(who, 'pii.view');
     let after: { createdAt: number; id: string } | null = null;
     for (;;) {
-      let q = this.filtered(who, f);
+      let q = await this.filtered(who, f);
       if (after) {
         const c: { createdAt: number; id: string } = after;
         q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
@@ -260,7 +288,7 @@ export class OrderService {
   }
 
   async list(who: Principal, f: OrderFilter): Promise<{ items: OrderSummary[]; total: number; page: number; pageSize: number }> {
-    const q = this.filtered(who, f);
+    const q = await this.filtered(who, f);
     const [{ total }] = (await q.select(sql<number>`count(*)`.as('total')).execute()) as [{ total: number }];
     // With an exact key (platform id, phone, order number) few rows match: order by an expression so the
     // planner picks the key's index instead of walking the creation-time index for its ordering.

@@ -5,6 +5,7 @@ import * as m002 from './migrations/002_people.ts';
 import * as m003 from './migrations/003_deletions.ts';
 import * as m004 from './migrations/004_line_tenant.ts';
 import * as m005 from './migrations/005_console.ts';
+import * as m006 from './migrations/006_order_search.ts';
 
 interface Migration {
   version: number;
@@ -18,6 +19,7 @@ export const migrations: Migration[] = [
   { version: 3, ...m003 },
   { version: 4, ...m004 },
   { version: 5, ...m005 },
+  { version: 6, ...m006 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {
