@@ -154,6 +154,21 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.close();
   });
 
+  it('lets an admin make a custom role from the users page', async () => {
+    const page = await signIn('e2e-admin');
+    await page.getByRole('menuitem', { name: '用户与角色' }).click();
+    await page.getByRole('tab', { name: '角色' }).click();
+    await page.getByRole('button', { name: '+' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.locator('input#name').fill('packer');
+    await dialog.getByLabel(/^orders\.read /).check();
+    await dialog.getByRole('button', { name: /确\s*定|OK/ }).click();
+    await page.getByRole('cell', { name: 'packer', exact: true }).waitFor();
+    const roles = await s.api<{ items: { name: string; permissions: string[] }[] }>('GET', '/api/roles');
+    expect(roles.body.items.find((r) => r.name === 'packer')?.permissions).toEqual(['orders.read']);
+    await page.close();
+  });
+
   it('refuses a wrong password with a clear message', async () => {
     const page = await browser.newPage();
     await page.goto(base + '/');

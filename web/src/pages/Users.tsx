@@ -1,7 +1,7 @@
 // Users and roles: who may sign in, with which roles and data scope; the roles and their permissions.
 import { useCallback, useEffect, useState } from 'react';
-import { App, Button, Card, Form, Input, Modal, Select, Switch, Table, Tabs, Tag } from 'antd';
-import { ApiError, get, patch, post } from '../api.ts';
+import { App, Button, Card, Checkbox, Form, Input, Modal, Select, Switch, Table, Tabs, Tag } from 'antd';
+import { ApiError, get, patch, post, put } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe } from '../session.tsx';
@@ -17,11 +17,21 @@ export default function Users() {
   const [users, setUsers] = useState<User[]>([]);
   const [roles, setRoles] = useState<Role[]>([]);
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<User | null>(null);
+  const [roleEditing, setRoleEditing] = useState<Role | 'new' | null>(null);
+  const [permissions, setPermissions] = useState<{ name: string; description: string }[]>([]);
   const [form] = Form.useForm<{ username: string; password: string; roles: string[]; provinces?: string }>();
+  const [editForm] = Form.useForm<{ roles: string[]; provinces?: string; warehouses?: string; password?: string }>();
+  const [roleForm] = Form.useForm<{ name: string; description: string; permissions: string[] }>();
   const load = useCallback(() => {
     void get<{ items: User[] }>('/api/users').then((r) => setUsers(r.items)).catch(() => undefined);
     void get<{ items: Role[] }>('/api/roles').then((r) => setRoles(r.items)).catch(() => undefined);
+    void get<{ items: { name: string; description: string }[] }>('/api/permissions').then((r) => setPermissions(r.items)).catch(() => undefined);
   }, []);
+  const list = (v?: string) => {
+    const xs = v?.split(/[,，\s]+/).filter(Boolean) ?? [];
+    return xs.length ? xs : null;
+  };
   useEffect(load, [load]);
   const fail = (e: unknown) => message.error(e instanceof ApiError ? e.message : String(e));
 
@@ -47,6 +57,20 @@ export default function Users() {
                     { title: t('users.scope'), dataIndex: 'scope', render: scopeText },
                     { title: t('users.active'), dataIndex: 'active', render: (v: boolean, u) => <Switch checked={v} disabled={u.id === me.user?.id} onChange={(on) => void patch(`/api/users/${u.id}`, { active: on }).then(load).catch(fail)} /> },
                     { title: t('users.lastSignIn'), dataIndex: 'lastSignInAt', render: (v: string | null) => dateTime(v, me.timezone, locale) },
+                    {
+                      title: t('common.actions'),
+                      render: (_: unknown, u) => (
+                        <Button
+                          size="small"
+                          onClick={() => {
+                            editForm.setFieldsValue({ roles: u.roles, provinces: u.scope.provinces?.join(', ') ?? '', warehouses: u.scope.warehouses?.join(', ') ?? '', password: '' });
+                            setEditing(u);
+                          }}
+                        >
+                          ✎
+                        </Button>
+                      ),
+                    },
                   ]}
                 />
               </>
@@ -56,16 +80,30 @@ export default function Users() {
             key: 'roles',
             label: t('users.roles'),
             children: (
-              <Table<Role>
-                rowKey="name"
-                dataSource={roles}
-                pagination={false}
-                columns={[
-                  { title: t('users.roles.col'), dataIndex: 'name', render: (v: string, r) => <>{v} {r.builtin && <Tag>built-in</Tag>}</> },
-                  { title: '', dataIndex: 'description' },
-                  { title: t('users.permissions'), dataIndex: 'permissions', render: (v: string[]) => v.map((p) => <Tag key={p} style={{ marginBottom: 4 }}>{p}</Tag>) },
-                ]}
-              />
+              <>
+                <Button type="primary" style={{ marginBottom: 12 }} onClick={() => (roleForm.resetFields(), setRoleEditing('new'))}>
+                  +
+                </Button>
+                <Table<Role>
+                  rowKey="name"
+                  dataSource={roles}
+                  pagination={false}
+                  columns={[
+                    { title: t('users.roles.col'), dataIndex: 'name', render: (v: string, r) => <>{v} {r.builtin && <Tag>built-in</Tag>}</> },
+                    { title: '', dataIndex: 'description' },
+                    { title: t('users.permissions'), dataIndex: 'permissions', render: (v: string[]) => v.map((p) => <Tag key={p} style={{ marginBottom: 4 }}>{p}</Tag>) },
+                    {
+                      title: t('common.actions'),
+                      render: (_: unknown, r) =>
+                        r.builtin ? null : (
+                          <Button size="small" onClick={() => (roleForm.setFieldsValue({ name: r.name, description: r.description, permissions: r.permissions }), setRoleEditing(r))}>
+                            ✎
+                          </Button>
+                        ),
+                    },
+                  ]}
+                />
+              </>
             ),
           },
         ]}
@@ -92,6 +130,53 @@ export default function Users() {
           </Form.Item>
           <Form.Item name="provinces" label={`${t('users.scope')} (provinces)`}>
             <Input placeholder="浙江省, 江苏省" />
+          </Form.Item>
+        </Form>
+      </Modal>
+      <Modal open={editing !== null} title={editing?.username} onCancel={() => setEditing(null)} onOk={() => editForm.submit()} destroyOnHidden>
+        <Form
+          form={editForm}
+          layout="vertical"
+          onFinish={(v) => {
+            if (!editing) return;
+            const scope = { provinces: list(v.provinces), warehouses: list(v.warehouses), accounts: editing.scope.accounts };
+            void patch(`/api/users/${editing.id}`, { roles: v.roles, scope, ...(v.password ? { password: v.password } : {}) })
+              .then(() => (setEditing(null), load()))
+              .catch(fail);
+          }}
+        >
+          <Form.Item name="roles" label={t('users.roles.col')} rules={[{ required: true }]}>
+            <Select mode="multiple" options={roles.map((r) => ({ value: r.name, label: r.name }))} />
+          </Form.Item>
+          <Form.Item name="provinces" label={`${t('users.scope')} (provinces)`}>
+            <Input placeholder="浙江省, 江苏省" />
+          </Form.Item>
+          <Form.Item name="warehouses" label={`${t('users.scope')} (warehouses)`}>
+            <Input placeholder="WH-HZ" />
+          </Form.Item>
+          <Form.Item name="password" label={t('signIn.password')} rules={[{ min: 10 }]}>
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+        </Form>
+      </Modal>
+      <Modal open={roleEditing !== null} title={roleEditing === 'new' ? t('users.roles') : (roleEditing as Role | null)?.name} onCancel={() => setRoleEditing(null)} onOk={() => roleForm.submit()} destroyOnHidden width={640}>
+        <Form
+          form={roleForm}
+          layout="vertical"
+          onFinish={(v) =>
+            void put(`/api/roles/${encodeURIComponent(v.name)}`, { description: v.description ?? '', permissions: v.permissions ?? [] })
+              .then(() => (setRoleEditing(null), load()))
+              .catch(fail)
+          }
+        >
+          <Form.Item name="name" label={t('users.roles.col')} rules={[{ required: true, pattern: /^[a-z][a-z0-9_]{1,39}$/ }]}>
+            <Input disabled={roleEditing !== 'new'} />
+          </Form.Item>
+          <Form.Item name="description" label="">
+            <Input maxLength={200} />
+          </Form.Item>
+          <Form.Item name="permissions" label={t('users.permissions')}>
+            <Checkbox.Group options={permissions.map((p) => ({ value: p.name, label: `${p.name} — ${p.description}` }))} style={{ display: 'grid', gap: 4 }} />
           </Form.Item>
         </Form>
       </Modal>
