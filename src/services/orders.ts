@@ -10,7 +10,6 @@ import { claimTimer } from '../store/timers.ts';
 import { moveOrder, orderStateColumns, planMove, tryReserve, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import type { ApprovalContext, ApprovalService, MaybePending } from './approvals.ts';
-import { DEFAULT_TENANT } from './tenancy.ts';
 import { appendAudit } from '../store/audit.ts';
 import { can, requirePermission, type Principal } from '../domain/principal.ts';
 import { isUnlimited, type DataScope } from '../domain/permissions.ts';
@@ -310,15 +309,13 @@ export class OrderService {
    * The order's id, if it exists for this principal. An order outside the caller's scope answers exactly like one
    * that does not exist, so nobody can probe for another region's order numbers.
    */
-  async resolveId(idOrOrderNo: string, who?: Principal): Promise<string> {
-    const tenant = who?.tenantId ?? DEFAULT_TENANT;
-    let q = this.db.kysely
+  async resolveId(idOrOrderNo: string, who: Principal): Promise<string> {
+    const q = this.db.kysely
       .selectFrom('orders')
       .select('orders.id')
-      .where('orders.tenant_id', '=', tenant)
+      .where('orders.tenant_id', '=', who.tenantId)
       .where((eb) => eb.or([eb('orders.id', '=', idOrOrderNo), eb('orders.order_no', '=', idOrOrderNo)]));
-    if (who) q = scoped(q, who.scope);
-    const r = await q.executeTakeFirst();
+    const r = await scoped(q, who.scope).executeTakeFirst();
     if (!r) throw new HubError('ORDER_NOT_FOUND', `order ${idOrOrderNo} does not exist`);
     return r.id;
   }
