@@ -41,29 +41,31 @@ export interface NormalizedOrder {
   shippingFee: number;
   discountPlatform: number;
   discountSeller: number;
+  /** Tax charged on top of the prices (0 where prices include it, as on Chinese platforms). */
+  tax?: number | undefined;
   paidAmount: number;
 }
 
 export interface OrderAmounts {
   goodsAmount: number;
   lineDiscountAmount: number;
-  /** What the buyer owes: goods − line discounts + shipping − platform and seller discounts. */
+  /** What the buyer owes: goods − line discounts + shipping + tax − platform and seller discounts. */
   totalAmount: number;
 }
 
-export function computeAmounts(o: Pick<NormalizedOrder, 'lines' | 'shippingFee' | 'discountPlatform' | 'discountSeller'>): OrderAmounts {
+export function computeAmounts(o: Pick<NormalizedOrder, 'lines' | 'shippingFee' | 'discountPlatform' | 'discountSeller' | 'tax'>): OrderAmounts {
   let goods = 0;
   let lineDiscounts = 0;
   for (const l of o.lines) {
     goods += l.quantity * l.unitPrice;
     lineDiscounts += l.discount;
   }
-  const total = goods - lineDiscounts + o.shippingFee - o.discountPlatform - o.discountSeller;
+  const total = goods - lineDiscounts + o.shippingFee + (o.tax ?? 0) - o.discountPlatform - o.discountSeller;
   return { goodsAmount: goods, lineDiscountAmount: lineDiscounts, totalAmount: total };
 }
 
 /** Problems with an order's numbers that no platform should send; empty when the order is sound. */
-export function orderArithmeticProblems(o: Pick<NormalizedOrder, 'lines' | 'shippingFee' | 'discountPlatform' | 'discountSeller'>): string[] {
+export function orderArithmeticProblems(o: Pick<NormalizedOrder, 'lines' | 'shippingFee' | 'discountPlatform' | 'discountSeller' | 'tax'>): string[] {
   const problems: string[] = [];
   o.lines.forEach((l, i) => {
     if (l.discount > l.quantity * l.unitPrice) problems.push(`lines[${i}].discount exceeds the line amount`);

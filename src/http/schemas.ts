@@ -67,6 +67,7 @@ export const OrderDetail = Type.Composite([
       shippingFee: Int,
       discountPlatform: Int,
       discountSeller: Int,
+      tax: Int,
       total: Int,
       paid: Int,
     }),

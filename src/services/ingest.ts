@@ -145,7 +145,8 @@ export class IngestService {
     const rawEventId = inserted.id;
     const results: OrderResult[] = [];
     for (const n of d.orders) results.push(await this.applyOrder(tx, d, n, rawEventId));
-    const outcome = results.length === 1 ? (results[0] as OrderResult).outcome : 'batch';
+    // A delivery that carries no order (a refund notice, a topic not taken yet) is kept as it came.
+    const outcome = results.length === 1 ? (results[0] as OrderResult).outcome : results.length === 0 ? 'no_order' : 'batch';
     await tx.run('UPDATE raw_events SET outcome = ?, order_id = ?, detail = ? WHERE id = ?', [
       outcome,
       results[0]?.orderId ?? null,
@@ -220,10 +221,10 @@ export class IngestService {
     await tx.run(
       `INSERT INTO orders (id, tenant_id, order_no, channel, account_id, platform_order_id, status, platform_status, payment_status,
          fulfilment_status, aftersale_status, reservation_state, currency, goods_amount, line_discount_amount, shipping_fee,
-         discount_platform, discount_seller, total_amount, paid_amount, buyer_id, buyer_name, buyer_phone, buyer_phone_hash, receiver_name,
+         discount_platform, discount_seller, tax_amount, total_amount, paid_amount, buyer_id, buyer_name, buyer_phone, buyer_phone_hash, receiver_name,
          receiver_phone, receiver_phone_hash, receiver_province, receiver_city, receiver_district, receiver_address, platform_created_at,
          source_updated_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending_payment', ?, 'unpaid', 'unfulfilled', 'none', 'none', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, 'pending_payment', ?, 'unpaid', 'unfulfilled', 'none', 'none', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         id,
         d.tenantId,
@@ -238,6 +239,7 @@ export class IngestService {
         n.shippingFee,
         n.discountPlatform,
         n.discountSeller,
+        n.tax ?? 0,
         amounts.totalAmount,
         n.paidAmount,
         n.buyer.id ?? null,

@@ -369,6 +369,7 @@ export class OrderService {
         shippingFee: o.shipping_fee,
         discountPlatform: o.discount_platform,
         discountSeller: o.discount_seller,
+        tax: o.tax_amount,
         total: o.total_amount,
         paid: o.paid_amount,
       },
@@ -563,6 +564,7 @@ export class OrderService {
       shippingFee: input.shippingFee ?? Number(o.shipping_fee),
       discountPlatform: Number(o.discount_platform),
       discountSeller: input.discountSeller ?? Number(o.discount_seller),
+      tax: Number(o.tax_amount),
     };
     const problems = orderArithmeticProblems(next);
     if (problems.length) throw new HubError('VALIDATION_FAILED', `the new prices do not add up: ${problems.join('; ')}`, { errors: problems });
@@ -594,10 +596,10 @@ export class OrderService {
       await tx.run('UPDATE order_lines SET unit_price = ?, discount = ? WHERE order_id = ? AND line_no = ?', [l.to.unitPrice, l.to.discount, o.id, l.lineNo]);
     }
     const lines = await tx.all<{ quantity: number; unit_price: number; discount: number }>('SELECT quantity, unit_price, discount FROM order_lines WHERE order_id = ?', [o.id]);
-    const cur = (await tx.get<{ shipping_fee: number; discount_platform: number; discount_seller: number }>(
-      'SELECT shipping_fee, discount_platform, discount_seller FROM orders WHERE id = ?',
+    const cur = (await tx.get<{ shipping_fee: number; discount_platform: number; discount_seller: number; tax_amount: number }>(
+      'SELECT shipping_fee, discount_platform, discount_seller, tax_amount FROM orders WHERE id = ?',
       [o.id],
-    )) as { shipping_fee: number; discount_platform: number; discount_seller: number };
+    )) as { shipping_fee: number; discount_platform: number; discount_seller: number; tax_amount: number };
     const shippingFee = p.shippingFee?.to ?? Number(cur.shipping_fee);
     const discountSeller = p.discountSeller?.to ?? Number(cur.discount_seller);
     const a = computeAmounts({
@@ -605,6 +607,7 @@ export class OrderService {
       shippingFee,
       discountPlatform: Number(cur.discount_platform),
       discountSeller,
+      tax: Number(cur.tax_amount),
     });
     await tx.run(
       `UPDATE orders SET goods_amount = ?, line_discount_amount = ?, shipping_fee = ?, discount_seller = ?, total_amount = ?, updated_at = ?, version = version + 1

@@ -6,6 +6,7 @@ import * as m003 from './migrations/003_deletions.ts';
 import * as m004 from './migrations/004_line_tenant.ts';
 import * as m005 from './migrations/005_console.ts';
 import * as m006 from './migrations/006_order_search.ts';
+import * as m007 from './migrations/007_tax.ts';
 
 interface Migration {
   version: number;
@@ -20,6 +21,7 @@ export const migrations: Migration[] = [
   { version: 4, ...m004 },
   { version: 5, ...m005 },
   { version: 6, ...m006 },
+  { version: 7, ...m007 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

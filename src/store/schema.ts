@@ -21,6 +21,7 @@ export interface OrdersTable {
   shipping_fee: number;
   discount_platform: number;
   discount_seller: number;
+  tax_amount: number;
   total_amount: number;
   paid_amount: number;
   buyer_id: string | null;

@@ -36,7 +36,7 @@ export interface OrderDetail extends OrderSummary {
   piiRevealed: boolean;
   receiver: { name: string; phone: string | null; province: string; city: string; district: string; address: string };
   buyer: { id: string | null; name: string | null; phone: string | null };
-  amounts: { goods: number; lineDiscounts: number; shippingFee: number; discountPlatform: number; discountSeller: number; total: number; paid: number };
+  amounts: { goods: number; lineDiscounts: number; shippingFee: number; discountPlatform: number; discountSeller: number; tax: number; total: number; paid: number };
   lines: { lineNo: number; sku: string | null; platformSku: string; title: string; quantity: number; unitPrice: number; discount: number }[];
   reservation: { state: string; items: { sku: string; warehouse: string; quantity: number; state: string }[] };
   cancelCause: string | null;

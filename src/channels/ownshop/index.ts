@@ -28,6 +28,8 @@ function signatureCandidates(header: string): Buffer[] {
 
 export const ownshop: ChannelAdapter<OwnshopCredentials> = {
   platform: 'ownshop',
+  label: 'Own web shop',
+  pushDescription: 'X-Orderhub-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + rawBody)>.',
   statusDictionary: ownshopStatuses,
 
   credentialProblems(c) {

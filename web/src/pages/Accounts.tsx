@@ -12,14 +12,15 @@ export default function Accounts() {
   const { message } = App.useApp();
   const [items, setItems] = useState<Account[]>([]);
   const [editing, setEditing] = useState<Account | 'new' | null>(null);
-  const [form] = Form.useForm<{ platform: string; name: string; secret?: string }>();
+  const [form] = Form.useForm<{ platform: string; name: string; secret?: string; shopDomain?: string }>();
+  const platform = Form.useWatch('platform', form) ?? 'ownshop';
   const load = useCallback(() => void get<{ items: Account[] }>('/api/channel-accounts').then((r) => setItems(r.items)).catch(() => undefined), []);
   useEffect(load, [load]);
   const fail = (e: unknown) => message.error(e instanceof ApiError ? e.message : String(e));
   const manage = can('accounts.manage');
 
-  const save = (v: { platform: string; name: string; secret?: string }) => {
-    const credentials = v.secret ? { secret: v.secret } : undefined;
+  const save = (v: { platform: string; name: string; secret?: string; shopDomain?: string }) => {
+    const credentials = !v.secret ? undefined : v.platform === 'shopify' ? { shopDomain: v.shopDomain, apiSecret: v.secret } : { secret: v.secret };
     const req = editing === 'new' ? post('/api/channel-accounts', { platform: v.platform, name: v.name, credentials: credentials ?? {} }) : patch(`/api/channel-accounts/${(editing as Account).id}`, { name: v.name, ...(credentials ? { credentials } : {}) });
     void req.then(() => (setEditing(null), load())).catch(fail);
   };
@@ -42,8 +43,13 @@ export default function Accounts() {
       <Modal open={editing !== null} title={editing === 'new' ? t('accounts.add') : (editing as Account | null)?.name} onCancel={() => setEditing(null)} onOk={() => form.submit()} destroyOnHidden>
         <Form form={form} layout="vertical" onFinish={save} initialValues={{ platform: 'ownshop' }}>
           <Form.Item name="platform" label={t('accounts.platform')}>
-            <Select disabled={editing !== 'new'} options={[{ value: 'ownshop', label: 'ownshop' }]} />
+            <Select disabled={editing !== 'new'} options={[{ value: 'ownshop', label: 'ownshop' }, { value: 'shopify', label: 'Shopify' }]} />
           </Form.Item>
+          {platform === 'shopify' && (
+            <Form.Item name="shopDomain" label="Shop domain" rules={[{ required: true, pattern: /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/ }]}>
+              <Input placeholder="my-shop.myshopify.com" />
+            </Form.Item>
+          )}
           <Form.Item name="name" label={t('accounts.name')} rules={[{ required: true, whitespace: true }]}>
             <Input maxLength={128} />
           </Form.Item>

@@ -122,6 +122,7 @@ export default function OrderView() {
               <Descriptions.Item label={t('order.shippingFee')}>{m(order.amounts.shippingFee)}</Descriptions.Item>
               <Descriptions.Item label={t('order.discountPlatform')}>{m(order.amounts.discountPlatform)}</Descriptions.Item>
               <Descriptions.Item label={t('order.discountSeller')}>{m(order.amounts.discountSeller)}</Descriptions.Item>
+              {order.amounts.tax > 0 && <Descriptions.Item label={t('order.tax')}>{m(order.amounts.tax)}</Descriptions.Item>}
               <Descriptions.Item label={t('orders.total')}>
                 <b>{m(order.amounts.total)}</b>
               </Descriptions.Item>
