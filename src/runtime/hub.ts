@@ -167,7 +167,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   }
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const keyring = keyringFor(config, log);
-  const { lifecycle, approvals, accounts, orders, stock, webhooks, people, events, dashboard } = services(db, config, keyring);
+  const { lifecycle, ...svc } = services(db, config, keyring);
+  const { approvals, accounts, orders, stock, webhooks, people } = svc;
   const live = new LiveFeed(db, log);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
@@ -199,15 +200,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     adminToken,
     adminTokenCheck: new AdminTokenCheck(db, config.adminToken),
     keyring,
-    accounts,
-    approvals,
-    events,
-    dashboard,
+    ...svc,
     live,
-    people,
-    orders,
-    stock,
-    webhooks,
     writes: localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals }),
     local: { ingest, relay, timers, sender },
     isReady: () => readiness(db, true),
@@ -246,7 +240,8 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     await writer.close();
     throw e;
   }
-  const { accounts, approvals, orders, stock, webhooks, people, events, dashboard } = services(db, config, keyring);
+  const { lifecycle: _lifecycle, ...svc } = services(db, config, keyring);
+  const accounts = svc.accounts;
   const live = new LiveFeed(db, log);
   const writes: WriteApi = {
     ...writer.writes,
@@ -275,15 +270,8 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     adminToken: writer.adminToken,
     adminTokenCheck: new AdminTokenCheck(db, config.adminToken),
     keyring,
-    accounts,
-    approvals,
-    events,
-    dashboard,
+    ...svc,
     live,
-    people,
-    orders,
-    stock,
-    webhooks,
     writes,
     local: null,
     isReady: () => readiness(db, writer.alive()),

@@ -242,8 +242,10 @@ export class OrderService {
   async *exportRows(who: Principal, f: Omit<OrderFilter, 'page' | 'pageSize'>, pii: PiiView, pageSize = 1000): AsyncGenerator<OrderExportRow> {
     if (pii.reveal) requirePermission(who, 'pii.view');
     let after: { createdAt: number; id: string } | null = null;
+    // The filter (and a search's index lookups) once; each page only adds its key condition.
+    const base = await this.filtered(who, f);
     for (;;) {
-      let q = await this.filtered(who, f);
+      let q = base;
       if (after) {
         const c: { createdAt: number; id: string } = after;
         q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
