@@ -36,7 +36,7 @@ function delivery(n: number): Delivery {
       paidAmount: n % 2 ? 2999 : 0,
     }),
   );
-  return { tenantId: 'default', accountId: account.id, channel: 'ownshop', eventId: `e${n}`, receivedAt: Date.now(), headers: {}, rawBody: body, orders: ownshop.parsePush(body, { eventId: `e${n}`, keptHeaders: {} }) };
+  return { tenantId: 'default', accountId: account.id, channel: 'ownshop', eventId: `e${n}`, receivedAt: Date.now(), headers: {}, rawBody: body, orders: ownshop.parsePush!(body, { eventId: `e${n}`, keptHeaders: {} }) };
 }
 
 async function run(from: number, count: number) {

@@ -55,6 +55,12 @@ export interface Config {
   demo: boolean;
   /** Orders per minute the demo simulator sends. */
   demoRate: number;
+  /** Seconds between pulls of each channel account (the safety net under pushes); 0 switches scheduled pulls off. */
+  pullIntervalSeconds: number;
+  /** Minutes each pull reaches back behind the last one, so orders modified at a window's edge are not lost. */
+  pullOverlapMinutes: number;
+  /** Hours the first pull of a new account reaches back. */
+  pullLookbackHours: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -88,6 +94,9 @@ export const defaults: Omit<Config, 'configFile'> = {
   approvalHours: 72,
   demo: true,
   demoRate: 30,
+  pullIntervalSeconds: 300,
+  pullOverlapMinutes: 60,
+  pullLookbackHours: 24,
 };
 
 /** Environment variable for each key. */
@@ -120,6 +129,9 @@ const envNames: Record<keyof typeof defaults, string> = {
   approvalHours: 'ORDERHUB_APPROVAL_HOURS',
   demo: 'ORDERHUB_DEMO',
   demoRate: 'ORDERHUB_DEMO_RATE',
+  pullIntervalSeconds: 'ORDERHUB_PULL_INTERVAL_SECONDS',
+  pullOverlapMinutes: 'ORDERHUB_PULL_OVERLAP_MINUTES',
+  pullLookbackHours: 'ORDERHUB_PULL_LOOKBACK_HOURS',
 };
 
 export class ConfigError extends Error {}

@@ -28,9 +28,19 @@ export interface OrderLineInput {
 /** What every channel adapter produces from a platform payload: one order as the platform sees it now. */
 export interface NormalizedOrder {
   platformOrderId: string;
-  status: OrderStatus;
+  /** The anchor status the platform's state means; null when it does not say (the order keeps its status). */
+  status: OrderStatus | null;
   /** The raw platform status, kept for the dictionary and for engineers. */
   platformStatus: string;
+  /** A hold the platform's state puts on the order (ambiguous or unknown status); lifted when a later state is clear. */
+  hold?: { code: string; reason: string } | undefined;
+  /** The platform's own order total (minor units): when the parts do not add up to it the order is held, not refused. */
+  platformTotal?: number | undefined;
+  /**
+   * The receiver's data as the platform gave it when the platform masks or encrypts it (Taobao OAID, PDD and JD
+   * encrypted fields): stored as given; `src/channels/privacy.ts` is where a decryption step plugs in.
+   */
+  receiverProtection?: 'masked' | 'encrypted' | undefined;
   platformCreatedAt: number;
   /** The platform's modified time: the stale-update guard compares it. */
   sourceUpdatedAt: number;

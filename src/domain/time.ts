@@ -32,3 +32,20 @@ export function startOfDayInZone(epochMs: number, timeZone: string): number {
   const correction = (zoneOffsetMinutes(start, timeZone) * 60_000 - offset);
   return start - correction;
 }
+
+/** Beijing time (GMT+8, no daylight saving): how Taobao, JD and Pinduoduo write times, with no zone. */
+const beijingOffsetMs = 8 * 3_600_000;
+
+/** An instant as Chinese platforms write it: 'yyyy-MM-dd HH:mm:ss' in Beijing time. */
+export function formatBeijingTime(ms: number): string {
+  return new Date(ms + beijingOffsetMs).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** 'yyyy-MM-dd HH:mm:ss' in Beijing time as epoch ms; null when it is not such a time (02-30 is not rolled over). */
+export function parseBeijingTime(s: unknown): number | null {
+  if (typeof s !== 'string') return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(s);
+  if (!m) return null;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) - beijingOffsetMs;
+  return Number.isFinite(ms) && formatBeijingTime(ms) === s ? ms : null;
+}

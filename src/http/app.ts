@@ -22,6 +22,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerConsole } from './console.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { integrationRoutes } from './routes/integration.ts';
 
 export type App = FastifyInstance;
 
@@ -105,6 +106,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
       await api.register(webhookRoutes, { hub });
       await api.register(eventRoutes, { hub });
       await api.register(dashboardRoutes, { hub });
+      await api.register(integrationRoutes, { hub });
     },
     { prefix: '/api' },
   );

@@ -109,7 +109,7 @@ export const Account = Type.Object({
   name: Str,
   active: Type.Boolean(),
   credentialKeys: Type.Array(Str, { description: 'Names of the stored credentials; values are never returned' }),
-  webhookUrl: Str,
+  webhookUrl: Type.Union([Str, Type.Null()], { description: 'The URL to paste into the platform; null for platforms the hub only pulls' }),
   createdAt: NStr,
   updatedAt: NStr,
 });

@@ -16,6 +16,9 @@ import { ApprovalService } from '../services/approvals.ts';
 import { EventService } from '../services/events.ts';
 import { DashboardService } from '../services/dashboard.ts';
 import { LiveFeed } from './live-feed.ts';
+import { IntegrationService } from '../services/integration.ts';
+import { DriftWatch } from './drift-watch.ts';
+import { Poller, defaultPollerOptions } from './poller.ts';
 import { parseApprovalPolicy } from '../domain/approvals.ts';
 import { loadKeyring, type Keyring } from '../security/keyring.ts';
 import { GroupCommitter } from './group-commit.ts';
@@ -39,6 +42,10 @@ export interface HubOptions {
   webhook?: Partial<WebhookSenderOptions>;
   relayPollMs?: number;
   timerPollMs?: number;
+  /** Pull channel accounts on the schedule (off in the writer thread: the serving thread pulls). */
+  poller?: boolean;
+  /** HTTP for platform pulls (tests count or fail requests). */
+  fetch?: typeof fetch;
 }
 
 /** The write-side machinery, present where writes run in this thread. */
@@ -71,6 +78,10 @@ export interface Hub {
   orders: OrderService;
   stock: StockService;
   webhooks: WebhookEndpointService;
+  /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
+  integration: IntegrationService;
+  drift: DriftWatch;
+  poller: Poller;
   writes: WriteApi;
   /** Null when writes run in the writer thread. */
   local: LocalRuntime | null;
@@ -185,6 +196,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     },
     log,
   );
+  const integration = new IntegrationService(db, keyring, accounts, ingestService);
   const timers = new TimerRunner(db, orders, log, opts.timerPollMs ?? 1000);
   const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook });
   if (opts.workers !== false) {
@@ -192,6 +204,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     timers.start();
     sender.start();
   }
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration });
+  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
   let closed = false;
   return {
     config,
@@ -201,19 +215,45 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     adminTokenCheck: new AdminTokenCheck(db, config.adminToken),
     keyring,
     ...svc,
+    integration,
+    drift,
+    poller,
     live,
-    writes: localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals }),
+    writes,
     local: { ingest, relay, timers, sender },
     isReady: () => readiness(db, true),
     async close() {
       if (closed) return;
       closed = true;
       live.close();
+      await poller.stop();
+      await drift.idle();
       await ingest.idle();
       await Promise.all([relay.stop(), timers.stop(), sender.stop()]);
       await db.close();
     },
   };
+}
+
+/** Contract drift and the poller run in the thread that serves HTTP; they store through `writes`. */
+function channelWatch(db: Database, config: Config, log: Logger, accounts: AccountService, writes: WriteApi, opts: HubOptions) {
+  const drift = new DriftWatch(db, () => writes, log, config.bodyLimitBytes);
+  const poller = new Poller(
+    db,
+    accounts,
+    writes,
+    drift,
+    log,
+    {
+      ...defaultPollerOptions,
+      intervalMs: config.pullIntervalSeconds * 1000,
+      overlapMs: config.pullOverlapMinutes * 60_000,
+      lookbackMs: config.pullLookbackHours * 3_600_000,
+    },
+    opts.fetch ?? fetch,
+  );
+  if (opts.workers !== false && opts.poller !== false) poller.start();
+  return { drift, poller };
 }
 
 /** SQLite with a writer thread: this thread serves HTTP and reads; the writer thread stores. */
@@ -262,6 +302,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       return a;
     },
   };
+  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
   let closed = false;
   return {
     config,
@@ -271,6 +312,9 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     adminTokenCheck: new AdminTokenCheck(db, config.adminToken),
     keyring,
     ...svc,
+    integration: new IntegrationService(db, keyring, accounts),
+    drift,
+    poller,
     live,
     writes,
     local: null,
@@ -279,6 +323,8 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       if (closed) return;
       closed = true;
       live.close();
+      await poller.stop();
+      await drift.idle();
       await writer.close();
       await db.close();
     },

@@ -9,6 +9,7 @@ import type { OrderService } from '../services/orders.ts';
 import type { WebhookEndpointService } from '../services/webhook-endpoints.ts';
 import type { PeopleService } from '../services/people.ts';
 import type { ApprovalService } from '../services/approvals.ts';
+import type { IntegrationService } from '../services/integration.ts';
 import type { GroupCommitter } from './group-commit.ts';
 
 /** A service method's arguments after the principal, and its answer. */
@@ -42,6 +43,10 @@ export interface WriteApi {
   decideApproval: Call<ApprovalService['decide']>;
   withdrawApproval: Call<ApprovalService['withdraw']>;
   addOrderNote: Call<OrderService['addNote']>;
+  recordPull: IntegrationService['recordPull'];
+  recordDrift: IntegrationService['recordDrift'];
+  acknowledgeAlert: Call<IntegrationService['acknowledgeAlert']>;
+  replayRawEvent: Call<IntegrationService['replay']>;
 }
 
 export type WriteOp = keyof WriteApi;
@@ -73,6 +78,10 @@ export const writeOps: readonly WriteOp[] = [
   'decideApproval',
   'withdrawApproval',
   'addOrderNote',
+  'recordPull',
+  'recordDrift',
+  'acknowledgeAlert',
+  'replayRawEvent',
 ];
 
 export interface WriteServices {
@@ -83,6 +92,7 @@ export interface WriteServices {
   webhooks: WebhookEndpointService;
   people: PeopleService;
   approvals: ApprovalService;
+  integration: IntegrationService;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
@@ -113,5 +123,9 @@ export function localWrites(s: WriteServices): WriteApi {
     decideApproval: (who, id, input) => s.approvals.decide(who, id, input),
     withdrawApproval: (who, id) => s.approvals.withdraw(who, id),
     addOrderNote: (who, id, text) => s.orders.addNote(who, id, text),
+    recordPull: (r) => s.integration.recordPull(r),
+    recordDrift: (r) => s.integration.recordDrift(r),
+    acknowledgeAlert: (who, id) => s.integration.acknowledgeAlert(who, id),
+    replayRawEvent: (who, id) => s.integration.replay(who, id),
   };
 }

@@ -21,7 +21,7 @@ const { config, runtime } = workerData as { config: Config; runtime: WriterRunti
 const log = createLogger(config.logLevel).child({ thread: 'writer' });
 
 try {
-  const hub = await startHub(config, log, { ...runtime, writerThread: false });
+  const hub = await startHub(config, log, { ...runtime, writerThread: false, poller: false });
   const writes = hub.writes;
   port.on('message', (m: Call) => {
     if (m.op === 'close') {

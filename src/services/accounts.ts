@@ -97,15 +97,23 @@ export class AccountService {
 
   async update(who: Principal, id: string, patch: { name?: string; credentials?: unknown; active?: boolean }, now = Date.now()): Promise<ChannelAccount> {
     const current = await this.getFor(who, id);
+    // Credentials change field by field (secrets are never shown, so a form sends only what was typed); null removes one.
+    let credentials: Record<string, unknown> | undefined;
     if (patch.credentials !== undefined) {
-      const problems = (adapterFor(current.platform)?.credentialProblems(patch.credentials)) ?? [];
+      if (!patch.credentials || typeof patch.credentials !== 'object' || Array.isArray(patch.credentials)) {
+        throw new HubError('VALIDATION_FAILED', 'credentials must be an object');
+      }
+      credentials = Object.fromEntries(
+        Object.entries({ ...current.credentials, ...(patch.credentials as Record<string, unknown>) }).filter(([, v]) => v !== null),
+      );
+      const problems = (adapterFor(current.platform)?.credentialProblems(credentials)) ?? [];
       if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { errors: problems });
     }
     if (patch.name !== undefined && !patch.name.trim()) throw new HubError('VALIDATION_FAILED', 'name must not be empty');
     await this.db.transaction(async (tx) => {
       await tx.run(`UPDATE channel_accounts SET name = ?, credentials = ?, active = ?, updated_at = ? WHERE id = ?`, [
         patch.name?.trim() ?? current.name,
-        this.keyring.encrypt(JSON.stringify(patch.credentials ?? current.credentials)),
+        this.keyring.encrypt(JSON.stringify(credentials ?? current.credentials)),
         patch.active === undefined ? (current.active ? 1 : 0) : patch.active ? 1 : 0,
         now,
         id,

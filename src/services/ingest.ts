@@ -7,8 +7,10 @@ import { appendEvent, appendHistory } from '../store/events.ts';
 import { newId } from '../store/ids.ts';
 import type { OrderStatus } from '../domain/status-machine.ts';
 import type { Keyring } from '../security/keyring.ts';
+import { raiseAlert } from '../store/alerts.ts';
 import {
   applyMove,
+  applyPlatformHold,
   orderStateColumns,
   planMove,
   tryReserve,
@@ -26,6 +28,20 @@ export interface Delivery {
   receivedAt: number;
   headers: Record<string, string>;
   rawBody: Buffer;
+  orders: NormalizedOrder[];
+  /** How it came: a platform push (the default), the hub's scheduled pull, or a fetch of orders a push announced. */
+  via?: 'push' | 'pull' | 'fetch';
+}
+
+/** Re-applies a stored raw event after a mapping fix: the same source time is applied again, an older one is not. */
+export interface Replay {
+  tenantId: string;
+  accountId: string;
+  channel: string;
+  rawEventId: number;
+  at: number;
+  /** Who asked, for the history's cause. */
+  by: string;
   orders: NormalizedOrder[];
 }
 
@@ -83,6 +99,17 @@ function pgArrayItem(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** An order as an update finds it: its state, the platform time it reflects, and its amounts. */
+type StoredOrder = OrderState & {
+  source_updated_at: number;
+  goods_amount: number;
+  line_discount_amount: number;
+  shipping_fee: number;
+  discount_platform: number;
+  discount_seller: number;
+  tax_amount: number;
+};
+
 export class IngestService {
   constructor(
     private readonly settings: LifecycleSettings,
@@ -124,8 +151,8 @@ export class IngestService {
   async apply(tx: Tx, d: Delivery): Promise<DeliveryResult> {
     const bodySha = createHash('sha256').update(d.rawBody).digest('hex');
     const inserted = await tx.get<{ id: number }>(
-      `INSERT INTO raw_events (tenant_id, channel, account_id, event_id, received_at, last_delivery_at, headers, body, body_sha256, outcome)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received')
+      `INSERT INTO raw_events (tenant_id, channel, account_id, event_id, received_at, last_delivery_at, headers, body, body_sha256, outcome, via)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?)
        ON CONFLICT (account_id, event_id) DO NOTHING RETURNING id`,
       [
         d.tenantId,
@@ -138,13 +165,15 @@ export class IngestService {
         // The payload holds the buyer's phone and address: kept encrypted like the order's columns.
         this.keyring.encrypt(d.rawBody.toString('utf8')),
         bodySha,
+        d.via ?? 'push',
       ],
     );
     if (!inserted) return this.redelivery(tx, d, bodySha);
 
     const rawEventId = inserted.id;
     const results: OrderResult[] = [];
-    for (const n of d.orders) results.push(await this.applyOrder(tx, d, n, rawEventId));
+    const cause = `${d.channel} ${d.via ?? 'push'} ${d.eventId}`;
+    for (const n of d.orders) results.push(await this.applyOrder(tx, d, n, rawEventId, cause, false));
     // A delivery that carries no order (a refund notice, a topic not taken yet) is kept as it came.
     const outcome = results.length === 1 ? (results[0] as OrderResult).outcome : results.length === 0 ? 'no_order' : 'batch';
     await tx.run('UPDATE raw_events SET outcome = ?, order_id = ?, detail = ? WHERE id = ?', [
@@ -174,9 +203,10 @@ export class IngestService {
     return { rawEventId: prior.id, duplicateDelivery: true, orders };
   }
 
-  private async findOrder(tx: Tx, accountId: string, platformOrderId: string): Promise<(OrderState & { source_updated_at: number }) | undefined> {
-    return tx.get<OrderState & { source_updated_at: number }>(
-      `SELECT ${orderStateColumns}, source_updated_at FROM orders WHERE account_id = ? AND platform_order_id = ?`,
+  private async findOrder(tx: Tx, accountId: string, platformOrderId: string): Promise<StoredOrder | undefined> {
+    return tx.get<StoredOrder>(
+      `SELECT ${orderStateColumns}, source_updated_at, goods_amount, line_discount_amount, shipping_fee, discount_platform, discount_seller, tax_amount
+       FROM orders WHERE account_id = ? AND platform_order_id = ?`,
       [accountId, platformOrderId],
     );
   }
@@ -193,10 +223,32 @@ export class IngestService {
     };
   }
 
-  private async applyOrder(tx: Tx, d: Delivery, n: NormalizedOrder, rawEventId: number): Promise<OrderResult> {
+  /** Applies a stored raw event's orders again (after a mapping fix), and records the new outcome on the event. */
+  async replay(tx: Tx, r: Replay): Promise<OrderResult[]> {
+    const d = { tenantId: r.tenantId, accountId: r.accountId, channel: r.channel, receivedAt: r.at };
+    const results: OrderResult[] = [];
+    for (const n of r.orders) results.push(await this.applyOrder(tx, d, n, r.rawEventId, `replay of raw event ${r.rawEventId} by ${r.by}`, true));
+    const outcome = results.length === 1 ? (results[0] as OrderResult).outcome : results.length === 0 ? 'no_order' : 'batch';
+    await tx.run('UPDATE raw_events SET outcome = ?, order_id = COALESCE(?, order_id), detail = ? WHERE id = ?', [
+      outcome,
+      results[0]?.orderId ?? null,
+      results.some((x) => x.detail) ? JSON.stringify(results.map((x) => x.detail ?? null)) : null,
+      r.rawEventId,
+    ]);
+    return results;
+  }
+
+  private async applyOrder(
+    tx: Tx,
+    d: Pick<Delivery, 'tenantId' | 'accountId' | 'channel' | 'receivedAt'>,
+    n: NormalizedOrder,
+    rawEventId: number,
+    causeText: string,
+    replay: boolean,
+  ): Promise<OrderResult> {
     const cause: Cause = {
       source: 'platform',
-      cause: `${d.channel} push ${d.eventId}`,
+      cause: causeText,
       at: d.receivedAt,
       sourceTime: n.sourceUpdatedAt,
       rawEventId,
@@ -208,11 +260,41 @@ export class IngestService {
     if (n.sourceUpdatedAt < existing.source_updated_at) {
       return this.result(existing, 'stale', `source time ${new Date(n.sourceUpdatedAt).toISOString()} is older than the order's`);
     }
-    if (n.sourceUpdatedAt === existing.source_updated_at) return this.result(existing, 'duplicate');
-    return this.update(tx, existing, n, cause);
+    if (n.sourceUpdatedAt === existing.source_updated_at && !replay) return this.result(existing, 'duplicate');
+    return this.update(tx, d, existing, n, cause);
   }
 
-  private async create(tx: Tx, d: Delivery, n: NormalizedOrder, cause: Cause): Promise<OrderResult> {
+  /**
+   * The hold the platform's state asks for: an ambiguous or unknown status (from the adapter), or parts that do not
+   * add up to the platform's own total. Unknown statuses and mismatches are alerted too, once per value.
+   */
+  private async platformHold(tx: Tx, d: Pick<Delivery, 'tenantId' | 'accountId' | 'channel' | 'receivedAt'>, n: NormalizedOrder) {
+    let hold = n.hold ?? null;
+    if (!hold && n.platformTotal !== undefined) {
+      const total = computeAmounts(n).totalAmount;
+      if (total !== n.platformTotal) {
+        hold = {
+          code: 'AMOUNT_MISMATCH',
+          reason: `the parts add up to ${total} but the platform's total is ${n.platformTotal} (${n.currency} minor units): kept as sent, check before shipping`,
+        };
+      }
+    }
+    if (hold?.code === 'STATUS_UNKNOWN' || hold?.code === 'AMOUNT_MISMATCH') {
+      await raiseAlert(tx, {
+        tenantId: d.tenantId,
+        accountId: d.accountId,
+        platform: d.channel,
+        kind: hold.code === 'STATUS_UNKNOWN' ? 'status_unknown' : 'amount_mismatch',
+        key: hold.code === 'STATUS_UNKNOWN' ? n.platformStatus : 'amounts',
+        message: hold.reason,
+        detail: { platformOrderId: n.platformOrderId, platformStatus: n.platformStatus },
+        at: d.receivedAt,
+      });
+    }
+    return hold;
+  }
+
+  private async create(tx: Tx, d: Pick<Delivery, 'tenantId' | 'accountId' | 'channel' | 'receivedAt'>, n: NormalizedOrder, cause: Cause): Promise<OrderResult> {
     const id = newId(d.receivedAt);
     const orderNo = await this.numbers.next(tx, d.receivedAt);
     const amounts = computeAmounts(n);
@@ -222,9 +304,9 @@ export class IngestService {
       `INSERT INTO orders (id, tenant_id, order_no, channel, account_id, platform_order_id, status, platform_status, payment_status,
          fulfilment_status, aftersale_status, reservation_state, currency, goods_amount, line_discount_amount, shipping_fee,
          discount_platform, discount_seller, tax_amount, total_amount, paid_amount, buyer_id, buyer_name, buyer_phone, buyer_phone_hash, receiver_name,
-         receiver_phone, receiver_phone_hash, receiver_province, receiver_city, receiver_district, receiver_address, platform_created_at,
-         source_updated_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending_payment', ?, 'unpaid', 'unfulfilled', 'none', 'none', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         receiver_phone, receiver_phone_hash, receiver_province, receiver_city, receiver_district, receiver_address, receiver_protection,
+         platform_created_at, source_updated_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending_payment', ?, 'unpaid', 'unfulfilled', 'none', 'none', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         id,
         d.tenantId,
@@ -251,6 +333,7 @@ export class IngestService {
         n.receiver.city,
         n.receiver.district,
         this.keyring.encrypt(n.receiver.address),
+        n.receiverProtection ?? null,
         n.platformCreatedAt,
         n.sourceUpdatedAt,
         now,
@@ -325,12 +408,15 @@ export class IngestService {
     // An order first seen cancelled never needed stock.
     const refused = await this.moveReported(tx, o, n, cause);
     if (o.status !== 'cancelled') await tryReserve(tx, o, cause, this.settings, 'STOCK_SHORT', lines);
+    const hold = await this.platformHold(tx, d, n);
+    if (hold) await applyPlatformHold(tx, o, hold, cause, this.settings);
     return this.result(o, 'created', refused);
   }
 
   /** Moves to the status the platform reports; a move the anchor forbids is recorded, never forced. */
   private async moveReported(tx: Tx, o: OrderState, n: NormalizedOrder, cause: Cause): Promise<string | undefined> {
-    if (o.status === n.status) return undefined;
+    // A status that does not say where the order is (ambiguous, unknown) leaves it where it is.
+    if (n.status === null || o.status === n.status) return undefined;
     let path: OrderStatus[];
     try {
       path = planMove(o, n.status, cause.source);
@@ -354,14 +440,23 @@ export class IngestService {
     return undefined;
   }
 
-  private async update(tx: Tx, o: OrderState & { source_updated_at: number }, n: NormalizedOrder, cause: Cause): Promise<OrderResult> {
+  private async update(
+    tx: Tx,
+    d: Pick<Delivery, 'tenantId' | 'accountId' | 'channel' | 'receivedAt'>,
+    o: StoredOrder,
+    n: NormalizedOrder,
+    cause: Cause,
+  ): Promise<OrderResult> {
     const before = o.status;
+    const holdBefore = o.hold_code;
+    const edited = await this.updateAmounts(tx, o, n, cause);
     o.paid_amount = n.paidAmount;
     const phones = this.sealedPhones(n.buyer.phone, n.receiver.phone);
     await tx.run(
       `UPDATE orders SET platform_status = ?, source_updated_at = ?, paid_amount = ?, buyer_name = COALESCE(?, buyer_name),
          buyer_phone = COALESCE(?, buyer_phone), buyer_phone_hash = COALESCE(?, buyer_phone_hash), receiver_name = ?, receiver_phone = ?,
-         receiver_phone_hash = ?, receiver_province = ?, receiver_city = ?, receiver_district = ?, receiver_address = ?, updated_at = ?
+         receiver_phone_hash = ?, receiver_province = ?, receiver_city = ?, receiver_district = ?, receiver_address = ?,
+         receiver_protection = ?, updated_at = ?
        WHERE id = ?`,
       [
         n.platformStatus,
@@ -375,12 +470,77 @@ export class IngestService {
         n.receiver.city,
         n.receiver.district,
         this.keyring.encrypt(n.receiver.address),
+        n.receiverProtection ?? null,
         cause.at,
         o.id,
       ],
     );
     const refused = await this.moveReported(tx, o, n, cause);
+    await applyPlatformHold(tx, o, await this.platformHold(tx, d, n), cause, this.settings);
     if (refused) return this.result(o, 'refused_transition', refused);
-    return this.result(o, o.status === before ? 'unchanged' : 'updated');
+    return this.result(o, o.status === before && o.hold_code === holdBefore && !edited ? 'unchanged' : 'updated');
+  }
+
+  /**
+   * The platform's numbers win: a price changed before payment (改价), a discount known only after payment, a
+   * Shopify order edit. Line prices follow when the lines are the same SKUs and quantities; when the lines
+   * themselves changed, the order keeps its lines and stock and is held for a person (ORDER_EDITED).
+   */
+  private async updateAmounts(tx: Tx, o: StoredOrder, n: NormalizedOrder, cause: Cause): Promise<boolean> {
+    const a = computeAmounts(n);
+    const tax = n.tax ?? 0;
+    if (
+      a.goodsAmount === Number(o.goods_amount) &&
+      a.lineDiscountAmount === Number(o.line_discount_amount) &&
+      n.shippingFee === Number(o.shipping_fee) &&
+      n.discountPlatform === Number(o.discount_platform) &&
+      n.discountSeller === Number(o.discount_seller) &&
+      tax === Number(o.tax_amount)
+    ) {
+      return false;
+    }
+    const stored = await tx.all<{ line_no: number; external_sku: string; quantity: number; unit_price: number; discount: number }>(
+      'SELECT line_no, external_sku, quantity, unit_price, discount FROM order_lines WHERE order_id = ? ORDER BY line_no',
+      [o.id],
+    );
+    const sameLines = stored.length === n.lines.length && stored.every((l, i) => l.external_sku === n.lines[i]?.sku && l.quantity === n.lines[i]?.quantity);
+    if (sameLines) {
+      for (const [i, l] of stored.entries()) {
+        const nl = n.lines[i] as NormalizedOrder['lines'][number];
+        if (nl.unitPrice !== Number(l.unit_price) || nl.discount !== Number(l.discount)) {
+          await tx.run('UPDATE order_lines SET unit_price = ?, discount = ? WHERE order_id = ? AND line_no = ?', [nl.unitPrice, nl.discount, o.id, l.line_no]);
+        }
+      }
+    }
+    const before = { total: o.total_amount, goods: Number(o.goods_amount), shipping: Number(o.shipping_fee), discountPlatform: Number(o.discount_platform), discountSeller: Number(o.discount_seller), tax: Number(o.tax_amount) };
+    const after = { total: a.totalAmount, goods: a.goodsAmount, shipping: n.shippingFee, discountPlatform: n.discountPlatform, discountSeller: n.discountSeller, tax };
+    await tx.run(
+      `UPDATE orders SET goods_amount = ?, line_discount_amount = ?, shipping_fee = ?, discount_platform = ?, discount_seller = ?, tax_amount = ?,
+         total_amount = ? WHERE id = ?`,
+      [a.goodsAmount, a.lineDiscountAmount, n.shippingFee, n.discountPlatform, n.discountSeller, tax, a.totalAmount, o.id],
+    );
+    o.total_amount = a.totalAmount;
+    await appendHistory(tx, {
+      tenantId: o.tenant_id,
+      orderId: o.id,
+      at: cause.at,
+      kind: 'update',
+      cause: cause.cause,
+      sourceTime: cause.sourceTime,
+      rawEventId: cause.rawEventId,
+      detail: { amounts: { before, after }, linesChanged: !sameLines },
+    });
+    await appendEvent(tx, {
+      tenantId: o.tenant_id,
+      type: 'order.amounts_changed',
+      aggregateType: 'order',
+      aggregateId: o.id,
+      at: cause.at,
+      payload: { orderId: o.id, orderNo: o.order_no, channel: o.channel, accountId: o.account_id, platformOrderId: o.platform_order_id, before, after },
+    });
+    if (!sameLines) {
+      await applyPlatformHold(tx, o, { code: 'ORDER_EDITED', reason: 'the platform changed the order’s lines: check the lines and the stock taken for them' }, cause, this.settings);
+    }
+    return true;
   }
 }

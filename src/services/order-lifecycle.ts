@@ -10,6 +10,7 @@ import type { Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { deductReservations, releaseReservations, reserveLines, restoreDeducted, StockShort } from '../store/stock.ts';
 import { cancelTimer, scheduleTimer } from '../store/timers.ts';
+import { platformHoldCodes } from '../channels/types.ts';
 
 /** The columns of an order that its lifecycle reads and writes. */
 export interface OrderState {
@@ -53,6 +54,8 @@ export interface LifecycleSettings {
 
 /** Exceptions that only exist because the order needs stock; cancelling the order ends them. */
 const stockHolds = new Set(['STOCK_SHORT', 'SKU_UNMATCHED', 'PAID_NO_STOCK']);
+/** Holds the platform's own state puts on an order (ambiguous or unknown status, amounts that do not add up). */
+const platformHolds = new Set<string>(platformHoldCodes);
 
 export function guardContext(o: OrderState, source: TransitionSource): GuardContext {
   return {
@@ -64,7 +67,7 @@ export function guardContext(o: OrderState, source: TransitionSource): GuardCont
   };
 }
 
-async function saveOrder(tx: Tx, o: OrderState, at: number): Promise<void> {
+export async function saveOrder(tx: Tx, o: OrderState, at: number): Promise<void> {
   await tx.run(
     `UPDATE orders SET status = ?, payment_status = ?, fulfilment_status = ?, reservation_state = ?, hold_code = ?, hold_reason = ?,
        cancel_cause = ?, paid_amount = ?, paid_at = ?, cancelled_at = ?, updated_at = ?, version = version + 1
@@ -115,6 +118,36 @@ async function setHold(tx: Tx, o: OrderState, code: string | null, reason: strin
   });
 }
 
+function isPlatformHeld(o: OrderState): boolean {
+  return o.hold_code !== null && platformHolds.has(o.hold_code);
+}
+
+/**
+ * Puts the hold a platform's state asks for on the order, or lifts a platform hold when its state is clear again;
+ * lifting it asks the stock question the hold had covered once more.
+ */
+export async function applyPlatformHold(
+  tx: Tx,
+  o: OrderState,
+  hold: { code: string; reason: string } | null,
+  c: Cause,
+  settings: LifecycleSettings,
+): Promise<void> {
+  if (hold) {
+    if (o.hold_code === hold.code && o.hold_reason === hold.reason) return;
+    await setHold(tx, o, hold.code, hold.reason, c);
+    await saveOrder(tx, o, c.at);
+    return;
+  }
+  if (!isPlatformHeld(o)) return;
+  await setHold(tx, o, null, null, c);
+  if (o.status !== 'cancelled' && (o.reservation_state === 'short' || o.reservation_state === 'unmatched')) {
+    await tryReserve(tx, o, c, settings, o.status === 'pending_payment' ? 'STOCK_SHORT' : 'PAID_NO_STOCK');
+    return;
+  }
+  await saveOrder(tx, o, c.at);
+}
+
 /** An order line as reservation needs it: the hub SKU (null while unmatched) and the platform's code. */
 export interface ReservableLine {
   sku: string | null;
@@ -141,7 +174,8 @@ export async function tryReserve(
   const unmatched = lines.filter((l) => l.sku === null).map((l) => l.external_sku);
   if (unmatched.length) {
     o.reservation_state = 'unmatched';
-    await setHold(tx, o, 'SKU_UNMATCHED', `SKU not known to the hub: ${[...new Set(unmatched)].join(', ')} (商品未匹配)`, c);
+    // A platform hold says more than a stock hold: it stays, and the stock is asked again when it is lifted.
+    if (!isPlatformHeld(o)) await setHold(tx, o, 'SKU_UNMATCHED', `SKU not known to the hub: ${[...new Set(unmatched)].join(', ')} (商品未匹配)`, c);
     await saveOrder(tx, o, c.at);
     return false;
   }
@@ -173,7 +207,7 @@ export async function tryReserve(
   } catch (e) {
     if (!(e instanceof StockShort)) throw e;
     o.reservation_state = 'short';
-    await setHold(tx, o, shortCode, `not enough stock: ${e.sku} needs ${e.wanted} (库存不足)`, c);
+    if (!isPlatformHeld(o)) await setHold(tx, o, shortCode, `not enough stock: ${e.sku} needs ${e.wanted} (库存不足)`, c);
     await saveOrder(tx, o, c.at);
     return false;
   }

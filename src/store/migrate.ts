@@ -7,6 +7,7 @@ import * as m004 from './migrations/004_line_tenant.ts';
 import * as m005 from './migrations/005_console.ts';
 import * as m006 from './migrations/006_order_search.ts';
 import * as m007 from './migrations/007_tax.ts';
+import * as m008 from './migrations/008_channels.ts';
 
 interface Migration {
   version: number;
@@ -22,6 +23,7 @@ export const migrations: Migration[] = [
   { version: 5, ...m005 },
   { version: 6, ...m006 },
   { version: 7, ...m007 },
+  { version: 8, ...m008 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

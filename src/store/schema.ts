@@ -35,6 +35,7 @@ export interface OrdersTable {
   receiver_city: string;
   receiver_district: string;
   receiver_address: string;
+  receiver_protection: string | null;
   platform_created_at: number;
   source_updated_at: number;
   paid_at: number | null;
@@ -119,6 +120,51 @@ export interface RawEventsTable {
   outcome: string;
   order_id: string | null;
   detail: string | null;
+  via: string;
+}
+
+export interface PullStateTable {
+  account_id: string;
+  tenant_id: string;
+  watermark: number;
+  next_run_at: number;
+  failures: number;
+  last_error: string | null;
+  updated_at: number;
+}
+
+export interface PullLogTable {
+  id: number;
+  tenant_id: string;
+  account_id: string;
+  started_at: number;
+  finished_at: number;
+  window_from: number;
+  window_to: number;
+  pages: number;
+  fetched: number;
+  created: number;
+  updated: number;
+  recovered: number;
+  error_code: string | null;
+  error: string | null;
+  rate_limited: number;
+}
+
+export interface ChannelAlertsTable {
+  id: number;
+  tenant_id: string;
+  account_id: string;
+  platform: string;
+  kind: string;
+  alert_key: string;
+  message: string;
+  detail: string | null;
+  first_at: number;
+  last_at: number;
+  occurrences: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
 }
 
 export interface OutboxTable {
@@ -202,6 +248,9 @@ export interface DB {
   stock: StockTable;
   channel_accounts: ChannelAccountsTable;
   raw_events: RawEventsTable;
+  pull_state: PullStateTable;
+  pull_log: PullLogTable;
+  channel_alerts: ChannelAlertsTable;
   outbox: OutboxTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -45,6 +45,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dataKeys: `test:${Buffer.alloc(32, 7).toString('base64')}`,
     logLevel: 'silent',
     configFile: null,
+    // Tests ask for pulls when they want them (hub.poller.runAccount), against simulators on loopback.
+    pullIntervalSeconds: 0,
     ...overrides,
   };
 }

@@ -4,7 +4,6 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { HubError } from '../../domain/errors.ts';
 import { orderArithmeticProblems, type NormalizedOrder } from '../../domain/order.ts';
 import { parseIsoInstant } from '../../domain/time.ts';
-import type { OrderStatus } from '../../domain/status-machine.ts';
 import { headerValue, type ChannelAdapter } from '../types.ts';
 import { OwnshopOrder, type OwnshopOrderBody } from './schema.ts';
 import { ownshopStatuses } from './status.ts';
@@ -31,6 +30,7 @@ export const ownshop: ChannelAdapter<OwnshopCredentials> = {
   label: 'Own web shop',
   pushDescription: 'X-Orderhub-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + rawBody)>.',
   statusDictionary: ownshopStatuses,
+  credentialFields: [{ name: 'secret', label: 'Signing secret', secret: true, hint: 'HMAC-SHA256 key your shop signs pushes with' }],
 
   credentialProblems(c) {
     const secret = (c as { secret?: unknown } | null)?.secret;
@@ -98,7 +98,7 @@ function normalise(b: OwnshopOrderBody): NormalizedOrder {
   if (updatedAt === null) problems.push({ path: '/updatedAt', message: 'must be ISO 8601 with an offset' });
   const order: NormalizedOrder = {
     platformOrderId: b.orderId,
-    status: ownshopStatuses[b.status as keyof typeof ownshopStatuses] as OrderStatus,
+    status: ownshopStatuses[b.status as keyof typeof ownshopStatuses].anchor,
     platformStatus: b.status,
     platformCreatedAt: createdAt ?? 0,
     sourceUpdatedAt: updatedAt ?? 0,

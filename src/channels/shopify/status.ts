@@ -1,6 +1,7 @@
 // Shopify's order state, as data: financial_status × fulfillment_status, and cancelled_at, onto the anchor.
 // shopify.dev OrderDisplayFinancialStatus / REST fulfillment_status (null = unfulfilled).
 import type { OrderStatus } from '../../domain/status-machine.ts';
+import type { StatusDictionary } from '../types.ts';
 
 /** What the money says. An authorised but uncaptured payment is not yet paid. */
 export const shopifyFinancialStatuses = {
@@ -35,3 +36,14 @@ export function shopifyAnchor(financial: string, fulfillment: string | null, can
   if (money === 'cancelled') return 'cancelled';
   return shopifyFulfillmentStatuses[f as ShopifyFulfillment] ?? money;
 }
+
+/** Both dictionaries as one table for the console and the API document (`financial:…`, `fulfillment:…`). */
+export const shopifyStatusDictionary: StatusDictionary = {
+  ...Object.fromEntries(Object.entries(shopifyFinancialStatuses).map(([k, v]) => [`financial:${k}`, { anchor: v, doc: `financial_status ${k}` }])),
+  ...Object.fromEntries(
+    Object.entries(shopifyFulfillmentStatuses).map(([k, v]) => [
+      `fulfillment:${k}`,
+      { anchor: v, doc: v ? `fulfillment_status ${k}: handed to the carrier` : `fulfillment_status ${k}: the money decides` },
+    ]),
+  ),
+};

@@ -9,6 +9,7 @@ import { who } from '../auth.ts';
 import { ErrorBody } from '../errors.ts';
 import { Account, PendingApproval } from '../schemas.ts';
 import { answerMaybePending } from './approvals.ts';
+import { adapterFor } from '../../channels/registry.ts';
 
 export function accountView(hub: Hub, a: ChannelAccount) {
   return {
@@ -17,7 +18,7 @@ export function accountView(hub: Hub, a: ChannelAccount) {
     name: a.name,
     active: a.active,
     credentialKeys: Object.keys(a.credentials),
-    webhookUrl: `${publicBase(hub)}/hooks/${a.platform}/${a.id}`,
+    webhookUrl: adapterFor(a.platform)?.verifyPush ? `${publicBase(hub)}/hooks/${a.platform}/${a.id}` : null,
     createdAt: toIso(a.createdAt),
     updatedAt: toIso(a.updatedAt),
   };
@@ -32,9 +33,9 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         tags: ['channel accounts'],
         summary: 'Add a shop on a platform',
         body: Type.Object({
-          platform: Type.String({ minLength: 1, maxLength: 32, description: 'ownshop (more platforms as their adapters land)' }),
+          platform: Type.String({ minLength: 1, maxLength: 32, description: 'A platform of GET /api/platforms: ownshop, shopify, woocommerce, shopee, douyin, taobao, pinduoduo, jd' }),
           name: Type.String({ minLength: 1, maxLength: 128 }),
-          credentials: Type.Record(Type.String(), Type.Unknown(), { description: 'ownshop: {"secret": "…"}. Write-only.' }),
+          credentials: Type.Record(Type.String(), Type.Unknown(), { description: 'The fields GET /api/platforms lists for the platform, e.g. ownshop: {"secret": "…"}. Write-only.' }),
         }),
         response: { 201: Account, 400: ErrorBody },
       },
@@ -63,7 +64,9 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         params: Type.Object({ id: Type.String() }),
         body: Type.Object({
           name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-          credentials: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          credentials: Type.Optional(
+            Type.Record(Type.String(), Type.Unknown(), { description: 'Changes the fields given and keeps the others; a field set to null is removed' }),
+          ),
           active: Type.Optional(Type.Boolean()),
         }),
         response: { 200: Account, 400: ErrorBody, 404: ErrorBody },

@@ -31,7 +31,7 @@ async function receive(hub: Hub, platform: string, accountId: string, req: Fasti
   if (!account || account.platform !== platform) throw new HubError('ACCOUNT_NOT_FOUND', `no ${platform} account ${accountId}`);
   if (!account.active) throw new HubError('ACCOUNT_INACTIVE', `account ${accountId} is switched off`);
   const adapter = adapterFor(platform);
-  if (!adapter) throw new HubError('PLATFORM_NOT_SUPPORTED', `platform ${platform} has no adapter`);
+  if (!adapter?.verifyPush || !adapter.parsePush) throw new HubError('PLATFORM_NOT_SUPPORTED', `platform ${platform} has no push adapter`);
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const verified = adapter.verifyPush(
     { headers: req.headers, rawBody: raw, now, url: `${publicBase(hub)}${req.url.split('?')[0]}` },
@@ -40,6 +40,7 @@ async function receive(hub: Hub, platform: string, accountId: string, req: Fasti
   );
   if (verified.ping) return { adapter, result: null };
   const orders = adapter.parsePush(raw, verified);
+  req.pushAccount = account;
   const result = await hub.writes.ingest({
     tenantId: account.tenantId,
     accountId,
@@ -50,7 +51,21 @@ async function receive(hub: Hub, platform: string, accountId: string, req: Fasti
     rawBody: raw,
     orders,
   });
+  // Stored: now learn what the platform sent (after the answer's work, never before it).
+  if (!result.duplicateDelivery) {
+    hub.drift.observe(account, `push:${verified.shape ?? ''}`, raw, now);
+    // A push that names orders without carrying them: fetch them now rather than at the next scheduled pull.
+    const announced = orders.length === 0 ? adapter.announcedOrders?.(raw, verified) : null;
+    if (announced?.ids.length) hub.poller.fetchAnnounced(account, announced);
+  }
   return { adapter, result };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The account a push was stored for (its answer time is counted). */
+    pushAccount?: { id: string };
+  }
 }
 
 export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
@@ -58,10 +73,20 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: hub.config.bodyLimitBytes }, (_req, body, done) => done(null, body));
 
-  const refused = (req: FastifyRequest, platform: string, accountId: string, e: unknown) => {
-    // A refused push leaves a log line and nothing else (no secret, no body).
-    if (e instanceof HubError) req.log.warn({ channel: platform, accountId, code: e.code, ip: req.ip }, `push refused: ${e.message}`);
-  };
+  // A refused push leaves a log line and a count on the integration page, nothing else (no secret, no body).
+  // Refusals Fastify makes before a handler runs (a body over the limit: 413) pass here too.
+  app.addHook('onError', async (req, _reply, e) => {
+    const [, , platform = '', accountId = ''] = req.url.split('?')[0]?.split('/') ?? [];
+    const err = e instanceof HubError ? e : e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? new HubError('BODY_TOO_LARGE', e.message) : null;
+    if (!err) return;
+    req.log.warn({ channel: platform, accountId, code: err.code, ip: req.ip }, `push refused: ${err.message}`);
+    const account = await hub.accounts.forIngest(accountId).catch(() => null);
+    const known = account && account.platform === platform ? account : null;
+    hub.drift.refused(known, accountId, err.code, err.message);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode < 300 && req.pushAccount) hub.drift.answered(req.pushAccount.id, reply.elapsedTime);
+  });
 
   app.post(
     '/hooks/ownshop/:accountId',
@@ -81,7 +106,7 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
       validatorCompiler: () => () => true,
     },
     async (req, reply) => {
-      try {
+      {
         const { result } = await receive(hub, 'ownshop', req.params.accountId, req);
         return reply.send({
           ok: true,
@@ -95,16 +120,13 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
             hold: o.hold,
           })),
         });
-      } catch (e) {
-        refused(req, 'ownshop', req.params.accountId, e);
-        throw e;
       }
     },
   );
 
   // Every other platform: the same path, answered in the body that platform expects.
   for (const [platform, adapter] of Object.entries(channelAdapters)) {
-    if (platform === 'ownshop') continue;
+    if (platform === 'ownshop' || !adapter.verifyPush) continue;
     app.post(
       `/hooks/${platform}/:accountId`,
       {
@@ -112,7 +134,7 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
           tags: ['hooks'],
           security: [],
           summary: `${adapter.label} push`,
-          description: `${adapter.pushDescription} Answered 2xx only after what it carries is durably stored.`,
+          description: `${adapter.pushDescription ?? ''} Answered 2xx only after what it carries is durably stored.`,
           params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }),
           response: {
             200: Type.Unknown({ description: 'what the platform expects on success' }),
@@ -127,15 +149,9 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
         },
       },
       async (req, reply) => {
-        const { accountId } = req.params;
-        try {
-          await receive(hub, platform, accountId, req);
-          const body = adapter.successBody();
-          return body === null ? reply.code(200).send('') : reply.code(200).send(body);
-        } catch (e) {
-          refused(req, platform, accountId, e);
-          throw e;
-        }
+        await receive(hub, platform, req.params.accountId, req);
+        const body = adapter.successBody?.() ?? null;
+        return body === null ? reply.code(200).send('') : reply.code(200).send(body);
       },
     );
   }

@@ -1,0 +1,250 @@
+// A Pinduoduo shop as the PDD open platform shows it: pdd.order.number.list.increment.get on /api/router (JSON or form
+// body), the sign and timestamp checked the way PDD's gateway checks them, answers in PDD's shape (money as yuan
+// numbers, Beijing times, receiver as ~…~ ciphertext plus masks while the order awaits shipment, empty afterwards) and
+// PDD's error_response. No pushes: PDD's message service is not an HTTP webhook. Only paid orders are listed, as on
+// PDD (a buyer's unpaid order never reaches the seller). Written apart from the hub's adapter (nothing imported).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
+
+const BEIJING = 8 * 3_600_000;
+const SKEW_S = 10 * 60;
+const WINDOW_S = 30 * 60;
+
+function beijing(ms: number): string {
+  const d = new Date(ms + BEIJING);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+/** Fen as PDD's yuan number: one division of an integer, which prints as its exact decimal. */
+const yuan = (fen: number) => fen / 100;
+
+function pddSignature(params: Map<string, string>, secret: string): string {
+  const s = [...params.keys()]
+    .filter((k) => k !== 'sign')
+    .sort()
+    .map((k) => k + (params.get(k) ?? ''))
+    .join('');
+  return createHash('md5').update(secret + s + secret, 'utf8').digest('hex').toUpperCase();
+}
+
+const maskName = (n: string) => (n ? `${[...n][0]}*` : '');
+const maskPhone = (p: string) => (p.length >= 11 ? `${p.slice(0, 3)}****${p.slice(-4)}` : '*'.repeat(p.length));
+const maskAddress = (a: string) => `${[...a].slice(0, 3).join('')}****`;
+
+/** Which fields the raw-status override sets: `${order_status}/${refund_status}` or `<field>:<value>`. */
+function stateFields(s: string): Record<string, unknown> {
+  const pair = /^(\d+)\/(\d+)$/.exec(s);
+  if (pair) return { order_status: Number(pair[1]), refund_status: Number(pair[2]) };
+  const named = /^(group_status|confirm_status|step_trade_status):(\d+)$/.exec(s);
+  if (named?.[1] === 'step_trade_status') return { order_status: 1, refund_status: 1, trade_type: 1, step_trade_status: Number(named[2]) };
+  if (named) return { order_status: 1, refund_status: 1, [named[1]!]: Number(named[2]) };
+  throw new Error(`the Pinduoduo simulator cannot write raw status ${s}`);
+}
+
+export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimulator {
+  const seed = opts.seed ?? 'pinduoduo';
+  const h = createHash('sha256').update(`pdd-sim:${seed}`).digest('hex');
+  const clientId = h.slice(0, 32);
+  const clientSecret = h.slice(32, 64);
+  const accessToken = createHash('sha256').update(`token:${h}`).digest('hex').slice(0, 40);
+  const orders = new Map<string, SimOrder>();
+  const stats = { calls: 0, refusedSignature: 0, throttled: 0 };
+  let throttle = 0;
+  let requestNo = 0;
+
+  const requestId = () => `${Date.now()}${String(++requestNo).padStart(6, '0')}`;
+  const answer = (body: unknown): SimResponse => ({ status: 200, headers: { 'content-type': 'application/json;charset=UTF-8' }, body: JSON.stringify(body) });
+  const error = (code: number, msg: string, subCode?: string, subMsg?: string): SimResponse =>
+    answer({ error_response: { error_msg: msg, sub_msg: subMsg ?? '', sub_code: subCode ?? null, error_code: code, request_id: requestId() } });
+
+  /** PDD-style ciphertext: ~base64~index~version~~ (searchable index in the second part). */
+  const cipher = (kind: string, plain: string) => {
+    const body = createHash('sha256').update(`${h}:${kind}:${plain}`).digest('base64');
+    const index = createHash('md5').update(`${kind}:${plain.slice(-4)}`).digest('base64').slice(0, 8);
+    return `~AgAAAA${body}~${index}~1~~`;
+  };
+
+  function orderJson(o: SimOrder): Record<string, unknown> {
+    if (o.currency !== 'CNY') throw new Error(`Pinduoduo orders are in CNY, not ${o.currency}`);
+    const raw =
+      o.rawStatus ??
+      ({ created: '1/1', paid: '1/1', shipped: '2/1', delivered: '3/1', completed: '3/1', cancelled: '1/4' } as const)[o.phase];
+    const st = stateFields(raw);
+    const goodsTotal = o.lines.reduce((a, l) => a + l.unitPrice * l.quantity, 0);
+    const change = o.lines.reduce((a, l) => a + l.discount, 0);
+    const goodsAmount = goodsTotal - change;
+    const discount = o.discountPlatform + o.discountSeller;
+    const payAmount = goodsAmount - discount + o.shippingFee;
+    const awaitingShipment = st.order_status === 1;
+    const r = o.receiver;
+    const step = st.step_trade_status as number | undefined;
+    return {
+      address: awaitingShipment ? cipher('address', `${r.province}${r.city}${r.district}${r.address}`) : '',
+      address_mask: maskAddress(`${r.province}${r.city}${r.district}${r.address}`),
+      after_sales_status: st.refund_status === 1 ? 0 : st.refund_status === 4 ? 10 : 2,
+      buyer_memo: '',
+      capital_free_discount: 0,
+      card_info_list: [],
+      city: r.city,
+      city_id: 77,
+      confirm_status: (st.confirm_status as number | undefined) ?? 1,
+      confirm_time: beijing(o.createdAt + 30_000),
+      country: '中国',
+      country_id: 1,
+      created_time: beijing(o.createdAt),
+      discount_amount: yuan(discount),
+      duoduo_wholesale: 0,
+      free_sf: 0,
+      gift_list: [],
+      goods_amount: yuan(goodsAmount),
+      group_order_id: 8_000_000_000 + (parseInt(h.slice(0, 6), 16) % 1_000_000),
+      group_role: 0,
+      group_status: (st.group_status as number | undefined) ?? 1,
+      inner_transaction_id: '',
+      invoice_status: 0,
+      is_lucky_flag: 1,
+      is_pre_sale: 0,
+      is_stock_out: 0,
+      item_list: o.lines.map((l, i) => ({
+        goods_count: l.quantity,
+        goods_id: 500_000_000_000 + i,
+        goods_img: 'https://img.pddpic.com/mms-material-img/example.jpeg',
+        goods_name: l.title,
+        goods_price: yuan(l.unitPrice),
+        goods_spec: '默认',
+        outer_goods_id: l.sku.split('-')[0],
+        outer_id: l.sku,
+        sku_id: 1_200_000_000_000 + i,
+      })),
+      last_ship_time: beijing(o.createdAt + 48 * 3_600_000),
+      logistics_id: st.order_status === 1 ? 0 : 115,
+      order_change_amount: yuan(change),
+      order_sn: o.id,
+      order_status: st.order_status,
+      order_tag_list: [{ name: 'free_sf', value: 0 }],
+      pay_amount: yuan(payAmount),
+      pay_no: `XP${o.id.replace(/\D/g, '').slice(-16)}`,
+      pay_time: beijing(o.createdAt + 10_000),
+      pay_type: 'WEIXIN',
+      platform_discount: yuan(o.discountPlatform),
+      postage: yuan(o.shippingFee),
+      promotion_detail_list: [],
+      province: r.province,
+      province_id: 7,
+      receiver_address: awaitingShipment ? cipher('address', r.address) : '',
+      receiver_address_mask: maskAddress(r.address),
+      receiver_name: awaitingShipment ? cipher('name', r.name) : '',
+      receiver_name_mask: maskName(r.name),
+      receiver_phone: awaitingShipment ? cipher('phone', r.phone) : '',
+      receiver_phone_mask: maskPhone(r.phone),
+      refund_status: st.refund_status,
+      remark: '',
+      risk_control_status: 0,
+      seller_discount: yuan(o.discountSeller),
+      service_fee_detail: [],
+      shipping_time: st.order_status === 1 ? '' : beijing(o.updatedAt),
+      step_order_info:
+        step === undefined ? null : { advanced_paid_fee: yuan(Math.min(1000, payAmount)), step_discount_amount: 0, step_paid_fee: yuan(step === 1 ? Math.min(1000, payAmount) : 0), step_trade_status: step },
+      town: r.district,
+      town_id: 777,
+      tracking_number: st.order_status === 1 ? '' : `YT${o.id.replace(/\D/g, '').slice(-13)}`,
+      trade_type: (st.trade_type as number | undefined) ?? 0,
+      updated_at: beijing(o.updatedAt),
+    };
+  }
+
+  function params(req: SimRequest): Map<string, string> | null {
+    const p = new Map<string, string>();
+    for (const [k, v] of req.query) p.set(k, v);
+    if (!req.body.length) return p;
+    const ct = String(req.headers['content-type'] ?? '');
+    if (ct.includes('application/json')) {
+      let b: unknown;
+      try {
+        b = JSON.parse(req.body.toString('utf8'));
+      } catch {
+        return null;
+      }
+      if (!b || typeof b !== 'object' || Array.isArray(b)) return null;
+      for (const [k, v] of Object.entries(b as Record<string, unknown>)) p.set(k, typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    } else {
+      for (const [k, v] of new URLSearchParams(req.body.toString('utf8'))) p.set(k, v);
+    }
+    return p;
+  }
+
+  function increment(p: Map<string, string>): SimResponse {
+    const start = Number(p.get('start_updated_at'));
+    const end = Number(p.get('end_updated_at'));
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return error(10000, '参数错误', 'isv.invalid-parameter:start_updated_at', '时间参数错误');
+    if (end < start || end - start > WINDOW_S) return error(10000, '参数错误', 'isv.invalid-parameter:end_updated_at', '开始时间结束时间间距不超过30分钟');
+    const page = Number(p.get('page') ?? '1');
+    const size = Number(p.get('page_size') ?? '100');
+    if (!Number.isSafeInteger(page) || page < 1 || !Number.isSafeInteger(size) || size < 1 || size > 100) return error(10000, '参数错误', 'isv.invalid-parameter:page_size', 'page_size最大100');
+    const orderStatus = p.get('order_status') ?? '5';
+    const refundStatus = p.get('refund_status') ?? '5';
+    const rows = [...orders.values()]
+      // Unpaid orders never reach the seller on PDD.
+      .filter((o) => o.phase !== 'created' || o.rawStatus !== undefined)
+      .filter((o) => {
+        const s = Math.floor(o.updatedAt / 1000);
+        return s >= start && s <= end;
+      })
+      .map(orderJson)
+      .filter((j) => (orderStatus === '5' || String(j.order_status) === orderStatus) && (refundStatus === '5' || String(j.refund_status) === refundStatus))
+      .sort((a, b) => (a.updated_at === b.updated_at ? (String(a.order_sn) < String(b.order_sn) ? -1 : 1) : String(a.updated_at) < String(b.updated_at) ? 1 : -1));
+    const slice = rows.slice((page - 1) * size, page * size);
+    return answer({
+      [`order_sn_increment_get_response`]: {
+        ...(p.get('use_has_next') === 'true' ? {} : { total_count: rows.length }),
+        has_next: page * size < rows.length,
+        order_sn_list: slice,
+        request_id: requestId(),
+      },
+    });
+  }
+
+  return {
+    platform: 'pinduoduo',
+    credentials: { clientId, clientSecret, accessToken, apiBase: opts.apiBase },
+    stats,
+
+    record(order) {
+      orders.set(order.id, structuredClone(order));
+      return [];
+    },
+
+    throttleNext(n) {
+      throttle = n;
+    },
+
+    handle(req) {
+      if (req.path !== '/api/router') return { status: 404, body: '' };
+      if (req.method !== 'POST') return error(10002, '请求方法错误，仅支持POST');
+      stats.calls++;
+      const p = params(req);
+      if (!p) return error(10000, '参数错误', 'isv.invalid-parameter', 'body is not JSON');
+      if (throttle > 0) {
+        throttle--;
+        stats.throttled++;
+        return error(70031, '调用过于频繁，请调整调用频率');
+      }
+      for (const k of ['type', 'client_id', 'timestamp', 'sign']) if (!p.get(k)) return error(20007, '缺少必填请求参数', `isv.missing-parameter:${k}`, `${k}不能为空`);
+      if (p.get('client_id') !== clientId) return error(10016, 'client_id不正确');
+      const ts = Number(p.get('timestamp'));
+      if (!Number.isSafeInteger(ts) || Math.abs(Math.floor(Date.now() / 1000) - ts) > SKEW_S) return error(10001, '公共参数错误', 'isv.invalid-parameter:timestamp', 'timestamp已过期');
+      const given = Buffer.from(p.get('sign') ?? '', 'utf8');
+      const expected = Buffer.from(pddSignature(p, clientSecret), 'utf8');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        stats.refusedSignature++;
+        return error(20004, '签名sign校验失败');
+      }
+      if (p.get('access_token') !== accessToken) return error(10019, 'access_token已过期');
+      if (p.get('type') === 'pdd.order.number.list.increment.get') return increment(p);
+      return error(20031, '用户没有授权访问此接口');
+    },
+  };
+}
+
+export const pinduoduoSimulator: SimulatorFactory = (opts) => createPinduoduoSimulator(opts);

@@ -1,0 +1,445 @@
+// A Shopify store: REST Admin orders as Shopify writes them (amount strings with price_set twins, times with the
+// shop's offset, financial/fulfillment status and cancelled_at consistent with the phase), webhooks signed as Shopify
+// signs them (X-Shopify-Hmac-Sha256 = base64 HMAC-SHA256 of the body with the app secret), and
+// GET /admin/api/{version}/orders.json behind X-Shopify-Access-Token with Link-header cursor pages. Written apart
+// from the hub's adapter.
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { PlatformSimulator, SimOrder, SimPush, SimRequest, SimResponse, SimulatorFactory } from './types.ts';
+
+const apiVersion = '2025-10';
+const shopZone = 'America/New_York';
+const bucketSize = 40;
+
+function decimals(currency: string): number {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+function money(minor: number, currency: string): string {
+  const d = decimals(currency);
+  const sign = minor < 0 ? '-' : '';
+  const abs = String(Math.abs(minor)).padStart(d + 1, '0');
+  return d === 0 ? `${sign}${abs}` : `${sign}${abs.slice(0, -d)}.${abs.slice(-d)}`;
+}
+
+/** Shopify's amount with its `_set` twin (shop and presentment currency are the same here). */
+function withSet(minor: number, currency: string) {
+  const amount = money(minor, currency);
+  return { amount, set: { shop_money: { amount, currency_code: currency }, presentment_money: { amount, currency_code: currency } } };
+}
+
+/** ISO 8601 in the shop's time zone with its offset, whole seconds: 2026-11-21T20:00:05-05:00. */
+function shopTime(ms: number): string {
+  const at = Math.floor(ms / 1000) * 1000;
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone: shopZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(at)
+      .map((x) => [x.type, x.value]),
+  );
+  const wall = `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+  const offsetMin = Math.round((Date.parse(`${wall}Z`) - at) / 60_000);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  return `${wall}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+const smallId = (s: string, mod: number) => (createHash('sha256').update(s).digest().readUInt32BE(0) % mod) + 1;
+
+/** Spreads an order-level discount over the lines in proportion to what is left of each, never beyond it. */
+function allocate(total: number, capacities: number[]): number[] {
+  const sum = capacities.reduce((a, b) => a + b, 0);
+  if (total <= 0 || sum <= 0) return capacities.map(() => 0);
+  const shares = capacities.map((c) => Math.min(c, Math.floor((total * c) / sum)));
+  let left = Math.min(total, sum) - shares.reduce((a, b) => a + b, 0);
+  for (let i = shares.length - 1; left > 0; i = (i - 1 + shares.length) % shares.length) {
+    if ((shares[i] ?? 0) < (capacities[i] ?? 0)) {
+      shares[i] = (shares[i] ?? 0) + 1;
+      left--;
+    }
+  }
+  return shares;
+}
+
+interface Stored {
+  body: Record<string, unknown>;
+  id: number;
+  createdSec: number;
+  updatedSec: number;
+  processedSec: number;
+  cancelled: boolean;
+  closed: boolean;
+}
+
+interface Cursor {
+  status: string;
+  updated_at_min?: number;
+  updated_at_max?: number;
+  created_at_min?: number;
+  created_at_max?: number;
+  order: string;
+  last_id?: number;
+  last_value?: number;
+  direction: 'next' | 'prev';
+}
+
+const unauthorized: SimResponse = { status: 401, body: JSON.stringify({ errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' }) };
+
+export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }) => {
+  const base = apiBase.replace(/\/+$/, '');
+  const derive = (what: string) => createHash('sha256').update(`shopify:${seed}:${what}`).digest('hex');
+  const handle = `sim-${derive('shop').slice(0, 8)}`;
+  const credentials = {
+    shopDomain: `${handle}.myshopify.com`,
+    apiSecret: `shpss_${derive('secret').slice(0, 32)}`,
+    accessToken: `shpat_${derive('token').slice(0, 32)}`,
+    apiBase: base,
+  };
+  const orders = new Map<number, Stored>();
+  const paidBefore = new Set<number>();
+  const phases = new Map<number, SimOrder['phase']>();
+  const stats = { calls: 0, refusedSignature: 0, throttled: 0 };
+  let throttle = 0;
+  let bucket = 0;
+
+  const numericId = (id: string) => (/^\d{1,15}$/.test(id) ? Number(id) : 5_000_000_000_000 + smallId(id, 999_999_999));
+
+  function statuses(o: SimOrder, id: number): { financial: string; fulfillment: string | null } {
+    if (o.rawStatus) {
+      const [financial = '', fulfillment = null] = o.rawStatus.split('/');
+      return { financial, fulfillment: fulfillment === 'unfulfilled' ? null : fulfillment };
+    }
+    const shippedLike = o.phase === 'shipped' || o.phase === 'delivered' || o.phase === 'completed';
+    if (o.phase === 'created') return { financial: 'pending', fulfillment: null };
+    // A cancelled order that had been paid is refunded; one that never was has its payment voided.
+    if (o.phase === 'cancelled') return { financial: paidBefore.has(id) ? 'refunded' : 'voided', fulfillment: null };
+    return { financial: 'paid', fulfillment: shippedLike ? 'fulfilled' : null };
+  }
+
+  function build(o: SimOrder, id: number): Stored {
+    const c = o.currency;
+    const { financial, fulfillment } = statuses(o, id);
+    const cancelled = o.phase === 'cancelled';
+    const closed = cancelled || o.phase === 'completed';
+    const orderDiscount = o.discountSeller + o.discountPlatform;
+    const shares = allocate(
+      orderDiscount,
+      o.lines.map((l) => l.unitPrice * l.quantity - l.discount),
+    );
+    let lineId = id * 100;
+    const lineItems = o.lines.map((l, i) => {
+      const allocations = [
+        ...(l.discount ? [{ ...withSet(l.discount, c), application: 0 }] : []),
+        ...(shares[i] ? [{ ...withSet(shares[i] ?? 0, c), application: 1 }] : []),
+      ].map((a) => ({ amount: a.amount, amount_set: a.set, discount_application_index: a.application }));
+      const price = withSet(l.unitPrice, c);
+      const discount = withSet(l.discount + (shares[i] ?? 0), c);
+      const variant = smallId(l.sku, 9_999_999) + 40_000_000_000;
+      return {
+        id: ++lineId,
+        admin_graphql_api_id: `gid://shopify/LineItem/${lineId}`,
+        variant_id: variant,
+        product_id: smallId(`p:${l.sku}`, 9_999_999) + 8_000_000_000,
+        sku: l.sku,
+        title: l.title,
+        name: l.title,
+        variant_title: null,
+        vendor: 'Sim Goods',
+        quantity: l.quantity,
+        current_quantity: cancelled ? 0 : l.quantity,
+        fulfillable_quantity: fulfillment === 'fulfilled' || cancelled ? 0 : l.quantity,
+        fulfillment_status: fulfillment === 'fulfilled' ? 'fulfilled' : null,
+        requires_shipping: true,
+        taxable: true,
+        gift_card: false,
+        grams: 250,
+        price: price.amount,
+        price_set: price.set,
+        total_discount: discount.amount,
+        total_discount_set: discount.set,
+        discount_allocations: allocations,
+        tax_lines: [],
+        duties: [],
+        properties: [],
+      };
+    });
+    const goods = o.lines.reduce((a, l) => a + l.unitPrice * l.quantity, 0);
+    const discounts = o.lines.reduce((a, l) => a + l.discount, 0) + orderDiscount;
+    const totalMinor = goods - discounts + o.shippingFee;
+    const total = withSet(totalMinor, c);
+    const subtotal = withSet(goods - discounts, c);
+    const zero = withSet(0, c);
+    const refunded = financial === 'refunded';
+    const when = shopTime(o.updatedAt);
+    const [first = '', ...rest] = o.receiver.name.split(' ');
+    const address = {
+      first_name: first,
+      last_name: rest.join(' '),
+      name: o.receiver.name,
+      address1: o.receiver.address,
+      address2: o.receiver.district,
+      city: o.receiver.city,
+      province: o.receiver.province,
+      zip: '200000',
+      country: 'China',
+      country_code: 'CN',
+      phone: o.receiver.phone,
+      company: null,
+    };
+    const body: Record<string, unknown> = {
+      id,
+      admin_graphql_api_id: `gid://shopify/Order/${id}`,
+      name: `#${1000 + (id % 100000)}`,
+      order_number: 1000 + (id % 100000),
+      email: `buyer${o.buyer.id}@example.com`,
+      contact_email: `buyer${o.buyer.id}@example.com`,
+      phone: null,
+      created_at: shopTime(o.createdAt),
+      updated_at: when,
+      processed_at: shopTime(o.createdAt),
+      cancelled_at: cancelled ? when : null,
+      cancel_reason: cancelled ? 'customer' : null,
+      closed_at: closed ? when : null,
+      confirmed: true,
+      test: false,
+      currency: c,
+      presentment_currency: c,
+      financial_status: financial,
+      fulfillment_status: fulfillment,
+      taxes_included: false,
+      tax_exempt: false,
+      tax_lines: [],
+      source_name: 'web',
+      gateway: 'shopify_payments',
+      payment_gateway_names: ['shopify_payments'],
+      total_line_items_price: money(goods, c),
+      total_line_items_price_set: withSet(goods, c).set,
+      total_discounts: money(discounts, c),
+      total_discounts_set: withSet(discounts, c).set,
+      subtotal_price: subtotal.amount,
+      subtotal_price_set: subtotal.set,
+      total_shipping_price_set: withSet(o.shippingFee, c).set,
+      total_tax: zero.amount,
+      total_tax_set: zero.set,
+      total_tip_received: zero.amount,
+      total_price: total.amount,
+      total_price_set: total.set,
+      current_total_price: refunded ? zero.amount : total.amount,
+      current_total_price_set: refunded ? zero.set : total.set,
+      total_outstanding: financial === 'pending' ? total.amount : zero.amount,
+      discount_codes: orderDiscount ? [{ code: 'WELCOME', amount: money(orderDiscount, c), type: 'fixed_amount' }] : [],
+      discount_applications: [
+        ...(o.lines.some((l) => l.discount) ? [{ target_type: 'line_item', type: 'manual', value_type: 'fixed_amount', allocation_method: 'each', target_selection: 'explicit', title: 'Line discount' }] : []),
+        ...(orderDiscount ? [{ target_type: 'line_item', type: 'discount_code', code: 'WELCOME', value_type: 'fixed_amount', value: money(orderDiscount, c), allocation_method: 'across', target_selection: 'all' }] : []),
+      ],
+      customer: {
+        id: /^\d{1,12}$/.test(o.buyer.id) ? Number(o.buyer.id) : smallId(o.buyer.id, 9_999_999) + 7_000_000_000,
+        email: `buyer${o.buyer.id}@example.com`,
+        first_name: o.buyer.name,
+        last_name: '',
+        phone: o.buyer.phone,
+        state: 'enabled',
+        currency: c,
+      },
+      billing_address: address,
+      shipping_address: address,
+      line_items: lineItems,
+      shipping_lines: o.shippingFee
+        ? [{ id: ++lineId, code: 'Standard', title: 'Standard', source: 'shopify', price: money(o.shippingFee, c), price_set: withSet(o.shippingFee, c).set, discounted_price: money(o.shippingFee, c), discount_allocations: [], tax_lines: [] }]
+        : [],
+      fulfillments:
+        fulfillment === 'fulfilled'
+          ? [{ id: id + 1, status: 'success', shipment_status: o.phase === 'shipped' ? 'in_transit' : 'delivered', tracking_company: 'SF Express', tracking_number: `SF${String(id).slice(-10)}`, created_at: when }]
+          : [],
+      refunds: refunded ? [{ id: id + 2, created_at: when, note: 'Order cancelled', transactions: [{ kind: 'refund', status: 'success', amount: total.amount, currency: c }], refund_line_items: [] }] : [],
+      tags: '',
+      note: null,
+    };
+    return {
+      body,
+      id,
+      createdSec: Math.floor(o.createdAt / 1000),
+      updatedSec: Math.floor(o.updatedAt / 1000),
+      processedSec: Math.floor(o.createdAt / 1000),
+      cancelled,
+      closed,
+    };
+  }
+
+  function webhook(topic: string, body: string): SimPush {
+    return {
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Shopify-Captain-Hook',
+        'x-shopify-topic': topic,
+        'x-shopify-hmac-sha256': createHmac('sha256', credentials.apiSecret).update(body, 'utf8').digest('base64'),
+        'x-shopify-shop-domain': credentials.shopDomain,
+        'x-shopify-api-version': apiVersion,
+        'x-shopify-webhook-id': randomUUID(),
+        'x-shopify-event-id': randomUUID(),
+        'x-shopify-triggered-at': new Date().toISOString(),
+      },
+      body,
+    };
+  }
+
+  function record(o: SimOrder): SimPush[] {
+    const id = numericId(o.id);
+    const previous = phases.get(id);
+    const stored = build(o, id);
+    orders.set(id, stored);
+    phases.set(id, o.phase);
+    if (o.phase !== 'created' && o.phase !== 'cancelled') paidBefore.add(id);
+    const body = JSON.stringify(stored.body);
+    if (previous === undefined) return [webhook('orders/create', body)];
+    // One change, several subscriptions: the topic that names it, then orders/updated (each its own delivery).
+    const specific =
+      previous === o.phase
+        ? null
+        : o.phase === 'paid'
+          ? 'orders/paid'
+          : o.phase === 'cancelled'
+            ? 'orders/cancelled'
+            : o.phase === 'shipped' && previous !== 'delivered' && previous !== 'completed'
+              ? 'orders/fulfilled'
+              : null;
+    return [...(specific ? [webhook(specific, body)] : []), webhook('orders/updated', body)];
+  }
+
+  const sortFields: Record<string, (s: Stored) => number> = {
+    updated_at: (s) => s.updatedSec,
+    created_at: (s) => s.createdSec,
+    processed_at: (s) => s.processedSec,
+    id: (s) => s.id,
+  };
+
+  function time(v: string | null): number | undefined | null {
+    if (v === null) return undefined;
+    const ms = Date.parse(v);
+    return Number.isFinite(ms) ? ms / 1000 : null;
+  }
+
+  function listOrders(req: SimRequest): SimResponse {
+    const q = req.query;
+    const limitRaw = q.get('limit');
+    const limit = limitRaw === null ? 50 : Number(limitRaw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 250) return { status: 400, body: JSON.stringify({ errors: { limit: 'must be between 1 and 250' } }) };
+    let cursor: Cursor;
+    const pageInfo = q.get('page_info');
+    if (pageInfo !== null) {
+      // A page_info request takes only limit and fields: its filters are inside the token.
+      const extra = [...q.keys()].filter((k) => k !== 'page_info' && k !== 'limit' && k !== 'fields');
+      if (extra.length) return { status: 400, body: JSON.stringify({ errors: { page_info: `cannot be combined with ${extra.join(', ')}` } }) };
+      try {
+        cursor = JSON.parse(Buffer.from(pageInfo, 'base64url').toString('utf8')) as Cursor;
+        if (!sortFields[cursor.order.split(' ')[0] ?? '']) throw new Error('order');
+      } catch {
+        return { status: 400, body: JSON.stringify({ errors: { page_info: 'Invalid value.' } }) };
+      }
+    } else {
+      const status = q.get('status') ?? 'open';
+      if (!['open', 'closed', 'cancelled', 'any'].includes(status)) return { status: 400, body: JSON.stringify({ errors: { status: 'is invalid' } }) };
+      const order = q.get('order') ?? 'id desc';
+      const [field = '', dir = 'asc'] = order.split(' ');
+      if (!sortFields[field] || !['asc', 'desc'].includes(dir)) return { status: 400, body: JSON.stringify({ errors: { order: 'is invalid' } }) };
+      cursor = { status, order: `${field} ${dir}`, direction: 'next' };
+      for (const name of ['updated_at_min', 'updated_at_max', 'created_at_min', 'created_at_max'] as const) {
+        const t = time(q.get(name));
+        if (t === null) return { status: 400, body: JSON.stringify({ errors: { [name]: 'is invalid' } }) };
+        if (t !== undefined) cursor[name] = t;
+      }
+    }
+    const [field = 'id', dir = 'desc'] = cursor.order.split(' ');
+    const key = sortFields[field] ?? sortFields.id;
+    const sign = dir === 'asc' ? 1 : -1;
+    const cmp = (a: Stored, b: Stored) => sign * ((key?.(a) ?? 0) - (key?.(b) ?? 0) || a.id - b.id);
+    const all = [...orders.values()]
+      .filter(
+        (s) =>
+          (cursor.status === 'any' ||
+            (cursor.status === 'open' && !s.cancelled && !s.closed) ||
+            (cursor.status === 'closed' && s.closed) ||
+            (cursor.status === 'cancelled' && s.cancelled)) &&
+          (cursor.updated_at_min === undefined || s.updatedSec >= cursor.updated_at_min) &&
+          (cursor.updated_at_max === undefined || s.updatedSec <= cursor.updated_at_max) &&
+          (cursor.created_at_min === undefined || s.createdSec >= cursor.created_at_min) &&
+          (cursor.created_at_max === undefined || s.createdSec <= cursor.created_at_max),
+      )
+      .sort(cmp);
+    // Keyset pages: after (or before) the last row the previous page showed, in the same order.
+    let page: Stored[];
+    let hasBefore: boolean;
+    let hasAfter: boolean;
+    if (cursor.last_id === undefined) {
+      page = all.slice(0, limit);
+      hasBefore = false;
+      hasAfter = all.length > limit;
+    } else {
+      const anchor = { id: cursor.last_id, updatedSec: cursor.last_value ?? 0, createdSec: cursor.last_value ?? 0, processedSec: cursor.last_value ?? 0 } as Stored;
+      if (cursor.direction === 'next') {
+        const after = all.filter((s) => cmp(s, anchor) > 0);
+        page = after.slice(0, limit);
+        hasAfter = after.length > limit;
+        hasBefore = true;
+      } else {
+        const before = all.filter((s) => cmp(s, anchor) < 0);
+        page = before.slice(Math.max(0, before.length - limit));
+        hasBefore = before.length > limit;
+        hasAfter = true;
+      }
+    }
+    const token = (at: Stored | undefined, direction: 'next' | 'prev') =>
+      at ? Buffer.from(JSON.stringify({ ...cursor, last_id: at.id, last_value: key?.(at), direction })).toString('base64url') : null;
+    const links: string[] = [];
+    const link = (t: string | null, rel: string) => {
+      if (t) links.push(`<${base}/admin/api/${apiVersion}/orders.json?limit=${limit}&page_info=${t}>; rel="${rel}"`);
+    };
+    if (hasBefore) link(token(page[0], 'prev'), 'previous');
+    if (hasAfter) link(token(page[page.length - 1], 'next'), 'next');
+    bucket = Math.min(bucketSize, bucket + 1);
+    return {
+      status: 200,
+      headers: {
+        'x-shopify-api-version': apiVersion,
+        'x-shopify-shop-api-call-limit': `${bucket}/${bucketSize}`,
+        'x-request-id': randomUUID(),
+        ...(links.length ? { link: links.join(', ') } : {}),
+      },
+      body: JSON.stringify({ orders: page.map((s) => s.body) }),
+    };
+  }
+
+  const sim: PlatformSimulator = {
+    platform: 'shopify',
+    credentials,
+    record: (order) => record(order),
+    handle(req) {
+      stats.calls++;
+      const route = /^\/admin\/api\/(\d{4}-\d{2}|unstable)\/orders\.json$/.exec(req.path);
+      if (!route || req.method !== 'GET') return { status: 404, body: JSON.stringify({ errors: 'Not Found' }) };
+      const token = req.headers['x-shopify-access-token'];
+      const given = Buffer.from(typeof token === 'string' ? token : '');
+      const expected = Buffer.from(credentials.accessToken);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        stats.refusedSignature++;
+        return unauthorized;
+      }
+      // The leaky bucket belongs to the app on this shop, so it is looked at once the token is known.
+      if (throttle > 0) {
+        throttle--;
+        stats.throttled++;
+        bucket = bucketSize;
+        return {
+          status: 429,
+          headers: { 'retry-after': '2.0', 'x-shopify-shop-api-call-limit': `${bucketSize}/${bucketSize}` },
+          body: JSON.stringify({ errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.' }),
+        };
+      }
+      bucket = Math.max(0, bucket - 1);
+      return listOrders(req);
+    },
+    throttleNext(n) {
+      throttle += n;
+    },
+    stats,
+  };
+  return sim;
+};

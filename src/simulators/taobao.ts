@@ -1,0 +1,323 @@
+// A Taobao/Tmall shop as TOP shows it: taobao.trades.sold.increment.get and taobao.trade.fullinfo.get on /router/rest,
+// each call's sign and timestamp checked the way the TOP gateway checks them, answers in TOP's JSON shape (tid as a
+// bare 19-digit number, money as yuan strings, Beijing times, masked receiver with an oaid) and TOP's error_response.
+// No pushes: TOP's message service is not an HTTP webhook. Written apart from the hub's adapter (nothing imported).
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
+
+const BEIJING = 8 * 3_600_000;
+const SKEW_MS = 10 * 60_000;
+const DAY_MS = 86_400_000;
+
+export interface TaobaoSimulatorOptions extends SimulatorOptions {
+  /** Trade fields the list call leaves out (the hub must then read the trade with taobao.trade.fullinfo.get). */
+  listOmits?: readonly string[];
+}
+
+interface Stored {
+  order: SimOrder;
+  everPaid: boolean;
+}
+
+function beijing(ms: number): string {
+  const d = new Date(ms + BEIJING);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+function fromBeijing(s: string | undefined): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(s ?? '');
+  if (!m) return null;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) - BEIJING;
+}
+
+function yuan(fen: number): string {
+  const sign = fen < 0 ? '-' : '';
+  const a = Math.abs(fen);
+  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+}
+
+/** How TOP signs: sorted k1v1k2v2…, then md5 (secret-wrapped), HmacMD5 or HmacSHA256. */
+function topSignature(params: Map<string, string>, secret: string, method: string): string | null {
+  const keys = [...params.keys()].filter((k) => k !== 'sign').sort();
+  let s = '';
+  for (const k of keys) {
+    const v = params.get(k) ?? '';
+    if (v !== '') s += k + v;
+  }
+  if (method === 'md5') return createHash('md5').update(secret + s + secret, 'utf8').digest('hex').toUpperCase();
+  if (method === 'hmac') return createHmac('md5', secret).update(s, 'utf8').digest('hex').toUpperCase();
+  if (method === 'hmac-sha256') return createHmac('sha256', secret).update(s, 'utf8').digest('hex').toUpperCase();
+  return null;
+}
+
+const maskedName = (n: string) => (n ? `${[...n][0]}**` : '');
+const maskedMobile = (p: string) => (p.length >= 11 ? `${p.slice(0, 3)}****${p.slice(-4)}` : p.replace(/\d/g, '*'));
+/** TOP hides house numbers and part of the street: digits and every other character after the first two. */
+const maskedAddress = (a: string) => [...a].map((ch, i) => (/\d/.test(ch) || (i > 1 && i % 2 === 1) ? '*' : ch)).join('');
+
+/** Splits `total` over `weights` in proportion, in whole fen, the rounding left on the last share. */
+function apportion(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((a, w) => a + w, 0);
+  const out = weights.map((w) => (sum > 0 ? Math.floor((total * w) / sum) : 0));
+  if (out.length) out[out.length - 1]! += total - out.reduce((a, x) => a + x, 0);
+  return out;
+}
+
+/** A bare JSON number for an id too long for a double, as TOP writes tid and oid. */
+const BIG = '@@top-big@@';
+const big = (digits: string) => `${BIG}${digits}`;
+const json = (v: unknown) => JSON.stringify(v).replace(new RegExp(`"${BIG}(\\d+)"`, 'g'), '$1');
+
+export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSimulator {
+  const seed = opts.seed ?? 'taobao';
+  const h = createHash('sha256').update(`taobao-sim:${seed}`).digest('hex');
+  const appKey = String(20_000_000 + (parseInt(h.slice(0, 6), 16) % 9_000_000));
+  const appSecret = h.slice(8, 40);
+  const session = `6100${h.slice(40, 64)}${appKey}`;
+  const sellerNick = `hub测试店-${seed}`;
+  const trades = new Map<string, Stored>();
+  const stats = { calls: 0, refusedSignature: 0, throttled: 0 };
+  let throttle = 0;
+  let requestNo = 0;
+
+  const requestId = () => `${h.slice(0, 6)}${(++requestNo).toString(36)}`;
+  const answer = (body: string, status = 200): SimResponse => ({ status, headers: { 'content-type': 'application/json;charset=UTF-8' }, body });
+  const error = (code: number, msg: string, subCode?: string, subMsg?: string): SimResponse =>
+    answer(JSON.stringify({ error_response: { code, msg, ...(subCode ? { sub_code: subCode } : {}), ...(subMsg ? { sub_msg: subMsg } : {}), request_id: requestId() } }));
+
+  function statusOf(s: Stored): string {
+    if (s.order.rawStatus) return s.order.rawStatus;
+    switch (s.order.phase) {
+      case 'created':
+        return 'WAIT_BUYER_PAY';
+      case 'paid':
+        return 'WAIT_SELLER_SEND_GOODS';
+      case 'shipped':
+        return 'WAIT_BUYER_CONFIRM_GOODS';
+      case 'delivered':
+        return 'TRADE_BUYER_SIGNED';
+      case 'completed':
+        return 'TRADE_FINISHED';
+      case 'cancelled':
+        // Closed after a refund once paid; closed by Taobao when it never was.
+        return s.everPaid ? 'TRADE_CLOSED' : 'TRADE_CLOSED_BY_TAOBAO';
+    }
+  }
+
+  /** The trade as TOP's JSON object (before serialising: big ids are markers). */
+  function tradeJson(s: Stored): Record<string, unknown> {
+    const o = s.order;
+    if (o.currency !== 'CNY') throw new Error(`Taobao trades are in CNY, not ${o.currency}`);
+    const status = statusOf(s);
+    const tid = o.id;
+    const lineGoods = o.lines.map((l) => l.unitPrice * l.quantity);
+    const lineTotals = o.lines.map((l, i) => lineGoods[i]! - l.discount);
+    const mjz = apportion(o.discountSeller, lineTotals);
+    const goods = lineGoods.reduce((a, x) => a + x, 0);
+    const afterLines = lineTotals.reduce((a, x) => a + x, 0);
+    const payment = afterLines + o.shippingFee - o.discountSeller - o.discountPlatform;
+    const single = o.lines.length === 1;
+    const paid = status !== 'WAIT_BUYER_PAY' && status !== 'TRADE_NO_CREATE_PAY' && status !== 'TRADE_CLOSED_BY_TAOBAO';
+    const shipped = ['WAIT_BUYER_CONFIRM_GOODS', 'TRADE_BUYER_SIGNED', 'TRADE_FINISHED'].includes(status);
+    const ended = ['TRADE_FINISHED', 'TRADE_CLOSED', 'TRADE_CLOSED_BY_TAOBAO'].includes(status);
+    const orders = o.lines.map((l, i) => {
+      const oid = single ? tid : (BigInt(tid) + BigInt(i + 1)).toString();
+      return {
+        adjust_fee: '0.00',
+        buyer_rate: false,
+        cid: 50_012_000 + i,
+        discount_fee: yuan(l.discount),
+        divide_order_fee: yuan(lineTotals[i]! - mjz[i]!),
+        is_daixiao: false,
+        is_oversold: false,
+        num: l.quantity,
+        num_iid: big(String(600_000_000_000 + parseInt(createHash('md5').update(l.sku).digest('hex').slice(0, 8), 16))),
+        oid: big(oid),
+        oid_str: oid,
+        order_from: 'WAP,WAP',
+        outer_iid: l.sku.split('-')[0],
+        outer_sku_id: l.sku,
+        part_mjz_discount: yuan(mjz[i]!),
+        // Order.payment: the trade's payment when there is one line; price*num + adjust_fee - discount_fee otherwise.
+        payment: single ? yuan(payment) : yuan(lineTotals[i]!),
+        price: yuan(l.unitPrice),
+        refund_status: status === 'TRADE_CLOSED' ? 'SUCCESS' : 'NO_REFUND',
+        seller_rate: false,
+        seller_type: 'B',
+        sku_id: String(4_000_000_000_000 + i),
+        sku_properties_name: `规格:${l.title}`,
+        snapshot_url: `s:${oid}_1`,
+        status,
+        title: l.title,
+        total_fee: yuan(lineTotals[i]!),
+      };
+    });
+    const promotions = [
+      ...o.lines.flatMap((l, i) =>
+        l.discount > 0
+          ? [{ discount_fee: yuan(l.discount), id: orders[i]!.oid, promotion_desc: `单品优惠:省${yuan(l.discount)}元`, promotion_id: `Tmall$commonItemPromotion-${i + 1}_${tid.slice(-6)}`, promotion_name: '单品优惠' }]
+          : [],
+      ),
+      ...(o.discountSeller > 0
+        ? [{ discount_fee: yuan(o.discountSeller), id: big(tid), promotion_desc: `店铺满减:省${yuan(o.discountSeller)}元`, promotion_id: `mjs-${appKey}_${tid.slice(-6)}`, promotion_name: '店铺满减' }]
+        : []),
+    ];
+    const r = o.receiver;
+    return {
+      adjust_fee: '0.00',
+      alipay_no: paid ? `2026${tid.slice(-12)}22001` : '',
+      alipay_point: 0,
+      available_confirm_fee: shipped || !paid ? '0.00' : yuan(payment),
+      buyer_nick: `${[...o.buyer.name][0] ?? 't'}**`,
+      buyer_open_uid: `AAH${createHash('sha256').update(o.buyer.id).digest('base64url').slice(0, 21)}`,
+      buyer_rate: false,
+      cod_fee: '0.00',
+      commission_fee: '0.00',
+      coupon_fee: 0,
+      created: beijing(o.createdAt),
+      discount_fee: yuan(o.discountSeller),
+      ...(ended ? { end_time: beijing(o.updatedAt) } : {}),
+      has_post_fee: true,
+      is_part_consign: false,
+      modified: beijing(o.updatedAt),
+      num: o.lines.reduce((a, l) => a + l.quantity, 0),
+      oaid: `1${createHash('sha256').update(`${h}:${r.name}:${r.phone}:${r.address}`).digest('base64url').slice(0, 47)}`,
+      orders: { order: orders },
+      ...(paid ? { pay_time: beijing(o.createdAt + 60_000) } : {}),
+      payment: yuan(payment),
+      platform_subsidy_fee: yuan(o.discountPlatform),
+      point_fee: 0,
+      post_fee: yuan(o.shippingFee),
+      promotion_details: { promotion_detail: promotions },
+      real_point_fee: 0,
+      received_payment: status === 'TRADE_FINISHED' ? yuan(payment) : '0.00',
+      receiver_address: maskedAddress(r.address),
+      receiver_city: r.city,
+      receiver_country: '',
+      receiver_district: r.district,
+      receiver_mobile: maskedMobile(r.phone),
+      receiver_name: maskedName(r.name),
+      receiver_state: r.province,
+      receiver_town: '',
+      receiver_zip: '000000',
+      seller_flag: 0,
+      seller_nick: sellerNick,
+      seller_rate: false,
+      shipping_type: 'express',
+      status,
+      tid: big(tid),
+      tid_str: tid,
+      title: sellerNick,
+      total_fee: yuan(goods),
+      type: 'fixed',
+    };
+  }
+
+  function pick(t: Record<string, unknown>, fields: string, omit: readonly string[]): Record<string, unknown> {
+    const wanted = new Set(fields.split(',').map((f) => f.trim()).filter(Boolean));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(t)) if (wanted.has(k) && !omit.includes(k)) out[k] = v;
+    return out;
+  }
+
+  function params(req: SimRequest): Map<string, string> {
+    const p = new Map<string, string>();
+    for (const [k, v] of req.query) p.set(k, v);
+    const ct = String(req.headers['content-type'] ?? '');
+    if (req.body.length && ct.includes('application/x-www-form-urlencoded')) {
+      for (const [k, v] of new URLSearchParams(req.body.toString('utf8'))) p.set(k, v);
+    }
+    return p;
+  }
+
+  function soldIncrement(p: Map<string, string>): SimResponse {
+    const start = fromBeijing(p.get('start_modified'));
+    const end = fromBeijing(p.get('end_modified'));
+    const fields = p.get('fields');
+    if (!fields) return error(40, 'Missing required arguments:fields', 'isv.missing-parameter:fields');
+    if (start === null || end === null) return error(41, 'Invalid arguments:start_modified', 'isv.invalid-parameter:start_modified', '时间格式错误');
+    if (end < start || end - start > DAY_MS) return error(15, 'Remote service error', 'isv.invalid-parameter', '修改时间跨度不能大于一天');
+    const page = Number(p.get('page_no') ?? '1');
+    const size = Number(p.get('page_size') ?? '40');
+    if (!Number.isSafeInteger(page) || page < 1 || !Number.isSafeInteger(size) || size < 1 || size > 100) {
+      return error(41, 'Invalid arguments:page_size', 'isv.invalid-parameter:page_size', 'page_size取值范围1~100');
+    }
+    const types = p.get('type');
+    const inWindow = [...trades.values()]
+      .filter((s) => {
+        const m = Math.floor(s.order.updatedAt / 1000) * 1000;
+        return m >= start && m <= end && (!types || types.split(',').includes('fixed'));
+      })
+      .sort((a, b) => b.order.updatedAt - a.order.updatedAt || (a.order.id < b.order.id ? -1 : 1));
+    const slice = inWindow.slice((page - 1) * size, page * size);
+    const hasNext = page * size < inWindow.length;
+    const body = {
+      trades_sold_increment_get_response: {
+        ...(p.get('use_has_next') === 'true' ? {} : { total_results: inWindow.length }),
+        has_next: hasNext,
+        trades: { trade: slice.map((s) => pick(tradeJson(s), fields, opts.listOmits ?? [])) },
+        request_id: requestId(),
+      },
+    };
+    return answer(json(body));
+  }
+
+  function fullInfo(p: Map<string, string>): SimResponse {
+    const tid = p.get('tid') ?? '';
+    const fields = p.get('fields');
+    if (!fields) return error(40, 'Missing required arguments:fields', 'isv.missing-parameter:fields');
+    const s = trades.get(tid);
+    if (!s) return error(15, 'Remote service error', 'isv.trade-not-exist', '交易不存在');
+    return answer(json({ trade_fullinfo_get_response: { trade: pick(tradeJson(s), fields, []), request_id: requestId() } }));
+  }
+
+  return {
+    platform: 'taobao',
+    credentials: { appKey, appSecret, session, signMethod: 'md5', apiBase: opts.apiBase },
+    stats,
+
+    record(order) {
+      const prior = trades.get(order.id);
+      const paidNow = !['created', 'cancelled'].includes(order.phase);
+      trades.set(order.id, { order: structuredClone(order), everPaid: (prior?.everPaid ?? false) || paidNow });
+      return [];
+    },
+
+    throttleNext(n) {
+      throttle = n;
+    },
+
+    handle(req) {
+      if (req.path !== '/router/rest') return { status: 404, body: '' };
+      stats.calls++;
+      const p = params(req);
+      if (throttle > 0) {
+        throttle--;
+        stats.throttled++;
+        return error(7, 'App Call Limited', 'accesscontrol.limited-by-app-access-count', 'This ban will last for 1 more seconds');
+      }
+      const method = p.get('method');
+      if (!method) return error(21, 'Missing Method');
+      if (p.get('app_key') !== appKey) return error(29, 'Invalid app Key');
+      const ts = fromBeijing(p.get('timestamp'));
+      if (ts === null || Math.abs(Date.now() - ts) > SKEW_MS) return error(31, 'Invalid timestamp', 'isv.invalid-parameter:timestamp', '非法的时间戳参数');
+      const given = p.get('sign');
+      if (!given) return error(24, 'Missing signature');
+      const expected = topSignature(p, appSecret, p.get('sign_method') ?? 'md5');
+      if (expected === null) return error(41, 'Invalid arguments:sign_method');
+      const a = Buffer.from(given, 'utf8');
+      const b = Buffer.from(expected, 'utf8');
+      if (a.length !== b.length || !timingSafeEqual(a, b)) {
+        stats.refusedSignature++;
+        return error(25, 'Invalid signature');
+      }
+      if (p.get('session') !== session) return error(27, 'Invalid session', 'invalid-sessionkey', 'SessionKey非法');
+      if (method === 'taobao.trades.sold.increment.get') return soldIncrement(p);
+      if (method === 'taobao.trade.fullinfo.get') return fullInfo(p);
+      return error(22, 'Invalid method');
+    },
+  };
+}
+
+export const taobaoSimulator: SimulatorFactory = (opts) => createTaobaoSimulator(opts);

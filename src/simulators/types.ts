@@ -1,0 +1,81 @@
+// A local stand-in for each platform, used by the demo, the tests and the load sandbox: it keeps a shop's orders,
+// sends pushes signed as the platform signs them, and answers pull requests as the platform's API does after
+// checking their signature the way the platform checks it. Its signers are written apart from the hub's verifiers
+// (no shared helper), so a test of one against the other can fail.
+
+/** Where an order is in its life, platform-neutral; each simulator writes it as its platform's raw status. */
+export type SimPhase = 'created' | 'paid' | 'shipped' | 'delivered' | 'completed' | 'cancelled';
+
+export interface SimLine {
+  sku: string;
+  title: string;
+  quantity: number;
+  /** Minor units. */
+  unitPrice: number;
+  /** Seller-borne discount on this line, minor units. */
+  discount: number;
+}
+
+export interface SimOrder {
+  /** The platform's order id (digits for platforms whose ids are numbers). */
+  id: string;
+  phase: SimPhase;
+  /** Overrides the raw status the simulator writes (to send an ambiguous or an unknown one). */
+  rawStatus?: string;
+  /** Epoch ms. `updatedAt` is the platform's modified time: it must grow with every change. */
+  createdAt: number;
+  updatedAt: number;
+  currency: string;
+  lines: SimLine[];
+  shippingFee: number;
+  /** Borne by the platform (平台补贴) and by the seller (店铺优惠), order level, minor units. */
+  discountPlatform: number;
+  discountSeller: number;
+  buyer: { id: string; name: string; phone: string };
+  receiver: { name: string; phone: string; province: string; city: string; district: string; address: string };
+}
+
+/** One push as the platform sends it: POST to the account's hook URL with these headers and exactly these bytes. */
+export interface SimPush {
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SimRequest {
+  method: string;
+  /** Path below the simulator's mount point, e.g. `/router/rest`. */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-cased header names. */
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export interface PlatformSimulator {
+  readonly platform: string;
+  /** The shop's credentials as an account on the hub takes them; `apiBase` points the hub's pull at this simulator. */
+  readonly credentials: Record<string, unknown>;
+  /** Records the order's new state (what later pulls see) and returns the pushes the platform sends for it (none when the platform does not push over HTTP). */
+  record(order: SimOrder, hookUrl: string): SimPush[];
+  /** Answers one API request as the platform's API does, after checking its signature the way the platform does. */
+  handle(req: SimRequest): SimResponse;
+  /** The next `n` API calls get the platform's rate-limit answer. */
+  throttleNext(n: number): void;
+  /** API calls answered so far, and how many were refused for a bad signature. */
+  readonly stats: { calls: number; refusedSignature: number; throttled: number };
+}
+
+export interface SimulatorOptions {
+  /** Where the simulator's API answers, e.g. http://127.0.0.1:4010/taobao-1 (the hub's `apiBase` credential). */
+  apiBase: string;
+  /** Makes secrets and shop ids differ between simulated shops of one platform. */
+  seed?: string;
+}
+
+export type SimulatorFactory = (opts: SimulatorOptions) => PlatformSimulator;
