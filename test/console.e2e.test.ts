@@ -20,6 +20,9 @@ const missing = !existsSync(CHROMIUM) ? `no browser at ${CHROMIUM} (apt-get inst
 if (missing && onCi) throw new Error(`the browser tests must run on CI: ${missing}`);
 if (missing) console.warn(`[orderhub tests] skipping the browser tests: ${missing}`);
 
+import { startSimulatorServer } from '../src/simulators/server.ts';
+import { jdSimulator } from '../src/simulators/jd.ts';
+
 // The production mode of `serve`: SQLite with the writer thread.
 const backend = httpBackends.find((b) => b.writerThread) as (typeof httpBackends)[number];
 
@@ -125,6 +128,52 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.getByText('B2').first().waitFor();
     await page.screenshot({ path: `${shots}stock.png` });
     await page.close();
+  });
+
+  it("shows a shop's integration page: pull now, what polling recovered, the pull log, and a replay", async () => {
+    const sims = await startSimulatorServer();
+    try {
+      const sim = sims.mount('jd-e2e', jdSimulator, 'jd-e2e');
+      const a = await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: 'jd', name: '京东 POP 店', credentials: sim.credentials });
+      expect(a.status).toBe(201);
+      const now = Math.floor(Date.now() / 1000) * 1000;
+      for (let i = 0; i < 3; i++) {
+        sim.record(
+          {
+            id: String(300_000_000_000 + i),
+            phase: 'paid',
+            createdAt: now - 600_000,
+            updatedAt: now - 300_000 + i * 1000,
+            currency: 'CNY',
+            lines: [{ sku: 'A1', title: '保温杯', quantity: 1, unitPrice: 8900, discount: 0 }],
+            shippingFee: 0,
+            discountPlatform: 0,
+            discountSeller: 0,
+            buyer: { id: 'b', name: '韩梅梅', phone: '13900000000' },
+            receiver: { name: '韩梅梅', phone: '13900000000', province: '北京市', city: '北京市', district: '海淀区', address: '中关村大街 1 号' },
+          },
+          'http://unused',
+        );
+      }
+      const page = await signIn('e2e-admin');
+      await page.getByRole('menuitem', { name: '店铺' }).click();
+      await page.getByRole('link', { name: '京东 POP 店' }).click();
+      await page.getByTestId('pull-now').click();
+      await page.getByText('拉取完成').waitFor();
+      // Three orders the pushes never brought (JD only pulls): recovered by polling, shown in the pull log.
+      await page.getByText('3 / 3 / 0 / 3').waitFor();
+      await page.getByRole('button', { name: /重\s*放/ }).first().click();
+      await page.getByText('已重放').waitFor();
+      await page.screenshot({ path: `${shots}integration.png`, fullPage: true });
+      await page.close();
+      const readOnly = await signIn('e2e-readonly');
+      await readOnly.goto(`${base}/accounts/${a.body.id}`);
+      await readOnly.getByTestId('pull-now').waitFor();
+      expect(await readOnly.getByTestId('pull-now').isDisabled()).toBe(true);
+      await readOnly.close();
+    } finally {
+      await sims.close();
+    }
   });
 
   it('switches to English and back', async () => {

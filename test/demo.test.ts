@@ -28,7 +28,9 @@ async function signIn(hub: HubProcess, username: string) {
   });
   expect(res.status, await res.clone().text()).toBe(200);
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
-  return <T>(path: string) => fetch(hub.url + path, { headers: { cookie } }).then(async (r) => ({ status: r.status, body: (await r.json()) as T }));
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return <T>(path: string, method = 'GET') =>
+    fetch(hub.url + path, { method, headers: { cookie, ...(method === 'GET' ? {} : { 'x-csrf-token': csrfToken }) } }).then(async (r) => ({ status: r.status, body: (await r.json()) as T }));
 }
 
 async function stop(hub: HubProcess) {
@@ -49,9 +51,14 @@ describe('the demo', () => {
       await expect
         .poll(async () => (await get<{ ordersToday: number }>('/api/dashboard')).body.ordersToday, { timeout: 15_000, interval: 500 })
         .toBeGreaterThanOrEqual(20);
-      const accounts = await get<{ items: { name: string }[] }>('/api/channel-accounts');
-      expect(accounts.body.items.length).toBeGreaterThanOrEqual(3);
+      const accounts = await get<{ items: { name: string; platform: string }[] }>('/api/channel-accounts');
+      // A shop on every channel: own shops push, the platform shops are the platform simulators (push and pull).
+      expect(new Set(accounts.body.items.map((a) => a.platform))).toEqual(new Set(['ownshop', 'taobao', 'jd', 'pinduoduo', 'douyin', 'shopee', 'shopify', 'woocommerce']));
       for (const a of accounts.body.items) expect(a.name).toMatch(/演示/);
+      // Orders arrive from several channels within seconds, pull-only platforms included.
+      await expect
+        .poll(async () => (await get<{ byChannel: { channel: string }[] }>('/api/dashboard')).body.byChannel.map((c) => c.channel), { timeout: 20_000, interval: 500 })
+        .toEqual(expect.arrayContaining(['ownshop', 'shopify', 'woocommerce', 'taobao', 'jd', 'pinduoduo']));
       // Duplicated deliveries never make a second order; no SKU is ever oversold.
       const orders = await get<{ items: { platformOrderId: string }[]; total: number }>('/api/orders?pageSize=200');
       const ids = orders.body.items.map((o) => o.platformOrderId);
@@ -71,7 +78,13 @@ describe('the demo', () => {
     try {
       expect(again.output()).toContain('Demo (resumed)');
       const get = await signIn(again, 'demo-ops');
-      expect((await get<{ items: unknown[] }>('/api/channel-accounts')).body.items).toHaveLength(3);
+      const accounts = (await get<{ items: { id: string; platform: string }[] }>('/api/channel-accounts')).body.items;
+      expect(accounts).toHaveLength(9);
+      // The resumed platform shops answer where the simulators run now: a pull of the JD shop works.
+      const jd = accounts.find((a) => a.platform === 'jd');
+      const asAdmin = await signIn(again, 'demo-admin');
+      const run = await asAdmin<{ errorCode: string | null }>(`/api/channel-accounts/${jd?.id}/pull`, 'POST');
+      expect(run.body.errorCode).toBeNull();
     } finally {
       await stop(again);
     }

@@ -14,6 +14,7 @@ import { verifyAudit } from '../store/audit.ts';
 import { rotateAdminToken } from '../services/admin-token.ts';
 import { DEMO_PASSWORD, prepareDemo, type DemoSetup } from '../demo/seed.ts';
 import { DemoSimulator } from '../demo/simulator.ts';
+import { startSimulatorServer, type SimulatorServer } from '../simulators/server.ts';
 import { keyReport, MAX_BATCH, reencrypt, type KeyReport } from '../store/reencrypt.ts';
 import { userInfo } from 'node:os';
 
@@ -101,15 +102,26 @@ export async function serve(
     onWriterDeath: () => process.exit(70),
   });
   let demo: { setup: DemoSetup | null; reason: string } = { setup: null, reason: 'not asked for (serve --demo)' };
+  let sims: SimulatorServer | null = null;
   if (opts.demo && !config.demo) demo = { setup: null, reason: 'switched off (ORDERHUB_DEMO=0)' };
   else if (opts.demo) {
-    const setup = await prepareDemo(hub);
+    // The demo's platform shops: every platform's simulator, on loopback, answering the hub's pulls.
+    sims = await startSimulatorServer();
+    const setup = await prepareDemo(hub, sims);
     demo = setup ? { setup, reason: setup.created ? 'created' : 'resumed' } : { setup: null, reason: 'skipped: the database already holds other data' };
+    if (!setup) {
+      await sims.close();
+      sims = null;
+    }
   }
   const app = await buildApp(hub, { demoTenant: demo.setup?.tenant ?? null });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('[::1]', 'localhost');
-  const simulator = demo.setup ? new DemoSimulator(url.replace('localhost', '127.0.0.1'), demo.setup, config.demoRate, log) : null;
+  // Port 0 asked for any free port: the URLs the hub shows platforms (and the demo's signed pushes) need the real one.
+  if (config.port === 0) hub.config.port = Number(new URL(address).port);
+  const simulator = demo.setup
+    ? new DemoSimulator(url.replace('localhost', '127.0.0.1'), demo.setup, config.demoRate, log, Math.random, (id) => hub.poller.runAccount(id), publicBase(hub))
+    : null;
   simulator?.start();
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -126,6 +138,7 @@ export async function serve(
       }
       log.info('http server closed; closing the database and workers');
       await hub.close();
+      await sims?.close();
       log.info('stopped');
     })());
   return { hub, url, stop, demo };

@@ -1,8 +1,12 @@
-// The demo's shops, pushing to the hub the way real shops do: signed HTTP to /hooks/ownshop/{account}, with what
-// real traffic brings — new orders, payments, shipments, cancellations, duplicate deliveries, updates arriving out
-// of order, unknown SKUs and a forged signature now and then. It signs with its own code, not the hub's.
+// The demo's shops, sending to the hub the way real shops do: the own shops push signed HTTP to
+// /hooks/ownshop/{account}; the platform shops are simulators that push as their platform pushes (Shopify,
+// WooCommerce, Shopee, Douyin) or only answer the hub's pulls (Taobao, JD, Pinduoduo). With what real traffic
+// brings: new orders, payments, shipments, cancellations, duplicate deliveries, updates arriving out of order,
+// unknown SKUs, pushes lost on the way (the hub's pull recovers them) and a forged signature now and then.
+// It signs with its own code (and the simulators' own signers), not the hub's.
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
+import type { SimOrder, SimPhase, SimPush } from '../simulators/types.ts';
 import type { DemoSetup, DemoShop } from './seed.ts';
 
 const provinces: [string, string, string][] = [
@@ -24,7 +28,13 @@ interface Live {
   status: string;
   updatedAt: number;
   eventId: string;
+  /** A platform shop's order as its simulator keeps it, and the pushes last sent for it. */
+  sim?: SimOrder;
+  pushes?: SimPush[];
 }
+
+/** Share of platform pushes the demo loses on the way, so the integration page shows orders recovered by polling. */
+const lostPushes = 0.1;
 
 /** Pushes demo orders at about `perMinute`, after a first burst so the console is alive within seconds. */
 export class DemoSimulator {
@@ -41,10 +51,28 @@ export class DemoSimulator {
     private readonly perMinute: number,
     private readonly log: Logger,
     private readonly random: () => number = Math.random,
+    /** Asks the hub to pull one account now (the demo pulls its platform shops every few seconds, not every 5 minutes). */
+    private readonly pullNow: ((accountId: string) => Promise<unknown>) | null = null,
+    /** The public base the platforms know the hub by: Shopee signs the URL it calls. */
+    private readonly hookBase: string = baseUrl,
   ) {}
+
+  private pullTimer: NodeJS.Timeout | null = null;
 
   start(burst = 30): void {
     this.stopped = false;
+    if (this.pullNow) {
+      const pull = this.pullNow;
+      const platformShops = this.demo.shops.filter((x) => x.sim);
+      const pullAll = () => {
+        for (const shop of platformShops) void pull(shop.id).catch((e: unknown) => this.log.warn({ err: e, shop: shop.name }, 'demo: a pull failed'));
+      };
+      // The first pull soon after the first burst, then every 10 s: the pull-only shops show up within seconds.
+      const first = setTimeout(pullAll, 3_000);
+      first.unref();
+      this.pullTimer = setInterval(pullAll, 10_000);
+      this.pullTimer.unref();
+    }
     this.running = (async () => {
       for (let i = 0; i < burst && !this.stopped; i++) await this.step(i < burst * 0.7 ? 'new' : undefined);
       this.schedule();
@@ -55,7 +83,9 @@ export class DemoSimulator {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.pullTimer) clearInterval(this.pullTimer);
     this.timer = null;
+    this.pullTimer = null;
     await this.running;
   }
 
@@ -97,6 +127,7 @@ export class DemoSimulator {
 
   private async newOrder(opts: { unknownSku?: boolean } = {}): Promise<void> {
     const shop = this.pick(this.demo.shops);
+    if (shop.sim) return this.newPlatformOrder(shop, opts);
     const now = Date.now();
     const lines = Array.from({ length: 1 + Math.floor(this.random() * 3) }, () => {
       const s = this.pick(this.demo.skus);
@@ -129,6 +160,48 @@ export class DemoSimulator {
     if (this.open.length > 300) this.open.splice(0, this.open.length - 300);
   }
 
+  /** A new order in a platform shop: its simulator keeps it (for the hub's pulls) and says what it pushes. */
+  private async newPlatformOrder(shop: DemoShop, opts: { unknownSku?: boolean }): Promise<void> {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const lines = Array.from({ length: 1 + Math.floor(this.random() * 2) }, () => {
+      const s = this.pick(this.demo.skus);
+      return { sku: s.sku, title: s.title, quantity: 1 + Math.floor(this.random() * 2), unitPrice: s.price, discount: this.random() < 0.3 ? 500 : 0 };
+    });
+    if (opts.unknownSku) lines.push({ sku: `NEW-${Math.floor(this.random() * 90 + 10)}`, title: '新品（未建档）', quantity: 1, unitPrice: 5900, discount: 0 });
+    const [province, city, district] = this.pick(provinces);
+    const name = this.pick(surnames) + this.pick(given) + (this.random() < 0.5 ? this.pick(given) : '');
+    const phone = `13${Math.floor(this.random() * 10)}${String(Math.floor(this.random() * 1e8)).padStart(8, '0')}`;
+    const goods = lines.reduce((a, l) => a + l.quantity * l.unitPrice - l.discount, 0);
+    const order: SimOrder = {
+      id: String(Math.floor(1e12 + this.random() * 8e12)) + String(++this.seq).padStart(4, '0'),
+      phase: this.random() < 0.5 ? 'paid' : 'created',
+      createdAt: now,
+      updatedAt: now,
+      currency: 'CNY',
+      lines,
+      shippingFee: goods >= 9900 ? 0 : 800,
+      discountPlatform: this.random() < 0.3 ? 300 : 0,
+      discountSeller: this.random() < 0.3 ? 200 : 0,
+      buyer: { id: `u${Math.floor(this.random() * 1e6)}`, name, phone },
+      receiver: { name, phone, province, city, district, address: `${this.pick(['文三路', '科技园路', '中山路', '人民路'])} ${1 + Math.floor(this.random() * 300)} 号` },
+    };
+    const live: Live = { shop, body: {}, status: order.phase === 'paid' ? 'paid' : 'pending_payment', updatedAt: now, eventId: '', sim: order };
+    await this.sendPlatform(live);
+    this.open.push(live);
+    if (this.open.length > 300) this.open.splice(0, this.open.length - 300);
+  }
+
+  /** Records the platform order's new state in its simulator and sends what the platform pushes (losing a few). */
+  private async sendPlatform(live: Live): Promise<void> {
+    const { shop, sim: order } = live;
+    if (!shop.sim || !order) return;
+    live.pushes = shop.sim.record(order, `${this.hookBase}/hooks/${shop.platform}/${shop.id}`);
+    for (const p of live.pushes) {
+      if (this.random() < lostPushes) continue;
+      await this.post(`${this.baseUrl}/hooks/${shop.platform}/${shop.id}`, p.headers, p.body);
+    }
+  }
+
   /** The next step of an open order: payment of an unpaid one, shipment of a paid one, or a cancellation. */
   private async advance(to: 'paid' | 'shipped' | 'cancelled'): Promise<void> {
     const from = to === 'paid' || to === 'cancelled' ? 'pending_payment' : 'paid';
@@ -136,6 +209,13 @@ export class DemoSimulator {
     if (!candidates.length) return this.newOrder();
     const o = this.pick(candidates);
     const now = Math.max(Date.now(), o.updatedAt + 1000);
+    if (o.sim) {
+      const phase: SimPhase = to;
+      o.sim = { ...o.sim, phase, updatedAt: Math.floor(now / 1000) * 1000 };
+      o.status = to;
+      o.updatedAt = o.sim.updatedAt;
+      return this.sendPlatform(o);
+    }
     const body = { ...o.body, status: to, updatedAt: this.iso(now), ...(to === 'paid' ? { paidAmount: this.total(o.body) } : {}) };
     o.body = body;
     o.status = to;
@@ -152,12 +232,16 @@ export class DemoSimulator {
   /** The same delivery again (platforms retry when they miss an answer): the hub must do nothing twice. */
   private async duplicate(): Promise<void> {
     const o = this.pick(this.open);
+    if (o.sim) {
+      for (const p of o.pushes ?? []) await this.post(`${this.baseUrl}/hooks/${o.shop.platform}/${o.shop.id}`, p.headers, p.body);
+      return;
+    }
     await this.send(o.shop, o.body, o.eventId);
   }
 
   /** An update older than what the hub already has, arriving late: it must not move the order back. */
   private async stale(): Promise<void> {
-    const o = this.open.find((x) => x.status !== 'pending_payment');
+    const o = this.open.find((x) => x.status !== 'pending_payment' && !x.sim);
     if (!o) return this.newOrder();
     const old = { ...o.body, status: 'pending_payment', paidAmount: 0, updatedAt: this.iso(o.updatedAt - 60_000) };
     await this.send(o.shop, old, randomUUID());
@@ -165,7 +249,8 @@ export class DemoSimulator {
 
   /** A push with a wrong signature (someone probing the hook): refused with 401. */
   private async forged(): Promise<void> {
-    const shop = this.pick(this.demo.shops);
+    const shop = this.pick(this.demo.shops.filter((x) => x.platform === 'ownshop'));
+    if (!shop) return;
     await this.send({ ...shop, secret: 'not-the-secret' }, { orderId: 'FORGED', status: 'paid' }, randomUUID());
   }
 
@@ -173,17 +258,16 @@ export class DemoSimulator {
     const raw = JSON.stringify(body);
     const ts = Math.floor(Date.now() / 1000);
     const sig = createHmac('sha256', shop.secret).update(`${ts}.${raw}`).digest('hex');
+    await this.post(
+      `${this.baseUrl}/hooks/ownshop/${shop.id}`,
+      { 'content-type': 'application/json', 'x-orderhub-event-id': eventId, 'x-orderhub-timestamp': String(ts), 'x-orderhub-signature': `v1=${sig}` },
+      raw,
+    );
+  }
+
+  private async post(url: string, headers: Record<string, string>, body: string): Promise<void> {
     this.stats.sent++;
-    const res = await fetch(`${this.baseUrl}/hooks/ownshop/${shop.id}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-orderhub-event-id': eventId,
-        'x-orderhub-timestamp': String(ts),
-        'x-orderhub-signature': `v1=${sig}`,
-      },
-      body: raw,
-    });
+    const res = await fetch(url, { method: 'POST', headers, body });
     await res.arrayBuffer();
     if (res.ok) this.stats.accepted++;
     else this.stats.refused++;

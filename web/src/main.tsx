@@ -15,6 +15,7 @@ const Orders = lazy(() => import('./pages/Orders.tsx'));
 const OrderView = lazy(() => import('./pages/OrderView.tsx'));
 const Stock = lazy(() => import('./pages/Stock.tsx'));
 const Accounts = lazy(() => import('./pages/Accounts.tsx'));
+const Integration = lazy(() => import('./pages/Integration.tsx'));
 const Approvals = lazy(() => import('./pages/Approvals.tsx'));
 const Users = lazy(() => import('./pages/Users.tsx'));
 
@@ -31,6 +32,7 @@ function Routed() {
           {can('orders.read') && <Route path="/orders/:ref" element={<OrderView />} />}
           {can('stock.read') && <Route path="/stock" element={<Stock />} />}
           {can('accounts.read') && <Route path="/accounts" element={<Accounts />} />}
+          {can('accounts.read') && <Route path="/accounts/:id" element={<Integration />} />}
           <Route path="/approvals" element={<Approvals />} />
           {can('users.manage') && <Route path="/users" element={<Users />} />}
           <Route path="*" element={<Navigate to="/" replace />} />

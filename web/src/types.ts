@@ -73,8 +73,73 @@ export interface Account {
   name: string;
   active: boolean;
   credentialKeys: string[];
-  webhookUrl: string;
+  webhookUrl: string | null;
   createdAt: string | null;
+}
+
+export interface Platform {
+  platform: string;
+  label: string;
+  push: string | null;
+  pull: string | null;
+  credentialFields: { name: string; label: string; secret: boolean; optional: boolean; hint?: string }[];
+  statuses: { raw: string; anchor: string | null; hold: string | null; doc: string }[];
+}
+
+export interface PullRun {
+  id?: number;
+  startedAt: string | null;
+  durationMs: number;
+  windowFrom: string | null;
+  windowTo: string | null;
+  pages: number;
+  fetched: number;
+  created: number;
+  updated: number;
+  recovered: number;
+  errorCode: string | null;
+  error: string | null;
+  rateLimited: boolean;
+}
+
+export interface ChannelAlert {
+  id: number;
+  accountId: string;
+  platform: string;
+  kind: string;
+  key: string;
+  message: string;
+  firstAt: string | null;
+  lastAt: string | null;
+  occurrences: number;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+}
+
+export interface RawEventRow {
+  id: number;
+  eventId: string;
+  receivedAt: string | null;
+  deliveries: number;
+  outcome: string;
+  orderId: string | null;
+  via: string;
+  detail: string | null;
+}
+
+export interface Integration {
+  account: { id: string; platform: string; name: string; active: boolean };
+  push: { supported: boolean };
+  pull: { supported: boolean };
+  last24h: { pushed: number; pushDeliveries: number; fetched: number; pulled: number; recovered: number; byOutcome: Record<string, number> };
+  recoveredAllTime: number;
+  pullState: { watermark: string | null; nextRunAt: string | null; failures: number; lastError: string | null } | null;
+  lastPull: PullRun | null;
+  openAlerts: number;
+  sinceStart: {
+    refused: { total: number; byCode: Record<string, number>; recent: { at: string; code: string; message: string }[] };
+    answers: { count: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; overDeadline: number; deadlineMs: number };
+  };
 }
 
 export interface Approval {

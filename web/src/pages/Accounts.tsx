@@ -1,27 +1,40 @@
-// Channel accounts (shops): credentials are write-only; the webhook URL is what to paste into the platform.
+// Channel accounts (shops): every platform's credential form comes from the hub (GET /api/platforms); secrets are
+// write-only; the webhook URL is what to paste into the platform (none for platforms the hub only pulls).
 import { useCallback, useEffect, useState } from 'react';
-import { App, Button, Card, Form, Input, Modal, Select, Switch, Table, Typography } from 'antd';
+import { Link } from 'react-router';
+import { App, Button, Card, Form, Input, Modal, Select, Switch, Table, Tag, Typography } from 'antd';
 import { ApiError, get, patch, post } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
-import type { Account } from '../types.ts';
+import type { Account, Platform } from '../types.ts';
+
+type FormValues = { platform: string; name: string; credentials?: Record<string, string | undefined> };
 
 export default function Accounts() {
   const { t } = useI18n();
   const { can } = useSession();
   const { message } = App.useApp();
   const [items, setItems] = useState<Account[]>([]);
+  const [platforms, setPlatforms] = useState<Platform[]>([]);
   const [editing, setEditing] = useState<Account | 'new' | null>(null);
-  const [form] = Form.useForm<{ platform: string; name: string; secret?: string; shopDomain?: string }>();
+  const [form] = Form.useForm<FormValues>();
   const platform = Form.useWatch('platform', form) ?? 'ownshop';
   const load = useCallback(() => void get<{ items: Account[] }>('/api/channel-accounts').then((r) => setItems(r.items)).catch(() => undefined), []);
   useEffect(load, [load]);
+  useEffect(() => void get<{ items: Platform[] }>('/api/platforms').then((r) => setPlatforms(r.items)).catch(() => undefined), []);
   const fail = (e: unknown) => message.error(e instanceof ApiError ? e.message : String(e));
   const manage = can('accounts.manage');
+  const label = (p: string) => platforms.find((x) => x.platform === p)?.label ?? p;
+  const fields = platforms.find((p) => p.platform === platform)?.credentialFields ?? [];
 
-  const save = (v: { platform: string; name: string; secret?: string; shopDomain?: string }) => {
-    const credentials = !v.secret ? undefined : v.platform === 'shopify' ? { shopDomain: v.shopDomain, apiSecret: v.secret } : { secret: v.secret };
-    const req = editing === 'new' ? post('/api/channel-accounts', { platform: v.platform, name: v.name, credentials: credentials ?? {} }) : patch(`/api/channel-accounts/${(editing as Account).id}`, { name: v.name, ...(credentials ? { credentials } : {}) });
+  const save = (v: FormValues) => {
+    // Blank fields are left out: on an edit they keep what is stored (secrets are never shown, so never sent back).
+    const entered = Object.fromEntries(Object.entries(v.credentials ?? {}).filter(([, x]) => typeof x === 'string' && x.trim() !== ''));
+    const changed = Object.keys(entered).length > 0;
+    const req =
+      editing === 'new'
+        ? post('/api/channel-accounts', { platform: v.platform, name: v.name, credentials: entered })
+        : patch(`/api/channel-accounts/${(editing as Account).id}`, { name: v.name, ...(changed ? { credentials: entered } : {}) });
     void req.then(() => (setEditing(null), load())).catch(fail);
   };
 
@@ -32,30 +45,45 @@ export default function Accounts() {
         dataSource={items}
         pagination={false}
         columns={[
-          { title: t('accounts.name'), dataIndex: 'name' },
-          { title: t('accounts.platform'), dataIndex: 'platform' },
-          { title: t('accounts.webhook'), dataIndex: 'webhookUrl', render: (v: string) => <Typography.Text copyable code>{v}</Typography.Text> },
+          { title: t('accounts.name'), dataIndex: 'name', render: (v: string, a) => <Link to={`/accounts/${a.id}`}>{v}</Link> },
+          { title: t('accounts.platform'), dataIndex: 'platform', render: (v: string) => <Tag>{label(v)}</Tag> },
+          {
+            title: t('accounts.webhook'),
+            dataIndex: 'webhookUrl',
+            render: (v: string | null) => (v ? <Typography.Text copyable code>{v}</Typography.Text> : <Typography.Text type="secondary">{t('accounts.pullOnly')}</Typography.Text>),
+          },
           { title: t('accounts.credentials'), dataIndex: 'credentialKeys', render: (v: string[]) => v.map((k) => `${k}: ••••••`).join(', ') },
           { title: t('accounts.active'), dataIndex: 'active', render: (v: boolean, a) => <Switch checked={v} disabled={!manage} onChange={(on) => void patch(`/api/channel-accounts/${a.id}`, { active: on }).then(load).catch(fail)} /> },
-          { title: t('common.actions'), render: (_: unknown, a) => <Button size="small" disabled={!manage} onClick={() => (form.setFieldsValue({ platform: a.platform, name: a.name, secret: '' }), setEditing(a))}>✎</Button> },
+          {
+            title: t('common.actions'),
+            render: (_: unknown, a) => (
+              <>
+                <Link to={`/accounts/${a.id}`}>{t('accounts.integration')}</Link>{' '}
+                <Button size="small" disabled={!manage} onClick={() => (form.resetFields(), form.setFieldsValue({ platform: a.platform, name: a.name }), setEditing(a))}>✎</Button>
+              </>
+            ),
+          },
         ]}
       />
       <Modal open={editing !== null} title={editing === 'new' ? t('accounts.add') : (editing as Account | null)?.name} onCancel={() => setEditing(null)} onOk={() => form.submit()} destroyOnHidden>
         <Form form={form} layout="vertical" onFinish={save} initialValues={{ platform: 'ownshop' }}>
           <Form.Item name="platform" label={t('accounts.platform')}>
-            <Select disabled={editing !== 'new'} options={[{ value: 'ownshop', label: 'ownshop' }, { value: 'shopify', label: 'Shopify' }]} />
+            <Select disabled={editing !== 'new'} options={platforms.map((p) => ({ value: p.platform, label: p.label }))} />
           </Form.Item>
-          {platform === 'shopify' && (
-            <Form.Item name="shopDomain" label="Shop domain" rules={[{ required: true, pattern: /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/ }]}>
-              <Input placeholder="my-shop.myshopify.com" />
-            </Form.Item>
-          )}
           <Form.Item name="name" label={t('accounts.name')} rules={[{ required: true, whitespace: true }]}>
             <Input maxLength={128} />
           </Form.Item>
-          <Form.Item name="secret" label={t('accounts.credentials')} rules={editing === 'new' ? [{ required: true, min: 16 }] : [{ min: 16 }]}>
-            <Input.Password autoComplete="new-password" />
-          </Form.Item>
+          {fields.map((f) => (
+            <Form.Item
+              key={`${platform}.${f.name}`}
+              name={['credentials', f.name]}
+              label={`${f.label}${f.secret ? ` (${t('accounts.writeOnly')})` : ''}`}
+              extra={f.hint}
+              rules={editing === 'new' && !f.optional ? [{ required: true, whitespace: true }] : []}
+            >
+              {f.secret ? <Input.Password autoComplete="new-password" placeholder={editing === 'new' ? '' : t('accounts.keep')} /> : <Input placeholder={editing === 'new' ? '' : t('accounts.keep')} />}
+            </Form.Item>
+          ))}
         </Form>
       </Modal>
     </Card>
