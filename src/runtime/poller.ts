@@ -28,7 +28,7 @@ export const defaultPollerOptions: PollerOptions = {
   intervalMs: 5 * 60_000,
   overlapMs: 60 * 60_000,
   lookbackMs: 24 * 60 * 60_000,
-  maxWindowsPerRun: 48,
+  maxWindowsPerRun: 100,
   requestTimeoutMs: 30_000,
 };
 
@@ -48,6 +48,10 @@ export class Poller {
   private stopped = true;
   private readonly running = new Map<string, Promise<PullRunRecord>>();
   private readonly fetching = new Set<Promise<void>>();
+  private readonly announced = new Map<
+    string,
+    { account: PullableAccount; ids: Set<string>; from: number | undefined; to: number | undefined; untimed: boolean; running: Promise<void> | null }
+  >();
 
   constructor(
     private readonly db: Database,
@@ -109,14 +113,50 @@ export class Poller {
   }
 
   /**
-   * Fetches orders a push announced without carrying them (Shopee, Douyin), right after the push was answered. A
-   * failure is logged and left to the scheduled pull, which finds the order anyway.
+   * Fetches orders a push announced without carrying them (Shopee, Douyin), right after the push was answered. Per
+   * account, announcements that arrive while a fetch runs are gathered into the next one (a burst of pushes is a
+   * few fetches, not one each). A failure is logged and left to the scheduled pull, which finds the orders anyway.
    */
   fetchAnnounced(account: PullableAccount, ann: { ids: string[]; at?: number | undefined }): void {
-    const p = this.fetchNow(account, ann)
-      .catch((e: unknown) => this.log.warn({ err: e, accountId: account.id, platform: account.platform }, 'fetching announced orders failed; the next pull will find them'))
-      .finally(() => this.fetching.delete(p));
-    this.fetching.add(p);
+    let q = this.announced.get(account.id);
+    if (!q) {
+      q = { account, ids: new Set(), from: undefined, to: undefined, untimed: false, running: null };
+      this.announced.set(account.id, q);
+    }
+    for (const id of ann.ids) q.ids.add(id);
+    if (ann.at !== undefined) {
+      q.from = Math.min(q.from ?? ann.at, ann.at);
+      q.to = Math.max(q.to ?? ann.at, ann.at);
+    } else {
+      q.untimed = true;
+    }
+    if (q.running) return;
+    const queue = q;
+    const drain = async () => {
+      while (queue.ids.size) {
+        // The window fallback covers every time the batch named (or the last ten minutes when one named none).
+        const batch = { ids: [...queue.ids], from: queue.untimed ? undefined : queue.from, to: queue.untimed ? undefined : queue.to };
+        queue.ids.clear();
+        queue.from = undefined;
+        queue.to = undefined;
+        queue.untimed = false;
+        await this.fetchNow(queue.account, batch).catch((e: unknown) =>
+          this.log.warn({ err: e, accountId: queue.account.id, platform: queue.account.platform }, 'fetching announced orders failed; the next pull will find them'),
+        );
+      }
+    };
+    const start = () => {
+      const p: Promise<void> = drain().finally(() => {
+        this.fetching.delete(p);
+        // Announced after the loop last looked, before this ran: drain again rather than drop them.
+        if (queue.ids.size) return start();
+        queue.running = null;
+        this.announced.delete(account.id);
+      });
+      queue.running = p;
+      this.fetching.add(p);
+    };
+    start();
   }
 
   /** Waits for announced-order fetches under way (tests, shutdown). */
@@ -124,39 +164,43 @@ export class Poller {
     while (this.fetching.size) await Promise.all([...this.fetching]);
   }
 
-  private async fetchNow(account: PullableAccount, ann: { ids: string[]; at?: number | undefined }): Promise<void> {
+  private async fetchNow(account: PullableAccount, ann: { ids: string[]; from: number | undefined; to: number | undefined }): Promise<void> {
     const adapter = adapterFor(account.platform) as ChannelAdapter<unknown> | undefined;
     if (!adapter) return;
     const timeout = this.opts.requestTimeoutMs;
     const ctx = { credentials: account.credentials, fetch: ((input, init) => this.fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeout) })) as typeof fetch, now: () => Date.now() };
-    let items: PulledOrder[] = [];
+    const items: PulledOrder[] = [];
     if (adapter.fetchOrders) {
-      items = await adapter.fetchOrders(ctx, ann.ids);
+      for (let i = 0; i < ann.ids.length; i += 50) items.push(...(await adapter.fetchOrders(ctx, ann.ids.slice(i, i + 50))));
     } else if (adapter.pull) {
-      // No fetch by id: a short window around the announcement finds it.
-      const at = ann.at ?? Date.now();
+      // No fetch by id: a short window around the announced times finds them (ten minutes back when none was named).
+      const now = Date.now();
+      const from = ann.from === undefined ? now - 10 * 60_000 : ann.from - 60_000;
+      const to = Math.min(now + 1000, (ann.to ?? now) + 60_000);
       const wanted = new Set(ann.ids);
-      for await (const page of adapter.pull({ ...ctx, from: at - 10 * 60_000, to: Math.min(Date.now() + 1000, at + 60_000) })) {
+      for await (const page of adapter.pull({ ...ctx, from, to })) {
         items.push(...page.filter((p) => wanted.has(p.order.platformOrderId)));
       }
     }
-    for (const item of items) {
-      await this.writes
-        .ingest({
-          tenantId: account.tenantId,
-          accountId: account.id,
-          channel: account.platform,
-          eventId: `pull:${item.eventId}`,
-          receivedAt: Date.now(),
-          headers: {},
-          rawBody: item.rawBody,
-          orders: [item.order],
-          via: 'fetch',
-        })
-        .catch((e: unknown) => {
-          if (!(e instanceof HubError && e.code === 'CONFLICT')) throw e;
-        });
-    }
+    await Promise.all(
+      items.map((item) =>
+        this.writes
+          .ingest({
+            tenantId: account.tenantId,
+            accountId: account.id,
+            channel: account.platform,
+            eventId: `pull:${item.eventId}`,
+            receivedAt: Date.now(),
+            headers: {},
+            rawBody: item.rawBody,
+            orders: [item.order],
+            via: 'fetch',
+          })
+          .catch((e: unknown) => {
+            if (!(e instanceof HubError && e.code === 'CONFLICT')) throw e;
+          }),
+      ),
+    );
   }
 
   private async run(accountId: string): Promise<PullRunRecord> {
@@ -236,6 +280,8 @@ export class Poller {
         start = end;
       }
       record.watermark = watermark;
+      // Still behind (a long pause, a narrow platform window): the next run comes at once, not after the interval.
+      if (start < startedAt) record.nextRunAt = Date.now();
     } catch (e) {
       record.watermark = watermark;
       const failures = (state?.failures ?? 0) + 1;

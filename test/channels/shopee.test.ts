@@ -414,7 +414,12 @@ describe.each(httpBackends)('Shopee on $name', (backend) => {
   let accountId = '';
   let webhookUrl = '';
   const push = (body: string, headers: Record<string, string>) =>
-    fetch(`${s.url}/hooks/shopee/${accountId}`, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    fetch(`${s.url}/hooks/shopee/${accountId}`, { method: 'POST', headers, body }).then(async (r) => {
+      const answer = { status: r.status, text: await r.text() };
+      // The orders a push names are fetched after the answer: let that finish before looking.
+      await s.hub.poller.idle();
+      return answer;
+    });
   const count = async (table: string) => Number((await s.hub.db.read.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))?.n);
   // Refusals raise a channel alert on purpose (a burst may mean the platform changed how it signs): not an order's trace.
   const traces = async () => [await count('raw_events'), await count('orders'), await count("outbox WHERE type <> 'channel.alert'")];
@@ -456,13 +461,13 @@ describe.each(httpBackends)('Shopee on $name', (backend) => {
     const before = await traces();
     expect(await push(p!.body, p!.headers)).toEqual({ status: 200, text: '' });
     expect(await push(p!.body, p!.headers)).toEqual({ status: 200, text: '' }); // Shopee's retry of the same push
-    // Kept once as a raw event; a status push alone creates no order.
-    expect(await traces()).toEqual([before[0]! + 1, before[1], before[2]]);
-    expect(await orderOf(order.id)).toBeNull();
-    // The push names the order; the hub fetches it (or the next poll finds it).
+    // Kept once as a raw event; the push names the order and the hub fetches it right after answering (one more raw
+    // event, via fetch), so the order is there without waiting for the next poll.
+    expect(await traces()).toEqual([before[0]! + 2, before[1]! + 1, expect.any(Number)]);
     const change = shopeeOrderChange(Buffer.from(p!.body))!;
     expect(change).toMatchObject({ platformOrderId: order.id, platformStatus: 'READY_TO_SHIP' });
-    await ingest(await fetchNow(change.platformOrderId));
+    const via = await s.hub.db.read.all<{ via: string }>("SELECT via FROM raw_events WHERE account_id = ? AND event_id LIKE ? ORDER BY id", [accountId, `%${order.id}%`]);
+    expect(via.map((v) => v.via)).toEqual(['push', 'fetch']);
     const o = await orderOf(order.id);
     expect(o).toMatchObject({ status: 'paid', platformStatus: 'READY_TO_SHIP', hold: null });
     expect(o!.amounts).toMatchObject({ goods: 3 * 2990 + 1550, lineDiscounts: 301, shippingFee: 690, discountPlatform: 500, discountSeller: 300, tax: 0, total: 10_109, paid: 10_109 });

@@ -652,10 +652,24 @@ export const douyin: ChannelAdapter<DouyinCredentials> = {
     return [];
   },
 
-  // The hub fetches the named orders at once: order.searchList over the last minutes finds them (no fetch by id).
-  announcedOrders(_rawBody, verified) {
-    const ids = (verified.keptHeaders['douyin-order-ids'] ?? '').split(',').filter(Boolean);
-    return ids.length ? { ids } : null;
+  // The hub fetches the named orders at once: order.searchList around the messages' update_time finds them.
+  announcedOrders(rawBody) {
+    const messages = pushMessages(rawBody);
+    const ids = orderIdsOf(messages);
+    let at: number | undefined;
+    for (const m of messages) {
+      try {
+        // Each tag names its moment: update_time (shipped), pay_time, complete_time, cancel_time, create_time.
+        const d = parseExactJson(m.data) as Record<string, unknown> | null;
+        for (const f of ['update_time', 'pay_time', 'complete_time', 'cancel_time', 'create_time']) {
+          const t = d?.[f];
+          if (typeof t === 'number' && Number.isSafeInteger(t) && t > 0) at = Math.max(at ?? 0, t * 1000);
+        }
+      } catch {
+        // data that is not JSON names no time
+      }
+    }
+    return ids.length ? { ids, at } : null;
   },
 
   successBody() {
