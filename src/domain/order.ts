@@ -39,6 +39,7 @@ export interface NormalizedOrder {
   /**
    * The receiver's data as the platform gave it when the platform masks or encrypts it (Taobao OAID, PDD and JD
    * encrypted fields): stored as given; `src/channels/privacy.ts` is where a decryption step plugs in.
+   * (Decrypting needs the platform's own decryption API and the seller's authorisation for it.)
    */
   receiverProtection?: 'masked' | 'encrypted' | undefined;
   platformCreatedAt: number;

@@ -59,7 +59,17 @@ export const OrderDetail = Type.Composite([
   OrderSummary,
   Type.Object({
     piiRevealed: Type.Boolean(),
-    receiver: Type.Object({ name: Str, phone: NStr, province: Str, city: Str, district: Str, address: Str }),
+    receiver: Type.Object({
+      name: Str,
+      phone: NStr,
+      province: Str,
+      city: Str,
+      district: Str,
+      address: Str,
+      protection: Type.Union([Str, Type.Null()], {
+        description: 'masked or encrypted: the platform itself protected these fields (Taobao, JD, PDD, Douyin, Shopee); shown as it gave them',
+      }),
+    }),
     buyer: Type.Object({ id: NStr, name: NStr, phone: NStr }),
     amounts: Type.Object({
       goods: Int,

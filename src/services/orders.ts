@@ -363,6 +363,8 @@ export class OrderService {
         city: o.receiver_city,
         district: o.receiver_district,
         address: (r ? address : maskAddress(address)) ?? '',
+        // Masked or encrypted by the platform itself: what the hub holds is what the platform gave.
+        protection: o.receiver_protection,
       },
       buyer: { id: o.buyer_id, name: r ? o.buyer_name : maskName(o.buyer_name), phone: r ? buyerPhone : maskPhone(buyerPhone) },
       amounts: {

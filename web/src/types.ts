@@ -34,7 +34,7 @@ export interface OrderSummary {
 
 export interface OrderDetail extends OrderSummary {
   piiRevealed: boolean;
-  receiver: { name: string; phone: string | null; province: string; city: string; district: string; address: string };
+  receiver: { name: string; phone: string | null; province: string; city: string; district: string; address: string; protection: string | null };
   buyer: { id: string | null; name: string | null; phone: string | null };
   amounts: { goods: number; lineDiscounts: number; shippingFee: number; discountPlatform: number; discountSeller: number; tax: number; total: number; paid: number };
   lines: { lineNo: number; sku: string | null; platformSku: string; title: string; quantity: number; unitPrice: number; discount: number }[];

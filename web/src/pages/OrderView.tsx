@@ -89,6 +89,7 @@ export default function OrderView() {
           <Descriptions.Item label={t('orders.created')}>{dt(order.platformCreatedAt)}</Descriptions.Item>
           <Descriptions.Item label={t('orders.receiver')}>
             {order.receiver.name} {order.receiver.phone}
+            {order.receiver.protection && <Tag style={{ marginLeft: 8 }}>{t(`order.protection.${order.receiver.protection}` as 'order.protection.masked')}</Tag>}
           </Descriptions.Item>
           <Descriptions.Item label={t('orders.region')} span={2}>
             {order.receiver.province} {order.receiver.city} {order.receiver.district} {order.receiver.address}
