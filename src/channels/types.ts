@@ -116,6 +116,8 @@ export interface ChannelAdapter<Credentials = unknown> {
   readonly pullDescription?: string;
   /** The widest window one pull may ask for (platforms cap it, e.g. 24 h on Taobao, 30 min on PDD). */
   readonly maxPullWindowMs?: number;
+  /** False when the account's credentials lack what a pull needs (an optional API token): it is then not scheduled. */
+  pullConfigured?(credentials: Credentials): boolean;
   /** Orders modified in the window, page by page, with the platform's request signing; throws PullError. */
   pull?(ctx: PullContext<Credentials>): AsyncGenerator<PulledOrder[], void, void>;
   /**

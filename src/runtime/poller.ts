@@ -94,7 +94,17 @@ export class Poller {
       `SELECT a.id, a.platform, s.next_run_at FROM channel_accounts a LEFT JOIN pull_state s ON s.account_id = a.id
        WHERE a.active = 1 AND a.deleted_at IS NULL`,
     );
-    const due = rows.filter((r) => adapterFor(r.platform)?.pull && (r.next_run_at === null || Number(r.next_run_at) <= now));
+    const due: typeof rows = [];
+    for (const r of rows) {
+      const adapter = adapterFor(r.platform) as ChannelAdapter<unknown> | undefined;
+      if (!adapter?.pull || (r.next_run_at !== null && Number(r.next_run_at) > now)) continue;
+      // A push-only setup (a Shopify shop without an API token) is not pulled on a schedule, nor alerted about.
+      if (adapter.pullConfigured) {
+        const account = await this.accounts.forIngest(r.id, now);
+        if (!account || !adapter.pullConfigured(account.credentials)) continue;
+      }
+      due.push(r);
+    }
     const out: PullRunRecord[] = [];
     for (let i = 0; i < due.length; i += 2) {
       const batch = due.slice(i, i + 2).map((r) => this.runAccount(r.id).catch((e: unknown) => this.log.error({ err: e, accountId: r.id }, 'pull run failed')));

@@ -250,8 +250,8 @@ export class IntegrationService {
     const adapter = adapterFor(a.platform);
     return {
       account: { id: a.id, platform: a.platform, name: a.name, active: a.active },
-      push: adapter?.verifyPush ? { supported: true as const } : { supported: false as const },
-      pull: adapter?.pull ? { supported: true as const } : { supported: false as const },
+      push: { supported: Boolean(adapter?.verifyPush) },
+      pull: { supported: Boolean(adapter?.pull), configured: Boolean(adapter?.pull && (adapter.pullConfigured?.(a.credentials as never) ?? true)) },
       /** pushed: raw events from pushes; fetched: orders a push named and the hub fetched; pulled: the scheduled pulls. */
       last24h: { pushed, pushDeliveries, fetched, pulled, recovered, byOutcome },
       recoveredAllTime: Number(recoveredAllTime?.n ?? 0),

@@ -138,6 +138,16 @@ describe.each(httpBackends)('channel integration on $name', (backend) => {
     ]);
   });
 
+  it('does not pull on a schedule a shop whose credentials cannot pull (a Shopify shop without an API token)', async () => {
+    const runs = await s.hub.poller.runDue();
+    expect(runs.map((r) => r.accountId)).not.toContain(accountId);
+    const o = await s.api<{ pull: { supported: boolean; configured: boolean } }>('GET', `/api/channel-accounts/${accountId}/integration`);
+    expect(o.body.pull).toEqual({ supported: true, configured: false });
+    // Asked for by hand, it says why.
+    const run = await s.api<{ errorCode: string; error: string }>('POST', `/api/channel-accounts/${accountId}/pull`);
+    expect(run.body).toMatchObject({ errorCode: 'CREDENTIALS_MISSING' });
+  });
+
   it('lists the platforms with their credentials and dictionaries', async () => {
     const r = await s.api<{ items: { platform: string; push: string | null; credentialFields: { name: string; secret: boolean }[]; statuses: { raw: string }[] }[] }>('GET', '/api/platforms');
     const shopify = r.body.items.find((p) => p.platform === 'shopify');

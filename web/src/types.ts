@@ -130,7 +130,7 @@ export interface RawEventRow {
 export interface Integration {
   account: { id: string; platform: string; name: string; active: boolean };
   push: { supported: boolean };
-  pull: { supported: boolean };
+  pull: { supported: boolean; configured: boolean };
   last24h: { pushed: number; pushDeliveries: number; fetched: number; pulled: number; recovered: number; byOutcome: Record<string, number> };
   recoveredAllTime: number;
   pullState: { watermark: string | null; nextRunAt: string | null; failures: number; lastError: string | null } | null;

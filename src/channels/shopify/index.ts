@@ -221,6 +221,7 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
     'with X-Shopify-Access-Token; next pages from the Link header (rel="next", page_info) as given; 429 + Retry-After when the bucket is full.',
   // Shopify documents no cap on updated_at ranges; one day keeps a window's pages few and a retry cheap.
   maxPullWindowMs: 24 * 60 * 60 * 1000,
+  pullConfigured: (c) => Boolean(c.accessToken),
   pull: (ctx) => pullShopifyOrders(ctx, isOrder, normalizeShopifyOrder),
 
   parsePulled(rawBody) {

@@ -477,6 +477,7 @@ export const woocommerce: ChannelAdapter<WooCommerceCredentials> = {
     return null;
   },
 
+  pullConfigured: (c) => Boolean(c.consumerKey && c.consumerSecret),
   pull: pullWoo,
 
   parsePulled(rawBody) {

@@ -59,7 +59,7 @@ export default function Integration() {
             {!o.account.active && <Tag color="red">off</Tag>}
           </Space>
         }
-        extra={o.pull.supported ? <Button data-testid="pull-now" disabled={!manage} loading={pulling} onClick={pullNow}>{t('integration.pullNow')}</Button> : <Typography.Text type="secondary">{t('integration.noPull')}</Typography.Text>}
+        extra={o.pull.supported && !o.pull.configured ? <Typography.Text type="secondary">{t('integration.pullNotConfigured')}</Typography.Text> : o.pull.supported ? <Button data-testid="pull-now" disabled={!manage} loading={pulling} onClick={pullNow}>{t('integration.pullNow')}</Button> : <Typography.Text type="secondary">{t('integration.noPull')}</Typography.Text>}
       >
         <Row gutter={16}>
           <Col span={4}><Statistic title={t('integration.pushed')} value={o.last24h.pushed} formatter={(v) => count(Number(v), locale)} /></Col>
