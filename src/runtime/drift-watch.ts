@@ -51,13 +51,17 @@ export class DriftWatch {
     this.opts = { ...defaultDriftOptions, bodyLimitBytes };
   }
 
-  /** Learns from one stored delivery and raises what is new about it; returns at once. */
+  /** Learns from one stored delivery and raises what is new about it; returns at once, works after the answer. */
   observe(account: WatchedAccount, shape: string, body: Buffer, now = Date.now()): void {
+    this.track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.fold(account, shape, body, now)));
+  }
+
+  private fold(account: WatchedAccount, shape: string, body: Buffer, now: number): Promise<unknown> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      return; // not JSON (a form-encoded ping): nothing to learn
+      return Promise.resolve(); // not JSON (a form-encoded ping): nothing to learn
     }
     const key = `${account.id}|${shape}`;
     const paths = fieldPaths(parsed);
@@ -84,7 +88,7 @@ export class DriftWatch {
       return undefined;
     });
     this.shapes.set(key, settled);
-    this.track(settled);
+    return settled;
   }
 
   /** A push that was refused: counted by reason, and alerted when one reason repeats (or a body was too large). */

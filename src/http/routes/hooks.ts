@@ -51,7 +51,7 @@ async function receive(hub: Hub, platform: string, accountId: string, req: Fasti
     rawBody: raw,
     orders,
   });
-  // Stored: now learn what the platform sent (after the answer's work, never before it).
+  // Stored: learn what the platform sent, and fetch what it only named — both after the answer has gone.
   if (!result.duplicateDelivery) {
     hub.drift.observe(account, `push:${verified.shape ?? ''}`, raw, now);
     // A push that names orders without carrying them: fetch them now rather than at the next scheduled pull.
@@ -106,21 +106,19 @@ export const hookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, {
       validatorCompiler: () => () => true,
     },
     async (req, reply) => {
-      {
-        const { result } = await receive(hub, 'ownshop', req.params.accountId, req);
-        return reply.send({
-          ok: true,
-          duplicate: result?.duplicateDelivery ?? false,
-          orders: (result?.orders ?? []).map((o) => ({
-            orderId: o.orderId,
-            orderNo: o.orderNo,
-            outcome: o.outcome,
-            status: o.status,
-            reservation: o.reservation,
-            hold: o.hold,
-          })),
-        });
-      }
+      const { result } = await receive(hub, 'ownshop', req.params.accountId, req);
+      return reply.send({
+        ok: true,
+        duplicate: result?.duplicateDelivery ?? false,
+        orders: (result?.orders ?? []).map((o) => ({
+          orderId: o.orderId,
+          orderNo: o.orderNo,
+          outcome: o.outcome,
+          status: o.status,
+          reservation: o.reservation,
+          hold: o.hold,
+        })),
+      });
     },
   );
 
