@@ -134,3 +134,21 @@ export interface ChannelAdapter<Credentials = unknown> {
 export function headerValue(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
 }
+
+/**
+ * A credential's `apiBase` (where pulls go instead of the platform's production API: a simulator, a sandbox). The
+ * hub sends the shop's access token there, so plain http is only allowed on this machine: elsewhere it must be https.
+ */
+export function apiBaseProblems(v: unknown): string[] {
+  if (v === undefined) return [];
+  let u: URL | null = null;
+  try {
+    u = typeof v === 'string' ? new URL(v) : null;
+  } catch {
+    u = null;
+  }
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) return ['credentials.apiBase must be an https URL'];
+  const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
+  if (u.protocol === 'http:' && !loopback) return ['credentials.apiBase must be https (plain http only on 127.0.0.1 or localhost)'];
+  return [];
+}

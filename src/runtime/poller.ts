@@ -192,25 +192,31 @@ export class Poller {
         items.push(...page.filter((p) => wanted.has(p.order.platformOrderId)));
       }
     }
-    await Promise.all(
-      items.map((item) =>
-        this.writes
-          .ingest({
-            tenantId: account.tenantId,
-            accountId: account.id,
-            channel: account.platform,
-            eventId: `pull:${item.eventId}`,
-            receivedAt: Date.now(),
-            headers: {},
-            rawBody: item.rawBody,
-            orders: [item.order],
-            via: 'fetch',
-          })
-          .catch((e: unknown) => {
-            if (!(e instanceof HubError && e.code === 'CONFLICT')) throw e;
-          }),
-      ),
-    );
+    await Promise.all(items.map((item) => this.store(account, item, 'fetch')));
+  }
+
+  /**
+   * Stores one pulled order like a push: a raw event under an id that repeats for the same version, then the same
+   * ingest. The same version fetched again with different bytes (a field that changes without the modified time)
+   * is what is stored already: null.
+   */
+  private async store(account: PullableAccount, item: PulledOrder, via: 'pull' | 'fetch') {
+    try {
+      return await this.writes.ingest({
+        tenantId: account.tenantId,
+        accountId: account.id,
+        channel: account.platform,
+        eventId: `pull:${item.eventId}`,
+        receivedAt: Date.now(),
+        headers: {},
+        rawBody: item.rawBody,
+        orders: [item.order],
+        via,
+      });
+    } catch (e) {
+      if (e instanceof HubError && e.code === 'CONFLICT') return null;
+      throw e;
+    }
   }
 
   private async run(accountId: string): Promise<PullRunRecord> {
@@ -253,28 +259,7 @@ export class Poller {
         for await (const page of adapter.pull({ credentials: account.credentials, from: start, to: end, fetch: fetchWithTimeout, now: () => Date.now() })) {
           record.pages += 1;
           record.fetched += page.length;
-          const results = await Promise.all(
-            page.map(async (item) => {
-              try {
-                return await this.writes.ingest({
-                  tenantId: account.tenantId,
-                  accountId,
-                  channel: account.platform,
-                  eventId: `pull:${item.eventId}`,
-                  receivedAt: Date.now(),
-                  headers: {},
-                  rawBody: item.rawBody,
-                  orders: [item.order],
-                  via: 'pull',
-                });
-              } catch (e) {
-                // The same version fetched again with different bytes (a field that changes without the modified
-                // time): what it says is stored already.
-                if (e instanceof HubError && e.code === 'CONFLICT') return null;
-                throw e;
-              }
-            }),
-          );
+          const results = await Promise.all(page.map((item) => this.store(account, item, 'pull')));
           for (const r of results) {
             if (!r || r.duplicateDelivery) continue;
             // A newer version than the hub had (created, or updated even where the anchor status stays): pushes missed it.

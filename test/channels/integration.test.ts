@@ -148,6 +148,20 @@ describe.each(httpBackends)('channel integration on $name', (backend) => {
     expect(run.body).toMatchObject({ errorCode: 'CREDENTIALS_MISSING' });
   });
 
+  it('sends a shop token to an API base only over https, or plain http on this machine', async () => {
+    const make = (apiBase: string) =>
+      s.api<{ error?: { message: string } }>('POST', '/api/channel-accounts', {
+        platform: 'shopify',
+        name: 'api base',
+        credentials: { shopDomain: SHOP, apiSecret: SECRET, accessToken: 'shpat_0123456789abcdef', apiBase },
+      });
+    const plain = await make('http://shop.example.com');
+    expect([plain.status, plain.body.error?.message]).toEqual([400, expect.stringMatching(/apiBase must be https/)]);
+    expect((await make('ftp://127.0.0.1/')).status).toBe(400);
+    expect((await make('https://sandbox.example.com')).status).toBe(201);
+    expect((await make('http://127.0.0.1:4010/shopify')).status).toBe(201);
+  });
+
   it('lists the platforms with their credentials and dictionaries', async () => {
     const r = await s.api<{ items: { platform: string; push: string | null; credentialFields: { name: string; secret: boolean }[]; statuses: { raw: string }[] }[] }>('GET', '/api/platforms');
     const shopify = r.body.items.find((p) => p.platform === 'shopify');

@@ -324,7 +324,7 @@ describe('the Shopify pull against the simulator', () => {
   it('takes the new credentials and names what is wrong with them', () => {
     expect(shopify.credentialProblems({ shopDomain: 'a.myshopify.com', apiSecret: 'x'.repeat(20), accessToken: 'short', apiBase: 'ftp://x' })).toEqual([
       'credentials.accessToken must be the Admin API access token (shpat_…)',
-      'credentials.apiBase must be an http(s) URL',
+      'credentials.apiBase must be an https URL',
     ]);
     expect(shopify.credentialProblems(sim.credentials)).toEqual([]);
     expect(shopify.credentialFields.find((f) => f.name === 'accessToken')).toMatchObject({ secret: true, optional: true });

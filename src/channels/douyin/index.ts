@@ -15,7 +15,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../../domain/errors.ts';
 import type { NormalizedOrder, OrderLineInput, Receiver } from '../../domain/order.ts';
-import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder } from '../types.ts';
+import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder, apiBaseProblems } from '../types.ts';
 import { douyinRawStatus, douyinStatusDictionary } from './status.ts';
 
 export type DouyinSignMethod = 'md5' | 'hmac-sha256';
@@ -600,15 +600,7 @@ export const douyin: ChannelAdapter<DouyinCredentials> = {
     if (typeof x?.accessToken !== 'string' || x.accessToken.length === 0 || x.accessToken.length > 512) problems.push("credentials.accessToken must be the shop's access_token");
     if (x?.signMethod !== undefined && x.signMethod !== 'md5' && x.signMethod !== 'hmac-sha256') problems.push('credentials.signMethod must be md5 or hmac-sha256');
     if (x?.shopId !== undefined && (typeof x.shopId !== 'string' || !/^\d{1,32}$/.test(x.shopId))) problems.push('credentials.shopId must be digits');
-    if (x?.apiBase !== undefined) {
-      let ok = false;
-      try {
-        ok = typeof x.apiBase === 'string' && /^https?:$/.test(new URL(x.apiBase).protocol);
-      } catch {
-        ok = false;
-      }
-      if (!ok) problems.push('credentials.apiBase must be an http(s) URL');
-    }
+    problems.push(...apiBaseProblems(x?.apiBase));
     return problems;
   },
 

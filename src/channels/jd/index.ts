@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { HubError } from '../../domain/errors.ts';
 import { decimalToMinor } from '../../domain/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../domain/order.ts';
-import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext } from '../types.ts';
+import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { jdQueryStates, jdStatuses } from './status.ts';
 
 export interface JdCredentials {
@@ -352,15 +352,7 @@ export const jd: ChannelAdapter<JdCredentials> = {
     if (!token(x?.appKey)) problems.push('credentials.appKey must be the JOS app key');
     if (!token(x?.appSecret)) problems.push('credentials.appSecret must be the JOS app secret');
     if (!token(x?.accessToken)) problems.push('credentials.accessToken must be the shop access_token');
-    if (x?.apiBase !== undefined) {
-      let ok = false;
-      try {
-        ok = typeof x.apiBase === 'string' && /^https?:$/.test(new URL(x.apiBase).protocol);
-      } catch {
-        ok = false;
-      }
-      if (!ok) problems.push('credentials.apiBase must be an http(s) URL');
-    }
+    problems.push(...apiBaseProblems(x?.apiBase));
     return problems;
   },
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { HubError } from '../../domain/errors.ts';
 import { decimalToMinor } from '../../domain/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../domain/order.ts';
-import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext } from '../types.ts';
+import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { pinduoduoRawStatus, pinduoduoStatusDictionary, type PddStateFields } from './status.ts';
 
 export interface PinduoduoCredentials {
@@ -258,7 +258,7 @@ export const pinduoduo: ChannelAdapter<PinduoduoCredentials> = {
     if (typeof x?.clientId !== 'string' || !/^[0-9a-zA-Z]{8,64}$/.test(x.clientId)) problems.push('credentials.clientId must be the PDD client_id');
     if (typeof x?.clientSecret !== 'string' || x.clientSecret.length < 16) problems.push('credentials.clientSecret must be the PDD client_secret (16 characters or more)');
     if (typeof x?.accessToken !== 'string' || !/^[\x21-\x7e]{8,200}$/.test(x.accessToken)) problems.push("credentials.accessToken must be the shop's PDD access_token");
-    if (x?.apiBase !== undefined && (typeof x.apiBase !== 'string' || !/^https?:\/\/[^\s]+$/.test(x.apiBase))) problems.push('credentials.apiBase must be an http(s) URL');
+    problems.push(...apiBaseProblems(x?.apiBase));
     return problems;
   },
 

@@ -6,7 +6,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../../domain/errors.ts';
 import { decimalToMinor } from '../../domain/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../domain/order.ts';
-import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder } from '../types.ts';
+import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder, apiBaseProblems } from '../types.ts';
 import { shopeeStatusDictionary } from './status.ts';
 
 export interface ShopeeCredentials {
@@ -422,15 +422,7 @@ export const shopee: ChannelAdapter<ShopeeCredentials> = {
     if (!digits(x?.shopId, 12)) problems.push('credentials.shopId must be the shop_id (digits)');
     if (typeof x?.accessToken !== 'string' || !/^[\x21-\x7e]{8,200}$/.test(x.accessToken)) problems.push('credentials.accessToken must be the shop’s access_token');
     if (x?.pushPartnerKey !== undefined && (typeof x.pushPartnerKey !== 'string' || x.pushPartnerKey.length < 16)) problems.push('credentials.pushPartnerKey must be a key of 16 characters or more');
-    if (x?.apiBase !== undefined) {
-      let ok = false;
-      try {
-        ok = typeof x.apiBase === 'string' && ['http:', 'https:'].includes(new URL(x.apiBase).protocol);
-      } catch {
-        ok = false;
-      }
-      if (!ok) problems.push('credentials.apiBase must be an http(s) URL');
-    }
+    problems.push(...apiBaseProblems(x?.apiBase));
     return problems;
   },
 

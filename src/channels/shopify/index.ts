@@ -5,7 +5,7 @@ import { HubError } from '../../domain/errors.ts';
 import { decimalToMinor } from '../../domain/money.ts';
 import { type NormalizedOrder, type OrderLineInput } from '../../domain/order.ts';
 import { parseIsoInstant } from '../../domain/time.ts';
-import { headerValue, type ChannelAdapter } from '../types.ts';
+import { headerValue, type ChannelAdapter, apiBaseProblems } from '../types.ts';
 import { shopifyAnchor, shopifyStatusDictionary } from './status.ts';
 import { pullShopifyOrders, shopifyApiVersion } from './pull.ts';
 
@@ -172,7 +172,7 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
     if (x?.accessToken !== undefined && (typeof x.accessToken !== 'string' || !/^[\x21-\x7e]{16,256}$/.test(x.accessToken))) {
       problems.push('credentials.accessToken must be the Admin API access token (shpat_…)');
     }
-    if (x?.apiBase !== undefined && (typeof x.apiBase !== 'string' || !/^https?:\/\/[^\s?#]+$/.test(x.apiBase))) problems.push('credentials.apiBase must be an http(s) URL');
+    problems.push(...apiBaseProblems(x?.apiBase));
     return problems;
   },
 

@@ -11,7 +11,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { HubError } from '../../domain/errors.ts';
 import { decimalToMinor } from '../../domain/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../domain/order.ts';
-import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext } from '../types.ts';
+import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { taobaoPaidStatuses, taobaoStatusDictionary } from './status.ts';
 
 export const taobaoSignMethods = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -396,7 +396,7 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
     if (x?.signMethod !== undefined && !(taobaoSignMethods as readonly unknown[]).includes(x.signMethod)) {
       problems.push(`credentials.signMethod must be one of ${taobaoSignMethods.join(', ')}`);
     }
-    if (x?.apiBase !== undefined && (typeof x.apiBase !== 'string' || !/^https?:\/\/[^\s]+$/.test(x.apiBase))) problems.push('credentials.apiBase must be an http(s) URL');
+    problems.push(...apiBaseProblems(x?.apiBase));
     return problems;
   },
 

@@ -7,7 +7,7 @@ import { HubError } from '../../domain/errors.ts';
 import { decimalToMinor } from '../../domain/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../domain/order.ts';
 import { parseIsoInstant } from '../../domain/time.ts';
-import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder } from '../types.ts';
+import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder, apiBaseProblems } from '../types.ts';
 import { wooStatusDictionary } from './status.ts';
 
 export interface WooCommerceCredentials {
@@ -413,7 +413,7 @@ export const woocommerce: ChannelAdapter<WooCommerceCredentials> = {
     if (x?.consumerSecret !== undefined && (typeof x.consumerSecret !== 'string' || !/^cs_[A-Za-z0-9]{8,200}$/.test(x.consumerSecret))) {
       problems.push('credentials.consumerSecret must look like cs_…');
     }
-    if (x?.apiBase !== undefined && !httpUrl(x.apiBase)) problems.push('credentials.apiBase must be an http(s) URL');
+    problems.push(...apiBaseProblems(x?.apiBase));
     return problems;
   },
 
