@@ -141,6 +141,10 @@ export async function applyPlatformHold(
   }
   if (!isPlatformHeld(o)) return;
   await setHold(tx, o, null, null, c);
+  // While held, the payment timeout let the order be (cancelling would have been a guess): its clock starts again.
+  if (o.status === 'pending_payment' && o.reservation_state === 'held') {
+    await scheduleTimer(tx, o.tenant_id, 'payment_timeout', o.id, c.at + settings.paymentTimeoutMs, c.at);
+  }
   if (o.status !== 'cancelled' && (o.reservation_state === 'short' || o.reservation_state === 'unmatched')) {
     await tryReserve(tx, o, c, settings, o.status === 'pending_payment' ? 'STOCK_SHORT' : 'PAID_NO_STOCK');
     return;

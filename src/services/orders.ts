@@ -1,5 +1,6 @@
 // Reading orders (list, 360° detail) and the operator's and timers' decisions on them.
 import { sql } from 'kysely';
+import { platformHoldCodes } from '../channels/types.ts';
 import { HubError } from '../domain/errors.ts';
 import { computeAmounts, maskAddress, maskName, maskPhone, orderArithmeticProblems } from '../domain/order.ts';
 import { allowedTargets, isOrderStatus, type OrderStatus } from '../domain/status-machine.ts';
@@ -692,6 +693,9 @@ export class OrderService {
       if (!(await claimTimer(tx, timer.id, now))) return 'skipped';
       const o = await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?`, [timer.ref]);
       if (!o || o.status !== 'pending_payment') return 'skipped';
+      // The platform's own state is unclear (an unknown or ambiguous status): cancelling would be a guess. The stock
+      // stays held until the platform says paid or cancelled.
+      if (o.hold_code && (platformHoldCodes as readonly string[]).includes(o.hold_code)) return 'skipped';
       await moveOrder(
         tx,
         o,

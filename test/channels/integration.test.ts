@@ -3,7 +3,7 @@
 // fix (the Shopify adapter stands in for any platform).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
-import { startServer, type TestServer } from '../support/server.ts';
+import { setStock, startServer, type TestServer } from '../support/server.ts';
 import { shopifyHeaders, shopifyOrder } from '../support/shopify.ts';
 import { shopifyFinancialStatuses } from '../../src/channels/shopify/status.ts';
 
@@ -170,6 +170,30 @@ describe.each(httpBackends)('channel integration on $name', (backend) => {
     expect(shopify?.statuses.map((x) => x.raw)).toContain('financial:paid');
   });
 
+  it.skipIf(backend.writerThread)('does not let the payment timeout cancel an order whose platform status is unknown', async () => {
+    // Known SKUs: the unpaid order holds stock and gets its payment timer, as any unpaid order does.
+    await setStock(s, 'A1', 100);
+    await setStock(s, 'variant-102', 100);
+    const body = JSON.stringify({ ...next({ id: 66001 }), financial_status: 'pending_review_v9' });
+    expect(await push(body, shopifyHeaders(SECRET, body, { shop: SHOP }))).toBe(200);
+    const id = (await s.hub.db.read.get<{ id: string }>("SELECT id FROM orders WHERE platform_order_id = '66001'"))?.id ?? '';
+    expect(await s.hub.db.read.get("SELECT reservation_state, hold_code FROM orders WHERE id = ?", [id])).toEqual({ reservation_state: 'held', hold_code: 'STATUS_UNKNOWN' });
+    expect(await s.hub.db.read.get("SELECT state FROM timers WHERE ref = ?", [id])).toEqual({ state: 'pending' });
+    await s.hub.local?.timers.runDue(Date.now() + 3_600_000);
+    // Cancelling would be a guess: the order stays unpaid, held, with its stock, until the platform says more.
+    expect(await s.hub.db.read.get("SELECT status, reservation_state, hold_code FROM orders WHERE id = ?", [id])).toEqual({
+      status: 'pending_payment',
+      reservation_state: 'held',
+      hold_code: 'STATUS_UNKNOWN',
+    });
+    // The platform says it is awaiting payment after all: the hold is lifted and the payment clock starts again.
+    const known = JSON.stringify(next({ id: 66001, financial: 'pending' }));
+    expect(await push(known, shopifyHeaders(SECRET, known, { shop: SHOP }))).toBe(200);
+    expect(await s.hub.db.read.get('SELECT state FROM timers WHERE ref = ?', [id])).toEqual({ state: 'pending' });
+    await s.hub.local?.timers.runDue(Date.now() + 3_600_000);
+    expect(await s.hub.db.read.get('SELECT status, reservation_state FROM orders WHERE id = ?', [id])).toEqual({ status: 'cancelled', reservation_state: 'released' });
+  });
+
   it.skipIf(backend.writerThread)('replays a raw event after a mapping fix: the held order moves, and the replay is audited', async () => {
     const body = JSON.stringify({ ...next({ id: 77001 }), financial_status: 'paid_by_gift_card_v2' });
     expect(await push(body, shopifyHeaders(SECRET, body, { shop: SHOP }))).toBe(200);
@@ -183,8 +207,8 @@ describe.each(httpBackends)('channel integration on $name', (backend) => {
     try {
       const r = await s.api<{ orders: { outcome: string; status: string; hold: string | null }[] }>('POST', `/api/raw-events/${raw?.id}/replay`);
       expect(r.status).toBe(200);
-      // The platform hold is lifted and the stock question it covered is asked again: these SKUs are not mapped.
-      expect(r.body.orders[0]).toMatchObject({ outcome: 'updated', status: 'paid', hold: 'SKU_UNMATCHED' });
+      // The platform hold is lifted and the order takes its stock (the SKUs were stocked by the test before).
+      expect(r.body.orders[0]).toMatchObject({ outcome: 'updated', status: 'paid', hold: null });
     } finally {
       delete dict.paid_by_gift_card_v2;
     }
