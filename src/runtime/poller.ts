@@ -7,7 +7,7 @@ import type { Database } from '../store/db.ts';
 import { adapterFor } from '../channels/registry.ts';
 import { PullError, type ChannelAdapter, type PulledOrder } from '../channels/types.ts';
 import type { AccountService } from '../services/accounts.ts';
-import type { PullRunRecord } from '../services/integration.ts';
+import { recoveredOutcomes, type PullRunRecord } from '../services/integration.ts';
 import type { WriteApi } from './write-api.ts';
 import type { DriftWatch } from './drift-watch.ts';
 
@@ -266,7 +266,7 @@ export class Poller {
             const outcome = r.orders[0]?.outcome;
             if (outcome === 'created') record.created += 1;
             if (outcome === 'updated' || outcome === 'unchanged') record.updated += 1;
-            if (outcome === 'created' || outcome === 'updated' || outcome === 'unchanged') record.recovered += 1;
+            if (outcome && recoveredOutcomes.includes(outcome)) record.recovered += 1;
           }
           for (const item of page) this.drift?.observe(account, 'pull', item.rawBody);
         }

@@ -48,7 +48,7 @@ export interface DriftRecord {
 
 const day = 24 * 3_600_000;
 /** A pulled version the hub did not have yet (newer than what pushes brought): "recovered by polling". */
-const recoveredOutcomes = ['created', 'updated', 'unchanged'];
+export const recoveredOutcomes: readonly string[] = ['created', 'updated', 'unchanged'];
 
 export class IntegrationService {
   constructor(
@@ -235,8 +235,8 @@ export class IntegrationService {
       }
     }
     const recoveredAllTime = await this.db.read.get<{ n: number }>(
-      `SELECT count(*) AS n FROM raw_events WHERE account_id = ? AND via = 'pull' AND outcome IN ('created', 'updated', 'unchanged')`,
-      [accountId],
+      `SELECT count(*) AS n FROM raw_events WHERE account_id = ? AND via = 'pull' AND outcome IN (${recoveredOutcomes.map(() => '?').join(', ')})`,
+      [accountId, ...recoveredOutcomes],
     );
     const state = await this.db.read.get<{ watermark: number; next_run_at: number; failures: number; last_error: string | null }>(
       'SELECT watermark, next_run_at, failures, last_error FROM pull_state WHERE account_id = ?',

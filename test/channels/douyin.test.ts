@@ -4,6 +4,8 @@
 // The signers below are the tests' own, written from the SDK's formulas, apart from the adapter and the simulator.
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pullIntoHub as pullHub } from '../support/channels.ts';
+import type { ChannelAdapter } from '../../src/channels/types.ts';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
 import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
@@ -379,15 +381,7 @@ describe.each(httpBackends)('Douyin pushes and pulls on $name', (backend) => {
   const success = { status: 200, text: '{"code":0,"msg":"success"}' };
 
   /** What the poller does with a pull: each order stored like a push, under its own event id. */
-  async function pullIntoHub(from: number, to: number) {
-    const account = await s.hub.accounts.forIngest(accountId);
-    if (!account) throw new Error('no account');
-    for await (const page of douyin.pull?.(pullCtx(sim.credentials, from, to)) ?? fail()) {
-      for (const p of page) {
-        await s.hub.writes.ingest({ tenantId: account.tenantId, accountId, channel: 'douyin', eventId: p.eventId, receivedAt: Date.now(), headers: {}, rawBody: p.rawBody, orders: [p.order] });
-      }
-    }
-  }
+  const pullIntoHub = (from: number, to: number) => pullHub(s, douyin as ChannelAdapter<never>, accountId, from, to);
 
   async function orderDetail(platformOrderId: string) {
     const found = await s.api<{ items: { orderNo: string }[] }>('GET', `/api/orders?platformOrderId=${platformOrderId}`);

@@ -4,6 +4,8 @@
 // real hub.
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChannelAdapter } from '../../src/channels/types.ts';
+import { orderView, pullIntoHub as pullHub } from '../support/channels.ts';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
 import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
@@ -480,26 +482,9 @@ describe.each(httpBackends)('Taobao orders into the hub on $name', (backend) => 
   const prefix = `tb-hub-${backend.name.replace(/\W+/g, '-')}`;
 
   /** What the poller does: pull the window with the account's stored credentials and ingest each order as a raw event. */
-  async function pullIntoHub(from: number, to: number) {
-    const account = await s.hub.accounts.get(accountId);
-    if (!account) throw new Error('no account');
-    const out = [];
-    for (const page of await pullAll(account.credentials as unknown as TaobaoCredentials, from, to)) {
-      for (const p of page) {
-        out.push(
-          await s.hub.writes.ingest({ tenantId: account.tenantId, accountId, channel: 'taobao', eventId: p.eventId, receivedAt: Date.now(), headers: {}, rawBody: p.rawBody, orders: [p.order], via: 'pull' }),
-        );
-      }
-    }
-    return out;
-  }
+  const pullIntoHub = (from: number, to: number) => pullHub(s, taobao as ChannelAdapter<never>, accountId, from, to);
   const count = async (table: string) => Number((await s.hub.db.read.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))?.n);
-  async function detail(platformOrderId: string) {
-    const found = await s.api<{ items: { orderNo: string }[] }>('GET', `/api/orders?platformOrderId=${platformOrderId}`);
-    const orderNo = found.body.items[0]?.orderNo;
-    if (!orderNo) throw new Error(`order ${platformOrderId} not stored`);
-    return (await s.api<{ status: string; platformStatus: string; hold: { code: string } | null; amounts: Record<string, number> }>('GET', `/api/orders/${orderNo}`)).body;
-  }
+  const detail = (platformOrderId: string) => orderView(s, platformOrderId);
 
   beforeAll(async () => {
     sim = sims.mount(prefix, taobaoSimulator, prefix);
