@@ -61,6 +61,10 @@ export interface Config {
   pullOverlapMinutes: number;
   /** Hours the first pull of a new account reaches back. */
   pullLookbackHours: number;
+  /** Payment queries tried before the payment timeout closes an order without the provider's answer. */
+  paymentQueryAttempts: number;
+  /** Hours a requested refund may go unconfirmed before it is a REFUND_STUCK exception. */
+  refundStuckHours: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -97,6 +101,8 @@ export const defaults: Omit<Config, 'configFile'> = {
   pullIntervalSeconds: 300,
   pullOverlapMinutes: 60,
   pullLookbackHours: 24,
+  paymentQueryAttempts: 5,
+  refundStuckHours: 24,
 };
 
 /** Environment variable for each key. */
@@ -132,6 +138,8 @@ const envNames: Record<keyof typeof defaults, string> = {
   pullIntervalSeconds: 'ORDERHUB_PULL_INTERVAL_SECONDS',
   pullOverlapMinutes: 'ORDERHUB_PULL_OVERLAP_MINUTES',
   pullLookbackHours: 'ORDERHUB_PULL_LOOKBACK_HOURS',
+  paymentQueryAttempts: 'ORDERHUB_PAYMENT_QUERY_ATTEMPTS',
+  refundStuckHours: 'ORDERHUB_REFUND_STUCK_HOURS',
 };
 
 export class ConfigError extends Error {}

@@ -12,7 +12,9 @@ export const permissions = {
   'accounts.read': 'See channel accounts (credentials are never shown)',
   'accounts.manage': 'Add, change and delete channel accounts (deleting needs a second approval)',
   'webhooks.manage': 'Register and remove outbound webhooks, read the event log',
-  'refunds.approve': 'Approve refunds',
+  'refunds.approve': 'Approve refunds: request one, approve or decline a refund proposal',
+  'payments.read': 'See payment accounts (credentials are never shown), payment notices and the payment exceptions queue',
+  'payments.manage': 'Add and change payment accounts, resolve payment exceptions, ask a provider again about a payment',
   'pii.view': 'See full phone numbers and addresses (every view is audited)',
   'users.manage': 'Manage users, roles and API tokens',
   'audit.read': 'Read the audit log',
@@ -54,6 +56,7 @@ export const builtinRoles: readonly RoleDefinition[] = [
     'accounts.read',
     'accounts.manage',
     'approvals.decide',
+    'payments.read',
   ]),
   builtin('customer_service', 'Customer service (客服): find orders, see the buyer, act on one order', [
     'orders.read',
@@ -62,7 +65,7 @@ export const builtinRoles: readonly RoleDefinition[] = [
     'pii.view',
   ]),
   builtin('warehouse', 'Warehouse (仓库): stock and the orders to ship', ['orders.read', 'stock.read', 'stock.adjust', 'pii.view']),
-  builtin('finance', 'Finance (财务): orders, exports, refunds', ['orders.read', 'orders.export', 'refunds.approve', 'audit.read', 'approvals.decide']),
+  builtin('finance', 'Finance (财务): orders, exports, refunds', ['orders.read', 'orders.export', 'refunds.approve', 'payments.read', 'payments.manage', 'audit.read', 'approvals.decide']),
   builtin('read_only', 'Read only', ['orders.read', 'stock.read', 'accounts.read']),
 ];
 

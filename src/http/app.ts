@@ -23,6 +23,8 @@ import { healthRoutes } from './routes/health.ts';
 import { registerConsole } from './console.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { integrationRoutes } from './routes/integration.ts';
+import { paymentHookRoutes } from './routes/payment-hooks.ts';
+import { paymentRoutes } from './routes/payments.ts';
 
 export type App = FastifyInstance;
 
@@ -93,6 +95,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
 
   await app.register(healthRoutes, { hub });
   await app.register(hookRoutes, { hub });
+  await app.register(paymentHookRoutes, { hub });
   await app.register(
     async (api) => {
       installAuth(api, hub);
@@ -107,6 +110,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
       await api.register(eventRoutes, { hub });
       await api.register(dashboardRoutes, { hub });
       await api.register(integrationRoutes, { hub });
+      await api.register(paymentRoutes, { hub });
     },
     { prefix: '/api' },
   );

@@ -213,3 +213,78 @@ export const Approval = Type.Object(
 
 /** The 202 answer of an operation that now waits for a second approval. */
 export const PendingApproval = Type.Object({ pendingApproval: Approval });
+
+export const Refund = Type.Object({
+  id: Str,
+  orderId: Str,
+  paymentAccountId: Str,
+  outRefundNo: Type.String({ description: 'The merchant refund number: the idempotency key every retry reuses' }),
+  outTradeNo: Str,
+  transactionId: NStr,
+  amount: Int,
+  currency: Str,
+  reason: Str,
+  source: Type.String({ description: 'proposal (the hub proposed it) or api (a person asked)' }),
+  state: Type.String({ description: 'proposed, declined, requested, submitted, succeeded, failed, closed' }),
+  providerState: NStr,
+  providerRefundId: NStr,
+  attempts: Int,
+  lastError: NStr,
+  requestedBy: NStr,
+  decidedBy: NStr,
+  createdAt: NStr,
+  requestedAt: NStr,
+  confirmedAt: NStr,
+});
+
+export const PaymentException = Type.Object({
+  id: Int,
+  code: Type.String({
+    description:
+      'UNKNOWN_ORDER, MERCHANT_MISMATCH, AMOUNT_MISMATCH, CURRENCY_MISMATCH, AMOUNT_MISSING, NOTICE_REPLAYED, PAID_NO_STOCK, LATE_PAYMENT, ' +
+      'DUPLICATE_PAYMENT, REFUND_UNKNOWN, REFUND_FAILED, REFUND_CLOSED, REFUND_STUCK, QUERY_FAILED',
+  }),
+  reason: Str,
+  state: Type.String({ description: 'open or resolved' }),
+  paymentAccountId: Str,
+  provider: NStr,
+  orderId: NStr,
+  orderNo: NStr,
+  noticeId: Type.Union([Int, Type.Null()]),
+  refund: Type.Union([Type.Object({ id: Str, state: NStr, outRefundNo: NStr }), Type.Null()]),
+  actions: Type.Array(Str, { description: 'approve_refund, decline_refund, resolve, recheck' }),
+  createdAt: NStr,
+  resolvedAt: NStr,
+  resolvedBy: NStr,
+  resolution: NStr,
+});
+
+export const PaymentTimeline = Type.Object(
+  {
+    notices: Type.Array(
+      Type.Object({
+        id: Int,
+        provider: Str,
+        paymentAccountId: Str,
+        noticeId: Str,
+        via: Type.String({ description: 'notice (pushed by the provider) or query (a payment query answered)' }),
+        verification: Str,
+        kind: Str,
+        providerState: Str,
+        success: Type.Boolean(),
+        transactionId: NStr,
+        outRefundNo: NStr,
+        amount: Type.Union([Int, Type.Null()]),
+        currency: NStr,
+        occurredAt: NStr,
+        receivedAt: NStr,
+        deliveries: Int,
+        effect: Type.String({ description: 'paid, late_paid, paid_no_stock, already_paid, duplicate_payment, late_payment_refund, exception, no_effect, refund_*' }),
+        reason: NStr,
+      }),
+    ),
+    refunds: Type.Array(Refund),
+    exceptions: Type.Array(PaymentException),
+  },
+  { description: 'Every verified notice of the order with its decision and effect, its refunds and its payment exceptions' },
+);

@@ -27,6 +27,9 @@ import { TimerRunner } from './timers.ts';
 import { WebhookSender, webhookFanout, defaultWebhookOptions, type WebhookSenderOptions } from './webhooks.ts';
 import { localWrites, type WriteApi } from './write-api.ts';
 import { startWriterThread } from './writer-thread.ts';
+import { PaymentAccountService } from '../services/payment-accounts.ts';
+import { PaymentService } from '../services/payments.ts';
+import { RefundWorker } from './refund-worker.ts';
 
 export interface HubOptions {
   /** Run the relay, timers and webhook sender (a CLI command that only reads does not need them). */
@@ -42,6 +45,9 @@ export interface HubOptions {
   webhook?: Partial<WebhookSenderOptions>;
   relayPollMs?: number;
   timerPollMs?: number;
+  /** How often the refund worker looks for refunds to send or ask about, and how long after sending it first asks. */
+  refundPollMs?: number;
+  refundQueryAfterMs?: number;
   /** Pull channel accounts on the schedule (off in the writer thread: the serving thread pulls). */
   poller?: boolean;
   /** HTTP for platform pulls (tests count or fail requests). */
@@ -54,6 +60,7 @@ export interface LocalRuntime {
   relay: OutboxRelay;
   timers: TimerRunner;
   sender: WebhookSender;
+  refunds: RefundWorker;
 }
 
 export interface Hub {
@@ -77,6 +84,9 @@ export interface Hub {
   people: PeopleService;
   orders: OrderService;
   stock: StockService;
+  /** Payment accounts, notices, refunds and payment exceptions (reads; writes through `writes`). */
+  paymentAccounts: PaymentAccountService;
+  payments: PaymentService;
   webhooks: WebhookEndpointService;
   /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
   integration: IntegrationService;
@@ -114,8 +124,22 @@ async function readiness(db: Database, writerAlive: boolean): ReturnType<Hub['is
   return { database, migrations: { applied, expected: latestVersion() } };
 }
 
-function services(db: Database, config: Config, keyring: Keyring) {
+function services(db: Database, config: Config, keyring: Keyring, log: Logger, fetchFn: typeof fetch = fetch) {
   const lifecycle = { paymentTimeoutMs: config.paymentTimeoutMinutes * 60_000 };
+  const paymentAccounts = new PaymentAccountService(db, keyring);
+  const payments = new PaymentService(
+    db,
+    keyring,
+    paymentAccounts,
+    {
+      ...lifecycle,
+      queryAttempts: Math.max(1, config.paymentQueryAttempts),
+      refundStuckMs: config.refundStuckHours * 3_600_000,
+      publicUrl: config.publicUrl || null,
+    },
+    log,
+    fetchFn,
+  );
   const approvals = new ApprovalService(db, keyring, { required: parseApprovalPolicy(config.approvals), ttlHours: config.approvalHours });
   const accounts = new AccountService(db, keyring, approvals);
   const orders = new OrderService(db, lifecycle, keyring, approvals);
@@ -151,6 +175,8 @@ function services(db: Database, config: Config, keyring: Keyring) {
     stock,
     webhooks: new WebhookEndpointService(db, keyring),
     people,
+    paymentAccounts,
+    payments,
     events: new EventService(db, keyring),
     dashboard: new DashboardService(db, config.timezone),
   };
@@ -178,8 +204,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   }
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const keyring = keyringFor(config, log);
-  const { lifecycle, ...svc } = services(db, config, keyring);
-  const { approvals, accounts, orders, stock, webhooks, people } = svc;
+  const { lifecycle, ...svc } = services(db, config, keyring, log, opts.fetch);
+  const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts } = svc;
   const live = new LiveFeed(db, log);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
@@ -198,13 +224,23 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   );
   const integration = new IntegrationService(db, keyring, accounts, ingestService);
   const timers = new TimerRunner(db, orders, log, opts.timerPollMs ?? 1000);
+  timers.payments = payments;
+  const refunds = new RefundWorker(payments, paymentAccounts, log, {
+    pollMs: opts.refundPollMs ?? 5000,
+    queryAfterMs: opts.refundQueryAfterMs ?? 60_000,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  // A requested refund wakes the worker at once (the table stays the truth; the worker also polls). Not an outbox
+  // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
+  payments.onRefundRequested = () => refunds.poke();
   const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook });
   if (opts.workers !== false) {
     relay.start();
     timers.start();
     sender.start();
+    refunds.start();
   }
-  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration });
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts });
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
   let closed = false;
   return {
@@ -220,7 +256,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     poller,
     live,
     writes,
-    local: { ingest, relay, timers, sender },
+    local: { ingest, relay, timers, sender, refunds },
     isReady: () => readiness(db, true),
     async close() {
       if (closed) return;
@@ -229,7 +265,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       await poller.stop();
       await drift.idle();
       await ingest.idle();
-      await Promise.all([relay.stop(), timers.stop(), sender.stop()]);
+      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop()]);
       await db.close();
     },
   };
@@ -271,6 +307,8 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       ...(opts.webhook ? { webhook: opts.webhook } : {}),
       ...(opts.relayPollMs !== undefined ? { relayPollMs: opts.relayPollMs } : {}),
       ...(opts.timerPollMs !== undefined ? { timerPollMs: opts.timerPollMs } : {}),
+      ...(opts.refundPollMs !== undefined ? { refundPollMs: opts.refundPollMs } : {}),
+      ...(opts.refundQueryAfterMs !== undefined ? { refundQueryAfterMs: opts.refundQueryAfterMs } : {}),
     },
   );
   let db: Database;
@@ -280,7 +318,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     await writer.close();
     throw e;
   }
-  const { lifecycle: _lifecycle, ...svc } = services(db, config, keyring);
+  const { lifecycle: _lifecycle, ...svc } = services(db, config, keyring, log, opts.fetch);
   const accounts = svc.accounts;
   const live = new LiveFeed(db, log);
   const writes: WriteApi = {
@@ -299,6 +337,11 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     async decideApproval(who, id, input) {
       const a = await writer.writes.decideApproval(who, id, input);
       if (a.targetType === 'channel_account' && a.targetId) accounts.forget(a.targetId);
+      return a;
+    },
+    async updatePaymentAccount(who, id, patch) {
+      const a = await writer.writes.updatePaymentAccount(who, id, patch);
+      svc.paymentAccounts.forget(id);
       return a;
     },
   };

@@ -3,7 +3,18 @@ import type { Database } from '../store/db.ts';
 import type { Logger } from '../log.ts';
 import type { OrderService } from '../services/orders.ts';
 
+/**
+ * Asked before the payment timeout closes an order (the payment service queries the provider first): `paid` and
+ * `retry` leave the order open, `close_unconfirmed` closes it and records that nobody could ask.
+ */
+export interface BeforeClose {
+  beforeClose(timer: { id: number; ref: string }, now: number): Promise<'close' | 'paid' | 'retry' | 'close_unconfirmed'>;
+  recordClosedUnconfirmed(orderId: string, now: number): Promise<void>;
+}
+
 export class TimerRunner {
+  /** Set by the hub when payment accounts can be asked before an order is closed. */
+  payments: BeforeClose | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   private busy: Promise<void> | null = null;
@@ -51,7 +62,13 @@ export class TimerRunner {
       for (const t of due) {
         if (t.kind !== 'payment_timeout') continue;
         try {
-          if ((await this.orders.expireUnpaid(t, now)) === 'cancelled') cancelled++;
+          // External calls never run inside a transaction: the provider is asked first, then the timer fires.
+          const verdict = this.payments ? await this.payments.beforeClose(t, now) : 'close';
+          if (verdict === 'paid' || verdict === 'retry') continue;
+          if ((await this.orders.expireUnpaid(t, now)) === 'cancelled') {
+            cancelled++;
+            if (verdict === 'close_unconfirmed') await this.payments?.recordClosedUnconfirmed(t.ref, now);
+          }
         } catch (e) {
           this.log.error({ err: e, timer: t.id }, 'payment timeout failed; will retry');
           await this.db.transaction((tx) =>

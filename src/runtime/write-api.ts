@@ -11,6 +11,8 @@ import type { PeopleService } from '../services/people.ts';
 import type { ApprovalService } from '../services/approvals.ts';
 import type { IntegrationService } from '../services/integration.ts';
 import type { GroupCommitter } from './group-commit.ts';
+import type { PaymentAccountService } from '../services/payment-accounts.ts';
+import type { NoticeDelivery, NoticeOutcome, PaymentService } from '../services/payments.ts';
 
 /** A service method's arguments after the principal, and its answer. */
 type Args<F> = F extends (who: Principal, ...args: infer A) => Promise<unknown> ? A : never;
@@ -47,6 +49,13 @@ export interface WriteApi {
   recordDrift: IntegrationService['recordDrift'];
   acknowledgeAlert: Call<IntegrationService['acknowledgeAlert']>;
   replayRawEvent: Call<IntegrationService['replay']>;
+  recordPaymentNotice(d: NoticeDelivery): Promise<NoticeOutcome>;
+  createPaymentAccount: Call<PaymentAccountService['create']>;
+  updatePaymentAccount: Call<PaymentAccountService['update']>;
+  requestRefund: Call<PaymentService['requestRefund']>;
+  decideRefundProposal: Call<PaymentService['decideProposal']>;
+  resolvePaymentException: Call<PaymentService['resolveException']>;
+  recheckPayment: Call<PaymentService['recheck']>;
 }
 
 export type WriteOp = keyof WriteApi;
@@ -82,6 +91,13 @@ export const writeOps: readonly WriteOp[] = [
   'recordDrift',
   'acknowledgeAlert',
   'replayRawEvent',
+  'recordPaymentNotice',
+  'createPaymentAccount',
+  'updatePaymentAccount',
+  'requestRefund',
+  'decideRefundProposal',
+  'resolvePaymentException',
+  'recheckPayment',
 ];
 
 export interface WriteServices {
@@ -93,6 +109,8 @@ export interface WriteServices {
   people: PeopleService;
   approvals: ApprovalService;
   integration: IntegrationService;
+  payments: PaymentService;
+  paymentAccounts: PaymentAccountService;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
@@ -127,5 +145,12 @@ export function localWrites(s: WriteServices): WriteApi {
     recordDrift: (r) => s.integration.recordDrift(r),
     acknowledgeAlert: (who, id) => s.integration.acknowledgeAlert(who, id),
     replayRawEvent: (who, id) => s.integration.replay(who, id),
+    recordPaymentNotice: (d) => s.payments.recordNotice(d),
+    createPaymentAccount: (who, input) => s.paymentAccounts.create(who, input),
+    updatePaymentAccount: (who, id, patch) => s.paymentAccounts.update(who, id, patch),
+    requestRefund: (who, id, input) => s.payments.requestRefund(who, id, input),
+    decideRefundProposal: (who, id, input) => s.payments.decideProposal(who, id, input),
+    resolvePaymentException: (who, id, note) => s.payments.resolveException(who, id, note),
+    recheckPayment: (who, id) => s.payments.recheck(who, id),
   };
 }

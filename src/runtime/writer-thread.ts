@@ -23,6 +23,8 @@ export interface WriterRuntimeOptions {
   webhook?: Partial<WebhookSenderOptions>;
   relayPollMs?: number;
   timerPollMs?: number;
+  refundPollMs?: number;
+  refundQueryAfterMs?: number;
 }
 
 export async function startWriterThread(

@@ -690,8 +690,10 @@ export class OrderService {
   /** Fires one due payment-timeout timer: an order still unpaid is cancelled and its stock released. */
   async expireUnpaid(timer: { id: number; ref: string }, now = Date.now()): Promise<'cancelled' | 'skipped'> {
     return this.db.transaction(async (tx) => {
+      // The order row first, then the timer: the payment service takes them in the same order (PostgreSQL), so a
+      // payment notice and the timeout serialise on the order instead of deadlocking.
+      const o = await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [timer.ref]);
       if (!(await claimTimer(tx, timer.id, now))) return 'skipped';
-      const o = await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?`, [timer.ref]);
       if (!o || o.status !== 'pending_payment') return 'skipped';
       // The platform's own state is unclear (an unknown or ambiguous status): cancelling would be a guess. The stock
       // stays held until the platform says paid or cancelled.

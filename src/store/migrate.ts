@@ -8,6 +8,7 @@ import * as m005 from './migrations/005_console.ts';
 import * as m006 from './migrations/006_order_search.ts';
 import * as m007 from './migrations/007_tax.ts';
 import * as m008 from './migrations/008_channels.ts';
+import * as m009 from './migrations/009_payments.ts';
 
 interface Migration {
   version: number;
@@ -24,6 +25,7 @@ export const migrations: Migration[] = [
   { version: 6, ...m006 },
   { version: 7, ...m007 },
   { version: 8, ...m008 },
+  { version: 9, ...m009 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

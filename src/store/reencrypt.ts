@@ -32,6 +32,8 @@ export const encryptedTables: readonly EncryptedTable[] = [
   },
   { table: 'raw_events', key: 'id', columns: [{ name: 'body' }] },
   { table: 'channel_accounts', key: 'id', columns: [{ name: 'credentials' }] },
+  { table: 'payment_accounts', key: 'id', columns: [{ name: 'credentials' }] },
+  { table: 'payment_notices', key: 'id', columns: [{ name: 'body' }] },
   { table: 'webhook_endpoints', key: 'id', columns: [{ name: 'secret' }] },
 ];
 

@@ -11,7 +11,7 @@ import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
 import { orderSorts, type OrderExportRow } from '../../services/orders.ts';
 import { ErrorBody } from '../errors.ts';
-import { OrderDetail, OrderSummary, PendingApproval } from '../schemas.ts';
+import { OrderDetail, OrderSummary, PaymentTimeline, PendingApproval } from '../schemas.ts';
 import { answerMaybePending } from './approvals.ts';
 
 function instant(name: string, v: string | undefined): number | undefined {
@@ -156,7 +156,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
           'and every such view is written to the audit log.',
         params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
         querystring: Type.Object({ reveal: Type.Boolean({ default: false }) }),
-        response: { 200: OrderDetail, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: Type.Composite([OrderDetail, Type.Object({ payments: PaymentTimeline })]), 403: ErrorBody, 404: ErrorBody },
       },
     },
     async (req) => {
@@ -165,7 +165,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       if (req.query.reveal) {
         await hub.writes.recordAudit(p, { action: 'pii.view', targetType: 'order', targetId: detail.id, detail: { orderNo: detail.orderNo } });
       }
-      return detail;
+      return { ...detail, payments: await hub.payments.timeline(detail.id) };
     },
   );
 
