@@ -1,0 +1,121 @@
+// A crash between receiving payment notices and answering them: the hub process is SIGKILLed while WeChat Pay
+// notices are in flight; after a restart WeChat's retries (same notice ids, signed anew) complete every payment
+// exactly once — one paid transition, one notice row, one payment event per order, and stock deducted once.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { allBackends, pgUrl } from '../support/backends.ts';
+import { exited, spawnHub } from '../support/process.ts';
+import { orderBody, ownshopHeaders } from '../support/sign.ts';
+import { transaction, wechatCredentials, wechatNotice } from './support/hub.ts';
+
+const token = 'pay-crash-token-0123456789';
+type Query = (sql: string) => Promise<Record<string, unknown>[]>;
+
+async function api(url: string, method: string, path: string, body?: unknown) {
+  const r = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+describe.each(allBackends)('crash while payment notices are answered, on $name', (backend) => {
+  it('completes every payment exactly once when WeChat retries after the restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orderhub-paycrash-'));
+    const schema = `paycrash_${randomBytes(5).toString('hex')}`;
+    const env: Record<string, string> = { ORDERHUB_ADMIN_TOKEN: token, ORDERHUB_DATA_DIR: dir, ORDERHUB_DEMO: '0' };
+    if (backend.name === 'postgres') Object.assign(env, { DATABASE_URL: pgUrl, ORDERHUB_PG_SCHEMA: schema });
+    const N = 60;
+    try {
+      const first = await spawnHub(env);
+      const shop = await api(first.url, 'POST', '/api/channel-accounts', { platform: 'ownshop', name: 'crash', credentials: { secret: 'crash-secret' } });
+      const shopId = shop.body.id as string;
+      // The hub never calls WeChat here (no refund, no timeout): apiBase points nowhere on purpose.
+      const pay = await api(first.url, 'POST', '/api/payment-accounts', { provider: 'wechatpay', name: 'wx', credentials: wechatCredentials('http://127.0.0.1:9'), channelAccounts: [shopId] });
+      expect(pay.status).toBe(201);
+      const path = `/hooks/pay/wechatpay/${pay.body.id as string}`;
+      await api(first.url, 'PUT', '/api/stock/PC-A', { warehouse: 'WH1', onHand: 1000 });
+      const orders: { orderNo: string; noticeId: string; resource: ReturnType<typeof transaction> }[] = [];
+      for (let i = 0; i < N; i++) {
+        const raw = JSON.stringify(orderBody({ orderId: `PC-${i}`, lines: [{ sku: 'PC-A', quantity: 1, unitPrice: 500 }] }));
+        const r = await fetch(`${first.url}/hooks/ownshop/${shopId}`, { method: 'POST', headers: ownshopHeaders('crash-secret', raw), body: raw });
+        const b = (await r.json()) as { orders: { orderNo: string }[] };
+        const orderNo = b.orders[0]?.orderNo as string;
+        orders.push({ orderNo, noticeId: `EV-${randomUUID()}`, resource: transaction(orderNo, 500) });
+      }
+
+      // Every notice at once; the process dies while some are being stored or answered.
+      const acked = new Set<string>();
+      const inFlight = orders.map(async (o, i) => {
+        await new Promise((r) => setTimeout(r, i * 2));
+        const n = wechatNotice('TRANSACTION.SUCCESS', o.resource, { id: o.noticeId });
+        try {
+          const r = await fetch(`${first.url}${path}`, { method: 'POST', headers: n.headers, body: n.body });
+          if (r.status === 200) acked.add(o.noticeId);
+          await r.text();
+        } catch {
+          // died with the process: WeChat saw no answer and will retry
+        }
+      });
+      const start = Date.now();
+      while (acked.size < N / 3 && Date.now() - start < 20_000) await new Promise((r) => setTimeout(r, 2));
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+      await Promise.all(inFlight);
+      expect(acked.size).toBeGreaterThan(0);
+      expect(acked.size).toBeLessThan(N);
+
+      // WeChat retries every notice it has no 200 for — and, to be hard on the hub, the acknowledged ones too.
+      const second = await spawnHub(env);
+      for (const o of orders) {
+        const n = wechatNotice('TRANSACTION.SUCCESS', o.resource, { id: o.noticeId });
+        const r = await fetch(`${second.url}${path}`, { method: 'POST', headers: n.headers, body: n.body });
+        expect(r.status).toBe(200);
+        await r.text();
+      }
+      second.child.kill('SIGTERM');
+      expect(await exited(second.child)).toBe(0);
+
+      let query: Query;
+      let done: () => Promise<void>;
+      if (backend.name === 'sqlite') {
+        const db = new BetterSqlite3(join(dir, 'orderhub.db'), { readonly: true });
+        query = async (sql) => db.prepare(sql).all() as Record<string, unknown>[];
+        done = async () => {
+          db.close();
+        };
+      } else {
+        const c = new pg.Client({ connectionString: pgUrl, options: `-c search_path=${schema}` });
+        await c.connect();
+        query = async (sql) => (await c.query(sql)).rows as Record<string, unknown>[];
+        done = async () => c.end();
+      }
+      try {
+        const paid = await query(`SELECT COUNT(*) AS n FROM orders WHERE status = 'paid' AND reservation_state = 'deducted'`);
+        expect(Number(paid[0]?.n)).toBe(N);
+        expect(await query(`SELECT order_id FROM order_history WHERE to_status = 'paid' GROUP BY order_id HAVING COUNT(*) > 1`)).toEqual([]);
+        expect(Number((await query(`SELECT COUNT(*) AS n FROM order_history WHERE to_status = 'paid'`))[0]?.n)).toBe(N);
+        expect(Number((await query(`SELECT COUNT(*) AS n FROM payment_notices WHERE effect = 'paid'`))[0]?.n)).toBe(N);
+        expect(Number((await query(`SELECT COUNT(*) AS n FROM outbox WHERE type = 'payment.received'`))[0]?.n)).toBe(N);
+        const s = (await query(`SELECT on_hand, reserved FROM stock WHERE sku = 'PC-A'`))[0] as { on_hand: number; reserved: number };
+        expect({ onHand: Number(s.on_hand), reserved: Number(s.reserved) }).toEqual({ onHand: 1000 - N, reserved: 0 });
+      } finally {
+        await done();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      if (backend.name === 'postgres') {
+        const c = new pg.Client({ connectionString: pgUrl });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await c.end();
+      }
+    }
+  }, 120_000);
+});
