@@ -333,6 +333,42 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
     expect(again.status).toBe(409);
   });
 
+  it.skipIf(backend.writerThread)('calls a refund unconfirmed for a day REFUND_STUCK, and confirms it by a refund query later', async () => {
+    const o = await unpaidOrder(5, 1);
+    wx.fake.addPayment({ outTradeNo: o.orderNo, total: o.total });
+    await deliver(s, wxPath(), wechatNotice('TRANSACTION.SUCCESS', transaction(o.orderNo, o.total)));
+    const asked = await s.api<{ outRefundNo: string }>('POST', `/api/orders/${o.orderNo}/refunds`, { amount: o.total - 1, reason: 'partial' });
+    expect(asked.status).toBe(201);
+    const outRefundNo = asked.body.outRefundNo;
+    const worker = s.hub.local!.refunds;
+    await worker.runDue(Date.now());
+    expect(wx.fake.refunds.get(outRefundNo)?.status).toBe('PROCESSING');
+    // A day later WeChat still says PROCESSING: the refund is an exception in the queue, still asked after.
+    await worker.runDue(Date.now() + minutes(25 * 60));
+    let v = await view(o.orderNo);
+    expect(v.payments.refunds).toMatchObject([{ outRefundNo, state: 'submitted' }]);
+    expect(v.payments.exceptions).toMatchObject([{ code: 'REFUND_STUCK', state: 'open' }]);
+    // WeChat finishes it; the notice is lost, the next query confirms it and settles the exception.
+    wx.fake.settleRefund(outRefundNo, 'SUCCESS');
+    await worker.runDue(Date.now() + minutes(27 * 60));
+    v = await view(o.orderNo);
+    expect(v.payments.refunds).toMatchObject([{ outRefundNo, state: 'succeeded', amount: o.total - 1 }]);
+    expect(v.payments.exceptions).toMatchObject([{ code: 'REFUND_STUCK', state: 'resolved' }]);
+    // Nothing more is refundable than what was paid.
+    const more = await s.api('POST', `/api/orders/${o.orderNo}/refunds`, { amount: 2, reason: 'too much' });
+    expect(more.status).toBe(400);
+  });
+
+  it('declines a refund proposal with a note, which resolves the exception', async () => {
+    const o = await unpaidOrder(5, 1);
+    await deliver(s, wxPath(), wechatNotice('TRANSACTION.SUCCESS', transaction(o.orderNo, o.total)));
+    await deliver(s, wxPath(), wechatNotice('TRANSACTION.SUCCESS', transaction(o.orderNo, o.total)));
+    const ex = (await view(o.orderNo)).payments.exceptions[0]!;
+    expect((await s.api('POST', `/api/payment-exceptions/${ex.id}/resolve`, { note: 'no' })).status).toBe(409);
+    const declined = await s.api<ExceptionItem>('POST', `/api/payment-exceptions/${ex.id}/decline-refund`, { note: 'refunded by hand at the counter' });
+    expect(declined.body).toMatchObject({ state: 'resolved', refund: { state: 'declined' } });
+  });
+
   it('lists payment accounts without their credentials and shows the notice URL', async () => {
     const r = await s.api<{ items: { id: string; provider: string; credentialKeys: string[]; noticeUrl: string }[] }>('GET', '/api/payment-accounts');
     expect(r.status).toBe(200);
