@@ -6,7 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, setStock, startServer, stockInvariants, type TestServer } from '../support/server.ts';
 import { orderBody } from '../support/sign.ts';
+import { FakeAlipay } from '../../src/payments/alipay/fake.ts';
 import {
+  alipayAppId,
+  alipayAppKeys,
+  alipayKeys,
+  alipaySellerId,
   alipayCredentials,
   alipayPaid,
   createPaymentAccount,
@@ -367,6 +372,36 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
     expect((await s.api('POST', `/api/payment-exceptions/${ex.id}/resolve`, { note: 'no' })).status).toBe(409);
     const declined = await s.api<ExceptionItem>('POST', `/api/payment-exceptions/${ex.id}/decline-refund`, { note: 'refunded by hand at the counter' });
     expect(declined.body).toMatchObject({ state: 'resolved', refund: { state: 'declined' } });
+  });
+
+  it.skipIf(backend.writerThread)('asks Alipay (alipay.trade.query) before closing, and refunds through alipay.trade.refund confirmed by the refund query', async () => {
+    const ali = new FakeAlipay({ appId: alipayAppId, sellerId: alipaySellerId, appPublicKey: alipayAppKeys.publicPem, alipayPrivateKey: alipayKeys.privatePem });
+    const l = await ali.listen();
+    try {
+      const shop2 = await createShop(s, 'shop2-secret-0123456789');
+      await createPaymentAccount(s, 'alipay', alipayCredentials(l.url), [shop2.id]);
+      const sku = `ALI-${randomUUID().slice(0, 6)}`;
+      await setStock(s, sku, 3);
+      const pushed = await s.push(shop2.id, shop2.secret, orderBody({ lines: [{ sku, quantity: 1, unitPrice: 1999 }] }));
+      const orderNo = pushed.body.orders?.[0]?.orderNo as string;
+      // The buyer paid; Alipay's notice never arrived.
+      ali.createTrade({ outTradeNo: orderNo, total: 1999, paid: true });
+      await s.hub.local!.timers.runDue(Date.now() + minutes(16));
+      let v = await view(orderNo);
+      expect(v).toMatchObject({ status: 'paid', reservationState: 'deducted' });
+      expect(v.payments.notices).toMatchObject([{ via: 'query', effect: 'paid', amount: 1999 }]);
+      expect(ali.received.some((r) => r.method === 'alipay.trade.query' && r.signatureOk)).toBe(true);
+
+      const asked = await s.api<{ outRefundNo: string }>('POST', `/api/orders/${orderNo}/refunds`, { reason: 'out of stock' });
+      expect(asked.status).toBe(201);
+      await s.hub.local!.refunds.runDue(Date.now());
+      expect(ali.received.some((r) => r.method === 'alipay.trade.refund' && r.signatureOk && r.params.biz_content?.includes(asked.body.outRefundNo))).toBe(true);
+      await s.hub.local!.refunds.runDue(Date.now() + minutes(2));
+      v = await view(orderNo);
+      expect(v.payments.refunds).toMatchObject([{ outRefundNo: asked.body.outRefundNo, state: 'succeeded', amount: 1999 }]);
+    } finally {
+      await l.close();
+    }
   });
 
   it('lists payment accounts without their credentials and shows the notice URL', async () => {
