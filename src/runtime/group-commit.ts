@@ -1,5 +1,5 @@
 // Group commit: deliveries that arrive together share one durable transaction, and every caller is answered
-// only after that transaction has committed. A batch first runs without savepoints (each costs a journal copy of
+// only after that transaction has committed and is on disk. The next batch starts at the commit, not at the disk. A batch first runs without savepoints (each costs a journal copy of
 // every page an item touches); if any item throws, that attempt is rolled back and the batch runs again with each
 // item in its own savepoint, so one failing delivery never takes the others down with it.
 import type { Database, Tx } from '../store/db.ts';
@@ -21,7 +21,7 @@ export interface GroupCommitOptions {
   maxQueue: number;
   /** Runs first in every batch transaction, e.g. to take row locks in one global order. */
   beforeBatch?: (tx: Tx, items: unknown[]) => Promise<void>;
-  /** Called after each commit (the outbox relay has new events). */
+  /** Called after each commit is durable (the outbox relay has new events). */
   onCommit?: () => void;
 }
 
@@ -35,6 +35,10 @@ export interface GroupCommitStats {
 }
 
 type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
+interface Attempt<R> {
+  outcomes: Outcome<R>[];
+  durable: Promise<void>;
+}
 
 /** Aborts an optimistic batch attempt: one item threw, so its partial writes must not commit. */
 class ItemFailed extends Error {
@@ -46,6 +50,8 @@ class ItemFailed extends Error {
 export class GroupCommitter<I, R> {
   private queue: Pending<I, R>[] = [];
   private busyLanes = 0;
+  /** Batches taken from the queue and not yet answered (running, or committed and waiting for the disk). */
+  private unanswered = 0;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   readonly stats: GroupCommitStats = { batches: 0, items: 0, retried: 0, largestBatch: 0, isolatedReruns: 0 };
@@ -73,7 +79,7 @@ export class GroupCommitter<I, R> {
 
   /** Resolves once nothing is queued or in flight. */
   async idle(): Promise<void> {
-    if (this.queue.length === 0 && this.busyLanes === 0) return;
+    if (this.queue.length === 0 && this.busyLanes === 0 && this.unanswered === 0) return;
     await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
@@ -92,20 +98,33 @@ export class GroupCommitter<I, R> {
     if (this.queue.length === 0 || this.busyLanes >= this.opts.lanes) return;
     const batch = this.queue.splice(0, this.opts.maxBatch);
     this.busyLanes++;
+    this.unanswered++;
+    let laneHeld = true;
+    const freeLane = () => {
+      if (!laneHeld) return;
+      laneHeld = false;
+      this.busyLanes--;
+      this.schedule();
+    };
     try {
-      let outcomes: Outcome<R>[];
+      let done: Attempt<R>;
       try {
-        outcomes = await this.attempt(batch, false);
+        done = await this.attempt(batch, false);
       } catch (e) {
         if (!(e instanceof ItemFailed)) throw e;
         if (batch.length === 1) {
           // Rolled back: for a lone item that is exactly what a savepoint would have done.
-          outcomes = [{ ok: false, error: e.error }];
+          done = { outcomes: [{ ok: false, error: e.error }], durable: Promise.resolve() };
         } else {
           this.stats.isolatedReruns++;
-          outcomes = await this.attempt(batch, true);
+          done = await this.attempt(batch, true);
         }
       }
+      // Committed: the next batch may run while this one's commit reaches the disk. Nobody is answered before that.
+      freeLane();
+      await done.durable;
+      this.opts.onCommit?.();
+      const outcomes = done.outcomes;
       this.stats.batches++;
       this.stats.items += batch.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
@@ -117,15 +136,17 @@ export class GroupCommitter<I, R> {
         else p.reject(o.error);
       });
     } catch (error) {
-      // The commit itself failed: nothing of this batch is durable. Retry what may succeed, answer the rest.
+      // The commit itself (or its sync to disk) failed: nothing of this batch is known durable. Retry what may
+      // succeed, answer the rest.
       this.log.error({ err: error, batch: batch.length }, 'group commit failed');
       for (const p of batch) {
         if (this.db.isRetryable(error) && p.attempts < 5) this.requeue(p);
         else p.reject(error);
       }
     } finally {
-      this.busyLanes--;
-      if (this.queue.length === 0 && this.busyLanes === 0) {
+      this.unanswered--;
+      freeLane();
+      if (this.queue.length === 0 && this.busyLanes === 0 && this.unanswered === 0) {
         for (const w of this.idleWaiters.splice(0)) w();
       }
       this.schedule();
@@ -134,11 +155,12 @@ export class GroupCommitter<I, R> {
 
   /**
    * One transaction over the batch. Optimistic: items run back to back and the first error aborts the attempt
-   * (ItemFailed). Isolated: each item in a savepoint, its error kept as its outcome. Commits, then calls onCommit.
+   * (ItemFailed). Isolated: each item in a savepoint, its error kept as its outcome. Resolves at COMMIT, with a
+   * promise for the commit being durable.
    */
-  private async attempt(batch: readonly Pending<I, R>[], isolated: boolean): Promise<Outcome<R>[]> {
+  private async attempt(batch: readonly Pending<I, R>[], isolated: boolean): Promise<Attempt<R>> {
     const outcomes: Outcome<R>[] = [];
-    await this.db.transaction(async (tx) => {
+    const { durable } = await this.db.pipelinedTransaction(async (tx) => {
       outcomes.length = 0;
       if (this.opts.beforeBatch) await this.opts.beforeBatch(tx, batch.map((p) => p.item));
       for (const p of batch) {
@@ -157,8 +179,7 @@ export class GroupCommitter<I, R> {
         }
       }
     });
-    this.opts.onCommit?.();
-    return outcomes;
+    return { outcomes, durable };
   }
 
   private requeue(p: Pending<I, R>): void {

@@ -172,6 +172,8 @@ export class OutboxRelay {
     const c = await this.cursor(s.name);
     const rows = await this.fetch(c);
     if (rows.length === 0) return false;
+    // Committed is not yet durable on SQLite (its sync runs beside the writer): nothing leaves before it is.
+    await this.db.durable();
     const last = rows[rows.length - 1] as Row;
     const events = rows
       .filter((r) => s.types === '*' || s.types.includes(r.type))
