@@ -6,7 +6,7 @@ import { assertValidMachine } from '../domain/status-machine.ts';
 import { openDatabase, type Database } from '../store/db.ts';
 import { appliedVersion, latestVersion, migrate } from '../store/migrate.ts';
 import { AccountService } from '../services/accounts.ts';
-import { IngestService, OrderNumbers, type Delivery, type DeliveryResult } from '../services/ingest.ts';
+import { IngestService, OrderNumbers, sealDelivery, type Delivery, type DeliveryResult } from '../services/ingest.ts';
 import { OrderService } from '../services/orders.ts';
 import { StockService } from '../services/stock.ts';
 import { WebhookEndpointService } from '../services/webhook-endpoints.ts';
@@ -323,6 +323,8 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
   const live = new LiveFeed(db, log);
   const writes: WriteApi = {
     ...writer.writes,
+    // Encryption and hashing of the delivery's personal data happen here, beside the one writer, not in it.
+    ingest: (d) => writer.writes.ingest({ ...d, sealed: sealDelivery(keyring, d) }),
     // This thread caches accounts for the push path: drop the entry when the writer changed it.
     async updateAccount(who, id, patch) {
       const a = await writer.writes.updateAccount(who, id, patch);

@@ -31,6 +31,46 @@ export interface Delivery {
   orders: NormalizedOrder[];
   /** How it came: a platform push (the default), the hub's scheduled pull, or a fetch of orders a push announced. */
   via?: 'push' | 'pull' | 'fetch';
+  /**
+   * Its personal data already encrypted and hashed (sealDelivery). With the SQLite writer thread the HTTP thread
+   * does this before handing the delivery over, so the one writer spends its time on statements only.
+   */
+  sealed?: SealedDelivery;
+}
+
+/** A delivery's values as stored: the body encrypted with its digest, and per order the phones and address. */
+export interface SealedDelivery {
+  body: string;
+  bodySha256: string;
+  orders: SealedOrder[];
+}
+
+/** Buyer phone and its index hash, receiver phone and its index hash, receiver address: encrypted or keyed hashes. */
+export interface SealedOrder {
+  phones: [string | null, string | null, string, string];
+  address: string;
+}
+
+/**
+ * The buyer's and the receiver's phone as stored: encrypted, and keyed hashes for exact search. Most orders name
+ * one number for both: it is sealed once (the index hash shows the two are equal anyway).
+ */
+function sealOrder(keyring: Keyring, n: NormalizedOrder): SealedOrder {
+  const receiver = n.receiver.phone;
+  const buyer = n.buyer.phone;
+  const r: [string, string] = [keyring.encrypt(receiver), keyring.indexHash(receiver)];
+  const phones: SealedOrder['phones'] =
+    buyer === null || buyer === undefined || buyer === '' ? [null, null, ...r] : buyer === receiver ? [...r, ...r] : [keyring.encrypt(buyer), keyring.indexHash(buyer), ...r];
+  return { phones, address: keyring.encrypt(n.receiver.address) };
+}
+
+/** Encrypts and hashes what a delivery stores of personal data; the payload is kept encrypted like the order's columns. */
+export function sealDelivery(keyring: Keyring, d: Delivery): SealedDelivery {
+  return {
+    body: keyring.encrypt(d.rawBody.toString('utf8')),
+    bodySha256: createHash('sha256').update(d.rawBody).digest('hex'),
+    orders: d.orders.map((n) => sealOrder(keyring, n)),
+  };
 }
 
 /** Re-applies a stored raw event after a mapping fix: the same source time is applied again, an older one is not. */
@@ -136,20 +176,10 @@ export class IngestService {
     }
   }
 
-  /**
-   * The buyer's and the receiver's phone as stored: encrypted, and keyed hashes for exact search. Most orders
-   * name one number for both: it is sealed once (the index hash shows the two are equal anyway).
-   */
-  private sealedPhones(buyer: string | null | undefined, receiver: string): [string | null, string | null, string, string] {
-    const r: [string, string] = [this.keyring.encrypt(receiver), this.keyring.indexHash(receiver)];
-    if (buyer === null || buyer === undefined || buyer === '') return [null, null, ...r];
-    if (buyer === receiver) return [...r, ...r];
-    return [this.keyring.encrypt(buyer), this.keyring.indexHash(buyer), ...r];
-  }
-
   /** Applies one verified delivery inside the caller's transaction. */
   async apply(tx: Tx, d: Delivery): Promise<DeliveryResult> {
-    const bodySha = createHash('sha256').update(d.rawBody).digest('hex');
+    const sealed = d.sealed ?? sealDelivery(this.keyring, d);
+    const bodySha = sealed.bodySha256;
     const inserted = await tx.get<{ id: number }>(
       `INSERT INTO raw_events (tenant_id, channel, account_id, event_id, received_at, last_delivery_at, headers, body, body_sha256, outcome, via)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?)
@@ -162,8 +192,7 @@ export class IngestService {
         d.receivedAt,
         d.receivedAt,
         JSON.stringify(d.headers),
-        // The payload holds the buyer's phone and address: kept encrypted like the order's columns.
-        this.keyring.encrypt(d.rawBody.toString('utf8')),
+        sealed.body,
         bodySha,
         d.via ?? 'push',
       ],
@@ -173,7 +202,7 @@ export class IngestService {
     const rawEventId = inserted.id;
     const results: OrderResult[] = [];
     const cause = `${d.channel} ${d.via ?? 'push'} ${d.eventId}`;
-    for (const n of d.orders) results.push(await this.applyOrder(tx, d, n, rawEventId, cause, false));
+    for (const [i, n] of d.orders.entries()) results.push(await this.applyOrder(tx, d, n, sealed.orders[i], rawEventId, cause, false));
     // A delivery that carries no order (a refund notice, a topic not taken yet) is kept as it came.
     const outcome = results.length === 1 ? (results[0] as OrderResult).outcome : results.length === 0 ? 'no_order' : 'batch';
     await tx.run('UPDATE raw_events SET outcome = ?, order_id = ?, detail = ? WHERE id = ?', [
@@ -227,7 +256,7 @@ export class IngestService {
   async replay(tx: Tx, r: Replay): Promise<OrderResult[]> {
     const d = { tenantId: r.tenantId, accountId: r.accountId, channel: r.channel, receivedAt: r.at };
     const results: OrderResult[] = [];
-    for (const n of r.orders) results.push(await this.applyOrder(tx, d, n, r.rawEventId, `replay of raw event ${r.rawEventId} by ${r.by}`, true));
+    for (const n of r.orders) results.push(await this.applyOrder(tx, d, n, undefined, r.rawEventId, `replay of raw event ${r.rawEventId} by ${r.by}`, true));
     const outcome = results.length === 1 ? (results[0] as OrderResult).outcome : results.length === 0 ? 'no_order' : 'batch';
     await tx.run('UPDATE raw_events SET outcome = ?, order_id = COALESCE(?, order_id), detail = ? WHERE id = ?', [
       outcome,
@@ -242,10 +271,12 @@ export class IngestService {
     tx: Tx,
     d: Pick<Delivery, 'tenantId' | 'accountId' | 'channel' | 'receivedAt'>,
     n: NormalizedOrder,
+    sealedOrder: SealedOrder | undefined,
     rawEventId: number,
     causeText: string,
     replay: boolean,
   ): Promise<OrderResult> {
+    const sealed = sealedOrder ?? sealOrder(this.keyring, n);
     const cause: Cause = {
       source: 'platform',
       cause: causeText,
@@ -255,13 +286,13 @@ export class IngestService {
       cancelCause: 'platform',
     };
     const existing = await this.findOrder(tx, d.accountId, n.platformOrderId);
-    if (!existing) return this.create(tx, d, n, cause);
+    if (!existing) return this.create(tx, d, n, sealed, cause);
     // The stale guard: what the order already reflects is never overwritten by an older or equal source time.
     if (n.sourceUpdatedAt < existing.source_updated_at) {
       return this.result(existing, 'stale', `source time ${new Date(n.sourceUpdatedAt).toISOString()} is older than the order's`);
     }
     if (n.sourceUpdatedAt === existing.source_updated_at && !replay) return this.result(existing, 'duplicate');
-    return this.update(tx, d, existing, n, cause);
+    return this.update(tx, d, existing, n, sealed, cause);
   }
 
   /**
@@ -294,12 +325,18 @@ export class IngestService {
     return hold;
   }
 
-  private async create(tx: Tx, d: Pick<Delivery, 'tenantId' | 'accountId' | 'channel' | 'receivedAt'>, n: NormalizedOrder, cause: Cause): Promise<OrderResult> {
+  private async create(
+    tx: Tx,
+    d: Pick<Delivery, 'tenantId' | 'accountId' | 'channel' | 'receivedAt'>,
+    n: NormalizedOrder,
+    sealed: SealedOrder,
+    cause: Cause,
+  ): Promise<OrderResult> {
     const id = newId(d.receivedAt);
     const orderNo = await this.numbers.next(tx, d.receivedAt);
     const amounts = computeAmounts(n);
     const now = d.receivedAt;
-    const phones = this.sealedPhones(n.buyer.phone, n.receiver.phone);
+    const phones = sealed.phones;
     await tx.run(
       `INSERT INTO orders (id, tenant_id, order_no, channel, account_id, platform_order_id, status, platform_status, payment_status,
          fulfilment_status, aftersale_status, reservation_state, currency, goods_amount, line_discount_amount, shipping_fee,
@@ -332,7 +369,7 @@ export class IngestService {
         n.receiver.province,
         n.receiver.city,
         n.receiver.district,
-        this.keyring.encrypt(n.receiver.address),
+        sealed.address,
         n.receiverProtection ?? null,
         n.platformCreatedAt,
         n.sourceUpdatedAt,
@@ -445,13 +482,14 @@ export class IngestService {
     d: Pick<Delivery, 'tenantId' | 'accountId' | 'channel' | 'receivedAt'>,
     o: StoredOrder,
     n: NormalizedOrder,
+    sealed: SealedOrder,
     cause: Cause,
   ): Promise<OrderResult> {
     const before = o.status;
     const holdBefore = o.hold_code;
     const edited = await this.updateAmounts(tx, o, n, cause);
     o.paid_amount = n.paidAmount;
-    const phones = this.sealedPhones(n.buyer.phone, n.receiver.phone);
+    const phones = sealed.phones;
     await tx.run(
       `UPDATE orders SET platform_status = ?, source_updated_at = ?, paid_amount = ?, buyer_name = COALESCE(?, buyer_name),
          buyer_phone = COALESCE(?, buyer_phone), buyer_phone_hash = COALESCE(?, buyer_phone_hash), receiver_name = ?, receiver_phone = ?,
@@ -469,7 +507,7 @@ export class IngestService {
         n.receiver.province,
         n.receiver.city,
         n.receiver.district,
-        this.keyring.encrypt(n.receiver.address),
+        sealed.address,
         n.receiverProtection ?? null,
         cause.at,
         o.id,
