@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { httpBackends } from './support/backends.ts';
 import { createShop, setStock, startServer, stockInvariants, type TestServer } from './support/server.ts';
 import { orderBody, ownshopHeaders } from './support/sign.ts';
+import BetterSqlite3 from 'better-sqlite3';
+import { sqliteFileFor } from '../src/runtime/hub.ts';
 
 interface OrderView {
   id: string;
@@ -208,6 +210,36 @@ describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
     expect(o.lines[0]).toMatchObject({ sku: hubSku, platformSku });
     expect(o.reservation.state).toBe('held');
     expect(await stock(hubSku)).toMatchObject({ reserved: 2 });
+  });
+
+  it('matches a SKU code it once did not know as soon as the SKU or a mapping for it exists', async () => {
+    // The first order for each code is looked up and found unknown; what ingest remembers of that must not outlive
+    // the catalogue change that follows (SQLite keeps resolved codes in the writer).
+    const code = `PLAT-${randomUUID().slice(0, 6)}`;
+    const hubSku = sku('M');
+    await setStock(s, hubSku, 5);
+    const first = await s.push(shop.id, shop.secret, orderBody({ lines: [{ sku: code, quantity: 1, unitPrice: 300 }] }));
+    expect(first.body.orders?.[0]).toMatchObject({ hold: 'SKU_UNMATCHED' });
+    await s.api('POST', '/api/sku-mappings', { externalSku: code, sku: hubSku });
+    const second = await s.push(shop.id, shop.secret, orderBody({ lines: [{ sku: code, quantity: 1, unitPrice: 300 }] }));
+    expect(second.body.orders?.[0]).toMatchObject({ outcome: 'created', reservation: 'held', hold: null });
+
+    const direct = sku('D');
+    const before = await s.push(shop.id, shop.secret, orderBody({ lines: [{ sku: direct, quantity: 1, unitPrice: 300 }] }));
+    expect(before.body.orders?.[0]).toMatchObject({ hold: 'SKU_UNMATCHED' });
+    if (s.config.databaseUrl) {
+      await setStock(s, direct, 5);
+    } else {
+      // Another connection to the same file, as the CLI would be: the writer learns of it from SQLite's data_version.
+      const other = new BetterSqlite3(sqliteFileFor(s.config));
+      other.pragma('busy_timeout = 5000');
+      other.prepare(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES ('default', ?, '', 0)`).run(direct);
+      other.prepare(`INSERT INTO warehouses (tenant_id, code, name, created_at) VALUES ('default', 'WH1', 'WH1', 0) ON CONFLICT DO NOTHING`).run();
+      other.prepare(`INSERT INTO stock (tenant_id, sku, warehouse, on_hand, reserved, safety_stock, updated_at) VALUES ('default', ?, 'WH1', 5, 0, 0, 0)`).run(direct);
+      other.close();
+    }
+    const after = await s.push(shop.id, shop.secret, orderBody({ lines: [{ sku: direct, quantity: 1, unitPrice: 300 }] }));
+    expect(after.body.orders?.[0]).toMatchObject({ outcome: 'created', reservation: 'held', hold: null });
   });
 
   it('never oversells: 200 concurrent orders for 10 units → 10 reserved, 190 kept as stock-short', async () => {

@@ -8,6 +8,7 @@ import { newId } from '../store/ids.ts';
 import type { OrderStatus } from '../domain/status-machine.ts';
 import type { Keyring } from '../security/keyring.ts';
 import { raiseAlert } from '../store/alerts.ts';
+import { skuCatalog } from '../store/stock.ts';
 import {
   applyMove,
   applyPlatformHold,
@@ -151,6 +152,10 @@ type StoredOrder = OrderState & {
 };
 
 export class IngestService {
+  /** SKU codes already resolved, on SQLite: see resolveSku. */
+  private readonly skus = new Map<string, string | null>();
+  private skusStamp = '';
+
   constructor(
     private readonly settings: LifecycleSettings,
     private readonly numbers: OrderNumbers,
@@ -176,8 +181,39 @@ export class IngestService {
     }
   }
 
+  /**
+   * The hub SKU a platform's SKU code names: the account's alias, the tenant's alias, or the code itself; null when
+   * the hub does not know it. On SQLite this thread is the only writer, so answers are kept until the catalogue
+   * changes, here (skuCatalog.version) or through another connection such as the CLI (SQLite's data_version). On
+   * PostgreSQL other processes write too: every code is looked up.
+   */
+  private async resolveSku(tx: Tx, tenantId: string, accountId: string, code: string): Promise<string | null> {
+    if (tx.dialect !== 'sqlite') {
+      return (await tx.get<{ sku: string | null }>(resolveSkuSql, [tenantId, accountId, code, tenantId, code, tenantId, code]))?.sku ?? null;
+    }
+    const key = `${tenantId}\u0000${accountId}\u0000${code}`;
+    const known = this.skus.get(key);
+    if (known !== undefined) return known;
+    const sku = (await tx.get<{ sku: string | null }>(resolveSkuSql, [tenantId, accountId, code, tenantId, code, tenantId, code]))?.sku ?? null;
+    if (this.skus.size >= 100_000) this.skus.clear();
+    this.skus.set(key, sku);
+    return sku;
+  }
+
+  /** Drops remembered SKU codes when the catalogue may have changed since they were read (SQLite only). */
+  private async checkSkuCache(tx: Tx): Promise<void> {
+    if (tx.dialect !== 'sqlite') return;
+    const dataVersion = (await tx.get<{ data_version: number }>('PRAGMA data_version'))?.data_version ?? 0;
+    const stamp = `${skuCatalog.version}:${dataVersion}`;
+    if (stamp !== this.skusStamp) {
+      this.skus.clear();
+      this.skusStamp = stamp;
+    }
+  }
+
   /** Applies one verified delivery inside the caller's transaction. */
   async apply(tx: Tx, d: Delivery): Promise<DeliveryResult> {
+    await this.checkSkuCache(tx);
     const sealed = d.sealed ?? sealDelivery(this.keyring, d);
     const bodySha = sealed.bodySha256;
     const inserted = await tx.get<{ id: number }>(
@@ -254,6 +290,7 @@ export class IngestService {
 
   /** Applies a stored raw event's orders again (after a mapping fix), and records the new outcome on the event. */
   async replay(tx: Tx, r: Replay): Promise<OrderResult[]> {
+    await this.checkSkuCache(tx);
     const d = { tenantId: r.tenantId, accountId: r.accountId, channel: r.channel, receivedAt: r.at };
     const results: OrderResult[] = [];
     for (const n of r.orders) results.push(await this.applyOrder(tx, d, n, undefined, r.rawEventId, `replay of raw event ${r.rawEventId} by ${r.by}`, true));
@@ -380,20 +417,12 @@ export class IngestService {
     let lineNo = 0;
     const lines: ReservableLine[] = [];
     for (const l of n.lines) {
-      const hubSku = await tx.get<{ sku: string | null }>(resolveSkuSql, [
-        d.tenantId,
-        d.accountId,
-        l.sku,
-        d.tenantId,
-        l.sku,
-        d.tenantId,
-        l.sku,
-      ]);
+      const hubSku = await this.resolveSku(tx, d.tenantId, d.accountId, l.sku);
       await tx.run(
         `INSERT INTO order_lines (tenant_id, order_id, line_no, sku, external_sku, title, quantity, unit_price, discount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [d.tenantId, id, ++lineNo, hubSku?.sku ?? null, l.sku, l.title, l.quantity, l.unitPrice, l.discount],
+        [d.tenantId, id, ++lineNo, hubSku, l.sku, l.title, l.quantity, l.unitPrice, l.discount],
       );
-      lines.push({ sku: hubSku?.sku ?? null, external_sku: l.sku, quantity: l.quantity });
+      lines.push({ sku: hubSku, external_sku: l.sku, quantity: l.quantity });
     }
     const o: OrderState = {
       id,

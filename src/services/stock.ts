@@ -3,6 +3,7 @@ import { HubError } from '../domain/errors.ts';
 import { toIso } from '../domain/time.ts';
 import type { Database, Tx } from '../store/db.ts';
 import { appendEvent } from '../store/events.ts';
+import { skuCatalog } from '../store/stock.ts';
 import { orderStateColumns, tryReserve, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -186,7 +187,9 @@ export class StockService {
       'SELECT on_hand, reserved, safety_stock FROM stock WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
       [tenant, a.sku, a.warehouse],
     );
-    await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', ?) ON CONFLICT (tenant_id, sku) DO NOTHING`, [tenant, a.sku, now]);
+    if ((await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', ?) ON CONFLICT (tenant_id, sku) DO NOTHING`, [tenant, a.sku, now])) > 0) {
+      skuCatalog.version++;
+    }
     await tx.run(`INSERT INTO warehouses (tenant_id, code, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, code) DO NOTHING`, [
       tenant,
       a.warehouse,
@@ -371,6 +374,7 @@ export class StockService {
          ON CONFLICT (tenant_id, account_id, external_sku) DO UPDATE SET sku = excluded.sku`,
         [who.tenantId, accountId, input.externalSku, input.sku, now],
       );
+      skuCatalog.version++;
       const affected = await tx.all<{ order_id: string }>(
         `SELECT DISTINCT l.order_id FROM order_lines l JOIN orders o ON o.id = l.order_id
          WHERE l.sku IS NULL AND l.external_sku = ? AND o.tenant_id = ? AND (? = '' OR o.account_id = ?)`,

@@ -2,6 +2,12 @@
 import { quantitiesBySku } from '../domain/order.ts';
 import type { Tx } from './db.ts';
 
+/**
+ * The SKU catalogue's version in this process: bumped by every write that adds a SKU or changes an alias, so that
+ * what ingest remembers of SKU codes is dropped. (Other processes' writes show in SQLite's data_version instead.)
+ */
+export const skuCatalog = { version: 0 };
+
 export interface HeldReservation {
   id: number;
   sku: string;
