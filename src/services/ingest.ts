@@ -14,6 +14,7 @@ import {
   applyPlatformHold,
   orderStateColumns,
   planMove,
+  saveOrder,
   tryReserve,
   type Cause,
   type LifecycleSettings,
@@ -472,15 +473,17 @@ export class IngestService {
     });
     // Status first, stock second: an order that arrives paid takes its stock in one step, with no hold and no timer.
     // An order first seen cancelled never needed stock.
-    const refused = await this.moveReported(tx, o, n, cause);
+    const refused = await this.moveReported(tx, o, n, cause, false);
+    // tryReserve saves the order, whatever it finds: the move above and the stock are one UPDATE of the new row.
     if (o.status !== 'cancelled') await tryReserve(tx, o, cause, this.settings, 'STOCK_SHORT', lines);
+    else await saveOrder(tx, o, now);
     const hold = await this.platformHold(tx, d, n);
     if (hold) await applyPlatformHold(tx, o, hold, cause, this.settings);
     return this.result(o, 'created', refused);
   }
 
   /** Moves to the status the platform reports; a move the anchor forbids is recorded, never forced. */
-  private async moveReported(tx: Tx, o: OrderState, n: NormalizedOrder, cause: Cause): Promise<string | undefined> {
+  private async moveReported(tx: Tx, o: OrderState, n: NormalizedOrder, cause: Cause, save = true): Promise<string | undefined> {
     // A status that does not say where the order is (ambiguous, unknown) leaves it where it is.
     if (n.status === null || o.status === n.status) return undefined;
     let path: OrderStatus[];
@@ -502,7 +505,7 @@ export class IngestService {
       });
       return e.message;
     }
-    await applyMove(tx, o, path, cause, this.settings);
+    await applyMove(tx, o, path, cause, this.settings, save);
     return undefined;
   }
 

@@ -294,10 +294,20 @@ export function planMove(o: OrderState, target: OrderStatus, source: TransitionS
   return [target];
 }
 
-/** Applies steps from planMove: stock, timers, history and events for each, then one save. */
-export async function applyMove(tx: Tx, o: OrderState, path: readonly OrderStatus[], c: Cause, settings: LifecycleSettings): Promise<void> {
+/**
+ * Applies steps from planMove: stock, timers, history and events for each, then one save. `save: false` leaves the
+ * save to the caller, who changes the order further in the same transaction (ingest's new orders take stock next).
+ */
+export async function applyMove(
+  tx: Tx,
+  o: OrderState,
+  path: readonly OrderStatus[],
+  c: Cause,
+  settings: LifecycleSettings,
+  save = true,
+): Promise<void> {
   for (const step of path) await enterState(tx, o, step, c, settings);
-  if (path.length) await saveOrder(tx, o, c.at);
+  if (path.length && save) await saveOrder(tx, o, c.at);
 }
 
 /** Moves an order to `target` (planMove, then applyMove). */
