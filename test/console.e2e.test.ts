@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { httpBackends } from './support/backends.ts';
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
+import { transaction, wechatCredentials, wechatFake, wechatNotice } from './payments/support/hub.ts';
 import { consoleDir } from '../src/http/console.ts';
 
 const CHROMIUM = process.env.ORDERHUB_CHROMIUM ?? '/usr/bin/chromium';
@@ -188,6 +189,36 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.getByTestId('lang-switch').click();
     await page.getByRole('menuitem', { name: '订单' }).waitFor();
     await page.close();
+  });
+
+  it('shows a payment the hub could not believe in the order view and the payment exceptions queue, and resolves it', async () => {
+    const wx = await wechatFake();
+    try {
+      const shop = await createShop(s, 'e2e-pay-shop-0123456789');
+      const pay = await s.api<{ id: string }>('POST', '/api/payment-accounts', { provider: 'wechatpay', name: 'wx', credentials: wechatCredentials(wx.apiBase), channelAccounts: [shop.id] });
+      expect(pay.status).toBe(201);
+      const r = await s.push(shop.id, shop.secret, orderBody({ lines: [{ sku: 'A1', quantity: 1, unitPrice: 1999 }] }));
+      const no = r.body.orders?.[0]?.orderNo as string;
+      const n = wechatNotice('TRANSACTION.SUCCESS', transaction(no, 1000));
+      expect((await fetch(`${s.url}/hooks/pay/wechatpay/${pay.body.id}`, { method: 'POST', headers: n.headers, body: n.body })).status).toBe(200);
+
+      const page = await signIn('e2e-admin');
+      await page.goto(`${base}/orders/${no}`);
+      const card = page.getByTestId('payments');
+      await card.waitFor();
+      expect(await card.textContent()).toContain('AMOUNT_MISMATCH');
+      await page.getByRole('menuitem', { name: '支付异常' }).click();
+      await page.getByRole('link', { name: no }).waitFor();
+      await page.screenshot({ path: `${shots}payment-exceptions.png` });
+      const row = page.locator('tr', { has: page.getByRole('link', { name: no }) });
+      await row.getByRole('button', { name: '处理完成' }).click();
+      await page.locator('.ant-modal textarea').fill('买家少付，已联系补款');
+      await page.locator('.ant-modal').getByRole('button', { name: /OK|确\s*定/ }).click();
+      await expect.poll(() => page.getByRole('link', { name: no }).count()).toBe(0);
+      await page.close();
+    } finally {
+      await wx.close();
+    }
   });
 
   it('shows a read-only user no way to change anything', async () => {

@@ -17,6 +17,7 @@ const Stock = lazy(() => import('./pages/Stock.tsx'));
 const Accounts = lazy(() => import('./pages/Accounts.tsx'));
 const Integration = lazy(() => import('./pages/Integration.tsx'));
 const Approvals = lazy(() => import('./pages/Approvals.tsx'));
+const PaymentExceptions = lazy(() => import('./pages/PaymentExceptions.tsx'));
 const Users = lazy(() => import('./pages/Users.tsx'));
 
 function Routed() {
@@ -34,6 +35,7 @@ function Routed() {
           {can('accounts.read') && <Route path="/accounts" element={<Accounts />} />}
           {can('accounts.read') && <Route path="/accounts/:id" element={<Integration />} />}
           <Route path="/approvals" element={<Approvals />} />
+          <Route path="/payments" element={<PaymentExceptions />} />
           {can('users.manage') && <Route path="/users" element={<Users />} />}
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

@@ -2,7 +2,7 @@
 import type { ReactNode } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import { Alert, Button, Layout, Menu, Space, Typography } from 'antd';
-import { AuditOutlined, DashboardOutlined, DatabaseOutlined, ShopOutlined, TeamOutlined, UnorderedListOutlined } from '@ant-design/icons';
+import { AlertOutlined, AuditOutlined, DashboardOutlined, DatabaseOutlined, ShopOutlined, TeamOutlined, UnorderedListOutlined } from '@ant-design/icons';
 import { useI18n, type Key } from './i18n.tsx';
 import { useSession } from './session.tsx';
 
@@ -11,6 +11,7 @@ const items: { path: string; label: Key; icon: ReactNode; permission: string | n
   { path: '/orders', label: 'nav.orders', icon: <UnorderedListOutlined />, permission: 'orders.read' },
   { path: '/stock', label: 'nav.stock', icon: <DatabaseOutlined />, permission: 'stock.read' },
   { path: '/accounts', label: 'nav.accounts', icon: <ShopOutlined />, permission: 'accounts.read' },
+  { path: '/payments', label: 'nav.payments', icon: <AlertOutlined />, permission: 'payments.read' },
   { path: '/approvals', label: 'nav.approvals', icon: <AuditOutlined />, permission: null },
   { path: '/users', label: 'nav.users', icon: <TeamOutlined />, permission: 'users.manage' },
 ];

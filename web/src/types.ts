@@ -47,6 +47,59 @@ export interface OrderDetail extends OrderSummary {
   history: { at: string | null; kind: string; from: string | null; to: string | null; cause: string; sourceTime: string | null; rawEventId: number | null; detail: unknown }[];
   rawEvents: { id: number; eventId: string; channel: string; receivedAt: string | null; deliveries: number; outcome: string }[];
   notes: { id: number; at: string | null; author: string; text: string }[];
+  /** Only in the single-order view. */
+  payments?: PaymentTimeline;
+}
+
+export interface PaymentRefund {
+  id: string;
+  outRefundNo: string;
+  amount: number;
+  currency: string;
+  reason: string;
+  source: string;
+  state: string;
+  providerState: string | null;
+  attempts: number;
+  lastError: string | null;
+  requestedAt: string | null;
+  confirmedAt: string | null;
+}
+
+export interface PaymentException {
+  id: number;
+  code: string;
+  reason: string;
+  state: string;
+  provider: string | null;
+  orderId: string | null;
+  orderNo: string | null;
+  refund: { id: string; state: string | null; outRefundNo: string | null } | null;
+  actions: string[];
+  createdAt: string | null;
+  resolvedBy: string | null;
+  resolution: string | null;
+}
+
+export interface PaymentTimeline {
+  notices: {
+    id: number;
+    provider: string;
+    noticeId: string;
+    via: string;
+    verification: string;
+    kind: string;
+    providerState: string;
+    transactionId: string | null;
+    amount: number | null;
+    currency: string | null;
+    receivedAt: string | null;
+    deliveries: number;
+    effect: string;
+    reason: string | null;
+  }[];
+  refunds: PaymentRefund[];
+  exceptions: PaymentException[];
 }
 
 export interface Page<T> {

@@ -6,7 +6,8 @@ import { ApiError, get, post, qs } from '../api.ts';
 import { dateTime, money, toMajor, toMinor } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
-import type { AuditEntry, OrderDetail } from '../types.ts';
+import type { AuditEntry, OrderDetail, PaymentTimeline } from '../types.ts';
+import { PaymentExceptionActions } from './PaymentExceptions.tsx';
 
 export default function OrderView() {
   const { ref = '' } = useParams();
@@ -169,6 +170,9 @@ export default function OrderView() {
               )}
             />
           </Card>
+          {order.payments && (order.payments.notices.length > 0 || order.payments.refunds.length > 0 || order.payments.exceptions.length > 0) && (
+            <PaymentCard payments={order.payments} m={m} dt={dt} onChange={() => void load()} />
+          )}
         </Col>
         <Col xs={24} lg={10}>
           <Card title={t('order.timeline')} size="small">
@@ -266,5 +270,50 @@ function PriceDialog(props: { open: boolean; order: OrderDetail; onClose(): void
         </Form.Item>
       </Form>
     </Modal>
+  );
+}
+
+/** The order's payments: every verified notice with its effect, its refunds, and its open payment exceptions. */
+function PaymentCard({ payments, m, dt, onChange }: { payments: PaymentTimeline; m: (v: number) => string; dt: (v: string | null) => string; onChange: () => void }) {
+  const { t } = useI18n();
+  return (
+    <Card title={t('payments.title')} size="small" style={{ marginTop: 16 }} data-testid="payments">
+      <List
+        size="small"
+        header={t('payments.notices')}
+        dataSource={payments.notices}
+        renderItem={(n) => (
+          <List.Item>
+            {dt(n.receivedAt)} · {n.provider} {n.via === 'query' ? '(query)' : ''} · {n.providerState} · {n.amount === null ? '—' : m(n.amount)} ·{' '}
+            <Tag color={n.effect.startsWith('paid') || n.effect === 'late_paid' || n.effect === 'refund_succeeded' ? 'green' : n.effect === 'exception' ? 'red' : 'default'}>{n.effect}</Tag>
+            ×{n.deliveries} {n.reason ? `· ${n.reason}` : ''}
+          </List.Item>
+        )}
+      />
+      {payments.refunds.length > 0 && (
+        <List
+          size="small"
+          header={t('payments.refunds')}
+          dataSource={payments.refunds}
+          renderItem={(r) => (
+            <List.Item>
+              {r.outRefundNo} · {m(r.amount)} · <Tag>{r.state}</Tag> {r.providerState ?? ''} {r.lastError ? `· ${r.lastError}` : ''}
+            </List.Item>
+          )}
+        />
+      )}
+      {payments.exceptions.length > 0 && (
+        <List
+          size="small"
+          header={t('payments.exceptions')}
+          dataSource={payments.exceptions}
+          renderItem={(e) => (
+            <List.Item actions={e.state === 'open' ? [<PaymentExceptionActions key="a" e={e} onDone={onChange} />] : []}>
+              <Tag color={e.state === 'open' ? 'red' : 'default'}>{e.code}</Tag> {e.reason}
+            </List.Item>
+          )}
+        />
+      )}
+    </Card>
   );
 }
