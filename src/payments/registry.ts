@@ -233,7 +233,7 @@ const stripe: PaymentProvider = {
     const x = await stripeClient(c, o).createRefund({
       paymentIntentId: r.transactionId,
       outRefundNo: r.outRefundNo,
-      amount: { value: r.amount, currency: r.currency.toLowerCase() },
+      amount: { value: r.amount, currency: r.currency.toUpperCase() },
       orderNo: r.outTradeNo,
       reason: 'requested_by_customer',
     });

@@ -7,6 +7,7 @@ import { httpBackends } from '../support/backends.ts';
 import { createShop, setStock, startServer, stockInvariants, type TestServer } from '../support/server.ts';
 import { orderBody } from '../support/sign.ts';
 import { FakeAlipay } from '../../src/payments/alipay/fake.ts';
+import { FakeStripe } from '../../src/payments/stripe/fake.ts';
 import {
   alipayAppId,
   alipayAppKeys,
@@ -401,6 +402,39 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
       expect(v.payments.refunds).toMatchObject([{ outRefundNo: asked.body.outRefundNo, state: 'succeeded', amount: 1999 }]);
     } finally {
       await l.close();
+    }
+  });
+
+  it.skipIf(backend.writerThread)('asks Stripe (PaymentIntent search) before closing, and refunds with the out_refund_no as Idempotency-Key, confirmed by the refund query', async () => {
+    const key = 'sk_test_0123456789abcdefghijklmn';
+    const stripeFake = new FakeStripe({ apiKeys: [key], webhookSecrets: [stripeWebhookSecret] });
+    const apiBase = await stripeFake.start();
+    try {
+      const shop3 = await createShop(s, 'shop3-secret-0123456789');
+      await createPaymentAccount(s, 'stripe', { webhookSecret: stripeWebhookSecret, secretKey: key, apiBase }, [shop3.id]);
+      const sku = `STR-${randomUUID().slice(0, 6)}`;
+      await setStock(s, sku, 3);
+      const pushed = await s.push(shop3.id, shop3.secret, orderBody({ lines: [{ sku, quantity: 1, unitPrice: 1999 }] }));
+      const orderNo = pushed.body.orders?.[0]?.orderNo as string;
+      stripeFake.addPaymentIntent({ amount: 1999, currency: 'cny', orderNo });
+      await s.hub.local!.timers.runDue(Date.now() + minutes(16));
+      let v = await view(orderNo);
+      expect(v).toMatchObject({ status: 'paid', reservationState: 'deducted' });
+      expect(v.payments.notices).toMatchObject([{ via: 'query', effect: 'paid', amount: 1999 }]);
+
+      const asked = await s.api<{ outRefundNo: string }>('POST', `/api/orders/${orderNo}/refunds`, { amount: 500, reason: 'partial' });
+      expect(asked.status).toBe(201);
+      await s.hub.local!.refunds.runDue(Date.now());
+      const posted = stripeFake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
+      // The background worker may have sent it too: every request carries the same key, and Stripe made one refund.
+      expect(posted.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(posted.map((r) => r.headers['idempotency-key']))).toEqual(new Set([asked.body.outRefundNo]));
+      expect(stripeFake.refundCount()).toBe(1);
+      await s.hub.local!.refunds.runDue(Date.now() + minutes(2));
+      v = await view(orderNo);
+      expect(v.payments.refunds).toMatchObject([{ outRefundNo: asked.body.outRefundNo, state: 'succeeded', amount: 500 }]);
+    } finally {
+      await stripeFake.close();
     }
   });
 
