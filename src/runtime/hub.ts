@@ -29,6 +29,7 @@ import { localWrites, type WriteApi } from './write-api.ts';
 import { startWriterThread } from './writer-thread.ts';
 import { PaymentAccountService } from '../services/payment-accounts.ts';
 import { PaymentService } from '../services/payments.ts';
+import { RefundService } from '../services/refunds.ts';
 import { RefundWorker } from './refund-worker.ts';
 
 export interface HubOptions {
@@ -87,6 +88,7 @@ export interface Hub {
   /** Payment accounts, notices, refunds and payment exceptions (reads; writes through `writes`). */
   paymentAccounts: PaymentAccountService;
   payments: PaymentService;
+  refunds: RefundService;
   webhooks: WebhookEndpointService;
   /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
   integration: IntegrationService;
@@ -127,19 +129,8 @@ async function readiness(db: Database, writerAlive: boolean): ReturnType<Hub['is
 function services(db: Database, config: Config, keyring: Keyring, log: Logger, fetchFn: typeof fetch = fetch) {
   const lifecycle = { paymentTimeoutMs: config.paymentTimeoutMinutes * 60_000 };
   const paymentAccounts = new PaymentAccountService(db, keyring);
-  const payments = new PaymentService(
-    db,
-    keyring,
-    paymentAccounts,
-    {
-      ...lifecycle,
-      queryAttempts: Math.max(1, config.paymentQueryAttempts),
-      refundStuckMs: config.refundStuckHours * 3_600_000,
-      publicUrl: config.publicUrl || null,
-    },
-    log,
-    fetchFn,
-  );
+  const refunds = new RefundService(db, keyring, { refundStuckMs: config.refundStuckHours * 3_600_000, publicUrl: config.publicUrl || null });
+  const payments = new PaymentService(db, keyring, paymentAccounts, refunds, { ...lifecycle, queryAttempts: Math.max(1, config.paymentQueryAttempts) }, log, fetchFn);
   const approvals = new ApprovalService(db, keyring, { required: parseApprovalPolicy(config.approvals), ttlHours: config.approvalHours });
   const accounts = new AccountService(db, keyring, approvals);
   const orders = new OrderService(db, lifecycle, keyring, approvals);
@@ -177,6 +168,7 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
     people,
     paymentAccounts,
     payments,
+    refunds,
     events: new EventService(db, keyring),
     dashboard: new DashboardService(db, config.timezone),
   };
@@ -205,7 +197,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const keyring = keyringFor(config, log);
   const { lifecycle, ...svc } = services(db, config, keyring, log, opts.fetch);
-  const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts } = svc;
+  const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts, refunds: refundService } = svc;
   const live = new LiveFeed(db, log);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
@@ -225,14 +217,14 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   const integration = new IntegrationService(db, keyring, accounts, ingestService);
   const timers = new TimerRunner(db, orders, log, opts.timerPollMs ?? 1000);
   timers.payments = payments;
-  const refunds = new RefundWorker(payments, paymentAccounts, log, {
+  const refunds = new RefundWorker(refundService, paymentAccounts, log, {
     pollMs: opts.refundPollMs ?? 5000,
     queryAfterMs: opts.refundQueryAfterMs ?? 60_000,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
   // A requested refund wakes the worker at once (the table stays the truth; the worker also polls). Not an outbox
   // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
-  payments.onRefundRequested = () => refunds.poke();
+  refundService.onRefundRequested = () => refunds.poke();
   const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook });
   if (opts.workers !== false) {
     relay.start();
@@ -240,7 +232,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     sender.start();
     refunds.start();
   }
-  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts });
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService });
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
   let closed = false;
   return {

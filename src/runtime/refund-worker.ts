@@ -5,7 +5,7 @@
 import type { Logger } from '../log.ts';
 import { callErrorText, providerFor, retryableCallError, type RefundOrder } from '../payments/registry.ts';
 import type { PaymentAccountService } from '../services/payment-accounts.ts';
-import type { PaymentService, RefundRow } from '../services/payments.ts';
+import type { RefundRow, RefundService } from '../services/refunds.ts';
 
 export interface RefundWorkerOptions {
   pollMs: number;
@@ -23,7 +23,7 @@ export class RefundWorker {
   private again = false;
 
   constructor(
-    private readonly payments: PaymentService,
+    private readonly refunds: RefundService,
     private readonly accounts: PaymentAccountService,
     private readonly log: Logger,
     private readonly opts: RefundWorkerOptions,
@@ -64,7 +64,7 @@ export class RefundWorker {
 
   /** Works every refund due now; returns how many were attempted. */
   async runDue(now = Date.now()): Promise<number> {
-    const due = await this.payments.dueRefunds(now);
+    const due = await this.refunds.dueRefunds(now);
     for (const r of due) await this.attempt(r, now);
     return due.length;
   }
@@ -73,7 +73,7 @@ export class RefundWorker {
     const account = await this.accounts.get(r.payment_account_id);
     const provider = account ? providerFor(account.provider) : null;
     if (!account || !provider) {
-      await this.payments.afterAttempt(r, { kind: 'failed', error: 'the payment account is gone' }, now);
+      await this.refunds.afterAttempt(r, { kind: 'failed', error: 'the payment account is gone' }, now);
       return;
     }
     const order: RefundOrder = {
@@ -84,7 +84,7 @@ export class RefundWorker {
       total: Number(r.total_amount),
       currency: r.currency,
       reason: r.reason,
-      notifyUrl: this.payments.notifyUrl(account.provider, account.id),
+      notifyUrl: this.refunds.notifyUrl(account.provider, account.id),
     };
     const call = { ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}) };
     const attempts = Number(r.attempts);
@@ -93,21 +93,21 @@ export class RefundWorker {
         const s = await provider.refund(account.credentials, order, call);
         this.log.info({ provider: account.provider, outRefundNo: r.out_refund_no, providerState: s.providerState }, 'refund sent');
         // Even a SUCCESS in the answer waits for the notice or the query that confirms it.
-        await this.payments.afterAttempt(r, { kind: 'submitted', providerState: s.providerState, providerRefundId: s.providerRefundId, nextAt: now + this.opts.queryAfterMs }, now);
+        await this.refunds.afterAttempt(r, { kind: 'submitted', providerState: s.providerState, providerRefundId: s.providerRefundId, nextAt: now + this.opts.queryAfterMs }, now);
         return;
       }
       const s = await provider.queryRefund(account.credentials, order, call);
       if (s.state === 'succeeded' || s.state === 'failed' || s.state === 'closed') {
-        await this.payments.afterAttempt(r, { kind: 'settled', status: { state: s.state, providerState: s.providerState, providerRefundId: s.providerRefundId } }, now);
+        await this.refunds.afterAttempt(r, { kind: 'settled', status: { state: s.state, providerState: s.providerState, providerRefundId: s.providerRefundId } }, now);
       } else {
         // Not there at all: the request never arrived; sent again with the same out_refund_no.
-        await this.payments.afterAttempt(r, { kind: 'retry', error: `refund ${s.providerState}`, nextAt: now + backoff(attempts), resend: s.state === 'not_found' }, now);
+        await this.refunds.afterAttempt(r, { kind: 'retry', error: `refund ${s.providerState}`, nextAt: now + backoff(attempts), resend: s.state === 'not_found' }, now);
       }
     } catch (e) {
       const error = callErrorText(e);
       this.log.warn({ provider: account.provider, outRefundNo: r.out_refund_no, attempts: attempts + 1, err: error }, 'refund call failed');
-      if (retryableCallError(e)) await this.payments.afterAttempt(r, { kind: 'retry', error, nextAt: now + backoff(attempts), resend: false }, now);
-      else await this.payments.afterAttempt(r, { kind: 'failed', error }, now);
+      if (retryableCallError(e)) await this.refunds.afterAttempt(r, { kind: 'retry', error, nextAt: now + backoff(attempts), resend: false }, now);
+      else await this.refunds.afterAttempt(r, { kind: 'failed', error }, now);
     }
   }
 }

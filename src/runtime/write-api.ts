@@ -13,6 +13,7 @@ import type { IntegrationService } from '../services/integration.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import type { PaymentAccountService } from '../services/payment-accounts.ts';
 import type { NoticeDelivery, NoticeOutcome, PaymentService } from '../services/payments.ts';
+import type { RefundService } from '../services/refunds.ts';
 
 /** A service method's arguments after the principal, and its answer. */
 type Args<F> = F extends (who: Principal, ...args: infer A) => Promise<unknown> ? A : never;
@@ -52,9 +53,9 @@ export interface WriteApi {
   recordPaymentNotice(d: NoticeDelivery): Promise<NoticeOutcome>;
   createPaymentAccount: Call<PaymentAccountService['create']>;
   updatePaymentAccount: Call<PaymentAccountService['update']>;
-  requestRefund: Call<PaymentService['requestRefund']>;
-  decideRefundProposal: Call<PaymentService['decideProposal']>;
-  resolvePaymentException: Call<PaymentService['resolveException']>;
+  requestRefund: Call<RefundService['requestRefund']>;
+  decideRefundProposal: Call<RefundService['decideProposal']>;
+  resolvePaymentException: Call<RefundService['resolveException']>;
   recheckPayment: Call<PaymentService['recheck']>;
 }
 
@@ -111,6 +112,7 @@ export interface WriteServices {
   integration: IntegrationService;
   payments: PaymentService;
   paymentAccounts: PaymentAccountService;
+  refunds: RefundService;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
@@ -148,9 +150,9 @@ export function localWrites(s: WriteServices): WriteApi {
     recordPaymentNotice: (d) => s.payments.recordNotice(d),
     createPaymentAccount: (who, input) => s.paymentAccounts.create(who, input),
     updatePaymentAccount: (who, id, patch) => s.paymentAccounts.update(who, id, patch),
-    requestRefund: (who, id, input) => s.payments.requestRefund(who, id, input),
-    decideRefundProposal: (who, id, input) => s.payments.decideProposal(who, id, input),
-    resolvePaymentException: (who, id, note) => s.payments.resolveException(who, id, note),
+    requestRefund: (who, id, input) => s.refunds.requestRefund(who, id, input),
+    decideRefundProposal: (who, id, input) => s.refunds.decideProposal(who, id, input),
+    resolvePaymentException: (who, id, note) => s.refunds.resolveException(who, id, note),
     recheckPayment: (who, id) => s.payments.recheck(who, id),
   };
 }

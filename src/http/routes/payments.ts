@@ -138,13 +138,13 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 200: Type.Object({ items: Type.Array(PaymentException) }) },
       },
     },
-    async (req) => hub.payments.exceptions(who(req), req.query),
+    async (req) => hub.refunds.exceptions(who(req), req.query),
   );
 
   app.get(
     '/payment-exceptions/:id',
     { config: { access: 'payments.read' }, schema: { tags: ['payments'], params: ExceptionId, response: { 200: PaymentException, 404: ErrorBody } } },
-    async (req) => hub.payments.exception(who(req), req.params.id),
+    async (req) => hub.refunds.exception(who(req), req.params.id),
   );
 
   app.post(
