@@ -263,29 +263,47 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
 
   it.skipIf(backend.writerThread)('never oversells and never leaves a paid order without stock or a refund proposal when timeout and notices race', async () => {
     const hub = s.hub.local!;
-    const sku = `RACE-${randomUUID().slice(0, 6)}`;
-    await setStock(s, sku, 6);
-    for (let round = 0; round < 5; round++) {
+    const effects = new Map<string, number>();
+    for (let round = 0; round < 10; round++) {
+      // A fresh SKU with exactly the units the round's orders hold: every order starts with its reservation.
+      const sku = `RACE-${randomUUID().slice(0, 8)}`;
+      await setStock(s, sku, 6);
       const orders: { orderNo: string }[] = [];
       for (let i = 0; i < 6; i++) {
         const r = await s.push(shop.id, shop.secret, orderBody({ lines: [{ sku, quantity: 1, unitPrice: 100 }] }));
+        expect(r.body.orders?.[0]?.reservation).toBe('held');
         if (r.body.orders?.[0]) orders.push(r.body.orders[0]);
       }
-      // Each round: the timeout fires while every order's payment notice arrives; a competing paid order takes a unit.
+      // The timeout fires (asking WeChat first, which knows no payment) while each payment notice arrives after a
+      // random few milliseconds, and a buyer on another channel takes any unit the timeout frees.
+      const rivals = Array.from({ length: 3 }, (_, i) =>
+        new Promise((r) => setTimeout(r, i * 7)).then(() =>
+          s.push(shop.id, shop.secret, orderBody({ status: 'paid', paidAmount: 100, lines: [{ sku, quantity: 1, unitPrice: 100 }] })),
+        ),
+      );
       await Promise.all([
         hub.timers.runDue(Date.now() + minutes(16)),
-        s.push(shop.id, shop.secret, orderBody({ status: 'paid', paidAmount: 100, lines: [{ sku, quantity: 1, unitPrice: 100 }] })),
-        ...orders.map((o) => deliver(s, wxPath(), wechatNotice('TRANSACTION.SUCCESS', transaction(o.orderNo, 100)))),
+        ...rivals,
+        ...orders.map((o) =>
+          new Promise((r) => setTimeout(r, Math.floor(Math.random() * 25))).then(() => deliver(s, wxPath(), wechatNotice('TRANSACTION.SUCCESS', transaction(o.orderNo, 100)))),
+        ),
       ]);
       expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
+      let deducted = 0;
       for (const o of orders) {
         const v = await view(o.orderNo);
         expect(v.status, o.orderNo).toBe('paid');
         const covered = v.reservationState === 'deducted' || (v.hold?.code === 'PAID_NO_STOCK' && v.payments.refunds.some((r) => r.state === 'proposed'));
         expect(covered, `${o.orderNo}: ${v.reservationState} ${v.hold?.code}`).toBe(true);
+        if (v.reservationState === 'deducted') deducted++;
+        for (const n of v.payments.notices) effects.set(n.effect, (effects.get(n.effect) ?? 0) + 1);
       }
-      await setStock(s, sku, (await stockOf(sku)).onHand + 6);
+      // Six units: what the paid orders and the rivals hold together never exceeds them.
+      const stock = await stockOf(sku);
+      expect(stock.onHand).toBeGreaterThanOrEqual(0);
+      expect(6 - stock.onHand).toBeGreaterThanOrEqual(deducted);
     }
+    console.log(`[payments race] effects over 60 notices: ${JSON.stringify(Object.fromEntries(effects))}`);
   });
 
   it('sends an approved refund with its out_refund_no, retries a failure with the same number, and confirms it only by the notice', async () => {
