@@ -14,7 +14,8 @@ export interface WriterThread {
   close(): Promise<void>;
 }
 
-type Reply =
+/** One call's answer from the writer thread; they travel in batches (`{ replies: Reply[] }`). */
+export type Reply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { hub: boolean; code?: ErrorCode; message: string; details?: unknown } };
 
@@ -59,13 +60,15 @@ export async function startWriterThread(
     pending.clear();
     if (!closing) onDeath(why);
   };
-  worker.on('message', (m: Reply) => {
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.ok) p.resolve(m.value);
-    else if (m.error.hub) p.reject(new HubError(m.error.code as ErrorCode, m.error.message, m.error.details));
-    else p.reject(new Error(m.error.message));
+  worker.on('message', (m: { replies?: Reply[] }) => {
+    for (const r of m.replies ?? []) {
+      const p = pending.get(r.id);
+      if (!p) continue;
+      pending.delete(r.id);
+      if (r.ok) p.resolve(r.value);
+      else if (r.error.hub) p.reject(new HubError(r.error.code as ErrorCode, r.error.message, r.error.details));
+      else p.reject(new Error(r.error.message));
+    }
   });
   worker.on('error', (e) => {
     log.fatal({ err: e }, 'writer thread crashed');
@@ -73,12 +76,21 @@ export async function startWriterThread(
   });
   worker.on('exit', (code) => die(`writer thread exited with code ${code}`));
 
+  // Calls made in one turn of the event loop cross to the writer in one message (each message wakes the writer
+  // thread); they are sent before this thread waits for I/O again, so none waits longer than that turn.
+  let outgoing: { id: number; op: WriteOp | 'close'; args: unknown[] }[] = [];
+  const flushCalls = () => {
+    const calls = outgoing;
+    outgoing = [];
+    if (alive) worker.postMessage({ calls });
+  };
   const call = (op: WriteOp | 'close', args: unknown[]): Promise<unknown> => {
     if (!alive) return Promise.reject(new HubError('NOT_READY', 'the writer is not running'));
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      worker.postMessage({ id, op, args });
+      if (outgoing.length === 0) setImmediate(flushCalls);
+      outgoing.push({ id, op, args });
     });
   };
 

@@ -6,7 +6,7 @@ import { createLogger } from '../log.ts';
 import { isHubError } from '../domain/errors.ts';
 import { startHub } from './hub.ts';
 import type { WriteOp } from './write-api.ts';
-import type { WriterRuntimeOptions } from './writer-thread.ts';
+import type { Reply, WriterRuntimeOptions } from './writer-thread.ts';
 import type { Delivery } from '../services/ingest.ts';
 
 interface Call {
@@ -23,9 +23,22 @@ const log = createLogger(config.logLevel).child({ thread: 'writer' });
 try {
   const hub = await startHub(config, log, { ...runtime, writerThread: false, poller: false });
   const writes = hub.writes;
-  port.on('message', (m: Call) => {
+  // Answers go back in one message per turn of this thread's event loop: a group commit answers its whole batch at
+  // once, and every message across threads costs a wake-up of the other thread (measured: a sixth of the HTTP
+  // thread's time when each call had its own).
+  let answers: Reply[] = [];
+  const answer = (r: Reply) => {
+    if (answers.length === 0) setImmediate(flushAnswers);
+    answers.push(r);
+  };
+  const flushAnswers = () => {
+    const out = answers;
+    answers = [];
+    port.postMessage({ replies: out });
+  };
+  const handle = (m: Call) => {
     if (m.op === 'close') {
-      void hub.close().then(() => port.postMessage({ id: m.id, ok: true, value: null }));
+      void hub.close().then(() => port.postMessage({ replies: [{ id: m.id, ok: true, value: null }] }));
       return;
     }
     if (m.op === 'ingest') {
@@ -35,10 +48,10 @@ try {
     }
     const fn = writes[m.op] as (...a: unknown[]) => Promise<unknown>;
     fn(...m.args).then(
-      (value) => port.postMessage({ id: m.id, ok: true, value }),
+      (value) => answer({ id: m.id, ok: true, value }),
       (e: unknown) => {
         if (!isHubError(e)) log.error({ err: e, op: m.op }, 'write failed');
-        port.postMessage({
+        answer({
           id: m.id,
           ok: false,
           error: isHubError(e)
@@ -47,6 +60,9 @@ try {
         });
       },
     );
+  };
+  port.on('message', (m: { calls: Call[] }) => {
+    for (const c of m.calls) handle(c);
   });
   port.postMessage({ ready: true, adminToken: hub.adminToken });
 } catch (e) {
