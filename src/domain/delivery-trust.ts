@@ -1,6 +1,6 @@
 // Delivery trust (签收可信度): how much a "delivered" scan proves, what the customer is told, when an untrusted one is
 // checked again, and what a "not received" complaint opens. Pure: times are passed in, nothing is stored.
-import type { EvidenceHint, TrackingStatus } from '../tracking/types.ts';
+import type { EvidenceHint, TrackingStatus, TrackingUpdate } from '../tracking/types.ts';
 
 /** Strongest first. */
 export const deliveryTrustGrades = ['signature_or_otp', 'photo', 'locker_or_station', 'scan_only'] as const;
@@ -135,6 +135,20 @@ export function trustRates(
     out.set(d.key, r);
   }
   return out;
+}
+
+/**
+ * The evidence of a tracking update that says "delivered": the shipment-level hints (sub-state, subtag) with those
+ * and the words of the newest delivered event. Null when the update is not a delivery.
+ */
+export function deliveredEvidence(update: Pick<TrackingUpdate, 'status' | 'evidence' | 'events'>): (DeliveredEvidence & { at: number | null }) | null {
+  if (update.status !== 'delivered') return null;
+  const last = [...update.events].reverse().find((e) => e.status === 'delivered') ?? null;
+  return {
+    hints: [...new Set([...update.evidence, ...(last?.evidence ?? [])])],
+    description: last?.description ?? '',
+    at: last?.at ?? null,
+  };
 }
 
 /** Whether a status is a delivery that needs grading. */

@@ -320,13 +320,18 @@ function groupOrders(orders: PaidOrder[], rules: RoutingRules): PaidOrder[][] {
   const merge = rules.rules.find((r): r is Extract<RoutingRule, { kind: 'merge_related' }> => r.kind === 'merge_related');
   if (!merge) return orders.map((o) => [o]);
   const groups: PaidOrder[][] = [];
+  // Candidates are only groups of the same buyer, shop and phone: an index keeps a 100k-order batch linear.
+  const open = new Map<string, PaidOrder[][]>();
   for (const o of orders) {
-    const g = groups.find((g) => {
-      const first = g[0] as PaidOrder;
-      return o.paidAt - first.paidAt <= merge.windowMinutes * 60_000 && g.every((m) => related(m, o, merge));
-    });
+    const k = `${o.buyerId}\u0000${o.shopId ?? ''}\u0000${o.receiver.phoneHash}`;
+    const mine = open.get(k) ?? [];
+    const g = mine.find((g) => o.paidAt - (g[0] as PaidOrder).paidAt <= merge.windowMinutes * 60_000 && g.every((m) => related(m, o, merge)));
     if (g) g.push(o);
-    else groups.push([o]);
+    else {
+      groups.push([o]);
+      // Orders arrive by paid time, so a group whose window has closed can never take another order.
+      open.set(k, [...mine.filter((x) => o.paidAt - (x[0] as PaidOrder).paidAt <= merge.windowMinutes * 60_000), groups.at(-1) as PaidOrder[]]);
+    }
   }
   return groups;
 }

@@ -176,6 +176,18 @@ describe('routing: merging related orders', () => {
     for (const o2 of cases) expect(planDispatch([o1, o2], world(), merge).plans.map((p) => p.orderIds)).toEqual([['O1'], ['O2']]);
   });
 
+  it("counts the window from the group's first payment, so a chain of orders does not merge forever", () => {
+    const chain = [o1, order('O2', [['E', 1]], { paidAt: t0 + 25 * 60_000 }), order('O3', [['E', 1]], { paidAt: t0 + 50 * 60_000 })];
+    expect(planDispatch(chain, world(), merge).plans.map((p) => p.orderIds)).toEqual([['O1', 'O2'], ['O3']]);
+  });
+
+  it('plans merged orders one by one when together they cannot be planned', () => {
+    const big = order('O2', [['E', 10]], { paidAt: t0 + 60_000 });
+    const r = planDispatch([order('O1', [['E', 1]]), big], world(), merge);
+    expect(r.plans.map((p) => p.orderIds)).toEqual([['O1']]);
+    expect(r.unplanned).toEqual([{ orderIds: ['O2'], reasons: [expect.objectContaining({ code: 'NO_STOCK' })] }]);
+  });
+
   it('does not merge without the rule', () => {
     expect(planDispatch([o1, order('O2', [['E', 1]])], world(), rules([{ kind: 'fewest_shipments' }])).plans).toHaveLength(2);
   });

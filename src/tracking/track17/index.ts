@@ -38,18 +38,19 @@ export function verifyTrack17Push(push: TrackingPush, config: Track17Config): vo
   if (!given || !sameBytes(given, expected)) throw new HubError('SIGNATURE_INVALID', '17TRACK push sign does not match SHA-256(body + "/" + key)');
 }
 
-function event(e: Record<string, unknown>, mainStatus: string | null): TrackingEvent | null {
+function event(e: Record<string, unknown>): TrackingEvent | null {
   const at = parseIsoInstant(String(e['time_utc'] ?? '')) ?? parseIsoInstant(String(e['time_iso'] ?? ''));
   if (at === null) return null;
+  // An event without a sub_status says nothing about status: kept as unknown, never guessed from its words.
   const sub = str(e['sub_status']);
-  const m = sub === null && mainStatus === null ? null : track17Meaning(sub === null ? mainStatus : null, sub);
+  const m = sub === null ? null : track17Meaning(null, sub);
   return {
     at,
     location: str(e['location']),
     description: str(e['description']) ?? '',
     rawStatus: sub,
-    status: sub === null ? 'unknown' : (m?.status ?? 'unknown'),
-    evidence: sub !== null && m?.evidence ? [...m.evidence] : [],
+    status: m ? m.status : 'unknown',
+    evidence: m?.evidence ? [...m.evidence] : [],
   };
 }
 
@@ -72,7 +73,7 @@ export function parseTrack17Body(rawBody: Buffer): TrackingUpdate {
   for (const p of Array.isArray(tracking['providers']) ? (tracking['providers'] as unknown[]) : []) {
     if (!isRecord(p) || !Array.isArray(p['events'])) continue;
     for (const e of p['events'] as unknown[]) {
-      const ev = isRecord(e) ? event(e, null) : null;
+      const ev = isRecord(e) ? event(e) : null;
       if (ev) events.push(ev);
       else undated++;
     }
