@@ -28,6 +28,24 @@ describe('push → grade → customer', () => {
     expect(ev?.at).toBe(Date.UTC(2026, 10, 21, 10));
   });
 
+  it('a Kuaidi100 journey in the advanced shape (statusCode and state name per trace) reads in order and grades the pickup code', () => {
+    const data = [
+      { time: '2026-11-13 18:52:00', context: '已签收，签收人凭取货码签收', status: '投柜或站签收', statusCode: '304', areaName: null },
+      { time: '2026-11-13 17:16:00', context: '快件已由小区驿站代收，请及时取件', status: '投柜或驿站', statusCode: '501', areaName: '四川,成都市,双流区' },
+      { time: '2026-11-13 13:47:00', context: '派件中', status: '派件', statusCode: '5', areaName: '四川,成都市' },
+      { time: '2026-11-13 09:05:00', context: '转运中心已收入', status: '干线', statusCode: '1002', areaName: '四川,成都市' },
+      { time: '2026-11-10 14:25:00', context: '已揽收', status: '揽收', statusCode: '1', areaName: '广东,惠州市' },
+    ];
+    const param = JSON.stringify({ status: 'shutdown', lastResult: { state: '304', ischeck: '1', com: 'yuantong', nu: 'YT9', data } });
+    const sign = createHash('md5').update(param + salt).digest('hex').toUpperCase();
+    const u = receiveKuaidi100Push({ headers: {}, rawBody: Buffer.from(`param=${encodeURIComponent(param)}&sign=${sign}`) }, { salt });
+    expect(u.events.map((e) => e.status)).toEqual(['picked_up', 'in_transit', 'out_for_delivery', 'available_for_pickup', 'delivered']);
+    expect(u.status).toBe('delivered');
+    expect(u.final).toBe(true);
+    // The code sent to the receiver's phone was used at the station: that is the receiver, so it grades as OTP.
+    expect(gradeDelivery(deliveredEvidence(u) ?? { hints: [], description: '' })).toBe('signature_or_otp');
+  });
+
   it('a Kuaidi100 in-person sign-off is told as delivered', () => {
     const u = kuaidi100('301', '已签收，签收人：本人', '301');
     expect(customerFacingStatus(gradeDelivery(deliveredEvidence(u) ?? { hints: [], description: '' }))).toBe('delivered');

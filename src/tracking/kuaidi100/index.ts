@@ -67,7 +67,8 @@ export function verifyKuaidi100Push(push: TrackingPush, config: Pick<Kuaidi100Co
 function traceEvent(item: Record<string, unknown>): TrackingEvent | null {
   const at = parseBeijingTime(item['time']) ?? parseBeijingTime(item['ftime']);
   if (at === null) return null;
-  // With resultv2=4 each trace carries its sub-state in statusCode; otherwise only the state's name in status.
+  // With resultv2=4 each trace carries its sub-state in statusCode (and its name in status, as integrators' samples
+  // show: statusCode 1002 / status 干线); otherwise only the main state's name in status.
   const code = str(item['statusCode']) ?? str(item['status']);
   const m = code === null ? null : kuaidi100Meaning(code);
   return {
