@@ -44,7 +44,7 @@ describe('the demo', () => {
     const env = { ...cleanEnv, ORDERHUB_DATA_DIR: dir, ORDERHUB_DEMO_RATE: '120', LOG_LEVEL: 'info' };
     const hub = await spawnHub(env, ['--demo']);
     try {
-      expect(hub.output()).toContain('Demo (created)');
+      await expect.poll(() => hub.output()).toContain('Demo (created)');
       expect(hub.output()).toContain('demo-admin');
       expect(await (await fetch(`${hub.url}/api/auth/options`)).json()).toEqual({ demoTenant: 'demo' });
       const get = await signIn(hub, 'demo-admin');
@@ -66,6 +66,9 @@ describe('the demo', () => {
       const stock = await get<{ items: { sku: string; byWarehouse: { onHand: number; reserved: number }[] }[] }>('/api/stock?pageSize=100');
       expect(stock.body.items.length).toBeGreaterThanOrEqual(10);
       for (const s of stock.body.items) for (const w of s.byWarehouse) expect(w.reserved, s.sku).toBeLessThanOrEqual(w.onHand);
+      // The own shops are paid through the demo's WeChat Pay, whose notices reach the hub signed as WeChat signs them.
+      const pay = await get<{ items: { provider: string; channelAccounts: string[] }[] }>('/api/payment-accounts');
+      expect(pay.body.items).toMatchObject([{ provider: 'wechatpay' }]);
       // Every demo role can sign in; a read-only one sees but cannot change.
       const readOnly = await signIn(hub, 'demo-readonly');
       expect((await readOnly('/api/orders')).status).toBe(200);
@@ -76,7 +79,8 @@ describe('the demo', () => {
     // Started again, the demo is resumed, not created twice.
     const again = await spawnHub(env, ['--demo']);
     try {
-      expect(again.output()).toContain('Demo (resumed)');
+      // The banner is a write of its own after the line spawnHub waits for: it may arrive a moment later.
+      await expect.poll(() => again.output()).toContain('Demo (resumed)');
       const get = await signIn(again, 'demo-ops');
       const accounts = (await get<{ items: { id: string; platform: string }[] }>('/api/channel-accounts')).body.items;
       expect(accounts).toHaveLength(9);

@@ -14,6 +14,7 @@ import { verifyAudit } from '../store/audit.ts';
 import { rotateAdminToken } from '../services/admin-token.ts';
 import { DEMO_PASSWORD, prepareDemo, type DemoSetup } from '../demo/seed.ts';
 import { DemoSimulator } from '../demo/simulator.ts';
+import { startDemoPayments } from '../demo/payments.ts';
 import { startSimulatorServer, type SimulatorServer } from '../simulators/server.ts';
 import { keyReport, MAX_BATCH, reencrypt, type KeyReport } from '../store/reencrypt.ts';
 import { userInfo } from 'node:os';
@@ -119,8 +120,10 @@ export async function serve(
   const url = address.replace('[::1]', 'localhost');
   // Port 0 asked for any free port: the URLs the hub shows platforms (and the demo's signed pushes) need the real one.
   if (config.port === 0) hub.config.port = Number(new URL(address).port);
+  const local = url.replace('localhost', '127.0.0.1');
+  const demoPayments = demo.setup ? await startDemoPayments(hub, demo.setup, local, log) : null;
   const simulator = demo.setup
-    ? new DemoSimulator(url.replace('localhost', '127.0.0.1'), demo.setup, config.demoRate, log, Math.random, (id) => hub.poller.runAccount(id), publicBase(hub))
+    ? new DemoSimulator(local, demo.setup, config.demoRate, log, Math.random, (id) => hub.poller.runAccount(id), publicBase(hub), demoPayments)
     : null;
   simulator?.start();
   let stopping: Promise<void> | null = null;
@@ -139,6 +142,7 @@ export async function serve(
       log.info('http server closed; closing the database and workers');
       await hub.close();
       await sims?.close();
+      await demoPayments?.close();
       log.info('stopped');
     })());
   return { hub, url, stop, demo };

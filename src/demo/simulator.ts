@@ -8,6 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { SimOrder, SimPhase, SimPush } from '../simulators/types.ts';
 import type { DemoSetup, DemoShop } from './seed.ts';
+import type { DemoPayments } from './payments.ts';
 
 const provinces: [string, string, string][] = [
   ['浙江省', '杭州市', '西湖区'],
@@ -55,6 +56,8 @@ export class DemoSimulator {
     private readonly pullNow: ((accountId: string) => Promise<unknown>) | null = null,
     /** The public base the platforms know the hub by: Shopee signs the URL it calls. */
     private readonly hookBase: string = baseUrl,
+    /** The demo's WeChat Pay: pays the own shops' orders and tells the hub as WeChat does. */
+    private readonly payments: DemoPayments | null = null,
   ) {}
 
   private pullTimer: NodeJS.Timeout | null = null;
@@ -216,6 +219,8 @@ export class DemoSimulator {
       o.updatedAt = o.sim.updatedAt;
       return this.sendPlatform(o);
     }
+    // The buyer pays through WeChat Pay, which notifies the hub directly; the shop then reports its order paid too.
+    if (to === 'paid' && this.payments) await this.payments.pay(String(o.body.orderId), this.total(o.body));
     const body = { ...o.body, status: to, updatedAt: this.iso(now), ...(to === 'paid' ? { paidAmount: this.total(o.body) } : {}) };
     o.body = body;
     o.status = to;
