@@ -352,7 +352,8 @@ function packParcels(items: { item: Item; quantity: number }[], maxGrams: number
       }
     }
     while (left > 0) {
-      const fit = item.unitGrams === 0 ? left : Math.min(left, Math.floor(maxGrams / item.unitGrams));
+      // At least one unit per parcel: a unit over the limit is refused before packing, and must never loop here.
+      const fit = item.unitGrams === 0 ? left : Math.max(1, Math.min(left, Math.floor(maxGrams / item.unitGrams)));
       parcels.push({ lines: [{ item, quantity: fit }], grams: fit * item.unitGrams });
       left -= fit;
     }
