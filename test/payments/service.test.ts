@@ -142,6 +142,9 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
       expect(r.status, what).toBe(401);
       expect(JSON.parse(r.text), what).toMatchObject({ code: 'FAIL' });
     }
+    // A notice WeChat really signed, replayed six minutes later: outside the window, refused like a forgery.
+    const old = wechatNotice('TRANSACTION.SUCCESS', transaction(o.orderNo, o.total), { now: Date.now() - 6 * 60_000 });
+    expect((await deliver(s, wxPath(), old)).status).toBe(401);
     expect(await noticeRows()).toBe(before);
     expect((await view(o.orderNo)).status).toBe('pending_payment');
   });
