@@ -143,6 +143,12 @@ export class PaymentService {
     );
     if (!prior) throw new Error('payment notice vanished between insert and read');
     await tx.run('UPDATE payment_notices SET deliveries = deliveries + 1, last_delivery_at = ? WHERE id = ?', [d.receivedAt, prior.id]);
+    // A retry of a payment whose order was not there yet: decided again, now that the order may have arrived.
+    if (prior.order_id === null && prior.reason?.startsWith('UNKNOWN_ORDER') && sameFacts(prior, d.notice) && (await this.findOrder(tx, d, d.notice.outTradeNo))) {
+      const out = await this.decide(tx, d, Number(prior.id));
+      await tx.run('UPDATE payment_notices SET effect = ?, reason = ?, order_id = ? WHERE id = ?', [out.effect, out.reason, out.orderId, prior.id]);
+      return { duplicate: false, noticeRowId: Number(prior.id), ...out };
+    }
     if (!sameFacts(prior, d.notice)) {
       await this.refunds.raiseException(tx, d.tenantId, d.paymentAccountId, d.provider, {
         orderId: prior.order_id,
@@ -241,6 +247,16 @@ export class PaymentService {
         late,
       },
     });
+    // A notice that came before its order (the shop's push was late) left an UNKNOWN_ORDER exception: the order has
+    // arrived and is paid now, so that exception is settled — with the order named, for the record.
+    if (n.outTradeNo) {
+      await tx.run(
+        `UPDATE payment_exceptions SET state = 'resolved', order_id = ?, resolved_at = ?, resolved_by = 'system', resolution = ?
+         WHERE payment_account_id = ? AND code = 'UNKNOWN_ORDER' AND state = 'open'
+           AND notice_row_id IN (SELECT id FROM payment_notices WHERE payment_account_id = ? AND out_trade_no = ?)`,
+        [o.id, d.receivedAt, `order ${o.order_no} arrived and was paid (${cause})`, d.paymentAccountId, d.paymentAccountId, n.outTradeNo],
+      );
+    }
     // Paid while short of stock (never reserved, or its units gone): asked once more, all lines or none, now as paid.
     if (!late && (o.reservation_state === 'short' || o.reservation_state === 'none')) {
       await tryReserve(tx, o, { source: 'platform', cause, at: d.receivedAt, sourceTime: n.occurredAt }, this.settings, 'PAID_NO_STOCK');

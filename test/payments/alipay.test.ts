@@ -130,7 +130,7 @@ describe('Alipay notices', () => {
     const cases: [string, FakeNotice, string][] = [
       ['amount', withField(n, 'total_amount', '88.01'), 'SIGNATURE_INVALID'],
       ['notify_time (the timestamp)', withField(n, 'notify_time', '2026-11-22 10:00:01'), 'SIGNATURE_INVALID'],
-      ['notify_id (the nonce)', withField(n, 'notify_id', `${n.fields.notify_id?.slice(0, -1)}0`), 'SIGNATURE_INVALID'],
+      ['notify_id (the nonce)', withField(n, 'notify_id', `${n.fields.notify_id?.slice(0, -1)}${n.fields.notify_id?.endsWith('0') ? '1' : '0'}`), 'SIGNATURE_INVALID'],
       ['out_trade_no', withField(n, 'out_trade_no', 'HUB-4'), 'SIGNATURE_INVALID'],
       ['app_id', withField(n, 'app_id', '2021000123456788'), 'SIGNATURE_INVALID'],
       ['seller_id', withField(n, 'seller_id', '2088102177296611'), 'SIGNATURE_INVALID'],

@@ -459,6 +459,39 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
     }
   });
 
+  it("applies a payment that came before its order once WeChat's retry finds the order, and settles the UNKNOWN_ORDER exception", async () => {
+    // This shop passes its own order id to WeChat as out_trade_no, so a notice can name an order the hub has not seen.
+    const shop4 = await createShop(s, 'shop4-secret-0123456789');
+    const r = await s.api<{ id: string }>('POST', '/api/payment-accounts', {
+      provider: 'wechatpay',
+      name: 'wx by shop order id',
+      credentials: wechatCredentials(wx.apiBase),
+      channelAccounts: [shop4.id],
+      orderRef: 'platform_order_id',
+    });
+    expect(r.status).toBe(201);
+    const path = `/hooks/pay/wechatpay/${r.body.id}`;
+    const platformId = `EARLY${Date.now()}`;
+    const res = transaction(platformId, 1999);
+    const id = `EV-${randomUUID()}`;
+    expect((await deliver(s, path, wechatNotice('TRANSACTION.SUCCESS', res, { id }))).status).toBe(200);
+    const open = await s.api<{ items: (ExceptionItem & { reason: string })[] }>('GET', '/api/payment-exceptions?state=open&code=UNKNOWN_ORDER');
+    const early = open.body.items.find((e) => e.reason.includes(platformId));
+    expect(early).toBeDefined();
+    const sku = `EARLY-${randomUUID().slice(0, 6)}`;
+    await setStock(s, sku, 2);
+    const pushed = await s.push(shop4.id, shop4.secret, orderBody({ orderId: platformId, lines: [{ sku, quantity: 1, unitPrice: 1999 }] }));
+    const orderNo = pushed.body.orders?.[0]?.orderNo as string;
+    expect((await view(orderNo)).status).toBe('pending_payment');
+    // WeChat retries (it would anyway if it had missed the answer): the same notice id, the order is there now.
+    expect((await deliver(s, path, wechatNotice('TRANSACTION.SUCCESS', res, { id }))).status).toBe(200);
+    const v = await view(orderNo);
+    expect(v).toMatchObject({ status: 'paid', reservationState: 'deducted' });
+    expect(v.payments.notices).toMatchObject([{ effect: 'paid', deliveries: 2 }]);
+    const after = await s.api<ExceptionItem>('GET', `/api/payment-exceptions/${early!.id}`);
+    expect(after.body).toMatchObject({ state: 'resolved', orderId: v.id });
+  });
+
   it('lists payment accounts without their credentials and shows the notice URL', async () => {
     const r = await s.api<{ items: { id: string; provider: string; credentialKeys: string[]; noticeUrl: string }[] }>('GET', '/api/payment-accounts');
     expect(r.status).toBe(200);
