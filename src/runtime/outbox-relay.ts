@@ -177,15 +177,22 @@ export class OutboxRelay {
     const last = rows[rows.length - 1] as Row;
     const events = rows
       .filter((r) => s.types === '*' || s.types.includes(r.type))
-      .map((r) => ({
-        id: Number(r.id),
-        tenantId: r.tenant_id,
-        type: r.type,
-        aggregateType: r.aggregate_type,
-        aggregateId: r.aggregate_id,
-        payload: JSON.parse(r.payload) as Record<string, unknown>,
-        createdAt: Number(r.created_at),
-      }));
+      .map((r): OutboxEvent => {
+        let payload: Record<string, unknown> | undefined;
+        return {
+          id: Number(r.id),
+          tenantId: r.tenant_id,
+          type: r.type,
+          aggregateType: r.aggregate_type,
+          aggregateId: r.aggregate_id,
+          // Parsed when a subscriber reads it: with no webhook registered, nobody does (this runs in the one writer).
+          get payload() {
+            payload ??= JSON.parse(r.payload) as Record<string, unknown>;
+            return payload;
+          },
+          createdAt: Number(r.created_at),
+        };
+      });
     const advance = (tx: Tx) =>
       tx.run(
         `INSERT INTO outbox_cursors (subscriber, last_xid, last_id, updated_at) VALUES (?, ?, ?, ?)
