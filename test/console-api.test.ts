@@ -21,7 +21,9 @@ describe.each(httpBackends)('console API on $name', (backend) => {
     return { status: res.status, body: (await res.json()) as T };
   };
   const place = async (shop: { id: string; secret: string }, o: Parameters<typeof orderBody>[0]) => {
-    const r = await s.push(shop.id, shop.secret, orderBody(o));
+    // Placed and paid now: the dashboard counts today, and a paid order's day is the platform's time of payment.
+    const now = new Date().toISOString();
+    const r = await s.push(shop.id, shop.secret, orderBody({ createdAt: now, updatedAt: now, ...o }));
     expect(r.status).toBe(200);
     return r.body.orders?.[0]?.orderNo as string;
   };
