@@ -9,6 +9,7 @@ import * as m006 from './migrations/006_order_search.ts';
 import * as m007 from './migrations/007_tax.ts';
 import * as m008 from './migrations/008_channels.ts';
 import * as m009 from './migrations/009_payments.ts';
+import * as m010 from './migrations/010_fulfilment.ts';
 
 interface Migration {
   version: number;
@@ -26,6 +27,7 @@ export const migrations: Migration[] = [
   { version: 7, ...m007 },
   { version: 8, ...m008 },
   { version: 9, ...m009 },
+  { version: 10, ...m010 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

@@ -36,6 +36,10 @@ export interface OrdersTable {
   receiver_district: string;
   receiver_address: string;
   receiver_protection: string | null;
+  /** Set once routing committed a dispatch plan for the order; routing_problem says why it could not (JSON). */
+  dispatch_plan_id: string | null;
+  routing_problem: string | null;
+  routing_checked_at: number | null;
   platform_created_at: number;
   source_updated_at: number;
   paid_at: number | null;
@@ -239,6 +243,39 @@ export interface AuditLogTable {
   mac: string;
 }
 
+export interface ShipmentsTable {
+  id: string;
+  tenant_id: string;
+  plan_id: string;
+  warehouse: string;
+  /** JSON list of order ids (merged orders share a shipment). */
+  order_ids: string;
+  state: string;
+  ship_by: number;
+  weight_grams: number;
+  carrier: string | null;
+  tracking_no: string | null;
+  wave_id: string | null;
+  created_at: number;
+  waved_at: number | null;
+  picked_at: number | null;
+  packed_at: number | null;
+  shipped_at: number | null;
+  delivered_at: number | null;
+  returned_at: number | null;
+  updated_at: number;
+}
+
+export interface ShipmentLinesTable {
+  shipment_id: string;
+  tenant_id: string;
+  order_id: string;
+  line_no: number;
+  sku: string;
+  quantity: number;
+  scanned: number;
+}
+
 export interface DB {
   audit_log: AuditLogTable;
   orders: OrdersTable;
@@ -255,4 +292,6 @@ export interface DB {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   timers: TimersTable;
+  shipments: ShipmentsTable;
+  shipment_lines: ShipmentLinesTable;
 }
