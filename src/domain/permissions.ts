@@ -15,6 +15,9 @@ export const permissions = {
   'refunds.approve': 'Approve refunds: request one, approve or decline a refund proposal',
   'payments.read': 'See payment accounts (credentials are never shown), payment notices and the payment exceptions queue',
   'payments.manage': 'Add and change payment accounts, resolve payment exceptions, ask a provider again about a payment',
+  'fulfilment.configure': 'Edit routing rules, warehouse attributes (regions, capacity, customs, carriers) and SKU fulfilment traits',
+  'fulfilment.route': 'Route paid orders to warehouses: dry runs and committed dispatch plans',
+  'fulfilment.ship': 'Warehouse work: waves, pick lists, pack by scanning, ship with a tracking number',
   'pii.view': 'See full phone numbers and addresses (every view is audited)',
   'users.manage': 'Manage users, roles and API tokens',
   'audit.read': 'Read the audit log',
@@ -57,6 +60,8 @@ export const builtinRoles: readonly RoleDefinition[] = [
     'accounts.manage',
     'approvals.decide',
     'payments.read',
+    'fulfilment.configure',
+    'fulfilment.route',
   ]),
   builtin('customer_service', 'Customer service (客服): find orders, see the buyer, act on one order', [
     'orders.read',
@@ -64,7 +69,7 @@ export const builtinRoles: readonly RoleDefinition[] = [
     'stock.read',
     'pii.view',
   ]),
-  builtin('warehouse', 'Warehouse (仓库): stock and the orders to ship', ['orders.read', 'stock.read', 'stock.adjust', 'pii.view']),
+  builtin('warehouse', 'Warehouse (仓库): stock and the orders to ship', ['orders.read', 'stock.read', 'stock.adjust', 'pii.view', 'fulfilment.route', 'fulfilment.ship']),
   builtin('finance', 'Finance (财务): orders, exports, refunds', ['orders.read', 'orders.export', 'refunds.approve', 'payments.read', 'payments.manage', 'audit.read', 'approvals.decide']),
   builtin('read_only', 'Read only', ['orders.read', 'stock.read', 'accounts.read']),
 ];

@@ -25,6 +25,8 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { integrationRoutes } from './routes/integration.ts';
 import { paymentHookRoutes } from './routes/payment-hooks.ts';
 import { paymentRoutes } from './routes/payments.ts';
+import { routingRoutes } from './routes/routing.ts';
+import { shipmentRoutes } from './routes/shipments.ts';
 
 export type App = FastifyInstance;
 
@@ -111,6 +113,8 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
       await api.register(dashboardRoutes, { hub });
       await api.register(integrationRoutes, { hub });
       await api.register(paymentRoutes, { hub });
+      await api.register(routingRoutes, { hub });
+      await api.register(shipmentRoutes, { hub });
     },
     { prefix: '/api' },
   );

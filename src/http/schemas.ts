@@ -55,6 +55,27 @@ export const OrderSummary = Type.Object({
   updatedAt: NStr,
 });
 
+export const ShipmentView = Type.Object({
+  id: Str,
+  planId: Type.String({ description: 'the dispatch plan id, carried through pick, pack and ship' }),
+  warehouse: Str,
+  state: Type.String({ description: 'planned → waved → picked → packed → shipped → delivered / returned' }),
+  orderIds: Type.Array(Str, { description: 'more than one when related orders were merged' }),
+  carrier: NStr,
+  trackingNo: NStr,
+  waveId: NStr,
+  shipBy: NStr,
+  weightGrams: Int,
+  lines: Type.Array(Type.Object({ orderId: Str, lineNo: Int, sku: Str, quantity: Int, scanned: Int })),
+  createdAt: NStr,
+  wavedAt: NStr,
+  pickedAt: NStr,
+  packedAt: NStr,
+  shippedAt: NStr,
+  deliveredAt: NStr,
+  returnedAt: NStr,
+});
+
 export const OrderDetail = Type.Composite([
   OrderSummary,
   Type.Object({
@@ -110,6 +131,14 @@ export const OrderDetail = Type.Composite([
       Type.Object({ id: Int, eventId: Str, channel: Str, receivedAt: NStr, deliveries: Int, outcome: Str }),
     ),
     notes: Type.Array(Type.Object({ id: Int, at: NStr, author: Str, text: Str })),
+    routing: Type.Object({
+      planId: NStr,
+      checkedAt: NStr,
+      problems: Type.Union([Type.Array(Type.Object({ code: Str, message: Str, sku: Type.Optional(Str) })), Type.Null()], {
+        description: 'why the order could not be routed at the last attempt (null when routed or never tried)',
+      }),
+    }),
+    shipments: Type.Array(ShipmentView),
   }),
 ]);
 

@@ -31,6 +31,8 @@ import { PaymentAccountService } from '../services/payment-accounts.ts';
 import { PaymentService } from '../services/payments.ts';
 import { RefundService } from '../services/refunds.ts';
 import { RefundWorker } from './refund-worker.ts';
+import { RoutingService } from '../services/routing.ts';
+import { WarehouseFlowService } from '../services/warehouse-flow.ts';
 
 export interface HubOptions {
   /** Run the relay, timers and webhook sender (a CLI command that only reads does not need them). */
@@ -89,6 +91,10 @@ export interface Hub {
   paymentAccounts: PaymentAccountService;
   payments: PaymentService;
   refunds: RefundService;
+  /** Routing rules, warehouse attributes, SKU traits, dry runs (reads; writes through `writes`). */
+  routing: RoutingService;
+  /** Shipments, waves and pick lists (reads; writes through `writes`). */
+  warehouseFlow: WarehouseFlowService;
   webhooks: WebhookEndpointService;
   /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
   integration: IntegrationService;
@@ -171,6 +177,8 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
     refunds,
     events: new EventService(db, keyring),
     dashboard: new DashboardService(db, config.timezone),
+    routing: new RoutingService(db, keyring, { timezone: config.timezone, defaultShipHours: 48 }),
+    warehouseFlow: new WarehouseFlowService(db, keyring, lifecycle),
   };
 }
 
@@ -197,7 +205,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const keyring = keyringFor(config, log);
   const { lifecycle, ...svc } = services(db, config, keyring, log, opts.fetch);
-  const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts, refunds: refundService } = svc;
+  const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow } = svc;
   const live = new LiveFeed(db, log);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
@@ -232,7 +240,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     sender.start();
     refunds.start();
   }
-  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService });
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow });
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
   let closed = false;
   return {

@@ -14,6 +14,8 @@ import type { GroupCommitter } from './group-commit.ts';
 import type { PaymentAccountService } from '../services/payment-accounts.ts';
 import type { NoticeDelivery, NoticeOutcome, PaymentService } from '../services/payments.ts';
 import type { RefundService } from '../services/refunds.ts';
+import type { RoutingService } from '../services/routing.ts';
+import type { WarehouseFlowService } from '../services/warehouse-flow.ts';
 
 /** A service method's arguments after the principal, and its answer. */
 type Args<F> = F extends (who: Principal, ...args: infer A) => Promise<unknown> ? A : never;
@@ -57,6 +59,14 @@ export interface WriteApi {
   decideRefundProposal: Call<RefundService['decideProposal']>;
   resolvePaymentException: Call<RefundService['resolveException']>;
   recheckPayment: Call<PaymentService['recheck']>;
+  saveRoutingRules: Call<RoutingService['saveRules']>;
+  saveWarehouse: Call<RoutingService['saveWarehouse']>;
+  saveSkuTraits: Call<RoutingService['saveSkuTraits']>;
+  runRouting: Call<RoutingService['run']>;
+  createWave: Call<WarehouseFlowService['createWave']>;
+  confirmPicked: Call<WarehouseFlowService['confirmPicked']>;
+  scanShipment: Call<WarehouseFlowService['scan']>;
+  shipShipment: Call<WarehouseFlowService['ship']>;
 }
 
 export type WriteOp = keyof WriteApi;
@@ -99,6 +109,14 @@ export const writeOps: readonly WriteOp[] = [
   'decideRefundProposal',
   'resolvePaymentException',
   'recheckPayment',
+  'saveRoutingRules',
+  'saveWarehouse',
+  'saveSkuTraits',
+  'runRouting',
+  'createWave',
+  'confirmPicked',
+  'scanShipment',
+  'shipShipment',
 ];
 
 export interface WriteServices {
@@ -113,6 +131,8 @@ export interface WriteServices {
   payments: PaymentService;
   paymentAccounts: PaymentAccountService;
   refunds: RefundService;
+  routing: RoutingService;
+  warehouseFlow: WarehouseFlowService;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
@@ -154,5 +174,13 @@ export function localWrites(s: WriteServices): WriteApi {
     decideRefundProposal: (who, id, input) => s.refunds.decideProposal(who, id, input),
     resolvePaymentException: (who, id, note) => s.refunds.resolveException(who, id, note),
     recheckPayment: (who, id) => s.payments.recheck(who, id),
+    saveRoutingRules: (who, rules) => s.routing.saveRules(who, rules),
+    saveWarehouse: (who, code, input) => s.routing.saveWarehouse(who, code, input),
+    saveSkuTraits: (who, sku, input) => s.routing.saveSkuTraits(who, sku, input),
+    runRouting: (who, input) => s.routing.run(who, input),
+    createWave: (who, input) => s.warehouseFlow.createWave(who, input),
+    confirmPicked: (who, waveId) => s.warehouseFlow.confirmPicked(who, waveId),
+    scanShipment: (who, id, codes) => s.warehouseFlow.scan(who, id, codes),
+    shipShipment: (who, id, input) => s.warehouseFlow.ship(who, id, input),
   };
 }

@@ -17,6 +17,7 @@ import { isUnlimited, type DataScope } from '../domain/permissions.ts';
 import type { SelectQueryBuilder } from 'kysely';
 import type { DB } from '../store/schema.ts';
 import type { Keyring } from '../security/keyring.ts';
+import { shipmentsOfOrder } from './warehouse-flow.ts';
 
 export interface OrderFilter {
   channel?: string | undefined;
@@ -333,7 +334,7 @@ export class OrderService {
     const id = await this.resolveId(idOrOrderNo, who);
     const k = this.db.kysely;
     const o = await k.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const [lines, history, reservations, rawEvents, notes] = await Promise.all([
+    const [lines, history, reservations, rawEvents, notes, shipments] = await Promise.all([
       k.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
       k.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
       k.selectFrom('reservations').selectAll().where('order_id', '=', id).orderBy('id').execute(),
@@ -347,6 +348,7 @@ export class OrderService {
         'SELECT id, at, author_name, text FROM order_notes WHERE order_id = ? ORDER BY id',
         [id],
       ),
+      shipmentsOfOrder(this.db.read, id),
     ]);
     const status = o.status as OrderStatus;
     const k2 = this.keyring;
@@ -416,6 +418,12 @@ export class OrderService {
         deliveries: r.deliveries,
         outcome: r.outcome,
       })),
+      routing: {
+        planId: o.dispatch_plan_id,
+        checkedAt: toIso(o.routing_checked_at === null ? null : Number(o.routing_checked_at)),
+        problems: o.dispatch_plan_id || !o.routing_problem ? null : (JSON.parse(o.routing_problem) as { code: string; message: string; sku?: string }[]),
+      },
+      shipments,
     };
   }
 
