@@ -3,10 +3,11 @@
 // the HMAC in constant time, parse the JSON, answer with a small JSON body — and stores nothing. What it reaches on
 // this machine bounds what the hub can reach here, since the hub does all of that and then stores the order.
 //
-//   node bin/run-ts.js bench/floor.ts [--orders N] [--concurrency N] [--runs N]
+//   node bin/run-ts.js bench/floor.ts [--orders N] [--concurrency N] [--runs N] [--client raw|node]
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { HubClient, pushAll } from './lib/client.ts';
+import { RawPushClient } from './lib/raw-client.ts';
 import { makeCatalogue, makeDeliveries, rng } from './lib/orders.ts';
 import { cpuPercent, snapshot } from './lib/cpu.ts';
 import { freePort } from './lib/server.ts';
@@ -22,6 +23,8 @@ const orders = option('orders', 20_000);
 const concurrency = option('concurrency', 64);
 const runs = option('runs', 3);
 const secret = 'floor-secret';
+const clientKind = process.argv.includes('--client') ? process.argv[process.argv.indexOf('--client') + 1] : 'raw';
+if (clientKind !== 'raw' && clientKind !== 'node') throw new Error('--client must be raw or node');
 
 // The server runs as its own process, like the hub in bench/ingest.ts, written here in plain JavaScript.
 const serverSource = `
@@ -54,8 +57,8 @@ await new Promise<void>((resolve, reject) => {
 });
 
 const cat = makeCatalogue({ skuCount: 1000, hotCount: 5, expectedOrders: orders, hotLineShare: 0.05 });
-const client = new HubClient(port, '', concurrency);
-console.log(`floor: node:http + HMAC + JSON.parse, nothing stored; ${orders} orders, ${concurrency} in flight, ${runs} runs`);
+const client = clientKind === 'raw' ? new RawPushClient(port, concurrency) : new HubClient(port, '', concurrency);
+console.log(`floor: node:http + HMAC + JSON.parse, nothing stored; ${orders} orders, ${concurrency} in flight, ${runs} runs, ${clientKind} client`);
 const rows: { perSecond: number; p50: number; p99: number; server: number | null; loadgen: number }[] = [];
 for (let run = 0; run < runs; run++) {
   const warm = makeDeliveries({ count: 1000, prefix: `w${run}`, catalogue: cat, random: rng(run + 1), secret });

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { forEachLimited, HubClient, pushAll, type LoadResult } from './lib/client.ts';
+import { RawPushClient } from './lib/raw-client.ts';
 import { cpuPercent, snapshot } from './lib/cpu.ts';
 import { makeCatalogue, makeDeliveries, rng, type Delivery } from './lib/orders.ts';
 import { freePort, repoRoot, startServer, type RunningServer } from './lib/server.ts';
@@ -25,7 +26,9 @@ const usage = `usage: npm run bench -- [options]
   --json FILE         also write the results as JSON
   --hub-env K=V       extra environment for the hub, repeatable, e.g. ORDERHUB_PG_WRITE_LANES=1 (experiments only)
   --hub-node-arg ARG  extra node flag for the hub, repeatable, e.g. --hub-node-arg=--cpu-prof (profiling only)
-  --keep              keep the SQLite directory / PostgreSQL database afterwards`;
+  --keep              keep the SQLite directory / PostgreSQL database afterwards
+  --client KIND       load generator for the pushes: raw (default; HTTP/1.1 written on keep-alive sockets, a third of
+                      node:http's CPU, which the hub gets instead on this 2-core machine) or node (node:http's client)`;
 
 function options() {
   const { values } = parseArgs({
@@ -44,6 +47,7 @@ function options() {
       'hub-env': { type: 'string', multiple: true },
       'hub-node-arg': { type: 'string', multiple: true },
       keep: { type: 'boolean', default: false },
+      client: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -77,8 +81,14 @@ function options() {
     }
     hubEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
+  const client = (values.client ?? env.BENCH_CLIENT ?? 'raw').toLowerCase();
+  if (client !== 'raw' && client !== 'node') {
+    console.error(`--client must be raw or node (got ${client})\n\n${usage}`);
+    process.exit(2);
+  }
   return {
     hubEnv,
+    client: client as 'raw' | 'node',
     hubNodeArgs: values['hub-node-arg'] ?? [],
     sqliteOrders: int('--sqlite-orders', 1, values['sqlite-orders'], values.orders, env.BENCH_SQLITE_ORDERS, env.BENCH_ORDERS, '20000'),
     pgOrders: int('--pg-orders', 1, values['pg-orders'], values.orders, env.BENCH_PG_ORDERS, env.BENCH_ORDERS, '5000'),
@@ -209,12 +219,14 @@ async function runStore(store: BenchStore, orders: number, opt: Options): Promis
     // Signed now, just before sending, so the timestamps sit well inside the hub's ±300 s window.
     const warm = makeDeliveries({ count: opt.warmup, prefix: `w-${tag}`, catalogue: cat, random, secret });
     const timed = makeDeliveries({ count: orders, prefix: `o-${tag}`, catalogue: cat, random, secret });
-    const warmResult = await pushAll(client, account.id, secret, warm, opt.concurrency);
+    const pusher = opt.client === 'raw' ? new RawPushClient(port, opt.concurrency) : client;
+    const warmResult = await pushAll(pusher, account.id, secret, warm, opt.concurrency);
     checkInterrupt();
     log(`${store.name}: warm-up ${warm.length} orders at ${((warmResult.ok / warmResult.wallMs) * 1000).toFixed(0)}/s`);
 
     const before = snapshot(server.pid, store.name === 'PostgreSQL');
-    const load = await pushAll(client, account.id, secret, timed, opt.concurrency);
+    const load = await pushAll(pusher, account.id, secret, timed, opt.concurrency);
+    if (pusher !== client) pusher.close();
     const after = snapshot(server.pid, store.name === 'PostgreSQL');
     checkInterrupt();
     const cpu = cpuPercent(before, after, load.wallMs);
@@ -324,7 +336,7 @@ async function main(): Promise<void> {
   if (Object.keys(opt.hubEnv).length) console.log(`hub environment overrides (not the defaults!): ${JSON.stringify(opt.hubEnv)}`);
   if (opt.hubNodeArgs.length) console.log(`hub node flags: ${opt.hubNodeArgs.join(' ')}`);
   console.log(
-    `load: ${opt.concurrency} keep-alive connections on loopback, ${opt.warmup} warm-up orders, 1–3 lines each, ${opt.skus} SKUs (5 hot, short on purpose) × 2 warehouses, seed ${opt.seed}\n`,
+    `load: ${opt.concurrency} keep-alive connections on loopback (${opt.client === 'raw' ? 'raw HTTP/1.1 client' : 'node:http client'}), ${opt.warmup} warm-up orders, 1–3 lines each, ${opt.skus} SKUs (5 hot, short on purpose) × 2 warehouses, seed ${opt.seed}\n`,
   );
 
   const results: StoreResult[] = [];

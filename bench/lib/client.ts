@@ -107,7 +107,7 @@ export interface LoadResult {
 }
 
 /** Pushes every delivery once; wall time runs from the first send to the last answer. */
-export async function pushAll(client: HubClient, accountId: string, secret: string, deliveries: readonly Delivery[], concurrency: number): Promise<LoadResult> {
+export async function pushAll(client: Pick<HubClient, 'push'>, accountId: string, secret: string, deliveries: readonly Delivery[], concurrency: number): Promise<LoadResult> {
   const latencies = new Float64Array(deliveries.length);
   const reservation: (string | null)[] = new Array<string | null>(deliveries.length).fill(null);
   const failures = new Map<string, number>();
