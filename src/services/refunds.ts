@@ -438,11 +438,6 @@ export class RefundService {
     return out;
   }
 
-  async refundsFor(who: Principal, orderId: string) {
-    const rows = await this.db.read.all<RefundRow>('SELECT * FROM refunds WHERE order_id = ? AND tenant_id = ? ORDER BY created_at, id', [orderId, who.tenantId]);
-    return rows.map((r) => this.refundView(r));
-  }
-
   // ------------------------------------------------------------------ the refund worker's steps
 
   async dueRefunds(now: number, limit = 50): Promise<RefundRow[]> {
@@ -455,10 +450,6 @@ export class RefundService {
   /** The URL a provider should send refund notices to, when the hub knows its public address. */
   notifyUrl(provider: string, paymentAccountId: string): string | undefined {
     return this.settings.publicUrl ? `${this.settings.publicUrl.replace(/\/$/, '')}/hooks/pay/${provider}/${paymentAccountId}` : undefined;
-  }
-
-  get refundStuckMs(): number {
-    return this.settings.refundStuckMs;
   }
 
   /** Records one attempt's outcome on a refund still in the state it was read in (a notice may have settled it meanwhile). */
