@@ -23,6 +23,7 @@ import type { Principal } from '../domain/principal.ts';
 import type { Database, SqlValue, Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { appendAudit } from '../store/audit.ts';
+import { transactionWithRetry } from '../store/retry.ts';
 import type { Keyring } from '../security/keyring.ts';
 
 /** What both a write transaction and the read connection can answer. */
@@ -483,7 +484,7 @@ export class RoutingService {
    * the world no longer allows (stock taken meanwhile) is refused whole (ROUTING_PLAN_STALE): nothing is written.
    */
   async run(who: Principal, input: { orderIds?: string[] | undefined; limit?: number | undefined; plans?: DispatchPlan[] | undefined }, now = Date.now()): Promise<RoutingOutcome> {
-    return this.db.transaction(async (tx) => {
+    return transactionWithRetry(this.db, async (tx) => {
       const r = await this.prepare(tx, who, input, now, true);
       if (input.plans && r.unplanned.length) {
         throw new HubError('ORDER_NOT_ROUTABLE', r.unplanned.map((u) => u.reasons.map((x) => x.message).join('; ')).join('; '), { unplanned: r.unplanned });

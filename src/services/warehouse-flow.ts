@@ -8,6 +8,7 @@ import { toIso } from '../domain/time.ts';
 import type { Database, SqlValue, Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { appendAudit } from '../store/audit.ts';
+import { transactionWithRetry } from '../store/retry.ts';
 import type { Keyring } from '../security/keyring.ts';
 import { moveOrder, orderStateColumns, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
 
@@ -219,7 +220,14 @@ export class WarehouseFlowService {
       const t = who.tenantId;
       const rows = input.shipmentIds?.length
         ? await tx.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE tenant_id = ? AND id IN (${placeholders(input.shipmentIds.length)}) ORDER BY id`, [t, ...input.shipmentIds])
-        : await tx.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE tenant_id = ? AND warehouse = ? AND state = 'planned' ORDER BY ship_by, id LIMIT ?`, [t, input.warehouse, input.limit ?? 200]);
+        : // Shipments of a cancelled or held order are left out: they must not be picked (拦截).
+          await tx.all<ShipmentRow>(
+            `SELECT ${cols} FROM shipments WHERE tenant_id = ? AND warehouse = ? AND state = 'planned'
+               AND NOT EXISTS (SELECT 1 FROM shipment_lines l JOIN orders o ON o.id = l.order_id
+                               WHERE l.shipment_id = shipments.id AND (o.status = 'cancelled' OR o.hold_code IS NOT NULL))
+             ORDER BY ship_by, id LIMIT ?`,
+            [t, input.warehouse, input.limit ?? 200],
+          );
       if (input.shipmentIds?.length) {
         const found = new Set(rows.map((r) => r.id));
         const missing = input.shipmentIds.filter((s) => !found.has(s));
@@ -338,7 +346,7 @@ ${rows}
    * completes every line packs the shipment.
    */
   async scan(who: Principal, shipmentId: string, codes: readonly string[], now = Date.now()): Promise<ShipmentView & { remaining: { sku: string; quantity: number }[] }> {
-    await this.db.transaction(async (tx) => {
+    await transactionWithRetry(this.db, async (tx) => {
       const s = await this.row(tx, who, shipmentId, true);
       if (!packable.has(s.state)) {
         throw new HubError('SHIPMENT_STATE', `shipment ${s.id} is ${s.state}: nothing more can be scanned into it`, { state: s.state });
@@ -397,7 +405,7 @@ ${rows}
   async ship(who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now = Date.now()): Promise<ShipmentView> {
     const trackingNo = input.trackingNo.trim();
     if (!trackingNo) throw new HubError('VALIDATION_FAILED', 'a shipment is shipped only with a tracking number');
-    await this.db.transaction(async (tx) => {
+    await transactionWithRetry(this.db, async (tx) => {
       const first = await this.row(tx, who, shipmentId);
       const orderIds = (JSON.parse(first.order_ids) as string[]).slice().sort();
       // Orders first, in id order, then the shipment: shipments of one order shipped at once serialise on the order,

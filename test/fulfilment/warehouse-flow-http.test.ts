@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, startServer, stockInvariants, type TestServer } from '../support/server.ts';
+import { orderBody } from '../support/sign.ts';
 import { gd, order, paidOrder, route, rules, setStock, stockRows, uniq, warehouse, zj, type ErrorReply, type ShipmentBody } from './hub-support.ts';
 
 interface WaveBody {
@@ -240,5 +241,42 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     const whole = await order(s, split);
     expect(whole).toMatchObject({ status: 'shipped', fulfilmentStatus: 'shipped' });
     expect(whole.history.at(-1)).toMatchObject({ kind: 'status', from: 'paid', to: 'shipped' });
+  });
+
+  it('keeps a routed order the platform cancels out of waves, refuses to ship it, and puts its units back where routing moved them', async () => {
+    const [w1, w2] = [uniq('C1'), uniq('C2')];
+    await warehouse(s, w1, { priority: 1, regions: ['浙江'] });
+    await warehouse(s, w2, { priority: 2, regions: ['广东'] });
+    const a = uniq('A');
+    await setStock(s, a, 10, w1);
+    await setStock(s, a, 10, w2);
+    await rules(s, [{ kind: 'require_region' }]);
+    const body = orderBody({ status: 'paid', receiver: gd, buyer: { id: uniq('buyer') }, lines: [{ sku: a, title: a, quantity: 2, unitPrice: 1000 }], paidAmount: 2000 });
+    const pushed = await s.push(shop.id, shop.secret, body);
+    const id = pushed.body.orders?.[0]?.orderId as string;
+    await route(s, [id]);
+    // Payment took from C1; routing moved the units to C2 (Guangdong).
+    expect(await stockRows(s, a, [w1, w2])).toEqual({ [w1]: { onHand: 10, reserved: 0 }, [w2]: { onHand: 8, reserved: 0 } });
+    const sh = (await order(s, id)).shipments[0] as ShipmentBody;
+    await packAll(sh);
+
+    const cancelled = await s.push(shop.id, shop.secret, { ...body, status: 'cancelled', updatedAt: '2026-11-22T11:00:00+08:00' });
+    expect(cancelled.body.orders?.[0]?.status).toBe('cancelled');
+    expect(await stockRows(s, a, [w1, w2])).toEqual({ [w1]: { onHand: 10, reserved: 0 }, [w2]: { onHand: 10, reserved: 0 } });
+    const refused = await ship(sh.id, { carrier: 'sf', trackingNo: `SFX${Date.now()}` });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('CONFLICT');
+    expect(refused.body.error.message).toContain('cancelled');
+    expect((await s.api<ShipmentBody>('GET', `/api/shipments/${sh.id}`)).body.state).toBe('packed');
+
+    // A planned shipment whose order is cancelled is not put into a wave.
+    const other = orderBody({ status: 'paid', receiver: gd, buyer: { id: uniq('buyer') }, lines: [{ sku: a, title: a, quantity: 1, unitPrice: 1000 }], paidAmount: 1000 });
+    const id2 = (await s.push(shop.id, shop.secret, other)).body.orders?.[0]?.orderId as string;
+    await route(s, [id2]);
+    await s.push(shop.id, shop.secret, { ...other, status: 'cancelled', updatedAt: '2026-11-22T11:00:00+08:00' });
+    const wave = await s.api<ErrorReply>('POST', '/api/waves', { warehouse: w2 });
+    expect(wave.status).toBe(409);
+    expect((await order(s, id2)).shipments[0]?.state).toBe('planned');
+    expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
   });
 });
