@@ -484,6 +484,18 @@ export class RoutingService {
    * the world no longer allows (stock taken meanwhile) is refused whole (ROUTING_PLAN_STALE): nothing is written.
    */
   async run(who: Principal, input: { orderIds?: string[] | undefined; limit?: number | undefined; plans?: DispatchPlan[] | undefined }, now = Date.now()): Promise<RoutingOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(who, input, now);
+      } catch (e) {
+        // A plan of our own that lost a race for stock (PostgreSQL: another run took it between read and take) is
+        // simply made again from the world as it is now; a plan someone reviewed is never silently replaced.
+        if (input.plans || attempt >= 3 || !(isHubError(e) && e.code === 'ROUTING_PLAN_STALE')) throw e;
+      }
+    }
+  }
+
+  private async runOnce(who: Principal, input: { orderIds?: string[] | undefined; limit?: number | undefined; plans?: DispatchPlan[] | undefined }, now: number): Promise<RoutingOutcome> {
     return transactionWithRetry(this.db, async (tx) => {
       const r = await this.prepare(tx, who, input, now, true);
       if (input.plans && r.unplanned.length) {

@@ -191,4 +191,29 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     expect(run.body.error.code).toBe('ORDER_NOT_ROUTABLE');
     expect((await order(s, id)).shipments).toEqual([]);
   });
+
+  it('routes orders raced by parallel runs without ever taking more than a warehouse has', async () => {
+    const [far, near] = [uniq('FAR'), uniq('NEAR')];
+    await warehouse(s, far, { priority: 1, regions: ['浙江'] });
+    await warehouse(s, near, { priority: 2, regions: ['广东'] });
+    const a = uniq('A');
+    await setStock(s, a, 20, far);
+    await setStock(s, a, 5, near);
+    await rules(s, [{ kind: 'require_region' }]);
+    // Ten orders to Guangdong: payment takes each unit from FAR; only NEAR may ship there, and it has five.
+    const orders = [];
+    for (let i = 0; i < 10; i++) orders.push(await paidOrder(s, shop, [[a, 1]], { receiver: { ...gd, phone: `1390000${String(i).padStart(4, '0')}` }, buyer: { id: uniq('buyer') } }));
+    const runs = await Promise.all(orders.map((o) => s.api<Outcome & ErrorReply>('POST', '/api/routing/run', { orderIds: [o.id] })));
+    for (const r of runs) {
+      if (r.status !== 200) expect(r.body.error.code).toBe('ROUTING_PLAN_STALE');
+    }
+    // Whatever lost a race is routed by a later run, from the world as it is then.
+    await s.api('POST', '/api/routing/run', { orderIds: orders.map((o) => o.id) });
+    const views = await Promise.all(orders.map((o) => order(s, o.id)));
+    const routed = views.filter((v) => v.routing.planId !== null);
+    expect(routed).toHaveLength(5);
+    for (const v of views.filter((x) => x.routing.planId === null)) expect(v.routing.problems?.[0]?.code).toMatch(/NO_STOCK|OUT_OF_REGION/);
+    expect(await stockRows(s, a, [far, near])).toEqual({ [far]: { onHand: 15, reserved: 0 }, [near]: { onHand: 0, reserved: 0 } });
+    expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
+  });
 });
