@@ -181,6 +181,15 @@ export class PaymentService {
       return { effect: 'exception', orderId: o?.id ?? null, reason: `${code}: ${reason}` };
     };
     if (d.merchantMismatch && n.success) return exception('MERCHANT_MISMATCH', d.merchantMismatch);
+    // The same transaction told twice under two notice ids (a pushed notice and a query's answer): counted once.
+    if (o && n.success && n.transactionId) {
+      const seen = await tx.get<{ effect: string }>(
+        `SELECT effect FROM payment_notices WHERE order_id = ? AND transaction_id = ? AND id <> ?
+           AND effect IN ('paid', 'late_paid', 'paid_no_stock', 'duplicate_payment', 'late_payment_refund') LIMIT 1`,
+        [o.id, n.transactionId, rowId],
+      );
+      if (seen) return { effect: 'already_paid', orderId: o.id, reason: `transaction ${n.transactionId} was already applied (${seen.effect})` };
+    }
     const facts: OrderFacts | null = o ? { status: o.status, paymentStatus: o.payment_status, totalAmount: Number(o.total_amount), currency: await this.currencyOf(tx, o.id) } : null;
     const decision = decidePayment(n, facts, d.expectedMerchant);
     const cause = `${d.provider} ${d.via === 'query' ? 'query' : 'notice'} ${n.noticeId}`;

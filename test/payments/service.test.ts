@@ -225,6 +225,13 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
     expect(v).toMatchObject({ status: 'paid', reservationState: 'deducted' });
     expect(v.payments.notices).toMatchObject([{ via: 'query', effect: 'paid' }]);
     expect(wx.fake.requests.some((r) => r.url.startsWith(`/v3/pay/transactions/out-trade-no/${o.orderNo}`) && !r.refused)).toBe(true);
+    // The lost notice turns up after all (its own notice id, the same transaction): counted once, no refund proposed.
+    const late = wx.fake.paymentNotice(o.orderNo);
+    expect((await fetch(`${s.url}${wxPath()}`, { method: 'POST', headers: late.headers, body: late.rawBody })).status).toBe(200);
+    const after = await view(o.orderNo);
+    expect(after.payments.notices.map((n) => n.effect)).toEqual(['paid', 'already_paid']);
+    expect(after.payments.refunds).toEqual([]);
+    expect(after.history.filter((h) => h.to === 'paid')).toHaveLength(1);
   });
 
   it.skipIf(backend.writerThread)('leaves the order open when the query fails, and closes it (recorded) once the attempts are spent', async () => {
