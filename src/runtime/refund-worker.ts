@@ -62,12 +62,21 @@ export class RefundWorker {
     await this.busy;
   }
 
-  /** Works every refund due now; returns how many were attempted. */
-  async runDue(now = Date.now()): Promise<number> {
-    const due = await this.refunds.dueRefunds(now);
-    for (const r of due) await this.attempt(r, now);
-    return due.length;
+  /**
+   * Works every refund due now; returns how many were attempted. Passes in this process run one after another, so a
+   * refund is not sent twice at once (a second process may still: the out_refund_no makes that harmless).
+   */
+  runDue(now = Date.now()): Promise<number> {
+    const run = this.queue.then(async () => {
+      const due = await this.refunds.dueRefunds(now);
+      for (const r of due) await this.attempt(r, now);
+      return due.length;
+    });
+    this.queue = run.catch(() => 0);
+    return run;
   }
+
+  private queue: Promise<number> = Promise.resolve(0);
 
   private async attempt(r: RefundRow, now: number): Promise<void> {
     const account = await this.accounts.get(r.payment_account_id);
