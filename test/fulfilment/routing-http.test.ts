@@ -178,6 +178,32 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
   });
 
+  it('commits a plan reviewed in a dry run exactly as it was shown', async () => {
+    const [w, v] = [uniq('RV'), uniq('RV2')];
+    await warehouse(s, w, { priority: 1, carriers: [], regions: ['*'] });
+    await warehouse(s, v, { priority: 2, carriers: [{ code: 'sf' }], regions: ['*'] });
+    const [a, b] = [uniq('A'), uniq('B')];
+    await setStock(s, a, 5, w);
+    await setStock(s, b, 5, v);
+    const t = await s.api<{ allowedWarehouses: string[] | null; configured: boolean }>('PUT', `/api/sku-traits/${a}`, { allowedWarehouses: [], promisedShipHours: 24, weightGrams: 300 });
+    expect(t.body).toMatchObject({ allowedWarehouses: null, configured: true });
+    await rules(s, [{ kind: 'fewest_shipments' }]);
+    const o = await paidOrder(s, shop, [[a, 1], [b, 1]], { buyer: { id: uniq('buyer') } });
+    const dry = await s.api<Outcome>('POST', '/api/routing/dry-run', { orderIds: [o.id] });
+    const plan = dry.body.plans[0];
+    expect(plan?.shipments.map((x) => [x.warehouse, x.carrier]).sort()).toEqual([[w, null], [v, 'sf']].sort());
+    const run = await s.api<Outcome>('POST', '/api/routing/run', { plans: dry.body.plans });
+    expect(run.status, JSON.stringify(run.body)).toBe(200);
+    expect(run.body.plans).toEqual(dry.body.plans);
+    const view = await order(s, o.id);
+    expect(view.routing.planId).toBe(plan?.planId);
+    expect(view.shipments.map((x) => x.id).sort()).toEqual(plan?.shipments.map((x) => x.shipmentNo).sort());
+    // The same plan twice: its order is routed now.
+    const again = await s.api<ErrorReply>('POST', '/api/routing/run', { plans: dry.body.plans });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('ORDER_NOT_ROUTABLE');
+  });
+
   it('refuses a handed-in plan naming an order that is not paid', async () => {
     const w = uniq('W');
     await warehouse(s, w, { priority: 1 });

@@ -53,7 +53,8 @@ const PlannedLine = Type.Object({ orderId: Str, lineId: Str, sku: Str, quantity:
 const Shipment = Type.Object({
   shipmentNo: Type.String({ minLength: 1, maxLength: 80 }),
   warehouse: Code,
-  carrier: Type.Union([Str, Type.Null()]),
+  // null first: with type coercion on, a null tried against string first would become "".
+  carrier: Type.Union([Type.Null(), Str]),
   lines: Type.Array(PlannedLine, { minItems: 1 }),
   weightGrams: Type.Integer({ minimum: 0 }),
   shipBy: Type.String({ description: 'ISO 8601: the strictest promised ship time of its lines' }),
@@ -126,7 +127,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
       schema: {
         tags: ['routing'],
         summary: 'Create a warehouse or change its routing attributes',
-        description: 'Fields left out keep their value; `carriers: null` means the carrier is chosen at packing.',
+        description: 'Fields left out keep their value; `carriers: []` means the carrier is chosen at packing (shown as null).',
         params: Type.Object({ code: Code }),
         body: Type.Object({
           name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
@@ -134,12 +135,16 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
           regions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200 })),
           dailyCapacity: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
           canClearCustoms: Type.Optional(Type.Boolean()),
-          carriers: Type.Optional(Type.Union([Type.Array(Carrier, { maxItems: 50 }), Type.Null()])),
+          // An array, never null: with type coercion on, a union of array and null mangles one of them. [] = chosen at packing.
+          carriers: Type.Optional(Type.Array(Carrier, { maxItems: 50 })),
         }),
         response: { 200: WarehouseView, 400: ErrorBody, 403: ErrorBody },
       },
     },
-    async (req) => hub.writes.saveWarehouse(who(req), req.params.code, req.body),
+    async (req) => {
+      const { carriers, ...rest } = req.body;
+      return hub.writes.saveWarehouse(who(req), req.params.code, { ...rest, ...(carriers ? { carriers: carriers.length ? carriers : null } : {}) });
+    },
   );
 
   app.get('/sku-traits', { config: { access: 'stock.read' }, schema: { tags: ['routing'], summary: 'Fulfilment traits of every SKU', response: { 200: Type.Array(SkuTraitsView) } } }, async (req) =>
@@ -155,7 +160,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         summary: 'Set the fulfilment traits of a SKU',
         params: Type.Object({ sku: Code }),
         body: Type.Object({
-          allowedWarehouses: Type.Optional(Type.Union([Type.Array(Code, { minItems: 1, maxItems: 100 }), Type.Null()])),
+          allowedWarehouses: Type.Optional(Type.Array(Code, { maxItems: 100, description: 'absent or [] = any warehouse' })),
           promisedShipHours: Type.Integer({ minimum: 1, maximum: 24 * 90 }),
           weightGrams: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
           needsCustomsClearance: Type.Optional(Type.Boolean()),
@@ -163,7 +168,10 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 200: SkuTraitsView, 400: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => hub.writes.saveSkuTraits(who(req), req.params.sku, req.body),
+    async (req) => {
+      const { allowedWarehouses, ...rest } = req.body;
+      return hub.writes.saveSkuTraits(who(req), req.params.sku, { ...rest, allowedWarehouses: allowedWarehouses?.length ? allowedWarehouses : null });
+    },
   );
 
   app.post(
