@@ -436,6 +436,12 @@ ${rows}
       if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
       const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ?', [s.id]);
       await this.markShipped(tx, who.tenantId, s, lines, now);
+      // The plan is shipped once its last shipment is; until then it is shipping.
+      await tx.run(
+        `UPDATE dispatch_plans SET state = CASE WHEN EXISTS (SELECT 1 FROM shipments WHERE plan_id = ? AND state NOT IN ('shipped', 'delivered', 'returned')) THEN 'shipping' ELSE 'shipped' END,
+           updated_at = ? WHERE id = ?`,
+        [s.plan_id, now, s.plan_id],
+      );
       await this.step(tx, who, s, 'shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
       for (const o of orders) {
         const open = await tx.get<{ c: number }>(

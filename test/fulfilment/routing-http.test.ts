@@ -104,6 +104,15 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     expect(v.shipments).toHaveLength(1);
     expect(v.shipments[0]?.orderIds.sort()).toEqual([first.id, second.id].sort());
     expect(v.shipments[0]?.lines.map((l) => l.sku).sort()).toEqual([a, b].sort());
+
+    // One parcel, two orders: packed and shipped once, both orders are shipped.
+    const parcel = v.shipments[0];
+    const packed = await s.api<{ state: string }>('POST', `/api/shipments/${parcel?.id}/scans`, { codes: [a, b, b] });
+    expect(packed.body.state).toBe('packed');
+    const shipped = await s.api<{ state: string }>('POST', `/api/shipments/${parcel?.id}/ship`, { carrier: 'zto', trackingNo: `ZT${Date.now()}` });
+    expect(shipped.status, JSON.stringify(shipped.body)).toBe(200);
+    for (const id of [first.id, second.id]) expect((await order(s, id)).status).toBe('shipped');
+    expect(await s.hub.db.read.get('SELECT state FROM dispatch_plans WHERE id = ?', [merged?.planId ?? ''])).toEqual({ state: 'shipped' });
   });
 
   it('respects daily capacity: a full warehouse gets no more, and an order nobody can take says why in its view', async () => {
