@@ -251,4 +251,28 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     expect(await stockRows(s, a, [far, near])).toEqual({ [far]: { onHand: 15, reserved: 0 }, [near]: { onHand: 0, reserved: 0 } });
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
   });
+
+  it('routes every paid, unrouted order when none are named, and leaves none without a plan or a reason', async () => {
+    const w = uniq('ALL');
+    await warehouse(s, w, { priority: 1, regions: ['*'] });
+    const a = uniq('A');
+    await setStock(s, a, 10, w);
+    await rules(s, [{ kind: 'prefer_priority' }]);
+    const o = await paidOrder(s, shop, [[a, 1]], { buyer: { id: uniq('buyer') } });
+    const r = await s.api<Outcome>('POST', '/api/routing/run', {});
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.plans.some((p) => p.orderIds.includes(o.id))).toBe(true);
+    const left = await s.hub.db.read.all(
+      `SELECT id FROM orders WHERE status = 'paid' AND dispatch_plan_id IS NULL AND hold_code IS NULL AND reservation_state = 'deducted' AND routing_problem IS NULL`,
+    );
+    expect(left).toEqual([]);
+    expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
+  });
+
+  it('documents the routing and warehouse endpoints in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${s.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    for (const path of ['/api/routing/rules', '/api/routing/dry-run', '/api/routing/run', '/api/warehouses/{code}', '/api/sku-traits/{sku}', '/api/shipments', '/api/shipments/{id}/scans', '/api/shipments/{id}/ship', '/api/waves', '/api/waves/{id}/pick-list']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+  });
 });
