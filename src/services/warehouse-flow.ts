@@ -239,6 +239,18 @@ export class WarehouseFlowService {
           });
         }
       }
+      if (input.shipmentIds?.length) {
+        const blocked = await tx.all<{ shipment_id: string; order_no: string; status: string; hold_code: string | null }>(
+          `SELECT l.shipment_id, o.order_no, o.status, o.hold_code FROM shipment_lines l JOIN orders o ON o.id = l.order_id
+           WHERE l.shipment_id IN (${placeholders(rows.length)}) AND (o.status = 'cancelled' OR o.hold_code IS NOT NULL)`,
+          rows.map((r) => r.id),
+        );
+        if (blocked.length) {
+          throw new HubError('ORDER_HELD', `not to be picked: ${blocked.map((b) => `${b.shipment_id} (order ${b.order_no} ${b.status === 'cancelled' ? 'cancelled' : `on hold ${b.hold_code ?? ''}`})`).join(', ')}`, {
+            shipments: blocked.map((b) => b.shipment_id),
+          });
+        }
+      }
       if (rows.length === 0) throw new HubError('CONFLICT', `${input.warehouse} has no planned shipments to put in a wave`);
       const waveId = newWaveId(now);
       await tx.run('INSERT INTO waves (id, tenant_id, warehouse, state, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [waveId, t, input.warehouse, 'open', who.name, now, now]);

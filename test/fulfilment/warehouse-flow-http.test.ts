@@ -276,6 +276,9 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     await s.push(shop.id, shop.secret, { ...other, status: 'cancelled', updatedAt: '2026-11-22T11:00:00+08:00' });
     const wave = await s.api<ErrorReply>('POST', '/api/waves', { warehouse: w2 });
     expect(wave.status).toBe(409);
+    const named = await s.api<ErrorReply>('POST', '/api/waves', { warehouse: w2, shipmentIds: [(await order(s, id2)).shipments[0]?.id] });
+    expect(named.status).toBe(409);
+    expect(named.body.error.code).toBe('ORDER_HELD');
     expect((await order(s, id2)).shipments[0]?.state).toBe('planned');
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
   });

@@ -102,7 +102,9 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
       schema: {
         tags: ['warehouse'],
         summary: 'Make a wave (波次) of planned shipments of one warehouse',
-        description: 'The shipments named, or the most urgent planned ones (ship-by first, up to limit). 409 when there are none or a named one is not planned there.',
+        description:
+          'The shipments named, or the most urgent planned ones (ship-by first, up to limit), never those of a cancelled or held order. ' +
+          '409 when there are none, a named one is not planned there (SHIPMENT_STATE), or its order is cancelled or held (ORDER_HELD).',
         body: Type.Object({
           warehouse: Type.String({ minLength: 1, maxLength: 64 }),
           shipmentIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 1000 })),
