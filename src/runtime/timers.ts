@@ -55,7 +55,8 @@ export class TimerRunner {
     let cancelled = 0;
     for (;;) {
       const due = await this.db.read.all<{ id: number; kind: string; ref: string }>(
-        `SELECT id, kind, ref FROM timers WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT 200`,
+        // Only its own kind: other kinds (tracking) have their own worker, and 200 of them due would starve this loop.
+        `SELECT id, kind, ref FROM timers WHERE state = 'pending' AND kind = 'payment_timeout' AND due_at <= ? ORDER BY due_at LIMIT 200`,
         [now],
       );
       if (due.length === 0) return cancelled;

@@ -10,6 +10,7 @@ import * as m007 from './migrations/007_tax.ts';
 import * as m008 from './migrations/008_channels.ts';
 import * as m009 from './migrations/009_payments.ts';
 import * as m010 from './migrations/010_fulfilment.ts';
+import * as m011 from './migrations/011_tracking.ts';
 
 interface Migration {
   version: number;
@@ -28,6 +29,7 @@ export const migrations: Migration[] = [
   { version: 8, ...m008 },
   { version: 9, ...m009 },
   { version: 10, ...m010 },
+  { version: 11, ...m011 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

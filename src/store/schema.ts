@@ -264,6 +264,83 @@ export interface ShipmentsTable {
   delivered_at: number | null;
   returned_at: number | null;
   updated_at: number;
+  /** Tracking (011): the tracking status set, or delivered_unconfirmed while an untrusted delivery is re-checked. */
+  tracking_status: string | null;
+  tracking_raw_status: string | null;
+  last_event_at: number | null;
+  tracking_checked_at: number | null;
+  carrier_delivered_at: number | null;
+  delivery_seen_at: number | null;
+  delivery_outlet: string | null;
+  trust_grade: string | null;
+  recheck_count: number;
+  recheck_due_at: number | null;
+  recheck_state: string | null;
+  tracking_account_id: string | null;
+  tracking_ref: string | null;
+  subscribed_at: number | null;
+}
+
+export interface TrackingAccountsTable {
+  id: string;
+  tenant_id: string;
+  source: string;
+  name: string;
+  credentials: string;
+  api_base: string | null;
+  active: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface TrackingPushesTable {
+  id: number;
+  tenant_id: string;
+  tracking_account_id: string;
+  source: string;
+  dedupe_key: string;
+  via: string;
+  tracking_no: string | null;
+  received_at: number;
+  deliveries: number;
+  last_delivery_at: number;
+  headers: string;
+  body: string;
+  body_sha256: string;
+  shipment_id: string | null;
+  outcome: string;
+}
+
+export interface TrackingEventsTable {
+  id: number;
+  tenant_id: string;
+  shipment_id: string;
+  source: string;
+  event_key: string;
+  status: string;
+  raw_status: string | null;
+  raw_sub_status: string | null;
+  at: number;
+  location: string | null;
+  description: string;
+  evidence: string;
+  push_id: number | null;
+  created_at: number;
+}
+
+export interface AftersaleCasesTable {
+  id: string;
+  tenant_id: string;
+  order_id: string;
+  shipment_id: string | null;
+  kind: string;
+  priority: string;
+  state: string;
+  reason: string;
+  opened_by: string;
+  opened_at: number;
+  updated_at: number;
 }
 
 export interface ShipmentLinesTable {
@@ -294,4 +371,8 @@ export interface DB {
   timers: TimersTable;
   shipments: ShipmentsTable;
   shipment_lines: ShipmentLinesTable;
+  tracking_accounts: TrackingAccountsTable;
+  tracking_pushes: TrackingPushesTable;
+  tracking_events: TrackingEventsTable;
+  aftersale_cases: AftersaleCasesTable;
 }

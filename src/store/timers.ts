@@ -1,7 +1,8 @@
 // Persisted timers: a due time in a table survives restarts; firing and its effect commit together.
 import type { Tx } from './db.ts';
 
-export type TimerKind = 'payment_timeout';
+/** tracking_recheck: an untrusted delivery asked about again; tracking_subscribe: a shipped number registered with the source. */
+export type TimerKind = 'payment_timeout' | 'tracking_recheck' | 'tracking_subscribe';
 
 export async function scheduleTimer(tx: Tx, tenantId: string, kind: TimerKind, ref: string, dueAt: number, now: number): Promise<void> {
   await tx.run(
