@@ -18,6 +18,7 @@ export const permissions = {
   'fulfilment.configure': 'Edit routing rules, warehouse attributes (regions, capacity, customs, carriers) and SKU fulfilment traits',
   'fulfilment.route': 'Route paid orders to warehouses: dry runs and committed dispatch plans',
   'fulfilment.ship': 'Warehouse work: waves, pick lists, pack by scanning, ship with a tracking number',
+  'tracking.manage': 'Add and change tracking source accounts (Kuaidi100, AfterShip, 17TRACK; credentials are never shown)',
   'pii.view': 'See full phone numbers and addresses (every view is audited)',
   'users.manage': 'Manage users, roles and API tokens',
   'audit.read': 'Read the audit log',
@@ -62,6 +63,7 @@ export const builtinRoles: readonly RoleDefinition[] = [
     'payments.read',
     'fulfilment.configure',
     'fulfilment.route',
+    'tracking.manage',
   ]),
   builtin('customer_service', 'Customer service (客服): find orders, see the buyer, act on one order', [
     'orders.read',

@@ -27,6 +27,8 @@ import { paymentHookRoutes } from './routes/payment-hooks.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { routingRoutes } from './routes/routing.ts';
 import { shipmentRoutes } from './routes/shipments.ts';
+import { trackingRoutes } from './routes/tracking.ts';
+import { trackingHookRoutes } from './routes/tracking-hooks.ts';
 
 export type App = FastifyInstance;
 
@@ -98,6 +100,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
   await app.register(healthRoutes, { hub });
   await app.register(hookRoutes, { hub });
   await app.register(paymentHookRoutes, { hub });
+  await app.register(trackingHookRoutes, { hub });
   await app.register(
     async (api) => {
       installAuth(api, hub);
@@ -115,6 +118,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
       await api.register(paymentRoutes, { hub });
       await api.register(routingRoutes, { hub });
       await api.register(shipmentRoutes, { hub });
+      await api.register(trackingRoutes, { hub });
     },
     { prefix: '/api' },
   );

@@ -74,6 +74,8 @@ export const ShipmentView = Type.Object({
   shippedAt: NStr,
   deliveredAt: NStr,
   returnedAt: NStr,
+  trackingStatus: Type.Union([Str, Type.Null()], { description: 'the carrier’s tracking status, or delivered_unconfirmed while an untrusted delivery is re-checked' }),
+  trustGrade: Type.Union([Str, Type.Null()], { description: 'signature_or_otp | photo | locker_or_station | scan_only, once the carrier reports delivery' }),
 });
 
 export const OrderDetail = Type.Composite([

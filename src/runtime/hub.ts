@@ -33,6 +33,9 @@ import { RefundService } from '../services/refunds.ts';
 import { RefundWorker } from './refund-worker.ts';
 import { RoutingService } from '../services/routing.ts';
 import { WarehouseFlowService } from '../services/warehouse-flow.ts';
+import { TrackingAccountService } from '../services/tracking-accounts.ts';
+import { TrackingService } from '../services/tracking.ts';
+import { TrackingWorker, defaultTrackingWorkerOptions, trackingSubscriptionFeed, type TrackingWorkerOptions } from './tracking-worker.ts';
 
 export interface HubOptions {
   /** Run the relay, timers and webhook sender (a CLI command that only reads does not need them). */
@@ -55,6 +58,8 @@ export interface HubOptions {
   poller?: boolean;
   /** HTTP for platform pulls (tests count or fail requests). */
   fetch?: typeof fetch;
+  /** Tracking worker settings (subscription back-off, stale re-query, alert pass). */
+  tracking?: Partial<TrackingWorkerOptions>;
 }
 
 /** The write-side machinery, present where writes run in this thread. */
@@ -64,6 +69,8 @@ export interface LocalRuntime {
   timers: TimerRunner;
   sender: WebhookSender;
   refunds: RefundWorker;
+  /** Tracking subscriptions, delivery re-checks, stale re-queries and tracking alerts. */
+  tracking: TrackingWorker;
 }
 
 export interface Hub {
@@ -95,6 +102,9 @@ export interface Hub {
   routing: RoutingService;
   /** Shipments, waves and pick lists (reads; writes through `writes`). */
   warehouseFlow: WarehouseFlowService;
+  /** Tracking source accounts, tracking timelines, the trust board and "not received" cases (reads). */
+  trackingAccounts: TrackingAccountService;
+  tracking: TrackingService;
   webhooks: WebhookEndpointService;
   /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
   integration: IntegrationService;
@@ -179,6 +189,8 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
     dashboard: new DashboardService(db, config.timezone),
     routing: new RoutingService(db, keyring, { timezone: config.timezone, defaultShipHours: 48 }),
     warehouseFlow: new WarehouseFlowService(db, keyring, lifecycle),
+    trackingAccounts: new TrackingAccountService(db, keyring),
+    tracking: new TrackingService(db, keyring, lifecycle),
   };
 }
 
@@ -205,11 +217,12 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   const adminToken = await ensureAdminToken(db, config.adminToken);
   const keyring = keyringFor(config, log);
   const { lifecycle, ...svc } = services(db, config, keyring, log, opts.fetch);
-  const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow } = svc;
+  const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService } = svc;
   const live = new LiveFeed(db, log);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
   const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
   relay.subscribe(webhookFanout());
+  relay.subscribe(trackingSubscriptionFeed());
   const ingest = new GroupCommitter<Delivery, DeliveryResult>(
     db,
     (tx, d) => ingestService.apply(tx, d),
@@ -234,13 +247,27 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
   refundService.onRefundRequested = () => refunds.poke();
   const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook });
+  const trackingWorker = new TrackingWorker(
+    db,
+    trackingService,
+    trackingAccounts,
+    log,
+    {
+      ...defaultTrackingWorkerOptions,
+      pollMs: opts.timerPollMs ?? defaultTrackingWorkerOptions.pollMs,
+      publicBase: config.publicUrl || `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${config.port}`,
+      ...opts.tracking,
+    },
+    opts.fetch ?? fetch,
+  );
   if (opts.workers !== false) {
     relay.start();
     timers.start();
     sender.start();
     refunds.start();
+    trackingWorker.start();
   }
-  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow });
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService });
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
   let closed = false;
   return {
@@ -256,7 +283,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     poller,
     live,
     writes,
-    local: { ingest, relay, timers, sender, refunds },
+    local: { ingest, relay, timers, sender, refunds, tracking: trackingWorker },
     isReady: () => readiness(db, true),
     async close() {
       if (closed) return;
@@ -265,7 +292,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       await poller.stop();
       await drift.idle();
       await ingest.idle();
-      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop()]);
+      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), trackingWorker.stop()]);
       await db.close();
     },
   };
@@ -345,6 +372,16 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       const a = await writer.writes.updatePaymentAccount(who, id, patch);
       svc.paymentAccounts.forget(id);
       return a;
+    },
+    async updateTrackingAccount(who, id, patch) {
+      const a = await writer.writes.updateTrackingAccount(who, id, patch);
+      svc.trackingAccounts.forget(id);
+      return a;
+    },
+    async deleteTrackingAccount(who, id) {
+      const r = await writer.writes.deleteTrackingAccount(who, id);
+      svc.trackingAccounts.forget(id);
+      return r;
     },
   };
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);

@@ -16,6 +16,8 @@ import type { NoticeDelivery, NoticeOutcome, PaymentService } from '../services/
 import type { RefundService } from '../services/refunds.ts';
 import type { RoutingService } from '../services/routing.ts';
 import type { WarehouseFlowService } from '../services/warehouse-flow.ts';
+import type { TrackingAccountService } from '../services/tracking-accounts.ts';
+import type { TrackingDelivery, TrackingOutcome, TrackingService } from '../services/tracking.ts';
 
 /** A service method's arguments after the principal, and its answer. */
 type Args<F> = F extends (who: Principal, ...args: infer A) => Promise<unknown> ? A : never;
@@ -67,6 +69,11 @@ export interface WriteApi {
   confirmPicked: Call<WarehouseFlowService['confirmPicked']>;
   scanShipment: Call<WarehouseFlowService['scan']>;
   shipShipment: Call<WarehouseFlowService['ship']>;
+  recordTracking(d: TrackingDelivery): Promise<TrackingOutcome>;
+  createTrackingAccount: Call<TrackingAccountService['create']>;
+  updateTrackingAccount: Call<TrackingAccountService['update']>;
+  deleteTrackingAccount: Call<TrackingAccountService['remove']>;
+  reportNotReceived: Call<TrackingService['reportNotReceived']>;
 }
 
 export type WriteOp = keyof WriteApi;
@@ -117,6 +124,11 @@ export const writeOps: readonly WriteOp[] = [
   'confirmPicked',
   'scanShipment',
   'shipShipment',
+  'recordTracking',
+  'createTrackingAccount',
+  'updateTrackingAccount',
+  'deleteTrackingAccount',
+  'reportNotReceived',
 ];
 
 export interface WriteServices {
@@ -133,6 +145,8 @@ export interface WriteServices {
   refunds: RefundService;
   routing: RoutingService;
   warehouseFlow: WarehouseFlowService;
+  trackingAccounts: TrackingAccountService;
+  tracking: TrackingService;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
@@ -182,5 +196,10 @@ export function localWrites(s: WriteServices): WriteApi {
     confirmPicked: (who, waveId) => s.warehouseFlow.confirmPicked(who, waveId),
     scanShipment: (who, id, codes) => s.warehouseFlow.scan(who, id, codes),
     shipShipment: (who, id, input) => s.warehouseFlow.ship(who, id, input),
+    recordTracking: (d) => s.tracking.record(d),
+    createTrackingAccount: (who, input) => s.trackingAccounts.create(who, input),
+    updateTrackingAccount: (who, id, patch) => s.trackingAccounts.update(who, id, patch),
+    deleteTrackingAccount: (who, id) => s.trackingAccounts.remove(who, id),
+    reportNotReceived: (who, id, input) => s.tracking.reportNotReceived(who, id, input),
   };
 }

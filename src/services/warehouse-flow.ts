@@ -41,6 +41,8 @@ interface ShipmentRow {
   shipped_at: number | null;
   delivered_at: number | null;
   returned_at: number | null;
+  tracking_status: string | null;
+  trust_grade: string | null;
 }
 
 interface LineRow {
@@ -71,6 +73,9 @@ export interface ShipmentView {
   shippedAt: string | null;
   deliveredAt: string | null;
   returnedAt: string | null;
+  /** The carrier's tracking (011): the tracking status set, or delivered_unconfirmed; and the delivery's trust grade. */
+  trackingStatus: string | null;
+  trustGrade: string | null;
 }
 
 export interface WaveView {
@@ -93,7 +98,7 @@ export interface PickList {
 }
 
 const cols =
-  'id, tenant_id, plan_id, warehouse, order_ids, state, ship_by, weight_grams, carrier, tracking_no, wave_id, created_at, waved_at, picked_at, packed_at, shipped_at, delivered_at, returned_at';
+  'id, tenant_id, plan_id, warehouse, order_ids, state, ship_by, weight_grams, carrier, tracking_no, wave_id, created_at, waved_at, picked_at, packed_at, shipped_at, delivered_at, returned_at, tracking_status, trust_grade';
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const n = (v: number | null): number | null => (v === null ? null : Number(v));
 
@@ -119,6 +124,8 @@ function view(s: ShipmentRow, lines: readonly LineRow[]): ShipmentView {
     shippedAt: toIso(n(s.shipped_at)),
     deliveredAt: toIso(n(s.delivered_at)),
     returnedAt: toIso(n(s.returned_at)),
+    trackingStatus: s.tracking_status,
+    trustGrade: s.trust_grade,
   };
 }
 
