@@ -144,7 +144,7 @@ function openSqliteReader(file: string): Database {
  * written before it started, and runs on libuv's thread pool while the writer goes on with the next batch.
  *
  * SQLite's own `synchronous=FULL` syncs the WAL inside COMMIT, so the one writer waits for the disk at every
- * batch (measured: a third of the writer's time at load). Here SQLite runs `synchronous=NORMAL` — in WAL mode that
+ * batch (COMMIT was a quarter of the writer thread's time under the HTTP benchmark). Here SQLite runs `synchronous=NORMAL` — in WAL mode that
  * still syncs the WAL and the database file around every checkpoint, so the file is never corrupt — and each
  * commit is made durable by this sync before anyone is answered. Same promise as FULL: nothing is answered, and
  * nothing leaves through the outbox, before its commit is on disk.
@@ -158,8 +158,6 @@ class WalSync {
   private running = false;
   private failure: Error | null = null;
   private waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
-  /** Syncs made, for benchmarks. */
-  syncs = 0;
 
   constructor(private readonly path: string) {}
 
@@ -171,6 +169,11 @@ class WalSync {
       this.waiters.push({ seq, resolve, reject });
       this.kick();
     });
+  }
+
+  /** Throws once a sync has failed: nothing more is written (see fail). */
+  check(): void {
+    if (this.failure) throw this.failure;
   }
 
   /** Resolves when no sync is running (close waits for it before the file goes). */
@@ -200,7 +203,6 @@ class WalSync {
         this.fail(err);
         return;
       }
-      this.syncs++;
       this.synced = Math.max(this.synced, target);
       const waiting: typeof this.waiters = [];
       for (const w of this.waiters) {
@@ -306,6 +308,7 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
   let tail: Promise<unknown> = Promise.resolve();
   const committed = <T>(fn: (t: Tx) => Promise<T>): Promise<T> => {
     const run = async (): Promise<T> => {
+      walSync?.check();
       writer.exec('BEGIN IMMEDIATE');
       try {
         const out = await fn(tx);
