@@ -1,7 +1,8 @@
 // Group commit: deliveries that arrive together share one durable transaction, and every caller is answered
-// only after that transaction has committed and is on disk. The next batch starts at the commit, not at the disk. A batch first runs without savepoints (each costs a journal copy of
-// every page an item touches); if any item throws, that attempt is rolled back and the batch runs again with each
-// item in its own savepoint, so one failing delivery never takes the others down with it.
+// only after that transaction has committed and is on disk; the next batch starts at the commit, not at the disk.
+// A batch first runs without savepoints (each costs a journal copy of every page an item touches); if any item
+// throws, that attempt is rolled back and the batch runs again with each item in its own savepoint, so one failing
+// delivery never takes the others down with it.
 import type { Database, Tx } from '../store/db.ts';
 import type { Logger } from '../log.ts';
 import { HubError } from '../domain/errors.ts';
