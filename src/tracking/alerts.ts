@@ -1,5 +1,5 @@
 // Tracking alerts as pure functions over a shipment's ship time and its events: no pickup scan, a first event far
-// from the ship time, stuck in one state, returned to sender. The alert service (to come) runs them on a timer.
+// from the ship time, stuck in one state, returned to sender. The tracking worker (runtime/tracking-worker.ts) runs them periodically.
 import type { TrackingEvent, TrackingStatus } from './types.ts';
 
 const hour = 3_600_000;
