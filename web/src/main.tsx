@@ -19,6 +19,9 @@ const Integration = lazy(() => import('./pages/Integration.tsx'));
 const Approvals = lazy(() => import('./pages/Approvals.tsx'));
 const PaymentExceptions = lazy(() => import('./pages/PaymentExceptions.tsx'));
 const Users = lazy(() => import('./pages/Users.tsx'));
+const Warehouse = lazy(() => import('./pages/Warehouse.tsx'));
+const Shipments = lazy(() => import('./pages/Shipments.tsx'));
+const TrustBoard = lazy(() => import('./pages/TrustBoard.tsx'));
 
 function Routed() {
   const { me, loading, can } = useSession();
@@ -32,6 +35,9 @@ function Routed() {
           {can('orders.read') && <Route path="/orders" element={<Orders />} />}
           {can('orders.read') && <Route path="/orders/:ref" element={<OrderView />} />}
           {can('stock.read') && <Route path="/stock" element={<Stock />} />}
+          {can('orders.read') && <Route path="/warehouse" element={<Warehouse />} />}
+          {can('orders.read') && <Route path="/shipments" element={<Shipments />} />}
+          {can('orders.read') && <Route path="/trust-board" element={<TrustBoard />} />}
           {can('accounts.read') && <Route path="/accounts" element={<Accounts />} />}
           {can('accounts.read') && <Route path="/accounts/:id" element={<Integration />} />}
           <Route path="/approvals" element={<Approvals />} />

@@ -2,7 +2,18 @@
 import type { ReactNode } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import { Alert, Button, Layout, Menu, Space, Typography } from 'antd';
-import { AlertOutlined, AuditOutlined, DashboardOutlined, DatabaseOutlined, ShopOutlined, TeamOutlined, UnorderedListOutlined } from '@ant-design/icons';
+import {
+  AlertOutlined,
+  AuditOutlined,
+  CarOutlined,
+  DashboardOutlined,
+  DatabaseOutlined,
+  InboxOutlined,
+  SafetyCertificateOutlined,
+  ShopOutlined,
+  TeamOutlined,
+  UnorderedListOutlined,
+} from '@ant-design/icons';
 import { useI18n, type Key } from './i18n.tsx';
 import { useSession } from './session.tsx';
 
@@ -10,6 +21,9 @@ const items: { path: string; label: Key; icon: ReactNode; permission: string | n
   { path: '/', label: 'nav.dashboard', icon: <DashboardOutlined />, permission: 'orders.read' },
   { path: '/orders', label: 'nav.orders', icon: <UnorderedListOutlined />, permission: 'orders.read' },
   { path: '/stock', label: 'nav.stock', icon: <DatabaseOutlined />, permission: 'stock.read' },
+  { path: '/warehouse', label: 'nav.warehouse', icon: <InboxOutlined />, permission: 'orders.read' },
+  { path: '/shipments', label: 'nav.shipments', icon: <CarOutlined />, permission: 'orders.read' },
+  { path: '/trust-board', label: 'nav.trustBoard', icon: <SafetyCertificateOutlined />, permission: 'orders.read' },
   { path: '/accounts', label: 'nav.accounts', icon: <ShopOutlined />, permission: 'accounts.read' },
   { path: '/payments', label: 'nav.payments', icon: <AlertOutlined />, permission: 'payments.read' },
   { path: '/approvals', label: 'nav.approvals', icon: <AuditOutlined />, permission: null },

@@ -49,6 +49,8 @@ export interface OrderDetail extends OrderSummary {
   notes: { id: number; at: string | null; author: string; text: string }[];
   /** Only in the single-order view. */
   payments?: PaymentTimeline;
+  routing?: { planId: string | null; checkedAt: string | null; problems: { code: string; message: string; sku?: string }[] | null };
+  shipments?: Shipment[];
 }
 
 export interface PaymentRefund {
@@ -250,4 +252,81 @@ export interface Dashboard {
   waitingToShip: number;
   exceptions: number;
   perMinute: { minute: string; orders: number }[];
+}
+
+/** A parcel of a dispatch plan: planned → waved → picked → packed → shipped → delivered / returned. */
+export interface Shipment {
+  id: string;
+  planId: string;
+  warehouse: string;
+  state: string;
+  orderIds: string[];
+  carrier: string | null;
+  trackingNo: string | null;
+  waveId: string | null;
+  shipBy: string | null;
+  weightGrams: number;
+  lines: { orderId: string; lineNo: number; sku: string; quantity: number; scanned: number }[];
+  createdAt: string | null;
+  wavedAt: string | null;
+  pickedAt: string | null;
+  packedAt: string | null;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+  returnedAt: string | null;
+  /** Present once carrier tracking is wired into the shipment view. */
+  trackingStatus?: string | null;
+  trustGrade?: string | null;
+}
+
+export interface ScanResult extends Shipment {
+  remaining: { sku: string; quantity: number }[];
+}
+
+export interface WaveSummary {
+  id: string;
+  warehouse: string;
+  state: string;
+  createdBy: string;
+  createdAt: string | null;
+}
+
+export interface Wave extends WaveSummary {
+  shipments: Shipment[];
+}
+
+export interface PickList {
+  waveId: string;
+  warehouse: string;
+  createdAt: string | null;
+  shipments: number;
+  units: number;
+  items: { sku: string; title: string; quantity: number; shipments: { shipmentId: string; quantity: number }[] }[];
+}
+
+export interface Warehouse {
+  code: string;
+  name: string;
+  priority: number;
+  carriers: { code: string }[] | null;
+}
+
+export interface ShipmentTracking {
+  shipment: { id: string; carrier: string | null; trackingNo: string | null; trackingStatus: string | null; trustGrade: string | null; deliveredAt: string | null };
+  events: { at: string | null; status: string; rawStatus: string | null; location: string | null; description: string; evidence: string[] }[];
+}
+
+export type TrustGrades = Partial<Record<'signature_or_otp' | 'photo' | 'locker_or_station' | 'scan_only', number>>;
+
+export interface TrustRow {
+  delivered: number;
+  trusted: number;
+  /** Trusted deliveries / all deliveries, 0…1 (null when nothing was delivered). */
+  trustRate: number | null;
+  byGrade: TrustGrades;
+}
+
+export interface TrustBoard {
+  carriers: (TrustRow & { carrier: string })[];
+  outlets: (TrustRow & { outlet?: string; carrier?: string | null })[];
 }

@@ -8,6 +8,7 @@ import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
 import type { AuditEntry, OrderDetail, PaymentTimeline } from '../types.ts';
 import { PaymentExceptionActions } from './PaymentExceptions.tsx';
+import { OrderShipmentsCard } from './OrderShipments.tsx';
 
 export default function OrderView() {
   const { ref = '' } = useParams();
@@ -102,6 +103,7 @@ export default function OrderView() {
           <Descriptions.Item label={t('order.reservation')}>{order.reservationState}</Descriptions.Item>
         </Descriptions>
       </Card>
+      {order.shipments && <OrderShipmentsCard order={order} />}
       <Row gutter={16}>
         <Col xs={24} lg={14}>
           <Card title={t('order.lines')} size="small">

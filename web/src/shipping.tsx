@@ -1,0 +1,47 @@
+// Small pieces the warehouse, shipment and order pages share: state and trust tags, order links, "tracking not connected".
+import { Link } from 'react-router';
+import { Space, Tag } from 'antd';
+import { ApiError } from './api.ts';
+import { useI18n } from './i18n.tsx';
+
+export const shipmentStates = ['planned', 'waved', 'picked', 'packed', 'shipped', 'delivered', 'returned'] as const;
+/** Units may be scanned into the parcel until it is packed (the hub's rule, shown as an enabled scan input). */
+export const packable = new Set(['planned', 'waved', 'picked']);
+export const gone = new Set(['shipped', 'delivered', 'returned']);
+export const trustGrades = ['signature_or_otp', 'photo', 'locker_or_station', 'scan_only'] as const;
+
+const stateColor: Record<string, string> = { planned: 'default', waved: 'gold', picked: 'orange', packed: 'blue', shipped: 'cyan', delivered: 'green', returned: 'red' };
+export const gradeColor: Record<string, string> = { signature_or_otp: '#389e0d', photo: '#73d13d', locker_or_station: '#fa8c16', scan_only: '#cf1322' };
+
+export function ShipmentStateTag({ state }: { state: string }) {
+  const { label } = useI18n();
+  return <Tag color={stateColor[state]}>{label('shipState', state)}</Tag>;
+}
+
+export function TrustGradeTag({ grade }: { grade: string | null | undefined }) {
+  const { label } = useI18n();
+  if (!grade) return <>—</>;
+  return <Tag color={gradeColor[grade]}>{label('grade', grade)}</Tag>;
+}
+
+export function OrderLinks({ ids }: { ids: readonly string[] }) {
+  return (
+    <Space size={4} wrap>
+      {ids.map((id) => (
+        <Link key={id} to={`/orders/${encodeURIComponent(id)}`}>
+          {id}
+        </Link>
+      ))}
+    </Space>
+  );
+}
+
+/**
+ * A tracking endpoint the hub does not have yet (carrier tracking not wired): the route itself is missing. A 404 with
+ * another code (the shipment is gone) is a real answer and is shown as such.
+ */
+export function trackingMissing(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 404 && (e.code === 'ROUTE_NOT_FOUND' || e.code === 'HTTP_404');
+}
+
+export const errorText = (e: unknown): string => (e instanceof ApiError ? e.message : String(e));
