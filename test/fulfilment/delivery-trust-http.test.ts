@@ -197,6 +197,20 @@ describe.each(allBackends)('delivery trust over HTTP on $name', (backend) => {
     expect((await shipmentRow(second.shipment.id))?.subscribed_at).not.toBeNull();
   });
 
+  it('asks the source again about a shipment without news for a day, and applies what it answers', async () => {
+    const n = number();
+    const { shipment } = await shippedShipment(s, shop, 'yuantong', n);
+    const at = Date.now() - 3_600_000;
+    fake.setAnswer('kuaidi100', n, kuaidi100QueryAnswer(n, '0', [{ at: at - 3_600_000, context: '已揽收', statusCode: '103' }, { at, context: '【杭州转运中心】已发出', statusCode: '1002' }]));
+    await worker.requeryStale(Date.now() + 23 * 3_600_000, 1000);
+    expect(fake.requests.filter((q) => q.kind === 'query' && q.number === n)).toHaveLength(0);
+    await worker.requeryStale(Date.now() + 25 * 3_600_000, 1000);
+    expect(fake.requests.filter((q) => q.kind === 'query' && q.number === n).map((q) => q.signed)).toEqual([true]);
+    const v = await tracking(s, shipment.id);
+    expect(v.shipment.trackingStatus).toBe('in_transit');
+    expect(v.events.map((e) => e.status)).toEqual(['picked_up', 'in_transit']);
+  });
+
   it('raises an alert when there is no pickup scan 48 h after shipping', async () => {
     const n = number();
     const { shipment } = await shippedShipment(s, shop, 'yuantong', n);
