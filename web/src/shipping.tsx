@@ -24,6 +24,20 @@ export function TrustGradeTag({ grade }: { grade: string | null | undefined }) {
   return <Tag color={gradeColor[grade]}>{label('grade', grade)}</Tag>;
 }
 
+const trackingColor = (s: string): string =>
+  s === 'delivered' ? 'green' : s === 'delivered_unconfirmed' || s === 'available_for_pickup' ? 'orange' : ['exception', 'delivery_failed', 'returning', 'returned', 'rejected', 'expired'].includes(s) ? 'red' : 'blue';
+
+/** What the carrier's tracking says now; "—" until it has said anything. */
+export function TrackingStatusTag({ status, testId }: { status: string | null | undefined; testId?: string }) {
+  const { label } = useI18n();
+  if (!status) return <span data-testid={testId}>—</span>;
+  return (
+    <Tag color={trackingColor(status)} data-testid={testId}>
+      {label('track', status)}
+    </Tag>
+  );
+}
+
 export function OrderLinks({ ids }: { ids: readonly string[] }) {
   return (
     <Space size={4} wrap>

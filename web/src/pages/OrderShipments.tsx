@@ -6,7 +6,7 @@ import { get, post } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
-import { errorText, gone, ShipmentStateTag, trackingMissing, TrustGradeTag } from '../shipping.tsx';
+import { errorText, gone, ShipmentStateTag, trackingMissing, TrackingStatusTag, TrustGradeTag } from '../shipping.tsx';
 import type { OrderDetail, Shipment, ShipmentTracking } from '../types.ts';
 
 export function OrderShipmentsCard({ order }: { order: OrderDetail }) {
@@ -128,9 +128,7 @@ function TrackingTimeline({ shipmentId }: { shipmentId: string }) {
   return (
     <div data-testid="tracking">
       <Space wrap style={{ margin: '8px 0' }}>
-        <Tag color={shipment.trackingStatus === 'delivered' ? 'green' : 'blue'} data-testid="tracking-status">
-          {label('track', shipment.trackingStatus)}
-        </Tag>
+        <TrackingStatusTag status={shipment.trackingStatus} testId="tracking-status" />
         <TrustGradeTag grade={shipment.trustGrade} />
         {shipment.deliveredAt && (
           <Typography.Text type="secondary">
@@ -148,7 +146,7 @@ function TrackingTimeline({ shipmentId }: { shipmentId: string }) {
           style={{ marginTop: 8 }}
           items={newestFirst.map((e, i) => ({
             key: i,
-            color: e.status === 'delivered' ? 'green' : ['exception', 'delivery_failed', 'returned', 'rejected'].includes(e.status) ? 'red' : i === 0 ? 'blue' : 'gray',
+            color: e.status === 'delivered' ? 'green' : ['exception', 'delivery_failed', 'returning', 'returned', 'rejected'].includes(e.status) ? 'red' : i === 0 ? 'blue' : 'gray',
             title: dt(e.at),
             content: (
               <div>

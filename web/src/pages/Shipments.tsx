@@ -2,12 +2,12 @@
 // how far its delivery can be believed. Filters live in the address bar like the orders list.
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { Button, Card, Form, Input, Select, Space, Table, Tag } from 'antd';
+import { Button, Card, Form, Input, Select, Space, Table } from 'antd';
 import { get, qs } from '../api.ts';
 import { count, dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
-import { gone, OrderLinks, ShipmentStateTag, shipmentStates, TrustGradeTag } from '../shipping.tsx';
+import { gone, OrderLinks, ShipmentStateTag, shipmentStates, TrackingStatusTag, TrustGradeTag } from '../shipping.tsx';
 import type { Shipment } from '../types.ts';
 
 export default function Shipments() {
@@ -78,7 +78,7 @@ export default function Shipments() {
         size="middle"
         loading={loading}
         dataSource={data?.items ?? []}
-        scroll={{ x: 1300 }}
+        scroll={{ x: 1700 }}
         data-testid="shipments"
         onChange={(p) => update({ page: String(p.current ?? 1), size: String(p.pageSize ?? 50) })}
         pagination={{ current: page, pageSize, total: data?.total ?? 0, showSizeChanger: true, showTotal: (n) => count(n, locale) }}
@@ -87,29 +87,32 @@ export default function Shipments() {
             title: t('ship.id'),
             dataIndex: 'id',
             fixed: 'left',
+            width: 230,
             render: (v: string, s) =>
               can('fulfilment.ship') && !gone.has(s.state) ? <Link to={`/warehouse?tab=pack&shipment=${encodeURIComponent(v)}`}>{v}</Link> : v,
           },
-          { title: t('ship.orders'), dataIndex: 'orderIds', render: (v: string[]) => <OrderLinks ids={v} /> },
-          { title: t('order.warehouse'), dataIndex: 'warehouse' },
-          { title: t('ship.state'), dataIndex: 'state', render: (v: string) => <ShipmentStateTag state={v} /> },
+          { title: t('ship.state'), dataIndex: 'state', width: 100, render: (v: string) => <ShipmentStateTag state={v} /> },
+          { title: t('wh.carrier'), dataIndex: 'carrier', width: 90, render: (v: string | null) => v ?? '—' },
+          { title: t('ship.trackingNo'), dataIndex: 'trackingNo', width: 160, render: (v: string | null) => v ?? '—' },
+          {
+            title: t('ship.trackingStatus'),
+            dataIndex: 'trackingStatus',
+            width: 150,
+            render: (v: string | null | undefined) => <TrackingStatusTag status={v} />,
+          },
+          { title: t('ship.trustGrade'), dataIndex: 'trustGrade', width: 140, render: (v: string | null | undefined) => <TrustGradeTag grade={v} /> },
+          { title: t('order.warehouse'), dataIndex: 'warehouse', width: 130 },
           {
             title: t('ship.units'),
             key: 'units',
             align: 'right',
+            width: 80,
             render: (_: unknown, s) => {
               const [done, all] = s.lines.reduce(([d, a], l) => [d + l.scanned, a + l.quantity], [0, 0]);
               return gone.has(s.state) || s.state === 'packed' ? count(all, locale) : `${count(done, locale)} / ${count(all, locale)}`;
             },
           },
-          { title: t('wh.carrier'), dataIndex: 'carrier', render: (v: string | null) => v ?? '—' },
-          { title: t('ship.trackingNo'), dataIndex: 'trackingNo', render: (v: string | null) => v ?? '—' },
-          {
-            title: t('ship.trackingStatus'),
-            dataIndex: 'trackingStatus',
-            render: (v: string | null | undefined) => (v ? <Tag color={v === 'delivered' ? 'green' : ['exception', 'delivery_failed', 'returned', 'rejected'].includes(v) ? 'red' : 'blue'}>{label('track', v)}</Tag> : '—'),
-          },
-          { title: t('ship.trustGrade'), dataIndex: 'trustGrade', render: (v: string | null | undefined) => <TrustGradeTag grade={v} /> },
+          { title: t('ship.orders'), dataIndex: 'orderIds', width: 310, render: (v: string[]) => <OrderLinks ids={v} /> },
           { title: t('wh.shipBy'), dataIndex: 'shipBy', render: dt },
           { title: t('ship.shippedAt'), dataIndex: 'shippedAt', render: dt },
         ]}

@@ -79,7 +79,7 @@ function Waves({ waveId, onWave, onPack }: { waveId: string | null; onWave: (id:
     setCreating(true);
     try {
       const w = await post<Wave>('/api/waves', { warehouse: warehouse.trim(), ...(limit ? { limit } : {}) });
-      message.success(`${t('wh.wave')} ${w.id} · ${w.shipments.length}`);
+      message.success(`${t('wh.wave')} ${w.id} · ${t('wh.parcels')} ${count(w.shipments.length, locale)}`);
       onWave(w.id);
       loadWaves();
       loadPlanned();
@@ -92,7 +92,7 @@ function Waves({ waveId, onWave, onPack }: { waveId: string | null; onWave: (id:
 
   return (
     <Row gutter={16}>
-      <Col xs={24} xl={9}>
+      <Col xs={24} xl={10}>
         <Space wrap style={{ marginBottom: 12 }}>
           {warehouses.length > 0 ? (
             <Select
@@ -127,11 +127,11 @@ function Waves({ waveId, onWave, onPack }: { waveId: string | null; onWave: (id:
             { title: t('wh.wave'), dataIndex: 'id', render: (v: string) => <Typography.Link data-testid="wave-link">{v}</Typography.Link> },
             { title: t('order.warehouse'), dataIndex: 'warehouse' },
             { title: t('orders.status'), dataIndex: 'state', render: (v: string) => <Tag color={v === 'open' ? 'gold' : 'green'}>{label('waveState', v)}</Tag> },
-            { title: t('wh.createdAt'), dataIndex: 'createdAt', render: (v: string | null, w) => `${dateTime(v, me.timezone, locale)} · ${w.createdBy}` },
+            { title: t('wh.createdAt'), dataIndex: 'createdAt', render: (v: string | null) => dateTime(v, me.timezone, locale) },
           ]}
         />
       </Col>
-      <Col xs={24} xl={15}>{waveId ? <WaveDetail waveId={waveId} onPack={onPack} onChange={loadWaves} /> : <Empty description={t('wh.selectWave')} />}</Col>
+      <Col xs={24} xl={14}>{waveId ? <WaveDetail waveId={waveId} onPack={onPack} onChange={loadWaves} /> : <Empty description={t('wh.selectWave')} />}</Col>
     </Row>
   );
 }
@@ -418,15 +418,16 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
                 data-testid="pack-lines"
                 columns={[
                   { title: t('order.sku'), dataIndex: 'sku', render: (v: string) => <Typography.Text strong>{v}</Typography.Text> },
-                  { title: t('order.quantity'), dataIndex: 'quantity', align: 'right' },
-                  { title: t('wh.scanned'), dataIndex: 'scanned', align: 'right', render: (v: number, l) => <span data-testid={`scanned-${l.sku}`}>{v}</span> },
+                  { title: t('order.quantity'), dataIndex: 'quantity', align: 'right', width: 80 },
+                  { title: t('wh.scanned'), dataIndex: 'scanned', align: 'right', width: 80, render: (v: number, l) => <span data-testid={`scanned-${l.sku}`}>{v}</span> },
                   {
                     title: t('wh.progress'),
                     key: 'progress',
                     width: 200,
                     render: (_: unknown, l) => <Progress size="small" percent={Math.round((l.scanned / l.quantity) * 100)} status={l.scanned >= l.quantity ? 'success' : 'active'} showInfo={false} />,
                   },
-                  { title: t('ship.orders'), dataIndex: 'orderId', render: (v: string, l) => `${v} #${l.lineNo}` },
+                  // A merged parcel carries lines of several orders: then each line says whose it is.
+                  ...(shipment.orderIds.length > 1 ? [{ title: t('ship.orders'), dataIndex: 'orderId', render: (v: string, l: Shipment['lines'][number]) => `${v} #${l.lineNo}` }] : []),
                 ]}
               />
             </Card>
