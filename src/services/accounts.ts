@@ -4,6 +4,7 @@ import { adapterFor, channelAdapters } from '../channels/registry.ts';
 import type { Database, Tx } from '../store/db.ts';
 import type { ApprovalContext, ApprovalService, MaybePending } from './approvals.ts';
 import { newId } from '../store/ids.ts';
+import { AccountCache, mergeCredentials } from './account-cache.ts';
 import { appendEvent } from '../store/events.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -50,7 +51,7 @@ function accountInScope(who: Principal, id: string): boolean {
 
 export class AccountService {
   // The ingest path looks accounts up on every push: a short-lived cache keeps that off the database.
-  private cache = new Map<string, { account: ChannelAccount | null; until: number }>();
+  private readonly cache = new AccountCache<ChannelAccount>((id) => this.get(id));
 
   constructor(
     private readonly db: Database,
@@ -91,7 +92,7 @@ export class AccountService {
         payload: { id, platform: input.platform, name },
       });
     });
-    this.cache.delete(id);
+    this.cache.forget(id);
     return (await this.get(id)) as ChannelAccount;
   }
 
@@ -103,9 +104,7 @@ export class AccountService {
       if (!patch.credentials || typeof patch.credentials !== 'object' || Array.isArray(patch.credentials)) {
         throw new HubError('VALIDATION_FAILED', 'credentials must be an object');
       }
-      credentials = Object.fromEntries(
-        Object.entries({ ...current.credentials, ...(patch.credentials as Record<string, unknown>) }).filter(([, v]) => v !== null),
-      );
+      credentials = mergeCredentials(current.credentials, patch.credentials as Record<string, unknown>);
       const problems = (adapterFor(current.platform)?.credentialProblems(credentials)) ?? [];
       if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { errors: problems });
     }
@@ -142,7 +141,7 @@ export class AccountService {
         now,
       );
     });
-    this.cache.delete(id);
+    this.cache.forget(id);
     return (await this.get(id)) as ChannelAccount;
   }
 
@@ -178,7 +177,7 @@ export class AccountService {
       return { pending };
     }
     await this.db.transaction((tx) => this.applyDelete(tx, who, payload, null, now));
-    this.cache.delete(id);
+    this.cache.forget(id);
     return { done: { id } };
   }
 
@@ -205,23 +204,18 @@ export class AccountService {
       },
       now,
     );
-    this.cache.delete(id);
+    this.cache.forget(id);
     return { id };
   }
 
   /** For the ingest path: cached for a few seconds, so a credential change takes effect within that time. */
-  async forIngest(id: string, now = Date.now()): Promise<ChannelAccount | null> {
-    const hit = this.cache.get(id);
-    if (hit && hit.until > now) return hit.account;
-    const account = await this.get(id);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(id, { account, until: now + 5_000 });
-    return account;
+  forIngest(id: string, now = Date.now()): Promise<ChannelAccount | null> {
+    return this.cache.get(id, now);
   }
 
   /** Drops a cached entry (another thread changed the account). */
   forget(id: string): void {
-    this.cache.delete(id);
+    this.cache.forget(id);
   }
 
   /** The accounts a principal may see (its tenant, its account scope), deleted ones left out. */

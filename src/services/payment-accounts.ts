@@ -3,6 +3,7 @@
 import { HubError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Keyring } from '../security/keyring.ts';
+import { AccountCache, mergeCredentials } from './account-cache.ts';
 import { providerFor, paymentProviders } from '../payments/registry.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { Database, Tx } from '../store/db.ts';
@@ -55,7 +56,7 @@ export interface PaymentAccountPatch {
 }
 
 export class PaymentAccountService {
-  private cache = new Map<string, { account: PaymentAccount | null; until: number }>();
+  private readonly cache = new AccountCache<PaymentAccount>((id) => this.get(id));
 
   constructor(
     private readonly db: Database,
@@ -126,7 +127,7 @@ export class PaymentAccountService {
         payload: { id, provider: input.provider, name },
       });
     });
-    this.cache.delete(id);
+    this.cache.forget(id);
     return (await this.get(id)) as PaymentAccount;
   }
 
@@ -135,7 +136,7 @@ export class PaymentAccountService {
     let credentials = current.credentials;
     if (patch.credentials !== undefined) {
       // Field by field, as channel accounts: secrets are never shown, so a form sends only what was typed; null removes.
-      credentials = Object.fromEntries(Object.entries({ ...current.credentials, ...patch.credentials }).filter(([, v]) => v !== null));
+      credentials = mergeCredentials(current.credentials, patch.credentials);
       this.problems(current.provider, credentials);
     }
     if (patch.name !== undefined && !patch.name.trim()) throw new HubError('VALIDATION_FAILED', 'name must not be empty');
@@ -174,7 +175,7 @@ export class PaymentAccountService {
         payload: { id, fields: Object.keys(patch) },
       });
     });
-    this.cache.delete(id);
+    this.cache.forget(id);
     return (await this.get(id)) as PaymentAccount;
   }
 
@@ -196,17 +197,12 @@ export class PaymentAccountService {
   }
 
   /** For the notice path: cached for a few seconds. */
-  async forNotice(id: string, now = Date.now()): Promise<PaymentAccount | null> {
-    const hit = this.cache.get(id);
-    if (hit && hit.until > now) return hit.account;
-    const account = await this.get(id);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(id, { account, until: now + 5_000 });
-    return account;
+  forNotice(id: string, now = Date.now()): Promise<PaymentAccount | null> {
+    return this.cache.get(id, now);
   }
 
   forget(id: string): void {
-    this.cache.delete(id);
+    this.cache.forget(id);
   }
 
   /** The active payment account that pays for a channel account's orders, if any (the first one created). */

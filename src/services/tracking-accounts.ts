@@ -3,6 +3,7 @@
 import { HubError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Keyring } from '../security/keyring.ts';
+import { AccountCache, mergeCredentials } from './account-cache.ts';
 import { trackingAdapter } from '../tracking/registry.ts';
 import type { TrackingSource } from '../tracking/types.ts';
 import { appendAudit } from '../store/audit.ts';
@@ -61,7 +62,7 @@ function checkApiBase(apiBase: string | null | undefined): string | null {
 }
 
 export class TrackingAccountService {
-  private cache = new Map<string, { account: TrackingAccount | null; until: number }>();
+  private readonly cache = new AccountCache<TrackingAccount>((id) => this.get(id));
 
   constructor(
     private readonly db: Database,
@@ -107,7 +108,7 @@ export class TrackingAccountService {
       );
       await appendEvent(tx, { tenantId: who.tenantId, type: 'tracking_account.created', aggregateType: 'tracking_account', aggregateId: id, at: now, payload: { id, source: input.source, name } });
     });
-    this.cache.delete(id);
+    this.cache.forget(id);
     return (await this.get(id)) as TrackingAccount;
   }
 
@@ -116,7 +117,7 @@ export class TrackingAccountService {
     let credentials = current.credentials;
     if (patch.credentials !== undefined) {
       // Field by field: secrets are never shown, so a form sends only what was typed; null removes a field.
-      credentials = Object.fromEntries(Object.entries({ ...current.credentials, ...patch.credentials }).filter(([, v]) => v !== null));
+      credentials = mergeCredentials(current.credentials, patch.credentials);
       this.problems(current.source, credentials);
     }
     if (patch.name !== undefined && !patch.name.trim()) throw new HubError('VALIDATION_FAILED', 'name must not be empty');
@@ -150,7 +151,7 @@ export class TrackingAccountService {
       );
       await appendEvent(tx, { tenantId: current.tenantId, type: 'tracking_account.updated', aggregateType: 'tracking_account', aggregateId: id, at: now, payload: { id, fields: Object.keys(patch) } });
     });
-    this.cache.delete(id);
+    this.cache.forget(id);
     return (await this.get(id)) as TrackingAccount;
   }
 
@@ -161,7 +162,7 @@ export class TrackingAccountService {
       await appendAudit(tx, this.keyring, who, { action: 'tracking_account.delete', targetType: 'tracking_account', targetId: id, before: { source: current.source, name: current.name } }, now);
       await appendEvent(tx, { tenantId: current.tenantId, type: 'tracking_account.deleted', aggregateType: 'tracking_account', aggregateId: id, at: now, payload: { id } });
     });
-    this.cache.delete(id);
+    this.cache.forget(id);
     return { id, deleted: true };
   }
 
@@ -189,16 +190,11 @@ export class TrackingAccountService {
   }
 
   /** For the push path: cached for a few seconds. */
-  async forPush(id: string, now = Date.now()): Promise<TrackingAccount | null> {
-    const hit = this.cache.get(id);
-    if (hit && hit.until > now) return hit.account;
-    const account = await this.get(id);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(id, { account, until: now + 5_000 });
-    return account;
+  forPush(id: string, now = Date.now()): Promise<TrackingAccount | null> {
+    return this.cache.get(id, now);
   }
 
   forget(id: string): void {
-    this.cache.delete(id);
+    this.cache.forget(id);
   }
 }
