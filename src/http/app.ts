@@ -29,6 +29,7 @@ import { routingRoutes } from './routes/routing.ts';
 import { shipmentRoutes } from './routes/shipments.ts';
 import { trackingRoutes } from './routes/tracking.ts';
 import { trackingHookRoutes } from './routes/tracking-hooks.ts';
+import { wmsHookRoutes, wmsRoutes } from './routes/wms.ts';
 
 export type App = FastifyInstance;
 
@@ -101,6 +102,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
   await app.register(hookRoutes, { hub });
   await app.register(paymentHookRoutes, { hub });
   await app.register(trackingHookRoutes, { hub });
+  await app.register(wmsHookRoutes, { hub });
   await app.register(
     async (api) => {
       installAuth(api, hub);
@@ -119,6 +121,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
       await api.register(routingRoutes, { hub });
       await api.register(shipmentRoutes, { hub });
       await api.register(trackingRoutes, { hub });
+      await api.register(wmsRoutes, { hub });
     },
     { prefix: '/api' },
   );

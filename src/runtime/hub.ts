@@ -34,6 +34,7 @@ import { RefundWorker } from './refund-worker.ts';
 import { RoutingService } from '../services/routing.ts';
 import { WarehouseFlowService } from '../services/warehouse-flow.ts';
 import { TrackingAccountService } from '../services/tracking-accounts.ts';
+import { WmsService } from '../services/wms.ts';
 import { TrackingService } from '../services/tracking.ts';
 import { TrackingWorker, defaultTrackingWorkerOptions, trackingSubscriptionFeed, type TrackingWorkerOptions } from './tracking-worker.ts';
 
@@ -105,6 +106,8 @@ export interface Hub {
   /** Tracking source accounts, tracking timelines, the trust board and "not received" cases (reads). */
   trackingAccounts: TrackingAccountService;
   tracking: TrackingService;
+  /** External WMS accounts and their status dictionaries (reads; pushes and writes through `writes`). */
+  wms: WmsService;
   webhooks: WebhookEndpointService;
   /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
   integration: IntegrationService;
@@ -151,6 +154,7 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
   const accounts = new AccountService(db, keyring, approvals);
   const orders = new OrderService(db, lifecycle, keyring, approvals);
   const stock = new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio }, keyring, approvals);
+  const warehouseFlow = new WarehouseFlowService(db, keyring, lifecycle);
   const people = new PeopleService(db, keyring, approvals, {
     sessionHours: config.sessionHours,
     lockoutThreshold: config.lockoutThreshold,
@@ -188,7 +192,8 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
     events: new EventService(db, keyring),
     dashboard: new DashboardService(db, config.timezone),
     routing: new RoutingService(db, keyring, { timezone: config.timezone, defaultShipHours: 48 }),
-    warehouseFlow: new WarehouseFlowService(db, keyring, lifecycle),
+    warehouseFlow,
+    wms: new WmsService(db, keyring, warehouseFlow),
     trackingAccounts: new TrackingAccountService(db, keyring),
     tracking: new TrackingService(db, keyring, lifecycle),
   };
@@ -267,7 +272,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     refunds.start();
     trackingWorker.start();
   }
-  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService });
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms });
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
   let closed = false;
   return {

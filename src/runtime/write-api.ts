@@ -18,6 +18,7 @@ import type { RoutingService } from '../services/routing.ts';
 import type { WarehouseFlowService } from '../services/warehouse-flow.ts';
 import type { TrackingAccountService } from '../services/tracking-accounts.ts';
 import type { TrackingDelivery, TrackingOutcome, TrackingService } from '../services/tracking.ts';
+import type { WmsOutcome, WmsPush, WmsService } from '../services/wms.ts';
 
 /** A service method's arguments after the principal, and its answer. */
 type Args<F> = F extends (who: Principal, ...args: infer A) => Promise<unknown> ? A : never;
@@ -74,6 +75,8 @@ export interface WriteApi {
   updateTrackingAccount: Call<TrackingAccountService['update']>;
   deleteTrackingAccount: Call<TrackingAccountService['remove']>;
   reportNotReceived: Call<TrackingService['reportNotReceived']>;
+  createWmsAccount: Call<WmsService['create']>;
+  recordWmsPush(p: WmsPush): Promise<WmsOutcome>;
 }
 
 export type WriteOp = keyof WriteApi;
@@ -129,6 +132,8 @@ export const writeOps: readonly WriteOp[] = [
   'updateTrackingAccount',
   'deleteTrackingAccount',
   'reportNotReceived',
+  'createWmsAccount',
+  'recordWmsPush',
 ];
 
 export interface WriteServices {
@@ -147,6 +152,7 @@ export interface WriteServices {
   warehouseFlow: WarehouseFlowService;
   trackingAccounts: TrackingAccountService;
   tracking: TrackingService;
+  wms: WmsService;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
@@ -201,5 +207,7 @@ export function localWrites(s: WriteServices): WriteApi {
     updateTrackingAccount: (who, id, patch) => s.trackingAccounts.update(who, id, patch),
     deleteTrackingAccount: (who, id) => s.trackingAccounts.remove(who, id),
     reportNotReceived: (who, id, input) => s.tracking.reportNotReceived(who, id, input),
+    createWmsAccount: (who, input) => s.wms.create(who, input),
+    recordWmsPush: (p) => s.wms.apply(p),
   };
 }

@@ -357,6 +357,25 @@ ${rows}
     return this.getWave(who, waveId);
   }
 
+  /**
+   * One shipment picked, wave or not (a WMS reports its own picking): planned or waved → picked, with the same event
+   * and history as a wave's confirmation. False when it was no longer planned or waved.
+   */
+  async pickIn(tx: Tx, who: Principal, shipmentId: string, now: number): Promise<boolean> {
+    const s = await this.row(tx, who, shipmentId, true);
+    if (s.state !== 'planned' && s.state !== 'waved') return false;
+    if ((await tx.run(`UPDATE shipments SET state = 'picked', picked_at = ?, updated_at = ? WHERE id = ? AND state = ?`, [now, now, s.id, s.state])) !== 1) return false;
+    await this.step(tx, who, s, 'picked', now, s.wave_id ? { waveId: s.wave_id } : {});
+    return true;
+  }
+
+  /** A shipment's state and the units still to be packed into it, inside the caller's transaction. */
+  async packingState(tx: Tx, who: Principal, shipmentId: string): Promise<{ state: string; remaining: string[] }> {
+    const s = await this.row(tx, who, shipmentId, true);
+    const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ? ORDER BY order_id, line_no', [s.id]);
+    return { state: s.state, remaining: lines.flatMap((l) => Array.from({ length: Number(l.quantity) - Number(l.scanned) }, () => l.sku)) };
+  }
+
   // ---------- Pack by scanning ----------
 
   /**
@@ -365,53 +384,56 @@ ${rows}
    * completes every line packs the shipment.
    */
   async scan(who: Principal, shipmentId: string, codes: readonly string[], now = Date.now()): Promise<ShipmentView & { remaining: { sku: string; quantity: number }[] }> {
-    await transactionWithRetry(this.db, async (tx) => {
-      const s = await this.row(tx, who, shipmentId, true);
-      if (!packable.has(s.state)) {
-        throw new HubError('SHIPMENT_STATE', `shipment ${s.id} is ${s.state}: nothing more can be scanned into it`, { state: s.state });
-      }
-      const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ? ORDER BY order_id, line_no', [s.id]);
-      const remaining = new Map<string, number>();
-      for (const l of lines) remaining.set(l.sku, (remaining.get(l.sku) ?? 0) + Number(l.quantity) - Number(l.scanned));
-      const counts = new Map<string, number>();
-      for (const c of codes) counts.set(c.trim(), (counts.get(c.trim()) ?? 0) + 1);
-      const wrong = [...counts.keys()].filter((c) => !remaining.has(c));
-      const extra = [...counts].filter(([c, k]) => remaining.has(c) && k > (remaining.get(c) ?? 0)).map(([sku, k]) => ({ sku, scanned: k, stillNeeded: remaining.get(sku) ?? 0 }));
-      if (wrong.length || extra.length) {
-        const parts = [
-          ...(wrong.length ? [`not in this shipment: ${wrong.join(', ')}`] : []),
-          ...extra.map((e) => `${e.sku}: ${e.scanned} scanned, ${e.stillNeeded} still needed`),
-        ];
-        throw new HubError('PACK_SCAN_MISMATCH', `wrong scan for shipment ${s.id} (${parts.join('; ')}); nothing was recorded`, { wrong, extra });
-      }
-      for (const [sku, k] of counts) {
-        let left = k;
-        for (const l of lines.filter((x) => x.sku === sku)) {
-          const take = Math.min(left, Number(l.quantity) - Number(l.scanned));
-          if (take <= 0) continue;
-          const changed = await tx.run('UPDATE shipment_lines SET scanned = scanned + ? WHERE shipment_id = ? AND order_id = ? AND line_no = ? AND scanned + ? <= quantity', [
-            take,
-            s.id,
-            l.order_id,
-            l.line_no,
-            take,
-          ]);
-          if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} was scanned meanwhile; scan again`);
-          left -= take;
-        }
-      }
-      const open = await tx.get<{ c: number }>('SELECT COUNT(*) AS c FROM shipment_lines WHERE shipment_id = ? AND scanned < quantity', [s.id]);
-      if (Number(open?.c ?? 0) === 0) {
-        const changed = await tx.run(`UPDATE shipments SET state = 'packed', packed_at = ?, updated_at = ? WHERE id = ? AND state IN ('planned', 'waved', 'picked')`, [now, now, s.id]);
-        if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
-        await this.step(tx, who, s, 'packed', now, { units: lines.reduce((a, l) => a + Number(l.quantity), 0) });
-        await appendAudit(tx, this.keyring, who, { action: 'shipment.pack', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'packed' } }, now);
-      }
-    });
+    await transactionWithRetry(this.db, (tx) => this.scanIn(tx, who, shipmentId, codes, now));
     const v = await this.get(who, shipmentId);
     const remaining = new Map<string, number>();
     for (const l of v.lines) if (l.quantity > l.scanned) remaining.set(l.sku, (remaining.get(l.sku) ?? 0) + l.quantity - l.scanned);
     return { ...v, remaining: [...remaining].map(([sku, quantity]) => ({ sku, quantity })) };
+  }
+
+  /** `scan` inside the caller's transaction (the WMS push applies it there, beside its own record). */
+  async scanIn(tx: Tx, who: Principal, shipmentId: string, codes: readonly string[], now: number): Promise<void> {
+    const s = await this.row(tx, who, shipmentId, true);
+    if (!packable.has(s.state)) {
+      throw new HubError('SHIPMENT_STATE', `shipment ${s.id} is ${s.state}: nothing more can be scanned into it`, { state: s.state });
+    }
+    const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ? ORDER BY order_id, line_no', [s.id]);
+    const remaining = new Map<string, number>();
+    for (const l of lines) remaining.set(l.sku, (remaining.get(l.sku) ?? 0) + Number(l.quantity) - Number(l.scanned));
+    const counts = new Map<string, number>();
+    for (const c of codes) counts.set(c.trim(), (counts.get(c.trim()) ?? 0) + 1);
+    const wrong = [...counts.keys()].filter((c) => !remaining.has(c));
+    const extra = [...counts].filter(([c, k]) => remaining.has(c) && k > (remaining.get(c) ?? 0)).map(([sku, k]) => ({ sku, scanned: k, stillNeeded: remaining.get(sku) ?? 0 }));
+    if (wrong.length || extra.length) {
+      const parts = [
+        ...(wrong.length ? [`not in this shipment: ${wrong.join(', ')}`] : []),
+        ...extra.map((e) => `${e.sku}: ${e.scanned} scanned, ${e.stillNeeded} still needed`),
+      ];
+      throw new HubError('PACK_SCAN_MISMATCH', `wrong scan for shipment ${s.id} (${parts.join('; ')}); nothing was recorded`, { wrong, extra });
+    }
+    for (const [sku, k] of counts) {
+      let left = k;
+      for (const l of lines.filter((x) => x.sku === sku)) {
+        const take = Math.min(left, Number(l.quantity) - Number(l.scanned));
+        if (take <= 0) continue;
+        const changed = await tx.run('UPDATE shipment_lines SET scanned = scanned + ? WHERE shipment_id = ? AND order_id = ? AND line_no = ? AND scanned + ? <= quantity', [
+          take,
+          s.id,
+          l.order_id,
+          l.line_no,
+          take,
+        ]);
+        if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} was scanned meanwhile; scan again`);
+        left -= take;
+      }
+    }
+    const open = await tx.get<{ c: number }>('SELECT COUNT(*) AS c FROM shipment_lines WHERE shipment_id = ? AND scanned < quantity', [s.id]);
+    if (Number(open?.c ?? 0) === 0) {
+      const changed = await tx.run(`UPDATE shipments SET state = 'packed', packed_at = ?, updated_at = ? WHERE id = ? AND state IN ('planned', 'waved', 'picked')`, [now, now, s.id]);
+      if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
+      await this.step(tx, who, s, 'packed', now, { units: lines.reduce((a, l) => a + Number(l.quantity), 0) });
+      await appendAudit(tx, this.keyring, who, { action: 'shipment.pack', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'packed' } }, now);
+    }
   }
 
   // ---------- Ship ----------
@@ -422,62 +444,65 @@ ${rows}
    * Stock itself does not move: payment already took the units from on-hand, and routing put them in this warehouse.
    */
   async ship(who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now = Date.now()): Promise<ShipmentView> {
+    await transactionWithRetry(this.db, (tx) => this.shipIn(tx, who, shipmentId, input, now));
+    return this.get(who, shipmentId);
+  }
+
+  /** `ship` inside the caller's transaction (the WMS push applies it there, beside its own record). */
+  async shipIn(tx: Tx, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now: number): Promise<void> {
     const trackingNo = input.trackingNo.trim();
     if (!trackingNo) throw new HubError('VALIDATION_FAILED', 'a shipment is shipped only with a tracking number');
-    await transactionWithRetry(this.db, async (tx) => {
-      const first = await this.row(tx, who, shipmentId);
-      const orderIds = (JSON.parse(first.order_ids) as string[]).slice().sort();
-      // Orders first, in id order, then the shipment: shipments of one order shipped at once serialise on the order,
-      // so the last one sees every other one shipped.
-      const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-      const orders: OrderState[] = [];
-      for (const id of orderIds) orders.push((await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?${lock}`, [id])) as OrderState);
-      const s = await this.row(tx, who, shipmentId, true);
-      if (gone.has(s.state)) {
-        throw new HubError('SHIPMENT_ALREADY_SHIPPED', `shipment ${s.id} was already shipped (${s.carrier ?? ''} ${s.tracking_no ?? ''})`.trim(), { state: s.state, carrier: s.carrier, trackingNo: s.tracking_no });
-      }
-      if (s.state !== 'packed') throw new HubError('SHIPMENT_STATE', `shipment ${s.id} is ${s.state}: scan its units to pack it before shipping`, { state: s.state });
-      const carrier = input.carrier?.trim() || s.carrier;
-      if (!carrier) throw new HubError('VALIDATION_FAILED', `shipment ${s.id} has no carrier yet: name one`);
-      for (const o of orders) {
-        if (o.status === 'cancelled') throw new HubError('CONFLICT', `order ${o.order_no} was cancelled: do not ship shipment ${s.id}; put its units back`, { orderId: o.id, status: o.status });
-        if (o.hold_code) throw new HubError('ORDER_HELD', `order ${o.order_no} is on hold (${o.hold_code}): shipment ${s.id} must not leave`, { orderId: o.id, hold: o.hold_code });
-      }
-      const taken = await tx.get<{ id: string }>('SELECT id FROM shipments WHERE tenant_id = ? AND carrier = ? AND tracking_no = ?', [who.tenantId, carrier, trackingNo]);
-      if (taken) throw new HubError('TRACKING_NO_IN_USE', `${carrier} tracking number ${trackingNo} is already on shipment ${taken.id}`, { shipmentId: taken.id });
-      const changed = await tx.run(`UPDATE shipments SET state = 'shipped', carrier = ?, tracking_no = ?, shipped_at = ?, updated_at = ? WHERE id = ? AND state = 'packed'`, [
-        carrier,
-        trackingNo,
-        now,
-        now,
-        s.id,
-      ]);
-      if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
-      const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ?', [s.id]);
-      await this.markShipped(tx, who.tenantId, s, lines, now);
-      // The plan is shipped once its last shipment is; until then it is shipping.
-      await tx.run(
-        `UPDATE dispatch_plans SET state = CASE WHEN EXISTS (SELECT 1 FROM shipments WHERE plan_id = ? AND state NOT IN ('shipped', 'delivered', 'returned')) THEN 'shipping' ELSE 'shipped' END,
-           updated_at = ? WHERE id = ?`,
-        [s.plan_id, now, s.plan_id],
+    const first = await this.row(tx, who, shipmentId);
+    const orderIds = (JSON.parse(first.order_ids) as string[]).slice().sort();
+    // Orders first, in id order, then the shipment: shipments of one order shipped at once serialise on the order,
+    // so the last one sees every other one shipped.
+    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const orders: OrderState[] = [];
+    for (const id of orderIds) orders.push((await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?${lock}`, [id])) as OrderState);
+    const s = await this.row(tx, who, shipmentId, true);
+    if (gone.has(s.state)) {
+      throw new HubError('SHIPMENT_ALREADY_SHIPPED', `shipment ${s.id} was already shipped (${s.carrier ?? ''} ${s.tracking_no ?? ''})`.trim(), { state: s.state, carrier: s.carrier, trackingNo: s.tracking_no });
+    }
+    if (s.state !== 'packed') throw new HubError('SHIPMENT_STATE', `shipment ${s.id} is ${s.state}: scan its units to pack it before shipping`, { state: s.state });
+    const carrier = input.carrier?.trim() || s.carrier;
+    if (!carrier) throw new HubError('VALIDATION_FAILED', `shipment ${s.id} has no carrier yet: name one`);
+    for (const o of orders) {
+      if (o.status === 'cancelled') throw new HubError('CONFLICT', `order ${o.order_no} was cancelled: do not ship shipment ${s.id}; put its units back`, { orderId: o.id, status: o.status });
+      if (o.hold_code) throw new HubError('ORDER_HELD', `order ${o.order_no} is on hold (${o.hold_code}): shipment ${s.id} must not leave`, { orderId: o.id, hold: o.hold_code });
+    }
+    const taken = await tx.get<{ id: string }>('SELECT id FROM shipments WHERE tenant_id = ? AND carrier = ? AND tracking_no = ?', [who.tenantId, carrier, trackingNo]);
+    if (taken) throw new HubError('TRACKING_NO_IN_USE', `${carrier} tracking number ${trackingNo} is already on shipment ${taken.id}`, { shipmentId: taken.id });
+    const changed = await tx.run(`UPDATE shipments SET state = 'shipped', carrier = ?, tracking_no = ?, shipped_at = ?, updated_at = ? WHERE id = ? AND state = 'packed'`, [
+      carrier,
+      trackingNo,
+      now,
+      now,
+      s.id,
+    ]);
+    if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
+    const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ?', [s.id]);
+    await this.markShipped(tx, who.tenantId, s, lines, now);
+    // The plan is shipped once its last shipment is; until then it is shipping.
+    await tx.run(
+      `UPDATE dispatch_plans SET state = CASE WHEN EXISTS (SELECT 1 FROM shipments WHERE plan_id = ? AND state NOT IN ('shipped', 'delivered', 'returned')) THEN 'shipping' ELSE 'shipped' END,
+         updated_at = ? WHERE id = ?`,
+      [s.plan_id, now, s.plan_id],
+    );
+    await this.step(tx, who, s, 'shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
+    for (const o of orders) {
+      const open = await tx.get<{ c: number }>(
+        `SELECT COUNT(*) AS c FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state NOT IN ('shipped', 'delivered', 'returned')`,
+        [o.id],
       );
-      await this.step(tx, who, s, 'shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
-      for (const o of orders) {
-        const open = await tx.get<{ c: number }>(
-          `SELECT COUNT(*) AS c FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state NOT IN ('shipped', 'delivered', 'returned')`,
-          [o.id],
-        );
-        if (Number(open?.c ?? 0) > 0) {
-          await tx.run(`UPDATE orders SET fulfilment_status = 'partially_shipped', updated_at = ?, version = version + 1 WHERE id = ?`, [now, o.id]);
-        } else if (o.status === 'paid') {
-          await moveOrder(tx, o, 'shipped', { source: 'system', cause: `shipment ${s.id} handed to ${carrier} (${trackingNo})`, at: now }, this.lifecycle);
-        } else {
-          await tx.run(`UPDATE orders SET fulfilment_status = 'shipped', updated_at = ?, version = version + 1 WHERE id = ?`, [now, o.id]);
-        }
+      if (Number(open?.c ?? 0) > 0) {
+        await tx.run(`UPDATE orders SET fulfilment_status = 'partially_shipped', updated_at = ?, version = version + 1 WHERE id = ?`, [now, o.id]);
+      } else if (o.status === 'paid') {
+        await moveOrder(tx, o, 'shipped', { source: 'system', cause: `shipment ${s.id} handed to ${carrier} (${trackingNo})`, at: now }, this.lifecycle);
+      } else {
+        await tx.run(`UPDATE orders SET fulfilment_status = 'shipped', updated_at = ?, version = version + 1 WHERE id = ?`, [now, o.id]);
       }
-      await appendAudit(tx, this.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
-    });
-    return this.get(who, shipmentId);
+    }
+    await appendAudit(tx, this.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
   }
 
   /** The shipped units leave each order's deducted reservation at this warehouse for a `shipped` one. */

@@ -11,6 +11,7 @@ import * as m008 from './migrations/008_channels.ts';
 import * as m009 from './migrations/009_payments.ts';
 import * as m010 from './migrations/010_fulfilment.ts';
 import * as m011 from './migrations/011_tracking.ts';
+import * as m012 from './migrations/012_wms.ts';
 
 interface Migration {
   version: number;
@@ -30,6 +31,7 @@ export const migrations: Migration[] = [
   { version: 9, ...m009 },
   { version: 10, ...m010 },
   { version: 11, ...m011 },
+  { version: 12, ...m012 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

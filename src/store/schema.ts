@@ -294,6 +294,31 @@ export interface TrackingAccountsTable {
   deleted_at: number | null;
 }
 
+export interface WmsAccountsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  warehouse: string;
+  secret: string;
+  dictionary: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface WmsPushesTable {
+  wms_account_id: string;
+  event_id: string;
+  tenant_id: string;
+  shipment_id: string;
+  status: string;
+  step: string;
+  outcome: string;
+  reported_at: number | null;
+  received_at: number;
+}
+
 export interface TrackingPushesTable {
   id: number;
   tenant_id: string;
@@ -375,4 +400,6 @@ export interface DB {
   tracking_pushes: TrackingPushesTable;
   tracking_events: TrackingEventsTable;
   aftersale_cases: AftersaleCasesTable;
+  wms_accounts: WmsAccountsTable;
+  wms_pushes: WmsPushesTable;
 }
