@@ -6,6 +6,7 @@ import { HubError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import { toIso } from '../domain/time.ts';
 import type { Database, SqlValue, Tx } from '../store/db.ts';
+import type { ShipmentsTable } from '../store/schema.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { appendAudit } from '../store/audit.ts';
 import { transactionWithRetry } from '../store/retry.ts';
@@ -22,28 +23,30 @@ const gone = new Set(['shipped', 'delivered', 'returned']);
 /** Units may be scanned into the parcel until it is packed. */
 const packable = new Set(['planned', 'waved', 'picked']);
 
-interface ShipmentRow {
-  id: string;
-  tenant_id: string;
-  plan_id: string;
-  warehouse: string;
-  order_ids: string;
-  state: string;
-  ship_by: number;
-  weight_grams: number;
-  carrier: string | null;
-  tracking_no: string | null;
-  wave_id: string | null;
-  created_at: number;
-  waved_at: number | null;
-  picked_at: number | null;
-  packed_at: number | null;
-  shipped_at: number | null;
-  delivered_at: number | null;
-  returned_at: number | null;
-  tracking_status: string | null;
-  trust_grade: string | null;
-}
+/** A shipment as this service reads it: the columns of `cols`, typed by the schema. */
+type ShipmentRow = Pick<
+  ShipmentsTable,
+  | 'id'
+  | 'tenant_id'
+  | 'plan_id'
+  | 'warehouse'
+  | 'order_ids'
+  | 'state'
+  | 'ship_by'
+  | 'weight_grams'
+  | 'carrier'
+  | 'tracking_no'
+  | 'wave_id'
+  | 'created_at'
+  | 'waved_at'
+  | 'picked_at'
+  | 'packed_at'
+  | 'shipped_at'
+  | 'delivered_at'
+  | 'returned_at'
+  | 'tracking_status'
+  | 'trust_grade'
+>;
 
 interface LineRow {
   shipment_id: string;
