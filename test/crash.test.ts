@@ -5,24 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { allBackends, pgUrl } from './support/backends.ts';
-import { exited, spawnHub } from './support/process.ts';
+import { adminApi, dropSchema, exited, openStore, spawnHub } from './support/process.ts';
 import { orderBody, ownshopHeaders } from './support/sign.ts';
 
 const token = 'crash-test-token-0123456789';
 
-type Query = (sql: string) => Promise<Record<string, unknown>[]>;
 
-async function api(url: string, method: string, path: string, body?: unknown) {
-  const r = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-}
+const api = adminApi(token);
 
 describe.each(allBackends)('crash during load on $name', (backend) => {
   it('loses no acknowledged order and duplicates none', async () => {
@@ -79,22 +69,7 @@ describe.each(allBackends)('crash during load on $name', (backend) => {
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toBe(0);
 
-      let query: Query;
-      let done: () => Promise<void>;
-      if (backend.name === 'sqlite') {
-        const db = new BetterSqlite3(join(dir, 'orderhub.db'), { readonly: true });
-        query = async (sql) => db.prepare(sql).all() as Record<string, unknown>[];
-        done = async () => {
-          db.close();
-        };
-      } else {
-        const c = new pg.Client({ connectionString: pgUrl, options: `-c search_path=${schema}` });
-        await c.connect();
-        query = async (sql) => (await c.query(sql)).rows as Record<string, unknown>[];
-        done = async () => {
-          await c.end();
-        };
-      }
+      const { query, close } = await openStore(backend.name === 'postgres' ? 'postgres' : 'sqlite', dir, schema);
       try {
         const stored = new Set((await query('SELECT platform_order_id FROM orders')).map((r) => String(r.platform_order_id)));
         const lost = [...acked].filter((id) => !stored.has(id));
@@ -118,16 +93,11 @@ describe.each(allBackends)('crash during load on $name', (backend) => {
         // Every stored order has the history row of its creation: nothing was half-written.
         expect(await query(`SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.kind = 'created')`)).toEqual([]);
       } finally {
-        await done();
+        await close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      if (backend.name === 'postgres') {
-        const c = new pg.Client({ connectionString: pgUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await c.end();
-      }
+      if (backend.name === 'postgres') await dropSchema(schema);
     }
   });
 });

@@ -6,24 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { allBackends, pgUrl } from '../support/backends.ts';
-import { exited, spawnHub } from '../support/process.ts';
+import { adminApi, dropSchema, exited, openStore, spawnHub } from '../support/process.ts';
 import { orderBody, ownshopHeaders } from '../support/sign.ts';
 import { transaction, wechatCredentials, wechatNotice } from './support/hub.ts';
 
 const token = 'pay-crash-token-0123456789';
-type Query = (sql: string) => Promise<Record<string, unknown>[]>;
 
-async function api(url: string, method: string, path: string, body?: unknown) {
-  const r = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-}
+const api = adminApi(token);
 
 describe.each(allBackends)('crash while payment notices are answered, on $name', (backend) => {
   it('completes every payment exactly once when WeChat retries after the restart', async () => {
@@ -82,20 +72,7 @@ describe.each(allBackends)('crash while payment notices are answered, on $name',
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toBe(0);
 
-      let query: Query;
-      let done: () => Promise<void>;
-      if (backend.name === 'sqlite') {
-        const db = new BetterSqlite3(join(dir, 'orderhub.db'), { readonly: true });
-        query = async (sql) => db.prepare(sql).all() as Record<string, unknown>[];
-        done = async () => {
-          db.close();
-        };
-      } else {
-        const c = new pg.Client({ connectionString: pgUrl, options: `-c search_path=${schema}` });
-        await c.connect();
-        query = async (sql) => (await c.query(sql)).rows as Record<string, unknown>[];
-        done = async () => c.end();
-      }
+      const { query, close } = await openStore(backend.name === 'postgres' ? 'postgres' : 'sqlite', dir, schema);
       try {
         const paid = await query(`SELECT COUNT(*) AS n FROM orders WHERE status = 'paid' AND reservation_state = 'deducted'`);
         expect(Number(paid[0]?.n)).toBe(N);
@@ -106,16 +83,11 @@ describe.each(allBackends)('crash while payment notices are answered, on $name',
         const s = (await query(`SELECT on_hand, reserved FROM stock WHERE sku = 'PC-A'`))[0] as { on_hand: number; reserved: number };
         expect({ onHand: Number(s.on_hand), reserved: Number(s.reserved) }).toEqual({ onHand: 1000 - N, reserved: 0 });
       } finally {
-        await done();
+        await close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      if (backend.name === 'postgres') {
-        const c = new pg.Client({ connectionString: pgUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await c.end();
-      }
+      if (backend.name === 'postgres') await dropSchema(schema);
     }
   }, 120_000);
 });
