@@ -388,6 +388,21 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       svc.trackingAccounts.forget(id);
       return r;
     },
+    async updateWmsAccount(who, id, patch) {
+      const a = await writer.writes.updateWmsAccount(who, id, patch);
+      svc.wms.forget(id);
+      return a;
+    },
+    async rotateWmsSecret(who, id) {
+      const r = await writer.writes.rotateWmsSecret(who, id);
+      svc.wms.forget(id);
+      return r;
+    },
+    async deleteWmsAccount(who, id) {
+      const r = await writer.writes.deleteWmsAccount(who, id);
+      svc.wms.forget(id);
+      return r;
+    },
   };
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
   let closed = false;

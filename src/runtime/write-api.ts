@@ -76,6 +76,9 @@ export interface WriteApi {
   deleteTrackingAccount: Call<TrackingAccountService['remove']>;
   reportNotReceived: Call<TrackingService['reportNotReceived']>;
   createWmsAccount: Call<WmsService['create']>;
+  updateWmsAccount: Call<WmsService['update']>;
+  rotateWmsSecret: Call<WmsService['rotateSecret']>;
+  deleteWmsAccount: Call<WmsService['remove']>;
   recordWmsPush(p: WmsPush): Promise<WmsOutcome>;
 }
 
@@ -133,6 +136,9 @@ export const writeOps: readonly WriteOp[] = [
   'deleteTrackingAccount',
   'reportNotReceived',
   'createWmsAccount',
+  'updateWmsAccount',
+  'rotateWmsSecret',
+  'deleteWmsAccount',
   'recordWmsPush',
 ];
 
@@ -208,6 +214,9 @@ export function localWrites(s: WriteServices): WriteApi {
     deleteTrackingAccount: (who, id) => s.trackingAccounts.remove(who, id),
     reportNotReceived: (who, id, input) => s.tracking.reportNotReceived(who, id, input),
     createWmsAccount: (who, input) => s.wms.create(who, input),
+    updateWmsAccount: (who, id, patch) => s.wms.update(who, id, patch),
+    rotateWmsSecret: (who, id) => s.wms.rotateSecret(who, id),
+    deleteWmsAccount: (who, id) => s.wms.remove(who, id),
     recordWmsPush: (p) => s.wms.apply(p),
   };
 }

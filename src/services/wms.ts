@@ -2,7 +2,7 @@
 // of the console. Each account operates one warehouse and carries its status dictionary as data (its code → our step);
 // a push is verified over the raw bytes, mapped, and applied through the warehouse-flow steps the console uses, in one
 // transaction with its own record, so a retried event id changes nothing.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../domain/errors.ts';
 import { systemPrincipal, type Principal } from '../domain/principal.ts';
 import type { Keyring } from '../security/keyring.ts';
@@ -11,11 +11,17 @@ import type { Database, Reader, Tx } from '../store/db.ts';
 import { appendEvent } from '../store/events.ts';
 import { newId } from '../store/ids.ts';
 import { transactionWithRetry } from '../store/retry.ts';
+import { AccountCache, mergeCredentials } from './account-cache.ts';
 import type { WarehouseFlowService } from './warehouse-flow.ts';
 
 export const wmsSteps = ['picked', 'packed', 'shipped', 'ignored'] as const;
 export type WmsStep = (typeof wmsSteps)[number];
 const rank: Record<string, number> = { planned: 0, waved: 1, picked: 2, packed: 3, shipped: 4, delivered: 5, returned: 6 };
+/**
+ * How long the secret before a rotation still signs: the WMS vendor changes its side when it is told (often a ticket
+ * to their support), so a day rather than Shopify's hour; pushes in between are neither lost nor forged.
+ */
+export const previousSecretValidMs = 24 * 3_600_000;
 
 export interface WmsAccount {
   id: string;
@@ -45,6 +51,33 @@ export interface WmsAccountInput {
   warehouse: string;
   secret: string;
   dictionary: Record<string, string>;
+}
+
+export interface WmsAccountPatch {
+  name?: string | undefined;
+  dictionary?: Record<string, unknown> | undefined;
+  /** Field by field as the other account kinds (the one field is `secret`); the replaced secret stays valid a day. */
+  credentials?: Record<string, unknown> | undefined;
+  active?: boolean | undefined;
+}
+
+/** What the `secret` column holds, encrypted: the secret, and the one it replaced while that still signs. */
+interface WmsSecrets {
+  secret: string;
+  previousSecret?: string | undefined;
+  previousSecretUntil?: number | undefined;
+}
+
+/** The account as the push path needs it: with the secrets that sign now. */
+interface PushAccount {
+  account: WmsAccount;
+  secrets: WmsSecrets;
+}
+
+function secretProblems(secret: unknown): string[] {
+  if (typeof secret !== 'string' || secret.length < 16) return ['secret must be at least 16 characters'];
+  if (secret.length > 512) return ['secret must be at most 512 characters'];
+  return [];
 }
 
 /** What the hook hands the writer once the signature is verified. */
@@ -83,11 +116,47 @@ export function dictionaryProblems(d: Record<string, unknown>): string[] {
 }
 
 export class WmsService {
+  // Both push steps (verify here, apply in the writer) look the account up on every push: a short-lived cache, dropped
+  // on every change made through this service (and by the hub's serving thread when the writer thread changed it).
+  private readonly cache = new AccountCache<PushAccount>((id) => this.loadForPush(id));
+
   constructor(
     private readonly db: Database,
     private readonly keyring: Keyring,
     private readonly flow: WarehouseFlowService,
   ) {}
+
+  /** Rows from before rotation stored the bare secret; since then the column holds JSON with the previous one. */
+  private secrets(r: Row): WmsSecrets {
+    const plain = this.keyring.decrypt(r.secret);
+    if (plain.startsWith('{')) {
+      try {
+        const x = JSON.parse(plain) as Partial<WmsSecrets>;
+        if (typeof x.secret === 'string') return { secret: x.secret, previousSecret: x.previousSecret, previousSecretUntil: x.previousSecretUntil };
+      } catch {
+        // a bare secret that starts with "{"
+      }
+    }
+    return { secret: plain };
+  }
+
+  private sealSecrets(s: WmsSecrets): string {
+    return this.keyring.encrypt(JSON.stringify(s));
+  }
+
+  private async loadForPush(id: string): Promise<PushAccount | null> {
+    const r = await this.row(id);
+    return r ? { account: this.toAccount(r), secrets: this.secrets(r) } : null;
+  }
+
+  /** Drops a cached account (another thread changed it). */
+  forget(id: string): void {
+    this.cache.forget(id);
+  }
+
+  private inScope(who: Principal, warehouse: string): boolean {
+    return who.scope.warehouses === null || who.scope.warehouses.includes(warehouse);
+  }
 
   private toAccount(r: Row): WmsAccount {
     return {
@@ -112,6 +181,8 @@ export class WmsService {
       ...dictionaryProblems(input.dictionary),
     ];
     if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { errors: problems });
+    // The account moves every shipment of its warehouse: only someone who may work that warehouse may add it.
+    if (!this.inScope(who, warehouse)) throw new HubError('FORBIDDEN', `${who.name} may not connect a WMS to warehouse ${warehouse}`);
     const id = newId(now);
     await this.db.transaction(async (tx) => {
       await tx.run(`INSERT INTO wms_accounts (id, tenant_id, name, warehouse, secret, dictionary, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`, [
@@ -119,7 +190,7 @@ export class WmsService {
         who.tenantId,
         name,
         warehouse,
-        this.keyring.encrypt(input.secret),
+        this.sealSecrets({ secret: input.secret }),
         JSON.stringify(input.dictionary),
         now,
         now,
@@ -127,22 +198,108 @@ export class WmsService {
       await appendAudit(tx, this.keyring, who, { action: 'wms_account.create', targetType: 'wms_account', targetId: id, after: { name, warehouse, dictionary: input.dictionary } }, now);
       await appendEvent(tx, { tenantId: who.tenantId, type: 'wms_account.created', aggregateType: 'wms_account', aggregateId: id, at: now, payload: { id, name, warehouse } });
     });
+    this.cache.forget(id);
     return this.getFor(who, id);
+  }
+
+  /**
+   * Name, dictionary (replaced whole, checked as on create), on/off, and the secret field by field. A replaced secret
+   * keeps signing for `previousSecretValidMs`, so pushes the WMS sends before it switches are not refused.
+   */
+  async update(who: Principal, id: string, patch: WmsAccountPatch, now = Date.now()): Promise<WmsAccount> {
+    const r = await this.rowFor(who, id);
+    const current = this.toAccount(r);
+    const problems: string[] = [];
+    if (patch.name !== undefined && !patch.name.trim()) problems.push('name must not be empty');
+    if (patch.dictionary !== undefined) problems.push(...dictionaryProblems(patch.dictionary));
+    let secrets = this.secrets(r);
+    let rotated = false;
+    if (patch.credentials !== undefined) {
+      const merged = mergeCredentials({ secret: secrets.secret }, patch.credentials);
+      const unknown = Object.keys(merged).filter((k) => k !== 'secret');
+      if (unknown.length) problems.push(`credentials take only secret (not ${unknown.join(', ')})`);
+      problems.push(...secretProblems(merged.secret));
+      if (problems.length === 0 && merged.secret !== secrets.secret) {
+        secrets = { secret: merged.secret as string, previousSecret: secrets.secret, previousSecretUntil: now + previousSecretValidMs };
+        rotated = true;
+      }
+    }
+    if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { errors: problems });
+    const after = { name: patch.name?.trim() ?? current.name, active: patch.active ?? current.active, dictionary: (patch.dictionary as Record<string, WmsStep> | undefined) ?? current.dictionary };
+    await this.db.transaction(async (tx) => {
+      await tx.run('UPDATE wms_accounts SET name = ?, dictionary = ?, active = ?, secret = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL', [
+        after.name,
+        JSON.stringify(after.dictionary),
+        after.active ? 1 : 0,
+        this.sealSecrets(secrets),
+        now,
+        id,
+      ]);
+      await appendAudit(
+        tx,
+        this.keyring,
+        who,
+        {
+          action: 'wms_account.update',
+          targetType: 'wms_account',
+          targetId: id,
+          before: { name: current.name, active: current.active, dictionary: current.dictionary },
+          after,
+          detail: patch.credentials !== undefined ? { credentialsReplaced: Object.keys(patch.credentials), secretRotated: rotated } : undefined,
+        },
+        now,
+      );
+      await appendEvent(tx, { tenantId: current.tenantId, type: 'wms_account.updated', aggregateType: 'wms_account', aggregateId: id, at: now, payload: { id, fields: Object.keys(patch) } });
+    });
+    this.cache.forget(id);
+    return this.getFor(who, id);
+  }
+
+  /** A new secret made here, answered once; the old one keeps signing for `previousSecretValidMs`. */
+  async rotateSecret(who: Principal, id: string, now = Date.now()): Promise<{ account: WmsAccount; secret: string }> {
+    const secret = `wmssec_${randomBytes(24).toString('base64url')}`;
+    const account = await this.update(who, id, { credentials: { secret } }, now);
+    return { account, secret };
+  }
+
+  /**
+   * Deletes an account that never reported anything. One whose pushes are on record is refused (switch it off
+   * instead): its name is in the shipments' and orders' history, and its dictionary is what tells what each recorded
+   * code meant, so it must stay readable.
+   */
+  async remove(who: Principal, id: string, now = Date.now()): Promise<{ id: string; deleted: true }> {
+    const current = this.toAccount(await this.rowFor(who, id));
+    await this.db.transaction(async (tx) => {
+      const used = await tx.get<{ c: number }>('SELECT COUNT(*) AS c FROM wms_pushes WHERE wms_account_id = ?', [id]);
+      const n = Number(used?.c ?? 0);
+      if (n > 0) throw new HubError('CONFLICT', `WMS account ${current.name} has ${n} recorded push(es) in the shipments' history: switch it off instead of deleting it`, { pushes: n });
+      const changed = await tx.run('UPDATE wms_accounts SET deleted_at = ?, active = 0, secret = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL', [now, this.keyring.encrypt(''), now, id]);
+      if (changed !== 1) throw new HubError('ACCOUNT_NOT_FOUND', `WMS account ${id} does not exist`);
+      await appendAudit(tx, this.keyring, who, { action: 'wms_account.delete', targetType: 'wms_account', targetId: id, before: { name: current.name, warehouse: current.warehouse, dictionary: current.dictionary }, after: { deleted: true } }, now);
+      await appendEvent(tx, { tenantId: current.tenantId, type: 'wms_account.deleted', aggregateType: 'wms_account', aggregateId: id, at: now, payload: { id } });
+    });
+    this.cache.forget(id);
+    return { id, deleted: true };
   }
 
   private async row(id: string, q: Reader | Tx = this.db.read): Promise<Row | undefined> {
     return q.get<Row>('SELECT * FROM wms_accounts WHERE id = ? AND deleted_at IS NULL', [id]);
   }
 
-  async getFor(who: Principal, id: string): Promise<WmsAccount> {
+  /** An account the principal may see: its tenant, a warehouse in its scope. Anything else does not exist. */
+  private async rowFor(who: Principal, id: string): Promise<Row> {
     const r = await this.row(id);
-    if (!r || r.tenant_id !== who.tenantId) throw new HubError('ACCOUNT_NOT_FOUND', `WMS account ${id} does not exist`);
-    return this.toAccount(r);
+    if (!r || r.tenant_id !== who.tenantId || !this.inScope(who, r.warehouse)) throw new HubError('ACCOUNT_NOT_FOUND', `WMS account ${id} does not exist`);
+    return r;
+  }
+
+  async getFor(who: Principal, id: string): Promise<WmsAccount> {
+    return this.toAccount(await this.rowFor(who, id));
   }
 
   async list(who: Principal): Promise<WmsAccount[]> {
     const rows = await this.db.read.all<Row>('SELECT * FROM wms_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY created_at, id', [who.tenantId]);
-    return rows.map((r) => this.toAccount(r));
+    return rows.filter((r) => this.inScope(who, r.warehouse)).map((r) => this.toAccount(r));
   }
 
   /**
@@ -150,9 +307,9 @@ export class WmsService {
    * raw body)>, the timestamp within the tolerance. Returns the account; throws before anything is stored.
    */
   async verify(id: string, h: { signature?: string | undefined; timestamp?: string | undefined; eventId?: string | undefined }, raw: Buffer, now: number, toleranceSeconds: number): Promise<WmsAccount> {
-    const r = await this.row(id);
-    if (!r) throw new HubError('ACCOUNT_NOT_FOUND', `no WMS account ${id}`);
-    if (Number(r.active) !== 1) throw new HubError('ACCOUNT_INACTIVE', `WMS account ${id} is switched off`);
+    const a = await this.cache.get(id, now);
+    if (!a) throw new HubError('ACCOUNT_NOT_FOUND', `no WMS account ${id}`);
+    if (!a.account.active) throw new HubError('ACCOUNT_INACTIVE', `WMS account ${id} is switched off`);
     if (!h.signature) throw new HubError('SIGNATURE_MISSING', 'X-Orderhub-Signature header is required');
     if (!h.timestamp || !/^\d{1,12}$/.test(h.timestamp)) throw new HubError('TIMESTAMP_INVALID', 'X-Orderhub-Timestamp must be unix seconds');
     const candidates = h.signature
@@ -161,22 +318,46 @@ export class WmsService {
       .filter(([scheme, v]) => scheme === 'v1' && v !== undefined && /^[0-9a-fA-F]{64}$/.test(v))
       .map(([, v]) => Buffer.from(v as string, 'hex'));
     if (candidates.length === 0) throw new HubError('SIGNATURE_INVALID', 'X-Orderhub-Signature must look like v1=<64 hex characters>');
-    const expected = createHmac('sha256', this.keyring.decrypt(r.secret)).update(`${h.timestamp}.`).update(raw).digest();
-    if (!candidates.some((c) => c.length === expected.length && timingSafeEqual(c, expected))) throw new HubError('SIGNATURE_INVALID', 'signature does not match the body');
+    const { secret, previousSecret, previousSecretUntil } = a.secrets;
+    const keys = previousSecret && (previousSecretUntil ?? 0) > now ? [secret, previousSecret] : [secret];
+    const expected = keys.map((k) => createHmac('sha256', k).update(`${h.timestamp}.`).update(raw).digest());
+    if (!candidates.some((c) => expected.some((e) => c.length === e.length && timingSafeEqual(c, e)))) throw new HubError('SIGNATURE_INVALID', 'signature does not match the body');
     const skew = Math.abs(now / 1000 - Number(h.timestamp));
     if (skew > toleranceSeconds) throw new HubError('TIMESTAMP_OUT_OF_WINDOW', `timestamp is ${Math.round(skew)} s away from now (allowed ±${toleranceSeconds} s)`);
     if (!h.eventId) throw new HubError('EVENT_ID_MISSING', 'X-Orderhub-Event-Id header is required');
     if (!/^[\x21-\x7e]{1,200}$/.test(h.eventId)) throw new HubError('VALIDATION_FAILED', 'X-Orderhub-Event-Id must be 1–200 visible ASCII characters');
-    return this.toAccount(r);
+    return a.account;
   }
 
-  /** Maps and applies one verified push, with its record, in one transaction. A known event id changes nothing. */
+  /**
+   * Maps and applies one verified push, with its record, in one transaction. A known event id changes nothing (checked
+   * before the dictionary, which may have changed since); the same id for a different report is refused.
+   */
   async apply(p: WmsPush): Promise<WmsOutcome> {
     return transactionWithRetry(this.db, async (tx) => {
-      const r = await this.row(p.wmsAccountId, tx);
-      if (!r) throw new HubError('ACCOUNT_NOT_FOUND', `no WMS account ${p.wmsAccountId}`);
-      const account = this.toAccount(r);
+      const found = await this.cache.get(p.wmsAccountId, p.receivedAt);
+      if (!found) throw new HubError('ACCOUNT_NOT_FOUND', `no WMS account ${p.wmsAccountId}`);
+      const { account } = found;
       const { shipmentId, status } = p.body;
+      const who: Principal = { ...systemPrincipal(account.tenantId, `wms:${account.name}`), scope: { accounts: null, warehouses: [account.warehouse], provinces: null } };
+      const seen = async () => {
+        const before = await tx.get<{ shipment_id: string; status: string; step: WmsStep; outcome: WmsOutcome['outcome'] | 'pending' }>(
+          'SELECT shipment_id, status, step, outcome FROM wms_pushes WHERE wms_account_id = ? AND event_id = ?',
+          [account.id, p.eventId],
+        );
+        if (!before) return null;
+        if (before.shipment_id !== shipmentId || before.status !== status) {
+          throw new HubError('CONFLICT', `event id ${p.eventId} was used before for status "${before.status}" of shipment ${before.shipment_id}; a different report needs its own event id`, {
+            eventId: p.eventId,
+            shipmentId: before.shipment_id,
+            status: before.status,
+          });
+        }
+        const current = await this.flow.packingState(tx, who, before.shipment_id);
+        return { duplicate: true, shipmentId: before.shipment_id, status: before.status, step: before.step, outcome: before.outcome === 'pending' ? 'ignored' : before.outcome, state: current.state } satisfies WmsOutcome;
+      };
+      const known = await seen();
+      if (known) return known;
       const step = Object.hasOwn(account.dictionary, status) ? account.dictionary[status] : undefined;
       if (!step) {
         throw new HubError('WMS_STATUS_UNKNOWN', `WMS status code "${status}" is not in the dictionary of WMS account ${account.name}; nothing was recorded`, { status });
@@ -186,14 +367,11 @@ export class WmsService {
         `INSERT INTO wms_pushes (wms_account_id, event_id, tenant_id, shipment_id, status, step, outcome, reported_at, received_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
         [account.id, p.eventId, account.tenantId, shipmentId, status, step, Number.isFinite(reportedAt) ? reportedAt : null, p.receivedAt],
       );
-      const who: Principal = { ...systemPrincipal(account.tenantId, `wms:${account.name}`), scope: { accounts: null, warehouses: [account.warehouse], provinces: null } };
       if (claimed !== 1) {
-        const before = await tx.get<{ shipment_id: string; status: string; step: WmsStep; outcome: WmsOutcome['outcome'] }>('SELECT shipment_id, status, step, outcome FROM wms_pushes WHERE wms_account_id = ? AND event_id = ?', [
-          account.id,
-          p.eventId,
-        ]);
-        const current = await this.flow.packingState(tx, who, before?.shipment_id ?? shipmentId);
-        return { duplicate: true, shipmentId: before?.shipment_id ?? shipmentId, status: before?.status ?? status, step: before?.step ?? step, outcome: before?.outcome ?? 'ignored', state: current.state };
+        // Delivered twice at once: the other copy committed first.
+        const again = await seen();
+        if (again) return again;
+        throw new HubError('CONFLICT', `event id ${p.eventId} is being recorded by another delivery; send it again`);
       }
       const now = p.receivedAt;
       const { state, remaining } = await this.flow.packingState(tx, who, shipmentId);

@@ -1,31 +1,13 @@
 // An external WMS reporting the warehouse steps over real HTTP on loopback (SQLite, PostgreSQL, the writer thread):
 // its codes mapped through its dictionary and applied as the console applies them; a bad signature, an unknown code,
 // a repeated delivery and a step already passed change nothing; a bad dictionary is refused on save.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemPrincipal } from '../../src/domain/principal.ts';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, startServer, stockInvariants, type TestServer } from '../support/server.ts';
 import { order, paidOrder, route, setStock, stockRows, uniq, warehouse, type ErrorReply, type ShipmentBody } from './hub-support.ts';
-
-interface WmsAnswer {
-  ok: boolean;
-  duplicate: boolean;
-  shipmentId: string;
-  status: string;
-  step: string;
-  outcome: string;
-  state: string;
-}
-
-const dictionary = { '1100': 'ignored', '1200': 'picked', '1300': 'packed', '1400': 'shipped', CANCEL_REQ: 'ignored' };
-
-/** Signed as a WMS would sign it: written apart from the hub's verifier. */
-function signed(secret: string, body: unknown, eventId = randomUUID()): { headers: Record<string, string>; body: Buffer } {
-  const raw = Buffer.from(JSON.stringify(body), 'utf8');
-  const ts = Math.floor(Date.now() / 1000);
-  const mac = createHmac('sha256', secret).update(`${ts}.`).update(raw).digest('hex');
-  return { headers: { 'content-type': 'application/json', 'x-orderhub-event-id': eventId, 'x-orderhub-timestamp': String(ts), 'x-orderhub-signature': `v1=${mac}` }, body: raw };
-}
+import { dictionary, signed, wmsPush } from './wms-support.ts';
 
 describe.each(httpBackends)('external WMS pushes over HTTP on $name', (backend) => {
   let s: TestServer;
@@ -39,10 +21,7 @@ describe.each(httpBackends)('external WMS pushes over HTTP on $name', (backend) 
     await s?.close();
   });
 
-  const push = async (accountId: string, p: { headers: Record<string, string>; body: Buffer }) => {
-    const res = await fetch(`${s.url}/hooks/wms/${accountId}`, { method: 'POST', headers: p.headers, body: p.body });
-    return { status: res.status, body: (await res.json()) as WmsAnswer & ErrorReply };
-  };
+  const push = (accountId: string, p: { headers: Record<string, string>; body: Buffer }) => wmsPush(s, accountId, p);
   const outbox = async (id: string) => (await s.hub.db.read.all<{ type: string }>('SELECT type FROM outbox WHERE aggregate_id = ? ORDER BY id', [id])).map((e) => e.type);
   const pushes = async () => Number((await s.hub.db.read.get<{ c: number }>('SELECT COUNT(*) AS c FROM wms_pushes'))?.c ?? 0);
 
@@ -145,6 +124,66 @@ describe.each(httpBackends)('external WMS pushes over HTTP on $name', (backend) 
     expect(await outbox(sh.id)).toEqual(['shipment.planned', 'shipment.packed']);
     expect((await order(s, orderId)).history).toHaveLength(history);
     expect(Number((await s.hub.db.read.get<{ c: number }>('SELECT COUNT(*) AS c FROM wms_pushes WHERE event_id = ?', [eventId]))?.c)).toBe(1);
+  });
+
+  it('refuses a push for an unknown shipment, another warehouse\'s or another tenant\'s, and records nothing', async () => {
+    const { secret, accountId, sh } = await setup();
+    const other = await setup();
+    const before = { pushes: await pushes(), events: await outbox(sh.id), otherEvents: await outbox(other.sh.id) };
+    const unknown = await push(accountId, signed(secret, { shipmentId: 'SH-NOPE-1', status: '1200', at: at() }));
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'SHIPMENT_NOT_FOUND', message: 'shipment SH-NOPE-1 does not exist' });
+    // A shipment of the same tenant in a warehouse this WMS does not run: as if it did not exist.
+    const elsewhere = await push(accountId, signed(secret, { shipmentId: other.sh.id, status: '1200', at: at() }));
+    expect(elsewhere.status).toBe(404);
+    expect(elsewhere.body.error.code).toBe('SHIPMENT_NOT_FOUND');
+    // Another tenant's WMS account for a warehouse of the same code: it reaches nothing of this tenant.
+    const foreignSecret = `acme-wms-${randomUUID()}`;
+    const foreign = await s.hub.writes.createWmsAccount(systemPrincipal('acme', 'setup'), { name: 'acme wms', warehouse: other.w, secret: foreignSecret, dictionary });
+    const cross = await push(foreign.id, signed(foreignSecret, { shipmentId: other.sh.id, status: '1200', at: at() }));
+    expect(cross.status).toBe(404);
+    expect(cross.body.error.code).toBe('SHIPMENT_NOT_FOUND');
+    expect({ pushes: await pushes(), events: await outbox(sh.id), otherEvents: await outbox(other.sh.id) }).toEqual(before);
+    expect((await s.api<ShipmentBody>('GET', `/api/shipments/${other.sh.id}`)).body.state).toBe('planned');
+  });
+
+  it('refuses an event id used again for a different report (409), keeping the first', async () => {
+    const { secret, accountId, sh } = await setup();
+    const eventId = randomUUID();
+    const first = await push(accountId, signed(secret, { shipmentId: sh.id, status: '1200', at: at() }, eventId));
+    expect(first.body).toMatchObject({ duplicate: false, outcome: 'applied', state: 'picked' });
+    const reused = await push(accountId, signed(secret, { shipmentId: sh.id, status: '1300', at: at() }, eventId));
+    expect(reused.status, JSON.stringify(reused.body)).toBe(409);
+    expect(reused.body.error.code).toBe('CONFLICT');
+    expect(reused.body.error.message).toContain(eventId);
+    expect(await outbox(sh.id)).toEqual(['shipment.planned', 'shipment.picked']);
+    const row = await s.hub.db.read.get<{ status: string }>('SELECT status FROM wms_pushes WHERE event_id = ?', [eventId]);
+    expect(row?.status).toBe('1200');
+  });
+
+  it('lets a user scoped to one warehouse add and see WMS accounts of that warehouse only', async () => {
+    const { w, accountId } = await setup();
+    const mine = uniq('MINE');
+    await warehouse(s, mine, { priority: 5 });
+    const username = uniq('wh-lead');
+    const u = await s.api<{ id: string }>('POST', '/api/users', { username, password: 'correct horse battery', roles: ['operations'], scope: { warehouses: [mine] } });
+    expect(u.status, JSON.stringify(u.body)).toBe(201);
+    const t = await s.api<{ token: string }>('POST', '/api/tokens', { name: username, userId: u.body.id });
+    const as = async <T>(method: string, path: string, body?: unknown) => {
+      const res = await fetch(s.url + path, { method, headers: { authorization: `Bearer ${t.body.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return { status: res.status, body: (await res.json()) as T & ErrorReply };
+    };
+    const before = (await s.api<{ items: unknown[] }>('GET', '/api/wms-accounts')).body.items.length;
+    const foreign = await as('POST', '/api/wms-accounts', { name: 'not mine', warehouse: w, secret: 'wms-secret-0123456789', dictionary });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.code).toBe('FORBIDDEN');
+    expect(foreign.body.error.message).toContain(w);
+    expect((await s.api<{ items: unknown[] }>('GET', '/api/wms-accounts')).body.items).toHaveLength(before);
+    const own = await as<{ id: string }>('POST', '/api/wms-accounts', { name: 'mine', warehouse: mine, secret: 'wms-secret-0123456789', dictionary });
+    expect(own.status).toBe(201);
+    const seen = await as<{ items: { id: string }[] }>('GET', '/api/wms-accounts');
+    expect(seen.body.items.map((a) => a.id)).toEqual([own.body.id]);
+    expect(seen.body.items.map((a) => a.id)).not.toContain(accountId);
   });
 
   it('refuses a dictionary with a step we do not have, naming it', async () => {

@@ -14,6 +14,9 @@ import { ErrorBody } from '../errors.ts';
 
 const Str = Type.String();
 const Step = Type.Union(wmsSteps.map((s) => Type.Literal(s)));
+const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 80 }) });
+// Values are checked by the service so a wrong step is named in the answer.
+const Dictionary = Type.Record(Type.String(), Type.Unknown(), { description: `WMS status code → ${wmsSteps.join(' | ')}` });
 
 const WmsAccountView = Type.Object({
   id: Str,
@@ -50,8 +53,7 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
           name: Type.String({ minLength: 1, maxLength: 128 }),
           warehouse: Type.String({ minLength: 1, maxLength: 64 }),
           secret: Type.String({ minLength: 1, maxLength: 512, description: 'HMAC-SHA256 key the WMS signs pushes with (write-only)' }),
-          // Values are checked by the service so a wrong step is named in the answer.
-          dictionary: Type.Record(Type.String(), Type.Unknown(), { description: `WMS status code → ${wmsSteps.join(' | ')}` }),
+          dictionary: Dictionary,
         }),
         response: { 201: WmsAccountView, 400: ErrorBody },
       },
@@ -63,6 +65,75 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
     '/wms-accounts',
     { config: { access: 'stock.read' }, schema: { tags: ['shipments'], summary: 'External WMS accounts', response: { 200: Type.Object({ items: Type.Array(WmsAccountView) }) } } },
     async (req) => ({ items: (await hub.wms.list(who(req))).map((a) => view(hub, a)) }),
+  );
+
+  app.get(
+    '/wms-accounts/:id',
+    { config: { access: 'stock.read' }, schema: { tags: ['shipments'], summary: 'One external WMS account', params: Id, response: { 200: WmsAccountView, 404: ErrorBody } } },
+    async (req) => view(hub, await hub.wms.getFor(who(req), req.params.id)),
+  );
+
+  app.patch(
+    '/wms-accounts/:id',
+    {
+      config: { access: 'fulfilment.configure' },
+      schema: {
+        tags: ['shipments'],
+        summary: 'Change a WMS account: name, status dictionary, on/off, secret',
+        description:
+          'The dictionary given replaces the stored one whole and is checked as on create. credentials changes the fields given (the one field is secret); ' +
+          'the secret it replaces keeps signing for 24 hours, so pushes sent before the WMS switches are not refused. The warehouse cannot change: add another account.',
+        params: Id,
+        body: Type.Object(
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+            dictionary: Type.Optional(Dictionary),
+            credentials: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: '{secret}: write-only' })),
+            active: Type.Optional(Type.Boolean({ description: 'false: its pushes are refused (403) until it is switched on again' })),
+            warehouse: Type.Optional(Type.Unknown({ description: 'Refused: the warehouse of an account does not change' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: WmsAccountView, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const { warehouse, ...patch } = req.body;
+      // Its pushes so far moved that warehouse's shipments: another warehouse is another account.
+      if (warehouse !== undefined) throw new HubError('VALIDATION_FAILED', 'the warehouse of a WMS account cannot change: add another account for the other warehouse');
+      return view(hub, await hub.writes.updateWmsAccount(who(req), req.params.id, patch));
+    },
+  );
+
+  app.post(
+    '/wms-accounts/:id/rotate-secret',
+    {
+      config: { access: 'fulfilment.configure' },
+      schema: {
+        tags: ['shipments'],
+        summary: 'Make a new signing secret, shown this once; the previous one keeps signing for 24 hours',
+        params: Id,
+        response: { 200: Type.Object({ account: WmsAccountView, secret: Type.String({ description: 'Give it to the WMS vendor now: it is never shown again' }) }), 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const r = await hub.writes.rotateWmsSecret(who(req), req.params.id);
+      return { account: view(hub, r.account), secret: r.secret };
+    },
+  );
+
+  app.delete(
+    '/wms-accounts/:id',
+    {
+      config: { access: 'fulfilment.configure' },
+      schema: {
+        tags: ['shipments'],
+        summary: 'Delete a WMS account that never reported anything (409 for one that did: switch it off instead)',
+        params: Id,
+        response: { 200: Type.Object({ id: Str, deleted: Type.Boolean() }), 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.deleteWmsAccount(who(req), req.params.id),
   );
 };
 
