@@ -14,7 +14,7 @@ describe.each(httpBackends)('API surface on $name', (backend) => {
     expect(await (await fetch(`${s.url}/health`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${s.url}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', database: true, migrations: { applied: 12, expected: 12 } });
+    expect(await ready.json()).toEqual({ status: 'ready', database: true, migrations: { applied: 13, expected: 13 } });
   });
 
   it.each([

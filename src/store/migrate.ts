@@ -12,6 +12,7 @@ import * as m009 from './migrations/009_payments.ts';
 import * as m010 from './migrations/010_fulfilment.ts';
 import * as m011 from './migrations/011_tracking.ts';
 import * as m012 from './migrations/012_wms.ts';
+import * as m013 from './migrations/013_tracking_settings.ts';
 
 interface Migration {
   version: number;
@@ -32,6 +33,7 @@ export const migrations: Migration[] = [
   { version: 10, ...m010 },
   { version: 11, ...m011 },
   { version: 12, ...m012 },
+  { version: 13, ...m013 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {
