@@ -27,6 +27,7 @@ export interface TrackingWorkerOptions {
   timeoutMs: number;
   /** Where sources push to (Kuaidi100 takes the callback URL with each subscription). */
   publicBase: string;
+  /** Alert thresholds for tenants that did not set their own (PUT /api/tracking/settings). */
   alerts: TrackingAlertPolicy;
 }
 
@@ -290,7 +291,11 @@ export class TrackingWorker {
         list.push({ at: Number(e.at), status: e.status as TrackingStatus, location: null, description: '', rawStatus: null, evidence: [] });
         byShipment.set(e.shipment_id, list);
       }
-      const found = rows.flatMap((r) => trackingAlerts({ shippedAt: Number(r.shipped_at), events: byShipment.get(r.id) ?? [] }, now, this.opts.alerts).map((a) => ({ r, a })));
+      // Each tenant's own thresholds where it set them; the worker's default otherwise.
+      const policies = await this.tracking.alertPoliciesIn(this.db.read, rows.map((r) => r.tenant_id));
+      const found = rows.flatMap((r) =>
+        trackingAlerts({ shippedAt: Number(r.shipped_at), events: byShipment.get(r.id) ?? [] }, now, policies.get(r.tenant_id) ?? this.opts.alerts).map((a) => ({ r, a })),
+      );
       if (found.length) {
         await this.db.transaction(async (tx) => {
           for (const { r, a } of found) {

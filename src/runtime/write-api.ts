@@ -75,6 +75,7 @@ export interface WriteApi {
   updateTrackingAccount: Call<TrackingAccountService['update']>;
   deleteTrackingAccount: Call<TrackingAccountService['remove']>;
   reportNotReceived: Call<TrackingService['reportNotReceived']>;
+  saveTrackingSettings: Call<TrackingService['saveSettings']>;
   createWmsAccount: Call<WmsService['create']>;
   updateWmsAccount: Call<WmsService['update']>;
   rotateWmsSecret: Call<WmsService['rotateSecret']>;
@@ -135,6 +136,7 @@ export const writeOps: readonly WriteOp[] = [
   'updateTrackingAccount',
   'deleteTrackingAccount',
   'reportNotReceived',
+  'saveTrackingSettings',
   'createWmsAccount',
   'updateWmsAccount',
   'rotateWmsSecret',
@@ -213,6 +215,7 @@ export function localWrites(s: WriteServices): WriteApi {
     updateTrackingAccount: (who, id, patch) => s.trackingAccounts.update(who, id, patch),
     deleteTrackingAccount: (who, id) => s.trackingAccounts.remove(who, id),
     reportNotReceived: (who, id, input) => s.tracking.reportNotReceived(who, id, input),
+    saveTrackingSettings: (who, patch) => s.tracking.saveSettings(who, patch),
     createWmsAccount: (who, input) => s.wms.create(who, input),
     updateWmsAccount: (who, id, patch) => s.wms.update(who, id, patch),
     rotateWmsSecret: (who, id) => s.wms.rotateSecret(who, id),

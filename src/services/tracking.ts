@@ -21,9 +21,19 @@ import type { Principal } from '../domain/principal.ts';
 import { toIso } from '../domain/time.ts';
 import type { Keyring } from '../security/keyring.ts';
 import { splitRawStatus } from '../tracking/registry.ts';
+import type { TrackingAlertPolicy } from '../tracking/alerts.ts';
+import {
+  alertPolicyOf,
+  applySettingsPatch,
+  defaultTenantTrackingSettings,
+  readStoredSettings,
+  trustPolicyOf,
+  type TenantTrackingSettings,
+  type TrackingSettingsPatch,
+} from '../tracking/settings.ts';
 import type { EvidenceHint, TrackingSource, TrackingStatus, TrackingUpdate } from '../tracking/types.ts';
 import { appendAudit } from '../store/audit.ts';
-import type { Database, SqlValue, Tx } from '../store/db.ts';
+import type { Database, Reader, SqlValue, Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { newId } from '../store/ids.ts';
 import { transactionWithRetry } from '../store/retry.ts';
@@ -62,6 +72,14 @@ export interface TrackingSettings {
 }
 
 export const defaultTrackingSettings: TrackingSettings = { trust: defaultTrustPolicy };
+
+/** A tenant's tracking settings as the API shows them: the values in force, and whether the seller set them. */
+export interface TrackingSettingsView extends TenantTrackingSettings {
+  /** False while the tenant has never saved settings: the defaults apply. */
+  custom: boolean;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
 
 /** The shipment columns tracking reads. */
 export interface TrackedShipmentRow {
@@ -232,7 +250,7 @@ export class TrackingService {
     if (!ev) return false;
     let grade = gradeDelivery(ev);
     if (isGrade(s.trust_grade)) grade = strongerGrade(grade, s.trust_grade);
-    const policy = this.settings.trust;
+    const policy = await this.trustPolicyIn(tx, s.tenant_id);
     const at = ev.at ?? latest ?? now;
     const outlet = [...d.update.events].reverse().find((e) => e.status === 'delivered')?.location ?? s.delivery_outlet;
     // The newest event time seen, never an older one (a re-check may re-state an old delivery).
@@ -321,7 +339,7 @@ export class TrackingService {
     const s = await tx.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ?`, [shipmentId]);
     if (!s || s.recheck_state !== 'pending' || !isGrade(s.trust_grade)) return;
     const checksDone = Number(s.recheck_count) + 1;
-    const decision = afterRecheck({ deliveredAt: Number(s.delivery_seen_at ?? now), checksDone, bestGrade: s.trust_grade }, this.settings.trust);
+    const decision = afterRecheck({ deliveredAt: Number(s.delivery_seen_at ?? now), checksDone, bestGrade: s.trust_grade }, await this.trustPolicyIn(tx, s.tenant_id));
     if (decision.kind === 'recheck_at') {
       await tx.run('UPDATE shipments SET recheck_count = ?, recheck_due_at = ?, updated_at = ? WHERE id = ?', [checksDone, decision.at, now, s.id]);
       await scheduleTimer(tx, s.tenant_id, 'tracking_recheck', s.id, decision.at, now);
@@ -347,7 +365,7 @@ export class TrackingService {
       const s = await tx.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ? AND tenant_id = ?${lock}`, [shipmentId, who.tenantId]);
       if (!s || (who.scope.warehouses !== null && !who.scope.warehouses.includes(s.warehouse))) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${shipmentId} does not exist`);
       const delivery = s.carrier_delivered_at !== null && isGrade(s.trust_grade) ? { at: Number(s.carrier_delivered_at), grade: s.trust_grade } : null;
-      const decision = decideNotReceived({ complaintAt: now, delivery }, this.settings.trust);
+      const decision = decideNotReceived({ complaintAt: now, delivery }, await this.trustPolicyIn(tx, s.tenant_id));
       if (decision.action === 'no_delivery_recorded') throw new HubError('SHIPMENT_STATE', `shipment ${s.id}: ${decision.reason}; nothing to dispute yet`, { trackingStatus: s.tracking_status });
       const reason = input.note ? `${decision.reason} — ${input.note.slice(0, 500)}` : decision.reason;
       const out: string[] = [];
@@ -428,7 +446,8 @@ export class TrackingService {
   }
 
   /** Trust rate per carrier and per delivering outlet over the last `days` days of deliveries. */
-  async trustBoard(who: Principal, days: number, now = Date.now()): Promise<{ carriers: (TrustRow & { carrier: string })[]; outlets: (TrustRow & { outlet: string })[] }> {
+  async trustBoard(who: Principal, days: number, now = Date.now()): Promise<{ carriers: (TrustRow & { carrier: string })[]; outlets: (TrustRow & { outlet: string; carrier: string })[] }> {
+    const policy = await this.trustPolicyIn(this.db.read, who.tenantId);
     const rows = await this.db.read.all<{ carrier: string | null; outlet: string | null; grade: string; c: number }>(
       `SELECT carrier, delivery_outlet AS outlet, trust_grade AS grade, COUNT(*) AS c FROM shipments
        WHERE tenant_id = ? AND trust_grade IS NOT NULL AND carrier_delivered_at >= ? GROUP BY carrier, delivery_outlet, trust_grade`,
@@ -442,7 +461,7 @@ export class TrackingService {
         const t = m.get(k) ?? { delivered: 0, trusted: 0, trustRate: 0, byGrade: { signature_or_otp: 0, photo: 0, locker_or_station: 0, scan_only: 0 } };
         const c = Number(r.c);
         t.delivered += c;
-        if (isTrusted(r.grade, this.settings.trust)) t.trusted += c;
+        if (isTrusted(r.grade, policy)) t.trusted += c;
         t.byGrade[r.grade] += c;
         t.trustRate = t.delivered ? t.trusted / t.delivered : 0;
         m.set(k, t);
@@ -451,7 +470,69 @@ export class TrackingService {
     };
     return {
       carriers: tally((r) => r.carrier ?? 'unknown').map(([carrier, t]) => ({ carrier, ...t })),
-      outlets: tally((r) => r.outlet ?? 'unknown').map(([outlet, t]) => ({ outlet, ...t })),
+      // An outlet is a place of one carrier: two carriers' stations of the same name are two rows.
+      outlets: tally((r) => JSON.stringify([r.outlet ?? 'unknown', r.carrier ?? 'unknown'])).map(([key, t]) => {
+        const [outlet, carrier] = JSON.parse(key) as [string, string];
+        return { outlet, carrier, ...t };
+      }),
     };
+  }
+
+  // ---------- Settings ----------
+
+  private async storedSettings(q: Reader | Tx, tenantId: string): Promise<{ settings: string; updated_at: number; updated_by: string } | null> {
+    return (await q.get<{ settings: string; updated_at: number; updated_by: string }>('SELECT settings, updated_at, updated_by FROM tracking_settings WHERE tenant_id = ?', [tenantId])) ?? null;
+  }
+
+  /** The trust policy in force for a tenant: its own settings, or the hub's default. */
+  async trustPolicyIn(q: Reader | Tx, tenantId: string): Promise<TrustPolicy> {
+    const row = await this.storedSettings(q, tenantId);
+    return row ? trustPolicyOf(readStoredSettings(row.settings)) : this.settings.trust;
+  }
+
+  /** The alert policies of the tenants among these that saved settings (the others use the worker's default). */
+  async alertPoliciesIn(q: Reader | Tx, tenantIds: readonly string[]): Promise<Map<string, TrackingAlertPolicy>> {
+    const ids = [...new Set(tenantIds)];
+    if (ids.length === 0) return new Map();
+    const rows = await q.all<{ tenant_id: string; settings: string }>(`SELECT tenant_id, settings FROM tracking_settings WHERE tenant_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    return new Map(rows.map((r) => [r.tenant_id, alertPolicyOf(readStoredSettings(r.settings))]));
+  }
+
+  async settingsView(who: Principal): Promise<TrackingSettingsView> {
+    const row = await this.storedSettings(this.db.read, who.tenantId);
+    if (!row) return { ...structuredClone(defaultTenantTrackingSettings), custom: false, updatedAt: null, updatedBy: null };
+    return { ...readStoredSettings(row.settings), custom: true, updatedAt: toIso(Number(row.updated_at)), updatedBy: row.updated_by };
+  }
+
+  /**
+   * Changes the fields given (the others keep their value, or the default); every problem of the patch is refused
+   * with VALIDATION_FAILED before anything is written. Audited, with an event, in one transaction.
+   */
+  async saveSettings(who: Principal, patch: TrackingSettingsPatch, now = Date.now()): Promise<TrackingSettingsView> {
+    if (Object.values(patch).every((v) => v === undefined)) throw new HubError('VALIDATION_FAILED', 'no setting given: name at least one field to change');
+    applySettingsPatch(defaultTenantTrackingSettings, patch);
+    const saved = await transactionWithRetry(this.db, async (tx) => {
+      // A row first (so concurrent saves queue on its lock instead of both starting from the defaults).
+      const created = await tx.get<{ tenant_id: string }>(
+        'INSERT INTO tracking_settings (tenant_id, settings, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id) DO NOTHING RETURNING tenant_id',
+        [who.tenantId, JSON.stringify(defaultTenantTrackingSettings), now, who.name],
+      );
+      const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+      const row = await tx.get<{ settings: string }>(`SELECT settings FROM tracking_settings WHERE tenant_id = ?${lock}`, [who.tenantId]);
+      const before = readStoredSettings(row?.settings);
+      const after = applySettingsPatch(before, patch);
+      await tx.run('UPDATE tracking_settings SET settings = ?, updated_at = ?, updated_by = ? WHERE tenant_id = ?', [JSON.stringify(after), now, who.name, who.tenantId]);
+      const changed = (Object.keys(after) as (keyof TenantTrackingSettings)[]).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));
+      await appendAudit(
+        tx,
+        this.keyring,
+        who,
+        { action: 'tracking_settings.update', targetType: 'tracking_settings', targetId: who.tenantId, before: created ? null : before, after, detail: { changed, wereDefaults: Boolean(created) } },
+        now,
+      );
+      await appendEvent(tx, { tenantId: who.tenantId, type: 'tracking_settings.updated', aggregateType: 'tracking_settings', aggregateId: who.tenantId, at: now, payload: { changed } });
+      return after;
+    });
+    return { ...saved, custom: true, updatedAt: toIso(now), updatedBy: who.name };
   }
 }

@@ -1,10 +1,13 @@
 // Tracking over HTTP: tracking source accounts, a shipment's tracking timeline, "not received", the trust board and
 // the cases delivery trust opens. Handlers validate, call one service, shape the answer.
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../runtime/hub.ts';
 import type { TrackingAccount } from '../../services/tracking-accounts.ts';
 import { trackingAdapters } from '../../tracking/registry.ts';
+import { settingsLimits, stuckStatuses } from '../../tracking/settings.ts';
+import { deliveryTrustGrades } from '../../domain/delivery-trust.ts';
 import { toIso } from '../../domain/time.ts';
 import { publicBase } from '../app.ts';
 import { who } from '../auth.ts';
@@ -61,6 +64,55 @@ const TrackingView = Type.Object({
     { description: 'oldest first' },
   ),
 });
+
+const Grade = Type.Union(deliveryTrustGrades.map((g) => Type.Literal(g)));
+const whole = (k: keyof typeof settingsLimits, description: string) => Type.Integer({ minimum: settingsLimits[k].min, maximum: settingsLimits[k].max, description });
+const settingsFields = {
+  trustedGrades: Type.Array(Grade, {
+    maxItems: deliveryTrustGrades.length,
+    description: 'Grades that let the customer be told "delivered": the strongest ones, in order (signature_or_otp > photo > locker_or_station > scan_only)',
+  }),
+  recheckCount: whole('recheckCount', 'How many times an untrusted delivery is asked about again'),
+  recheckIntervalMinutes: whole('recheckIntervalMinutes', 'Minutes between re-checks (the first one that long after the hub learned of the delivery)'),
+  notReceivedWindowHours: whole('notReceivedWindowHours', 'A "not received" complaint within this many hours of an untrusted delivery opens an urgent case'),
+  noPickupHours: whole('noPickupHours', 'Alert when no pickup scan this many hours after shipping'),
+  firstEventLateHours: whole('firstEventLateHours', 'Alert when the first carrier event comes this many hours after shipping'),
+  firstEventEarlyHours: whole('firstEventEarlyHours', 'Alert when the first carrier event is this many hours before shipping (a reused number?)'),
+};
+const StuckHours = (nullable: string) =>
+  Type.Object(
+    Object.fromEntries(stuckStatuses.map((st) => [st, Type.Union([whole('stuckHours', ''), Type.Null()], { description: nullable })])),
+    { additionalProperties: false, description: 'Per tracking state, hours a shipment may stay in it before a STUCK_IN_STATE alert; null: never' },
+  );
+const SettingsView = Type.Object({
+  ...settingsFields,
+  stuckHours: StuckHours('hours, or null: never alerted'),
+  custom: Type.Boolean({ description: 'false: the tenant never saved settings and the defaults apply' }),
+  updatedAt: NStr,
+  updatedBy: NStr,
+});
+const SettingsPatch = Type.Object(
+  {
+    ...Object.fromEntries(Object.entries(settingsFields).map(([k, v]) => [k, Type.Optional(v)])),
+    stuckHours: Type.Optional(Type.Partial(StuckHours('hours, or null: never alerted'))),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/**
+ * The settings body is checked as sent, without the app's type coercion: coerced, `null` becomes 0 re-checks and a
+ * stuck limit of 0 becomes null ("never alert") — a silent change of meaning instead of a 400.
+ */
+const strictBody = (body: TSchema) => {
+  const check = TypeCompiler.Compile(body);
+  // The route has a body and nothing else to validate.
+  return () => (data: unknown) => {
+    if (check.Check(data)) return { value: data };
+    const error = new Error('body is invalid') as Error & { validation: { instancePath: string; message: string }[] };
+    error.validation = [...check.Errors(data)].slice(0, 10).map((e) => ({ instancePath: e.path, message: e.message }));
+    return { error };
+  };
+};
 
 function view(hub: Hub, a: TrackingAccount) {
   return {
@@ -183,12 +235,46 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
         response: {
           200: Type.Object({
             carriers: Type.Array(Type.Object({ carrier: Str, ...TrustFields })),
-            outlets: Type.Array(Type.Object({ outlet: Type.String({ description: 'the location of the delivered event; unknown when the carrier gives none' }), ...TrustFields })),
+            outlets: Type.Array(
+              Type.Object({ outlet: Type.String({ description: 'the location of the delivered event; unknown when the carrier gives none' }), carrier: Str, ...TrustFields }),
+            ),
           }),
         },
       },
     },
     async (req) => hub.tracking.trustBoard(who(req), req.query.days),
+  );
+
+  app.get(
+    '/tracking/settings',
+    {
+      config: { access: 'orders.read' },
+      schema: {
+        tags: ['tracking'],
+        summary: 'The tenant’s delivery trust and tracking alert thresholds (the defaults until saved)',
+        response: { 200: SettingsView },
+      },
+    },
+    async (req) => hub.tracking.settingsView(who(req)),
+  );
+
+  app.put(
+    '/tracking/settings',
+    {
+      config: { access: 'tracking.manage' },
+      validatorCompiler: strictBody(SettingsPatch),
+      schema: {
+        tags: ['tracking'],
+        summary: 'Change the tenant’s delivery trust and tracking alert thresholds',
+        description:
+          'Any of the fields; those left out keep their value (the default when never saved), and stuckHours changes only the states it names. ' +
+          'Re-checks already scheduled keep their time; the next ones, grading, "not received" and the alert pass use the new values. ' +
+          '400 VALIDATION_FAILED names every problem, and nothing is saved.',
+        body: SettingsPatch,
+        response: { 200: SettingsView, 400: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.saveTrackingSettings(who(req), req.body),
   );
 
   app.get(
