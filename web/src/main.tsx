@@ -22,6 +22,7 @@ const Users = lazy(() => import('./pages/Users.tsx'));
 const Warehouse = lazy(() => import('./pages/Warehouse.tsx'));
 const Shipments = lazy(() => import('./pages/Shipments.tsx'));
 const TrustBoard = lazy(() => import('./pages/TrustBoard.tsx'));
+const Wms = lazy(() => import('./pages/Wms.tsx'));
 
 function Routed() {
   const { me, loading, can } = useSession();
@@ -38,6 +39,7 @@ function Routed() {
           {can('orders.read') && <Route path="/warehouse" element={<Warehouse />} />}
           {can('orders.read') && <Route path="/shipments" element={<Shipments />} />}
           {can('orders.read') && <Route path="/trust-board" element={<TrustBoard />} />}
+          {can('stock.read') && <Route path="/wms" element={<Wms />} />}
           {can('accounts.read') && <Route path="/accounts" element={<Accounts />} />}
           {can('accounts.read') && <Route path="/accounts/:id" element={<Integration />} />}
           <Route path="/approvals" element={<Approvals />} />

@@ -4,6 +4,7 @@ import { useLocation, useNavigate } from 'react-router';
 import { Alert, Button, Layout, Menu, Space, Typography } from 'antd';
 import {
   AlertOutlined,
+  ApiOutlined,
   AuditOutlined,
   CarOutlined,
   DashboardOutlined,
@@ -24,6 +25,7 @@ const items: { path: string; label: Key; icon: ReactNode; permission: string | n
   { path: '/warehouse', label: 'nav.warehouse', icon: <InboxOutlined />, permission: 'orders.read' },
   { path: '/shipments', label: 'nav.shipments', icon: <CarOutlined />, permission: 'orders.read' },
   { path: '/trust-board', label: 'nav.trustBoard', icon: <SafetyCertificateOutlined />, permission: 'orders.read' },
+  { path: '/wms', label: 'nav.wms', icon: <ApiOutlined />, permission: 'stock.read' },
   { path: '/accounts', label: 'nav.accounts', icon: <ShopOutlined />, permission: 'accounts.read' },
   { path: '/payments', label: 'nav.payments', icon: <AlertOutlined />, permission: 'payments.read' },
   { path: '/approvals', label: 'nav.approvals', icon: <AuditOutlined />, permission: null },
