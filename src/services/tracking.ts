@@ -284,9 +284,10 @@ export class TrackingService {
       return true;
     }
     if (s.tracking_status === 'delivered_unconfirmed' || s.state !== 'shipped') {
-      if (s.trust_grade === grade) return false;
-      await tx.run('UPDATE shipments SET trust_grade = ?, updated_at = ? WHERE id = ?', [grade, now, s.id]);
-      return true;
+      // Still untrusted: only the grade may rise. The newest event time is kept all the same, or an older update
+      // arriving next would look like news and move the shipment back from its delivery.
+      await tx.run('UPDATE shipments SET trust_grade = ?, last_event_at = ?, tracking_checked_at = ?, updated_at = ? WHERE id = ?', [grade, newest, now, now, s.id]);
+      return s.trust_grade !== grade;
     }
     // First word of an untrusted delivery: the customer is not told; it is asked about again on a schedule that
     // starts when the hub learned of it (an old event arriving late still gets its full set of re-checks).

@@ -137,6 +137,27 @@ describe.each(httpBackends)('tracking pushes over HTTP on $name', (backend) => {
     expect(o.body.shipments.find((x) => x.id === mine.shipment.id)).toMatchObject({ trackingStatus: 'out_for_delivery', trustGrade: null });
   });
 
+  it('an unconfirmed delivery restated with a newer event is not moved back by an older push that arrives next', async () => {
+    const number = `YT${Date.now()}${Math.floor(Math.random() * 1000)}2`;
+    const mine = await shippedShipment(s, shop, 'yuantong', number);
+    const hook = `/hooks/tracking/kuaidi100/${account['kuaidi100'] ?? ''}`;
+    const now = Date.now();
+    const t = { dispatched: now - 4 * 3_600_000, locker: now - 3 * 3_600_000, late: now - 2 * 3_600_000, reminder: now - 3_600_000 };
+    const salt = creds.kuaidi100.salt;
+    const locker = { at: t.locker, context: '您的快件已投递至丰巢快递柜', statusCode: '304' };
+    expect((await sendPush(s, hook, kuaidi100Push(salt, number, '3', [{ at: t.dispatched, context: '已发出', statusCode: '1002' }, locker]))).status).toBe(200);
+    expect((await tracking(s, mine.shipment.id)).shipment.trackingStatus).toBe('delivered_unconfirmed');
+    // Still in the locker, said again with a newer trace: nothing to trust yet, but it is the newest word.
+    expect((await sendPush(s, hook, kuaidi100Push(salt, number, '3', [locker, { at: t.reminder, context: '快件在丰巢快递柜，请尽快取件', statusCode: '304' }]))).status).toBe(200);
+    // A trace from between the two, delayed on its way: older than the newest word, so it must not undo the delivery.
+    expect((await sendPush(s, hook, kuaidi100Push(salt, number, '5', [{ at: t.late, context: '派件中', statusCode: '5' }]))).status).toBe(200);
+    const v = await tracking(s, mine.shipment.id);
+    expect(v.shipment).toMatchObject({ trackingStatus: 'delivered_unconfirmed', trustGrade: 'locker_or_station' });
+    const row = await s.hub.db.read.get<{ last_event_at: number; recheck_state: string }>('SELECT last_event_at, recheck_state FROM shipments WHERE id = ?', [mine.shipment.id]);
+    expect(Number(row?.last_event_at)).toBe(Math.floor(t.reminder / 1000) * 1000);
+    expect(row?.recheck_state).toBe('pending');
+  });
+
   it('refuses a push for an unknown account or the wrong source, and stores nothing', async () => {
     const before = Number((await s.hub.db.read.get<{ c: number }>('SELECT COUNT(*) AS c FROM tracking_pushes'))?.c ?? 0);
     const p = kuaidi100Push(creds.kuaidi100.salt, 'YT000', '0', [{ at: Date.now(), context: 'x' }]);
