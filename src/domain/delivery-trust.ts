@@ -28,13 +28,23 @@ export const defaultTrustPolicy: TrustPolicy = {
   complaintWindowMs: 24 * 3_600_000,
 };
 
-// Description keywords, matched on the carrier's text with spaces removed and lower-cased. Order does not matter:
-// the strongest grade any of them supports wins.
-const otpWords = ['取件码', '取货码', '提货码', '验证码', '签收码', 'otp', 'pincode', 'pin码'];
-const signatureWords = ['本人签收', '本人签字', '签名', '电子签名', 'signedby', 'signature', 'signedfor'];
-const photoWords = ['拍照', '照片', '图片签收', '影像', 'photo', 'pictureproof', 'proofofdelivery'];
-const lockerWords = ['快递柜', '智能柜', '丰巢', '自提柜', '快件柜', '投柜', 'locker', 'parcelbox'];
-const stationWords = ['驿站', '代收点', '自提点', '服务站', '菜鸟', '妈妈驿站', '兔喜', 'pickuppoint', 'accesspoint', 'postoffice'];
+// Description keywords. Chinese words are matched on the carrier's text with spaces removed; English ones as whole
+// words (a bare substring finds "otp" in "parking lot, per request" and "signature" in "no signature required").
+// Order does not matter: the strongest grade any of them supports wins.
+const otpWords = ['取件码', '取货码', '提货码', '验证码', '签收码', 'pin码'];
+const signatureWords = ['本人签收', '本人签字', '签名', '电子签名'];
+const photoWords = ['拍照', '照片', '图片签收', '影像'];
+const lockerWords = ['快递柜', '智能柜', '丰巢', '自提柜', '快件柜', '投柜'];
+const stationWords = ['驿站', '代收点', '自提点', '服务站', '菜鸟', '妈妈驿站', '兔喜'];
+const otpEnglish = /\b(?:otp|pin\s*code|one[-\s]?time\s*(?:pass)?code|delivery\s*code)\b/;
+const signatureEnglish = /\b(?:signed\s*(?:for|by)|signature)\b/;
+const photoEnglish = /\b(?:photo|picture\s*proof|proof\s*of\s*delivery)\b/;
+const lockerEnglish = /\b(?:locker|parcel\s*box)\b/;
+const stationEnglish = /\b(?:pick[-\s]?up\s*point|access\s*point|post\s*office)\b/;
+// Proof the carrier says was NOT taken: removed before the words above are looked for.
+const negatedEnglish =
+  /\b(?:no|without(?:\s+a)?|not)\s+(?:signature|photo|picture|otp|pin)\b|\b(?:signature|photo|otp|pin)s?\s+(?:service\s+)?(?:was\s+|is\s+)?(?:not\s+\w+|waived|released?|exempt(?:ed)?)\b/g;
+const negatedChinese = /(?:无需|不需|不用|免|未|没有|无)(?:签名|签字|拍照|照片)/g;
 
 const squash = (s: string): string => s.replace(/\s+/g, '').toLowerCase();
 const hasAny = (text: string, words: readonly string[]): boolean => words.some((w) => text.includes(w));
@@ -50,12 +60,13 @@ const hasAny = (text: string, words: readonly string[]): boolean => words.some((
  */
 export function gradeDelivery(evidence: DeliveredEvidence): DeliveryTrustGrade {
   const h = new Set(evidence.hints);
-  const text = squash(evidence.description);
-  if (h.has('signature') || h.has('otp') || h.has('recipient_in_person') || h.has('cash_on_delivery') || hasAny(text, otpWords) || hasAny(text, signatureWords)) {
+  const english = evidence.description.toLowerCase().replace(/\s+/g, ' ').replace(negatedEnglish, ' ');
+  const text = squash(evidence.description.replace(negatedChinese, ' '));
+  if (h.has('signature') || h.has('otp') || h.has('recipient_in_person') || h.has('cash_on_delivery') || hasAny(text, otpWords) || hasAny(text, signatureWords) || otpEnglish.test(english) || signatureEnglish.test(english)) {
     return 'signature_or_otp';
   }
-  if (h.has('photo') || hasAny(text, photoWords)) return 'photo';
-  if (h.has('locker') || h.has('station') || hasAny(text, lockerWords) || hasAny(text, stationWords)) return 'locker_or_station';
+  if (h.has('photo') || hasAny(text, photoWords) || photoEnglish.test(english)) return 'photo';
+  if (h.has('locker') || h.has('station') || hasAny(text, lockerWords) || hasAny(text, stationWords) || lockerEnglish.test(english) || stationEnglish.test(english)) return 'locker_or_station';
   return 'scan_only';
 }
 

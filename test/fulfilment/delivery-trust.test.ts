@@ -36,6 +36,18 @@ describe('gradeDelivery', () => {
     ['signed after a delivery exception (302)', ['after_exception'], '已签收', 'scan_only'],
     ['已签收 and nothing else', [], '已签收', 'scan_only'],
     ['an empty description', [], '', 'scan_only'],
+    // Proof the carrier says it did not take is no proof.
+    ['"No signature required"', [], 'Delivered, No Signature Required', 'scan_only'],
+    ['"Signature Service not requested" (FedEx)', [], 'Left at front door. Signature Service not requested.', 'scan_only'],
+    ['"signature waived" at a locker', [], 'Delivered to parcel locker, signature waived', 'locker_or_station'],
+    ['left without a signature', [], 'Left without a signature', 'scan_only'],
+    ['"no photo available"', [], 'Delivered - no photo available', 'scan_only'],
+    ['无需签名 in the text', [], '已签收，无需签名', 'scan_only'],
+    // English words count as whole words only.
+    ['"otp" inside other words', [], 'Left in parking lot per request', 'scan_only'],
+    ['"photo" inside other words', [], 'Delivered to Photon Industries reception', 'scan_only'],
+    ['an OTP in English', [], 'Delivered, OTP verified', 'signature_or_otp'],
+    ['signed for by the recipient', [], 'Delivered, signed for by J. SMITH', 'signature_or_otp'],
   ];
   it.each(cases)('%s → %s', (_name, hints, description, grade) => {
     expect(gradeDelivery({ hints, description })).toBe(grade);
