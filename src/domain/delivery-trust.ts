@@ -31,7 +31,10 @@ export const defaultTrustPolicy: TrustPolicy = {
 // Description keywords. Chinese words are matched on the carrier's text with spaces removed; English ones as whole
 // words (a bare substring finds "otp" in "parking lot, per request" and "signature" in "no signature required").
 // Order does not matter: the strongest grade any of them supports wins.
-const otpWords = ['取件码', '取货码', '提货码', '验证码', '签收码', 'pin码'];
+// A pickup code proves the receiver only when it was used: "凭取货码签收" is proof, while "取件码123456" and "请凭取件码
+// 取件" are a locker or station telling the receiver the code — the parcel is still waiting there.
+const codeWord = '(?:取件码|取货码|提货码|验证码|签收码|pin码)';
+const otpUsed = new RegExp(`(?<!请)(?:凭|用|使用|输入)${codeWord}|${codeWord}(?:验证|核验|校验)(?:通过|成功)?`);
 const signatureWords = ['本人签收', '本人签字', '签名', '电子签名'];
 const photoWords = ['拍照', '照片', '图片签收', '影像'];
 const lockerWords = ['快递柜', '智能柜', '丰巢', '自提柜', '快件柜', '投柜'];
@@ -62,7 +65,7 @@ export function gradeDelivery(evidence: DeliveredEvidence): DeliveryTrustGrade {
   const h = new Set(evidence.hints);
   const english = evidence.description.toLowerCase().replace(/\s+/g, ' ').replace(negatedEnglish, ' ');
   const text = squash(evidence.description.replace(negatedChinese, ' '));
-  if (h.has('signature') || h.has('otp') || h.has('recipient_in_person') || h.has('cash_on_delivery') || hasAny(text, otpWords) || hasAny(text, signatureWords) || otpEnglish.test(english) || signatureEnglish.test(english)) {
+  if (h.has('signature') || h.has('otp') || h.has('recipient_in_person') || h.has('cash_on_delivery') || otpUsed.test(text) || hasAny(text, signatureWords) || otpEnglish.test(english) || signatureEnglish.test(english)) {
     return 'signature_or_otp';
   }
   if (h.has('photo') || hasAny(text, photoWords) || photoEnglish.test(english)) return 'photo';

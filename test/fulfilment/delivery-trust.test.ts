@@ -48,6 +48,10 @@ describe('gradeDelivery', () => {
     ['"photo" inside other words', [], 'Delivered to Photon Industries reception', 'scan_only'],
     ['an OTP in English', [], 'Delivered, OTP verified', 'signature_or_otp'],
     ['signed for by the recipient', [], 'Delivered, signed for by J. SMITH', 'signature_or_otp'],
+    // A pickup code told to the receiver is not a code used by the receiver.
+    ['a locker giving out its pickup code (304)', ['locker', 'station'], '您的快件已存放至丰巢智能柜，取件码123456', 'locker_or_station'],
+    ['a station asking to come with the code', [], '快件已放入菜鸟驿站，请凭取件码取件', 'locker_or_station'],
+    ['the code checked at the station', [], '取件码验证通过，已签收', 'signature_or_otp'],
   ];
   it.each(cases)('%s → %s', (_name, hints, description, grade) => {
     expect(gradeDelivery({ hints, description })).toBe(grade);
