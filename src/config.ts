@@ -65,6 +65,16 @@ export interface Config {
   paymentQueryAttempts: number;
   /** Hours a requested refund may go unconfirmed before it is a REFUND_STUCK exception. */
   refundStuckHours: number;
+  /** Route paid orders to warehouses on a schedule (the same routing as POST /api/routing/run); false: only when asked. */
+  autoRouting: boolean;
+  /** Seconds between automatic routing passes. */
+  autoRoutingIntervalSeconds: number;
+  /** Minutes a paid order waits before it is routed, so related orders of the same buyer can still join its parcel. */
+  autoRoutingMergeWindowMinutes: number;
+  /** Minutes before an order that could not be routed (no stock, no capacity …) is tried again. */
+  autoRoutingRetryMinutes: number;
+  /** Orders routed in one transaction. */
+  autoRoutingBatchSize: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -103,6 +113,11 @@ export const defaults: Omit<Config, 'configFile'> = {
   pullLookbackHours: 24,
   paymentQueryAttempts: 5,
   refundStuckHours: 24,
+  autoRouting: true,
+  autoRoutingIntervalSeconds: 60,
+  autoRoutingMergeWindowMinutes: 5,
+  autoRoutingRetryMinutes: 30,
+  autoRoutingBatchSize: 200,
 };
 
 /** Environment variable for each key. */
@@ -140,6 +155,11 @@ const envNames: Record<keyof typeof defaults, string> = {
   pullLookbackHours: 'ORDERHUB_PULL_LOOKBACK_HOURS',
   paymentQueryAttempts: 'ORDERHUB_PAYMENT_QUERY_ATTEMPTS',
   refundStuckHours: 'ORDERHUB_REFUND_STUCK_HOURS',
+  autoRouting: 'ORDERHUB_AUTO_ROUTING',
+  autoRoutingIntervalSeconds: 'ORDERHUB_AUTO_ROUTING_INTERVAL_SECONDS',
+  autoRoutingMergeWindowMinutes: 'ORDERHUB_AUTO_ROUTING_MERGE_WINDOW_MINUTES',
+  autoRoutingRetryMinutes: 'ORDERHUB_AUTO_ROUTING_RETRY_MINUTES',
+  autoRoutingBatchSize: 'ORDERHUB_AUTO_ROUTING_BATCH_SIZE',
 };
 
 export class ConfigError extends Error {}
@@ -165,9 +185,10 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
       fail('must be a whole number, 0 or more');
     }
     if (key === 'port' && n > 65535) fail('must be a port number');
+    if (key === 'autoRoutingBatchSize' && n > 5000) fail('must be at most 5000');
     if (
       (key === 'ingestBatchMax' || key === 'pgWriteLanes' || key === 'pgPoolSize' || key === 'sessionHours' || key === 'lockoutThreshold' ||
-        key === 'signInPerMinute' || key === 'approvalHours') &&
+        key === 'signInPerMinute' || key === 'approvalHours' || key === 'autoRoutingIntervalSeconds' || key === 'autoRoutingBatchSize') &&
       n < 1
     ) {
       fail('must be at least 1');

@@ -37,6 +37,7 @@ import { TrackingAccountService } from '../services/tracking-accounts.ts';
 import { WmsService } from '../services/wms.ts';
 import { TrackingService } from '../services/tracking.ts';
 import { TrackingWorker, defaultTrackingWorkerOptions, trackingSubscriptionFeed, type TrackingWorkerOptions } from './tracking-worker.ts';
+import { RoutingRunner, defaultRoutingRunnerOptions } from './routing-runner.ts';
 
 export interface HubOptions {
   /** Run the relay, timers and webhook sender (a CLI command that only reads does not need them). */
@@ -113,6 +114,8 @@ export interface Hub {
   integration: IntegrationService;
   drift: DriftWatch;
   poller: Poller;
+  /** Routes paid orders once their merge window has passed (runPass(now) drives it by hand). */
+  autoRouting: RoutingRunner;
   writes: WriteApi;
   /** Null when writes run in the writer thread. */
   local: LocalRuntime | null;
@@ -274,6 +277,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   }
   const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms });
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
+  const autoRouting = routingRunner(routing, writes, config, log, opts);
   let closed = false;
   return {
     config,
@@ -286,6 +290,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     integration,
     drift,
     poller,
+    autoRouting,
     live,
     writes,
     local: { ingest, relay, timers, sender, refunds, tracking: trackingWorker },
@@ -295,6 +300,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       closed = true;
       live.close();
       await poller.stop();
+      await autoRouting.stop();
       await drift.idle();
       await ingest.idle();
       await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), trackingWorker.stop()]);
@@ -322,6 +328,20 @@ function channelWatch(db: Database, config: Config, log: Logger, accounts: Accou
   );
   if (opts.workers !== false && opts.poller !== false) poller.start();
   return { drift, poller };
+}
+
+/** Like the poller, the routing runner runs where HTTP is served (not in the writer thread) and stores through `writes`. */
+function routingRunner(routing: RoutingService, writes: WriteApi, config: Config, log: Logger, opts: HubOptions): RoutingRunner {
+  const runner = new RoutingRunner(routing, writes, log, {
+    ...defaultRoutingRunnerOptions,
+    enabled: config.autoRouting,
+    intervalMs: config.autoRoutingIntervalSeconds * 1000,
+    mergeWindowMs: config.autoRoutingMergeWindowMinutes * 60_000,
+    retryAfterMs: config.autoRoutingRetryMinutes * 60_000,
+    batchSize: config.autoRoutingBatchSize,
+  });
+  if (opts.workers !== false && opts.poller !== false) runner.start();
+  return runner;
 }
 
 /** SQLite with a writer thread: this thread serves HTTP and reads; the writer thread stores. */
@@ -405,6 +425,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     },
   };
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
+  const autoRouting = routingRunner(svc.routing, writes, config, log, opts);
   let closed = false;
   return {
     config,
@@ -417,6 +438,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     integration: new IntegrationService(db, keyring, accounts),
     drift,
     poller,
+    autoRouting,
     live,
     writes,
     local: null,
@@ -426,6 +448,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       closed = true;
       live.close();
       await poller.stop();
+      await autoRouting.stop();
       await drift.idle();
       await writer.close();
       await db.close();

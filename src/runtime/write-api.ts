@@ -205,7 +205,7 @@ export function localWrites(s: WriteServices): WriteApi {
     saveRoutingRules: (who, rules) => s.routing.saveRules(who, rules),
     saveWarehouse: (who, code, input) => s.routing.saveWarehouse(who, code, input),
     saveSkuTraits: (who, sku, input) => s.routing.saveSkuTraits(who, sku, input),
-    runRouting: (who, input) => s.routing.run(who, input),
+    runRouting: (who, input, now) => s.routing.run(who, input, now),
     createWave: (who, input) => s.warehouseFlow.createWave(who, input),
     confirmPicked: (who, waveId) => s.warehouseFlow.confirmPicked(who, waveId),
     scanShipment: (who, id, codes) => s.warehouseFlow.scan(who, id, codes),

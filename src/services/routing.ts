@@ -81,6 +81,27 @@ export interface RoutingReason {
   message: string;
 }
 
+/**
+ * What the automatic runner routes (instead of named orders): paid, unrouted orders whose merge window has passed and
+ * that were not tried lately, so an unroutable order waits out the retry interval instead of heading every batch.
+ */
+export interface DueOrders {
+  /** Orders paid at or before this time. */
+  paidBefore: number;
+  /** Orders last tried at or after this time are left for later. */
+  checkedBefore: number;
+  /** Orders left out: ones whose routing failed with an error lately. */
+  skip?: string[] | undefined;
+}
+
+/** Which orders to route: the ones named, the due ones, or every paid unrouted one; or plans reviewed earlier. */
+export interface RoutingRequest {
+  orderIds?: string[] | undefined;
+  due?: DueOrders | undefined;
+  limit?: number | undefined;
+  plans?: DispatchPlan[] | undefined;
+}
+
 export interface RoutingOutcome {
   plans: DispatchPlan[];
   unplanned: { orderIds: string[]; reasons: RoutingReason[] }[];
@@ -110,6 +131,9 @@ interface OrderRow {
 const orderColumns =
   'id, order_no, account_id, buyer_id, receiver_name, receiver_phone_hash, receiver_province, receiver_city, receiver_address, ' +
   'paid_at, status, hold_code, reservation_state, dispatch_plan_id, routing_problem';
+
+/** A paid order routing may take now (the rest of what ineligible() checks); the tenant is the first parameter. */
+const dueWhere = `tenant_id = ? AND status = 'paid' AND dispatch_plan_id IS NULL AND hold_code IS NULL AND reservation_state = 'deducted'`;
 
 interface Deduction {
   order_id: string;
@@ -314,7 +338,7 @@ export class RoutingService {
   // ---------- Routing ----------
 
   /** The orders asked for (or every paid, unrouted one, oldest payment first), with why the others may not be routed. */
-  private async candidates(q: Query, who: Principal, input: { orderIds?: string[] | undefined; limit?: number | undefined }, lock: boolean) {
+  private async candidates(q: Query, who: Principal, input: { orderIds?: string[] | undefined; due?: DueOrders | undefined; limit?: number | undefined }, lock: boolean) {
     const t = who.tenantId;
     let rows: OrderRow[];
     if (input.orderIds?.length) {
@@ -327,6 +351,8 @@ export class RoutingService {
       const found = new Set(rows.flatMap((r) => [r.id, r.order_no]));
       const missing = refs.filter((r) => !found.has(r));
       if (missing.length) throw new HubError('ORDER_NOT_FOUND', `no such order: ${missing.join(', ')}`, { missing });
+    } else if (input.due) {
+      rows = await this.dueOrders(q, t, input.due, Math.min(input.limit ?? 500, 5000));
     } else {
       rows = await q.all<OrderRow>(
         `SELECT ${orderColumns} FROM orders WHERE tenant_id = ? AND status = 'paid' AND dispatch_plan_id IS NULL AND hold_code IS NULL AND reservation_state = 'deducted'
@@ -350,6 +376,60 @@ export class RoutingService {
       else eligible.push(r);
     }
     return { eligible, refused };
+  }
+
+  /**
+   * The due orders, oldest payment first, and with them the younger unrouted orders the tenant's merge rule could ship
+   * in the same parcel (same buyer, shop and phone, paid within the rule's window of the first): an order whose window
+   * has passed takes its related orders along instead of leaving for the warehouse alone a minute before them.
+   */
+  private async dueOrders(q: Query, tenant: string, due: DueOrders, limit: number): Promise<OrderRow[]> {
+    const [paidBefore, checkedBefore] = [Number(due.paidBefore), Number(due.checkedBefore)];
+    if (!Number.isFinite(paidBefore) || !Number.isFinite(checkedBefore)) throw new HubError('VALIDATION_FAILED', 'due: paidBefore and checkedBefore must be times');
+    const skip = [...new Set(due.skip ?? [])].slice(0, 500);
+    const rows = await q.all<OrderRow>(
+      `SELECT ${orderColumns} FROM orders WHERE ${dueWhere} AND paid_at <= ? AND (routing_checked_at IS NULL OR routing_checked_at < ?)${skip.length ? ` AND id NOT IN (${placeholders(skip.length)})` : ''}
+       ORDER BY paid_at, id LIMIT ?`,
+      [tenant, paidBefore, checkedBefore, ...skip, limit],
+    );
+    const merge = (await this.rules(q, tenant)).rules.find((r): r is Extract<RoutingRule, { kind: 'merge_related' }> => r.kind === 'merge_related');
+    if (!merge) return rows;
+    // The planner's own grouping key; an order without a phone hash is never merged.
+    const group = (o: OrderRow) => `${o.buyer_id ?? ''}\u0000${o.account_id}\u0000${o.receiver_phone_hash ?? ''}`;
+    const first = new Map<string, number>();
+    for (const o of rows) if (o.receiver_phone_hash !== null && !first.has(group(o))) first.set(group(o), Number(o.paid_at));
+    if (first.size === 0) return rows;
+    const windowMs = merge.windowMinutes * 60_000;
+    const hashes = [...new Set(rows.flatMap((o) => (o.receiver_phone_hash === null ? [] : [o.receiver_phone_hash])))];
+    const related = await allIn<OrderRow>(
+      q,
+      (ph) => `SELECT ${orderColumns} FROM orders WHERE ${dueWhere} AND paid_at <= ? AND receiver_phone_hash IN (${ph}) ORDER BY paid_at, id`,
+      [tenant, Math.max(...first.values()) + windowMs],
+      hashes,
+    );
+    const taken = new Set([...rows.map((o) => o.id), ...skip]);
+    for (const o of related) {
+      const start = first.get(group(o));
+      if (start === undefined || taken.has(o.id) || Number(o.paid_at) > start + windowMs) continue;
+      taken.add(o.id);
+      rows.push(o);
+    }
+    return rows;
+  }
+
+  /** Tenants with orders due for the automatic runner. */
+  async tenantsWithDueOrders(due: DueOrders): Promise<string[]> {
+    const rows = await this.db.read.all<{ tenant_id: string }>(
+      `SELECT DISTINCT tenant_id FROM orders WHERE status = 'paid' AND dispatch_plan_id IS NULL AND hold_code IS NULL AND reservation_state = 'deducted'
+         AND paid_at <= ? AND (routing_checked_at IS NULL OR routing_checked_at < ?) ORDER BY tenant_id`,
+      [due.paidBefore, due.checkedBefore],
+    );
+    return rows.map((r) => r.tenant_id);
+  }
+
+  /** The ids of a tenant's due orders (the runner routes them one by one when a batch of them fails). */
+  async dueOrderIds(tenant: string, due: DueOrders, limit: number): Promise<string[]> {
+    return (await this.dueOrders(this.db.read, tenant, due, limit)).map((o) => o.id);
   }
 
   /** The routing world for these orders: warehouses, traits, stock free now plus what each order already took. */
@@ -440,14 +520,14 @@ export class RoutingService {
   }
 
   /** A plan and its problems, written nowhere. With `plans`, checks those (e.g. reviewed earlier) against the world now. */
-  async dryRun(who: Principal, input: { orderIds?: string[] | undefined; limit?: number | undefined; plans?: DispatchPlan[] | undefined }, now = Date.now()): Promise<RoutingOutcome> {
+  async dryRun(who: Principal, input: RoutingRequest, now = Date.now()): Promise<RoutingOutcome> {
     return this.prepare(this.db.read, who, input, now, false);
   }
 
-  private async prepare(q: Query, who: Principal, input: { orderIds?: string[] | undefined; limit?: number | undefined; plans?: DispatchPlan[] | undefined }, now: number, lock: boolean) {
+  private async prepare(q: Query, who: Principal, input: RoutingRequest, now: number, lock: boolean) {
     const given = input.plans;
     const orderIds = given ? [...new Set(given.flatMap((p) => p.orderIds))] : input.orderIds;
-    const { eligible, refused } = await this.candidates(q, who, { orderIds, limit: input.limit }, lock);
+    const { eligible, refused } = await this.candidates(q, who, { orderIds, due: given ? undefined : input.due, limit: input.limit }, lock);
     const rules = await this.rules(q, who.tenantId);
     const { paid, base, stockFor } = await this.world(q, who.tenantId, eligible, now);
     if (given) {
@@ -483,7 +563,7 @@ export class RoutingService {
    * from another warehouse than the one payment took it from, reservations rewritten, history, events, audit. A plan
    * the world no longer allows (stock taken meanwhile) is refused whole (ROUTING_PLAN_STALE): nothing is written.
    */
-  async run(who: Principal, input: { orderIds?: string[] | undefined; limit?: number | undefined; plans?: DispatchPlan[] | undefined }, now = Date.now()): Promise<RoutingOutcome> {
+  async run(who: Principal, input: RoutingRequest, now = Date.now()): Promise<RoutingOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.runOnce(who, input, now);
@@ -495,7 +575,7 @@ export class RoutingService {
     }
   }
 
-  private async runOnce(who: Principal, input: { orderIds?: string[] | undefined; limit?: number | undefined; plans?: DispatchPlan[] | undefined }, now: number): Promise<RoutingOutcome> {
+  private async runOnce(who: Principal, input: RoutingRequest, now: number): Promise<RoutingOutcome> {
     return transactionWithRetry(this.db, async (tx) => {
       const r = await this.prepare(tx, who, input, now, true);
       if (input.plans && r.unplanned.length) {
