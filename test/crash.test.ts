@@ -79,17 +79,12 @@ describe.each(allBackends)('crash during load on $name', (backend) => {
         expect(await query('SELECT sku FROM stock WHERE reserved > on_hand OR reserved < 0')).toEqual([]);
         const mismatch = await query(
           `SELECT s.sku, s.reserved, COALESCE(SUM(r.quantity), 0) AS held FROM stock s
-           LEFT JOIN reservations r ON r.sku = s.sku AND r.warehouse = s.warehouse AND r.state = 'held'
+           LEFT JOIN reservations r ON r.sku = s.sku AND r.warehouse = s.warehouse AND r.state IN ('held', 'deducted')
            GROUP BY s.sku, s.warehouse, s.reserved HAVING s.reserved <> COALESCE(SUM(r.quantity), 0)`,
         );
         expect(mismatch).toEqual([]);
-        // Units that left stock equal what paid orders deducted.
-        const deducted = await query(
-          `SELECT s.sku, 150 - s.on_hand AS gone, COALESCE(SUM(r.quantity), 0) AS deducted FROM stock s
-           LEFT JOIN reservations r ON r.sku = s.sku AND r.state = 'deducted'
-           GROUP BY s.sku, s.on_hand HAVING 150 - s.on_hand <> COALESCE(SUM(r.quantity), 0)`,
-        );
-        expect(deducted).toEqual([]);
+        // Nothing shipped: every unit is still on the shelf, paid or not.
+        expect(await query('SELECT sku, on_hand FROM stock WHERE on_hand <> 150')).toEqual([]);
         // Every stored order has the history row of its creation: nothing was half-written.
         expect(await query(`SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.kind = 'created')`)).toEqual([]);
       } finally {

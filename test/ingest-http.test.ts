@@ -81,21 +81,22 @@ describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
     expect(await stock(a)).toMatchObject({ onHand: 10, reserved: 2, available: 8 });
   });
 
-  it('deducts at payment and gives stock back when an unpaid order is cancelled', async () => {
+  it('keeps paid units reserved on the shelf and gives stock back when an unpaid order is cancelled', async () => {
     const a = sku('B');
     await setStock(s, a, 5);
     const paid = orderBody({ lines: [{ sku: a, quantity: 2, unitPrice: 100 }] });
     await s.push(shop.id, shop.secret, paid);
     const r = await s.push(shop.id, shop.secret, { ...paid, status: 'paid', updatedAt: at(5), paidAmount: 200 });
     expect(r.body.orders?.[0]).toMatchObject({ outcome: 'updated', status: 'paid', reservation: 'deducted' });
-    expect(await stock(a)).toMatchObject({ onHand: 3, reserved: 0, available: 3 });
+    // Paid, not shipped: still on the shelf, reserved for its order.
+    expect(await stock(a)).toMatchObject({ onHand: 5, reserved: 2, available: 3 });
 
     const unpaid = orderBody({ lines: [{ sku: a, quantity: 3, unitPrice: 100 }] });
     await s.push(shop.id, shop.secret, unpaid);
-    expect(await stock(a)).toMatchObject({ onHand: 3, reserved: 3, available: 0 });
+    expect(await stock(a)).toMatchObject({ onHand: 5, reserved: 5, available: 0 });
     const c = await s.push(shop.id, shop.secret, { ...unpaid, status: 'cancelled', updatedAt: at(6) });
     expect(c.body.orders?.[0]).toMatchObject({ status: 'cancelled', reservation: 'released' });
-    expect(await stock(a)).toMatchObject({ onHand: 3, reserved: 0, available: 3 });
+    expect(await stock(a)).toMatchObject({ onHand: 5, reserved: 2, available: 3 });
     const o = await order(c.body.orders?.[0]?.orderId as string);
     expect(o.history.filter((h) => h.kind === 'status').map((h) => `${h.from}>${h.to}`)).toEqual(['pending_payment>cancelled']);
   });
@@ -105,7 +106,7 @@ describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
     await setStock(s, a, 4);
     const b = orderBody({ status: 'paid', lines: [{ sku: a, quantity: 3, unitPrice: 100 }], paidAmount: 300 });
     await s.push(shop.id, shop.secret, b);
-    expect(await stock(a)).toMatchObject({ onHand: 1, reserved: 0 });
+    expect(await stock(a)).toMatchObject({ onHand: 4, reserved: 3, available: 1 });
     await s.push(shop.id, shop.secret, { ...b, status: 'cancelled', updatedAt: at(9) });
     expect(await stock(a)).toMatchObject({ onHand: 4, reserved: 0 });
   });
@@ -150,7 +151,7 @@ describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
     expect(first.body.orders?.[0]).toMatchObject({ outcome: 'created', status: 'paid', reservation: 'deducted' });
     const late = await s.push(shop.id, shop.secret, { ...b, status: 'pending_payment', updatedAt: at(0) });
     expect(late.body.orders?.[0]).toMatchObject({ outcome: 'stale', status: 'paid' });
-    expect(await stock(a)).toMatchObject({ onHand: 8, reserved: 0 });
+    expect(await stock(a)).toMatchObject({ onHand: 10, reserved: 2 });
     const o = await order(first.body.orders?.[0]?.orderId as string);
     expect(o.status).toBe('paid');
     expect(o.history.filter((h) => h.kind === 'status')).toHaveLength(1);
@@ -174,7 +175,9 @@ describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
     const o = await order(r.body.orders?.[0]?.orderId as string);
     expect(o.status).toBe('completed');
     expect(o.history.filter((h) => h.kind === 'status').map((h) => h.to)).toEqual(['paid', 'shipped', 'delivered', 'completed']);
+    // Shipped by the platform, not through the hub's warehouse flow: the unit left the shelf all the same.
     expect(await stock(a)).toMatchObject({ onHand: 9, reserved: 0 });
+    expect(o.reservation.items).toEqual([{ sku: a, warehouse: 'WH1', quantity: 1, state: 'shipped' }]);
   });
 
   it('records, but does not force, a move the anchor forbids', async () => {

@@ -66,7 +66,7 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     await s.hub.local!.timers.runDue(Date.now() + minutes(16));
     const late = await s.push(shop.id, shop.secret, { ...b, status: 'paid', updatedAt: '2026-11-22T10:20:00+08:00', paidAmount: 200 });
     expect(late.body.orders?.[0]).toMatchObject({ status: 'paid', reservation: 'deducted', hold: null });
-    expect((await s.api<{ onHand: number; reserved: number }>('GET', `/api/stock/${sku}`)).body).toMatchObject({ onHand: 3, reserved: 0 });
+    expect((await s.api<{ onHand: number; reserved: number }>('GET', `/api/stock/${sku}`)).body).toMatchObject({ onHand: 5, reserved: 2 });
   });
 
   it('flags a late payment with no stock left as "paid, no stock" instead of overselling', async () => {
@@ -82,10 +82,11 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     await s.push(shop.id, shop.secret, orderBody({ status: 'paid', lines: [{ sku, quantity: 1, unitPrice: 100 }], paidAmount: 100 }));
     const late = await s.push(shop.id, shop.secret, { ...b, status: 'paid', updatedAt: '2026-11-22T10:20:00+08:00', paidAmount: 100 });
     expect(late.body.orders?.[0]).toMatchObject({ status: 'paid', reservation: 'short', hold: 'PAID_NO_STOCK' });
-    expect((await s.api<{ onHand: number; reserved: number }>('GET', `/api/stock/${sku}`)).body).toMatchObject({ onHand: 0, reserved: 0 });
+    // The other buyer's unit is still on the shelf, reserved for them: none free.
+    expect((await s.api<{ onHand: number; reserved: number }>('GET', `/api/stock/${sku}`)).body).toMatchObject({ onHand: 1, reserved: 1 });
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
-    // Restocking serves it.
-    const restock = await s.api<{ servedOrders: string[] }>('PUT', `/api/stock/${sku}`, { warehouse: 'WH1', onHand: 1 });
+    // Restocking serves it: the count is what is on the shelf, the reserved unit and the one that arrived.
+    const restock = await s.api<{ servedOrders: string[] }>('PUT', `/api/stock/${sku}`, { warehouse: 'WH1', onHand: 2 });
     expect(restock.body.servedOrders).toEqual([late.body.orders?.[0]?.orderNo]);
   });
 

@@ -6,7 +6,9 @@ import { openHubDatabase } from '../src/runtime/hub.ts';
 import type { Database, Tx } from '../src/store/db.ts';
 import { appliedVersion, latestVersion, migrate, renderDdl } from '../src/store/migrate.ts';
 import * as m004 from '../src/store/migrations/004_line_tenant.ts';
-import { reserveLines, releaseReservations, deductReservations, StockShort } from '../src/store/stock.ts';
+import * as m014 from '../src/store/migrations/014_stock_on_shelf.ts';
+import * as m015 from '../src/store/migrations/015_shipment_cancelled.ts';
+import { reserveLines, releaseReservations, deductReservations, restoreDeducted, StockShort } from '../src/store/stock.ts';
 import { GroupCommitter } from '../src/runtime/group-commit.ts';
 import { createLogger } from '../src/log.ts';
 
@@ -73,6 +75,66 @@ describe.each(allBackends)('store on $name', (backend) => {
     expect((await db.read.get<{ tenant_id: string }>('SELECT tenant_id FROM order_lines WHERE order_id = ?', [id]))?.tenant_id).toBe('acme');
   });
 
+  it('puts the units of paid, unshipped orders back on hand and into reserved in migration 14, leaving available alone', async () => {
+    const a = `A-${randomUUID()}`;
+    const id = `O-${randomUUID()}`;
+    await anOrder(id);
+    const rollback = new Error('rollback');
+    await expect(
+      db.transaction(async (tx) => {
+        // As migration 14 found a row: payment had taken 2 paid units off on-hand, 1 more held for an unpaid order,
+        // 4 already shipped; 3 on the shelf of which 1 reserved.
+        await tx.run(`INSERT INTO stock (tenant_id, sku, warehouse, on_hand, reserved, safety_stock, updated_at) VALUES (?, ?, 'WH1', 3, 1, 0, 0)`, [tenant, a]);
+        for (const [state, q] of [['deducted', 2], ['held', 1], ['shipped', 4], ['restocked', 5]] as const) {
+          await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, 'WH1', ?, ?, 0, 0)`, [tenant, id, a, q, state]);
+        }
+        const stmts = renderDdl(m014.ddl, db.dialect);
+        expect(stmts).toHaveLength(1);
+        await tx.run(stmts[0] as string);
+        expect(await tx.all('SELECT on_hand, reserved FROM stock WHERE sku = ?', [a])).toEqual([{ on_hand: 5, reserved: 3 }]);
+        // Rolled back: the statement moves every row, and the other tests' rows in this database stay as they were.
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+  });
+
+  it('rebuilds the shipments table on SQLite in migration 15 without losing a row or the references to it', async (ctx) => {
+    if (db.dialect !== 'sqlite') return ctx.skip(); // PostgreSQL changes the CHECK in place
+    const id = `O-${randomUUID()}`;
+    const [plan, ship] = [`DP-${randomUUID()}`, `SH-${randomUUID()}`];
+    await anOrder(id);
+    await db.transaction(async (tx) => {
+      await tx.run(`INSERT INTO dispatch_plans (id, tenant_id, order_ids, state, created_by, created_at, updated_at) VALUES (?, ?, ?, 'committed', 't', 0, 0)`, [plan, tenant, JSON.stringify([id])]);
+      await tx.run(
+        `INSERT INTO shipments (id, tenant_id, plan_id, warehouse, order_ids, state, ship_by, weight_grams, carrier, tracking_no, created_at, updated_at, trust_grade, recheck_count)
+         VALUES (?, ?, ?, 'WH1', ?, 'shipped', 5, 100, 'sf', ?, 1, 2, 'photo', 2)`,
+        [ship, tenant, plan, JSON.stringify([id]), `SF-${ship}`],
+      );
+      await tx.run(`INSERT INTO shipment_lines (shipment_id, tenant_id, order_id, line_no, sku, quantity, scanned) VALUES (?, ?, ?, 1, 'A', 2, 2)`, [ship, tenant, id]);
+    });
+    const count = async () => Number((await db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM shipments'))?.n);
+    const before = await count();
+    // Run again on a table with rows and children: the commit would fail on any child left without its shipment.
+    await db.transaction(async (tx) => {
+      for (const stmt of renderDdl(m015.ddl, db.dialect)) await tx.run(stmt);
+    });
+    expect(await count()).toBe(before);
+    expect(await db.read.get('SELECT state, tracking_no, trust_grade, recheck_count, cancelled_at FROM shipments WHERE id = ?', [ship])).toEqual({
+      state: 'shipped',
+      tracking_no: `SF-${ship}`,
+      trust_grade: 'photo',
+      recheck_count: 2,
+      cancelled_at: null,
+    });
+    expect(await db.read.all('PRAGMA foreign_key_check')).toEqual([]);
+    // The new state is allowed, an unknown one still refused, and the references still hold.
+    await db.transaction((tx) => tx.run(`UPDATE shipments SET state = 'cancelled' WHERE id = ?`, [ship]));
+    await expect(db.transaction((tx) => tx.run(`UPDATE shipments SET state = 'lost' WHERE id = ?`, [ship]))).rejects.toThrow();
+    await expect(
+      db.transaction((tx) => tx.run(`INSERT INTO shipment_lines (shipment_id, tenant_id, order_id, line_no, sku, quantity) VALUES ('SH-NONE', ?, ?, 1, 'A', 1)`, [tenant, id])),
+    ).rejects.toThrow(/FOREIGN KEY/);
+  });
+
   it('undoes a failed transaction completely', async () => {
     const sku = `S-${randomUUID()}`;
     await expect(
@@ -130,7 +192,7 @@ describe.each(allBackends)('store on $name', (backend) => {
     expect(await db.read.all('SELECT id FROM reservations WHERE order_id = ?', [orderId])).toEqual([]);
   });
 
-  it('sums lines of one SKU, deducts at payment and releases on cancel', async () => {
+  it('sums lines of one SKU, makes the reservation firm at payment and releases on cancel', async () => {
     const a = `A-${randomUUID()}`;
     await putStock(a, 'WH1', 5);
     const paid = randomUUID();
@@ -144,12 +206,21 @@ describe.each(allBackends)('store on $name', (backend) => {
     });
     expect(await stockRow(a)).toEqual([{ warehouse: 'WH1', on_hand: 5, reserved: 5 }]);
     await db.transaction(async (tx) => {
-      await deductReservations(tx, tenant, paid, 2);
+      await deductReservations(tx, paid, 2);
       await releaseReservations(tx, tenant, cancelled, 2);
-      // A second release finds nothing held: it cannot give the units back twice.
+      // A second release finds nothing held: it cannot give the units back twice, nor release the paid order's.
       expect(await releaseReservations(tx, tenant, cancelled, 3)).toEqual([]);
+      expect(await releaseReservations(tx, tenant, paid, 3)).toEqual([]);
     });
-    expect(await stockRow(a)).toEqual([{ warehouse: 'WH1', on_hand: 2, reserved: 0 }]);
+    // The paid units are still on the shelf, reserved for their order until they ship.
+    expect(await stockRow(a)).toEqual([{ warehouse: 'WH1', on_hand: 5, reserved: 3 }]);
+    expect(await db.read.all('SELECT state, quantity FROM reservations WHERE order_id = ?', [paid])).toEqual([{ state: 'deducted', quantity: 3 }]);
+    // Cancelled after payment: the firm reservation is given back whole, once.
+    await db.transaction(async (tx) => {
+      await restoreDeducted(tx, tenant, paid, 4);
+      expect(await restoreDeducted(tx, tenant, paid, 5)).toEqual([]);
+    });
+    expect(await stockRow(a)).toEqual([{ warehouse: 'WH1', on_hand: 5, reserved: 0 }]);
   });
 
   it('refuses, in the schema itself, stock reserved beyond what is on hand', async () => {

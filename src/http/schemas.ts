@@ -59,8 +59,9 @@ export const ShipmentView = Type.Object({
   id: Str,
   planId: Type.String({ description: 'the dispatch plan id, carried through pick, pack and ship' }),
   warehouse: Str,
-  state: Type.String({ description: 'planned → waved → picked → packed → shipped → delivered / returned' }),
+  state: Type.String({ description: 'planned → waved → picked → packed → shipped → delivered / returned; cancelled when its orders were cancelled (or shipped another way) before it left' }),
   orderIds: Type.Array(Str, { description: 'more than one when related orders were merged' }),
+  orderNos: Type.Array(Str, { description: 'the order numbers of orderIds, in the same order' }),
   carrier: NStr,
   trackingNo: NStr,
   waveId: NStr,
@@ -76,6 +77,8 @@ export const ShipmentView = Type.Object({
   returnedAt: NStr,
   trackingStatus: Type.Union([Str, Type.Null()], { description: 'the carrier’s tracking status, or delivered_unconfirmed while an untrusted delivery is re-checked' }),
   trustGrade: Type.Union([Str, Type.Null()], { description: 'signature_or_otp | photo | locker_or_station | scan_only, once the carrier reports delivery' }),
+  cancelledAt: NStr,
+  cancelReason: Type.Union([Str, Type.Null()], { description: 'order_cancelled | shipped_elsewhere' }),
 });
 
 export const OrderDetail = Type.Composite([

@@ -8,7 +8,8 @@ import {
 } from '../domain/status-machine.ts';
 import type { Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
-import { deductReservations, releaseReservations, reserveLines, restoreDeducted, StockShort } from '../store/stock.ts';
+import { deductReservations, releaseReservations, reserveLines, restoreDeducted, shipDeducted, StockShort } from '../store/stock.ts';
+import { withdrawFromShipments } from '../store/shipments.ts';
 import { cancelTimer, scheduleTimer } from '../store/timers.ts';
 import { platformHoldCodes } from '../channels/types.ts';
 
@@ -52,6 +53,8 @@ export interface LifecycleSettings {
   paymentTimeoutMs: number;
 }
 
+/** Statuses in which the order's units have left the warehouse. */
+const leftWarehouse = new Set<OrderStatus>(['shipped', 'delivered', 'completed']);
 /** Exceptions that only exist because the order needs stock; cancelling the order ends them. */
 const stockHolds = new Set(['STOCK_SHORT', 'SKU_UNMATCHED', 'PAID_NO_STOCK']);
 /** Holds the platform's own state puts on an order (ambiguous or unknown status, amounts that do not add up). */
@@ -205,6 +208,9 @@ export async function tryReserve(
       payload: { ...eventBase(o), lines: detail },
     });
     if (o.hold_code && stockHolds.has(o.hold_code)) await setHold(tx, o, null, null, c);
+    // Already past shipping when its stock is taken (a platform reports it shipped or done as the hub first sees it,
+    // or its SKU was only matched later): the units left the shelf, they are not held for it.
+    if (leftWarehouse.has(o.status)) await shipDeducted(tx, o.tenant_id, o.id, c.at);
     if (unpaid) await scheduleTimer(tx, o.tenant_id, 'payment_timeout', o.id, c.at + settings.paymentTimeoutMs, c.at);
     await saveOrder(tx, o, c.at);
     return true;
@@ -228,7 +234,7 @@ async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, sett
       o.paid_at ??= c.sourceTime ?? c.at;
       if (timerPending) await cancelTimer(tx, 'payment_timeout', o.id, c.at);
       if (o.reservation_state === 'held') {
-        await deductReservations(tx, o.tenant_id, o.id, c.at);
+        await deductReservations(tx, o.id, c.at);
         o.reservation_state = 'deducted';
       }
       break;
@@ -243,9 +249,17 @@ async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, sett
         await restoreDeducted(tx, o.tenant_id, o.id, c.at);
         o.reservation_state = 'restocked';
       }
+      // Routed but not shipped: its parcels are stopped (拦截) before the warehouse works on them further.
+      if (from === 'paid') await withdrawFromShipments(tx, o, 'order_cancelled', c.cause, c.at);
       break;
     case 'shipped':
       o.fulfilment_status = 'shipped';
+      // Shipped through the hub's warehouse flow, nothing is left reserved or waiting. Shipped another way (the seller
+      // used the platform's back office), the units left all the same, and the hub's parcels for it must not follow.
+      if (o.reservation_state === 'deducted') {
+        await withdrawFromShipments(tx, o, 'shipped_elsewhere', c.cause, c.at);
+        await shipDeducted(tx, o.tenant_id, o.id, c.at);
+      }
       break;
     case 'delivered':
       o.fulfilment_status = 'delivered';

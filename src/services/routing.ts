@@ -656,8 +656,8 @@ export class RoutingService {
   }
 
   /**
-   * Where a plan ships a SKU from another warehouse than payment took it from, the units move: given back to the old
-   * warehouse and taken from the new one only while it has them free (on_hand − reserved ≥ q). Changes are summed per
+   * Where a plan ships a SKU from another warehouse than payment reserved it at, the reservation moves: released at the
+   * old warehouse and taken at the new one only while it has the units free (on_hand − reserved ≥ q). Changes are summed per
    * stock row over the whole batch and applied in (sku, warehouse) order, the lock order of reservations; one take
    * that fails rolls the whole batch back. Reservation rows then say where each order's units are.
    */
@@ -688,11 +688,11 @@ export class RoutingService {
     for (const [k, q] of [...net].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const [sku = '', warehouse = ''] = k.split('\u0000');
       if (q > 0) {
-        const changed = await tx.run('UPDATE stock SET on_hand = on_hand + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?', [q, now, tenant, sku, warehouse]);
-        if (changed !== 1) throw new Error(`stock invariant broken: no stock row ${sku}@${warehouse} to give ${q} back to`);
+        const changed = await tx.run('UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?', [q, now, tenant, sku, warehouse, q]);
+        if (changed !== 1) throw new Error(`stock invariant broken: ${sku}@${warehouse} does not hold the ${q} reserved units routing moves away`);
       } else if (q < 0) {
         const changed = await tx.run(
-          'UPDATE stock SET on_hand = on_hand - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND on_hand - reserved >= ?',
+          'UPDATE stock SET reserved = reserved + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND on_hand - reserved >= ?',
           [-q, now, tenant, sku, warehouse, -q],
         );
         if (changed !== 1) {

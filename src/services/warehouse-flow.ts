@@ -18,7 +18,7 @@ interface Query {
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
 }
 
-export const shipmentStates = ['planned', 'waved', 'picked', 'packed', 'shipped', 'delivered', 'returned'] as const;
+export const shipmentStates = ['planned', 'waved', 'picked', 'packed', 'shipped', 'delivered', 'returned', 'cancelled'] as const;
 const gone = new Set(['shipped', 'delivered', 'returned']);
 /** Units may be scanned into the parcel until it is packed. */
 const packable = new Set(['planned', 'waved', 'picked']);
@@ -46,6 +46,8 @@ type ShipmentRow = Pick<
   | 'returned_at'
   | 'tracking_status'
   | 'trust_grade'
+  | 'cancelled_at'
+  | 'cancel_reason'
 >;
 
 interface LineRow {
@@ -63,6 +65,8 @@ export interface ShipmentView {
   warehouse: string;
   state: string;
   orderIds: string[];
+  /** The orders' numbers, in the order of orderIds: what a warehouse reads off a screen or a parcel. */
+  orderNos: string[];
   carrier: string | null;
   trackingNo: string | null;
   waveId: string | null;
@@ -79,6 +83,9 @@ export interface ShipmentView {
   /** The carrier's tracking (011): the tracking status set, or delivered_unconfirmed; and the delivery's trust grade. */
   trackingStatus: string | null;
   trustGrade: string | null;
+  /** Cancelled before it left (015): every order in it was cancelled, or shipped another way. */
+  cancelledAt: string | null;
+  cancelReason: string | null;
 }
 
 export interface WaveView {
@@ -101,17 +108,19 @@ export interface PickList {
 }
 
 const cols =
-  'id, tenant_id, plan_id, warehouse, order_ids, state, ship_by, weight_grams, carrier, tracking_no, wave_id, created_at, waved_at, picked_at, packed_at, shipped_at, delivered_at, returned_at, tracking_status, trust_grade';
+  'id, tenant_id, plan_id, warehouse, order_ids, state, ship_by, weight_grams, carrier, tracking_no, wave_id, created_at, waved_at, picked_at, packed_at, shipped_at, delivered_at, returned_at, tracking_status, trust_grade, cancelled_at, cancel_reason';
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const n = (v: number | null): number | null => (v === null ? null : Number(v));
 
-function view(s: ShipmentRow, lines: readonly LineRow[]): ShipmentView {
+function view(s: ShipmentRow, lines: readonly LineRow[], orderNos: ReadonlyMap<string, string>): ShipmentView {
+  const orderIds = JSON.parse(s.order_ids) as string[];
   return {
     id: s.id,
     planId: s.plan_id,
     warehouse: s.warehouse,
     state: s.state,
-    orderIds: JSON.parse(s.order_ids) as string[],
+    orderIds,
+    orderNos: orderIds.map((id) => orderNos.get(id) ?? id),
     carrier: s.carrier,
     trackingNo: s.tracking_no,
     waveId: s.wave_id,
@@ -129,6 +138,8 @@ function view(s: ShipmentRow, lines: readonly LineRow[]): ShipmentView {
     returnedAt: toIso(n(s.returned_at)),
     trackingStatus: s.tracking_status,
     trustGrade: s.trust_grade,
+    cancelledAt: toIso(n(s.cancelled_at)),
+    cancelReason: s.cancel_reason,
   };
 }
 
@@ -144,7 +155,13 @@ async function views(q: Query, rows: readonly ShipmentRow[]): Promise<ShipmentVi
       )),
     );
   }
-  return rows.map((r) => view(r, lines));
+  const orderIds = [...new Set(rows.flatMap((r) => JSON.parse(r.order_ids) as string[]))];
+  const orderNos = new Map<string, string>();
+  for (let i = 0; i < orderIds.length; i += 500) {
+    const ids = orderIds.slice(i, i + 500);
+    for (const o of await q.all<{ id: string; order_no: string }>(`SELECT id, order_no FROM orders WHERE id IN (${placeholders(ids.length)})`, ids)) orderNos.set(o.id, o.order_no);
+  }
+  return rows.map((r) => view(r, lines, orderNos));
 }
 
 /** The shipments carrying any line of an order (for the order's 360° view). */
@@ -442,9 +459,9 @@ ${rows}
   // ---------- Ship ----------
 
   /**
-   * Hands a packed shipment to the carrier with its tracking number (发货). Its units leave the order's reservations
-   * (state `shipped`); when every shipment of an order has shipped, the order moves to `shipped` on the anchor.
-   * Stock itself does not move: payment already took the units from on-hand, and routing put them in this warehouse.
+   * Hands a packed shipment to the carrier with its tracking number (发货). Its units leave the warehouse: on-hand and
+   * reserved both drop by what shipped (routing reserved them here), and the order's reservations say `shipped`; when
+   * every shipment of an order has shipped, the order moves to `shipped` on the anchor.
    */
   async ship(who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now = Date.now()): Promise<ShipmentView> {
     await transactionWithRetry(this.db, (tx) => this.shipIn(tx, who, shipmentId, input, now));
@@ -463,6 +480,9 @@ ${rows}
     const orders: OrderState[] = [];
     for (const id of orderIds) orders.push((await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?${lock}`, [id])) as OrderState);
     const s = await this.row(tx, who, shipmentId, true);
+    if (s.state === 'cancelled') {
+      throw new HubError('SHIPMENT_CANCELLED', `shipment ${s.id} was cancelled (${s.cancel_reason ?? ''}): it must not leave; put its units back on the shelf`, { state: s.state, reason: s.cancel_reason });
+    }
     if (gone.has(s.state)) {
       throw new HubError('SHIPMENT_ALREADY_SHIPPED', `shipment ${s.id} was already shipped (${s.carrier ?? ''} ${s.tracking_no ?? ''})`.trim(), { state: s.state, carrier: s.carrier, trackingNo: s.tracking_no });
     }
@@ -487,14 +507,14 @@ ${rows}
     await this.markShipped(tx, who.tenantId, s, lines, now);
     // The plan is shipped once its last shipment is; until then it is shipping.
     await tx.run(
-      `UPDATE dispatch_plans SET state = CASE WHEN EXISTS (SELECT 1 FROM shipments WHERE plan_id = ? AND state NOT IN ('shipped', 'delivered', 'returned')) THEN 'shipping' ELSE 'shipped' END,
+      `UPDATE dispatch_plans SET state = CASE WHEN EXISTS (SELECT 1 FROM shipments WHERE plan_id = ? AND state NOT IN ('shipped', 'delivered', 'returned', 'cancelled')) THEN 'shipping' ELSE 'shipped' END,
          updated_at = ? WHERE id = ?`,
       [s.plan_id, now, s.plan_id],
     );
     await this.step(tx, who, s, 'shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
     for (const o of orders) {
       const open = await tx.get<{ c: number }>(
-        `SELECT COUNT(*) AS c FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state NOT IN ('shipped', 'delivered', 'returned')`,
+        `SELECT COUNT(*) AS c FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state NOT IN ('shipped', 'delivered', 'returned', 'cancelled')`,
         [o.id],
       );
       if (Number(open?.c ?? 0) > 0) {
@@ -508,7 +528,10 @@ ${rows}
     await appendAudit(tx, this.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
   }
 
-  /** The shipped units leave each order's deducted reservation at this warehouse for a `shipped` one. */
+  /**
+   * The shipped units leave each order's deducted reservation at this warehouse for a `shipped` one, and the stock row:
+   * one conditional update per SKU (in SKU order, the lock order of reservations) takes them off on-hand and reserved.
+   */
   private async markShipped(tx: Tx, tenant: string, s: ShipmentRow, lines: readonly LineRow[], now: number): Promise<void> {
     const need = new Map<string, { orderId: string; sku: string; quantity: number }>();
     for (const l of lines) {
@@ -544,6 +567,16 @@ ${rows}
         }
       }
       if (left > 0) throw new Error(`stock invariant broken: order ${orderId} has no deducted ${sku}@${s.warehouse} for ${left} shipped units`);
+    }
+    const bySku = new Map<string, number>();
+    for (const { sku, quantity } of need.values()) bySku.set(sku, (bySku.get(sku) ?? 0) + quantity);
+    for (const [sku, q] of [...bySku].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const changed = await tx.run(
+        `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
+         WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
+        [q, q, now, tenant, sku, s.warehouse, q, q],
+      );
+      if (changed !== 1) throw new Error(`stock invariant broken: ${sku}@${s.warehouse} does not hold the ${q} reserved units shipment ${s.id} takes`);
     }
   }
 }

@@ -13,11 +13,16 @@ import * as m010 from './migrations/010_fulfilment.ts';
 import * as m011 from './migrations/011_tracking.ts';
 import * as m012 from './migrations/012_wms.ts';
 import * as m013 from './migrations/013_tracking_settings.ts';
+import * as m014 from './migrations/014_stock_on_shelf.ts';
+import * as m015 from './migrations/015_shipment_cancelled.ts';
+
+/** One text for both dialects, or one per dialect where they cannot say the same thing (a changed CHECK). */
+export type Ddl = string | Record<Dialect, string>;
 
 interface Migration {
   version: number;
   name: string;
-  ddl: string;
+  ddl: Ddl;
 }
 
 export const migrations: Migration[] = [
@@ -34,6 +39,8 @@ export const migrations: Migration[] = [
   { version: 11, ...m011 },
   { version: 12, ...m012 },
   { version: 13, ...m013 },
+  { version: 14, ...m014 },
+  { version: 15, ...m015 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {
@@ -52,8 +59,8 @@ const tokens: Record<Dialect, Record<string, string>> = {
   },
 };
 
-export function renderDdl(ddl: string, dialect: Dialect): string[] {
-  const text = ddl.replace(/\{\{(\w+)\}\}/g, (_, t: string) => {
+export function renderDdl(ddl: Ddl, dialect: Dialect): string[] {
+  const text = (typeof ddl === 'string' ? ddl : ddl[dialect]).replace(/\{\{(\w+)\}\}/g, (_, t: string) => {
     const v = tokens[dialect][t];
     if (v === undefined) throw new Error(`unknown DDL token ${t}`);
     return v;

@@ -279,6 +279,9 @@ export interface ShipmentsTable {
   tracking_account_id: string | null;
   tracking_ref: string | null;
   subscribed_at: number | null;
+  /** 015: when and why the shipment was cancelled before it was handed to a carrier. */
+  cancelled_at: number | null;
+  cancel_reason: string | null;
 }
 
 export interface TrackingAccountsTable {

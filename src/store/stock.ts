@@ -38,17 +38,12 @@ WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
   LIMIT 1)
 RETURNING warehouse`;
 
-const take = {
-  hold: takeFromWarehouse('reserved = reserved + ?'),
-  // An order that is already paid when its stock is taken: the units leave on-hand at once, same guard.
-  deduct: takeFromWarehouse('on_hand = on_hand - ?'),
-};
+// Paid or not, taking stock for an order reserves it: on-hand counts what is on the shelf, and units leave it only
+// when they are shipped (warehouse-flow). A paid order's reservation is firm (state `deducted`): no timer frees it.
+const take = takeFromWarehouse('reserved = reserved + ?');
 // The exact inverse of a take, for the SKUs already taken when a later one is short. Nothing else can have
 // moved those units in between: SQLite has one writer, and PostgreSQL holds the row locks until commit.
-const giveBack = {
-  hold: 'UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
-  deduct: 'UPDATE stock SET on_hand = on_hand + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
-};
+const giveBack = 'UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?';
 
 /**
  * Reserves every line of an order or none. Lines of the same SKU are summed and SKUs taken in sorted order, so
@@ -68,12 +63,12 @@ export async function reserveLines(
     let row: { warehouse: string } | undefined;
     // On PostgreSQL a concurrent commit can empty the chosen warehouse between sub-select and lock: look again.
     for (let attempt = 0; attempt < 3 && !row; attempt++) {
-      row = await tx.get<{ warehouse: string }>(take[mode], [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
+      row = await tx.get<{ warehouse: string }>(take, [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
       if (tx.dialect === 'sqlite') break;
     }
     if (!row) {
       for (const t of taken) {
-        const changed = await tx.run(giveBack[mode], [t.quantity, now, tenantId, t.sku, t.warehouse]);
+        const changed = await tx.run(giveBack, [t.quantity, now, tenantId, t.sku, t.warehouse]);
         if (changed !== 1) throw new Error(`stock invariant broken: cannot give back ${t.quantity} of ${t.sku}@${t.warehouse}`);
       }
       throw new StockShort(sku, qty);
@@ -104,17 +99,31 @@ export async function heldReservations(tx: Tx, orderId: string, state = 'held'):
     .map(({ id, sku, warehouse, quantity }) => ({ id, sku, warehouse, quantity }));
 }
 
-/** Payment: the reserved units leave on-hand and reserved together. */
-export async function deductReservations(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
+/**
+ * Payment: the reservation becomes firm (no payment timer frees it any more). The units stay reserved and on hand
+ * until they are shipped; the stock row does not move, so nothing here can fail on stock.
+ */
+export async function deductReservations(tx: Tx, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId);
+  for (const r of rows) await tx.run(`UPDATE reservations SET state = 'deducted', updated_at = ? WHERE id = ? AND state = 'held'`, [now, r.id]);
+  return rows;
+}
+
+/**
+ * The order left by another way than the hub's warehouse flow (the seller shipped it from the platform's back office):
+ * its units still reserved here left the shelf all the same. Each firm reservation leaves on-hand and reserved together.
+ * After the warehouse flow shipped everything this finds nothing to do.
+ */
+export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
+  const rows = await heldReservations(tx, orderId, 'deducted');
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
        WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
       [r.quantity, r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity, r.quantity],
     );
-    if (changed !== 1) throw new Error(`stock invariant broken: cannot deduct reservation ${r.id} of ${r.sku}@${r.warehouse}`);
-    await tx.run(`UPDATE reservations SET state = 'deducted', updated_at = ? WHERE id = ?`, [now, r.id]);
+    if (changed !== 1) throw new Error(`stock invariant broken: cannot ship reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await tx.run(`UPDATE reservations SET state = 'shipped', updated_at = ? WHERE id = ?`, [now, r.id]);
   }
   return rows;
 }
@@ -134,17 +143,16 @@ export async function releaseReservations(tx: Tx, tenantId: string, orderId: str
   return rows;
 }
 
-/** Cancel after payment but before shipping: the deducted units never left the warehouse. */
+/** Cancel after payment, for what has not shipped: the units were never taken off the shelf, only reserved. */
 export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
   for (const r of rows) {
-    await tx.run(`UPDATE stock SET on_hand = on_hand + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?`, [
-      r.quantity,
-      now,
-      tenantId,
-      r.sku,
-      r.warehouse,
-    ]);
+    const changed = await tx.run(
+      `UPDATE stock SET reserved = reserved - ?, updated_at = ?
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?`,
+      [r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity],
+    );
+    if (changed !== 1) throw new Error(`stock invariant broken: cannot restock reservation ${r.id} of ${r.sku}@${r.warehouse}`);
     await tx.run(`UPDATE reservations SET state = 'restocked', updated_at = ? WHERE id = ?`, [now, r.id]);
   }
   return rows;

@@ -11,10 +11,13 @@ export interface ShipmentBody {
   warehouse: string;
   state: string;
   orderIds: string[];
+  orderNos?: string[];
   carrier: string | null;
   trackingNo: string | null;
   waveId: string | null;
   lines: { orderId: string; lineNo: number; sku: string; quantity: number; scanned: number }[];
+  cancelledAt?: string | null;
+  cancelReason?: string | null;
 }
 
 export interface OrderBodyView {
@@ -50,7 +53,7 @@ export const uniq = (name: string): string => `${name}-${randomUUID().slice(0, 8
 export const zj = { name: '张三', phone: '13812341234', province: '浙江省', city: '杭州市', district: '西湖区', address: '文三路 1 号' };
 export const gd = { name: '李四', phone: '13900001111', province: '广东省', city: '广州市', district: '天河区', address: '体育西路 1 号' };
 
-/** A paid order pushed by the own shop: payment takes its units from on-hand at once (highest-priority warehouse first). */
+/** A paid order pushed by the own shop: its units are reserved at once (highest-priority warehouse first), firm as it is paid. */
 export async function paidOrder(
   s: TestServer,
   shop: { id: string; secret: string },

@@ -28,7 +28,7 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     expect(now.body).toMatchObject({ isDefault: false, rules: [{ kind: 'prefer_region' }, { kind: 'fewest_shipments' }] });
   });
 
-  it('splits a multi-warehouse order as the rules say and moves stock payment took elsewhere to the shipping warehouse', async () => {
+  it('splits a multi-warehouse order as the rules say and moves a reservation payment made elsewhere to the shipping warehouse', async () => {
     const [hz, gz] = [uniq('HZ'), uniq('GZ')];
     await warehouse(s, hz, { priority: 1, regions: ['浙江', '上海'] });
     await warehouse(s, gz, { priority: 2, regions: ['广东'] });
@@ -39,7 +39,7 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     await setStock(s, c, 10, hz);
     await rules(s, [{ kind: 'prefer_region' }, { kind: 'fewest_shipments' }, { kind: 'prefer_priority' }]);
 
-    // To Guangdong: payment took A from HZ (first priority); the rules ship A and B together from GZ.
+    // To Guangdong: payment reserved A at HZ (first priority); the rules ship A and B together from GZ.
     const one = await paidOrder(s, shop, [[a, 2], [b, 1]], { receiver: gd, buyer: { id: uniq('buyer') } });
     expect(one.reservation.items).toEqual(expect.arrayContaining([{ sku: a, warehouse: hz, quantity: 2, state: 'deducted' }]));
     // C only in HZ, B only in GZ: two shipments under one plan.
@@ -48,7 +48,7 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     const dry = await s.api<Outcome>('POST', '/api/routing/dry-run', { orderIds: [one.id, two.id] });
     expect(dry.status).toBe(200);
     expect(dry.body).toMatchObject({ committed: false, problems: [], unplanned: [] });
-    expect(await stockRows(s, a, [hz, gz])).toEqual({ [hz]: { onHand: 8, reserved: 0 }, [gz]: { onHand: 10, reserved: 0 } });
+    expect(await stockRows(s, a, [hz, gz])).toEqual({ [hz]: { onHand: 10, reserved: 2 }, [gz]: { onHand: 10, reserved: 0 } });
 
     const r = await route(s, [one.orderNo, two.orderNo]);
     expect(r.plans).toHaveLength(2);
@@ -57,10 +57,11 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     expect(p1?.shipments.map((x) => x.warehouse)).toEqual([gz]);
     expect(p2?.shipments.map((x) => x.warehouse).sort()).toEqual([gz, hz].sort());
 
-    // A moved: given back to HZ, taken from GZ. B and C stayed where payment took them.
-    expect(await stockRows(s, a, [hz, gz])).toEqual({ [hz]: { onHand: 10, reserved: 0 }, [gz]: { onHand: 8, reserved: 0 } });
-    expect(await stockRows(s, b, [gz])).toEqual({ [gz]: { onHand: 8, reserved: 0 } });
-    expect(await stockRows(s, c, [hz])).toEqual({ [hz]: { onHand: 9, reserved: 0 } });
+    // A's reservation moved: released at HZ, taken at GZ. B and C stayed where payment reserved them. Nothing has
+    // shipped: every unit is still on its shelf.
+    expect(await stockRows(s, a, [hz, gz])).toEqual({ [hz]: { onHand: 10, reserved: 0 }, [gz]: { onHand: 10, reserved: 2 } });
+    expect(await stockRows(s, b, [gz])).toEqual({ [gz]: { onHand: 10, reserved: 2 } });
+    expect(await stockRows(s, c, [hz])).toEqual({ [hz]: { onHand: 10, reserved: 1 } });
 
     const v1 = await order(s, one.id);
     expect(v1.routing).toMatchObject({ planId: p1?.planId, problems: null });
@@ -128,8 +129,8 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     const o2 = await paidOrder(s, shop, [[a, 1]], { buyer: { id: uniq('buyer') } });
     const r = await route(s, [o1.id, o2.id]);
     expect(r.plans.map((p) => p.shipments[0]?.warehouse)).toEqual([small, big]);
-    // o2's unit was taken from SMALL at payment (priority 1): it moved to BIG.
-    expect(await stockRows(s, a, [small, big])).toEqual({ [small]: { onHand: 9, reserved: 0 }, [big]: { onHand: 9, reserved: 0 } });
+    // o2's unit was reserved at SMALL at payment (priority 1): its reservation moved to BIG.
+    expect(await stockRows(s, a, [small, big])).toEqual({ [small]: { onHand: 10, reserved: 1 }, [big]: { onHand: 10, reserved: 1 } });
 
     const o3 = await paidOrder(s, shop, [[only, 1]], { buyer: { id: uniq('buyer') } });
     const r3 = await s.api<Outcome>('POST', '/api/routing/run', { orderIds: [o3.id] });
@@ -141,9 +142,9 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     expect(v.routing.problems?.[0]).toMatchObject({ code: 'NO_CAPACITY' });
     expect(v.routing.problems?.[0]?.message).toContain('capacity');
     expect(v.shipments).toEqual([]);
-    // Its stock stays where payment took it.
+    // Its stock stays reserved where payment reserved it.
     expect(v.reservation.items).toEqual([{ sku: only, warehouse: small, quantity: 1, state: 'deducted' }]);
-    expect(await stockRows(s, only, [small])).toEqual({ [small]: { onHand: 9, reserved: 0 } });
+    expect(await stockRows(s, only, [small])).toEqual({ [small]: { onHand: 10, reserved: 1 } });
   });
 
   it('refuses a reviewed plan whose stock was taken meanwhile, and leaves nothing half-applied', async () => {
@@ -155,7 +156,7 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     await setStock(s, a, 5, q);
     await setStock(s, b, 5, q);
     await rules(s, [{ kind: 'require_region' }, { kind: 'fewest_shipments' }]);
-    // Payment takes A from P; the plan ships A and B from Q (Guangdong).
+    // Payment reserves A at P; the plan ships A and B from Q (Guangdong).
     const o = await paidOrder(s, shop, [[a, 3], [b, 1]], { receiver: gd, buyer: { id: uniq('buyer') } });
     const dry = await s.api<Outcome>('POST', '/api/routing/dry-run', { orderIds: [o.id] });
     expect(dry.body.problems).toEqual([]);
@@ -235,7 +236,7 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     await setStock(s, a, 20, far);
     await setStock(s, a, 5, near);
     await rules(s, [{ kind: 'require_region' }]);
-    // Ten orders to Guangdong: payment takes each unit from FAR; only NEAR may ship there, and it has five.
+    // Ten orders to Guangdong: payment reserves each unit at FAR; only NEAR may ship there, and it has five.
     const orders = [];
     for (let i = 0; i < 10; i++) orders.push(await paidOrder(s, shop, [[a, 1]], { receiver: { ...gd, phone: `1390000${String(i).padStart(4, '0')}` }, buyer: { id: uniq('buyer') } }));
     const runs = await Promise.all(orders.map((o) => s.api<Outcome & ErrorReply>('POST', '/api/routing/run', { orderIds: [o.id] })));
@@ -248,7 +249,7 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     const routed = views.filter((v) => v.routing.planId !== null);
     expect(routed).toHaveLength(5);
     for (const v of views.filter((x) => x.routing.planId === null)) expect(v.routing.problems?.[0]?.code).toMatch(/NO_STOCK|OUT_OF_REGION/);
-    expect(await stockRows(s, a, [far, near])).toEqual({ [far]: { onHand: 15, reserved: 0 }, [near]: { onHand: 0, reserved: 0 } });
+    expect(await stockRows(s, a, [far, near])).toEqual({ [far]: { onHand: 20, reserved: 5 }, [near]: { onHand: 5, reserved: 5 } });
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
   });
 

@@ -243,7 +243,18 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     expect(whole.history.at(-1)).toMatchObject({ kind: 'status', from: 'paid', to: 'shipped' });
   });
 
-  it('keeps a routed order the platform cancels out of waves, refuses to ship it, and puts its units back where routing moved them', async () => {
+  /** A paid order pushed by the own shop, with the body to push its later states. */
+  async function pushPaid(lines: [string, number][], over: Record<string, unknown> = {}) {
+    const body = orderBody({ status: 'paid', lines: lines.map(([sku, quantity]) => ({ sku, title: sku, quantity, unitPrice: 1000 })), paidAmount: lines.reduce((a, [, q]) => a + q * 1000, 0), ...over });
+    const r = await s.push(shop.id, shop.secret, body);
+    expect(r.body.orders?.[0], JSON.stringify(r.body)).toMatchObject({ status: 'paid', reservation: 'deducted' });
+    return { body, id: r.body.orders?.[0]?.orderId as string, orderNo: r.body.orders?.[0]?.orderNo as string };
+  }
+  const later = (minutes: number) => new Date(Date.parse('2026-11-22T11:00:00+08:00') + minutes * 60_000).toISOString();
+  const shipmentEvents = async (id: string) =>
+    (await s.hub.db.read.all<{ type: string; payload: string }>('SELECT type, payload FROM outbox WHERE aggregate_id = ? ORDER BY id', [id])).map((e) => ({ type: e.type, payload: JSON.parse(e.payload) as Record<string, unknown> }));
+
+  it('cancels the parcel of a routed order the platform cancels (拦截), refuses to ship it, and frees its units where routing moved them', async () => {
     const [w1, w2] = [uniq('C1'), uniq('C2')];
     await warehouse(s, w1, { priority: 1, regions: ['浙江'] });
     await warehouse(s, w2, { priority: 2, regions: ['广东'] });
@@ -251,35 +262,108 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     await setStock(s, a, 10, w1);
     await setStock(s, a, 10, w2);
     await rules(s, [{ kind: 'require_region' }]);
-    const body = orderBody({ status: 'paid', receiver: gd, buyer: { id: uniq('buyer') }, lines: [{ sku: a, title: a, quantity: 2, unitPrice: 1000 }], paidAmount: 2000 });
-    const pushed = await s.push(shop.id, shop.secret, body);
-    const id = pushed.body.orders?.[0]?.orderId as string;
+    const { body, id } = await pushPaid([[a, 2]], { receiver: gd, buyer: { id: uniq('buyer') } });
     await route(s, [id]);
-    // Payment took from C1; routing moved the units to C2 (Guangdong).
-    expect(await stockRows(s, a, [w1, w2])).toEqual({ [w1]: { onHand: 10, reserved: 0 }, [w2]: { onHand: 8, reserved: 0 } });
+    // Payment reserved at C1; routing moved the reservation to C2 (Guangdong).
+    expect(await stockRows(s, a, [w1, w2])).toEqual({ [w1]: { onHand: 10, reserved: 0 }, [w2]: { onHand: 10, reserved: 2 } });
     const sh = (await order(s, id)).shipments[0] as ShipmentBody;
     await packAll(sh);
 
-    const cancelled = await s.push(shop.id, shop.secret, { ...body, status: 'cancelled', updatedAt: '2026-11-22T11:00:00+08:00' });
+    const cancelled = await s.push(shop.id, shop.secret, { ...body, status: 'cancelled', updatedAt: later(0) });
     expect(cancelled.body.orders?.[0]?.status).toBe('cancelled');
+    // Nothing left the building: the units are free again, on hand where they were packed.
     expect(await stockRows(s, a, [w1, w2])).toEqual({ [w1]: { onHand: 10, reserved: 0 }, [w2]: { onHand: 10, reserved: 0 } });
+    const now = (await s.api<ShipmentBody>('GET', `/api/shipments/${sh.id}`)).body;
+    expect(now).toMatchObject({ state: 'cancelled', cancelReason: 'order_cancelled', orderIds: [id] });
+    expect(now.cancelledAt).toMatch(/Z$/);
+    const ev = (await shipmentEvents(sh.id)).at(-1);
+    expect(ev).toMatchObject({ type: 'shipment.cancelled', payload: { reason: 'order_cancelled', from: 'packed', putBack: [{ sku: a, quantity: 2 }] } });
+    expect((await order(s, id)).history.filter((h) => h.kind === 'fulfilment').at(-1)?.detail).toMatchObject({ shipmentId: sh.id, step: 'cancelled' });
+    expect(await s.hub.db.read.get('SELECT state FROM dispatch_plans WHERE id = ?', [sh.planId])).toEqual({ state: 'cancelled' });
     const refused = await ship(sh.id, { carrier: 'sf', trackingNo: `SFX${Date.now()}` });
     expect(refused.status).toBe(409);
-    expect(refused.body.error.code).toBe('CONFLICT');
-    expect(refused.body.error.message).toContain('cancelled');
-    expect((await s.api<ShipmentBody>('GET', `/api/shipments/${sh.id}`)).body.state).toBe('packed');
+    expect(refused.body.error.code).toBe('SHIPMENT_CANCELLED');
+    expect(refused.body.error.message).toContain('put its units back');
+    expect((await s.api<ShipmentBody>('GET', `/api/shipments/${sh.id}`)).body.state).toBe('cancelled');
+    expect(await s.hub.db.read.get('SELECT tracking_no FROM shipments WHERE id = ?', [sh.id])).toEqual({ tracking_no: null });
 
-    // A planned shipment whose order is cancelled is not put into a wave.
-    const other = orderBody({ status: 'paid', receiver: gd, buyer: { id: uniq('buyer') }, lines: [{ sku: a, title: a, quantity: 1, unitPrice: 1000 }], paidAmount: 1000 });
-    const id2 = (await s.push(shop.id, shop.secret, other)).body.orders?.[0]?.orderId as string;
-    await route(s, [id2]);
-    await s.push(shop.id, shop.secret, { ...other, status: 'cancelled', updatedAt: '2026-11-22T11:00:00+08:00' });
+    // A planned shipment whose order is cancelled is cancelled too: no wave takes it.
+    const other = await pushPaid([[a, 1]], { receiver: gd, buyer: { id: uniq('buyer') } });
+    await route(s, [other.id]);
+    await s.push(shop.id, shop.secret, { ...other.body, status: 'cancelled', updatedAt: later(0) });
+    const sh2 = (await order(s, other.id)).shipments[0] as ShipmentBody;
+    expect(sh2).toMatchObject({ state: 'cancelled', cancelReason: 'order_cancelled' });
+    expect((await shipmentEvents(sh2.id)).at(-1)).toMatchObject({ type: 'shipment.cancelled', payload: { from: 'planned', putBack: [] } });
     const wave = await s.api<ErrorReply>('POST', '/api/waves', { warehouse: w2 });
     expect(wave.status).toBe(409);
-    const named = await s.api<ErrorReply>('POST', '/api/waves', { warehouse: w2, shipmentIds: [(await order(s, id2)).shipments[0]?.id] });
+    const named = await s.api<ErrorReply>('POST', '/api/waves', { warehouse: w2, shipmentIds: [sh2.id] });
     expect(named.status).toBe(409);
-    expect(named.body.error.code).toBe('ORDER_HELD');
-    expect((await order(s, id2)).shipments[0]?.state).toBe('planned');
+    expect(named.body.error.code).toBe('SHIPMENT_STATE');
+    const listed = await s.api<{ items: ShipmentBody[] }>('GET', `/api/shipments?warehouse=${w2}&state=cancelled`);
+    expect(listed.body.items.map((x) => x.id).sort()).toEqual([sh.id, sh2.id].sort());
+    expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
+  });
+
+  it('takes a cancelled order out of a merged parcel: the other order is re-packed without its units and ships alone', async () => {
+    const w = uniq('MG');
+    await warehouse(s, w, { priority: 1, regions: ['*'] });
+    const [a, b] = [uniq('A'), uniq('B')];
+    await setStock(s, a, 10, w);
+    await setStock(s, b, 10, w);
+    await rules(s, [{ kind: 'merge_related', windowMinutes: 60, minAddressSimilarity: 0.8 }, { kind: 'fewest_shipments' }]);
+    const buyer = { id: uniq('buyer'), name: '王五', phone: '13700002222' };
+    const receiver = { ...zj, name: '王五', phone: '13700002222', address: '文三路 99 号 A 座 801' };
+    const first = await pushPaid([[a, 1]], { buyer, receiver, createdAt: '2026-11-22T10:00:00+08:00', updatedAt: '2026-11-22T10:00:00+08:00' });
+    const second = await pushPaid([[b, 2]], { buyer, receiver, createdAt: '2026-11-22T10:10:00+08:00', updatedAt: '2026-11-22T10:10:00+08:00' });
+    await route(s, [first.id, second.id]);
+    const parcel = (await order(s, second.id)).shipments[0] as ShipmentBody;
+    expect(parcel.orderIds.sort()).toEqual([first.id, second.id].sort());
+    expect(parcel.orderNos?.slice().sort()).toEqual([first.orderNo, second.orderNo].sort());
+    await packAll(parcel);
+
+    await s.push(shop.id, shop.secret, { ...first.body, status: 'cancelled', updatedAt: later(1) });
+    const after = (await s.api<ShipmentBody>('GET', `/api/shipments/${parcel.id}`)).body;
+    // The parcel was sealed with A inside: it goes back to be scanned again, with B only.
+    expect(after).toMatchObject({ state: 'picked', orderIds: [second.id], orderNos: [second.orderNo], cancelledAt: null });
+    expect(after.lines).toEqual([expect.objectContaining({ orderId: second.id, sku: b, quantity: 2, scanned: 0 })]);
+    expect((await shipmentEvents(parcel.id)).at(-1)).toMatchObject({
+      type: 'shipment.order_withdrawn',
+      payload: { orderId: first.id, reason: 'order_cancelled', repack: true, putBack: [{ sku: a, quantity: 1 }], orderIds: [second.id] },
+    });
+    expect((await order(s, second.id)).history.at(-1)).toMatchObject({ kind: 'fulfilment', detail: { step: 'repack', withdrawnOrder: first.orderNo } });
+    expect(await stockRows(s, a, [w])).toEqual({ [w]: { onHand: 10, reserved: 0 } });
+    expect(await stockRows(s, b, [w])).toEqual({ [w]: { onHand: 10, reserved: 2 } });
+
+    // Not before it is packed again; then it ships, and only B leaves.
+    expect((await ship(parcel.id, { carrier: 'zto', trackingNo: `ZT${Date.now()}` })).body.error.code).toBe('SHIPMENT_STATE');
+    expect((await scan(parcel.id, [a])).body.error.code).toBe('PACK_SCAN_MISMATCH');
+    await packAll(after);
+    const shipped = await ship(parcel.id, { carrier: 'zto', trackingNo: `ZT${Date.now()}` });
+    expect(shipped.status, JSON.stringify(shipped.body)).toBe(200);
+    expect((await order(s, second.id)).status).toBe('shipped');
+    expect((await order(s, first.id)).status).toBe('cancelled');
+    expect(await stockRows(s, a, [w])).toEqual({ [w]: { onHand: 10, reserved: 0 } });
+    expect(await stockRows(s, b, [w])).toEqual({ [w]: { onHand: 8, reserved: 0 } });
+    expect(await s.hub.db.read.get('SELECT state FROM dispatch_plans WHERE id = ?', [parcel.planId])).toEqual({ state: 'shipped' });
+    expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
+  });
+
+  it('stops the parcel of an order the seller shipped from the platform instead, and takes its units off the shelf once', async () => {
+    const w = uniq('EL');
+    await warehouse(s, w, { priority: 1, regions: ['*'] });
+    const a = uniq('A');
+    await setStock(s, a, 10, w);
+    await rules(s, [{ kind: 'prefer_priority' }]);
+    const o = await pushPaid([[a, 3]], { buyer: { id: uniq('buyer') } });
+    await route(s, [o.id]);
+    const sh = (await order(s, o.id)).shipments[0] as ShipmentBody;
+    const pushed = await s.push(shop.id, shop.secret, { ...o.body, status: 'shipped', updatedAt: later(2) });
+    expect(pushed.body.orders?.[0]?.status).toBe('shipped');
+    expect((await s.api<ShipmentBody>('GET', `/api/shipments/${sh.id}`)).body).toMatchObject({ state: 'cancelled', cancelReason: 'shipped_elsewhere' });
+    expect(await stockRows(s, a, [w])).toEqual({ [w]: { onHand: 7, reserved: 0 } });
+    const v = await order(s, o.id);
+    expect(v.reservation.items).toEqual([{ sku: a, warehouse: w, quantity: 3, state: 'shipped' }]);
+    expect((await ship(sh.id, { carrier: 'sf', trackingNo: `SFE${Date.now()}` })).body.error.code).toBe('SHIPMENT_CANCELLED');
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
   });
 });

@@ -88,14 +88,14 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
   const wxPath = () => `/hooks/pay/wechatpay/${wxAccount}`;
   const noticeRows = async () => Number((await s.hub.db.read.get<{ n: number }>('SELECT COUNT(*) AS n FROM payment_notices'))?.n ?? 0);
 
-  it('makes an order paid on a WeChat Pay TRANSACTION.SUCCESS: stock deducted, timer cancelled, history names the notice', async () => {
+  it('makes an order paid on a WeChat Pay TRANSACTION.SUCCESS: reservation firm, timer cancelled, history names the notice', async () => {
     const o = await unpaidOrder(5, 2);
     const n = wechatNotice('TRANSACTION.SUCCESS', transaction(o.orderNo, o.total), { id: `EV-${randomUUID()}` });
     const r = await deliver(s, wxPath(), n);
     expect(r.status).toBe(200);
     const v = await view(o.orderNo);
     expect(v).toMatchObject({ status: 'paid', paymentStatus: 'paid', reservationState: 'deducted', hold: null, amounts: { paid: o.total } });
-    expect(await stockOf(o.sku)).toMatchObject({ onHand: 3, reserved: 0 });
+    expect(await stockOf(o.sku)).toMatchObject({ onHand: 5, reserved: 2 });
     const noticeId = JSON.parse(n.body).id as string;
     expect(v.history.find((h) => h.to === 'paid')?.cause).toBe(`wechatpay notice ${noticeId}`);
     expect(v.payments.notices).toMatchObject([{ noticeId, effect: 'paid', deliveries: 1, via: 'notice', amount: o.total }]);
@@ -117,7 +117,7 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
     expect(v.history.filter((h) => h.to === 'paid')).toHaveLength(1);
     expect(v.payments.notices).toHaveLength(1);
     expect(v.payments.notices[0]).toMatchObject({ deliveries: 16, effect: 'paid' });
-    expect(await stockOf(o.sku)).toMatchObject({ onHand: 4, reserved: 0 });
+    expect(await stockOf(o.sku)).toMatchObject({ onHand: 5, reserved: 1 });
     const received = await s.hub.db.read.all("SELECT id FROM outbox WHERE aggregate_id = ? AND type = 'payment.received'", [o.orderId]);
     expect(received).toHaveLength(1);
   });
@@ -308,10 +308,11 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
         if (v.reservationState === 'deducted') deducted++;
         for (const n of v.payments.notices) effects.set(n.effect, (effects.get(n.effect) ?? 0) + 1);
       }
-      // Six units: what the paid orders and the rivals hold together never exceeds them.
+      // Six units, none shipped: all still on hand, and what the paid orders and the rivals hold together never exceeds them.
       const stock = await stockOf(sku);
-      expect(stock.onHand).toBeGreaterThanOrEqual(0);
-      expect(6 - stock.onHand).toBeGreaterThanOrEqual(deducted);
+      expect(stock.onHand).toBe(6);
+      expect(stock.reserved).toBeLessThanOrEqual(6);
+      expect(stock.reserved).toBeGreaterThanOrEqual(deducted);
     }
     console.log(`[payments race] effects over 60 notices: ${JSON.stringify(Object.fromEntries(effects))}`);
   });

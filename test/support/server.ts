@@ -95,13 +95,13 @@ export async function setStock(s: TestServer, sku: string, onHand: number, wareh
   return r.body;
 }
 
-/** Stock rows where reserved exceeds on hand (must always be empty), and held reservations vs the reserved column. */
+/** Stock rows where reserved exceeds on hand (must always be empty), and open (held or paid, unshipped) reservations vs the reserved column. */
 export async function stockInvariants(hub: Hub) {
   const oversold = await hub.db.read.all<{ sku: string; warehouse: string }>('SELECT sku, warehouse FROM stock WHERE reserved > on_hand OR reserved < 0');
   const mismatched = await hub.db.read.all<{ sku: string; warehouse: string; reserved: number; held: number }>(
     `SELECT s.sku, s.warehouse, s.reserved, COALESCE(SUM(r.quantity), 0) AS held
-     FROM stock s LEFT JOIN reservations r ON r.sku = s.sku AND r.warehouse = s.warehouse AND r.state = 'held'
-     GROUP BY s.sku, s.warehouse, s.reserved
+     FROM stock s LEFT JOIN reservations r ON r.tenant_id = s.tenant_id AND r.sku = s.sku AND r.warehouse = s.warehouse AND r.state IN ('held', 'deducted')
+     GROUP BY s.tenant_id, s.sku, s.warehouse, s.reserved
      HAVING s.reserved <> COALESCE(SUM(r.quantity), 0)`,
   );
   return { oversold, mismatched };
