@@ -183,6 +183,9 @@ export class WmsService {
     if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { errors: problems });
     // The account moves every shipment of its warehouse: only someone who may work that warehouse may add it.
     if (!this.inScope(who, warehouse)) throw new HubError('FORBIDDEN', `${who.name} may not connect a WMS to warehouse ${warehouse}`);
+    // A typo would make an account whose every push finds no shipment.
+    const known = await this.db.read.get<{ code: string }>('SELECT code FROM warehouses WHERE tenant_id = ? AND code = ?', [who.tenantId, warehouse]);
+    if (!known) throw new HubError('VALIDATION_FAILED', `warehouse ${warehouse} does not exist: add it (or stock in it) first`, { errors: [`unknown warehouse ${warehouse}`] });
     const id = newId(now);
     await this.db.transaction(async (tx) => {
       await tx.run(`INSERT INTO wms_accounts (id, tenant_id, name, warehouse, secret, dictionary, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`, [
@@ -270,11 +273,13 @@ export class WmsService {
   async remove(who: Principal, id: string, now = Date.now()): Promise<{ id: string; deleted: true }> {
     const current = this.toAccount(await this.rowFor(who, id));
     await this.db.transaction(async (tx) => {
+      // The row first: a push being applied holds it (FOR SHARE), so the count below sees that push once it committed,
+      // and a push that comes after sees the account deleted.
+      const changed = await tx.run('UPDATE wms_accounts SET deleted_at = ?, active = 0, secret = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL', [now, this.keyring.encrypt(''), now, id]);
+      if (changed !== 1) throw new HubError('ACCOUNT_NOT_FOUND', `WMS account ${id} does not exist`);
       const used = await tx.get<{ c: number }>('SELECT COUNT(*) AS c FROM wms_pushes WHERE wms_account_id = ?', [id]);
       const n = Number(used?.c ?? 0);
       if (n > 0) throw new HubError('CONFLICT', `WMS account ${current.name} has ${n} recorded push(es) in the shipments' history: switch it off instead of deleting it`, { pushes: n });
-      const changed = await tx.run('UPDATE wms_accounts SET deleted_at = ?, active = 0, secret = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL', [now, this.keyring.encrypt(''), now, id]);
-      if (changed !== 1) throw new HubError('ACCOUNT_NOT_FOUND', `WMS account ${id} does not exist`);
       await appendAudit(tx, this.keyring, who, { action: 'wms_account.delete', targetType: 'wms_account', targetId: id, before: { name: current.name, warehouse: current.warehouse, dictionary: current.dictionary }, after: { deleted: true } }, now);
       await appendEvent(tx, { tenantId: current.tenantId, type: 'wms_account.deleted', aggregateType: 'wms_account', aggregateId: id, at: now, payload: { id } });
     });
@@ -338,6 +343,10 @@ export class WmsService {
       const found = await this.cache.get(p.wmsAccountId, p.receivedAt);
       if (!found) throw new HubError('ACCOUNT_NOT_FOUND', `no WMS account ${p.wmsAccountId}`);
       const { account } = found;
+      // The cached account may be a moment old: the row decides, held against a delete until this push commits.
+      const live = await tx.get<{ active: number }>(`SELECT active FROM wms_accounts WHERE id = ? AND deleted_at IS NULL${tx.dialect === 'postgres' ? ' FOR SHARE' : ''}`, [account.id]);
+      if (!live) throw new HubError('ACCOUNT_NOT_FOUND', `no WMS account ${p.wmsAccountId}`);
+      if (Number(live.active) !== 1) throw new HubError('ACCOUNT_INACTIVE', `WMS account ${p.wmsAccountId} is switched off`);
       const { shipmentId, status } = p.body;
       const who: Principal = { ...systemPrincipal(account.tenantId, `wms:${account.name}`), scope: { accounts: null, warehouses: [account.warehouse], provinces: null } };
       const seen = async () => {

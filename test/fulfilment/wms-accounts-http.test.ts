@@ -170,7 +170,10 @@ describe.each(httpBackends)('WMS accounts edited over HTTP on $name', (backend) 
   });
 
   it('deletes an account that never reported; refuses (409) one whose pushes are on record', async () => {
-    const unused = await s.api<AccountBody>('POST', '/api/wms-accounts', { name: 'unused', warehouse: 'WH1', secret: 'wms-secret-0123456789', dictionary });
+    const spare = uniq('SPARE');
+    await warehouse(s, spare, { priority: 9 });
+    const unused = await s.api<AccountBody>('POST', '/api/wms-accounts', { name: 'unused', warehouse: spare, secret: 'wms-secret-0123456789', dictionary });
+    expect(unused.status, JSON.stringify(unused.body)).toBe(201);
     const gone = await s.api<{ id: string; deleted: boolean }>('DELETE', `/api/wms-accounts/${unused.body.id}`);
     expect(gone.status).toBe(200);
     expect(gone.body).toEqual({ id: unused.body.id, deleted: true });

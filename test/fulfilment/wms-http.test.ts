@@ -139,6 +139,7 @@ describe.each(httpBackends)('external WMS pushes over HTTP on $name', (backend) 
     expect(elsewhere.body.error.code).toBe('SHIPMENT_NOT_FOUND');
     // Another tenant's WMS account for a warehouse of the same code: it reaches nothing of this tenant.
     const foreignSecret = `acme-wms-${randomUUID()}`;
+    await s.hub.writes.saveWarehouse(systemPrincipal('acme', 'setup'), other.w, { priority: 1 });
     const foreign = await s.hub.writes.createWmsAccount(systemPrincipal('acme', 'setup'), { name: 'acme wms', warehouse: other.w, secret: foreignSecret, dictionary });
     const cross = await push(foreign.id, signed(foreignSecret, { shipmentId: other.sh.id, status: '1200', at: at() }));
     expect(cross.status).toBe(404);
@@ -194,6 +195,10 @@ describe.each(httpBackends)('external WMS pushes over HTTP on $name', (backend) 
     expect(r.body.error.message).toContain('picked, packed, shipped, ignored');
     const empty = await s.api<ErrorReply>('POST', '/api/wms-accounts', { name: 'bad', warehouse: 'WH1', secret: 'wms-secret-0123456789', dictionary: {} });
     expect(empty.status).toBe(400);
+    // A warehouse the hub does not know: every push would find no shipment.
+    const typo = await s.api<ErrorReply>('POST', '/api/wms-accounts', { name: 'bad', warehouse: uniq('NOWH'), secret: 'wms-secret-0123456789', dictionary });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error.message).toContain('does not exist');
     expect((await s.api<{ items: { name: string }[] }>('GET', '/api/wms-accounts')).body.items.map((i) => i.name)).not.toContain('bad');
   });
 });
