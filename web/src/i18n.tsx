@@ -212,6 +212,7 @@ const zh = {
   'wh.scanOk': '已记录',
   'wh.scanRefused': '扫描被拒绝，未记录任何数量',
   'wh.packed': '已打包完成，可以发货',
+  'wh.cancelled': '此包裹已拦截，不能发货：请把商品放回货架',
   'wh.carrier': '承运商',
   'wh.trackingNo': '运单号（可扫描）',
   'wh.ship': '发货',
@@ -260,6 +261,9 @@ const zh = {
   'shipState.shipped': '已发货',
   'shipState.delivered': '已签收',
   'shipState.returned': '已退回',
+  'shipState.cancelled': '已拦截',
+  'cancelReason.order_cancelled': '订单已取消',
+  'cancelReason.shipped_elsewhere': '已在平台后台发货',
   'waveState.open': '拣货中',
   'waveState.picked': '已拣货',
   'track.info_received': '已下单',
@@ -492,6 +496,7 @@ const en: Record<Key, string> = {
   'wh.scanOk': 'Recorded',
   'wh.scanRefused': 'Scan refused: nothing was recorded',
   'wh.packed': 'Packed: ready to ship',
+  'wh.cancelled': 'This parcel was stopped and must not ship: put its units back on the shelf',
   'wh.carrier': 'Carrier',
   'wh.trackingNo': 'Tracking no. (scannable)',
   'wh.ship': 'Ship',
@@ -540,6 +545,9 @@ const en: Record<Key, string> = {
   'shipState.shipped': 'Shipped',
   'shipState.delivered': 'Delivered',
   'shipState.returned': 'Returned',
+  'shipState.cancelled': 'Stopped',
+  'cancelReason.order_cancelled': 'The order was cancelled',
+  'cancelReason.shipped_elsewhere': 'Shipped from the platform’s back office',
   'waveState.open': 'Picking',
   'waveState.picked': 'Picked',
   'track.info_received': 'Info received',
@@ -573,7 +581,7 @@ interface I18n {
   /** An order-history entry's kind. */
   kind(code: string): string;
   /** A code's name within a group of the dictionary (`shipState`, `track`, `grade` …), or the code itself. */
-  label(group: 'shipState' | 'waveState' | 'track' | 'grade' | 'priority', code: string | null | undefined): string;
+  label(group: 'shipState' | 'waveState' | 'track' | 'grade' | 'priority' | 'cancelReason', code: string | null | undefined): string;
 }
 
 const Ctx = createContext<I18n | null>(null);

@@ -4,13 +4,15 @@ import { Space, Tag } from 'antd';
 import { ApiError } from './api.ts';
 import { useI18n } from './i18n.tsx';
 
-export const shipmentStates = ['planned', 'waved', 'picked', 'packed', 'shipped', 'delivered', 'returned'] as const;
+export const shipmentStates = ['planned', 'waved', 'picked', 'packed', 'shipped', 'delivered', 'returned', 'cancelled'] as const;
 /** Units may be scanned into the parcel until it is packed (the hub's rule, shown as an enabled scan input). */
 export const packable = new Set(['planned', 'waved', 'picked']);
 export const gone = new Set(['shipped', 'delivered', 'returned']);
+/** Nothing more is done to it in the warehouse: it left, or it was cancelled before it left. */
+export const closed = new Set([...gone, 'cancelled']);
 export const trustGrades = ['signature_or_otp', 'photo', 'locker_or_station', 'scan_only'] as const;
 
-const stateColor: Record<string, string> = { planned: 'default', waved: 'gold', picked: 'orange', packed: 'blue', shipped: 'cyan', delivered: 'green', returned: 'red' };
+const stateColor: Record<string, string> = { planned: 'default', waved: 'gold', picked: 'orange', packed: 'blue', shipped: 'cyan', delivered: 'green', returned: 'red', cancelled: 'magenta' };
 export const gradeColor: Record<string, string> = { signature_or_otp: '#389e0d', photo: '#73d13d', locker_or_station: '#fa8c16', scan_only: '#cf1322' };
 
 export function ShipmentStateTag({ state }: { state: string }) {
@@ -38,12 +40,13 @@ export function TrackingStatusTag({ status, testId }: { status: string | null | 
   );
 }
 
-export function OrderLinks({ ids }: { ids: readonly string[] }) {
+/** Links to orders by id, each shown by its order number when known (what the warehouse reads off a parcel). */
+export function OrderLinks({ ids, nos }: { ids: readonly string[]; nos?: readonly string[] | undefined }) {
   return (
     <Space size={4} wrap>
-      {ids.map((id) => (
+      {ids.map((id, i) => (
         <Link key={id} to={`/orders/${encodeURIComponent(id)}`}>
-          {id}
+          {nos?.[i] ?? id}
         </Link>
       ))}
     </Space>

@@ -254,13 +254,15 @@ export interface Dashboard {
   perMinute: { minute: string; orders: number }[];
 }
 
-/** A parcel of a dispatch plan: planned → waved → picked → packed → shipped → delivered / returned. */
+/** A parcel of a dispatch plan: planned → waved → picked → packed → shipped → delivered / returned; or cancelled before it left. */
 export interface Shipment {
   id: string;
   planId: string;
   warehouse: string;
   state: string;
   orderIds: string[];
+  /** The order numbers of orderIds, in the same order. */
+  orderNos: string[];
   carrier: string | null;
   trackingNo: string | null;
   waveId: string | null;
@@ -277,6 +279,9 @@ export interface Shipment {
   /** Present once carrier tracking is wired into the shipment view. */
   trackingStatus?: string | null;
   trustGrade?: string | null;
+  cancelledAt: string | null;
+  /** order_cancelled | shipped_elsewhere */
+  cancelReason: string | null;
 }
 
 export interface ScanResult extends Shipment {

@@ -7,7 +7,7 @@ import { get, qs } from '../api.ts';
 import { count, dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
-import { gone, OrderLinks, ShipmentStateTag, shipmentStates, TrackingStatusTag, TrustGradeTag } from '../shipping.tsx';
+import { closed, gone, OrderLinks, ShipmentStateTag, shipmentStates, TrackingStatusTag, TrustGradeTag } from '../shipping.tsx';
 import type { Shipment } from '../types.ts';
 
 export default function Shipments() {
@@ -89,7 +89,7 @@ export default function Shipments() {
             fixed: 'left',
             width: 230,
             render: (v: string, s) =>
-              can('fulfilment.ship') && !gone.has(s.state) ? <Link to={`/warehouse?tab=pack&shipment=${encodeURIComponent(v)}`}>{v}</Link> : v,
+              can('fulfilment.ship') && !closed.has(s.state) ? <Link to={`/warehouse?tab=pack&shipment=${encodeURIComponent(v)}`}>{v}</Link> : v,
           },
           { title: t('ship.state'), dataIndex: 'state', width: 100, render: (v: string) => <ShipmentStateTag state={v} /> },
           { title: t('wh.carrier'), dataIndex: 'carrier', width: 90, render: (v: string | null) => v ?? '—' },
@@ -112,7 +112,7 @@ export default function Shipments() {
               return gone.has(s.state) || s.state === 'packed' ? count(all, locale) : `${count(done, locale)} / ${count(all, locale)}`;
             },
           },
-          { title: t('ship.orders'), dataIndex: 'orderIds', width: 310, render: (v: string[]) => <OrderLinks ids={v} /> },
+          { title: t('ship.orders'), dataIndex: 'orderIds', width: 310, render: (v: string[], s) => <OrderLinks ids={v} nos={s.orderNos} /> },
           { title: t('wh.shipBy'), dataIndex: 'shipBy', render: dt },
           { title: t('ship.shippedAt'), dataIndex: 'shippedAt', render: dt },
         ]}

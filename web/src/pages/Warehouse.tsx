@@ -10,7 +10,7 @@ import { ApiError, get, post, qs } from '../api.ts';
 import { count, dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
-import { errorText, gone, OrderLinks, packable, ShipmentStateTag } from '../shipping.tsx';
+import { closed, errorText, gone, OrderLinks, packable, ShipmentStateTag } from '../shipping.tsx';
 import type { PickList, ScanResult, Shipment, Wave, WaveSummary, Warehouse as WarehouseView } from '../types.ts';
 
 export default function Warehouse() {
@@ -233,7 +233,7 @@ function WaveDetail({ waveId, onPack, onChange }: { waveId: string; onPack: (shi
           columns={[
             { title: t('ship.id'), dataIndex: 'id' },
             { title: t('ship.state'), dataIndex: 'state', render: (v: string) => <ShipmentStateTag state={v} /> },
-            { title: t('ship.orders'), dataIndex: 'orderIds', render: (v: string[]) => <OrderLinks ids={v} /> },
+            { title: t('ship.orders'), dataIndex: 'orderIds', render: (v: string[], s: Shipment) => <OrderLinks ids={v} nos={s.orderNos} /> },
             {
               title: t('wh.progress'),
               key: 'progress',
@@ -247,7 +247,7 @@ function WaveDetail({ waveId, onPack, onChange }: { waveId: string; onPack: (shi
               title: t('common.actions'),
               key: 'actions',
               render: (_: unknown, s) => (
-                <Button size="small" icon={<ScanOutlined />} disabled={gone.has(s.state)} onClick={() => onPack(s.id)} data-testid={`pack-${s.id}`}>
+                <Button size="small" icon={<ScanOutlined />} disabled={closed.has(s.state)} onClick={() => onPack(s.id)} data-testid={`pack-${s.id}`}>
                   {s.state === 'packed' ? t('wh.ship') : t('wh.pack')}
                 </Button>
               ),
@@ -264,7 +264,7 @@ function WaveDetail({ waveId, onPack, onChange }: { waveId: string; onPack: (shi
 type ScanFeedback = { ok: true; code: string } | { ok: false; code: string; error: string; errorCode: string };
 
 function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen: (id: string) => void }) {
-  const { t, locale } = useI18n();
+  const { t, label, locale } = useI18n();
   const me = useMe();
   const { can } = useSession();
   const { message } = App.useApp();
@@ -376,7 +376,7 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
               <Descriptions size="small" column={{ xs: 1, md: 2 }} style={{ marginBottom: 12 }}>
                 <Descriptions.Item label={t('order.warehouse')}>{shipment.warehouse}</Descriptions.Item>
                 <Descriptions.Item label={t('ship.orders')}>
-                  <OrderLinks ids={shipment.orderIds} />
+                  <OrderLinks ids={shipment.orderIds} nos={shipment.orderNos} />
                 </Descriptions.Item>
                 <Descriptions.Item label={t('wh.wave')}>{shipment.waveId ?? '—'}</Descriptions.Item>
                 <Descriptions.Item label={t('wh.shipBy')}>{dateTime(shipment.shipBy, me.timezone, locale)}</Descriptions.Item>
@@ -427,7 +427,7 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
                     render: (_: unknown, l) => <Progress size="small" percent={Math.round((l.scanned / l.quantity) * 100)} status={l.scanned >= l.quantity ? 'success' : 'active'} showInfo={false} />,
                   },
                   // A merged parcel carries lines of several orders: then each line says whose it is.
-                  ...(shipment.orderIds.length > 1 ? [{ title: t('ship.orders'), dataIndex: 'orderId', render: (v: string, l: Shipment['lines'][number]) => `${v} #${l.lineNo}` }] : []),
+                  ...(shipment.orderIds.length > 1 ? [{ title: t('ship.orders'), dataIndex: 'orderId', render: (v: string, l: Shipment['lines'][number]) => `${shipment.orderNos[shipment.orderIds.indexOf(v)] ?? v} #${l.lineNo}` }] : []),
                 ]}
               />
             </Card>
@@ -448,6 +448,9 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
               ) : (
                 <Space orientation="vertical" style={{ width: '100%' }}>
                   {shipment.state === 'packed' && <Alert type="info" showIcon title={t('wh.packed')} />}
+                  {shipment.state === 'cancelled' && (
+                    <Alert type="error" showIcon title={<span data-testid="cancelled-alert">{t('wh.cancelled')}</span>} description={label('cancelReason', shipment.cancelReason ?? '')} />
+                  )}
                   <Typography.Text>{t('wh.carrier')}</Typography.Text>
                   <Input
                     value={carrier}
