@@ -326,8 +326,20 @@ export class WarehouseFlowService {
           who.tenantId,
           waveId,
         ])
-      ).map((r) => [r.sku, r.title]),
+      )
+        .filter((r) => r.title.trim() !== '')
+        .map((r) => [r.sku, r.title]),
     );
+    // A SKU first seen in a stock count has no title of its own: the picker reads the one its orders were sold under.
+    const untitled = [...new Set(w.shipments.flatMap((s) => s.lines.map((l) => l.sku)))].filter((sku) => !titles.has(sku));
+    if (untitled.length) {
+      const sold = await this.db.read.all<{ sku: string; title: string }>(
+        `SELECT l.sku, MIN(l.title) AS title FROM order_lines l JOIN shipment_lines sl ON sl.order_id = l.order_id AND sl.line_no = l.line_no
+         WHERE sl.shipment_id IN (SELECT id FROM shipments WHERE wave_id = ?) AND l.sku IN (${placeholders(untitled.length)}) AND l.title <> '' GROUP BY l.sku`,
+        [waveId, ...untitled],
+      );
+      for (const r of sold) titles.set(r.sku, r.title);
+    }
     const bySku = new Map<string, Map<string, number>>();
     for (const s of w.shipments) for (const l of s.lines) {
       const m = bySku.get(l.sku) ?? new Map<string, number>();

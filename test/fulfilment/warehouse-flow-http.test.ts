@@ -14,7 +14,7 @@ interface WaveBody {
 interface PickListBody {
   waveId: string;
   units: number;
-  items: { sku: string; quantity: number; shipments: { shipmentId: string; quantity: number }[] }[];
+  items: { sku: string; title: string; quantity: number; shipments: { shipmentId: string; quantity: number }[] }[];
 }
 
 describe.each(httpBackends)('warehouse flow over the API on $name', (backend) => {
@@ -80,6 +80,8 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     }
     expect(pick.body.items.map((i) => i.sku)).not.toContain(only2);
     expect(pick.body.items.map((i) => i.sku).sort()).toEqual([k1, k2].sort());
+    // The SKUs came from a stock count with no title: the picker reads the title they were sold under.
+    expect(pick.body.items.map((i) => i.title).sort()).toEqual([k1, k2].sort());
 
     const html = await fetch(`${s.url}/api/waves/${wave.body.id}/pick-list.html`, { headers: { authorization: `Bearer ${s.token}` } });
     expect(html.status).toBe(200);
