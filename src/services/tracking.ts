@@ -337,7 +337,8 @@ export class TrackingService {
    * scheduled, or none is left and the delivery stays unconfirmed.
    */
   async afterRecheckIn(tx: Tx, shipmentId: string, now: number): Promise<void> {
-    const s = await tx.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ?`, [shipmentId]);
+    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const s = await tx.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ?${lock}`, [shipmentId]);
     if (!s || s.recheck_state !== 'pending' || !isGrade(s.trust_grade)) return;
     const checksDone = Number(s.recheck_count) + 1;
     const decision = afterRecheck({ deliveredAt: Number(s.delivery_seen_at ?? now), checksDone, bestGrade: s.trust_grade }, await this.trustPolicyIn(tx, s.tenant_id));
@@ -346,16 +347,30 @@ export class TrackingService {
       await scheduleTimer(tx, s.tenant_id, 'tracking_recheck', s.id, decision.at, now);
       return;
     }
-    await tx.run(`UPDATE shipments SET recheck_count = ?, recheck_due_at = NULL, recheck_state = ?, updated_at = ? WHERE id = ?`, [
-      checksDone,
-      decision.kind === 'trusted' ? 'confirmed' : 'exhausted',
-      now,
-      s.id,
-    ]);
-    if (decision.kind === 'unconfirmed') {
-      await appendEvent(tx, { tenantId: s.tenant_id, type: 'shipment.delivery_unconfirmed_final', aggregateType: 'shipment', aggregateId: s.id, at: now, payload: { shipmentId: s.id, trustGrade: s.trust_grade, reason: decision.reason } });
-      await this.history(tx, s, now, `delivery not confirmed: ${decision.reason}`, { shipmentId: s.id, checks: checksDone });
+    if (decision.kind === 'trusted') {
+      // The proof did not change but the tenant's settings did: this grade is trusted now, so it is delivered.
+      const at = Number(s.carrier_delivered_at ?? s.delivery_seen_at ?? now);
+      const wasShipped = s.state === 'shipped';
+      await tx.run(
+        `UPDATE shipments SET recheck_count = ?, recheck_due_at = NULL, recheck_state = 'confirmed', tracking_status = 'delivered',
+           state = CASE WHEN state = 'shipped' THEN 'delivered' ELSE state END, delivered_at = COALESCE(delivered_at, ?), updated_at = ? WHERE id = ?`,
+        [checksDone, at, now, s.id],
+      );
+      await appendEvent(tx, {
+        tenantId: s.tenant_id,
+        type: 'shipment.delivered',
+        aggregateType: 'shipment',
+        aggregateId: s.id,
+        at: now,
+        payload: { shipmentId: s.id, orderIds: JSON.parse(s.order_ids) as string[], trustGrade: decision.grade, deliveredAt: at, source: 'trust_settings', via: 'recheck' },
+      });
+      await this.history(tx, s, now, `delivered (${decision.grade}): the tenant's trust settings now accept this proof`, { shipmentId: s.id, tracking: 'delivered', trustGrade: decision.grade, trusted: true }, at);
+      if (wasShipped) await this.deliverOrders(tx, s, decision.grade, at, now);
+      return;
     }
+    await tx.run(`UPDATE shipments SET recheck_count = ?, recheck_due_at = NULL, recheck_state = 'exhausted', updated_at = ? WHERE id = ?`, [checksDone, now, s.id]);
+    await appendEvent(tx, { tenantId: s.tenant_id, type: 'shipment.delivery_unconfirmed_final', aggregateType: 'shipment', aggregateId: s.id, at: now, payload: { shipmentId: s.id, trustGrade: s.trust_grade, reason: decision.reason } });
+    await this.history(tx, s, now, `delivery not confirmed: ${decision.reason}`, { shipmentId: s.id, checks: checksDone });
   }
 
   // ---------- "Not received" ----------

@@ -7,7 +7,7 @@ import { createShop, startServer, type TestServer } from '../support/server.ts';
 import { startTrackingFake, type TrackingFake } from '../../src/simulators/tracking.ts';
 import type { TrackingWorker } from '../../src/runtime/tracking-worker.ts';
 import { order } from './hub-support.ts';
-import { kuaidi100Push, kuaidi100QueryAnswer, sendPush, shippedShipment, tracking } from './tracking-support.ts';
+import { kuaidi100Push, kuaidi100QueryAnswer, sendPush, shippedShipment, tracking, until } from './tracking-support.ts';
 
 const creds = { key: 'kd100-key-s', salt: 'kd100-salt-s', customer: 'KD100CUSTS' };
 const minute = 60_000;
@@ -100,6 +100,28 @@ describe.each(allBackends)('tracking settings at work on $name', (backend) => {
     expect((await tracking(s, second.shipment.id)).shipment).toMatchObject({ trackingStatus: 'delivered', trustGrade: 'locker_or_station' });
     expect((await order(s, second.orderId)).status).toBe('delivered');
     expect(await recheckTimer(second.shipment.id)).toBeUndefined();
+    await save({ trustedGrades: ['signature_or_otp', 'photo'] });
+  });
+
+  it('a delivery waiting for its re-check is delivered at that re-check once the tenant trusts its grade', async () => {
+    await save({ recheckCount: 3, recheckIntervalMinutes: 30 });
+    const n = number();
+    const { orderId, shipment } = await shippedShipment(s, shop, 'yuantong', n);
+    const locker = [{ at: Date.now() - minute, context: '快件已存放至丰巢智能柜', statusCode: '304' }];
+    expect((await sendPush(s, hook(), kuaidi100Push(creds.salt, n, '3', locker))).status).toBe(200);
+    expect(await shipmentRow(shipment.id)).toMatchObject({ tracking_status: 'delivered_unconfirmed', recheck_state: 'pending' });
+    const seen = Number((await shipmentRow(shipment.id))?.delivery_seen_at);
+    await save({ trustedGrades: ['signature_or_otp', 'photo', 'locker_or_station'] });
+    // The source is down at the re-check: no new word on the parcel, only what the tenant accepts has changed.
+    await until(async () => (await s.hub.db.read.get<{ at: number | null }>('SELECT subscribed_at AS at FROM shipments WHERE id = ?', [shipment.id]))?.at != null);
+    // Earlier tests' re-checks that fall due first are run first, so the outage lands on this one.
+    for (let i = 0; i < 5 && (await worker.runDue(seen + 29 * minute)) > 0; i++);
+    fake.failNext(1);
+    await worker.runDue(seen + 30 * minute);
+    expect(fake.requests.filter((q) => q.kind === 'query' && q.number === n).map((q) => q.status)).toEqual([500]);
+    expect(await shipmentRow(shipment.id)).toMatchObject({ state: 'delivered', tracking_status: 'delivered', recheck_state: 'confirmed', recheck_count: 1 });
+    expect((await order(s, orderId)).status).toBe('delivered');
+    expect((await recheckTimer(shipment.id))?.state).not.toBe('pending');
     await save({ trustedGrades: ['signature_or_otp', 'photo'] });
   });
 
