@@ -168,6 +168,9 @@ export class TrackingService {
     );
     if (!inserted) {
       await tx.run('UPDATE tracking_pushes SET deliveries = deliveries + 1, last_delivery_at = ? WHERE tracking_account_id = ? AND dedupe_key = ?', [d.receivedAt, d.trackingAccountId, dedupe]);
+      // A re-query that hears the same answer again has still checked the shipment: without this, a parcel the source
+      // has nothing new about stays the stalest one and is asked about on every pass, ahead of all the others.
+      if (d.shipmentId) await tx.run('UPDATE shipments SET tracking_checked_at = ? WHERE id = ? AND tenant_id = ?', [now, d.shipmentId, d.tenantId]);
       const prior = await tx.get<{ id: number; shipment_id: string | null }>('SELECT id, shipment_id FROM tracking_pushes WHERE tracking_account_id = ? AND dedupe_key = ?', [d.trackingAccountId, dedupe]);
       return { duplicate: true, outcome: 'duplicate', shipmentId: prior?.shipment_id ?? null, pushId: prior ? Number(prior.id) : null };
     }

@@ -211,6 +211,23 @@ describe.each(allBackends)('delivery trust over HTTP on $name', (backend) => {
     expect(v.events.map((e) => e.status)).toEqual(['picked_up', 'in_transit']);
   });
 
+  it('a stale shipment whose source has nothing new is asked again a day later, not on every pass', async () => {
+    const n = number();
+    const { shipment } = await shippedShipment(s, shop, 'yuantong', n);
+    const at = Date.now() - 3_600_000;
+    fake.setAnswer('kuaidi100', n, kuaidi100QueryAnswer(n, '0', [{ at, context: '【杭州转运中心】已发出', statusCode: '1002' }]));
+    const asked = () => fake.requests.filter((q) => q.kind === 'query' && q.number === n).length;
+    const t0 = Date.now();
+    await worker.requeryStale(t0 + 25 * 3_600_000, 1000);
+    expect(asked()).toBe(1);
+    // A day later the same answer comes back (a lost parcel says nothing new): it still counts as checked.
+    await worker.requeryStale(t0 + 50 * 3_600_000, 1000);
+    expect(asked()).toBe(2);
+    await worker.requeryStale(t0 + 50 * 3_600_000 + 10 * 60_000, 1000);
+    expect(asked()).toBe(2);
+    expect(Number((await s.hub.db.read.get<{ at: number }>('SELECT tracking_checked_at AS at FROM shipments WHERE id = ?', [shipment.id]))?.at)).toBe(t0 + 50 * 3_600_000);
+  });
+
   it('raises an alert when there is no pickup scan 48 h after shipping', async () => {
     const n = number();
     const { shipment } = await shippedShipment(s, shop, 'yuantong', n);
