@@ -1,7 +1,7 @@
 // Routing and tracking benchmark (`npm run bench:routing`): paid orders (own-shop pushes over HTTP) routed to 5
 // warehouses through the routing service on SQLite, in batches of up to 5,000 (the service's cap), reported as
 // orders routed per second; then signed Kuaidi100 tracking pushes over HTTP to shipped shipments, reported as pushes
-// per second. The hub runs in this process (workers off), so the load generator shares its core: the push figure is
+// per second, with how many transactions the pushes took (SQLite commits pushes that arrive together as one). The hub runs in this process (workers off), so the load generator shares its core: the push figure is
 // a floor, not a ceiling.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -145,6 +145,7 @@ try {
     return `param=${encodeURIComponent(param)}&sign=${createHash('md5').update(param + salt).digest('hex').toUpperCase()}`;
   };
   const pushRates: number[] = [];
+  const cpuPerPush: number[] = [];
   for (let run = 0; run < pushRuns; run++) {
     const mine = ids.slice(run * pushShipments, (run + 1) * pushShipments);
     const bodies = mine.flatMap((id) => {
@@ -158,6 +159,9 @@ try {
     });
     let failed = 0;
     const t0 = performance.now();
+    // CPU of this process (hub, load generator and the sync thread) per push: less at the mercy of a busy machine than
+    // the wall-clock rate.
+    const cpu0 = process.cpuUsage();
     // Each shipment's pushes in order (one lane per shipment), many shipments at once.
     await forEachLimited(mine, concurrency, async (_id, k) => {
       for (const body of bodies.slice(k * 3, k * 3 + 3)) {
@@ -167,11 +171,21 @@ try {
       }
     });
     const rate = bodies.length / ((performance.now() - t0) / 1000);
+    const cpu = process.cpuUsage(cpu0);
     pushRates.push(rate);
-    console.log(`tracking pushes run ${run + 1}: ${bodies.length} pushes, ${Math.round(rate)} pushes/s, ${failed} refused`);
+    cpuPerPush.push((cpu.user + cpu.system) / bodies.length);
+    console.log(`tracking pushes run ${run + 1}: ${bodies.length} pushes, ${Math.round(rate)} pushes/s, ${Math.round(cpuPerPush.at(-1) ?? 0)} µs CPU per push, ${failed} refused`);
   }
   const delivered = Number((await hub.db.read.get<{ c: number }>(`SELECT COUNT(*) AS c FROM shipments WHERE state = 'delivered'`))?.c ?? 0);
-  console.log(`tracking pushes: median ${Math.round(median(pushRates))} pushes/s over ${pushRuns} runs; ${delivered} shipments delivered (signed in person)`);
+  console.log(
+    `tracking pushes: median ${Math.round(median(pushRates))} pushes/s, ${Math.round(median(cpuPerPush))} µs CPU per push, over ${pushRuns} runs; ${delivered} shipments delivered (signed in person)`,
+  );
+  const batches = hub.tracking.pushBatches;
+  if (batches) {
+    console.log(
+      `tracking group commit: ${batches.items} pushes in ${batches.batches} transactions (mean ${(batches.items / Math.max(1, batches.batches)).toFixed(1)}, largest ${batches.largestBatch}), ${batches.isolatedReruns} batches re-run item by item`,
+    );
+  }
 } finally {
   await app.close();
   await hub.close();

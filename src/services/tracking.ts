@@ -37,6 +37,8 @@ import type { Database, Reader, SqlValue, Tx } from '../store/db.ts';
 import { appendEvent, appendHistory } from '../store/events.ts';
 import { newId } from '../store/ids.ts';
 import { transactionWithRetry } from '../store/retry.ts';
+import { GroupCommitter, type GroupCommitStats } from '../runtime/group-commit.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { cancelTimer, scheduleTimer } from '../store/timers.ts';
 import { moveOrder, orderStateColumns, type LifecycleSettings, type OrderState } from './order-lifecycle.ts';
 
@@ -144,18 +146,40 @@ function sameCarrier(ours: string | null, theirs: string | null): boolean {
 }
 
 export class TrackingService {
+  /** SQLite's pushes, several to a transaction (created on the first push). */
+  private pushes: GroupCommitter<{ d: TrackingDelivery; now: number }, TrackingOutcome> | null = null;
+
   constructor(
     private readonly db: Database,
     private readonly keyring: Keyring,
     private readonly lifecycle: LifecycleSettings,
     readonly settings: TrackingSettings = defaultTrackingSettings,
+    /** Where a failed group commit is logged (its callers get the error too, and log it where they are). */
+    private readonly log: Logger = createLogger('silent'),
   ) {}
 
   // ---------- Pushes and query answers ----------
 
-  /** Stores, maps and applies one verified push (or query answer) in one transaction. */
+  /**
+   * Stores, maps and applies one verified push (or query answer), answered only once it is committed and durable.
+   * On SQLite, pushes that arrive together share one transaction (group commit: one writer, so each COMMIT and its
+   * page writes are the cost); a push that fails is rolled back alone. On PostgreSQL each has its own transaction on
+   * the pool, which commits them side by side.
+   */
   async record(d: TrackingDelivery, now = Date.now()): Promise<TrackingOutcome> {
-    return transactionWithRetry(this.db, (tx) => this.recordIn(tx, d, now));
+    if (this.db.dialect !== 'sqlite') return transactionWithRetry(this.db, (tx) => this.recordIn(tx, d, now));
+    this.pushes ??= new GroupCommitter(this.db, (tx, p) => this.recordIn(tx, p.d, p.now), { maxBatch: 64, lanes: 1, maxQueue: 20_000 }, this.log);
+    return this.pushes.submit({ d, now });
+  }
+
+  /** Resolves once no push is queued or in flight. */
+  async idle(): Promise<void> {
+    await this.pushes?.idle();
+  }
+
+  /** How pushes were grouped (SQLite; null before the first push and on PostgreSQL). */
+  get pushBatches(): Readonly<GroupCommitStats> | null {
+    return this.pushes?.stats ?? null;
   }
 
   async recordIn(tx: Tx, d: TrackingDelivery, now: number): Promise<TrackingOutcome> {
