@@ -159,8 +159,9 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
     await pick.getByRole('cell', { name: 'A1', exact: true }).waitFor();
     // One row per SKU: A1 × 2 and B2 × 1, each split over the one parcel (titles come from the SKU master: none here).
     const row = (sku: string) => pick.locator('tr', { has: page.getByRole('cell', { name: sku, exact: true }) });
-    expect(await row('A1').locator('td').allTextContents()).toEqual(['A1', '—', '2', `${shipmentId} × 2`]);
-    expect(await row('B2').locator('td').allTextContents()).toEqual(['B2', '—', '1', `${shipmentId} × 1`]);
+    // The SKUs exist only from a stock count: the pick list shows the titles the order sold them under.
+    expect(await row('A1').locator('td').allTextContents()).toEqual(['A1', '保温杯', '2', `${shipmentId} × 2`]);
+    expect(await row('B2').locator('td').allTextContents()).toEqual(['B2', '帆布袋', '1', `${shipmentId} × 1`]);
     const href = await page.getByTestId('print-pick-list').getAttribute('href');
     expect(href).toBe(`/api/waves/${waveId}/pick-list.html`);
     const printable = await page.request.get(base + href);
@@ -224,12 +225,14 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
     const row = page.locator('tr', { hasText: shipmentId });
     await row.waitFor();
     const text = (await row.textContent()) as string;
-    for (const want of [carrier, trackingNo, '已发货', 'WH1', orderId]) expect(text).toContain(want);
+    // The order by its number, as the warehouse reads it off the parcel, not by the hub's id.
+    for (const want of [carrier, trackingNo, '已发货', 'WH1', orderNo]) expect(text).toContain(want);
+    expect(text).not.toContain(orderId);
     const gradeOnList = (await s.api<{ trustGrade?: string | null }>('GET', `/api/shipments/${shipmentId}`)).body.trustGrade;
     if (gradeOnList) expect(text).toContain('快递柜/驿站');
 
     // From the list to the order's 360° view.
-    await row.getByRole('link', { name: orderId }).click();
+    await row.getByRole('link', { name: orderNo }).click();
     await expect.poll(() => page.getByTestId('order-no').textContent()).toBe(orderNo);
     const card = page.getByTestId(`shipment-${shipmentId}`);
     await card.waitFor();
@@ -301,6 +304,35 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
     await page.getByRole('menuitem', { name: '发货单' }).click();
     await page.locator('tr', { hasText: shipmentId }).waitFor();
     await page.screenshot({ path: `${shots}shipments.png` });
+    await page.close();
+  });
+  it('shows a parcel stopped because its order was cancelled: tagged in the list, and the pack station says its units go back', async () => {
+    const body = orderBody({
+      status: 'paid',
+      lines: [{ sku: 'A1', title: '保温杯', quantity: 1, unitPrice: 1999, discount: 0 }],
+      paidAmount: 1999,
+      receiver: { name: '李雷', phone: '13900000002', province: '浙江省', city: '杭州市', district: '西湖区', address: '文二路 9 号' },
+    });
+    const r = await s.push(shop.id, shop.secret, body);
+    const id = r.body.orders?.[0]?.orderId as string;
+    const no = r.body.orders?.[0]?.orderNo as string;
+    const routed = await s.api<{ plans: { shipments: { shipmentNo: string }[] }[] }>('POST', '/api/routing/run', { orderIds: [id] });
+    const stopped = routed.body.plans[0]?.shipments[0]?.shipmentNo as string;
+    expect(stopped).toBeTruthy();
+    const cancelled = await s.push(shop.id, shop.secret, { ...body, status: 'cancelled', updatedAt: '2026-11-22T12:00:00+08:00' });
+    expect(cancelled.body.orders?.[0]?.status).toBe('cancelled');
+
+    const page = await signIn('e2e-warehouse');
+    await page.goto(`${base}/shipments?state=cancelled`);
+    const row = page.locator('tr', { hasText: stopped });
+    await row.waitFor();
+    const text = (await row.textContent()) as string;
+    for (const want of ['已拦截', no]) expect(text).toContain(want);
+    // Nothing more is done to it at the pack station: it says why, and neither scanning nor shipping is offered.
+    await page.goto(`${base}/warehouse?tab=pack&shipment=${encodeURIComponent(stopped)}`);
+    await expect.poll(() => page.getByTestId('cancelled-alert').textContent()).toContain('不能发货');
+    expect(await page.getByTestId('scan-input').isDisabled()).toBe(true);
+    expect(await page.getByTestId('ship-button').isDisabled()).toBe(true);
     await page.close();
   });
 });
