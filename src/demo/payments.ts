@@ -1,13 +1,15 @@
 // The demo's payments: a local WeChat Pay (the fake in src/payments/wechatpay) pays the own shops' orders and calls
 // the hub's notice URL as WeChat does — with retries, a lost notice now and then (the query before the payment timeout
 // finds it) and, rarely, an amount that does not match (a payment exception in the queue). Fresh keys every start:
-// a resumed demo points its payment account at them.
+// a resumed demo points its payment account at them. What is paid then travels: the demo's parcels (./tracking.ts)
+// start and stop with the payments, since `serve` knows the demo's services by this one handle.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { systemPrincipal } from '../domain/principal.ts';
 import type { Hub } from '../runtime/hub.ts';
 import { WechatPayFake } from '../payments/wechatpay/fake.ts';
 import type { DemoSetup } from './seed.ts';
+import { startDemoTracking } from './tracking.ts';
 
 const mchid = '1900000109';
 const appid = 'wxd678efh567hg6787';
@@ -45,6 +47,7 @@ export async function startDemoPayments(hub: Hub, setup: DemoSetup, baseUrl: str
     ? await hub.writes.updatePaymentAccount(who, existing.id, { credentials })
     : await hub.writes.createPaymentAccount(who, { provider: 'wechatpay', name: accountName, credentials, channelAccounts: ownShops, orderRef: 'platform_order_id' });
   const url = `${baseUrl}/hooks/pay/wechatpay/${account.id}`;
+  const parcels = await startDemoTracking(hub, setup, baseUrl, log, random);
 
   const deliver = async (n: { headers: Record<string, string>; rawBody: Buffer }) => {
     const r = await fetch(url, { method: 'POST', headers: n.headers, body: n.rawBody });
@@ -65,6 +68,9 @@ export async function startDemoPayments(hub: Hub, setup: DemoSetup, baseUrl: str
         log.warn({ err: e }, 'demo: a WeChat Pay notice failed');
       }
     },
-    close: server.close,
+    async close() {
+      await parcels.close();
+      await server.close();
+    },
   };
 }
