@@ -72,14 +72,21 @@ export function noPickupScan(s: ShipmentTracking, now: number, p: TrackingAlertP
   return { kind: 'NO_PICKUP_SCAN', message: `no pickup scan ${Math.floor((now - s.shippedAt) / hour)} h after shipping`, since: due };
 }
 
-/** The first event is far from the ship time, in either direction. */
+/**
+ * The first event is far from the ship time, in either direction. Before shipping, only the carrier handling the
+ * parcel counts: a waybill is usually ordered (已下单, InfoReceived) when its label is printed, hours before the hub
+ * marks the parcel shipped, and that is no sign of a reused number.
+ */
 export function firstEventFarFromShip(s: ShipmentTracking, p: TrackingAlertPolicy = defaultTrackingAlertPolicy): TrackingAlert | null {
-  const first = sorted(s.events)[0];
+  const events = sorted(s.events);
+  const first = events[0];
   if (!first) return null;
   const gap = first.at - s.shippedAt;
   if (gap > p.firstEventLateMs) return { kind: 'FIRST_EVENT_LATE', message: `first tracking event ${Math.floor(gap / hour)} h after shipping`, since: first.at };
-  if (-gap > p.firstEventEarlyMs) {
-    return { kind: 'FIRST_EVENT_BEFORE_SHIP', message: `first tracking event ${Math.floor(-gap / hour)} h before shipping: is the tracking number reused?`, since: first.at };
+  const handled = events.find((e) => e.status !== 'info_received');
+  const early = handled ? s.shippedAt - handled.at : 0;
+  if (handled && early > p.firstEventEarlyMs) {
+    return { kind: 'FIRST_EVENT_BEFORE_SHIP', message: `first carrier scan ${Math.floor(early / hour)} h before shipping: is the tracking number reused?`, since: handled.at };
   }
   return null;
 }

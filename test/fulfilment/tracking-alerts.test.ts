@@ -20,6 +20,15 @@ describe('tracking alerts', () => {
     expect(firstEventFarFromShip({ shippedAt: t0, events: [] })).toBeNull();
   });
 
+  it('a waybill ordered when the label was printed, hours before shipping, is not a reused number; a scan that early is', () => {
+    expect(firstEventFarFromShip({ shippedAt: t0, events: [ev(-6, 'info_received'), ev(2, 'picked_up')] })).toBeNull();
+    expect(firstEventFarFromShip({ shippedAt: t0, events: [ev(-6, 'info_received')] })).toBeNull();
+    expect(firstEventFarFromShip({ shippedAt: t0, events: [ev(-80, 'info_received'), ev(-72, 'picked_up'), ev(-60, 'delivered')] })).toMatchObject({
+      kind: 'FIRST_EVENT_BEFORE_SHIP',
+      since: t0 - 72 * hour,
+    });
+  });
+
   it('stuck in one state past its threshold, counted from the first event of the run', () => {
     const events = [ev(1, 'picked_up'), ev(2, 'in_transit'), ev(50, 'in_transit')];
     expect(stuckInState({ shippedAt: t0, events }, t0 + 70 * hour)).toBeNull();
