@@ -5,7 +5,8 @@ import { useEffect, useMemo, useState } from 'react';
 import { Alert, Button, Card, Collapse, Empty, Form, InputNumber, Progress, Segmented, Select, Space, Table, Typography } from 'antd';
 import { ApiError, get, put, qs } from '../api.ts';
 import { Chart, type ChartOption } from '../chart.tsx';
-import { count } from '../format.ts';
+import { count, dateTime } from '../format.ts';
+import { useMe } from '../session.tsx';
 import { useI18n } from '../i18n.tsx';
 import { errorText, gradeColor, trackingMissing, trustGrades } from '../shipping.tsx';
 import type { TrustBoard as TrustBoardData, TrustRow } from '../types.ts';
@@ -72,21 +73,17 @@ const scalars: { key: Scalar; min: number; max: number }[] = [
 ];
 
 function SettingsCard({ onSaved }: { onSaved: () => void }) {
-  const { lang, label } = useI18n();
+  const { lang, label, locale } = useI18n();
+  const me = useMe();
   const w = words[lang];
-  const [form] = Form.useForm<FormValues>();
   const [current, setCurrent] = useState<TrackingSettings | null>(null);
   const [problem, setProblem] = useState<string[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
 
-  const show = (v: TrackingSettings) => {
-    setCurrent(v);
-    form.setFieldsValue({ ...v, trustedUpTo: v.trustedGrades.at(-1) ?? trustGrades[0], stuckHours: { ...v.stuckHours } });
-  };
   useEffect(() => {
     get<TrackingSettings>('/api/tracking/settings')
-      .then(show)
+      .then(setCurrent)
       .catch((e: unknown) => setProblem([errorText(e)]));
   }, []);
 
@@ -99,7 +96,7 @@ function SettingsCard({ onSaved }: { onSaved: () => void }) {
       const upTo = trustGrades.indexOf(v.trustedUpTo as (typeof trustGrades)[number]);
       const stuckHours = Object.fromEntries(Object.entries(v.stuckHours ?? {}).map(([k, h]) => [k, typeof h === 'number' ? h : null]));
       const body = { ...Object.fromEntries(scalars.map((f) => [f.key, v[f.key]])), trustedGrades: trustGrades.slice(0, upTo + 1), stuckHours };
-      show(await put<TrackingSettings>('/api/tracking/settings', body));
+      setCurrent(await put<TrackingSettings>('/api/tracking/settings', body));
       setSaved(true);
       onSaved();
     } catch (e) {
@@ -116,12 +113,19 @@ function SettingsCard({ onSaved }: { onSaved: () => void }) {
       size="small"
       title={w.title}
       data-testid="tracking-settings"
-      extra={current && (current.custom ? <Typography.Text type="secondary">{`${w.by} ${current.updatedBy ?? '—'} · ${current.updatedAt?.slice(0, 16).replace('T', ' ') ?? ''}`}</Typography.Text> : <Typography.Text type="secondary">{w.defaults}</Typography.Text>)}
+      extra={current && (current.custom ? <Typography.Text type="secondary">{`${w.by} ${current.updatedBy ?? '—'} · ${dateTime(current.updatedAt, me.timezone, locale)}`}</Typography.Text> : <Typography.Text type="secondary">{w.defaults}</Typography.Text>)}
     >
       {problem && <Alert type="error" showIcon style={{ marginBottom: 12 }} title={<span data-testid="tracking-settings-error">{problem.join('; ')}</span>} />}
       {saved && <Alert type="success" showIcon style={{ marginBottom: 12 }} title={w.saved} />}
       {current && (
-        <Form<FormValues> form={form} layout="inline" onFinish={(v) => void save(v)} style={{ rowGap: 12 }}>
+        <Form<FormValues>
+          // A saved change mounts the form again, from what the hub now holds.
+          key={current.updatedAt ?? 'defaults'}
+          initialValues={{ ...current, trustedUpTo: current.trustedGrades.at(-1) ?? trustGrades[0], stuckHours: { ...current.stuckHours } }}
+          layout="inline"
+          onFinish={(v) => void save(v)}
+          style={{ rowGap: 12 }}
+        >
           <Form.Item name="trustedUpTo" label={w.trustedUpTo}>
             <Select style={{ width: 180 }} options={trustGrades.map((g) => ({ value: g, label: label('grade', g) }))} />
           </Form.Item>
