@@ -198,7 +198,7 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
     warehouseFlow,
     wms: new WmsService(db, keyring, warehouseFlow),
     trackingAccounts: new TrackingAccountService(db, keyring),
-    tracking: new TrackingService(db, keyring, lifecycle),
+    tracking: new TrackingService(db, keyring, lifecycle, undefined, log),
   };
 }
 
@@ -303,6 +303,8 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       await autoRouting.stop();
       await drift.idle();
       await ingest.idle();
+      // Tracking pushes queued for a group commit are written (and answered) before the database closes.
+      await trackingService.idle();
       await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), trackingWorker.stop()]);
       await db.close();
     },
