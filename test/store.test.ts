@@ -77,21 +77,27 @@ describe.each(allBackends)('store on $name', (backend) => {
 
   it('puts the units of paid, unshipped orders back on hand and into reserved in migration 14, leaving available alone', async () => {
     const a = `A-${randomUUID()}`;
-    const id = `O-${randomUUID()}`;
+    const [id, gone] = [`O-${randomUUID()}`, `O-${randomUUID()}`];
     await anOrder(id);
+    await anOrder(gone);
     const rollback = new Error('rollback');
     await expect(
       db.transaction(async (tx) => {
+        await tx.run(`UPDATE orders SET status = 'paid' WHERE id = ?`, [id]);
+        await tx.run(`UPDATE orders SET status = 'shipped' WHERE id = ?`, [gone]);
         // As migration 14 found a row: payment had taken 2 paid units off on-hand, 1 more held for an unpaid order,
-        // 4 already shipped; 3 on the shelf of which 1 reserved.
+        // 4 already shipped; 3 on the shelf of which 1 reserved. Another order the platform reported shipped still
+        // had its 6 units `deducted`: they left with it.
         await tx.run(`INSERT INTO stock (tenant_id, sku, warehouse, on_hand, reserved, safety_stock, updated_at) VALUES (?, ?, 'WH1', 3, 1, 0, 0)`, [tenant, a]);
-        for (const [state, q] of [['deducted', 2], ['held', 1], ['shipped', 4], ['restocked', 5]] as const) {
-          await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, 'WH1', ?, ?, 0, 0)`, [tenant, id, a, q, state]);
+        for (const [order, state, q] of [[id, 'deducted', 2], [id, 'held', 1], [id, 'shipped', 4], [id, 'restocked', 5], [gone, 'deducted', 6]] as const) {
+          await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, 'WH1', ?, ?, 0, 0)`, [tenant, order, a, q, state]);
         }
         const stmts = renderDdl(m014.ddl, db.dialect);
-        expect(stmts).toHaveLength(1);
-        await tx.run(stmts[0] as string);
+        expect(stmts).toHaveLength(2);
+        for (const stmt of stmts) await tx.run(stmt);
         expect(await tx.all('SELECT on_hand, reserved FROM stock WHERE sku = ?', [a])).toEqual([{ on_hand: 5, reserved: 3 }]);
+        expect(await tx.all('SELECT state, quantity FROM reservations WHERE order_id = ?', [gone])).toEqual([{ state: 'shipped', quantity: 6 }]);
+        expect(await tx.all(`SELECT quantity FROM reservations WHERE order_id = ? AND state = 'deducted'`, [id])).toEqual([{ quantity: 2 }]);
         // Rolled back: the statement moves every row, and the other tests' rows in this database stay as they were.
         throw rollback;
       }),
