@@ -109,6 +109,7 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     // Every paid order either holds its unit or is visibly flagged; never a silent oversell.
     expect(mine.filter((o) => o.reservationState === 'deducted')).toHaveLength(5);
     expect(mine.filter((o) => o.hold !== null)).toHaveLength(15);
-    expect((await s.api<{ onHand: number }>('GET', `/api/stock/${sku}`)).body.onHand).toBe(0);
+    // All five units still on the shelf, each reserved for one of the five paid orders holding it.
+    expect((await s.api<{ onHand: number; reserved: number }>('GET', `/api/stock/${sku}`)).body).toMatchObject({ onHand: 5, reserved: 5 });
   });
 });
