@@ -3,26 +3,16 @@
 // barcode scanner does) with a wrong and an extra scan refused and nothing recorded, shipped with carrier and tracking
 // number; the order's 360° view and the shipments list then show the parcel, and the trust board renders. Carrier
 // tracking may not be wired yet: the test accepts "tracking not connected" then, and exercises tracking when it is.
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { httpBackends } from './support/backends.ts';
+import { browserMissing, launchBrowser, PASSWORD, shots, signIn as signInAs } from './support/browser.ts';
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
 import { kuaidi100Push, sendPush, shippedShipment } from './fulfilment/tracking-support.ts';
-import { consoleDir } from '../src/http/console.ts';
 import { startTrackingFake, type TrackingFake } from '../src/simulators/tracking.ts';
 
-const CHROMIUM = process.env.ORDERHUB_CHROMIUM ?? '/usr/bin/chromium';
-const PASSWORD = 'correct horse battery';
-// ORDERHUB_SCREENSHOTS=docs writes the screenshots into docs/screenshots/ for the README; otherwise a temp dir.
-const shots = process.env.ORDERHUB_SCREENSHOTS === 'docs' ? new URL('../docs/screenshots/', import.meta.url).pathname : `${mkdtempSync(join(tmpdir(), 'orderhub-shots-'))}/`;
-const onCi = process.env.CI === 'true' || process.env.CI === '1';
-const missing = !existsSync(CHROMIUM) ? `no browser at ${CHROMIUM} (apt-get install -y chromium)` : !existsSync(`${consoleDir}/index.html`) ? 'the console is not built (npm run build:console)' : null;
-if (missing && onCi) throw new Error(`the browser tests must run on CI: ${missing}`);
-if (missing) console.warn(`[orderhub tests] skipping the fulfilment browser tests: ${missing}`);
+const missing = browserMissing('the fulfilment browser tests');
 
 // The production mode of `serve`: SQLite with the writer thread.
 const backend = httpBackends.find((b) => b.writerThread) as (typeof httpBackends)[number];
@@ -97,11 +87,7 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
       const u = await s.api('POST', '/api/users', { username, password: PASSWORD, roles: [role] });
       expect(u.status).toBe(201);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
-    mkdirSync(shots, { recursive: true });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
@@ -121,18 +107,7 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
     expect(r.status, r.text).toBe(200);
   }
 
-  async function signIn(username: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    page.on('pageerror', (e) => {
-      throw e;
-    });
-    await page.goto(base + '/');
-    await page.getByTestId('username').fill(username);
-    await page.getByTestId('password').fill(PASSWORD);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('whoami').waitFor();
-    return page;
-  }
+  const signIn = (username: string): Promise<Page> => signInAs(browser, base, username);
 
   const shipment = async () => (await s.api<ShipmentBody>('GET', `/api/shipments/${shipmentId}`)).body;
   const scanned = async () => Object.fromEntries((await shipment()).lines.map((l) => [l.sku, l.scanned]));

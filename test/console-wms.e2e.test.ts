@@ -5,24 +5,14 @@
 // once, the old one still signing; deleting an account that reported is refused with the hub's reason and the page
 // offers to switch it off; a read-only user sees the accounts with every write button disabled.
 import { createHmac, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { httpBackends } from './support/backends.ts';
+import { browserMissing, launchBrowser, PASSWORD, shots, signIn as signInAs } from './support/browser.ts';
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
-import { consoleDir } from '../src/http/console.ts';
 
-const CHROMIUM = process.env.ORDERHUB_CHROMIUM ?? '/usr/bin/chromium';
-const PASSWORD = 'correct horse battery';
-// ORDERHUB_SCREENSHOTS=docs writes the screenshots into docs/screenshots/ for the README; otherwise a temp dir.
-const shots = process.env.ORDERHUB_SCREENSHOTS === 'docs' ? new URL('../docs/screenshots/', import.meta.url).pathname : `${mkdtempSync(join(tmpdir(), 'orderhub-shots-'))}/`;
-const onCi = process.env.CI === 'true' || process.env.CI === '1';
-const missing = !existsSync(CHROMIUM) ? `no browser at ${CHROMIUM} (apt-get install -y chromium)` : !existsSync(`${consoleDir}/index.html`) ? 'the console is not built (npm run build:console)' : null;
-if (missing && onCi) throw new Error(`the browser tests must run on CI: ${missing}`);
-if (missing) console.warn(`[orderhub tests] skipping the WMS browser tests: ${missing}`);
+const missing = browserMissing('the WMS browser tests');
 
 // The production mode of `serve`: SQLite with the writer thread.
 const backend = httpBackends.find((b) => b.writerThread) as (typeof httpBackends)[number];
@@ -94,11 +84,7 @@ describe.skipIf(missing !== null)('the external WMS page in Chromium', () => {
       const u = await s.api('POST', '/api/users', { username, password: PASSWORD, roles: [role] });
       expect(u.status).toBe(201);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
-    mkdirSync(shots, { recursive: true });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
@@ -106,15 +92,7 @@ describe.skipIf(missing !== null)('the external WMS page in Chromium', () => {
   });
 
   async function signIn(username: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    page.on('pageerror', (e) => {
-      throw e;
-    });
-    await page.goto(base + '/');
-    await page.getByTestId('username').fill(username);
-    await page.getByTestId('password').fill(PASSWORD);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('whoami').waitFor();
+    const page = await signInAs(browser, base, username);
     await page.getByRole('menuitem', { name: '外部 WMS' }).click();
     await page.getByTestId('wms-add').waitFor();
     return page;

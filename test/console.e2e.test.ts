@@ -1,25 +1,15 @@
 // The console in a real browser (Debian's Chromium through playwright-core) against a real hub: sign in, find an
 // order by number, open its 360° view and timeline, switch language, and a read-only user's write buttons stay
 // disabled. Screenshots of the main pages go to docs/screenshots/ for the README.
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { httpBackends } from './support/backends.ts';
+import { browserMissing, launchBrowser, PASSWORD, shots, signIn as signInAs } from './support/browser.ts';
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
 import { transaction, wechatCredentials, wechatFake, wechatNotice } from './payments/support/hub.ts';
-import { consoleDir } from '../src/http/console.ts';
 
-const CHROMIUM = process.env.ORDERHUB_CHROMIUM ?? '/usr/bin/chromium';
-const PASSWORD = 'correct horse battery';
-// Every run takes the screenshots; ORDERHUB_SCREENSHOTS=docs writes them into docs/screenshots/ for the README.
-const shots = process.env.ORDERHUB_SCREENSHOTS === 'docs' ? new URL('../docs/screenshots/', import.meta.url).pathname : `${mkdtempSync(join(tmpdir(), 'orderhub-shots-'))}/`;
-const onCi = process.env.CI === 'true' || process.env.CI === '1';
-const missing = !existsSync(CHROMIUM) ? `no browser at ${CHROMIUM} (apt-get install -y chromium)` : !existsSync(`${consoleDir}/index.html`) ? 'the console is not built (npm run build:console)' : null;
-if (missing && onCi) throw new Error(`the browser tests must run on CI: ${missing}`);
-if (missing) console.warn(`[orderhub tests] skipping the browser tests: ${missing}`);
+const missing = browserMissing('the browser tests');
 
 import { startSimulatorServer } from '../src/simulators/server.ts';
 import { jdSimulator } from '../src/simulators/jd.ts';
@@ -60,29 +50,14 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
       const u = await s.api('POST', '/api/users', { username, password: PASSWORD, roles: [role] });
       expect(u.status).toBe(201);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
-    mkdirSync(shots, { recursive: true });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await s?.close();
   });
 
-  async function signIn(username: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, locale: 'zh-CN' });
-    page.on('pageerror', (e) => {
-      throw e;
-    });
-    await page.goto(base + '/');
-    await page.getByTestId('username').fill(username);
-    await page.getByTestId('password').fill(PASSWORD);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('whoami').waitFor();
-    return page;
-  }
+  const signIn = (username: string): Promise<Page> => signInAs(browser, base, username, { width: 1360, height: 860 });
 
   it('signs in, shows the dashboard, finds an order by number and opens its 360° view with the timeline', async () => {
     // What the browser downloads until the dashboard stands: the budget is 1 MB of compressed JavaScript.
