@@ -386,6 +386,13 @@ export class WmsService {
       const { state, remaining } = await this.flow.packingState(tx, who, shipmentId);
       let outcome: WmsOutcome['outcome'] = 'applied';
       if (step === 'ignored') outcome = 'ignored';
+      else if (state === 'cancelled') {
+        // Stopped (拦截) after the WMS got it: no step applies any more, and a WMS that goes on must hear so, not 200.
+        throw new HubError('SHIPMENT_CANCELLED', `shipment ${shipmentId} was cancelled (its orders were cancelled or shipped another way): stop work on it and put its units back; nothing was recorded`, {
+          shipmentId,
+          state,
+        });
+      }
       else if ((rank[state] ?? 0) >= (rank[step] ?? 0)) outcome = 'already_past';
       else if (step === 'picked') {
         await this.flow.pickIn(tx, who, shipmentId, now);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemPrincipal } from '../../src/domain/principal.ts';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, startServer, stockInvariants, type TestServer } from '../support/server.ts';
+import { orderBody } from '../support/sign.ts';
 import { order, paidOrder, route, setStock, stockRows, uniq, warehouse, type ErrorReply, type ShipmentBody } from './hub-support.ts';
 import { dictionary, signed, wmsPush } from './wms-support.ts';
 
@@ -146,6 +147,32 @@ describe.each(httpBackends)('external WMS pushes over HTTP on $name', (backend) 
     expect(cross.body.error.code).toBe('SHIPMENT_NOT_FOUND');
     expect({ pushes: await pushes(), events: await outbox(sh.id), otherEvents: await outbox(other.sh.id) }).toEqual(before);
     expect((await s.api<ShipmentBody>('GET', `/api/shipments/${other.sh.id}`)).body.state).toBe('planned');
+  });
+
+  it('refuses (409) any step for a shipment stopped because its order was cancelled, and records nothing', async () => {
+    const { w, secret, accountId } = await setup();
+    const c = uniq('C');
+    await setStock(s, c, 5, w);
+    const body = orderBody({ status: 'paid', buyer: { id: uniq('buyer') }, lines: [{ sku: c, title: c, quantity: 1, unitPrice: 1000 }], paidAmount: 1000 });
+    const id = (await s.push(shop.id, shop.secret, body)).body.orders?.[0]?.orderId as string;
+    await route(s, [id]);
+    const sh = (await order(s, id)).shipments[0] as ShipmentBody;
+    expect(sh.warehouse).toBe(w);
+    await s.push(shop.id, shop.secret, { ...body, status: 'cancelled', updatedAt: '2026-11-22T11:00:00+08:00' });
+    expect((await order(s, id)).shipments[0]?.state).toBe('cancelled');
+    const before = { pushes: await pushes(), events: await outbox(sh.id) };
+    for (const report of [
+      { shipmentId: sh.id, status: '1200', at: at() },
+      { shipmentId: sh.id, status: '1300', at: at() },
+      { shipmentId: sh.id, status: '1400', at: at(), carrier: 'sf', trackingNo: `SFW${Date.now()}` },
+    ]) {
+      const r = await push(accountId, signed(secret, report));
+      expect(r.status, JSON.stringify(r.body)).toBe(409);
+      expect(r.body.error.code).toBe('SHIPMENT_CANCELLED');
+      expect(r.body.error.message).toContain('put its units back');
+    }
+    expect({ pushes: await pushes(), events: await outbox(sh.id) }).toEqual(before);
+    expect(await stockRows(s, c, [w])).toEqual({ [w]: { onHand: 5, reserved: 0 } });
   });
 
   it('refuses an event id used again for a different report (409), keeping the first', async () => {
