@@ -235,7 +235,8 @@ export class RoutingService {
       [tenant],
     );
     const used = await q.all<{ warehouse: string; n: number }>(
-      'SELECT warehouse, COUNT(*) AS n FROM shipments WHERE tenant_id = ? AND created_at >= ? GROUP BY warehouse',
+      // A parcel stopped before it left (its order cancelled) frees its place for the day.
+      `SELECT warehouse, COUNT(*) AS n FROM shipments WHERE tenant_id = ? AND created_at >= ? AND state <> 'cancelled' GROUP BY warehouse`,
       [tenant, this.dayStart(now)],
     );
     const usedBy = new Map(used.map((u) => [u.warehouse, Number(u.n)]));

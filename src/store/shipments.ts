@@ -11,10 +11,12 @@ const unshipped = ['planned', 'waved', 'picked', 'packed'] as const;
 
 interface Row {
   id: string;
+  tenant_id: string;
   plan_id: string;
   warehouse: string;
   order_ids: string;
   state: (typeof unshipped)[number];
+  weight_grams: number;
 }
 
 interface WithdrawnLine {
@@ -35,7 +37,7 @@ interface WithdrawnLine {
 export async function withdrawFromShipments(tx: Tx, o: { tenant_id: string; id: string; order_no: string }, reason: WithdrawReason, cause: string, now: number): Promise<string[]> {
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
   const rows = await tx.all<Row>(
-    `SELECT id, plan_id, warehouse, order_ids, state FROM shipments
+    `SELECT id, tenant_id, plan_id, warehouse, order_ids, state, weight_grams FROM shipments
      WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state IN (${unshipped.map(() => '?').join(', ')}) ORDER BY id${lock}`,
     [o.id, ...unshipped],
   );
@@ -55,12 +57,18 @@ export async function withdrawFromShipments(tx: Tx, o: { tenant_id: string; id: 
       await appendEvent(tx, { tenantId: o.tenant_id, type: 'shipment.cancelled', aggregateType: 'shipment', aggregateId: s.id, at: now, payload: { ...base, orderIds: [o.id], from: s.state, putBack } });
       await appendHistory(tx, { tenantId: o.tenant_id, orderId: o.id, at: now, kind: 'fulfilment', cause, detail: { shipmentId: s.id, step: 'cancelled', warehouse: s.warehouse, reason, from: s.state, putBack } });
     } else {
+      // The parcel gets lighter by what routing counted for the withdrawn units (a SKU nobody described weighs nothing).
+      const g = await tx.get<{ g: number | null }>(
+        'SELECT SUM(l.quantity * t.weight_grams) AS g FROM shipment_lines l JOIN sku_traits t ON t.tenant_id = ? AND t.sku = l.sku WHERE l.shipment_id = ? AND l.order_id = ?',
+        [s.tenant_id, s.id, o.id],
+      );
+      const weight = Math.max(0, Number(s.weight_grams) - Number(g?.g ?? 0));
       await tx.run('DELETE FROM shipment_lines WHERE shipment_id = ? AND order_id = ?', [s.id, o.id]);
       const repack = s.state === 'packed';
       if (repack) await tx.run('UPDATE shipment_lines SET scanned = 0 WHERE shipment_id = ?', [s.id]);
       const changed = await tx.run(
-        `UPDATE shipments SET order_ids = ?, state = ?, packed_at = ${repack ? 'NULL' : 'packed_at'}, updated_at = ? WHERE id = ? AND state = ?`,
-        [JSON.stringify(others), repack ? 'picked' : s.state, now, s.id, s.state],
+        `UPDATE shipments SET order_ids = ?, state = ?, weight_grams = ?, packed_at = ${repack ? 'NULL' : 'packed_at'}, updated_at = ? WHERE id = ? AND state = ?`,
+        [JSON.stringify(others), repack ? 'picked' : s.state, weight, now, s.id, s.state],
       );
       if (changed !== 1) throw new Error(`shipment ${s.id} changed while order ${o.order_no} was withdrawn from it`);
       const payload = { ...base, orderIds: others, lines: withdrawn, putBack, repack };

@@ -147,6 +147,26 @@ describe.each(httpBackends)('routing over the API on $name', (backend) => {
     expect(await stockRows(s, only, [small])).toEqual({ [small]: { onHand: 10, reserved: 1 } });
   });
 
+  it('gives a warehouse its place for the day back when a routed order is cancelled before its parcel left', async () => {
+    const [small, big] = [uniq('SMALL'), uniq('BIG')];
+    await warehouse(s, small, { priority: 1, regions: ['*'], dailyCapacity: 1 });
+    await warehouse(s, big, { priority: 2, regions: ['*'], dailyCapacity: 100 });
+    const a = uniq('A');
+    await setStock(s, a, 10, small);
+    await setStock(s, a, 10, big);
+    await rules(s, [{ kind: 'prefer_priority' }]);
+    const body = orderBody({ status: 'paid', buyer: { id: uniq('buyer') }, lines: [{ sku: a, title: a, quantity: 1, unitPrice: 1000 }], paidAmount: 1000 });
+    const id = (await s.push(shop.id, shop.secret, body)).body.orders?.[0]?.orderId as string;
+    expect((await route(s, [id])).plans[0]?.shipments[0]?.warehouse).toBe(small);
+    await s.push(shop.id, shop.secret, { ...body, status: 'cancelled', updatedAt: '2026-11-22T11:00:00+08:00' });
+    expect((await order(s, id)).shipments[0]?.state).toBe('cancelled');
+    // SMALL ships one parcel a day, and the one it had will not leave: the next order still gets it.
+    const next = await paidOrder(s, shop, [[a, 1]], { buyer: { id: uniq('buyer') } });
+    expect((await route(s, [next.id])).plans[0]?.shipments[0]?.warehouse).toBe(small);
+    const third = await paidOrder(s, shop, [[a, 1]], { buyer: { id: uniq('buyer') } });
+    expect((await route(s, [third.id])).plans[0]?.shipments[0]?.warehouse).toBe(big);
+  });
+
   it('refuses a reviewed plan whose stock was taken meanwhile, and leaves nothing half-applied', async () => {
     const [p, q] = [uniq('P'), uniq('Q')];
     await warehouse(s, p, { priority: 1, regions: ['浙江'] });

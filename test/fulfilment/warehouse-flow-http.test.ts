@@ -312,6 +312,7 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     const [a, b] = [uniq('A'), uniq('B')];
     await setStock(s, a, 10, w);
     await setStock(s, b, 10, w);
+    for (const [sku, weightGrams] of [[a, 300], [b, 500]] as const) expect((await s.api('PUT', `/api/sku-traits/${sku}`, { promisedShipHours: 48, weightGrams })).status).toBe(200);
     await rules(s, [{ kind: 'merge_related', windowMinutes: 60, minAddressSimilarity: 0.8 }, { kind: 'fewest_shipments' }]);
     const buyer = { id: uniq('buyer'), name: '王五', phone: '13700002222' };
     const receiver = { ...zj, name: '王五', phone: '13700002222', address: '文三路 99 号 A 座 801' };
@@ -321,6 +322,8 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     const parcel = (await order(s, second.id)).shipments[0] as ShipmentBody;
     expect(parcel.orderIds.sort()).toEqual([first.id, second.id].sort());
     expect(parcel.orderNos?.slice().sort()).toEqual([first.orderNo, second.orderNo].sort());
+    const weight = async () => (await s.api<{ weightGrams: number }>('GET', `/api/shipments/${parcel.id}`)).body.weightGrams;
+    expect(await weight()).toBe(300 + 2 * 500);
     await packAll(parcel);
 
     await s.push(shop.id, shop.secret, { ...first.body, status: 'cancelled', updatedAt: later(1) });
@@ -328,6 +331,7 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     // The parcel was sealed with A inside: it goes back to be scanned again, with B only.
     expect(after).toMatchObject({ state: 'picked', orderIds: [second.id], orderNos: [second.orderNo], cancelledAt: null });
     expect(after.lines).toEqual([expect.objectContaining({ orderId: second.id, sku: b, quantity: 2, scanned: 0 })]);
+    expect(await weight()).toBe(2 * 500);
     expect((await shipmentEvents(parcel.id)).at(-1)).toMatchObject({
       type: 'shipment.order_withdrawn',
       payload: { orderId: first.id, reason: 'order_cancelled', repack: true, putBack: [{ sku: a, quantity: 1 }], orderIds: [second.id] },
