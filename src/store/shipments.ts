@@ -54,7 +54,7 @@ export async function withdrawFromShipments(tx: Tx, o: { tenant_id: string; id: 
     if (others.length === 0) {
       const changed = await tx.run(`UPDATE shipments SET state = 'cancelled', cancelled_at = ?, cancel_reason = ?, updated_at = ? WHERE id = ? AND state = ?`, [now, reason, now, s.id, s.state]);
       if (changed !== 1) throw new Error(`shipment ${s.id} changed while order ${o.order_no} was withdrawn from it`);
-      await appendEvent(tx, { tenantId: o.tenant_id, type: 'shipment.cancelled', aggregateType: 'shipment', aggregateId: s.id, at: now, payload: { ...base, orderIds: [o.id], from: s.state, putBack } });
+      await appendEvent(tx, { tenantId: o.tenant_id, type: 'shipment.cancelled', aggregateType: 'shipment', aggregateId: s.id, at: now, payload: { ...base, orderIds: [o.id], from: s.state, lines: withdrawn, putBack } });
       await appendHistory(tx, { tenantId: o.tenant_id, orderId: o.id, at: now, kind: 'fulfilment', cause, detail: { shipmentId: s.id, step: 'cancelled', warehouse: s.warehouse, reason, from: s.state, putBack } });
     } else {
       // The parcel gets lighter by what routing counted for the withdrawn units (a SKU nobody described weighs nothing).

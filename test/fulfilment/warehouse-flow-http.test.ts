@@ -279,7 +279,7 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     expect(now).toMatchObject({ state: 'cancelled', cancelReason: 'order_cancelled', orderIds: [id] });
     expect(now.cancelledAt).toMatch(/Z$/);
     const ev = (await shipmentEvents(sh.id)).at(-1);
-    expect(ev).toMatchObject({ type: 'shipment.cancelled', payload: { reason: 'order_cancelled', from: 'packed', putBack: [{ sku: a, quantity: 2 }] } });
+    expect(ev).toMatchObject({ type: 'shipment.cancelled', payload: { reason: 'order_cancelled', from: 'packed', lines: [{ sku: a, quantity: 2, putBack: 2 }], putBack: [{ sku: a, quantity: 2 }] } });
     expect((await order(s, id)).history.filter((h) => h.kind === 'fulfilment').at(-1)?.detail).toMatchObject({ shipmentId: sh.id, step: 'cancelled' });
     expect(await s.hub.db.read.get('SELECT state FROM dispatch_plans WHERE id = ?', [sh.planId])).toEqual({ state: 'cancelled' });
     const refused = await ship(sh.id, { carrier: 'sf', trackingNo: `SFX${Date.now()}` });
