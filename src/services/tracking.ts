@@ -298,16 +298,7 @@ export class TrackingService {
       );
       await cancelTimer(tx, 'tracking_recheck', s.id, now);
       if (!wasShipped && s.trust_grade === grade && s.tracking_status === 'delivered') return false;
-      await appendEvent(tx, {
-        tenantId: s.tenant_id,
-        type: 'shipment.delivered',
-        aggregateType: 'shipment',
-        aggregateId: s.id,
-        at: now,
-        payload: { shipmentId: s.id, orderIds: JSON.parse(s.order_ids) as string[], trustGrade: grade, deliveredAt: at, source: d.source, via: d.via },
-      });
-      await this.history(tx, s, now, `${d.source} tracking: delivered (${grade})`, { shipmentId: s.id, tracking: 'delivered', trustGrade: grade, trusted: true }, at);
-      if (wasShipped) await this.deliverOrders(tx, s, grade, at, now);
+      await this.confirmDelivered(tx, s, { grade, at, wasShipped, source: d.source, via: d.via, cause: `${d.source} tracking: delivered (${grade})` }, now);
       return true;
     }
     if (s.tracking_status === 'delivered_unconfirmed' || s.state !== 'shipped') {
@@ -353,6 +344,25 @@ export class TrackingService {
     }
   }
 
+  /** A trusted delivery, its shipment row already updated: the event, the orders' history, and the orders delivered. */
+  private async confirmDelivered(
+    tx: Tx,
+    s: TrackedShipmentRow,
+    d: { grade: DeliveryTrustGrade; at: number; wasShipped: boolean; source: string; via: string; cause: string },
+    now: number,
+  ): Promise<void> {
+    await appendEvent(tx, {
+      tenantId: s.tenant_id,
+      type: 'shipment.delivered',
+      aggregateType: 'shipment',
+      aggregateId: s.id,
+      at: now,
+      payload: { shipmentId: s.id, orderIds: JSON.parse(s.order_ids) as string[], trustGrade: d.grade, deliveredAt: d.at, source: d.source, via: d.via },
+    });
+    await this.history(tx, s, now, d.cause, { shipmentId: s.id, tracking: 'delivered', trustGrade: d.grade, trusted: true }, d.at);
+    if (d.wasShipped) await this.deliverOrders(tx, s, d.grade, d.at, now);
+  }
+
   private async history(tx: Tx, s: TrackedShipmentRow, now: number, cause: string, detail: Record<string, unknown>, sourceTime?: number): Promise<void> {
     for (const orderId of JSON.parse(s.order_ids) as string[]) {
       await appendHistory(tx, { tenantId: s.tenant_id, orderId, at: now, kind: 'fulfilment', cause, sourceTime: sourceTime ?? null, detail });
@@ -383,16 +393,8 @@ export class TrackingService {
            state = CASE WHEN state = 'shipped' THEN 'delivered' ELSE state END, delivered_at = COALESCE(delivered_at, ?), updated_at = ? WHERE id = ?`,
         [checksDone, at, now, s.id],
       );
-      await appendEvent(tx, {
-        tenantId: s.tenant_id,
-        type: 'shipment.delivered',
-        aggregateType: 'shipment',
-        aggregateId: s.id,
-        at: now,
-        payload: { shipmentId: s.id, orderIds: JSON.parse(s.order_ids) as string[], trustGrade: decision.grade, deliveredAt: at, source: 'trust_settings', via: 'recheck' },
-      });
-      await this.history(tx, s, now, `delivered (${decision.grade}): the tenant's trust settings now accept this proof`, { shipmentId: s.id, tracking: 'delivered', trustGrade: decision.grade, trusted: true }, at);
-      if (wasShipped) await this.deliverOrders(tx, s, decision.grade, at, now);
+      const cause = `delivered (${decision.grade}): the tenant's trust settings now accept this proof`;
+      await this.confirmDelivered(tx, s, { grade: decision.grade, at, wasShipped, source: 'trust_settings', via: 'recheck', cause }, now);
       return;
     }
     await tx.run(`UPDATE shipments SET recheck_count = ?, recheck_due_at = NULL, recheck_state = 'exhausted', updated_at = ? WHERE id = ?`, [checksDone, now, s.id]);
