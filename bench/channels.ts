@@ -10,9 +10,9 @@ import { forEachLimited, HubClient } from './lib/client.ts';
 import { freePort, startServer } from './lib/server.ts';
 import { postgresStore, sqliteStore, type BenchStore } from './lib/store.ts';
 import { rng } from './lib/orders.ts';
-import { startSimulatorServer } from '../src/simulators/server.ts';
-import { simulators } from '../src/simulators/index.ts';
-import type { PlatformSimulator, SimOrder, SimPush } from '../src/simulators/types.ts';
+import { startSimulatorServer } from '../src/sandbox/simulators/server.ts';
+import { simulators } from '../src/sandbox/simulators/index.ts';
+import type { PlatformSimulator, SimOrder, SimPush } from '../src/sandbox/simulators/types.ts';
 
 const { values } = parseArgs({
   options: {

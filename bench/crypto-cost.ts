@@ -1,6 +1,6 @@
 // What encrypting personal data costs the ingest path per order: the same calls, the same sizes, without the
 // database. Compare with bench/ingest-core.ts (CPU µs per order through the whole write path).
-import { Keyring, newDataKey } from '../src/security/keyring.ts';
+import { Keyring, newDataKey } from '../src/platform/security/keyring.ts';
 
 const orders = Number(process.env.BENCH_ORDERS ?? 50_000);
 const keyring = new Keyring([newDataKey('bench')]);

@@ -4,12 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaults } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { startHub } from '../src/runtime/hub.ts';
-import { ownshop } from '../src/channels/ownshop/index.ts';
-import { sealDelivery, type Delivery } from '../src/services/ingest.ts';
-import { systemPrincipal } from '../src/domain/principal.ts';
+import { defaults } from '../src/platform/config.ts';
+import { createLogger } from '../src/platform/log.ts';
+import { startHub } from '../src/app/hub.ts';
+import { ownshop } from '../src/modules/channels/connectors/ownshop/index.ts';
+import { sealDelivery, type Delivery } from '../src/modules/orders/ingest/ingest.ts';
+import { systemPrincipal } from '../src/kernel/principal.ts';
 
 const orders = Number(process.env.BENCH_ORDERS ?? 20_000);
 const inFlight = Number(process.env.BENCH_CONCURRENCY ?? 64);

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { defaults } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { startHub } from '../src/runtime/hub.ts';
-import { buildApp } from '../src/http/app.ts';
-import { systemPrincipal } from '../src/domain/principal.ts';
+import { defaults } from '../src/platform/config.ts';
+import { createLogger } from '../src/platform/log.ts';
+import { startHub } from '../src/app/hub.ts';
+import { buildApp } from '../src/app/http/app.ts';
+import { systemPrincipal } from '../src/kernel/principal.ts';
 
 const total = Number(process.env.BENCH_ORDERS ?? 1_000_000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 40);

@@ -10,11 +10,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { defaults, type Config } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { startHub } from '../src/runtime/hub.ts';
-import { buildApp } from '../src/http/app.ts';
-import { systemPrincipal } from '../src/domain/principal.ts';
+import { defaults, type Config } from '../src/platform/config.ts';
+import { createLogger } from '../src/platform/log.ts';
+import { startHub } from '../src/app/hub.ts';
+import { buildApp } from '../src/app/http/app.ts';
+import { systemPrincipal } from '../src/kernel/principal.ts';
 import { forEachLimited } from './lib/client.ts';
 import { rng } from './lib/orders.ts';
 

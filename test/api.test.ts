@@ -1,6 +1,6 @@
 // The API's surface: authentication, error shape, health, the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrations } from '../src/store/migrate.ts';
+import { migrations } from '../src/platform/db/migrate.ts';
 import { httpBackends } from './support/backends.ts';
 import { startServer, type TestServer } from './support/server.ts';
 

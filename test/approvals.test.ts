@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from './support/backends.ts';
 import { createShop, setStock, startServer, stockInvariants, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
-import { verifyAudit } from '../src/store/audit.ts';
+import { verifyAudit } from '../src/modules/access/audit.ts';
 
 const PASSWORD = 'correct horse battery';
 

@@ -10,7 +10,7 @@ import { browserMissing, launchBrowser, PASSWORD, shots, signIn as signInAs } fr
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
 import { kuaidi100Push, sendPush, shippedShipment } from './fulfilment/tracking-support.ts';
-import { startTrackingFake, type TrackingFake } from '../src/simulators/tracking.ts';
+import { startTrackingFake, type TrackingFake } from '../src/sandbox/fakes/tracking.ts';
 
 const missing = browserMissing('the fulfilment browser tests');
 

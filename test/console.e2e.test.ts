@@ -11,8 +11,8 @@ import { transaction, wechatCredentials, wechatFake, wechatNotice } from './paym
 
 const missing = browserMissing('the browser tests');
 
-import { startSimulatorServer } from '../src/simulators/server.ts';
-import { jdSimulator } from '../src/simulators/jd.ts';
+import { startSimulatorServer } from '../src/sandbox/simulators/server.ts';
+import { jdSimulator } from '../src/sandbox/simulators/jd.ts';
 
 // The production mode of `serve`: SQLite with the writer thread.
 const backend = httpBackends.find((b) => b.writerThread) as (typeof httpBackends)[number];

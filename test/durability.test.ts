@@ -27,11 +27,11 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...fs, default: { ...fs, fdatasync }, fdatasync };
 });
 
-const { openDatabase } = await import('../src/store/db.ts');
-const { migrate } = await import('../src/store/migrate.ts');
-const { GroupCommitter } = await import('../src/runtime/group-commit.ts');
-const { OutboxRelay } = await import('../src/runtime/outbox-relay.ts');
-const { createLogger } = await import('../src/log.ts');
+const { openDatabase } = await import('../src/platform/db/database.ts');
+const { migrate } = await import('../src/platform/db/migrate.ts');
+const { GroupCommitter } = await import('../src/platform/db/group-commit.ts');
+const { OutboxRelay } = await import('../src/platform/outbox/relay.ts');
+const { createLogger } = await import('../src/platform/log.ts');
 type Database = Awaited<ReturnType<typeof openDatabase>>;
 
 describe('SQLite commits are durable before they are answered', () => {

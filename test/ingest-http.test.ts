@@ -5,7 +5,7 @@ import { httpBackends } from './support/backends.ts';
 import { createShop, setStock, startServer, stockInvariants, type TestServer } from './support/server.ts';
 import { orderBody, ownshopHeaders } from './support/sign.ts';
 import BetterSqlite3 from 'better-sqlite3';
-import { sqliteFileFor } from '../src/runtime/hub.ts';
+import { sqliteFileFor } from '../src/app/hub.ts';
 
 interface OrderView {
   id: string;

@@ -7,8 +7,8 @@ import pg from 'pg';
 import { allBackends, httpBackends, pgUrl } from './support/backends.ts';
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
-import { OutboxRelay, type OutboxEvent } from '../src/runtime/outbox-relay.ts';
-import { createLogger } from '../src/log.ts';
+import { OutboxRelay, type OutboxEvent } from '../src/platform/outbox/relay.ts';
+import { createLogger } from '../src/platform/log.ts';
 
 interface Received {
   headers: IncomingHttpHeaders;

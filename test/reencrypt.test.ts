@@ -10,12 +10,12 @@ import { allBackends, pgUrl, type Backend } from './support/backends.ts';
 import { bin } from './support/process.ts';
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody, type OrderBody } from './support/sign.ts';
-import { Keyring, parseKeyList } from '../src/security/keyring.ts';
-import { keyReport, reencrypt, type KeyReport, type TableProgress } from '../src/store/reencrypt.ts';
-import { verifyAudit } from '../src/store/audit.ts';
-import { systemPrincipal } from '../src/domain/principal.ts';
-import { DEFAULT_TENANT } from '../src/services/tenancy.ts';
-import type { Config } from '../src/config.ts';
+import { Keyring, parseKeyList } from '../src/platform/security/keyring.ts';
+import { keyReport, reencrypt, type KeyReport, type TableProgress } from '../src/platform/security/reencrypt.ts';
+import { verifyAudit } from '../src/modules/access/audit.ts';
+import { systemPrincipal } from '../src/kernel/principal.ts';
+import { DEFAULT_TENANT } from '../src/kernel/tenancy.ts';
+import type { Config } from '../src/platform/config.ts';
 
 const KEY_A = `A:${Buffer.alloc(32, 1).toString('base64')}`;
 const KEY_B = `B:${Buffer.alloc(32, 2).toString('base64')}`;

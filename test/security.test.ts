@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from './support/backends.ts';
 import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
-import { builtinRoles, isPermission } from '../src/domain/permissions.ts';
-import { verifyAudit } from '../src/store/audit.ts';
+import { builtinRoles, isPermission } from '../src/kernel/permissions.ts';
+import { verifyAudit } from '../src/modules/access/audit.ts';
 
 const PASSWORD = 'correct horse battery';
 const FULL_PHONE = '13912345678';
@@ -99,7 +99,7 @@ describe.each(httpBackends)('people and permissions on $name', (backend) => {
     return table;
   }
   beforeAll(async () => {
-    const { buildApp } = await import('../src/http/app.ts');
+    const { buildApp } = await import('../src/app/http/app.ts');
     const app = await buildApp(s.hub);
     await app.ready();
     table = app.routeTable.filter((r) => r.url.startsWith('/api/'));

@@ -7,7 +7,7 @@ import { ApiVersion, shopifyApi } from '@shopify/shopify-api';
 import { httpBackends } from './support/backends.ts';
 import { setStock, startServer, type TestServer } from './support/server.ts';
 import { shopifyHeaders, shopifyOrder } from './support/shopify.ts';
-import { shopifyAnchor, shopifyFinancialStatuses, shopifyFulfillmentStatuses } from '../src/channels/shopify/status.ts';
+import { shopifyAnchor, shopifyFinancialStatuses, shopifyFulfillmentStatuses } from '../src/modules/channels/connectors/shopify/status.ts';
 
 const SECRET = 'shpss_test_app_client_secret_0123456789';
 const SHOP = 'hub-test.myshopify.com';

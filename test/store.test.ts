@@ -2,15 +2,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { allBackends } from './support/backends.ts';
-import { openHubDatabase } from '../src/runtime/hub.ts';
-import type { Database, Tx } from '../src/store/db.ts';
-import { appliedVersion, latestVersion, migrate, renderDdl } from '../src/store/migrate.ts';
-import * as m004 from '../src/store/migrations/004_line_tenant.ts';
-import * as m014 from '../src/store/migrations/014_stock_on_shelf.ts';
-import * as m015 from '../src/store/migrations/015_shipment_cancelled.ts';
-import { reserveLines, releaseReservations, deductReservations, restoreDeducted, StockShort } from '../src/store/stock.ts';
-import { GroupCommitter } from '../src/runtime/group-commit.ts';
-import { createLogger } from '../src/log.ts';
+import { openHubDatabase } from '../src/app/hub.ts';
+import type { Database, Tx } from '../src/platform/db/database.ts';
+import { appliedVersion, latestVersion, migrate, renderDdl } from '../src/platform/db/migrate.ts';
+import * as m004 from '../src/platform/db/migrations/004_line_tenant.ts';
+import * as m014 from '../src/platform/db/migrations/014_stock_on_shelf.ts';
+import * as m015 from '../src/platform/db/migrations/015_shipment_cancelled.ts';
+import { reserveLines, releaseReservations, deductReservations, restoreDeducted, StockShort } from '../src/modules/inventory/store/stock.ts';
+import { GroupCommitter } from '../src/platform/db/group-commit.ts';
+import { createLogger } from '../src/platform/log.ts';
 
 describe.each(allBackends)('store on $name', (backend) => {
   let db: Database;

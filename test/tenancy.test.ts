@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from './support/backends.ts';
 import { startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
-import { systemPrincipal } from '../src/domain/principal.ts';
-import { hashPassword } from '../src/security/secrets.ts';
-import { verifyAudit } from '../src/store/audit.ts';
+import { systemPrincipal } from '../src/kernel/principal.ts';
+import { hashPassword } from '../src/platform/security/secrets.ts';
+import { verifyAudit } from '../src/modules/access/audit.ts';
 
 const PASSWORD = 'correct horse battery';
 

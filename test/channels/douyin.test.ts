@@ -5,16 +5,16 @@
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullIntoHub as pullHub } from '../support/channels.ts';
-import type { ChannelAdapter } from '../../src/channels/types.ts';
+import type { ChannelAdapter } from '../../src/modules/channels/connectors/types.ts';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
-import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
-import { douyinSimulator } from '../../src/simulators/douyin.ts';
-import type { PlatformSimulator, SimOrder } from '../../src/simulators/types.ts';
-import { douyin, normalizeDouyinOrder, parseExactJson, rawArrayItems, type DouyinCredentials, type DouyinShopOrder } from '../../src/channels/douyin/index.ts';
-import { douyinStatusDictionary } from '../../src/channels/douyin/status.ts';
-import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/channels/types.ts';
-import { computeAmounts } from '../../src/domain/order.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import { douyinSimulator } from '../../src/sandbox/simulators/douyin.ts';
+import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
+import { douyin, normalizeDouyinOrder, parseExactJson, rawArrayItems, type DouyinCredentials, type DouyinShopOrder } from '../../src/modules/channels/connectors/douyin/index.ts';
+import { douyinStatusDictionary } from '../../src/modules/channels/connectors/douyin/status.ts';
+import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/modules/channels/connectors/types.ts';
+import { computeAmounts } from '../../src/modules/orders/domain/order.ts';
 
 // ---- the tests' own signers -------------------------------------------------------------------------------------
 

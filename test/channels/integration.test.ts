@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
 import { shopifyHeaders, shopifyOrder } from '../support/shopify.ts';
-import { shopifyFinancialStatuses } from '../../src/channels/shopify/status.ts';
+import { shopifyFinancialStatuses } from '../../src/modules/channels/connectors/shopify/status.ts';
 
 const SECRET = 'shpss_integration_secret_0123456789';
 const SHOP = 'hub-test.myshopify.com';

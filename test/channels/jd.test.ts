@@ -3,15 +3,15 @@
 // pulling every modified order across pages from the simulator into a real hub.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelAdapter } from '../../src/channels/types.ts';
+import type { ChannelAdapter } from '../../src/modules/channels/connectors/types.ts';
 import { orderView, pullIntoHub as pullHub } from '../support/channels.ts';
-import { jd, normalizeJdOrder, parseJdTime, type JdCredentials, type JdOrder } from '../../src/channels/jd/index.ts';
-import { jdStatuses } from '../../src/channels/jd/status.ts';
-import { meaningOf, PullError, type PulledOrder } from '../../src/channels/types.ts';
-import { computeAmounts } from '../../src/domain/order.ts';
-import { jdSimulator } from '../../src/simulators/jd.ts';
-import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
-import type { PlatformSimulator, SimOrder } from '../../src/simulators/types.ts';
+import { jd, normalizeJdOrder, parseJdTime, type JdCredentials, type JdOrder } from '../../src/modules/channels/connectors/jd/index.ts';
+import { jdStatuses } from '../../src/modules/channels/connectors/jd/status.ts';
+import { meaningOf, PullError, type PulledOrder } from '../../src/modules/channels/connectors/types.ts';
+import { computeAmounts } from '../../src/modules/orders/domain/order.ts';
+import { jdSimulator } from '../../src/sandbox/simulators/jd.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
 

@@ -4,17 +4,17 @@
 // given, and pulled orders stored by a real hub.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelAdapter } from '../../src/channels/types.ts';
+import type { ChannelAdapter } from '../../src/modules/channels/connectors/types.ts';
 import { orderView, pullIntoHub as pullHub } from '../support/channels.ts';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
-import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
-import { pinduoduoSimulator } from '../../src/simulators/pinduoduo.ts';
-import type { PlatformSimulator, SimOrder } from '../../src/simulators/types.ts';
-import { normalizePinduoduoOrder, pinduoduo, pinduoduoSign, type PddOrder, type PinduoduoCredentials } from '../../src/channels/pinduoduo/index.ts';
-import { pinduoduoRawStatus, pinduoduoStatusDictionary } from '../../src/channels/pinduoduo/status.ts';
-import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/channels/types.ts';
-import { computeAmounts } from '../../src/domain/order.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import { pinduoduoSimulator } from '../../src/sandbox/simulators/pinduoduo.ts';
+import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
+import { normalizePinduoduoOrder, pinduoduo, pinduoduoSign, type PddOrder, type PinduoduoCredentials } from '../../src/modules/channels/connectors/pinduoduo/index.ts';
+import { pinduoduoRawStatus, pinduoduoStatusDictionary } from '../../src/modules/channels/connectors/pinduoduo/status.ts';
+import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/modules/channels/connectors/types.ts';
+import { computeAmounts } from '../../src/modules/orders/domain/order.ts';
 
 // ---- the tests' own PDD signer and helpers ------------------------------------------------------------------------
 

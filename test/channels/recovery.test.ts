@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
-import { simulators } from '../../src/simulators/index.ts';
-import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
-import type { PlatformSimulator, SimOrder, SimPhase } from '../../src/simulators/types.ts';
-import { adapterFor } from '../../src/channels/registry.ts';
-import type { ChannelAdapter, PulledOrder } from '../../src/channels/types.ts';
+import { simulators } from '../../src/sandbox/simulators/index.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import type { PlatformSimulator, SimOrder, SimPhase } from '../../src/sandbox/simulators/types.ts';
+import { adapterFor } from '../../src/modules/channels/connectors/registry.ts';
+import type { ChannelAdapter, PulledOrder } from '../../src/modules/channels/connectors/types.ts';
 
 const PUBLIC = 'http://hub.test';
 const currencies: Record<string, string> = { shopify: 'USD', woocommerce: 'USD', shopee: 'MYR' };

@@ -5,9 +5,9 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
-import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
-import { shopeeSimulator } from '../../src/simulators/shopee.ts';
-import type { PlatformSimulator, SimOrder } from '../../src/simulators/types.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import { shopeeSimulator } from '../../src/sandbox/simulators/shopee.ts';
+import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
 import {
   fetchShopeeOrders,
   normalizeShopeeOrder,
@@ -16,11 +16,11 @@ import {
   type ShopeeCredentials,
   type ShopeeEscrowDetail,
   type ShopeeOrderDetail,
-} from '../../src/channels/shopee/index.ts';
-import { shopeeStatusDictionary } from '../../src/channels/shopee/status.ts';
-import { meaningOf, PullError, type PulledOrder, type PushRequest } from '../../src/channels/types.ts';
-import { computeAmounts } from '../../src/domain/order.ts';
-import { HubError } from '../../src/domain/errors.ts';
+} from '../../src/modules/channels/connectors/shopee/index.ts';
+import { shopeeStatusDictionary } from '../../src/modules/channels/connectors/shopee/status.ts';
+import { meaningOf, PullError, type PulledOrder, type PushRequest } from '../../src/modules/channels/connectors/types.ts';
+import { computeAmounts } from '../../src/modules/orders/domain/order.ts';
+import { HubError } from '../../src/kernel/errors.ts';
 
 /** Shopee's push signature as its documentation writes it: hex HMAC-SHA256(partner key, url + "|" + body). */
 const signPush = (key: string, url: string, body: string) => createHmac('sha256', key).update(`${url}|${body}`).digest('hex');

@@ -9,13 +9,13 @@ import { ApiVersion, LogSeverity, Session, shopifyApi } from '@shopify/shopify-a
 import { createHmac } from 'node:crypto';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
-import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
-import { shopifySimulator } from '../../src/simulators/shopify.ts';
-import type { PlatformSimulator, SimOrder } from '../../src/simulators/types.ts';
-import { shopify, type ShopifyCredentials } from '../../src/channels/shopify/index.ts';
-import { nextLink } from '../../src/channels/shopify/pull.ts';
-import { PullError, type PullContext, type PulledOrder } from '../../src/channels/types.ts';
-import { computeAmounts } from '../../src/domain/order.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import { shopifySimulator } from '../../src/sandbox/simulators/shopify.ts';
+import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
+import { shopify, type ShopifyCredentials } from '../../src/modules/channels/connectors/shopify/index.ts';
+import { nextLink } from '../../src/modules/channels/connectors/shopify/pull.ts';
+import { PullError, type PullContext, type PulledOrder } from '../../src/modules/channels/connectors/types.ts';
+import { computeAmounts } from '../../src/modules/orders/domain/order.ts';
 
 const T0 = Date.parse('2026-11-21T15:00:00Z');
 const flip = (t: string, i: number) => t.slice(0, i) + String.fromCharCode(t.charCodeAt(i) ^ 1) + t.slice(i + 1);

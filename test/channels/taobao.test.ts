@@ -4,13 +4,13 @@
 // real hub.
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelAdapter } from '../../src/channels/types.ts';
+import type { ChannelAdapter } from '../../src/modules/channels/connectors/types.ts';
 import { orderView, pullIntoHub as pullHub } from '../support/channels.ts';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
-import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
-import { createTaobaoSimulator, taobaoSimulator } from '../../src/simulators/taobao.ts';
-import type { PlatformSimulator, SimOrder } from '../../src/simulators/types.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import { createTaobaoSimulator, taobaoSimulator } from '../../src/sandbox/simulators/taobao.ts';
+import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
 import {
   normalizeTaobaoTrade,
   parseTopJson,
@@ -19,10 +19,10 @@ import {
   type TaobaoCredentials,
   type TaobaoSignMethod,
   type TopTrade,
-} from '../../src/channels/taobao/index.ts';
-import { taobaoStatusDictionary } from '../../src/channels/taobao/status.ts';
-import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/channels/types.ts';
-import { computeAmounts } from '../../src/domain/order.ts';
+} from '../../src/modules/channels/connectors/taobao/index.ts';
+import { taobaoStatusDictionary } from '../../src/modules/channels/connectors/taobao/status.ts';
+import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/modules/channels/connectors/types.ts';
+import { computeAmounts } from '../../src/modules/orders/domain/order.ts';
 
 // ---- the tests' own TOP signer and helpers -----------------------------------------------------------------------
 

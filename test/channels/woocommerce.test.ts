@@ -7,13 +7,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { setStock, startServer, type TestServer } from '../support/server.ts';
-import { startSimulatorServer, type SimulatorServer } from '../../src/simulators/server.ts';
-import { woocommerceSimulator } from '../../src/simulators/woocommerce.ts';
-import type { PlatformSimulator, SimOrder } from '../../src/simulators/types.ts';
-import { normalizeWooOrder, oauthBaseString, woocommerce, type WooCommerceCredentials, type WooOrder } from '../../src/channels/woocommerce/index.ts';
-import { wooStatusDictionary } from '../../src/channels/woocommerce/status.ts';
-import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/channels/types.ts';
-import { computeAmounts } from '../../src/domain/order.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import { woocommerceSimulator } from '../../src/sandbox/simulators/woocommerce.ts';
+import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
+import { normalizeWooOrder, oauthBaseString, woocommerce, type WooCommerceCredentials, type WooOrder } from '../../src/modules/channels/connectors/woocommerce/index.ts';
+import { wooStatusDictionary } from '../../src/modules/channels/connectors/woocommerce/status.ts';
+import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/modules/channels/connectors/types.ts';
+import { computeAmounts } from '../../src/modules/orders/domain/order.ts';
 
 // ---- the tests' own signers -------------------------------------------------------------------------------------
 

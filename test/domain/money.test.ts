@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decimalToMinor } from '../../src/domain/money.ts';
+import { decimalToMinor } from '../../src/kernel/money.ts';
 
 describe('amounts as platforms send them', () => {
   it('become exact minor units by the currency', () => {

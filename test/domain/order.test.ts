@@ -1,7 +1,7 @@
 // Pure order arithmetic and formatting.
 import { describe, expect, it } from 'vitest';
-import { computeAmounts, dayInZone, formatOrderNo, maskPhone, orderArithmeticProblems, quantitiesBySku } from '../../src/domain/order.ts';
-import { parseIsoInstant } from '../../src/domain/time.ts';
+import { computeAmounts, dayInZone, formatOrderNo, maskPhone, orderArithmeticProblems, quantitiesBySku } from '../../src/modules/orders/domain/order.ts';
+import { parseIsoInstant } from '../../src/kernel/time.ts';
 
 describe('order arithmetic', () => {
   it('adds up goods, line discounts, shipping and both kinds of discount in minor units', () => {

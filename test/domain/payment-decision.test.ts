@@ -1,6 +1,6 @@
 // "Paid" is a conjunction: each condition alone, failing, keeps the order unpaid with a named reason.
 import { describe, expect, it } from 'vitest';
-import { decidePayment, type NoticeFacts, type OrderFacts } from '../../src/domain/payment-decision.ts';
+import { decidePayment, type NoticeFacts, type OrderFacts } from '../../src/modules/payments/domain/decision.ts';
 
 const merchant = { mchid: '1900000109', appid: 'wxd678efh567hg6787' };
 const notice = (o: Partial<NoticeFacts> = {}): NoticeFacts => ({

@@ -12,8 +12,8 @@ import {
   type GuardContext,
   type MachineDefinition,
   type OrderStatus,
-} from '../../src/domain/status-machine.ts';
-import { HubError } from '../../src/domain/errors.ts';
+} from '../../src/modules/orders/domain/machine.ts';
+import { HubError } from '../../src/kernel/errors.ts';
 
 const platform: GuardContext = { source: 'platform', holdCode: null, cancelCause: null, totalAmount: 100, paidAmount: 100 };
 const operator: GuardContext = { ...platform, source: 'operator' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startOfDayInZone, zoneOffsetMinutes } from '../../src/domain/time.ts';
+import { startOfDayInZone, zoneOffsetMinutes } from '../../src/kernel/time.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

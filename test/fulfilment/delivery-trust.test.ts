@@ -10,8 +10,8 @@ import {
   strongerGrade,
   trustPolicyProblems,
   trustRates,
-} from '../../src/domain/delivery-trust.ts';
-import type { EvidenceHint } from '../../src/tracking/types.ts';
+} from '../../src/modules/tracking/domain/delivery-trust.ts';
+import type { EvidenceHint } from '../../src/modules/tracking/sources/types.ts';
 
 const min = 60_000;
 const hour = 60 * min;

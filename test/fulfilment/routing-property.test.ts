@@ -2,7 +2,7 @@
 // warehouse has, never sends more shipments than its capacity left, respects traits, and covers every line of every
 // planned order exactly once — or says why the order is not planned. Checked by code written here, then by dryRun.
 import { describe, expect, it } from 'vitest';
-import { type PaidOrder, type RoutingRule, type RoutingWorld, dryRun, loadRoutingRules, planDispatch } from '../../src/domain/routing.ts';
+import { type PaidOrder, type RoutingRule, type RoutingWorld, dryRun, loadRoutingRules, planDispatch } from '../../src/modules/fulfilment/routing/planner.ts';
 
 /** mulberry32: small, seedable, good enough to spread test cases. */
 function prng(seed: number): () => number {

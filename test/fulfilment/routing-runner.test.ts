@@ -2,8 +2,8 @@
 // related orders merged, unroutable orders retried without blocking the rest, errors, the schedule and the off switch.
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.ts';
-import { createLogger, type Logger } from '../../src/log.ts';
+import type { Config } from '../../src/platform/config.ts';
+import { createLogger, type Logger } from '../../src/platform/log.ts';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, startServer, stockInvariants, type TestServer } from '../support/server.ts';
 import { order, paidOrder, rules, setStock, uniq, warehouse, zj } from './hub-support.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isHubError } from '../../src/domain/errors.ts';
+import { isHubError } from '../../src/kernel/errors.ts';
 import {
   type PaidOrder,
   type RoutingWorld,
@@ -9,7 +9,7 @@ import {
   normalizeAddress,
   planDispatch,
   servesRegion,
-} from '../../src/domain/routing.ts';
+} from '../../src/modules/fulfilment/routing/planner.ts';
 
 const hour = 3_600_000;
 const t0 = Date.UTC(2026, 10, 11, 0, 0);

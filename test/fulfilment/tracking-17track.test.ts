@@ -2,8 +2,8 @@
 // 9 main statuses and 30 sub-statuses checked against a table written here.
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isHubError } from '../../src/domain/errors.ts';
-import { receiveTrack17Push, track17GetTrackInfoRequest, track17RegisterRequest } from '../../src/tracking/track17/index.ts';
+import { isHubError } from '../../src/kernel/errors.ts';
+import { receiveTrack17Push, track17GetTrackInfoRequest, track17RegisterRequest } from '../../src/modules/tracking/sources/track17/index.ts';
 
 const key = 'SECURITY-KEY-17';
 const sign = (raw: Buffer, k = key) => createHash('sha256').update(Buffer.concat([raw, Buffer.from(`/${k}`)])).digest('hex');

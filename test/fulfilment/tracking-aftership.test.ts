@@ -2,8 +2,8 @@
 // from the verifier; tags and documented subtags checked against a table written here.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isHubError } from '../../src/domain/errors.ts';
-import { aftershipCreateTrackingRequest, receiveAftershipPush } from '../../src/tracking/aftership/index.ts';
+import { isHubError } from '../../src/kernel/errors.ts';
+import { aftershipCreateTrackingRequest, receiveAftershipPush } from '../../src/modules/tracking/sources/aftership/index.ts';
 
 const secret = 'whsec-aftership-1';
 const sign = (body: Buffer, s = secret) => createHmac('sha256', s).update(body).digest('base64');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { firstEventFarFromShip, noPickupScan, returnedToSender, stuckInState, trackingAlerts } from '../../src/tracking/alerts.ts';
-import type { TrackingEvent, TrackingStatus } from '../../src/tracking/types.ts';
+import { firstEventFarFromShip, noPickupScan, returnedToSender, stuckInState, trackingAlerts } from '../../src/modules/tracking/domain/alerts.ts';
+import type { TrackingEvent, TrackingStatus } from '../../src/modules/tracking/sources/types.ts';
 
 const hour = 3_600_000;
 const t0 = Date.UTC(2026, 10, 20, 2);

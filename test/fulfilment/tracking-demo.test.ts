@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allBackends } from '../support/backends.ts';
 import { createShop, setStock, startServer, type TestServer } from '../support/server.ts';
-import { createLogger } from '../../src/log.ts';
-import { startDemoTracking, type DemoTracking } from '../../src/demo/tracking.ts';
-import { demoSkus } from '../../src/demo/seed.ts';
+import { createLogger } from '../../src/platform/log.ts';
+import { startDemoTracking, type DemoTracking } from '../../src/sandbox/demo/tracking.ts';
+import { demoSkus } from '../../src/sandbox/demo/seed.ts';
 import { paidOrder } from './hub-support.ts';
 
 /** A small deterministic generator, so a run is the same every time. */

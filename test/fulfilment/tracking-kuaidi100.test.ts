@@ -2,14 +2,14 @@
 // from the verifier, and every documented state checked against a table written here.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isHubError } from '../../src/domain/errors.ts';
+import { isHubError } from '../../src/kernel/errors.ts';
 import {
   kuaidi100Answers,
   kuaidi100QueryRequest,
   kuaidi100SubscribeRequest,
   parseKuaidi100Param,
   receiveKuaidi100Push,
-} from '../../src/tracking/kuaidi100/index.ts';
+} from '../../src/modules/tracking/sources/kuaidi100/index.ts';
 
 const salt = 'salt-测试-9';
 

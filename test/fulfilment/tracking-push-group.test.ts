@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allBackends } from '../support/backends.ts';
 import { createShop, startServer, type TestServer } from '../support/server.ts';
-import { receiveKuaidi100Push } from '../../src/tracking/kuaidi100/index.ts';
-import type { TrackingDelivery } from '../../src/services/tracking.ts';
+import { receiveKuaidi100Push } from '../../src/modules/tracking/sources/kuaidi100/index.ts';
+import type { TrackingDelivery } from '../../src/modules/tracking/service.ts';
 import { kuaidi100Push, sendPush, shippedShipment, tracking } from './tracking-support.ts';
 
 const creds = { key: 'kd100-key-g', salt: 'kd100-salt-g' };

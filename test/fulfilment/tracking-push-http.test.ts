@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, startServer, type TestServer } from '../support/server.ts';
-import { startTrackingFake, type TrackingFake } from '../../src/simulators/tracking.ts';
+import { startTrackingFake, type TrackingFake } from '../../src/sandbox/fakes/tracking.ts';
 import { uniq } from './hub-support.ts';
 import { aftershipPush, kuaidi100Push, sendPush, shippedShipment, tamper, track17Push, tracking, until, type SignedPush } from './tracking-support.ts';
 

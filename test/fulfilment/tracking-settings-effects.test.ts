@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allBackends } from '../support/backends.ts';
 import { createShop, startServer, type TestServer } from '../support/server.ts';
-import { startTrackingFake, type TrackingFake } from '../../src/simulators/tracking.ts';
-import type { TrackingWorker } from '../../src/runtime/tracking-worker.ts';
+import { startTrackingFake, type TrackingFake } from '../../src/sandbox/fakes/tracking.ts';
+import type { TrackingWorker } from '../../src/modules/tracking/worker.ts';
 import { order } from './hub-support.ts';
 import { kuaidi100Push, kuaidi100QueryAnswer, sendPush, shippedShipment, tracking, until } from './tracking-support.ts';
 

@@ -1,9 +1,9 @@
 // Each source's subscribe and re-query, as the hub builds and reads them, against the local fakes (which check the
 // key or signature as the source does): accepted when signed right, refused when not, answers read back as updates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTrackingFake, type TrackingFake } from '../../src/simulators/tracking.ts';
-import { rebase, trackingAdapters, type TrackedParcel } from '../../src/tracking/registry.ts';
-import type { OutboundRequest, TrackingSource } from '../../src/tracking/types.ts';
+import { startTrackingFake, type TrackingFake } from '../../src/sandbox/fakes/tracking.ts';
+import { rebase, trackingAdapters, type TrackedParcel } from '../../src/modules/tracking/sources/registry.ts';
+import type { OutboundRequest, TrackingSource } from '../../src/modules/tracking/sources/types.ts';
 import { iso, kuaidi100QueryAnswer } from './tracking-support.ts';
 
 const creds: Record<TrackingSource, Record<string, unknown>> = {

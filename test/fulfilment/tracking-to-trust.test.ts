@@ -1,10 +1,10 @@
 // From a signed push to what the customer is told: the pieces of issue 7 end to end, still without the hub.
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { customerFacingStatus, deliveredEvidence, gradeDelivery, recheckTimes } from '../../src/domain/delivery-trust.ts';
-import { receiveAftershipPush } from '../../src/tracking/aftership/index.ts';
-import { receiveKuaidi100Push } from '../../src/tracking/kuaidi100/index.ts';
-import { receiveTrack17Push } from '../../src/tracking/track17/index.ts';
+import { customerFacingStatus, deliveredEvidence, gradeDelivery, recheckTimes } from '../../src/modules/tracking/domain/delivery-trust.ts';
+import { receiveAftershipPush } from '../../src/modules/tracking/sources/aftership/index.ts';
+import { receiveKuaidi100Push } from '../../src/modules/tracking/sources/kuaidi100/index.ts';
+import { receiveTrack17Push } from '../../src/modules/tracking/sources/track17/index.ts';
 
 const salt = 's1';
 function kuaidi100(state: string, context: string, statusCode: string) {

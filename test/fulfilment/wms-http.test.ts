@@ -3,7 +3,7 @@
 // a repeated delivery and a step already passed change nothing; a bad dictionary is refused on save.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemPrincipal } from '../../src/domain/principal.ts';
+import { systemPrincipal } from '../../src/kernel/principal.ts';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, startServer, stockInvariants, type TestServer } from '../support/server.ts';
 import { orderBody } from '../support/sign.ts';

@@ -5,11 +5,11 @@ import { type AddressInfo } from 'node:net';
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlipaySdk } from 'alipay-sdk';
-import { HubError } from '../../src/domain/errors.ts';
-import { alipayAnswers, configProblems, decodeAlipayForm, verifyAlipayNotice, type AlipayNoticeOptions } from '../../src/payments/alipay/notice.ts';
-import { AlipayApiError, createAlipayClient, rawMembers, requestSignContent, type AlipayClientOptions } from '../../src/payments/alipay/client.ts';
-import { appPrivateKeyObject, rsa2Sign, type AlipayConfig } from '../../src/payments/alipay/common.ts';
-import { FakeAlipay, type FakeNotice } from '../../src/payments/alipay/fake.ts';
+import { HubError } from '../../src/kernel/errors.ts';
+import { alipayAnswers, configProblems, decodeAlipayForm, verifyAlipayNotice, type AlipayNoticeOptions } from '../../src/modules/payments/providers/alipay/notice.ts';
+import { AlipayApiError, createAlipayClient, rawMembers, requestSignContent, type AlipayClientOptions } from '../../src/modules/payments/providers/alipay/client.ts';
+import { appPrivateKeyObject, rsa2Sign, type AlipayConfig } from '../../src/modules/payments/providers/alipay/common.ts';
+import { FakeAlipay, type FakeNotice } from '../../src/sandbox/fakes/alipay.ts';
 
 const appId = '2021000123456789';
 const sellerId = '2088102177296610';

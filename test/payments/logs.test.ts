@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/platform/log.ts';
 import { allBackends } from '../support/backends.ts';
 import { createShop, setStock, startServer, type TestServer } from '../support/server.ts';
 import { orderBody } from '../support/sign.ts';

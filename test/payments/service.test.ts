@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, setStock, startServer, stockInvariants, type TestServer } from '../support/server.ts';
 import { orderBody } from '../support/sign.ts';
-import { FakeAlipay } from '../../src/payments/alipay/fake.ts';
-import { FakeStripe } from '../../src/payments/stripe/fake.ts';
+import { FakeAlipay } from '../../src/sandbox/fakes/alipay.ts';
+import { FakeStripe } from '../../src/sandbox/fakes/stripe.ts';
 import {
   alipayAppId,
   alipayAppKeys,

@@ -6,12 +6,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { HubError } from '../../src/domain/errors.ts';
-import type { NoticeRequest } from '../../src/payments/types.ts';
-import { configProblems, stripeFailureAnswer, stripeSuccessAnswer, verifyStripeNotice, type StripeConfig } from '../../src/payments/stripe/notice.ts';
-import { StripeApiError, StripeClient, stripeApiVersion } from '../../src/payments/stripe/client.ts';
-import { minorToStripe, stripeToMinor } from '../../src/payments/stripe/currency.ts';
-import { FakeStripe, stripeSignatureHeader, type FakeDelivery } from '../../src/payments/stripe/fake.ts';
+import { HubError } from '../../src/kernel/errors.ts';
+import type { NoticeRequest } from '../../src/modules/payments/providers/types.ts';
+import { configProblems, stripeFailureAnswer, stripeSuccessAnswer, verifyStripeNotice, type StripeConfig } from '../../src/modules/payments/providers/stripe/notice.ts';
+import { StripeApiError, StripeClient, stripeApiVersion } from '../../src/modules/payments/providers/stripe/client.ts';
+import { minorToStripe, stripeToMinor } from '../../src/modules/payments/providers/stripe/currency.ts';
+import { FakeStripe, stripeSignatureHeader, type FakeDelivery } from '../../src/sandbox/fakes/stripe.ts';
 
 const NOW = Date.parse('2026-11-22T09:00:00Z');
 const T = Math.floor(NOW / 1000);

@@ -5,17 +5,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
-import { HubError } from '../../src/domain/errors.ts';
-import type { NoticeRequest } from '../../src/payments/types.ts';
-import { WechatPayApiError, createWechatPayClient, wechatPayAuthorization } from '../../src/payments/wechatpay/client.ts';
-import { WechatPayFake, type FakeNotice } from '../../src/payments/wechatpay/fake.ts';
+import { HubError } from '../../src/kernel/errors.ts';
+import type { NoticeRequest } from '../../src/modules/payments/providers/types.ts';
+import { WechatPayApiError, createWechatPayClient, wechatPayAuthorization } from '../../src/modules/payments/providers/wechatpay/client.ts';
+import { WechatPayFake, type FakeNotice } from '../../src/sandbox/fakes/wechatpay.ts';
 import {
   configProblems,
   verifyWechatPayNotice,
   wechatPayNoticeFailure,
   wechatPayNoticeSuccess,
   type WechatPayConfig,
-} from '../../src/payments/wechatpay/notice.ts';
+} from '../../src/modules/payments/providers/wechatpay/notice.ts';
 import { platformCertificatePem, platformCertificatePrivatePem, platformCertificateSerial, rsaKeyPair } from './support/wechatpay.ts';
 
 const mchid = '1900000109';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { defaults, type Config } from '../../src/config.ts';
+import { defaults, type Config } from '../../src/platform/config.ts';
 
 export const pgUrl = process.env.ORDERHUB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { consoleDir } from '../../src/http/console.ts';
+import { consoleDir } from '../../src/app/http/console.ts';
 
 export const CHROMIUM = process.env.ORDERHUB_CHROMIUM ?? '/usr/bin/chromium';
 export const PASSWORD = 'correct horse battery';

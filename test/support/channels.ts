@@ -1,8 +1,8 @@
 // What the channel tests do against a real hub: pull a window with the account's stored credentials and store each
 // order the way the poller does (a raw event via pull, then ingest), and read an order's view by platform id.
 import type { TestServer } from './server.ts';
-import type { ChannelAdapter } from '../../src/channels/types.ts';
-import type { DeliveryResult } from '../../src/services/ingest.ts';
+import type { ChannelAdapter } from '../../src/modules/channels/connectors/types.ts';
+import type { DeliveryResult } from '../../src/modules/orders/ingest/ingest.ts';
 
 export async function pullIntoHub(s: TestServer, adapter: ChannelAdapter<never>, accountId: string, from: number, to: number): Promise<DeliveryResult[]> {
   const account = await s.hub.accounts.get(accountId);

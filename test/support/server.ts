@@ -1,8 +1,8 @@
 // A real hub on loopback for a test: real HTTP, a real database (SQLite file or PostgreSQL schema).
-import type { Config } from '../../src/config.ts';
-import { createLogger, type Logger } from '../../src/log.ts';
-import { startHub, type Hub, type HubOptions } from '../../src/runtime/hub.ts';
-import { buildApp } from '../../src/http/app.ts';
+import type { Config } from '../../src/platform/config.ts';
+import { createLogger, type Logger } from '../../src/platform/log.ts';
+import { startHub, type Hub, type HubOptions } from '../../src/app/hub.ts';
+import { buildApp } from '../../src/app/http/app.ts';
 import type { Backend } from './backends.ts';
 import { ownshopHeaders, type OrderBody } from './sign.ts';
 

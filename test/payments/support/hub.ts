@@ -4,7 +4,7 @@
 import { createSign, randomUUID } from 'node:crypto';
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
 import Stripe from 'stripe';
-import { WechatPayFake } from '../../../src/payments/wechatpay/fake.ts';
+import { WechatPayFake } from '../../../src/sandbox/fakes/wechatpay.ts';
 import type { TestServer } from '../../support/server.ts';
 import { rsaKeyPair } from './wechatpay.ts';
 

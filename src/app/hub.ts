@@ -1,0 +1,459 @@
+// The composition root: opens the database, applies migrations, wires services and background workers.
+import { join, resolve } from 'node:path';
+import type { Config } from '../platform/config.ts';
+import type { Logger } from '../platform/log.ts';
+import { assertValidMachine } from '../modules/orders/domain/machine.ts';
+import { openDatabase, type Database } from '../platform/db/database.ts';
+import { appliedVersion, latestVersion, migrate } from '../platform/db/migrate.ts';
+import { AccountService } from '../modules/channels/accounts.ts';
+import { IngestService, OrderNumbers, sealDelivery, type Delivery, type DeliveryResult } from '../modules/orders/ingest/ingest.ts';
+import { OrderService } from '../modules/orders/service.ts';
+import { StockService } from '../modules/inventory/service.ts';
+import { WebhookEndpointService } from '../modules/webhooks/endpoints.ts';
+import { AdminTokenCheck, ensureAdminToken, type AdminToken } from '../modules/access/admin-token.ts';
+import { PeopleService } from '../modules/access/people.ts';
+import { ApprovalService } from '../modules/access/approvals.ts';
+import { EventService } from '../modules/webhooks/event-log.ts';
+import { DashboardService } from '../modules/orders/queries/dashboard.ts';
+import { LiveFeed } from '../modules/orders/live-feed.ts';
+import { IntegrationService } from '../modules/channels/integration.ts';
+import { DriftWatch } from '../modules/channels/drift-watch.ts';
+import { Poller, defaultPollerOptions } from '../modules/channels/poller.ts';
+import { parseApprovalPolicy } from '../modules/access/domain/approvals.ts';
+import { loadKeyring, type Keyring } from '../platform/security/keyring.ts';
+import { GroupCommitter } from '../platform/db/group-commit.ts';
+import { OutboxRelay } from '../platform/outbox/relay.ts';
+import { TimerRunner } from '../platform/jobs/timers.ts';
+import { WebhookSender, webhookFanout, defaultWebhookOptions, type WebhookSenderOptions } from '../modules/webhooks/sender.ts';
+import { localWrites, type WriteApi } from './commands.ts';
+import { startWriterThread } from './writer-thread/thread.ts';
+import { PaymentAccountService } from '../modules/payments/accounts.ts';
+import { PaymentService } from '../modules/payments/notices.ts';
+import { RefundService } from '../modules/payments/refunds.ts';
+import { RefundWorker } from '../modules/payments/refund-worker.ts';
+import { RoutingService } from '../modules/fulfilment/routing/service.ts';
+import { WarehouseFlowService } from '../modules/fulfilment/warehouse-flow.ts';
+import { TrackingAccountService } from '../modules/tracking/accounts.ts';
+import { WmsService } from '../modules/fulfilment/wms/service.ts';
+import { TrackingService } from '../modules/tracking/service.ts';
+import { TrackingWorker, defaultTrackingWorkerOptions, trackingSubscriptionFeed, type TrackingWorkerOptions } from '../modules/tracking/worker.ts';
+import { RoutingRunner, defaultRoutingRunnerOptions } from '../modules/fulfilment/routing/runner.ts';
+
+export interface HubOptions {
+  /** Run the relay, timers and webhook sender (a CLI command that only reads does not need them). */
+  workers?: boolean;
+  /**
+   * On SQLite, run every write (and the relay, timers, webhook sender) in a writer thread, so commits
+   * never stall HTTP. Off for tests and CLI commands, which want the runtime in reach.
+   */
+  writerThread?: boolean;
+  /** Called when the writer thread dies: the hub can no longer store anything. */
+  onWriterDeath?: (why: string) => void;
+  pgSchema?: string;
+  webhook?: Partial<WebhookSenderOptions>;
+  relayPollMs?: number;
+  timerPollMs?: number;
+  /** How often the refund worker looks for refunds to send or ask about, and how long after sending it first asks. */
+  refundPollMs?: number;
+  refundQueryAfterMs?: number;
+  /** Pull channel accounts on the schedule (off in the writer thread: the serving thread pulls). */
+  poller?: boolean;
+  /** HTTP for platform pulls (tests count or fail requests). */
+  fetch?: typeof fetch;
+  /** Tracking worker settings (subscription back-off, stale re-query, alert pass). */
+  tracking?: Partial<TrackingWorkerOptions>;
+}
+
+/** The write-side machinery, present where writes run in this thread. */
+export interface LocalRuntime {
+  ingest: GroupCommitter<Delivery, DeliveryResult>;
+  relay: OutboxRelay;
+  timers: TimerRunner;
+  sender: WebhookSender;
+  refunds: RefundWorker;
+  /** Tracking subscriptions, delivery re-checks, stale re-queries and tracking alerts. */
+  tracking: TrackingWorker;
+}
+
+export interface Hub {
+  config: Config;
+  log: Logger;
+  /** Reads always; writes only where `local` is set. */
+  db: Database;
+  /** The admin token as this start knows it (the token only when configured or generated now). */
+  adminToken: AdminToken;
+  /** Checks presented bearer tokens against the stored hash (a rotation by the CLI lands within seconds). */
+  adminTokenCheck: AdminTokenCheck;
+  /** Data keys: personal data, credentials, phone index, audit chain. */
+  keyring: Keyring;
+  /** Services for reading; every write goes through `writes`. */
+  accounts: AccountService;
+  approvals: ApprovalService;
+  events: EventService;
+  dashboard: DashboardService;
+  /** Order events for the console's live views (read in this thread). */
+  live: LiveFeed;
+  people: PeopleService;
+  orders: OrderService;
+  stock: StockService;
+  /** Payment accounts, notices, refunds and payment exceptions (reads; writes through `writes`). */
+  paymentAccounts: PaymentAccountService;
+  payments: PaymentService;
+  refunds: RefundService;
+  /** Routing rules, warehouse attributes, SKU traits, dry runs (reads; writes through `writes`). */
+  routing: RoutingService;
+  /** Shipments, waves and pick lists (reads; writes through `writes`). */
+  warehouseFlow: WarehouseFlowService;
+  /** Tracking source accounts, tracking timelines, the trust board and "not received" cases (reads). */
+  trackingAccounts: TrackingAccountService;
+  tracking: TrackingService;
+  /** External WMS accounts and their status dictionaries (reads; pushes and writes through `writes`). */
+  wms: WmsService;
+  webhooks: WebhookEndpointService;
+  /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
+  integration: IntegrationService;
+  drift: DriftWatch;
+  poller: Poller;
+  /** Routes paid orders once their merge window has passed (runPass(now) drives it by hand). */
+  autoRouting: RoutingRunner;
+  writes: WriteApi;
+  /** Null when writes run in the writer thread. */
+  local: LocalRuntime | null;
+  isReady(): Promise<{ database: boolean; migrations: { applied: number; expected: number } }>;
+  close(): Promise<void>;
+}
+
+export function sqliteFileFor(config: Config): string {
+  return resolve(join(config.dataDir, 'orderhub.db'));
+}
+
+export async function openHubDatabase(config: Config, schemaOverride?: string): Promise<Database> {
+  const pgSchema = schemaOverride || config.pgSchema;
+  return openDatabase(
+    config.databaseUrl
+      ? { databaseUrl: config.databaseUrl, pgPoolSize: config.pgPoolSize, ...(pgSchema ? { pgSchema } : {}) }
+      : { sqliteFile: sqliteFileFor(config), sqliteSynchronous: config.sqliteSynchronous },
+  );
+}
+
+/** Ready when the database answers (and its writer runs) and every migration is applied. */
+async function readiness(db: Database, writerAlive: boolean): ReturnType<Hub['isReady']> {
+  let database = writerAlive;
+  try {
+    await db.ping();
+  } catch {
+    database = false;
+  }
+  const applied = database ? await appliedVersion(db) : 0;
+  return { database, migrations: { applied, expected: latestVersion() } };
+}
+
+function services(db: Database, config: Config, keyring: Keyring, log: Logger, fetchFn: typeof fetch = fetch) {
+  const lifecycle = { paymentTimeoutMs: config.paymentTimeoutMinutes * 60_000 };
+  const paymentAccounts = new PaymentAccountService(db, keyring);
+  const refunds = new RefundService(db, keyring, { refundStuckMs: config.refundStuckHours * 3_600_000, publicUrl: config.publicUrl || null });
+  const payments = new PaymentService(db, keyring, paymentAccounts, refunds, { ...lifecycle, queryAttempts: Math.max(1, config.paymentQueryAttempts) }, log, fetchFn);
+  const approvals = new ApprovalService(db, keyring, { required: parseApprovalPolicy(config.approvals), ttlHours: config.approvalHours });
+  const accounts = new AccountService(db, keyring, approvals);
+  const orders = new OrderService(db, lifecycle, keyring, approvals);
+  const stock = new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio }, keyring, approvals);
+  const warehouseFlow = new WarehouseFlowService(db, keyring, lifecycle);
+  const people = new PeopleService(db, keyring, approvals, {
+    sessionHours: config.sessionHours,
+    lockoutThreshold: config.lockoutThreshold,
+    lockoutMinutes: config.lockoutMinutes,
+  });
+  // What each kind of approved request runs, and who may see it (data scope).
+  approvals.register('order.price_change', {
+    apply: (tx, who, p, ctx, now) => orders.applyPriceChange(tx, who, p, ctx, now),
+    visible: (who, a) => orders.visibleTo(who, a.targetId),
+  });
+  approvals.register('order.cancel_paid', {
+    apply: (tx, who, p, ctx, now) => orders.applyCancelPaid(tx, who, p, ctx, now),
+    visible: (who, a) => orders.visibleTo(who, a.targetId),
+  });
+  approvals.register('stock.bulk_adjust', {
+    apply: (tx, who, p, ctx, now) => stock.applyAdjustments(tx, who, p, ctx, now),
+    visible: async (who, a) => stock.visibleTo(who, a.payload),
+  });
+  approvals.register('channel_account.delete', {
+    apply: (tx, who, p, ctx, now) => accounts.applyDelete(tx, who, p, ctx, now),
+    visible: async (who, a) => who.scope.accounts === null || (a.targetId !== null && who.scope.accounts.includes(a.targetId)),
+  });
+  approvals.register('user.delete', { apply: (tx, who, p, ctx, now) => people.applyDeleteUser(tx, who, p, ctx, now) });
+  return {
+    lifecycle,
+    approvals,
+    accounts,
+    orders,
+    stock,
+    webhooks: new WebhookEndpointService(db, keyring),
+    people,
+    paymentAccounts,
+    payments,
+    refunds,
+    events: new EventService(db, keyring),
+    dashboard: new DashboardService(db, config.timezone),
+    routing: new RoutingService(db, keyring, { timezone: config.timezone, defaultShipHours: 48 }),
+    warehouseFlow,
+    wms: new WmsService(db, keyring, warehouseFlow),
+    trackingAccounts: new TrackingAccountService(db, keyring),
+    tracking: new TrackingService(db, keyring, lifecycle, undefined, log),
+  };
+}
+
+/** The keyring, created on first start when none is configured (the caller warns that it must be backed up). */
+function keyringFor(config: Config, log: Logger): Keyring {
+  const k = loadKeyring(config.dataKeys, config.dataDir);
+  if (k.created) {
+    log.warn({ file: k.source }, 'created a new data key file: back it up apart from the database; without it personal data cannot be read');
+  }
+  return k.keyring;
+}
+
+export async function startHub(config: Config, log: Logger, opts: HubOptions = {}): Promise<Hub> {
+  assertValidMachine();
+  if (opts.writerThread && !config.databaseUrl) return startThreadedHub(config, log, opts);
+  const db = await openHubDatabase(config, opts.pgSchema);
+  try {
+    const m = await migrate(db);
+    if (m.applied.length) log.info({ applied: m.applied, database: db.location }, 'migrations applied');
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const adminToken = await ensureAdminToken(db, config.adminToken);
+  const keyring = keyringFor(config, log);
+  const { lifecycle, ...svc } = services(db, config, keyring, log, opts.fetch);
+  const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService } = svc;
+  const live = new LiveFeed(db, log);
+  const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
+  const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
+  relay.subscribe(webhookFanout());
+  relay.subscribe(trackingSubscriptionFeed());
+  const ingest = new GroupCommitter<Delivery, DeliveryResult>(
+    db,
+    (tx, d) => ingestService.apply(tx, d),
+    {
+      maxBatch: config.ingestBatchMax,
+      lanes: db.dialect === 'sqlite' ? 1 : config.pgWriteLanes,
+      maxQueue: 20_000,
+      beforeBatch: (tx, items) => ingestService.lockStockFor(tx, items as Delivery[]),
+      onCommit: () => relay.poke(),
+    },
+    log,
+  );
+  const integration = new IntegrationService(db, keyring, accounts, ingestService);
+  const timers = new TimerRunner(db, orders, log, opts.timerPollMs ?? 1000);
+  timers.payments = payments;
+  const refunds = new RefundWorker(refundService, paymentAccounts, log, {
+    pollMs: opts.refundPollMs ?? 5000,
+    queryAfterMs: opts.refundQueryAfterMs ?? 60_000,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  // A requested refund wakes the worker at once (the table stays the truth; the worker also polls). Not an outbox
+  // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
+  refundService.onRefundRequested = () => refunds.poke();
+  const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook });
+  const trackingWorker = new TrackingWorker(
+    db,
+    trackingService,
+    trackingAccounts,
+    log,
+    {
+      ...defaultTrackingWorkerOptions,
+      pollMs: opts.timerPollMs ?? defaultTrackingWorkerOptions.pollMs,
+      publicBase: config.publicUrl || `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${config.port}`,
+      ...opts.tracking,
+    },
+    opts.fetch ?? fetch,
+  );
+  if (opts.workers !== false) {
+    relay.start();
+    timers.start();
+    sender.start();
+    refunds.start();
+    trackingWorker.start();
+  }
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms });
+  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
+  const autoRouting = routingRunner(routing, writes, config, log, opts);
+  let closed = false;
+  return {
+    config,
+    log,
+    db,
+    adminToken,
+    adminTokenCheck: new AdminTokenCheck(db, config.adminToken),
+    keyring,
+    ...svc,
+    integration,
+    drift,
+    poller,
+    autoRouting,
+    live,
+    writes,
+    local: { ingest, relay, timers, sender, refunds, tracking: trackingWorker },
+    isReady: () => readiness(db, true),
+    async close() {
+      if (closed) return;
+      closed = true;
+      live.close();
+      await poller.stop();
+      await autoRouting.stop();
+      await drift.idle();
+      await ingest.idle();
+      // Tracking pushes queued for a group commit are written (and answered) before the database closes.
+      await trackingService.idle();
+      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), trackingWorker.stop()]);
+      await db.close();
+    },
+  };
+}
+
+/** Contract drift and the poller run in the thread that serves HTTP; they store through `writes`. */
+function channelWatch(db: Database, config: Config, log: Logger, accounts: AccountService, writes: WriteApi, opts: HubOptions) {
+  const drift = new DriftWatch(db, () => writes, log, config.bodyLimitBytes);
+  const poller = new Poller(
+    db,
+    accounts,
+    writes,
+    drift,
+    log,
+    {
+      ...defaultPollerOptions,
+      intervalMs: config.pullIntervalSeconds * 1000,
+      overlapMs: config.pullOverlapMinutes * 60_000,
+      lookbackMs: config.pullLookbackHours * 3_600_000,
+    },
+    opts.fetch ?? fetch,
+  );
+  if (opts.workers !== false && opts.poller !== false) poller.start();
+  return { drift, poller };
+}
+
+/** Like the poller, the routing runner runs where HTTP is served (not in the writer thread) and stores through `writes`. */
+function routingRunner(routing: RoutingService, writes: WriteApi, config: Config, log: Logger, opts: HubOptions): RoutingRunner {
+  const runner = new RoutingRunner(routing, writes, log, {
+    ...defaultRoutingRunnerOptions,
+    enabled: config.autoRouting,
+    intervalMs: config.autoRoutingIntervalSeconds * 1000,
+    mergeWindowMs: config.autoRoutingMergeWindowMinutes * 60_000,
+    retryAfterMs: config.autoRoutingRetryMinutes * 60_000,
+    batchSize: config.autoRoutingBatchSize,
+  });
+  if (opts.workers !== false && opts.poller !== false) runner.start();
+  return runner;
+}
+
+/** SQLite with a writer thread: this thread serves HTTP and reads; the writer thread stores. */
+async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): Promise<Hub> {
+  // Created here, before the writer thread starts, so both threads read the same file.
+  const keyring = keyringFor(config, log);
+  const writer = await startWriterThread(
+    config,
+    log,
+    (why) => {
+      log.fatal({ why }, 'the writer thread died; nothing more can be stored');
+      opts.onWriterDeath?.(why);
+    },
+    {
+      ...(opts.webhook ? { webhook: opts.webhook } : {}),
+      ...(opts.relayPollMs !== undefined ? { relayPollMs: opts.relayPollMs } : {}),
+      ...(opts.timerPollMs !== undefined ? { timerPollMs: opts.timerPollMs } : {}),
+      ...(opts.refundPollMs !== undefined ? { refundPollMs: opts.refundPollMs } : {}),
+      ...(opts.refundQueryAfterMs !== undefined ? { refundQueryAfterMs: opts.refundQueryAfterMs } : {}),
+    },
+  );
+  let db: Database;
+  try {
+    db = await openDatabase({ sqliteFile: sqliteFileFor(config), readOnly: true });
+  } catch (e) {
+    await writer.close();
+    throw e;
+  }
+  const { lifecycle: _lifecycle, ...svc } = services(db, config, keyring, log, opts.fetch);
+  const accounts = svc.accounts;
+  const live = new LiveFeed(db, log);
+  const writes: WriteApi = {
+    ...writer.writes,
+    // Encryption and hashing of the delivery's personal data happen here, beside the one writer, not in it.
+    ingest: (d) => writer.writes.ingest({ ...d, sealed: sealDelivery(keyring, d) }),
+    // This thread caches accounts for the push path: drop the entry when the writer changed it.
+    async updateAccount(who, id, patch) {
+      const a = await writer.writes.updateAccount(who, id, patch);
+      accounts.forget(id);
+      return a;
+    },
+    async deleteAccount(who, id, reason) {
+      const r = await writer.writes.deleteAccount(who, id, reason);
+      accounts.forget(id);
+      return r;
+    },
+    async decideApproval(who, id, input) {
+      const a = await writer.writes.decideApproval(who, id, input);
+      if (a.targetType === 'channel_account' && a.targetId) accounts.forget(a.targetId);
+      return a;
+    },
+    async updatePaymentAccount(who, id, patch) {
+      const a = await writer.writes.updatePaymentAccount(who, id, patch);
+      svc.paymentAccounts.forget(id);
+      return a;
+    },
+    async updateTrackingAccount(who, id, patch) {
+      const a = await writer.writes.updateTrackingAccount(who, id, patch);
+      svc.trackingAccounts.forget(id);
+      return a;
+    },
+    async deleteTrackingAccount(who, id) {
+      const r = await writer.writes.deleteTrackingAccount(who, id);
+      svc.trackingAccounts.forget(id);
+      return r;
+    },
+    async updateWmsAccount(who, id, patch) {
+      const a = await writer.writes.updateWmsAccount(who, id, patch);
+      svc.wms.forget(id);
+      return a;
+    },
+    async rotateWmsSecret(who, id) {
+      const r = await writer.writes.rotateWmsSecret(who, id);
+      svc.wms.forget(id);
+      return r;
+    },
+    async deleteWmsAccount(who, id) {
+      const r = await writer.writes.deleteWmsAccount(who, id);
+      svc.wms.forget(id);
+      return r;
+    },
+  };
+  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
+  const autoRouting = routingRunner(svc.routing, writes, config, log, opts);
+  let closed = false;
+  return {
+    config,
+    log,
+    db,
+    adminToken: writer.adminToken,
+    adminTokenCheck: new AdminTokenCheck(db, config.adminToken),
+    keyring,
+    ...svc,
+    integration: new IntegrationService(db, keyring, accounts),
+    drift,
+    poller,
+    autoRouting,
+    live,
+    writes,
+    local: null,
+    isReady: () => readiness(db, writer.alive()),
+    async close() {
+      if (closed) return;
+      closed = true;
+      live.close();
+      await poller.stop();
+      await autoRouting.stop();
+      await drift.idle();
+      await writer.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// The one small interface every platform adapter implements. Adapters translate; they decide nothing.
+// An adapter verifies a push (where the platform pushes over HTTP), parses it into normalised orders, maps raw
+// statuses through its dictionary (data), and pulls orders modified in a time window with the platform's signing.
+import type { NormalizedOrder } from '../../orders/domain/order.ts';
+import type { OrderStatus } from '../../orders/domain/machine.ts';
+
+export interface PushRequest {
+  /** Lower-cased header names. */
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+  now: number;
+  /** The URL the platform called, as registered with it (public base + path): Shopee signs it. */
+  url: string;
+}
+
+export interface VerifiedPush {
+  /** The delivery's own id: a redelivery carries the same one. */
+  eventId: string;
+  /** Headers worth keeping with the raw event (no secrets). */
+  keptHeaders: Record<string, string>;
+  /** A platform's check that the URL answers (e.g. WooCommerce's creation ping): answered, nothing stored. */
+  ping?: boolean;
+  /** The kind of payload (topic, tag …): contract drift learns the fields of each kind apart. */
+  shape?: string;
+}
+
+/**
+ * What one raw platform status means for the anchor. `anchor: null` means the value does not say where the order is
+ * (the order keeps its status); `hold` puts the order on hold until the platform says more (JD LOCKED, Shopee
+ * IN_CANCEL: never read as "cancelled").
+ */
+export interface StatusMeaning {
+  anchor: OrderStatus | null;
+  hold?: string;
+  /** What the platform documents for the value (Chinese or English, as the platform writes it). */
+  doc: string;
+}
+
+export type StatusDictionary = Readonly<Record<string, StatusMeaning>>;
+
+/** Hold codes a platform's own state puts on an order; the platform lifts them by reporting a clear state. */
+export const platformHoldCodes = ['PLATFORM_HOLD', 'STATUS_UNKNOWN', 'AMOUNT_MISMATCH'] as const;
+export type PlatformHoldCode = (typeof platformHoldCodes)[number];
+
+/**
+ * Looks a raw status up: the dictionary's meaning, or STATUS_UNKNOWN (kept, flagged and alerted; never guessed).
+ * Adapters call this and copy `status`/`hold` into the NormalizedOrder.
+ */
+export function meaningOf(
+  dictionary: StatusDictionary,
+  raw: string,
+  platformLabel: string,
+): { status: OrderStatus | null; hold?: { code: string; reason: string } } {
+  const m = Object.hasOwn(dictionary, raw) ? dictionary[raw] : undefined;
+  if (!m) return { status: null, hold: { code: 'STATUS_UNKNOWN', reason: `${platformLabel} status ${JSON.stringify(raw)} is not in the dictionary (kept as received, not guessed)` } };
+  return m.hold ? { status: m.anchor, hold: { code: m.hold, reason: `${platformLabel} status ${raw}: ${m.doc}` } } : { status: m.anchor };
+}
+
+/** One order as a pull found it: stored as a raw event like a push, under an id that repeats for the same version. */
+export interface PulledOrder {
+  /** `${platformOrderId}@${platform modified time}`: pulling the same version twice is one raw event. */
+  eventId: string;
+  /** The platform's JSON for this one order, as fetched (the raw event body). */
+  rawBody: Buffer;
+  order: NormalizedOrder;
+}
+
+export interface PullContext<Credentials> {
+  credentials: Credentials;
+  /** Orders modified in [from, to), epoch ms. The caller keeps the window within `maxWindowMs`. */
+  from: number;
+  to: number;
+  /** HTTP for the platform API (global fetch; tests point `credentials.apiBase` at a simulator on loopback). */
+  fetch: typeof fetch;
+  now(): number;
+  signal?: AbortSignal | undefined;
+}
+
+/** Why a pull failed, as the platform said it. `rateLimited` makes the poller back off instead of counting a failure. */
+export class PullError extends Error {
+  constructor(
+    /** The platform's error code, or HTTP_<status>, or NETWORK. */
+    readonly code: string,
+    message: string,
+    readonly opts: { rateLimited?: boolean; retryAfterMs?: number; authFailed?: boolean } = {},
+  ) {
+    super(message);
+    this.name = 'PullError';
+  }
+}
+
+export interface ChannelAdapter<Credentials = unknown> {
+  readonly platform: string;
+  /** The platform's name for people, e.g. "Shopify". */
+  readonly label: string;
+  /** Problems with credentials given for a new account; empty when usable. */
+  credentialProblems(credentials: unknown): string[];
+  /** The credential fields, for the console's account form: secrets are write-only. */
+  readonly credentialFields: readonly { name: string; label: string; secret?: boolean; optional?: boolean; hint?: string }[];
+  /** The platform's raw statuses and what each one means. */
+  readonly statusDictionary: StatusDictionary;
+
+  /** How the platform signs a push and what it expects back, for the API document; absent when it has no HTTP push. */
+  readonly pushDescription?: string;
+  /** Checks a push exactly as the platform signs it, against the raw bytes; throws HubError when it fails. */
+  verifyPush?(req: PushRequest, credentials: Credentials, toleranceSeconds: number): VerifiedPush;
+  /**
+   * Parses a verified push into orders as the platform sees them (none for a delivery that carries no order, such as
+   * a refund notice); throws HubError(VALIDATION_FAILED).
+   */
+  parsePush?(rawBody: Buffer, verified: VerifiedPush): NormalizedOrder[];
+  /** The body the platform expects on success; null for an empty 200. */
+  successBody?(): unknown;
+
+  /** How the pull signs its requests, for the API document. */
+  readonly pullDescription?: string;
+  /** The widest window one pull may ask for (platforms cap it, e.g. 24 h on Taobao, 30 min on PDD). */
+  readonly maxPullWindowMs?: number;
+  /** False when the account's credentials lack what a pull needs (an optional API token): it is then not scheduled. */
+  pullConfigured?(credentials: Credentials): boolean;
+  /** Orders modified in the window, page by page, with the platform's request signing; throws PullError. */
+  pull?(ctx: PullContext<Credentials>): AsyncGenerator<PulledOrder[], void, void>;
+  /**
+   * Orders a push named without carrying them (Shopee and Douyin status messages hold an id and a status, not the
+   * order): the hub fetches them right after answering, instead of waiting for the next scheduled pull.
+   */
+  announcedOrders?(rawBody: Buffer, verified: VerifiedPush): { ids: string[]; at?: number | undefined } | null;
+  /** Fetches named orders; without it the hub pulls a short window around the announcement. */
+  fetchOrders?(ctx: Omit<PullContext<Credentials>, 'from' | 'to'>, ids: readonly string[]): Promise<PulledOrder[]>;
+  /** Reads a stored pulled order (a PulledOrder's rawBody) again, for a replay after a mapping fix. */
+  parsePulled?(rawBody: Buffer): NormalizedOrder[];
+}
+
+export function headerValue(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/**
+ * A credential's `apiBase` (where pulls go instead of the platform's production API: a simulator, a sandbox). The
+ * hub sends the shop's access token there, so plain http is only allowed on this machine: elsewhere it must be https.
+ */
+export function apiBaseProblems(v: unknown): string[] {
+  if (v === undefined) return [];
+  let u: URL | null = null;
+  try {
+    u = typeof v === 'string' ? new URL(v) : null;
+  } catch {
+    u = null;
+  }
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) return ['credentials.apiBase must be an https URL'];
+  const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
+  if (u.protocol === 'http:' && !loopback) return ['credentials.apiBase must be https (plain http only on 127.0.0.1 or localhost)'];
+  return [];
+}

@@ -1,0 +1,93 @@
+// Channel accounts: handlers validate, call the account service, and shape the answer.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Hub } from '../../../app/hub.ts';
+import type { ChannelAccount } from '../accounts.ts';
+import { toIso } from '../../../kernel/time.ts';
+import { publicBase } from '../../../app/http/app.ts';
+import { who } from '../../../app/http/auth.ts';
+import { ErrorBody } from '../../../app/http/errors.ts';
+import { Account, PendingApproval } from '../../../app/http/schemas.ts';
+import { answerMaybePending } from '../../access/http/approvals.ts';
+import { adapterFor } from '../connectors/registry.ts';
+
+export function accountView(hub: Hub, a: ChannelAccount) {
+  return {
+    id: a.id,
+    platform: a.platform,
+    name: a.name,
+    active: a.active,
+    credentialKeys: Object.keys(a.credentials),
+    webhookUrl: adapterFor(a.platform)?.verifyPush ? `${publicBase(hub)}/hooks/${a.platform}/${a.id}` : null,
+    createdAt: toIso(a.createdAt),
+    updatedAt: toIso(a.updatedAt),
+  };
+}
+
+export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+  app.post(
+    '/channel-accounts',
+    {
+      config: { access: 'accounts.manage' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Add a shop on a platform',
+        body: Type.Object({
+          platform: Type.String({ minLength: 1, maxLength: 32, description: 'A platform of GET /api/platforms: ownshop, shopify, woocommerce, shopee, douyin, taobao, pinduoduo, jd' }),
+          name: Type.String({ minLength: 1, maxLength: 128 }),
+          credentials: Type.Record(Type.String(), Type.Unknown(), { description: 'The fields GET /api/platforms lists for the platform, e.g. ownshop: {"secret": "…"}. Write-only.' }),
+        }),
+        response: { 201: Account, 400: ErrorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(accountView(hub, await hub.writes.createAccount(who(req), req.body))),
+  );
+
+  app.get(
+    '/channel-accounts',
+    { config: { access: 'accounts.read' }, schema: { tags: ['channel accounts'], response: { 200: Type.Object({ items: Type.Array(Account) }) } } },
+    async (req) => ({ items: (await hub.accounts.list(who(req))).map((a) => accountView(hub, a)) }),
+  );
+
+  app.get(
+    '/channel-accounts/:id',
+    { config: { access: 'accounts.read' }, schema: { tags: ['channel accounts'], params: Type.Object({ id: Type.String() }), response: { 200: Account, 404: ErrorBody } } },
+    async (req) => accountView(hub, await hub.accounts.getFor(who(req), req.params.id)),
+  );
+
+  app.patch(
+    '/channel-accounts/:id',
+    {
+      config: { access: 'accounts.manage' },
+      schema: {
+        tags: ['channel accounts'],
+        params: Type.Object({ id: Type.String() }),
+        body: Type.Object({
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          credentials: Type.Optional(
+            Type.Record(Type.String(), Type.Unknown(), { description: 'Changes the fields given and keeps the others; a field set to null is removed' }),
+          ),
+          active: Type.Optional(Type.Boolean()),
+        }),
+        response: { 200: Account, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => accountView(hub, await hub.writes.updateAccount(who(req), req.params.id, req.body)),
+  );
+
+  app.delete(
+    '/channel-accounts/:id',
+    {
+      config: { access: 'accounts.manage' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Delete a channel account: pushes to it are refused, its credentials erased; its orders stay',
+        description: 'Needs a second person’s approval under the default policy: the answer is then 202 with the pending request.',
+        params: Type.Object({ id: Type.String() }),
+        querystring: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }),
+        response: { 204: Type.Null(), 202: PendingApproval, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => answerMaybePending(reply, await hub.writes.deleteAccount(who(req), req.params.id, req.query.reason), () => null, 204),
+  );
+};

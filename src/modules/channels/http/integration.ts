@@ -1,0 +1,234 @@
+// Channel integration: the platforms the hub speaks, and per account what arrived, what was refused and why, what
+// polling recovered, drift alerts, the pull log; a pull on demand and the replay of a raw event after a mapping fix.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Hub } from '../../../app/hub.ts';
+import { channelAdapters } from '../connectors/registry.ts';
+import { toIso } from '../../../kernel/time.ts';
+import { who } from '../../../app/http/auth.ts';
+import { ErrorBody } from '../../../app/http/errors.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const PullRun = Type.Object({
+  id: Type.Optional(Type.Integer()),
+  startedAt: Nullable(Type.String()),
+  durationMs: Type.Number(),
+  windowFrom: Nullable(Type.String()),
+  windowTo: Nullable(Type.String()),
+  pages: Type.Integer(),
+  fetched: Type.Integer(),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  recovered: Type.Integer({ description: 'Orders (or order changes) the pull found before any push brought them' }),
+  errorCode: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  rateLimited: Type.Boolean(),
+});
+
+const Alert = Type.Object({
+  id: Type.Integer(),
+  accountId: Type.String(),
+  platform: Type.String(),
+  kind: Type.String({ description: 'status_unknown, amount_mismatch, field_added, field_missing, body_large, body_near_limit, body_too_large, refusals, pull_error, pull_failing' }),
+  key: Type.String(),
+  message: Type.String(),
+  firstAt: Nullable(Type.String()),
+  lastAt: Nullable(Type.String()),
+  occurrences: Type.Integer(),
+  acknowledgedAt: Nullable(Type.String()),
+  acknowledgedBy: Nullable(Type.String()),
+});
+
+const OrderOutcome = Type.Object({
+  outcome: Type.String(),
+  orderId: Type.String(),
+  orderNo: Type.String(),
+  status: Type.String(),
+  reservation: Type.String(),
+  hold: Nullable(Type.String()),
+  detail: Type.Optional(Type.String()),
+});
+
+const AccountParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+  app.get(
+    '/platforms',
+    {
+      config: { access: 'accounts.read' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'The platforms the hub speaks: credentials each needs, push and pull, and each status dictionary',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                platform: Type.String(),
+                label: Type.String(),
+                push: Nullable(Type.String()),
+                pull: Nullable(Type.String()),
+                credentialFields: Type.Array(
+                  Type.Object({ name: Type.String(), label: Type.String(), secret: Type.Boolean(), optional: Type.Boolean(), hint: Type.Optional(Type.String()) }),
+                ),
+                statuses: Type.Array(Type.Object({ raw: Type.String(), anchor: Nullable(Type.String()), hold: Nullable(Type.String()), doc: Type.String() })),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({
+      items: Object.values(channelAdapters).map((a) => ({
+        platform: a.platform,
+        label: a.label,
+        push: a.verifyPush ? (a.pushDescription ?? '') : null,
+        pull: a.pull ? (a.pullDescription ?? '') : null,
+        credentialFields: a.credentialFields.map((f) => ({ name: f.name, label: f.label, secret: Boolean(f.secret), optional: Boolean(f.optional), ...(f.hint ? { hint: f.hint } : {}) })),
+        statuses: Object.entries(a.statusDictionary).map(([raw, m]) => ({ raw, anchor: m.anchor, hold: m.hold ?? null, doc: m.doc })),
+      })),
+    }),
+  );
+
+  app.get(
+    '/channel-accounts/:id/integration',
+    {
+      config: { access: 'accounts.read' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'How one account is doing: deliveries, refusals, answer times, recovered by polling, alerts, last pull',
+        description: 'Counts of stored events cover the last 24 hours; refusals and answer times are what this process has seen since it started.',
+        params: AccountParams,
+        response: { 200: Type.Unknown(), 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const overview = await hub.integration.overview(who(req), req.params.id);
+      return { ...overview, sinceStart: hub.drift.snapshot(req.params.id) };
+    },
+  );
+
+  app.get(
+    '/channel-accounts/:id/pulls',
+    {
+      config: { access: 'accounts.read' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'The pull log: one row per run (window, orders found, errors, duration)',
+        params: AccountParams,
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
+        response: { 200: Type.Object({ items: Type.Array(PullRun) }), 404: ErrorBody },
+      },
+    },
+    async (req) => ({ items: await hub.integration.pullLog(who(req), req.params.id, req.query.limit) }),
+  );
+
+  app.post(
+    '/channel-accounts/:id/pull',
+    {
+      config: { access: 'accounts.manage' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Pull this account now (the scheduled pull runs anyway)',
+        params: AccountParams,
+        response: { 200: PullRun, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => {
+      await hub.accounts.getFor(who(req), req.params.id);
+      const r = await hub.poller.runAccount(req.params.id);
+      return {
+        startedAt: toIso(r.startedAt),
+        durationMs: r.finishedAt - r.startedAt,
+        windowFrom: toIso(r.windowFrom),
+        windowTo: toIso(r.windowTo),
+        pages: r.pages,
+        fetched: r.fetched,
+        created: r.created,
+        updated: r.updated,
+        recovered: r.recovered,
+        errorCode: r.errorCode,
+        error: r.error,
+        rateLimited: r.rateLimited,
+      };
+    },
+  );
+
+  app.get(
+    '/channel-accounts/:id/raw-events',
+    {
+      config: { access: 'accounts.read' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'The latest raw events of an account (without bodies), newest first: what came, how it ended',
+        params: AccountParams,
+        querystring: Type.Object({ outcome: Type.Optional(Type.String({ maxLength: 40 })), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                id: Type.Integer(),
+                eventId: Type.String(),
+                receivedAt: Nullable(Type.String()),
+                deliveries: Type.Integer(),
+                outcome: Type.String(),
+                orderId: Nullable(Type.String()),
+                via: Type.String(),
+                detail: Nullable(Type.String()),
+              }),
+            ),
+          }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (req) => ({ items: await hub.integration.rawEvents(who(req), req.params.id, req.query) }),
+  );
+
+  app.get(
+    '/channel-alerts',
+    {
+      config: { access: 'accounts.read' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Drift and integration alerts: unknown statuses, new or vanished fields, large bodies, refusals, failing pulls',
+        querystring: Type.Object({
+          accountId: Type.Optional(Type.String({ maxLength: 64 })),
+          open: Type.Boolean({ default: false, description: 'Only alerts nobody has acknowledged' }),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(Alert) }), 404: ErrorBody },
+      },
+    },
+    async (req) => ({ items: await hub.integration.alerts(who(req), req.query) }),
+  );
+
+  app.post(
+    '/channel-alerts/:id/acknowledge',
+    {
+      config: { access: 'accounts.manage' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Acknowledge an alert (it opens again if it happens again)',
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        response: { 200: Type.Object({ id: Type.Integer(), acknowledgedAt: Nullable(Type.String()) }), 404: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.acknowledgeAlert(who(req), req.params.id),
+  );
+
+  app.post(
+    '/raw-events/:id/replay',
+    {
+      config: { access: 'accounts.manage' },
+      schema: {
+        tags: ['events'],
+        summary: 'Run a stored raw event through its adapter again (after a mapping fix) and apply what it says now',
+        description: 'An order that has moved on since is not moved back; the same platform time is applied again. Audited.',
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        response: { 200: Type.Object({ rawEventId: Type.Integer(), orders: Type.Array(OrderOutcome) }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.replayRawEvent(who(req), req.params.id),
+  );
+};

@@ -1,0 +1,164 @@
+// The warehouse flow over HTTP: shipments, waves, pick lists (JSON and a printable page), pack by scanning, ship.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Hub } from '../../../app/hub.ts';
+import { shipmentStates, WarehouseFlowService } from '../warehouse-flow.ts';
+import { who } from '../../../app/http/auth.ts';
+import { ErrorBody } from '../../../app/http/errors.ts';
+import { ShipmentView } from '../../../app/http/schemas.ts';
+
+const Str = Type.String();
+const NStr = Type.Union([Str, Type.Null()]);
+const Id = Type.String({ minLength: 1, maxLength: 80 });
+
+const WaveSummary = Type.Object({ id: Str, warehouse: Str, state: Str, createdBy: Str, createdAt: NStr });
+const WaveView = Type.Composite([WaveSummary, Type.Object({ shipments: Type.Array(ShipmentView) })]);
+const PickList = Type.Object({
+  waveId: Str,
+  warehouse: Str,
+  createdAt: NStr,
+  shipments: Type.Integer(),
+  units: Type.Integer(),
+  items: Type.Array(Type.Object({ sku: Str, title: Str, quantity: Type.Integer(), shipments: Type.Array(Type.Object({ shipmentId: Str, quantity: Type.Integer() })) })),
+});
+
+export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+  app.get(
+    '/shipments',
+    {
+      config: { access: 'orders.read' },
+      schema: {
+        tags: ['warehouse'],
+        summary: 'Shipments, most urgent (ship-by) first',
+        querystring: Type.Object({
+          warehouse: Type.Optional(Str),
+          state: Type.Optional(Type.Union(shipmentStates.map((s) => Type.Literal(s)))),
+          waveId: Type.Optional(Str),
+          page: Type.Integer({ minimum: 1, default: 1 }),
+          pageSize: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(ShipmentView), total: Type.Integer() }) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      return hub.warehouseFlow.list(who(req), { warehouse: q.warehouse, state: q.state, waveId: q.waveId, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+    },
+  );
+
+  app.get(
+    '/shipments/:id',
+    { config: { access: 'orders.read' }, schema: { tags: ['warehouse'], params: Type.Object({ id: Id }), response: { 200: ShipmentView, 404: ErrorBody } } },
+    async (req) => hub.warehouseFlow.get(who(req), req.params.id),
+  );
+
+  app.post(
+    '/shipments/:id/scans',
+    {
+      config: { access: 'fulfilment.ship' },
+      schema: {
+        tags: ['warehouse'],
+        summary: 'Scan units into a shipment’s parcel (pack by scanning)',
+        description:
+          'One SKU code per unit, all or none. A code the shipment does not carry, or a unit more than it still needs, is refused whole with ' +
+          '422 PACK_SCAN_MISMATCH and nothing is recorded. The scan that completes every line packs the shipment. 409 SHIPMENT_STATE once packed or shipped.',
+        params: Type.Object({ id: Id }),
+        body: Type.Object({ codes: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 10_000 }) }),
+        response: {
+          200: Type.Composite([ShipmentView, Type.Object({ remaining: Type.Array(Type.Object({ sku: Str, quantity: Type.Integer() })) })]),
+          400: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+          422: ErrorBody,
+        },
+      },
+    },
+    async (req) => hub.writes.scanShipment(who(req), req.params.id, req.body.codes),
+  );
+
+  app.post(
+    '/shipments/:id/ship',
+    {
+      config: { access: 'fulfilment.ship' },
+      schema: {
+        tags: ['warehouse'],
+        summary: 'Hand a packed shipment to the carrier with its tracking number (发货)',
+        description:
+          '"Shipped" means exactly this. 400 VALIDATION_FAILED without a tracking number (or without a carrier when the plan chose none); ' +
+          '404 SHIPMENT_NOT_FOUND; 409 SHIPMENT_ALREADY_SHIPPED the second time; 409 SHIPMENT_STATE before it is packed; 409 TRACKING_NO_IN_USE; ' +
+          '409 ORDER_HELD when one of its orders is on hold, 409 CONFLICT when one was cancelled. When every shipment of an order has shipped, the order moves to shipped.',
+        params: Type.Object({ id: Id }),
+        body: Type.Object({ carrier: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })), trackingNo: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) }),
+        response: { 200: ShipmentView, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.shipShipment(who(req), req.params.id, req.body),
+  );
+
+  app.post(
+    '/waves',
+    {
+      config: { access: 'fulfilment.ship' },
+      schema: {
+        tags: ['warehouse'],
+        summary: 'Make a wave (波次) of planned shipments of one warehouse',
+        description:
+          'The shipments named, or the most urgent planned ones (ship-by first, up to limit), never those of a cancelled or held order. ' +
+          '409 when there are none, a named one is not planned there (SHIPMENT_STATE), or its order is cancelled or held (ORDER_HELD).',
+        body: Type.Object({
+          warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+          shipmentIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 1000 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+        }),
+        response: { 201: WaveView, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await hub.writes.createWave(who(req), req.body)),
+  );
+
+  app.get(
+    '/waves',
+    {
+      config: { access: 'orders.read' },
+      schema: {
+        tags: ['warehouse'],
+        querystring: Type.Object({ warehouse: Type.Optional(Str), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
+        response: { 200: Type.Array(WaveSummary) },
+      },
+    },
+    async (req) => hub.warehouseFlow.listWaves(who(req), req.query),
+  );
+
+  app.get(
+    '/waves/:id',
+    { config: { access: 'orders.read' }, schema: { tags: ['warehouse'], params: Type.Object({ id: Id }), response: { 200: WaveView, 404: ErrorBody } } },
+    async (req) => hub.warehouseFlow.getWave(who(req), req.params.id),
+  );
+
+  app.get(
+    '/waves/:id/pick-list',
+    {
+      config: { access: 'orders.read' },
+      schema: { tags: ['warehouse'], summary: 'The pick list (拣货单) of a wave, summed per SKU', params: Type.Object({ id: Id }), response: { 200: PickList, 404: ErrorBody } },
+    },
+    async (req) => hub.warehouseFlow.pickList(who(req), req.params.id),
+  );
+
+  app.get(
+    '/waves/:id/pick-list.html',
+    {
+      config: { access: 'orders.read' },
+      schema: { tags: ['warehouse'], summary: 'The pick list as a page to print', params: Type.Object({ id: Id }), produces: ['text/html'] },
+    },
+    async (req, reply) => reply.type('text/html; charset=utf-8').send(WarehouseFlowService.pickListHtml(await hub.warehouseFlow.pickList(who(req), req.params.id))),
+  );
+
+  app.post(
+    '/waves/:id/picked',
+    {
+      config: { access: 'fulfilment.ship' },
+      schema: { tags: ['warehouse'], summary: 'Confirm the wave is picked: its waved shipments become picked', params: Type.Object({ id: Id }), response: { 200: WaveView, 404: ErrorBody } },
+    },
+    async (req) => hub.writes.confirmPicked(who(req), req.params.id),
+  );
+};

@@ -1,0 +1,120 @@
+// Stock levels and SKU mapping.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Hub } from '../../app/hub.ts';
+import { who } from '../../app/http/auth.ts';
+import { ErrorBody } from '../../app/http/errors.ts';
+import { PendingApproval, StockView } from '../../app/http/schemas.ts';
+import { answerMaybePending } from '../access/http/approvals.ts';
+
+const Level = Type.Object({ onHand: Type.Integer(), safetyStock: Type.Integer() });
+const BulkAdjustment = Type.Object({
+  changes: Type.Array(Type.Object({ sku: Type.String(), warehouse: Type.String(), before: Type.Union([Level, Type.Null()]), after: Level })),
+  servedOrders: Type.Array(Type.String()),
+});
+
+const Sku = Type.String({ minLength: 1, maxLength: 64 });
+
+export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+  app.put(
+    '/stock/:sku',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Set the counted stock of a SKU in a warehouse',
+        description:
+          'Creates the SKU and warehouse if new. Refused (409 STOCK_BELOW_RESERVED) when onHand would drop below the units already reserved. ' +
+          'Orders held for short stock of this SKU are served, oldest first.',
+        params: Type.Object({ sku: Sku }),
+        body: Type.Object({
+          warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+          onHand: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+          safetyStock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+        }),
+        response: {
+          200: Type.Composite([StockView, Type.Object({ servedOrders: Type.Array(Type.String()) })]),
+          400: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (req) => {
+      const r = await hub.writes.setStock(who(req), { sku: req.params.sku, ...req.body, cause: 'api' });
+      return { ...r.stock, servedOrders: r.servedOrders };
+    },
+  );
+
+  app.get(
+    '/stock/:sku',
+    { config: { access: 'stock.read' }, schema: { tags: ['stock'], params: Type.Object({ sku: Sku }), response: { 200: StockView, 404: ErrorBody } } },
+    async (req) => hub.stock.get(who(req), req.params.sku),
+  );
+
+  app.get(
+    '/stock',
+    {
+      config: { access: 'stock.read' },
+      schema: {
+        tags: ['stock'],
+        querystring: Type.Object({
+          low: Type.Optional(Type.Boolean({ description: 'only SKUs at or below safety stock' })),
+          page: Type.Integer({ minimum: 1, default: 1 }),
+          pageSize: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(StockView), total: Type.Integer() }) },
+      },
+    },
+    async (req) =>
+      hub.stock.list(who(req), { lowOnly: req.query.low ?? false, limit: req.query.pageSize, offset: (req.query.page - 1) * req.query.pageSize }),
+  );
+
+  app.post(
+    '/stock/adjustments',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Adjust several stock rows at once, all or none',
+        description:
+          'Each item sets a new count (onHand) or applies a difference (delta), optionally a new safety stock. ' +
+          'Refused as a whole (409 STOCK_BELOW_RESERVED) when one row would drop below its reservations or below zero. ' +
+          'Needs a second person’s approval under the default policy: the answer is then 202 with the pending request.',
+        body: Type.Object({
+          items: Type.Array(
+            Type.Object({
+              sku: Sku,
+              warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+              onHand: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+              delta: Type.Optional(Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 })),
+              safetyStock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+            }),
+            { minItems: 1, maxItems: 1000 },
+          ),
+          reason: Type.String({ minLength: 1, maxLength: 500 }),
+        }),
+        response: { 200: BulkAdjustment, 202: PendingApproval, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => answerMaybePending(reply, await hub.writes.adjustStock(who(req), req.body), (r) => r),
+  );
+
+  app.post(
+    '/sku-mappings',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Map a platform SKU code to a hub SKU',
+        description: 'Orders held as SKU_UNMATCHED (商品未匹配) with that code are matched and reserved.',
+        body: Type.Object({
+          externalSku: Sku,
+          sku: Sku,
+          accountId: Type.Optional(Type.String({ description: 'only for this channel account; all accounts when absent' })),
+        }),
+        response: { 200: Type.Object({ rematchedOrders: Type.Array(Type.String()) }), 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.mapSku(who(req), req.body),
+  );
+};

@@ -1,0 +1,159 @@
+// Stock rows change only through atomic conditional UPDATEs: no read-then-write, no application lock.
+import { quantitiesBySku } from '../../orders/domain/order.ts';
+import type { Tx } from '../../../platform/db/database.ts';
+
+/**
+ * The SKU catalogue's version in this process: bumped by every write that adds a SKU or changes an alias, so that
+ * what ingest remembers of SKU codes is dropped. (Other processes' writes show in SQLite's data_version instead.)
+ */
+export const skuCatalog = { version: 0 };
+
+export interface HeldReservation {
+  id: number;
+  sku: string;
+  warehouse: string;
+  quantity: number;
+}
+
+/** Thrown by reserveLines once it has put back what it took, so the order is left with no stock at all. */
+export class StockShort extends Error {
+  constructor(
+    readonly sku: string,
+    readonly wanted: number,
+  ) {
+    super(`not enough stock of ${sku} for ${wanted}`);
+  }
+}
+
+// The sub-select names a warehouse that had enough; the outer WHERE re-checks under the row lock,
+// so a concurrent writer can make this miss but never oversell. Parameters: quantity, now, tenant, sku,
+// quantity, tenant, sku, quantity.
+const takeFromWarehouse = (set: string) => `
+UPDATE stock SET ${set}, updated_at = ?
+WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
+  SELECT s.warehouse FROM stock s
+  LEFT JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.code = s.warehouse
+  WHERE s.tenant_id = ? AND s.sku = ? AND s.on_hand - s.reserved >= ?
+  ORDER BY COALESCE(w.priority, 100), s.warehouse
+  LIMIT 1)
+RETURNING warehouse`;
+
+// Paid or not, taking stock for an order reserves it: on-hand counts what is on the shelf, and units leave it only
+// when they are shipped (warehouse-flow). A paid order's reservation is firm (state `deducted`): no timer frees it.
+const take = takeFromWarehouse('reserved = reserved + ?');
+// The exact inverse of a take, for the SKUs already taken when a later one is short. Nothing else can have
+// moved those units in between: SQLite has one writer, and PostgreSQL holds the row locks until commit.
+const giveBack = 'UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?';
+
+/**
+ * Reserves every line of an order or none. Lines of the same SKU are summed and SKUs taken in sorted order, so
+ * concurrent writers lock rows alike. When one SKU is short, the ones taken before it are given back and
+ * StockShort is thrown: no savepoint needed (each costs a journal copy of every page the order touches).
+ */
+export async function reserveLines(
+  tx: Tx,
+  tenantId: string,
+  orderId: string,
+  lines: readonly { sku: string; quantity: number }[],
+  now: number,
+  mode: 'hold' | 'deduct' = 'hold',
+): Promise<HeldReservation[]> {
+  const taken: { sku: string; warehouse: string; quantity: number }[] = [];
+  for (const [sku, qty] of quantitiesBySku(lines)) {
+    let row: { warehouse: string } | undefined;
+    // On PostgreSQL a concurrent commit can empty the chosen warehouse between sub-select and lock: look again.
+    for (let attempt = 0; attempt < 3 && !row; attempt++) {
+      row = await tx.get<{ warehouse: string }>(take, [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
+      if (tx.dialect === 'sqlite') break;
+    }
+    if (!row) {
+      for (const t of taken) {
+        const changed = await tx.run(giveBack, [t.quantity, now, tenantId, t.sku, t.warehouse]);
+        if (changed !== 1) throw new Error(`stock invariant broken: cannot give back ${t.quantity} of ${t.sku}@${t.warehouse}`);
+      }
+      throw new StockShort(sku, qty);
+    }
+    taken.push({ sku, warehouse: row.warehouse, quantity: qty });
+  }
+  const held: HeldReservation[] = [];
+  for (const t of taken) {
+    const ins = await tx.get<{ id: number }>(
+      `INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [tenantId, orderId, t.sku, t.warehouse, t.quantity, mode === 'hold' ? 'held' : 'deducted', now, now],
+    );
+    held.push({ id: (ins as { id: number }).id, ...t });
+  }
+  return held;
+}
+
+export async function heldReservations(tx: Tx, orderId: string, state = 'held'): Promise<HeldReservation[]> {
+  const rows = await tx.all<HeldReservation & { state: string }>(
+    `SELECT id, sku, warehouse, quantity, state FROM reservations WHERE order_id = ?`,
+    [orderId],
+  );
+  // Sorted here, not in SQL: the same lock order as reserveLines, without a sort step in the plan.
+  return rows
+    .filter((r) => r.state === state)
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.warehouse < b.warehouse ? -1 : a.warehouse > b.warehouse ? 1 : 0))
+    .map(({ id, sku, warehouse, quantity }) => ({ id, sku, warehouse, quantity }));
+}
+
+/**
+ * Payment: the reservation becomes firm (no payment timer frees it any more). The units stay reserved and on hand
+ * until they are shipped; the stock row does not move, so nothing here can fail on stock.
+ */
+export async function deductReservations(tx: Tx, orderId: string, now: number): Promise<HeldReservation[]> {
+  const rows = await heldReservations(tx, orderId);
+  for (const r of rows) await tx.run(`UPDATE reservations SET state = 'deducted', updated_at = ? WHERE id = ? AND state = 'held'`, [now, r.id]);
+  return rows;
+}
+
+/**
+ * The order left by another way than the hub's warehouse flow (the seller shipped it from the platform's back office):
+ * its units still reserved here left the shelf all the same. Each firm reservation leaves on-hand and reserved together.
+ * After the warehouse flow shipped everything this finds nothing to do.
+ */
+export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
+  const rows = await heldReservations(tx, orderId, 'deducted');
+  for (const r of rows) {
+    const changed = await tx.run(
+      `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
+      [r.quantity, r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity, r.quantity],
+    );
+    if (changed !== 1) throw new Error(`stock invariant broken: cannot ship reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await tx.run(`UPDATE reservations SET state = 'shipped', updated_at = ? WHERE id = ?`, [now, r.id]);
+  }
+  return rows;
+}
+
+/** Cancel or timeout before payment: reserved units become available again. */
+export async function releaseReservations(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
+  const rows = await heldReservations(tx, orderId);
+  for (const r of rows) {
+    const changed = await tx.run(
+      `UPDATE stock SET reserved = reserved - ?, updated_at = ?
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?`,
+      [r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity],
+    );
+    if (changed !== 1) throw new Error(`stock invariant broken: cannot release reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await tx.run(`UPDATE reservations SET state = 'released', updated_at = ? WHERE id = ?`, [now, r.id]);
+  }
+  return rows;
+}
+
+/** Cancel after payment, for what has not shipped: the units were never taken off the shelf, only reserved. */
+export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
+  const rows = await heldReservations(tx, orderId, 'deducted');
+  for (const r of rows) {
+    const changed = await tx.run(
+      `UPDATE stock SET reserved = reserved - ?, updated_at = ?
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?`,
+      [r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity],
+    );
+    if (changed !== 1) throw new Error(`stock invariant broken: cannot restock reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await tx.run(`UPDATE reservations SET state = 'restocked', updated_at = ? WHERE id = ?`, [now, r.id]);
+  }
+  return rows;
+}

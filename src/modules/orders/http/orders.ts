@@ -1,0 +1,254 @@
+// Orders: search, the 360° detail, operator transitions.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Hub } from '../../../app/hub.ts';
+import { HubError } from '../../../kernel/errors.ts';
+import { parseIsoInstant } from '../../../kernel/time.ts';
+import { orderStatuses } from '../domain/machine.ts';
+import { who } from '../../../app/http/auth.ts';
+import { PassThrough, Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { stringify } from 'csv-stringify';
+import { orderSorts, type OrderExportRow } from '../service.ts';
+import { ErrorBody } from '../../../app/http/errors.ts';
+import { OrderDetail, OrderSummary, PaymentTimeline, PendingApproval } from '../../../app/http/schemas.ts';
+import { answerMaybePending } from '../../access/http/approvals.ts';
+
+function instant(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseIsoInstant(v);
+  if (ms === null) throw new HubError('VALIDATION_FAILED', `${name} must be ISO 8601 with an offset`);
+  return ms;
+}
+
+const filterQuery = {
+  channel: Type.Optional(Type.String()),
+  account: Type.Optional(Type.String()),
+  platformOrderId: Type.Optional(Type.String()),
+  status: Type.Optional(Type.Union(orderStatuses.map((s) => Type.Literal(s)))),
+  hold: Type.Optional(Type.String({ description: 'a hold code (STOCK_SHORT, SKU_UNMATCHED, PAID_NO_STOCK) or "any"' })),
+  q: Type.Optional(Type.String({ maxLength: 100, description: 'order number, platform order id, full phone, or receiver name prefix' })),
+  createdFrom: Type.Optional(Type.String()),
+  createdTo: Type.Optional(Type.String()),
+};
+
+/** The export's columns, in order: [row field, header]. */
+const exportColumns: [keyof OrderExportRow, string][] = [
+  ['orderNo', 'order_no'],
+  ['platformOrderId', 'platform_order_id'],
+  ['channel', 'channel'],
+  ['accountId', 'account_id'],
+  ['status', 'status'],
+  ['paymentStatus', 'payment_status'],
+  ['fulfilmentStatus', 'fulfilment_status'],
+  ['reservation', 'reservation'],
+  ['hold', 'hold'],
+  ['currency', 'currency'],
+  ['totalAmount', 'total_amount_minor'],
+  ['paidAmount', 'paid_amount_minor'],
+  ['receiverName', 'receiver_name'],
+  ['receiverPhone', 'receiver_phone'],
+  ['province', 'province'],
+  ['city', 'city'],
+  ['district', 'district'],
+  ['address', 'address'],
+  ['platformCreatedAt', 'platform_created_at'],
+  ['createdAt', 'created_at'],
+  ['paidAt', 'paid_at'],
+];
+
+/** A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed with ' (CSV injection). */
+function cell(v: string | number): string | number {
+  return typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+}
+
+/** The export as an XLSX workbook, written row by row into the response (exceljs' streaming writer). */
+function xlsxStream(rows: AsyncGenerator<OrderExportRow>): PassThrough {
+  const out = new PassThrough();
+  const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const sheet = book.addWorksheet('orders');
+  sheet.columns = exportColumns.map(([key, header]) => ({ key, header, width: key === 'address' ? 40 : 18 }));
+  sheet.getRow(1).font = { bold: true };
+  sheet.getRow(1).commit();
+  void (async () => {
+    for await (const r of rows) sheet.addRow(Object.fromEntries(exportColumns.map(([key]) => [key, cell(r[key])]))).commit();
+    sheet.commit();
+    await book.commit();
+  })().catch((e: unknown) => out.destroy(e as Error));
+  return out;
+}
+
+export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
+  app.get(
+    '/orders/export',
+    {
+      config: { access: 'orders.export' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Export the orders a filter matches as CSV (UTF-8 with BOM, opens in Excel) or XLSX, newest first',
+        description:
+          'The same filters as the order list, inside the caller’s data scope. Amounts in minor units. Phones, names and addresses are ' +
+          'masked; `reveal=true` needs pii.view. Every export is written to the audit log (orders.export, with the filter and the row count).',
+        querystring: Type.Object({
+          ...filterQuery,
+          reveal: Type.Boolean({ default: false }),
+          format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')], { default: 'csv' }),
+        }),
+        response: { 200: Type.Unknown({ description: 'text/csv; one header row, then one row per order' }), 400: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const p = who(req);
+      const { reveal, format, ...q } = req.query;
+      const filter = { ...q, createdFrom: instant('createdFrom', q.createdFrom), createdTo: instant('createdTo', q.createdTo) };
+      const { total, rows } = await hub.orders.export(p, filter, { reveal }, (entry) => hub.writes.recordAudit(p, { ...entry, detail: { ...(entry.detail as object), format } }));
+      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+      void reply.header('content-disposition', `attachment; filename="orders-${day}.${format}"`).header('x-orderhub-rows', String(total));
+      if (format === 'xlsx') {
+        return reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(xlsxStream(rows));
+      }
+      const csv = stringify({ header: true, columns: exportColumns.map(([key, header]) => ({ key, header })), bom: true });
+      const source = Readable.from(
+        (async function* () {
+          for await (const r of rows) {
+            yield Object.fromEntries(exportColumns.map(([key]) => [key, cell(r[key])]));
+          }
+        })(),
+      );
+      source.on('error', (e) => csv.destroy(e));
+      return reply.header('content-type', 'text/csv; charset=utf-8').send(source.pipe(csv));
+    },
+  );
+
+  app.get(
+    '/orders',
+    {
+      config: { access: 'orders.read' },
+      schema: {
+        tags: ['orders'],
+        querystring: Type.Object({
+          ...filterQuery,
+          sort: Type.Optional(Type.Union(orderSorts.map((x) => Type.Literal(x)), { description: 'newest first by default' })),
+          page: Type.Integer({ minimum: 1, default: 1 }),
+          pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(OrderSummary), total: Type.Integer(), page: Type.Integer(), pageSize: Type.Integer() }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      return hub.orders.list(who(req), { ...q, createdFrom: instant('createdFrom', q.createdFrom), createdTo: instant('createdTo', q.createdTo) });
+    },
+  );
+
+  app.get(
+    '/orders/:idOrOrderNo',
+    {
+      config: { access: 'orders.read' },
+      schema: {
+        tags: ['orders'],
+        summary: 'The 360° view of one order',
+        description:
+          'Phone numbers, addresses and names are masked. `reveal=true` shows them in full: it needs the permission pii.view, ' +
+          'and every such view is written to the audit log.',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object({ reveal: Type.Boolean({ default: false }) }),
+        response: { 200: Type.Composite([OrderDetail, Type.Object({ payments: PaymentTimeline })]), 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const p = who(req);
+      const detail = await hub.orders.get(p, req.params.idOrOrderNo, { reveal: req.query.reveal });
+      if (req.query.reveal) {
+        await hub.writes.recordAudit(p, { action: 'pii.view', targetType: 'order', targetId: detail.id, detail: { orderNo: detail.orderNo } });
+      }
+      return { ...detail, payments: await hub.payments.timeline(detail.id) };
+    },
+  );
+
+  app.post(
+    '/orders/:idOrOrderNo/transitions',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Move an order one declared step along the status anchor',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        description:
+          'Cancelling an order that is already paid needs orders.cancel_paid and a second person’s approval: ' +
+          'the answer is then 202 with the pending request (see /api/approvals).',
+        body: Type.Object({
+          to: Type.Union(orderStatuses.map((s) => Type.Literal(s))),
+          reason: Type.String({ minLength: 1, maxLength: 500 }),
+        }),
+        response: { 200: OrderDetail, 202: PendingApproval, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) =>
+      answerMaybePending(reply, await hub.writes.transitionOrder(who(req), req.params.idOrOrderNo, req.body.to, req.body.reason), (o) => o),
+  );
+
+  app.post(
+    '/orders/:idOrOrderNo/price-change',
+    {
+      config: { access: 'prices.change' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Change line prices, line discounts, the shipping fee or the seller discount of an unpaid order (改价)',
+        description:
+          'Amounts in minor units. Checked now (the order must be unpaid, the amounts must add up) and again when carried out. ' +
+          'Needs a second person’s approval under the default policy: the answer is then 202 with the pending request.',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        body: Type.Object({
+          lines: Type.Optional(
+            Type.Array(
+              Type.Object({
+                lineNo: Type.Integer({ minimum: 1 }),
+                unitPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_00 })),
+                discount: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_00 })),
+              }),
+              { maxItems: 500 },
+            ),
+          ),
+          shippingFee: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_00 })),
+          discountSeller: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_00 })),
+          reason: Type.String({ minLength: 1, maxLength: 500 }),
+        }),
+        response: { 200: OrderDetail, 202: PendingApproval, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => answerMaybePending(reply, await hub.writes.requestPriceChange(who(req), req.params.idOrOrderNo, req.body), (o) => o),
+  );
+
+  app.post(
+    '/orders/:idOrOrderNo/notes',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Add a note to an order (customer service, warehouse)',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }),
+        response: { 200: OrderDetail, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.addOrderNote(who(req), req.params.idOrOrderNo, req.body.text),
+  );
+
+  app.post(
+    '/orders/:idOrOrderNo/retry-reservation',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Try again to reserve stock for a held order',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        response: { 200: OrderDetail, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.retryReservation(who(req), req.params.idOrOrderNo),
+  );
+};

@@ -1,0 +1,97 @@
+// A live feed of order events for the console (server-sent events): one reader tails the outbox while anyone
+// listens, and hands each listener what its tenant and scope may know. The browser does not poll.
+import type { Logger } from '../../platform/log.ts';
+import type { Principal } from '../../kernel/principal.ts';
+import type { Database } from '../../platform/db/database.ts';
+
+export interface LiveEvent {
+  type: string;
+  at: string;
+  channel: string | null;
+  orderNo: string | null;
+  status: string | null;
+}
+
+interface Listener {
+  who: Principal;
+  send(e: LiveEvent): void;
+}
+
+const types = ['order.created', 'order.status_changed', 'order.held', 'order.price_changed'];
+
+export class LiveFeed {
+  private listeners = new Set<Listener>();
+  private cursor: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+    private readonly pollMs = 1000,
+  ) {}
+
+  /** Adds a listener; returns the function that removes it. */
+  listen(who: Principal, send: (e: LiveEvent) => void): () => void {
+    const l = { who, send };
+    this.listeners.add(l);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.tick(), this.pollMs);
+      this.timer.unref();
+    }
+    return () => {
+      this.listeners.delete(l);
+      if (this.listeners.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+        this.cursor = null;
+      }
+    };
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      if (this.cursor === null) {
+        // Start at the present: the console fetches the past itself.
+        const r = await this.db.read.get<{ id: number | null }>('SELECT MAX(id) AS id FROM outbox');
+        this.cursor = Number(r?.id ?? 0);
+        return;
+      }
+      const rows = await this.db.read.all<{ id: number; tenant_id: string; type: string; payload: string; created_at: number }>(
+        `SELECT id, tenant_id, type, payload, created_at FROM outbox WHERE id > ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY id LIMIT 1000`,
+        [this.cursor, ...types],
+      );
+      for (const r of rows) {
+        this.cursor = Math.max(this.cursor, Number(r.id));
+        const p = JSON.parse(r.payload) as { orderNo?: string; channel?: string; accountId?: string; to?: string };
+        for (const l of this.listeners) {
+          if (l.who.tenantId !== r.tenant_id) continue;
+          const s = l.who.scope;
+          if (s.accounts && !(p.accountId && s.accounts.includes(p.accountId))) continue;
+          // Province and warehouse scopes cannot be judged from the event: such listeners learn that something
+          // happened (the chart moves), not which order.
+          const detailed = s.provinces === null && s.warehouses === null;
+          l.send({
+            type: r.type,
+            at: new Date(Number(r.created_at)).toISOString(),
+            channel: p.channel ?? null,
+            orderNo: detailed ? (p.orderNo ?? null) : null,
+            status: p.to ?? null,
+          });
+        }
+      }
+    } catch (e) {
+      this.log.warn({ err: e }, 'live feed read failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,26 @@
+// Persisted timers: a due time in a table survives restarts; firing and its effect commit together.
+import type { Tx } from '../db/database.ts';
+
+/** tracking_recheck: an untrusted delivery asked about again; tracking_subscribe: a shipped number registered with the source. */
+export type TimerKind = 'payment_timeout' | 'tracking_recheck' | 'tracking_subscribe';
+
+export async function scheduleTimer(tx: Tx, tenantId: string, kind: TimerKind, ref: string, dueAt: number, now: number): Promise<void> {
+  await tx.run(
+    `INSERT INTO timers (tenant_id, kind, ref, due_at, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)
+     ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, state = 'pending', updated_at = excluded.updated_at`,
+    [tenantId, kind, ref, dueAt, now, now],
+  );
+}
+
+export async function cancelTimer(tx: Tx, kind: TimerKind, ref: string, now: number): Promise<void> {
+  await tx.run(`UPDATE timers SET state = 'cancelled', updated_at = ? WHERE kind = ? AND ref = ? AND state = 'pending'`, [now, kind, ref]);
+}
+
+/** Marks a due timer fired; returns false when another worker (or a cancel) got there first. */
+export async function claimTimer(tx: Tx, id: number, now: number): Promise<boolean> {
+  const n = await tx.run(`UPDATE timers SET state = 'done', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`, [
+    now,
+    id,
+  ]);
+  return n === 1;
+}

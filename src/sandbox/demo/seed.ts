@@ -1,0 +1,118 @@
+// The demo: a seller organisation of its own (tenant `demo`), clearly marked, so that a first `npm start` shows a
+// living shop on every channel. Created only on a fresh database; an existing demo is picked up again;
+// ORDERHUB_DEMO=0 skips it. The platform shops are the hub's own platform simulators (src/sandbox/simulators), running in
+// this process on loopback: they push signed as each platform signs, and answer the hub's pulls as each API does.
+import { randomBytes } from 'node:crypto';
+import { systemPrincipal } from '../../kernel/principal.ts';
+import type { Hub } from '../../app/hub.ts';
+import { hashPassword } from '../../platform/security/secrets.ts';
+import { simulators } from '../simulators/index.ts';
+import type { SimulatorServer } from '../simulators/server.ts';
+import type { PlatformSimulator } from '../simulators/types.ts';
+
+export const DEMO_TENANT = 'demo';
+export const DEMO_PASSWORD = 'orderhub-demo';
+
+export interface DemoShop {
+  id: string;
+  name: string;
+  platform: string;
+  /** The own shop's signing secret (empty for platform shops, whose simulator signs). */
+  secret: string;
+  /** A platform shop's simulator. */
+  sim?: PlatformSimulator;
+}
+
+export interface DemoSetup {
+  tenant: string;
+  shops: DemoShop[];
+  skus: { sku: string; title: string; price: number }[];
+  users: { username: string; role: string }[];
+  created: boolean;
+}
+
+export const demoSkus = [
+  { sku: 'CUP-350', title: '保温杯 350ml', price: 8900 },
+  { sku: 'CUP-500', title: '保温杯 500ml', price: 10900 },
+  { sku: 'LID-01', title: '替换杯盖', price: 1500 },
+  { sku: 'TEA-LJ', title: '龙井茶 250g', price: 16800 },
+  { sku: 'TEA-PE', title: '普洱茶饼 357g', price: 22800 },
+  { sku: 'BAG-TOTE', title: '帆布袋', price: 3900 },
+  { sku: 'PEN-GEL', title: '中性笔 10 支', price: 1990 },
+  { sku: 'NOTE-A5', title: 'A5 笔记本', price: 2500 },
+  { sku: 'MUG-CER', title: '陶瓷马克杯', price: 4500 },
+  { sku: 'HOT-1111', title: '双十一限量礼盒', price: 29900 },
+];
+
+const ownShops = ['官网商城（演示）', '微信小程序（演示）'];
+/** One shop per platform, each a simulator with fixed secrets (so a restarted demo still matches its accounts). */
+const platformShops: [string, string][] = [
+  ['taobao', '天猫旗舰店（演示）'],
+  ['jd', '京东 POP 店（演示）'],
+  ['pinduoduo', '拼多多店（演示）'],
+  ['douyin', '抖店直播间（演示）'],
+  ['shopee', 'Shopee 马来西亚（演示）'],
+  ['shopify', 'Shopify 海外站（演示）'],
+  ['woocommerce', 'WooCommerce 独立站（演示）'],
+];
+const roles: [string, string][] = [
+  ['demo-admin', 'admin'],
+  ['demo-ops', 'operations'],
+  ['demo-cs', 'customer_service'],
+  ['demo-wh', 'warehouse'],
+  ['demo-fin', 'finance'],
+  ['demo-readonly', 'read_only'],
+];
+
+/**
+ * Sets up (or finds) the demo; null when the database holds other data and the demo must not mix into it. Platform
+ * shops are mounted on `sims`; a resumed demo points its accounts at where the simulators answer now.
+ */
+export async function prepareDemo(hub: Hub, sims: SimulatorServer): Promise<DemoSetup | null> {
+  const who = systemPrincipal(DEMO_TENANT, 'demo-setup');
+  const mount = (platform: string) => {
+    const factory = simulators[platform];
+    if (!factory) throw new Error(`no simulator for ${platform}`);
+    return sims.mount(`demo-${platform}`, factory, `demo-${platform}`);
+  };
+  const existing = await hub.accounts.list(who);
+  if (existing.length) {
+    const shops: DemoShop[] = [];
+    for (const a of existing) {
+      if (a.platform === 'ownshop') {
+        shops.push({ id: a.id, name: a.name, platform: a.platform, secret: String(a.credentials.secret) });
+      } else if (simulators[a.platform]) {
+        const sim = mount(a.platform);
+        await hub.writes.updateAccount(who, a.id, { credentials: { apiBase: sim.credentials.apiBase } });
+        shops.push({ id: a.id, name: a.name, platform: a.platform, secret: '', sim });
+      }
+    }
+    return { tenant: DEMO_TENANT, shops, skus: demoSkus, users: roles.map(([username, role]) => ({ username, role })), created: false };
+  }
+  const others = await hub.db.read.get<{ n: number }>('SELECT (SELECT count(*) FROM channel_accounts) + (SELECT count(*) FROM users) AS n');
+  if (Number(others?.n ?? 0) > 0) return null;
+
+  const made: DemoShop[] = [];
+  for (const name of ownShops) {
+    const secret = randomBytes(24).toString('base64url');
+    const a = await hub.writes.createAccount(who, { platform: 'ownshop', name, credentials: { secret } });
+    made.push({ id: a.id, name, platform: 'ownshop', secret });
+  }
+  for (const [platform, name] of platformShops) {
+    if (!simulators[platform]) continue;
+    const sim = mount(platform);
+    const a = await hub.writes.createAccount(who, { platform, name, credentials: sim.credentials });
+    made.push({ id: a.id, name, platform, secret: '', sim });
+  }
+  for (const [i, s] of demoSkus.entries()) {
+    // The limited gift box is short on purpose: the demo shows 库存不足 holds and the never-oversell guarantee.
+    const hot = s.sku === 'HOT-1111';
+    await hub.writes.setStock(who, { sku: s.sku, warehouse: 'WH-HZ', onHand: hot ? 20 : 400 + i * 37, safetyStock: hot ? 5 : 30, cause: 'demo' });
+    if (!hot) await hub.writes.setStock(who, { sku: s.sku, warehouse: 'WH-GZ', onHand: 200 + i * 11, safetyStock: 20, cause: 'demo' });
+  }
+  const passwordHash = await hashPassword(DEMO_PASSWORD, 'demo');
+  for (const [username, role] of roles) {
+    await hub.writes.createUser(who, { username, displayName: `${username} (demo)`, passwordHash, roles: [role] });
+  }
+  return { tenant: DEMO_TENANT, shops: made, skus: demoSkus, users: roles.map(([username, role]) => ({ username, role })), created: true };
+}
