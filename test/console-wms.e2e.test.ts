@@ -108,10 +108,15 @@ describe.skipIf(missing !== null)('the external WMS page in Chromium', () => {
   const row = (page: Page, text: string): Locator => page.locator('tr', { has: page.getByTestId('wms-name-cell').getByText(text, { exact: true }) });
   const ok = /OK|确\s*定/;
 
-  /** Picks an option of an antd Select by the text it shows. */
+  /**
+   * Picks an option of an antd Select by the text it shows, in this select's own dropdown: the dropdown of the row
+   * before may still be fading out with the same options (seen with Chromium 156), and a click there goes nowhere.
+   */
   async function choose(page: Page, select: Locator, option: string): Promise<void> {
     await select.click();
-    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: option }).first().click();
+    const list = await select.locator('[aria-controls]').first().getAttribute('aria-controls');
+    const dropdown = page.locator('.ant-select-dropdown', { has: page.locator(`[id="${list}"]`) });
+    await dropdown.locator('.ant-select-item-option', { hasText: option }).first().click();
   }
 
   /** Fills dictionary row i of the open form (adding the row when it is not there yet). */
