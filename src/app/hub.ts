@@ -238,7 +238,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       maxBatch: config.ingestBatchMax,
       lanes: db.dialect === 'sqlite' ? 1 : config.pgWriteLanes,
       maxQueue: 20_000,
-      beforeBatch: (tx, items) => ingestService.lockStockFor(tx, items as Delivery[]),
+      beforeBatch: (tx, items) => ingestService.lockFor(tx, items as Delivery[]),
       onCommit: () => relay.poke(),
     },
     log,

@@ -51,6 +51,7 @@ export type ErrorCode =
   | 'ORDER_HELD'
   | 'NOT_READY'
   | 'OVERLOADED'
+  | 'BUSY'
   | 'INTERNAL';
 
 export class HubError extends Error {

@@ -55,6 +55,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   ORDER_HELD: 409,
   NOT_READY: 503,
   OVERLOADED: 503,
+  BUSY: 503,
   INTERNAL: 500,
 };
 
@@ -94,7 +95,7 @@ function fromFastify(e: FastifyError): HubError | null {
 }
 
 export function sendError(reply: FastifyReply, e: HubError): FastifyReply {
-  if (e.code === 'OVERLOADED' || e.code === 'NOT_READY') void reply.header('retry-after', '1');
+  if (e.code === 'OVERLOADED' || e.code === 'NOT_READY' || e.code === 'BUSY') void reply.header('retry-after', '1');
   return reply.code(httpStatus[e.code]).send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
 }
 

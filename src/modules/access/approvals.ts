@@ -219,6 +219,7 @@ export class ApprovalService {
   }
 
   private async close(who: Principal, id: string, state: ApprovalState, reason: string | null, result: unknown, now: number, tx: Tx): Promise<void> {
+    tx.locks.take('approval', [id]);
     const changed = await tx.run(
       `UPDATE approvals SET state = ?, decided_by = ?, decided_by_name = ?, decided_at = ?, decision_reason = ?, result = ?
        WHERE id = ? AND state = 'pending'`,

@@ -4,6 +4,7 @@
 import type { Principal } from '../../kernel/principal.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
+import { forUpdate } from '../../platform/db/unit-of-work.ts';
 import type { AuditLogTable } from '../../platform/db/schema.ts';
 
 export interface AuditEntry {
@@ -47,7 +48,9 @@ function canonical(r: Omit<AuditRow, 'id' | 'mac'>): string {
 /** Appends one entry inside the caller's transaction (so the change and its audit commit together). */
 export async function appendAudit(tx: Tx, keyring: Keyring, who: Principal, e: AuditEntry, at = Date.now()): Promise<number> {
   const tenant = who.tenantId;
-  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  // The chain head is the last lock of every transaction (unit-of-work.ts): audit after the change it records.
+  tx.locks.take('audit', [tenant]);
+  const lock = forUpdate(tx);
   let head = await tx.get<{ seq: number; mac: string }>(`SELECT seq, mac FROM audit_heads WHERE tenant_id = ?${lock}`, [tenant]);
   if (!head) {
     await tx.run(`INSERT INTO audit_heads (tenant_id, seq, mac) VALUES (?, 0, ?) ON CONFLICT (tenant_id) DO NOTHING`, [tenant, GENESIS]);

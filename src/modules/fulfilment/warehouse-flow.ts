@@ -9,9 +9,11 @@ import type { Database, SqlValue, Tx } from '../../platform/db/database.ts';
 import type { ShipmentsTable } from '../../platform/db/schema.ts';
 import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
 import { appendAudit } from '../access/audit.ts';
-import { transactionWithRetry } from '../../platform/db/unit-of-work.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
-import { moveOrder, orderStateColumns, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
+import { moveOrder, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
+import { lockOrders } from '../orders/store/orders.ts';
+import { lockStock } from '../inventory/store/stock.ts';
+import { forUpdate } from '../../platform/db/unit-of-work.ts';
 
 interface Query {
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
@@ -189,8 +191,10 @@ export class WarehouseFlowService {
 
   /** A shipment of the principal's tenant and warehouses; one outside them answers like one that does not exist. */
   private async row(q: Query, who: Principal, id: string, lock = false): Promise<ShipmentRow> {
-    const forUpdate = lock && 'dialect' in q && (q as Tx).dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const s = await q.get<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE id = ? AND tenant_id = ?${forUpdate}`, [id, who.tenantId]);
+    const tx = lock && 'locks' in q ? (q as Tx) : null;
+    // A shipment is locked after its orders and before stock (unit-of-work.ts).
+    tx?.locks.take('shipment', [id]);
+    const s = await q.get<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE id = ? AND tenant_id = ?${tx ? forUpdate(tx) : ''}`, [id, who.tenantId]);
     if (!s || !this.inScope(who, s.warehouse)) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${id} does not exist`);
     return s;
   }
@@ -401,9 +405,9 @@ ${rows}
     return true;
   }
 
-  /** A shipment's state and the units still to be packed into it, inside the caller's transaction. */
-  async packingState(tx: Tx, who: Principal, shipmentId: string): Promise<{ state: string; remaining: string[] }> {
-    const s = await this.row(tx, who, shipmentId, true);
+  /** A shipment's state and the units still to be packed into it, inside the caller's transaction (locked unless `lock` is false). */
+  async packingState(tx: Tx, who: Principal, shipmentId: string, lock = true): Promise<{ state: string; remaining: string[] }> {
+    const s = await this.row(tx, who, shipmentId, lock);
     const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ? ORDER BY order_id, line_no', [s.id]);
     return { state: s.state, remaining: lines.flatMap((l) => Array.from({ length: Number(l.quantity) - Number(l.scanned) }, () => l.sku)) };
   }
@@ -416,7 +420,7 @@ ${rows}
    * completes every line packs the shipment.
    */
   async scan(who: Principal, shipmentId: string, codes: readonly string[], now = Date.now()): Promise<ShipmentView & { remaining: { sku: string; quantity: number }[] }> {
-    await transactionWithRetry(this.db, (tx) => this.scanIn(tx, who, shipmentId, codes, now));
+    await this.db.transaction((tx) => this.scanIn(tx, who, shipmentId, codes, now));
     const v = await this.get(who, shipmentId);
     const remaining = new Map<string, number>();
     for (const l of v.lines) if (l.quantity > l.scanned) remaining.set(l.sku, (remaining.get(l.sku) ?? 0) + l.quantity - l.scanned);
@@ -476,8 +480,14 @@ ${rows}
    * every shipment of an order has shipped, the order moves to `shipped` on the anchor.
    */
   async ship(who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now = Date.now()): Promise<ShipmentView> {
-    await transactionWithRetry(this.db, (tx) => this.shipIn(tx, who, shipmentId, input, now));
+    await this.db.transaction((tx) => this.shipIn(tx, who, shipmentId, input, now));
     return this.get(who, shipmentId);
+  }
+
+  /** Locks the orders of a shipment (before the shipment itself, as shipping will need them). */
+  async lockOrdersOf(tx: Tx, who: Principal, shipmentId: string): Promise<void> {
+    const s = await this.row(tx, who, shipmentId);
+    await lockOrders(tx, JSON.parse(s.order_ids) as string[]);
   }
 
   /** `ship` inside the caller's transaction (the WMS push applies it there, beside its own record). */
@@ -488,9 +498,8 @@ ${rows}
     const orderIds = (JSON.parse(first.order_ids) as string[]).slice().sort();
     // Orders first, in id order, then the shipment: shipments of one order shipped at once serialise on the order,
     // so the last one sees every other one shipped.
-    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const orders: OrderState[] = [];
-    for (const id of orderIds) orders.push((await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?${lock}`, [id])) as OrderState);
+    const locked = await lockOrders(tx, orderIds);
+    const orders = orderIds.map((id) => locked.get(id)).filter((o): o is OrderState => o !== undefined);
     const s = await this.row(tx, who, shipmentId, true);
     if (s.state === 'cancelled') {
       throw new HubError('SHIPMENT_CANCELLED', `shipment ${s.id} was cancelled (${s.cancel_reason ?? ''}): it must not leave; put its units back on the shelf`, { state: s.state, reason: s.cancel_reason });
@@ -545,6 +554,8 @@ ${rows}
    * one conditional update per SKU (in SKU order, the lock order of reservations) takes them off on-hand and reserved.
    */
   private async markShipped(tx: Tx, tenant: string, s: ShipmentRow, lines: readonly LineRow[], now: number): Promise<void> {
+    // Every SKU of the parcel up front, in SKU order: the lines below go order by order.
+    await lockStock(tx, tenant, lines.map((l) => l.sku));
     const need = new Map<string, { orderId: string; sku: string; quantity: number }>();
     for (const l of lines) {
       const k = `${l.order_id}\u0000${l.sku}`;

@@ -3,8 +3,10 @@ import { HubError } from '../../kernel/errors.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { appendEvent } from '../../platform/outbox/append.ts';
-import { skuCatalog } from './store/stock.ts';
-import { orderStateColumns, tryReserve, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
+import { lockStock, skuCatalog, skusOfOrders } from './store/stock.ts';
+import { tryReserve, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
+import { lockOrders } from '../orders/store/orders.ts';
+import { placeholders } from '../../platform/db/unit-of-work.ts';
 import { appendAudit } from '../access/audit.ts';
 import type { Principal } from '../../kernel/principal.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
@@ -157,7 +159,10 @@ export class StockService {
   ): Promise<{ stock: StockView; servedOrders: string[] }> {
     this.checkWarehouse(who, input.warehouse);
     const served = await this.db.transaction(async (tx) => {
+      // The one lock order: the held orders this stock may serve, then every stock row they (and this count) touch.
+      const held = await this.lockHeldOrders(tx, who.tenantId, [input.sku]);
       const change = await this.applyOne(tx, who.tenantId, { sku: input.sku, warehouse: input.warehouse, onHand: input.onHand, safetyStock: input.safetyStock }, now);
+      const served = await this.serve(tx, held, `stock set for ${input.sku} (${input.cause})`, now);
       await appendEvent(tx, {
         tenantId: who.tenantId,
         type: 'stock.set',
@@ -173,7 +178,7 @@ export class StockService {
         { action: 'stock.set', targetType: 'stock', targetId: `${input.sku}@${input.warehouse}`, before: change.before, after: change.after, detail: { cause: input.cause } },
         now,
       );
-      return this.serveHeldOrders(tx, who.tenantId, input.sku, `stock set for ${input.sku} (${input.cause})`, now);
+      return served;
     });
     return { stock: await this.get(who, input.sku), servedOrders: served };
   }
@@ -295,11 +300,14 @@ export class StockService {
 
   private async applyBulk(tx: Tx, who: Principal, p: BulkPayload, ctx: ApprovalContext | null, now: number): Promise<BulkResult> {
     const changes: BulkResult['changes'] = [];
+    const skus = [...new Set(p.items.map((a) => a.sku))].sort();
+    const held = await this.lockHeldOrders(tx, who.tenantId, skus);
     for (const a of p.items) {
       this.checkWarehouse(who, a.warehouse);
       const c = await this.applyOne(tx, who.tenantId, a, now);
       changes.push({ sku: a.sku, warehouse: a.warehouse, before: c.before, after: c.after });
     }
+    const served = await this.serve(tx, held, `stock adjusted (${p.reason})`, now);
     await appendEvent(tx, {
       tenantId: who.tenantId,
       type: 'stock.adjusted',
@@ -322,22 +330,30 @@ export class StockService {
       },
       now,
     );
-    const served: string[] = [];
-    for (const sku of [...new Set(p.items.map((a) => a.sku))].sort()) {
-      served.push(...(await this.serveHeldOrders(tx, who.tenantId, sku, `stock adjusted for ${sku} (${p.reason})`, now)));
-    }
     return { changes, servedOrders: served };
   }
 
-  /** Orders held for short stock of this SKU, oldest first, get another chance. */
-  async serveHeldOrders(tx: Tx, tenant: string, sku: string, cause: string, now: number): Promise<string[]> {
-    const held = await tx.all<OrderState>(
-      `SELECT ${orderStateColumns} FROM orders o
+  /**
+   * The orders held for short stock of these SKUs (the oldest 500), locked, and then every stock row their lines and
+   * these SKUs touch: serving them moves stock of other SKUs too, so all of it is taken up front, in order.
+   */
+  private async lockHeldOrders(tx: Tx, tenant: string, skus: readonly string[]): Promise<OrderState[]> {
+    const candidates = await tx.all<{ id: string }>(
+      `SELECT o.id FROM orders o
        WHERE o.tenant_id = ? AND o.hold_code IN ('STOCK_SHORT', 'PAID_NO_STOCK') AND o.status <> 'cancelled'
-         AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku = ?)
-       ORDER BY o.created_at LIMIT 500`,
-      [tenant, sku],
+         AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku IN (${placeholders(skus.length)}))
+       ORDER BY o.created_at, o.id LIMIT 500`,
+      [tenant, ...skus],
     );
+    const locked = await lockOrders(tx, candidates.map((c) => c.id));
+    // Still held once locked (another writer may have served or cancelled one meanwhile), oldest first.
+    const held = candidates.map((c) => locked.get(c.id)).filter((o): o is OrderState => !!o && (o.hold_code === 'STOCK_SHORT' || o.hold_code === 'PAID_NO_STOCK') && o.status !== 'cancelled');
+    await lockStock(tx, tenant, [...skus, ...(await skusOfOrders(tx, held.map((o) => o.id)))]);
+    return held;
+  }
+
+  /** Held orders, oldest first, get another chance at stock (locked by lockHeldOrders). */
+  private async serve(tx: Tx, held: readonly OrderState[], cause: string, now: number): Promise<string[]> {
     const served: string[] = [];
     for (const o of held) {
       if (await tryReserve(tx, o, { source: 'system', cause, at: now }, this.settings)) served.push(o.order_no);
@@ -380,14 +396,17 @@ export class StockService {
          WHERE l.sku IS NULL AND l.external_sku = ? AND o.tenant_id = ? AND (? = '' OR o.account_id = ?)`,
         [input.externalSku, who.tenantId, accountId, accountId],
       );
+      // The orders first, then every stock row their lines will name once matched (the one lock order).
+      const locked = await lockOrders(tx, affected.map((a) => a.order_id));
+      await lockStock(tx, who.tenantId, [input.sku, ...(await skusOfOrders(tx, [...locked.keys()]))]);
       const out: string[] = [];
-      for (const { order_id } of affected) {
+      for (const order_id of [...locked.keys()]) {
         await tx.run(`UPDATE order_lines SET sku = ? WHERE order_id = ? AND sku IS NULL AND external_sku = ?`, [
           input.sku,
           order_id,
           input.externalSku,
         ]);
-        const o = await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?`, [order_id]);
+        const o = locked.get(order_id);
         if (o && o.hold_code === 'SKU_UNMATCHED' && o.status !== 'cancelled') {
           await tryReserve(tx, o, { source: 'system', cause: `SKU ${input.externalSku} mapped to ${input.sku}`, at: now }, this.settings);
           out.push(o.order_no);

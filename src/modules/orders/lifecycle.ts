@@ -241,7 +241,9 @@ async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, sett
     case 'cancelled':
       o.cancel_cause = c.cancelCause ?? (c.source === 'platform' ? 'platform' : c.source);
       o.cancelled_at = c.at;
-      if (timerPending) await cancelTimer(tx, 'payment_timeout', o.id, c.at);
+      // Shipments, then stock, then the timer: the one lock order (unit-of-work.ts).
+      // Routed but not shipped: its parcels are stopped (拦截) before the warehouse works on them further.
+      if (from === 'paid') await withdrawFromShipments(tx, o, 'order_cancelled', c.cause, c.at);
       if (o.reservation_state === 'held') {
         await releaseReservations(tx, o.tenant_id, o.id, c.at);
         o.reservation_state = 'released';
@@ -249,8 +251,7 @@ async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, sett
         await restoreDeducted(tx, o.tenant_id, o.id, c.at);
         o.reservation_state = 'restocked';
       }
-      // Routed but not shipped: its parcels are stopped (拦截) before the warehouse works on them further.
-      if (from === 'paid') await withdrawFromShipments(tx, o, 'order_cancelled', c.cause, c.at);
+      if (timerPending) await cancelTimer(tx, 'payment_timeout', o.id, c.at);
       break;
     case 'shipped':
       o.fulfilment_status = 'shipped';

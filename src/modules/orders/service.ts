@@ -8,7 +8,8 @@ import { toIso } from '../../kernel/time.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import type { OrdersTable } from '../../platform/db/schema.ts';
 import { claimTimer } from '../../platform/jobs/timer-store.ts';
-import { moveOrder, orderStateColumns, planMove, tryReserve, type LifecycleSettings, type OrderState } from './lifecycle.ts';
+import { lockOrder, lockOrders } from './store/orders.ts';
+import { moveOrder, planMove, tryReserve, type LifecycleSettings, type OrderState } from './lifecycle.ts';
 import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
 import type { ApprovalContext, ApprovalService, MaybePending } from '../access/approvals.ts';
 import { appendAudit } from '../access/audit.ts';
@@ -427,12 +428,6 @@ export class OrderService {
     };
   }
 
-  private async loadState(id: string, tx: Tx): Promise<OrderState> {
-    const o = await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?`, [id]);
-    if (!o) throw new HubError('ORDER_NOT_FOUND', `order ${id} does not exist`);
-    return o;
-  }
-
   /**
    * An operator's decision: one declared step, guards applied. Cancelling an order that is already paid needs
    * orders.cancel_paid and, under the default policy, a second person's approval: then the answer is the pending request.
@@ -441,7 +436,7 @@ export class OrderService {
     if (!isOrderStatus(to)) throw new HubError('VALIDATION_FAILED', `unknown status ${to}`);
     const id = await this.resolveId(idOrOrderNo, who);
     const pending = await this.db.transaction(async (tx) => {
-      const o = await this.loadState(id, tx);
+      const o = await lockOrder(tx, id);
       if (to === 'cancelled' && o.payment_status === 'paid') {
         requirePermission(who, 'orders.cancel_paid');
         planMove(o, to, 'operator'); // refused moves are refused now, not after someone approved them
@@ -493,11 +488,12 @@ export class OrderService {
   /** The order of a stored request, if it still exists, is in the principal's scope and has not changed since. */
   private async sameOrder(tx: Tx, who: Principal, p: { orderId: string; orderNo: string; version: number }): Promise<OrderState> {
     const id = await this.resolveId(p.orderId, who);
+    const o = await lockOrder(tx, id);
     const version = await this.versionOf(tx, id);
     if (version !== p.version) {
       throw new HubError('CONFLICT', `order ${p.orderNo} changed after the request was made (version ${p.version} → ${version}); look at it again and ask anew`);
     }
-    return this.loadState(id, tx);
+    return o;
   }
 
   /** Runs an approved cancellation of a paid order (stock goes back; the refund is after-sales' business). */
@@ -548,6 +544,7 @@ export class OrderService {
   }
 
   private async planPriceChange(tx: Tx, id: string, input: PriceChangeInput): Promise<Omit<PriceChangePayload, 'reason'>> {
+    await lockOrder(tx, id);
     const o = await tx.get<OrdersTable>('SELECT * FROM orders WHERE id = ?', [id]);
     if (!o) throw new HubError('ORDER_NOT_FOUND', `order ${id} does not exist`);
     if (o.status !== 'pending_payment') {
@@ -678,7 +675,7 @@ export class OrderService {
   async retryReservation(who: Principal, idOrOrderNo: string, now = Date.now()) {
     const id = await this.resolveId(idOrOrderNo, who);
     await this.db.transaction(async (tx) => {
-      const o = await this.loadState(id, tx);
+      const o = await lockOrder(tx, id);
       if (o.status === 'cancelled' || !['short', 'unmatched', 'none'].includes(o.reservation_state)) {
         throw new HubError('CONFLICT', `order ${o.order_no} has nothing to reserve (reservation ${o.reservation_state}, status ${o.status})`);
       }
@@ -700,8 +697,8 @@ export class OrderService {
     return this.db.transaction(async (tx) => {
       // The order row first, then the timer: the payment service takes them in the same order (PostgreSQL), so a
       // payment notice and the timeout serialise on the order instead of deadlocking.
-      const o = await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [timer.ref]);
-      if (!(await claimTimer(tx, timer.id, now))) return 'skipped';
+      const o = (await lockOrders(tx, [timer.ref])).get(timer.ref);
+      if (!(await claimTimer(tx, timer.id, now, { kind: 'payment_timeout', ref: timer.ref }))) return 'skipped';
       if (!o || o.status !== 'pending_payment') return 'skipped';
       // The platform's own state is unclear (an unknown or ambiguous status): cancelling would be a guess. The stock
       // stays held until the platform says paid or cancelled.

@@ -14,8 +14,9 @@ import type { VerifiedNotice } from './providers/types.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { appendEvent } from '../../platform/outbox/append.ts';
-import { moveOrder, orderStateColumns, tryReserve, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
-import { inTransaction, lockSuffix, type ExceptionRow, type PaymentExceptionKind, type RefundRow, type RefundService } from './refunds.ts';
+import { moveOrder, tryReserve, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
+import { lockOrders } from '../orders/store/orders.ts';
+import { lockRefundRow, type ExceptionRow, type PaymentExceptionKind, type RefundRow, type RefundService } from './refunds.ts';
 import type { OrderRef, PaymentAccount, PaymentAccountService } from './accounts.ts';
 
 /** A verified notice on its way into the store: plain data, so it crosses into the writer thread. */
@@ -75,15 +76,12 @@ export class PaymentService {
     private readonly fetchFn: typeof fetch = fetch,
   ) {}
 
-  private inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return inTransaction(this.db, fn);
-  }
 
   // ------------------------------------------------------------------ notices in
 
   /** Stores a verified notice and applies what it means, in one transaction; the caller answers the provider after. */
   async recordNotice(d: NoticeDelivery): Promise<NoticeOutcome> {
-    return this.inTransaction((tx) => this.applyNotice(tx, d));
+    return this.db.transaction((tx) => this.applyNotice(tx, d));
   }
 
   private async applyNotice(tx: Tx, d: NoticeDelivery): Promise<NoticeOutcome> {
@@ -164,7 +162,8 @@ export class PaymentService {
   private async findOrder(tx: Tx, d: Pick<NoticeDelivery, 'tenantId' | 'orderRef' | 'channelAccounts'>, ref: string | null): Promise<OrderState | null> {
     if (!ref) return null;
     const column = d.orderRef === 'platform_order_id' ? 'platform_order_id' : 'order_no';
-    const rows = await tx.all<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE tenant_id = ? AND ${column} = ?${lockSuffix(tx)}`, [d.tenantId, ref]);
+    const ids = await tx.all<{ id: string }>(`SELECT id FROM orders WHERE tenant_id = ? AND ${column} = ?`, [d.tenantId, ref]);
+    const rows = [...(await lockOrders(tx, ids.map((r) => r.id))).values()];
     // Only the orders of the shops this payment account pays for: the same number in another shop is not this payment's.
     const mine = rows.filter((o) => d.channelAccounts.length === 0 || d.channelAccounts.includes(o.account_id));
     return mine.length === 1 ? (mine[0] as OrderState) : null;
@@ -304,7 +303,8 @@ export class PaymentService {
   private async refundNotice(tx: Tx, d: NoticeDelivery, rowId: number): Promise<{ effect: string; orderId: string | null; reason: string | null }> {
     const n = d.notice;
     if (!n.outRefundNo) return { effect: 'no_effect', orderId: null, reason: `${n.providerState} names no merchant refund number; a refund query will tell` };
-    const r = await tx.get<RefundRow>(`SELECT * FROM refunds WHERE out_refund_no = ? AND payment_account_id = ?${lockSuffix(tx)}`, [n.outRefundNo, d.paymentAccountId]);
+    const found = await tx.get<{ id: number }>('SELECT id FROM refunds WHERE out_refund_no = ? AND payment_account_id = ?', [n.outRefundNo, d.paymentAccountId]);
+    const r = found ? await tx.get<RefundRow>(`SELECT * FROM refunds WHERE id = ?${lockRefundRow(tx, `refund:${found.id}`)}`, [found.id]) : undefined;
     if (!r) {
       await this.refunds.raiseException(tx, d.tenantId, d.paymentAccountId, d.provider, {
         orderId: null,

@@ -11,7 +11,9 @@ import { appendAudit } from '../access/audit.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
 import { newId } from '../../kernel/ids.ts';
-import { orderStateColumns, type OrderState } from '../orders/lifecycle.ts';
+import type { OrderState } from '../orders/lifecycle.ts';
+import { lockOrders } from '../orders/store/orders.ts';
+import { forUpdate } from '../../platform/db/unit-of-work.ts';
 
 export type PaymentExceptionKind =
   | 'UNKNOWN_ORDER'
@@ -80,19 +82,14 @@ export interface ExceptionRow {
   resolution: string | null;
 }
 
-/** A PostgreSQL row lock where it matters; SQLite has one writer. */
-export const lockSuffix = (tx: Tx) => (tx.dialect === 'postgres' ? ' FOR UPDATE' : '');
-
-/** One transaction, retried as a whole on a PostgreSQL deadlock or serialisation failure. */
-export async function inTransaction<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await db.transaction(fn);
-    } catch (e) {
-      if (attempt < 4 && db.isRetryable(e)) continue;
-      throw e;
-    }
-  }
+/**
+ * Locks a refund or payment-exception row (kind `refund` of the one lock order, after orders: unit-of-work.ts) and
+ * returns the row-lock clause for its SELECT. Keys `exception:<id>` sort before `refund:<id>`: an exception is locked
+ * before the refund it proposes.
+ */
+export function lockRefundRow(tx: Tx, key: string): string {
+  tx.locks.take('refund', [key]);
+  return forUpdate(tx);
 }
 
 export class RefundService {
@@ -105,9 +102,6 @@ export class RefundService {
     private readonly settings: RefundSettings,
   ) {}
 
-  private inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return inTransaction(this.db, fn);
-  }
 
   async insertRefund(
     tx: Tx,
@@ -259,9 +253,9 @@ export class RefundService {
 
   async requestRefund(who: Principal, orderId: string, input: { amount?: number | undefined; reason: string }, now = Date.now()) {
     requirePermission(who, 'refunds.approve');
-    const view = await this.inTransaction(async (tx) => {
-      const o = await tx.get<OrderState & { currency: string }>(`SELECT ${orderStateColumns}, currency FROM orders WHERE id = ? AND tenant_id = ?${lockSuffix(tx)}`, [orderId, who.tenantId]);
-      if (!o) throw new HubError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
+    const view = await this.db.transaction(async (tx) => {
+      const o = (await lockOrders<{ currency: string }>(tx, [orderId], 'currency')).get(orderId);
+      if (!o || o.tenant_id !== who.tenantId) throw new HubError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
       const paid = await tx.get<{ payment_account_id: string; transaction_id: string | null; out_trade_no: string; amount: number }>(
         `SELECT payment_account_id, transaction_id, out_trade_no, amount FROM payment_notices
          WHERE order_id = ? AND effect IN ('paid', 'late_paid', 'paid_no_stock') ORDER BY id LIMIT 1`,
@@ -296,7 +290,7 @@ export class RefundService {
   }
 
   private async exceptionFor(tx: Tx, who: Principal, id: number): Promise<ExceptionRow> {
-    const e = await tx.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ?${lockSuffix(tx)}`, [id, who.tenantId]);
+    const e = await tx.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ?${lockRefundRow(tx, `exception:${id}`)}`, [id, who.tenantId]);
     if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${id} does not exist`);
     return e;
   }
@@ -304,9 +298,9 @@ export class RefundService {
   /** Approves or declines the refund an exception proposes. Approving sends it (through the outbox and the worker). */
   async decideProposal(who: Principal, exceptionId: number, input: { approve: boolean; note: string }, now = Date.now()) {
     requirePermission(who, 'refunds.approve');
-    await this.inTransaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       const e = await this.exceptionFor(tx, who, exceptionId);
-      const r = e.refund_id ? await tx.get<RefundRow>(`SELECT * FROM refunds WHERE id = ?${lockSuffix(tx)}`, [e.refund_id]) : undefined;
+      const r = e.refund_id ? await tx.get<RefundRow>(`SELECT * FROM refunds WHERE id = ?${lockRefundRow(tx, `refund:${e.refund_id}`)}`, [e.refund_id]) : undefined;
       if (!r || r.state !== 'proposed') throw new HubError('CONFLICT', `payment exception ${exceptionId} has no refund proposal waiting for a decision`);
       if (input.approve) {
         await tx.run(`UPDATE refunds SET state = 'requested', decided_by = ?, requested_by = ?, requested_at = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`, [who.name, who.name, now, now, now, r.id]);
@@ -336,7 +330,7 @@ export class RefundService {
 
   async resolveException(who: Principal, exceptionId: number, note: string, now = Date.now()) {
     requirePermission(who, 'payments.manage');
-    await this.inTransaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       const e = await this.exceptionFor(tx, who, exceptionId);
       if (e.state !== 'open') throw new HubError('CONFLICT', `payment exception ${exceptionId} is already resolved`);
       const r = e.refund_id ? await tx.get<{ state: string }>('SELECT state FROM refunds WHERE id = ?', [e.refund_id]) : undefined;
@@ -462,8 +456,8 @@ export class RefundService {
       | { kind: 'settled'; status: { state: 'succeeded' | 'failed' | 'closed'; providerState: string; providerRefundId: string | null } },
     now: number,
   ): Promise<void> {
-    await this.inTransaction(async (tx) => {
-      const cur = await tx.get<RefundRow>(`SELECT * FROM refunds WHERE id = ?${lockSuffix(tx)}`, [r.id]);
+    await this.db.transaction(async (tx) => {
+      const cur = await tx.get<RefundRow>(`SELECT * FROM refunds WHERE id = ?${lockRefundRow(tx, `refund:${r.id}`)}`, [r.id]);
       if (!cur || cur.state !== r.state) return;
       const provider = (await tx.get<{ provider: string }>('SELECT provider FROM payment_accounts WHERE id = ?', [r.payment_account_id]))?.provider ?? '';
       switch (outcome.kind) {

@@ -36,11 +36,11 @@ import { appendAudit } from '../access/audit.ts';
 import type { Database, Reader, SqlValue, Tx } from '../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
 import { newId } from '../../kernel/ids.ts';
-import { transactionWithRetry } from '../../platform/db/unit-of-work.ts';
 import { GroupCommitter, type GroupCommitStats } from '../../platform/db/group-commit.ts';
 import { createLogger, type Logger } from '../../platform/log.ts';
 import { cancelTimer, scheduleTimer } from '../../platform/jobs/timer-store.ts';
-import { moveOrder, orderStateColumns, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
+import { moveOrder, type LifecycleSettings } from '../orders/lifecycle.ts';
+import { lockOrders } from '../orders/store/orders.ts';
 
 /** A tracking update as it crosses to the writer: plain data, without the decoded payload (the raw body is kept). */
 export type TrackingFacts = Omit<TrackingUpdate, 'content'>;
@@ -167,7 +167,7 @@ export class TrackingService {
    * the pool, which commits them side by side.
    */
   async record(d: TrackingDelivery, now = Date.now()): Promise<TrackingOutcome> {
-    if (this.db.dialect !== 'sqlite') return transactionWithRetry(this.db, (tx) => this.recordIn(tx, d, now));
+    if (this.db.dialect !== 'sqlite') return this.db.transaction((tx) => this.recordIn(tx, d, now));
     this.pushes ??= new GroupCommitter(this.db, (tx, p) => this.recordIn(tx, p.d, p.now), { maxBatch: 64, lanes: 1, maxQueue: 20_000 }, this.log);
     return this.pushes.submit({ d, now });
   }
@@ -210,15 +210,34 @@ export class TrackingService {
   }
 
   private async findShipment(tx: Tx, d: TrackingDelivery): Promise<TrackedShipmentRow | null> {
-    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    if (d.shipmentId) {
-      return (await tx.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ? AND tenant_id = ?${lock}`, [d.shipmentId, d.tenantId])) ?? null;
-    }
-    const found = await tx.all<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE tenant_id = ? AND tracking_no = ? ORDER BY id${lock}`, [d.tenantId, d.update.trackingNumber]);
+    // A delivery may move the shipment's orders: they are locked first (the one lock order: orders, then shipments).
+    const withOrders = d.update.status === 'delivered';
+    const found = d.shipmentId
+      ? await this.lockTracked(tx, 'id = ? AND tenant_id = ?', [d.shipmentId, d.tenantId], withOrders)
+      : await this.lockTracked(tx, 'tenant_id = ? AND tracking_no = ?', [d.tenantId, d.update.trackingNumber], withOrders);
     if (found.length <= 1) return found[0] ?? null;
     // The same number with two carriers: the source's carrier code decides, or nothing is applied.
     const matching = found.filter((s) => sameCarrier(s.carrier, d.update.carrierCode));
     return matching.length === 1 ? (matching[0] as TrackedShipmentRow) : null;
+  }
+
+  /**
+   * Shipments locked for a tracking change, in id order — and their orders before them when the change may move the
+   * orders (a delivery). SQLite's one writer reads them current and only records the locks.
+   */
+  async lockTracked(tx: Tx, where: string, params: SqlValue[], withOrders: boolean): Promise<TrackedShipmentRow[]> {
+    if (tx.dialect === 'sqlite') {
+      const rows = await tx.all<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE ${where} ORDER BY id`, params);
+      if (withOrders) tx.locks.take('order', rows.flatMap((r) => JSON.parse(r.order_ids) as string[]));
+      tx.locks.take('shipment', rows.map((r) => r.id));
+      return rows;
+    }
+    const seen = await tx.all<{ id: string; order_ids: string }>(`SELECT id, order_ids FROM shipments WHERE ${where}`, params);
+    if (seen.length === 0) return [];
+    if (withOrders) await lockOrders(tx, seen.flatMap((r) => JSON.parse(r.order_ids) as string[]));
+    tx.locks.take('shipment', seen.map((r) => r.id));
+    const all = seen.map((r) => r.id).sort();
+    return tx.all<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id IN (${all.map(() => '?').join(', ')}) ORDER BY id FOR UPDATE`, all);
   }
 
   private async apply(tx: Tx, s: TrackedShipmentRow, d: TrackingDelivery, pushId: number, now: number): Promise<TrackingOutcomeKind> {
@@ -331,10 +350,11 @@ export class TrackingService {
 
   /** Each order whose shipments are now all delivered moves to delivered on the anchor. */
   private async deliverOrders(tx: Tx, s: TrackedShipmentRow, grade: DeliveryTrustGrade, at: number, now: number): Promise<void> {
-    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    for (const orderId of (JSON.parse(s.order_ids) as string[]).slice().sort()) {
-      const o = await tx.get<OrderState>(`SELECT ${orderStateColumns} FROM orders WHERE id = ?${lock}`, [orderId]);
-      if (!o || o.status !== 'shipped') continue;
+    // Locked before the shipment by whoever locked it (lockTracked with its orders).
+    const orders = await lockOrders(tx, JSON.parse(s.order_ids) as string[]);
+    for (const o of orders.values()) {
+      const orderId = o.id;
+      if (o.status !== 'shipped') continue;
       const open = await tx.get<{ c: number }>(
         `SELECT COUNT(*) AS c FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state <> 'delivered'`,
         [orderId],
@@ -374,8 +394,8 @@ export class TrackingService {
    * scheduled, or none is left and the delivery stays unconfirmed.
    */
   async afterRecheckIn(tx: Tx, shipmentId: string, now: number): Promise<void> {
-    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const s = await tx.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ?${lock}`, [shipmentId]);
+    // A re-check may confirm the delivery (the tenant's settings changed): its orders are locked before it.
+    const [s] = await this.lockTracked(tx, 'id = ?', [shipmentId], true);
     if (!s || s.recheck_state !== 'pending' || !isGrade(s.trust_grade)) return;
     const checksDone = Number(s.recheck_count) + 1;
     const decision = afterRecheck({ deliveredAt: Number(s.delivery_seen_at ?? now), checksDone, bestGrade: s.trust_grade }, await this.trustPolicyIn(tx, s.tenant_id));
@@ -405,9 +425,8 @@ export class TrackingService {
   // ---------- "Not received" ----------
 
   async reportNotReceived(who: Principal, shipmentId: string, input: { note?: string | undefined }, now = Date.now()): Promise<{ items: CaseView[] }> {
-    const ids = await transactionWithRetry(this.db, async (tx) => {
-      const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-      const s = await tx.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ? AND tenant_id = ?${lock}`, [shipmentId, who.tenantId]);
+    const ids = await this.db.transaction(async (tx) => {
+      const [s] = await this.lockTracked(tx, 'id = ? AND tenant_id = ?', [shipmentId, who.tenantId], false);
       if (!s || (who.scope.warehouses !== null && !who.scope.warehouses.includes(s.warehouse))) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${shipmentId} does not exist`);
       const delivery = s.carrier_delivered_at !== null && isGrade(s.trust_grade) ? { at: Number(s.carrier_delivered_at), grade: s.trust_grade } : null;
       const decision = decideNotReceived({ complaintAt: now, delivery }, await this.trustPolicyIn(tx, s.tenant_id));
@@ -556,7 +575,7 @@ export class TrackingService {
   async saveSettings(who: Principal, patch: TrackingSettingsPatch, now = Date.now()): Promise<TrackingSettingsView> {
     if (Object.values(patch).every((v) => v === undefined)) throw new HubError('VALIDATION_FAILED', 'no setting given: name at least one field to change');
     applySettingsPatch(defaultTenantTrackingSettings, patch);
-    const saved = await transactionWithRetry(this.db, async (tx) => {
+    const saved = await this.db.transaction(async (tx) => {
       // A row first (so concurrent saves queue on its lock instead of both starting from the defaults).
       const created = await tx.get<{ tenant_id: string }>(
         'INSERT INTO tracking_settings (tenant_id, settings, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id) DO NOTHING RETURNING tenant_id',

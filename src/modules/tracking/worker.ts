@@ -216,7 +216,9 @@ export class TrackingWorker {
     }
     if (problem) this.log.warn({ shipmentId: s.id, source: account?.source }, `tracking query failed: ${problem}`);
     await this.db.transaction(async (tx) => {
-      if (after && !(await claimTimer(tx, after.timerId, now))) return;
+      // The shipment (and its orders, which a re-check may deliver) before its timer: the one lock order.
+      if (after) await this.tracking.lockTracked(tx, 'id = ?', [s.id], true);
+      if (after && !(await claimTimer(tx, after.timerId, now, { kind: 'tracking_recheck', ref: s.id }))) return;
       if (update && account && answer) {
         const { content: _content, ...facts } = update;
         await this.tracking.recordIn(

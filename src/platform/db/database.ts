@@ -9,6 +9,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely';
 import type { DB } from './schema.ts';
 import type { SqliteSynchronous } from '../config.ts';
+import { LockLedger, defaultRetryPolicy, newContention, withRetry, type Contention } from './unit-of-work.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type SqlValue = string | number | bigint | Buffer | null;
@@ -16,6 +17,8 @@ export type SqlValue = string | number | bigint | Buffer | null;
 /** Statements in a transaction. SQL uses `?` placeholders and the portable subset of SQLite and PostgreSQL. */
 export interface Tx {
   readonly dialect: Dialect;
+  /** The locks this transaction holds, checked against the one lock order (unit-of-work.ts). */
+  readonly locks: LockLedger;
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
@@ -37,7 +40,8 @@ export interface Database {
   readonly read: Reader;
   /**
    * A write transaction, resolved once it is committed and durable. Transactions never interleave on SQLite; on
-   * PostgreSQL they run on pooled connections.
+   * PostgreSQL they run on pooled connections, and one that deadlocks or fails to serialise is run again from the start
+   * (the retry policy of unit-of-work.ts), so `fn` must decide from what it reads inside the transaction.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
@@ -56,6 +60,8 @@ export interface Database {
   nextSequenceBlock(key: string, size: number, tx: Tx): Promise<number>;
   /** True when the error is a deadlock or serialisation failure worth retrying the whole transaction. */
   isRetryable(e: unknown): boolean;
+  /** What the database made writers do again since it was opened, by cause (group commit counts its requeues here too). */
+  readonly contention: Contention;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Where the data lives, for logs (no password). */
@@ -127,6 +133,7 @@ function openSqliteReader(file: string): Database {
     durable: refuse,
     nextSequenceBlock: refuse,
     isRetryable: () => false,
+    contention: newContention(),
     async ping() {
       reader.prepare('SELECT 1').get();
     },
@@ -266,8 +273,9 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
   };
 
   let savepointDepth = 0;
-  const tx: Tx = {
+  const tx: Tx & { locks: LockLedger } = {
     dialect: 'sqlite',
+    locks: new LockLedger(),
     async run(sql, params = []) {
       return prep(writer, writeStatements, sql).run(...params).changes;
     },
@@ -309,6 +317,7 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
   const committed = <T>(fn: (t: Tx) => Promise<T>): Promise<T> => {
     const run = async (): Promise<T> => {
       walSync?.check();
+      tx.locks = new LockLedger();
       writer.exec('BEGIN IMMEDIATE');
       try {
         const out = await fn(tx);
@@ -352,6 +361,7 @@ function openSqlite(file: string, synchronous: SqliteSynchronous): Database {
       return (row as { last: number }).last - size + 1;
     },
     isRetryable: () => false,
+    contention: newContention(),
     async ping() {
       reader.prepare('SELECT 1').get();
     },
@@ -430,11 +440,19 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
     return client.query({ name: s.name, text: s.text, values: params as unknown[] });
   };
 
-  const transaction = async <T>(fn: (t: Tx) => Promise<T>): Promise<T> => {
+  const isRetryable = (e: unknown): boolean => {
+    const code = (e as { code?: string } | null)?.code;
+    // Deadlock, serialisation failure, a unique key another writer took first, or a lock that appeared too late to
+    // take in order (unit-of-work.ts): the work can run again.
+    return code === '40P01' || code === '40001' || code === '23505' || code === 'LOCK_ORDER_RETRY';
+  };
+
+  const once = async <T>(fn: (t: Tx) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let depth = 0;
     const tx: Tx = {
       dialect: 'postgres',
+      locks: new LockLedger(),
       async run(sql, params = []) {
         return (await q(client, sql, params)).rowCount ?? 0;
       },
@@ -481,6 +499,8 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
       client.release(broken);
     }
   };
+  const contention = newContention();
+  const transaction = <T>(fn: (t: Tx) => Promise<T>): Promise<T> => withRetry(() => once(fn), isRetryable, defaultRetryPolicy, contention);
 
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const u = new URL(url);
@@ -497,8 +517,9 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
       },
     },
     transaction,
+    // Group commit retries the items of a failed batch itself (requeued one by one), so no retry here.
     async pipelinedTransaction<T>(fn: (t: Tx) => Promise<T>) {
-      return { value: await transaction(fn), durable: Promise.resolve() };
+      return { value: await once(fn), durable: Promise.resolve() };
     },
     durable: () => Promise.resolve(),
     async nextSequenceBlock(key, size) {
@@ -511,11 +532,8 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
       );
       return (r.rows[0] as { last: number }).last - size + 1;
     },
-    isRetryable(e) {
-      const code = (e as { code?: string } | null)?.code;
-      // Deadlock, serialisation failure, or a unique key another writer took first: the work can run again.
-      return code === '40P01' || code === '40001' || code === '23505';
-    },
+    isRetryable,
+    contention,
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -4,6 +4,7 @@
 // throws, that attempt is rolled back and the batch runs again with each item in its own savepoint, so one failing
 // delivery never takes the others down with it.
 import type { Database, Tx } from './database.ts';
+import { countContention } from './unit-of-work.ts';
 import type { Logger } from '../log.ts';
 import { HubError } from '../../kernel/errors.ts';
 
@@ -39,6 +40,11 @@ type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 interface Attempt<R> {
   outcomes: Outcome<R>[];
   durable: Promise<void>;
+}
+
+/** What an item still losing to other writers after every retry is answered: busy, try again — never an internal error. */
+function busy(attempts: number): HubError {
+  return new HubError('BUSY', 'the database was busy with conflicting changes to the same records; nothing was stored, try again', { attempts: attempts + 1 });
 }
 
 /** Aborts an optimistic batch attempt: one item threw, so its partial writes must not commit. */
@@ -133,16 +139,16 @@ export class GroupCommitter<I, R> {
         const o = outcomes[i];
         if (!o) p.reject(new Error('batch outcome missing'));
         else if (o.ok) p.resolve(o.value);
-        else if (this.db.isRetryable(o.error) && p.attempts < 5) this.requeue(p);
-        else p.reject(o.error);
+        else if (this.db.isRetryable(o.error) && p.attempts < 5) this.requeue(p, o.error);
+        else p.reject(this.db.isRetryable(o.error) ? busy(p.attempts) : o.error);
       });
     } catch (error) {
       // The commit itself (or its sync to disk) failed: nothing of this batch is known durable. Retry what may
       // succeed, answer the rest.
       this.log.error({ err: error, batch: batch.length }, 'group commit failed');
       for (const p of batch) {
-        if (this.db.isRetryable(error) && p.attempts < 5) this.requeue(p);
-        else p.reject(error);
+        if (this.db.isRetryable(error) && p.attempts < 5) this.requeue(p, error);
+        else p.reject(this.db.isRetryable(error) ? busy(p.attempts) : error);
       }
     } finally {
       this.unanswered--;
@@ -165,6 +171,8 @@ export class GroupCommitter<I, R> {
       outcomes.length = 0;
       if (this.opts.beforeBatch) await this.opts.beforeBatch(tx, batch.map((p) => p.item));
       for (const p of batch) {
+        // SQLite's items are independent units behind one writer: each keeps the lock order on its own.
+        if (tx.dialect === 'sqlite') tx.locks.reset();
         if (!isolated) {
           try {
             outcomes.push({ ok: true, value: await this.work(tx, p.item) });
@@ -183,7 +191,8 @@ export class GroupCommitter<I, R> {
     return { outcomes, durable };
   }
 
-  private requeue(p: Pending<I, R>): void {
+  private requeue(p: Pending<I, R>, cause: unknown): void {
+    countContention(this.db.contention, cause);
     p.attempts++;
     this.stats.retried++;
     this.queue.push(p);

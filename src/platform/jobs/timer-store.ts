@@ -4,7 +4,13 @@ import type { Tx } from '../db/database.ts';
 /** tracking_recheck: an untrusted delivery asked about again; tracking_subscribe: a shipped number registered with the source. */
 export type TimerKind = 'payment_timeout' | 'tracking_recheck' | 'tracking_subscribe';
 
+/** The row a timer times: an order's payment timeout, a shipment's tracking timers (their lock owner, unit-of-work.ts). */
+function ownerOf(kind: TimerKind, ref: string) {
+  return { kind: kind === 'payment_timeout' ? ('order' as const) : ('shipment' as const), key: ref };
+}
+
 export async function scheduleTimer(tx: Tx, tenantId: string, kind: TimerKind, ref: string, dueAt: number, now: number): Promise<void> {
+  tx.locks.takeOwned('timer', `${kind}:${ref}`, ownerOf(kind, ref));
   await tx.run(
     `INSERT INTO timers (tenant_id, kind, ref, due_at, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)
      ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, state = 'pending', updated_at = excluded.updated_at`,
@@ -13,11 +19,17 @@ export async function scheduleTimer(tx: Tx, tenantId: string, kind: TimerKind, r
 }
 
 export async function cancelTimer(tx: Tx, kind: TimerKind, ref: string, now: number): Promise<void> {
+  tx.locks.takeOwned('timer', `${kind}:${ref}`, ownerOf(kind, ref));
   await tx.run(`UPDATE timers SET state = 'cancelled', updated_at = ? WHERE kind = ? AND ref = ? AND state = 'pending'`, [now, kind, ref]);
 }
 
-/** Marks a due timer fired; returns false when another worker (or a cancel) got there first. */
-export async function claimTimer(tx: Tx, id: number, now: number): Promise<boolean> {
+/**
+ * Marks a due timer fired; returns false when another worker (or a cancel) got there first. Claim it after locking what
+ * it times (`timed`, e.g. the order of a payment timeout), or as the transaction's first lock.
+ */
+export async function claimTimer(tx: Tx, id: number, now: number, timed?: { kind: TimerKind; ref: string }): Promise<boolean> {
+  if (timed) tx.locks.takeOwned('timer', `#${id}`, ownerOf(timed.kind, timed.ref));
+  else tx.locks.take('timer', [`#${id}`]);
   const n = await tx.run(`UPDATE timers SET state = 'done', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`, [
     now,
     id,

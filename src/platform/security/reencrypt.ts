@@ -297,17 +297,6 @@ async function rewriteBatch(
   return done;
 }
 
-/** A batch that lost a deadlock against the hub's own writers (PostgreSQL) is simply run again. */
-async function retrying<T>(db: Database, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (attempt >= 3 || !db.isRetryable(e)) throw e;
-    }
-  }
-}
-
 /**
  * Rewrites every plaintext or old-key value under the active key, and recomputes the phone index hashes with it.
  * Walks each table by primary key, `batchSize` rows per transaction; values already under the active key are left
@@ -356,7 +345,7 @@ export async function reencrypt(db: Database, keyring: Keyring, opts: ReencryptO
       let cursor: SqlValue = null;
       for (;;) {
         const from: SqlValue = cursor;
-        const batch: TableCounts & { last: SqlValue } = await retrying(db, () => db.transaction((tx) => rewriteBatch(tx, t, s, from, batchSize, keyring, dryRun)));
+        const batch: TableCounts & { last: SqlValue } = await db.transaction((tx) => rewriteBatch(tx, t, s, from, batchSize, keyring, dryRun));
         counts.rows += batch.rows;
         counts.changed += batch.changed;
         counts.values += batch.values;

@@ -23,7 +23,6 @@ import type { Principal } from '../../../kernel/principal.ts';
 import type { Database, SqlValue, Tx } from '../../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
-import { transactionWithRetry } from '../../../platform/db/unit-of-work.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
 
 /** What both a write transaction and the read connection can answer. */
@@ -363,11 +362,15 @@ export class RoutingService {
     }
     // A scoped principal routes only the orders it may see.
     rows = rows.filter((r) => (who.scope.accounts === null || who.scope.accounts.includes(r.account_id)) && (who.scope.provinces === null || who.scope.provinces.includes(r.receiver_province)));
-    if (lock && rows.length && 'dialect' in q && (q as Tx).dialect === 'postgres') {
+    if (lock && rows.length && 'locks' in q) {
       // Orders locked in one order (by id), so two routing runs or a run and a payment never deadlock; read again under the lock.
+      const tx = q as Tx;
       const ids = rows.map((r) => r.id).sort();
-      rows = [];
-      for (const c of chunks(ids)) rows.push(...(await q.all<OrderRow>(`SELECT ${orderColumns} FROM orders WHERE id IN (${placeholders(c.length)}) ORDER BY id FOR UPDATE`, c)));
+      tx.locks.take('order', ids);
+      if (tx.dialect === 'postgres') {
+        rows = [];
+        for (const c of chunks(ids)) rows.push(...(await q.all<OrderRow>(`SELECT ${orderColumns} FROM orders WHERE id IN (${placeholders(c.length)}) ORDER BY id FOR UPDATE`, c)));
+      }
     }
     const eligible: OrderRow[] = [];
     const refused: { orderIds: string[]; reasons: RoutingReason[] }[] = [];
@@ -577,7 +580,7 @@ export class RoutingService {
   }
 
   private async runOnce(who: Principal, input: RoutingRequest, now: number): Promise<RoutingOutcome> {
-    return transactionWithRetry(this.db, async (tx) => {
+    return this.db.transaction(async (tx) => {
       const r = await this.prepare(tx, who, input, now, true);
       if (input.plans && r.unplanned.length) {
         throw new HubError('ORDER_NOT_ROUTABLE', r.unplanned.map((u) => u.reasons.map((x) => x.message).join('; ')).join('; '), { unplanned: r.unplanned });
@@ -614,6 +617,7 @@ export class RoutingService {
       now,
     ]);
     for (const s of plan.shipments) {
+      tx.locks.created('shipment', s.shipmentNo);
       await tx.run(
         `INSERT INTO shipments (id, tenant_id, plan_id, warehouse, order_ids, state, ship_by, weight_grams, carrier, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)`,
@@ -686,7 +690,9 @@ export class RoutingService {
       for (const [w, q] of to) net.set(key(sku, w), (net.get(key(sku, w)) ?? 0) - q);
       rewrite.push({ orderId, sku, to });
     }
-    for (const [k, q] of [...net].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const moves = [...net].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    tx.locks.take('stock', moves.map(([k]) => k.split('\u0000')[0] as string));
+    for (const [k, q] of moves) {
       const [sku = '', warehouse = ''] = k.split('\u0000');
       if (q > 0) {
         const changed = await tx.run('UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?', [q, now, tenant, sku, warehouse, q]);

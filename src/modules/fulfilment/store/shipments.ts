@@ -2,6 +2,7 @@
 // seller another way (the platform's back office) — is withdrawn from them in the transaction that moved it (拦截).
 // Lives beside the order lifecycle, not in the warehouse-flow service, which itself moves orders along the anchor.
 import type { Tx } from '../../../platform/db/database.ts';
+import { forUpdate } from '../../../platform/db/unit-of-work.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 
 export type WithdrawReason = 'order_cancelled' | 'shipped_elsewhere';
@@ -35,12 +36,13 @@ interface WithdrawnLine {
  * shelf are named (`putBack`) so the warehouse puts them back. Returns the shipments touched.
  */
 export async function withdrawFromShipments(tx: Tx, o: { tenant_id: string; id: string; order_no: string }, reason: WithdrawReason, cause: string, now: number): Promise<string[]> {
-  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
   const rows = await tx.all<Row>(
     `SELECT id, tenant_id, plan_id, warehouse, order_ids, state, weight_grams FROM shipments
-     WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state IN (${unshipped.map(() => '?').join(', ')}) ORDER BY id${lock}`,
+     WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state IN (${unshipped.map(() => '?').join(', ')}) ORDER BY id${forUpdate(tx)}`,
     [o.id, ...unshipped],
   );
+  // Locked in id order, after the order (the caller holds it): the ledger checks that is the one lock order.
+  tx.locks.take('shipment', rows.map((r) => r.id));
   for (const s of rows) {
     const lines = await tx.all<{ line_no: number; sku: string; quantity: number; scanned: number }>(
       'SELECT line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ? AND order_id = ? ORDER BY line_no',

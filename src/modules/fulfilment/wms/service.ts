@@ -10,7 +10,6 @@ import { appendAudit } from '../../access/audit.ts';
 import type { Database, Reader, Tx } from '../../../platform/db/database.ts';
 import { appendEvent } from '../../../platform/outbox/append.ts';
 import { newId } from '../../../kernel/ids.ts';
-import { transactionWithRetry } from '../../../platform/db/unit-of-work.ts';
 import { AccountCache, mergeCredentials } from '../../../platform/account-cache.ts';
 import type { WarehouseFlowService } from '../warehouse-flow.ts';
 
@@ -339,11 +338,12 @@ export class WmsService {
    * before the dictionary, which may have changed since); the same id for a different report is refused.
    */
   async apply(p: WmsPush): Promise<WmsOutcome> {
-    return transactionWithRetry(this.db, async (tx) => {
+    return this.db.transaction(async (tx) => {
       const found = await this.cache.get(p.wmsAccountId, p.receivedAt);
       if (!found) throw new HubError('ACCOUNT_NOT_FOUND', `no WMS account ${p.wmsAccountId}`);
       const { account } = found;
       // The cached account may be a moment old: the row decides, held against a delete until this push commits.
+      tx.locks.take('account', [account.id]);
       const live = await tx.get<{ active: number }>(`SELECT active FROM wms_accounts WHERE id = ? AND deleted_at IS NULL${tx.dialect === 'postgres' ? ' FOR SHARE' : ''}`, [account.id]);
       if (!live) throw new HubError('ACCOUNT_NOT_FOUND', `no WMS account ${p.wmsAccountId}`);
       if (Number(live.active) !== 1) throw new HubError('ACCOUNT_INACTIVE', `WMS account ${p.wmsAccountId} is switched off`);
@@ -362,7 +362,8 @@ export class WmsService {
             status: before.status,
           });
         }
-        const current = await this.flow.packingState(tx, who, before.shipment_id);
+        // Only the answer needs it: a duplicate decides nothing, so it locks nothing.
+        const current = await this.flow.packingState(tx, who, before.shipment_id, false);
         return { duplicate: true, shipmentId: before.shipment_id, status: before.status, step: before.step, outcome: before.outcome === 'pending' ? 'ignored' : before.outcome, state: current.state } satisfies WmsOutcome;
       };
       const known = await seen();
@@ -383,6 +384,8 @@ export class WmsService {
         throw new HubError('CONFLICT', `event id ${p.eventId} is being recorded by another delivery; send it again`);
       }
       const now = p.receivedAt;
+      // Shipping moves the shipment's orders: they are locked before the shipment (the one lock order).
+      if (step === 'shipped') await this.flow.lockOrdersOf(tx, who, shipmentId);
       const { state, remaining } = await this.flow.packingState(tx, who, shipmentId);
       let outcome: WmsOutcome['outcome'] = 'applied';
       if (step === 'ignored') outcome = 'ignored';

@@ -1,12 +1,38 @@
 // Stock rows change only through atomic conditional UPDATEs: no read-then-write, no application lock.
 import { quantitiesBySku } from '../../orders/domain/order.ts';
 import type { Tx } from '../../../platform/db/database.ts';
+import { forUpdate, placeholders } from '../../../platform/db/unit-of-work.ts';
 
 /**
  * The SKU catalogue's version in this process: bumped by every write that adds a SKU or changes an alias, so that
  * what ingest remembers of SKU codes is dropped. (Other processes' writes show in SQLite's data_version instead.)
  */
 export const skuCatalog = { version: 0 };
+
+/**
+ * Locks every stock row of these SKUs (all warehouses), SKU by SKU in ascending order: what a write that will move
+ * stock of several SKUs — or of several orders — takes up front, after its orders, so it never waits on a row while
+ * holding a later one. SQLite's one writer only records them.
+ */
+export async function lockStock(tx: Tx, tenantId: string, skus: readonly string[]): Promise<void> {
+  const fresh = tx.locks.take('stock', skus);
+  if (fresh.length === 0 || !forUpdate(tx)) return;
+  for (let i = 0; i < fresh.length; i += 500) {
+    const chunk = fresh.slice(i, i + 500);
+    await tx.all(`SELECT 1 FROM stock WHERE tenant_id = ? AND sku IN (${placeholders(chunk.length)}) ORDER BY sku, warehouse${forUpdate(tx)}`, [tenantId, ...chunk]);
+  }
+}
+
+/** The hub SKUs the lines of these orders name (unmatched lines have none). */
+export async function skusOfOrders(tx: Tx, orderIds: readonly string[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (let i = 0; i < orderIds.length; i += 500) {
+    const chunk = orderIds.slice(i, i + 500);
+    const rows = await tx.all<{ sku: string }>(`SELECT DISTINCT sku FROM order_lines WHERE order_id IN (${placeholders(chunk.length)}) AND sku IS NOT NULL`, chunk);
+    for (const r of rows) out.add(r.sku);
+  }
+  return [...out];
+}
 
 export interface HeldReservation {
   id: number;
@@ -59,7 +85,9 @@ export async function reserveLines(
   mode: 'hold' | 'deduct' = 'hold',
 ): Promise<HeldReservation[]> {
   const taken: { sku: string; warehouse: string; quantity: number }[] = [];
-  for (const [sku, qty] of quantitiesBySku(lines)) {
+  const wanted = quantitiesBySku(lines);
+  tx.locks.take('stock', wanted.map(([sku]) => sku));
+  for (const [sku, qty] of wanted) {
     let row: { warehouse: string } | undefined;
     // On PostgreSQL a concurrent commit can empty the chosen warehouse between sub-select and lock: look again.
     for (let attempt = 0; attempt < 3 && !row; attempt++) {
@@ -93,10 +121,11 @@ export async function heldReservations(tx: Tx, orderId: string, state = 'held'):
     [orderId],
   );
   // Sorted here, not in SQL: the same lock order as reserveLines, without a sort step in the plan.
-  return rows
+  const out = rows
     .filter((r) => r.state === state)
     .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.warehouse < b.warehouse ? -1 : a.warehouse > b.warehouse ? 1 : 0))
     .map(({ id, sku, warehouse, quantity }) => ({ id, sku, warehouse, quantity }));
+  return out;
 }
 
 /**
@@ -116,6 +145,7 @@ export async function deductReservations(tx: Tx, orderId: string, now: number): 
  */
 export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
+  tx.locks.take('stock', rows.map((r) => r.sku));
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
@@ -131,6 +161,7 @@ export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, no
 /** Cancel or timeout before payment: reserved units become available again. */
 export async function releaseReservations(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId);
+  tx.locks.take('stock', rows.map((r) => r.sku));
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?
@@ -146,6 +177,7 @@ export async function releaseReservations(tx: Tx, tenantId: string, orderId: str
 /** Cancel after payment, for what has not shipped: the units were never taken off the shelf, only reserved. */
 export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
+  tx.locks.take('stock', rows.map((r) => r.sku));
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?

@@ -9,6 +9,8 @@ import type { OrderStatus } from '../domain/machine.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
 import { raiseAlert } from '../../health/alerts.ts';
 import { skuCatalog } from '../../inventory/store/stock.ts';
+import { lockOrders } from '../store/orders.ts';
+import { LockOrderRetry } from '../../../platform/db/unit-of-work.ts';
 import {
   applyMove,
   applyPlatformHold,
@@ -141,6 +143,14 @@ function pgArrayItem(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** A text[] literal for `?::text[]`. */
+function pgArray(items: readonly string[]): string {
+  return `{${items.map(pgArrayItem).join(',')}}`;
+}
+
+const storedExtra = 'source_updated_at, goods_amount, line_discount_amount, shipping_fee, discount_platform, discount_seller, tax_amount';
+const storedColumns = `${orderStateColumns}, ${storedExtra}`;
+
 /** An order as an update finds it: its state, the platform time it reflects, and its amounts. */
 type StoredOrder = OrderState & {
   source_updated_at: number;
@@ -164,21 +174,47 @@ export class IngestService {
   ) {}
 
   /**
-   * Concurrent batches on PostgreSQL would lock the same stock rows in different orders and deadlock.
-   * Locking every row a batch may touch up front, sorted, gives all writers one global lock order.
+   * A batch on PostgreSQL holds its locks until it commits, and other lanes and operators lock the same rows: it takes
+   * them all up front, in the one lock order (unit-of-work.ts) — the orders it will update by id, their parcels not yet
+   * shipped, then every stock row its lines may reserve by SKU — so no two writers ever wait on each other in a circle. SQLite has one writer:
+   * nothing to order there (each item keeps the order alone, see GroupCommitter).
    */
-  async lockStockFor(tx: Tx, deliveries: readonly Delivery[]): Promise<void> {
-    if (tx.dialect !== 'postgres') return; // SQLite has one writer: nothing to order
-    const skus = [...new Set(deliveries.flatMap((d) => d.orders.flatMap((o) => o.lines.map((l) => l.sku))))].sort();
-    if (skus.length === 0) return;
-    const tenants = [...new Set(deliveries.map((d) => d.tenantId))];
-    for (const tenant of tenants.sort()) {
-      await tx.all(
-        `SELECT 1 FROM stock WHERE tenant_id = ? AND (sku = ANY(?::text[])
-           OR sku IN (SELECT a.sku FROM sku_aliases a WHERE a.tenant_id = ? AND a.external_sku = ANY(?::text[])))
-         ORDER BY sku, warehouse FOR UPDATE`,
-        [tenant, `{${skus.map(pgArrayItem).join(',')}}`, tenant, `{${skus.map(pgArrayItem).join(',')}}`],
+  async lockFor(tx: Tx, deliveries: readonly Delivery[]): Promise<void> {
+    if (tx.dialect !== 'postgres') return;
+    const accounts: string[] = [];
+    const platformIds: string[] = [];
+    for (const d of deliveries) {
+      for (const o of d.orders) {
+        accounts.push(d.accountId);
+        platformIds.push(o.platformOrderId);
+      }
+    }
+    if (accounts.length) {
+      // One statement finds and locks them, in id order; the ledger learns them as this batch's first locks.
+      const rows = await tx.all<{ id: string }>(
+        `SELECT id FROM orders WHERE (account_id, platform_order_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) ORDER BY id FOR UPDATE`,
+        [pgArray(accounts), pgArray(platformIds)],
       );
+      const ids = rows.map((r) => r.id);
+      tx.locks.take('order', ids);
+      if (ids.length) {
+        // A cancellation (or a shipment made elsewhere) takes a routed order out of its parcels: those are next in order.
+        const parcels = await tx.all<{ id: string }>(
+          `SELECT id FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ANY(?::text[]))
+             AND state IN ('planned', 'waved', 'picked', 'packed') ORDER BY id FOR UPDATE`,
+          [pgArray(ids)],
+        );
+        tx.locks.take('shipment', parcels.map((p) => p.id));
+      }
+    }
+    const codes = [...new Set(deliveries.flatMap((d) => d.orders.flatMap((o) => o.lines.map((l) => l.sku))))].sort();
+    if (codes.length === 0) return;
+    for (const tenant of [...new Set(deliveries.map((d) => d.tenantId))].sort()) {
+      // Every SKU a line may resolve to: its own code and what the tenant's aliases map it to.
+      const aliased = await tx.all<{ sku: string }>('SELECT DISTINCT sku FROM sku_aliases WHERE tenant_id = ? AND external_sku = ANY(?::text[])', [tenant, pgArray(codes)]);
+      const skus = tx.locks.take('stock', [...codes, ...aliased.map((a) => a.sku)]);
+      if (skus.length === 0) continue;
+      await tx.all(`SELECT 1 FROM stock WHERE tenant_id = ? AND sku = ANY(?::text[]) ORDER BY sku, warehouse FOR UPDATE`, [tenant, pgArray(skus)]);
     }
   }
 
@@ -263,18 +299,30 @@ export class IngestService {
     await tx.run('UPDATE raw_events SET deliveries = deliveries + 1, last_delivery_at = ? WHERE id = ?', [d.receivedAt, prior.id]);
     const orders: OrderResult[] = [];
     for (const n of d.orders) {
-      const o = await this.findOrder(tx, d.accountId, n.platformOrderId);
+      const o = await this.readOrder(tx, d.accountId, n.platformOrderId);
       if (o) orders.push(this.result(o, 'duplicate'));
     }
     return { rawEventId: prior.id, duplicateDelivery: true, orders };
   }
 
+  /** The order a platform's id names, locked (a batch locked it up front; a replay or a lone delivery locks it here). */
   private async findOrder(tx: Tx, accountId: string, platformOrderId: string): Promise<StoredOrder | undefined> {
-    return tx.get<StoredOrder>(
-      `SELECT ${orderStateColumns}, source_updated_at, goods_amount, line_discount_amount, shipping_fee, discount_platform, discount_seller, tax_amount
-       FROM orders WHERE account_id = ? AND platform_order_id = ?`,
-      [accountId, platformOrderId],
-    );
+    const found = await tx.get<StoredOrder>(`SELECT ${storedColumns} FROM orders WHERE account_id = ? AND platform_order_id = ?`, [accountId, platformOrderId]);
+    if (!found || tx.locks.holds('order', found.id)) return found;
+    // SQLite's one writer read it current; PostgreSQL reads it again under its lock.
+    if (tx.dialect === 'sqlite') {
+      tx.locks.take('order', [found.id]);
+      return found;
+    }
+    // Created by another writer after this batch took its locks: locking it now, behind the batch's stock rows, could
+    // deadlock. The delivery goes round again in a batch that locks it up front.
+    if (!tx.locks.mayTake('order', found.id)) throw new LockOrderRetry(`order ${found.id} appeared after the batch took its locks`);
+    return (await lockOrders<StoredOrder>(tx, [found.id], storedExtra)).get(found.id);
+  }
+
+  /** The order a redelivery names, for its answer only: a duplicate decides nothing, so it locks nothing. */
+  private async readOrder(tx: Tx, accountId: string, platformOrderId: string): Promise<StoredOrder | undefined> {
+    return tx.get<StoredOrder>(`SELECT ${storedColumns} FROM orders WHERE account_id = ? AND platform_order_id = ?`, [accountId, platformOrderId]);
   }
 
   private result(o: OrderState, outcome: OrderOutcome, detail?: string): OrderResult {
@@ -371,6 +419,7 @@ export class IngestService {
     cause: Cause,
   ): Promise<OrderResult> {
     const id = newId(d.receivedAt);
+    tx.locks.created('order', id);
     const orderNo = await this.numbers.next(tx, d.receivedAt);
     const amounts = computeAmounts(n);
     const now = d.receivedAt;
