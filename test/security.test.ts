@@ -378,6 +378,11 @@ describe.each(httpBackends)('people and permissions on $name', (backend) => {
     expect(edited?.ok).toBe(false);
     expect(edited?.firstBroken).toMatchObject({ seq: Number(victim?.seq), id: victim?.id, reason: expect.stringMatching(/edited/) });
     const viaApi = await s.api<{ ok: boolean; firstBroken: { seq: number } }>('GET', '/api/audit/verify');
-    expect(viaApi.body).toMatchObject({ ok: false, firstBroken: { seq: Number(victim?.seq) } });
+    expect(viaApi.body).toMatchObject({
+      ok: false,
+      brokenCount: 1,
+      broken: [{ seq: Number(victim?.seq), id: victim?.id, reason: expect.stringMatching(/edited/) }],
+      firstBroken: { seq: Number(victim?.seq) },
+    });
   });
 });
