@@ -9,6 +9,7 @@ import { migrate } from '../src/platform/db/migrate.ts';
 import { Keyring, parseKeyList } from '../src/platform/security/keyring.ts';
 import { appendAudit, listAudit, verifyAudit, type AuditVerdict } from '../src/modules/access/audit.ts';
 import { systemPrincipal, type Principal } from '../src/kernel/principal.ts';
+import { RefusalThrottle } from '../src/app/http/auth.ts';
 
 const HIGH = '\ud800';
 const LOW = '\udc00';
@@ -164,5 +165,49 @@ describe.each(httpBackends)('the audit log against anyone on the internet, on $n
       const failed = await s.api<{ items: { actor: { name: string }; detail: { username: string } }[] }>('GET', '/api/audit?action=auth.sign_in_failed');
       expect(failed.body.items[0]).toMatchObject({ actor: { name: 'mallory\ufffd' }, detail: { username: 'mallory\ufffd' } });
     }
+  });
+
+  it('writes one audit row per session and minute for a flood of CSRF refusals', async () => {
+    const signIn = await post('/api/auth/sign-in', { username: 'li.lei', password: PASSWORD });
+    expect(signIn.status).toBe(200);
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const before = await s.api<{ items: unknown[] }>('GET', '/api/audit?action=auth.csrf_refused&limit=500');
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = await fetch(`${s.url}/api/stock/A1`, {
+        method: 'PUT',
+        headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': `forged-${i}` },
+        body: JSON.stringify({ warehouse: 'WH1', onHand: 1 }),
+      });
+      statuses.push(r.status);
+      await r.body?.cancel();
+    }
+    expect(new Set(statuses)).toEqual(new Set([403]));
+    const after = await s.api<{ items: { actor: { name: string }; targetId: string }[] }>('GET', '/api/audit?action=auth.csrf_refused&limit=500');
+    expect(after.body.items.length - before.body.items.length).toBe(1);
+    expect(after.body.items[0]).toMatchObject({ actor: { name: 'li.lei' }, targetId: 'PUT /api/stock/:sku' });
+    expect((await s.api<{ ok: boolean }>('GET', '/api/audit/verify')).body.ok).toBe(true);
+  });
+});
+
+describe('the refusal throttle', () => {
+  it('admits one refusal per key and window, and counts the ones it folded into it', () => {
+    const t = new RefusalThrottle(60_000, 3);
+    expect(t.admit('session:a', 0)).toEqual({ folded: 0 });
+    for (let i = 1; i <= 5; i++) expect(t.admit('session:a', i * 1000)).toBeNull();
+    expect(t.admit('session:b', 6000)).toEqual({ folded: 0 });
+    expect(t.admit('session:a', 59_999)).toBeNull();
+    // The window is counted from the last entry written, not from the last refusal.
+    expect(t.admit('session:a', 60_000)).toEqual({ folded: 6 });
+    expect(t.admit('session:a', 60_001)).toBeNull();
+  });
+
+  it('forgets everything rather than grow without bound under a flood of distinct keys', () => {
+    const t = new RefusalThrottle(60_000, 2);
+    expect(t.admit('a', 0)).not.toBeNull();
+    expect(t.admit('b', 0)).not.toBeNull();
+    expect(t.admit('c', 0)).not.toBeNull();
+    // "a" was forgotten to make room: one more entry, never a lost refusal.
+    expect(t.admit('a', 1)).toEqual({ folded: 0 });
   });
 });
