@@ -194,7 +194,10 @@ async function runStore(store: BenchStore, orders: number, opt: Options): Promis
   const tag = randomBytes(4).toString('hex');
   const random = rng(opt.seed);
   log(`${store.name}: starting hub on 127.0.0.1:${port} (${store.location})`);
-  const server = await startServer({ ...store.env, ORDERHUB_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', ...opt.hubEnv }, port, opt.hubNodeArgs);
+  // The unpaid half of the orders must keep their reservations for the ledger check: no payment timeout during the run
+  // (it would release them, which the acknowledged answers cannot show). Creating the timer costs the same either way.
+  const hubEnv = { ...store.env, ORDERHUB_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', ORDERHUB_PAYMENT_TIMEOUT_MINUTES: '1440', ...opt.hubEnv };
+  const server = await startServer(hubEnv, port, opt.hubNodeArgs);
   interrupt.server = server;
   const client = new HubClient(port, token, opt.concurrency);
   let stopped: Awaited<ReturnType<RunningServer['stop']>> | null = null;

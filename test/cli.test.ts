@@ -151,9 +151,15 @@ describe('orderhub CLI', () => {
     const row = db.prepare(`SELECT id, seq, actor_name FROM audit_log WHERE action = 'user.create'`).get() as { id: number; seq: number; actor_name: string };
     expect(row.actor_name).toMatch(/^cli:/);
     db.prepare(`UPDATE audit_log SET after = '{"roles":["admin"]}' WHERE id = ?`).run(row.id);
+    // A second, later edit is named too: the first break does not hide it.
+    const later = db.prepare(`SELECT id, seq FROM audit_log WHERE tenant_id = 'default' AND action = 'stock.set' ORDER BY seq DESC LIMIT 1`).get() as { id: number; seq: number };
+    expect(later.seq).toBeGreaterThan(row.seq);
+    db.prepare(`UPDATE audit_log SET after = '{"onHand":500}' WHERE id = ?`).run(later.id);
     db.close();
     const broken = run(['audit', 'verify']);
     expect(broken.code).toBe(1);
-    expect(broken.out).toContain(`BROKEN at entry seq ${row.seq} (row id ${row.id}): its content does not match its MAC (edited)`);
+    expect(broken.out).toMatch(/tenant default: BROKEN, 2 broken links in \d+ entries/);
+    expect(broken.out).toContain(`entry seq ${row.seq} (row id ${row.id}): its content does not match its MAC (edited)`);
+    expect(broken.out).toContain(`entry seq ${later.seq} (row id ${later.id}): its content does not match its MAC (edited)`);
   });
 });

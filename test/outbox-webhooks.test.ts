@@ -37,7 +37,7 @@ async function receiver(failures: number): Promise<{ url: string; got: Received[
   return { url: `http://127.0.0.1:${port}/hook`, got, server, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -121,7 +121,7 @@ describe.each(httpBackends)('outbox on $name', (backend) => {
     await setStock(s, `SUB-${randomUUID().slice(0, 6)}`, 1);
     const max = await s.hub.db.read.get<{ m: number }>('SELECT MAX(id) AS m FROM outbox');
     relay.start();
-    await until('subscriber caught up', () => seen.includes(Number(max?.m)), 15_000);
+    await until('subscriber caught up', () => seen.includes(Number(max?.m)));
     await relay.stop();
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(new Set(seen).size).toBe(seen.length);

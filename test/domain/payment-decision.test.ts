@@ -30,6 +30,12 @@ describe('deciding what a verified payment notice means', () => {
       code: 'AMOUNT_MISMATCH',
       reason: 'paid 8799 but the order expects 8800 (CNY minor units)',
     });
+    // More than the total is no more a payment of this order than less: both are refused, naming what was paid.
+    expect(decidePayment(notice({ amount: { value: 8801, currency: 'CNY' } }), order(), merchant)).toMatchObject({
+      effect: 'exception',
+      code: 'AMOUNT_MISMATCH',
+      reason: 'paid 8801 but the order expects 8800 (CNY minor units)',
+    });
     expect(decidePayment(notice({ amount: { value: 8800, currency: 'USD' } }), order(), merchant)).toMatchObject({ code: 'CURRENCY_MISMATCH' });
     expect(decidePayment(notice({ amount: null }), order(), merchant)).toMatchObject({ code: 'AMOUNT_MISSING' });
     expect(decidePayment(notice(), null, merchant)).toMatchObject({ code: 'UNKNOWN_ORDER', reason: expect.stringMatching(/ORD-20261122-00001/) });

@@ -41,11 +41,12 @@ describe.each(postgres)('a plan losing its stock mid-commit on $name', (backend)
       await rival.query('SELECT on_hand FROM stock WHERE sku = $1 AND warehouse = $2 FOR UPDATE', [a, q]);
       const run = s.api<ErrorReply>('POST', '/api/routing/run', { plans: dry.body.plans });
       // Wait until the run blocks on Q's row: by then it has written the plan, shipments, history and released P's reservation.
-      for (let i = 0; i < 200; i++) {
+      // Waited for, with a generous bound that fails loudly: going on before it blocks would test another interleaving.
+      const blocked = async () => {
         const w = await rival.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.query ILIKE 'UPDATE stock%'`);
-        if (Number(w.rows[0]?.n) > 0) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+        return Number(w.rows[0]?.n) > 0;
+      };
+      await expect.poll(blocked, { timeout: 30_000, interval: 25 }).toBe(true);
       await rival.query('UPDATE stock SET on_hand = 1 WHERE sku = $1 AND warehouse = $2', [a, q]);
       await rival.query('COMMIT');
       const r = await run;

@@ -131,8 +131,8 @@ export async function tracking(s: TestServer, shipmentId: string): Promise<Track
   return r.body;
 }
 
-/** Waits (polling) until check returns true, or fails after the timeout. */
-export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+/** Waits (polling) until check returns true, or fails after the timeout (generous: the bound is not the expectation). */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;

@@ -330,7 +330,7 @@ export async function main(argv: string[]): Promise<void> {
   const audit = program.command('audit').description('the tamper-evident audit log');
   audit
     .command('verify')
-    .description('walk the hash chain of every tenant and report the first broken link (exit 1 if any)')
+    .description('walk the hash chain of every tenant and report every broken link (exit 1 if any)')
     .action(async () => {
       const broken = await withHub(config(), async (hub) => {
         let bad = 0;
@@ -340,8 +340,9 @@ export async function main(argv: string[]): Promise<void> {
           if (v.ok) out(`tenant ${v.tenantId}: ok, ${v.checked} entries, chain intact`);
           else {
             bad++;
-            const b = v.firstBroken as NonNullable<typeof v.firstBroken>;
-            out(`tenant ${v.tenantId}: BROKEN at entry seq ${b.seq}${b.id !== null ? ` (row id ${b.id})` : ''}: ${b.reason}; ${v.checked} entries before it are intact`);
+            out(`tenant ${v.tenantId}: BROKEN, ${v.brokenCount} broken link${v.brokenCount === 1 ? '' : 's'} in ${v.checked} entries`);
+            for (const b of v.broken) out(`  entry seq ${b.seq}${b.id !== null ? ` (row id ${b.id})` : ''}: ${b.reason}`);
+            if (v.brokenCount > v.broken.length) out(`  … and ${v.brokenCount - v.broken.length} more`);
           }
         }
         return bad;

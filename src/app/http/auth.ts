@@ -57,24 +57,66 @@ function adminPrincipal(req: FastifyRequest): Principal {
   };
 }
 
+/**
+ * Refusals are audited once a window per key (a token, an address, a session): a flood of bad requests must not
+ * become a flood of audit writes. The next entry for a key says how many refusals were folded into the previous one.
+ */
+export class RefusalThrottle {
+  private readonly seen = new Map<string, { at: number; folded: number }>();
+
+  constructor(
+    private readonly windowMs = 60_000,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  /** null: already audited in this window (counted); otherwise audit it, with the refusals folded since the last entry. */
+  admit(key: string, now: number): { folded: number } | null {
+    const last = this.seen.get(key);
+    if (last && last.at > now - this.windowMs) {
+      last.folded++;
+      return null;
+    }
+    // Bounded memory under a flood of distinct keys: forgetting only means one more entry per key.
+    if (!last && this.seen.size >= this.maxKeys) this.seen.clear();
+    this.seen.set(key, { at: now, folded: 0 });
+    return { folded: last?.folded ?? 0 };
+  }
+}
+
 /** Installs authentication and the permission check on an encapsulated /api scope. */
 export function installAuth(api: FastifyInstance, hub: Hub): void {
   api.decorateRequest('principal', null);
   // A token's last-used time is written at most once a minute, not on every request.
   const touched = new Map<string, number>();
-  // Refused tokens are audited once a minute per token (or per address for unknown ones): a flood of bad
-  // requests must not become a flood of audit writes.
-  const refusalsAudited = new Map<string, number>();
+  // Refused tokens are audited once a minute per token (or per address for unknown ones), CSRF refusals once a
+  // minute per session.
+  const tokenRefusals = new RefusalThrottle();
+  const csrfRefusals = new RefusalThrottle();
+  const folded = (n: number) => (n > 0 ? { folded: n } : {});
   const auditRefusal = async (req: FastifyRequest, r: { refused: string; tokenId: string | null; tenantId: string | null }) => {
-    const key = r.tokenId ?? `ip:${req.ip}`;
-    const now = Date.now();
-    if ((refusalsAudited.get(key) ?? 0) > now - 60_000) return;
-    if (refusalsAudited.size > 10_000) refusalsAudited.clear();
-    refusalsAudited.set(key, now);
+    const admitted = tokenRefusals.admit(r.tokenId ?? `ip:${req.ip}`, Date.now());
+    if (!admitted) return;
     const caller = { ...anonymous(req, r.tokenId ? `token ${r.tokenId}` : 'anonymous', r.tenantId ?? DEFAULT_TENANT), kind: 'token' as const, tokenId: r.tokenId };
     await hub.writes
-      .recordAudit(caller, { action: 'auth.token_refused', targetType: 'api_token', targetId: r.tokenId, detail: { reason: r.refused, route: `${req.method} ${req.routeOptions.url ?? ''}` } })
+      .recordAudit(caller, {
+        action: 'auth.token_refused',
+        targetType: 'api_token',
+        targetId: r.tokenId,
+        detail: { reason: r.refused, route: `${req.method} ${req.routeOptions.url ?? ''}`, ...folded(admitted.folded) },
+      })
       .catch((e: unknown) => req.log.warn({ err: e }, 'could not audit a refused token'));
+  };
+  const auditCsrfRefusal = async (req: FastifyRequest, p: Principal) => {
+    const admitted = csrfRefusals.admit(`session:${p.sessionId ?? req.ip}`, Date.now());
+    if (!admitted) return;
+    await hub.writes
+      .recordAudit(p, {
+        action: 'auth.csrf_refused',
+        targetType: 'route',
+        targetId: `${req.method} ${req.routeOptions.url ?? ''}`,
+        ...(admitted.folded > 0 ? { detail: folded(admitted.folded) } : {}),
+      })
+      .catch((e: unknown) => req.log.warn({ err: e }, 'could not audit a CSRF refusal'));
   };
 
   api.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -119,11 +161,7 @@ export function installAuth(api: FastifyInstance, hub: Hub): void {
       if (!SAFE_METHODS.has(req.method)) {
         const given = req.headers['x-csrf-token'];
         if (typeof given !== 'string' || !secretsMatch(secretHash(given), found.csrfHash)) {
-          await hub.writes.recordAudit(found.principal, {
-            action: 'auth.csrf_refused',
-            targetType: 'route',
-            targetId: `${req.method} ${req.routeOptions.url ?? ''}`,
-          });
+          await auditCsrfRefusal(req, found.principal);
           throw new HubError('CSRF_TOKEN_INVALID', 'a request made with the session cookie must carry its X-CSRF-Token header');
         }
       }

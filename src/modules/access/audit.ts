@@ -2,6 +2,7 @@
 // MAC (HMAC-SHA256 under a data key) covers its content and the previous row's MAC, and audit_heads keeps the
 // last link, so editing, deleting or truncating rows is found by verifyAudit.
 import type { Principal } from '../../kernel/principal.ts';
+import { storableText, storableValue } from '../../kernel/text.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { forUpdate } from '../../platform/db/unit-of-work.ts';
@@ -20,7 +21,8 @@ export interface AuditEntry {
 type AuditRow = AuditLogTable;
 
 const GENESIS = '0'.repeat(64);
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(storableValue(v)));
+const text = (s: string | null | undefined) => (s === undefined || s === null ? null : storableText(s));
 
 /** The exact bytes a row's MAC covers: every column but id and mac, in a fixed order. */
 function canonical(r: Omit<AuditRow, 'id' | 'mac'>): string {
@@ -45,9 +47,15 @@ function canonical(r: Omit<AuditRow, 'id' | 'mac'>): string {
   ]);
 }
 
-/** Appends one entry inside the caller's transaction (so the change and its audit commit together). */
+/**
+ * Appends one entry inside the caller's transaction (so the change and its audit commit together).
+ *
+ * Every string is made storable (no NUL, no lone surrogate) before it is hashed: a driver would otherwise store
+ * something else than what the MAC covers (U+FFFD for a lone surrogate, on SQLite and PostgreSQL alike), and one
+ * sign-in with such a username, from anyone, would leave a row that never verifies again.
+ */
 export async function appendAudit(tx: Tx, keyring: Keyring, who: Principal, e: AuditEntry, at = Date.now()): Promise<number> {
-  const tenant = who.tenantId;
+  const tenant = storableText(who.tenantId);
   // The chain head is the last lock of every transaction (unit-of-work.ts): audit after the change it records.
   tx.locks.take('audit', [tenant]);
   const lock = forUpdate(tx);
@@ -64,14 +72,15 @@ export async function appendAudit(tx: Tx, keyring: Keyring, who: Principal, e: A
     seq: Number(head.seq) + 1,
     at,
     actor_kind: who.kind,
-    actor_id: who.userId,
-    actor_name: who.name,
-    token_id: who.tokenId,
-    ip: who.ip,
-    user_agent: who.userAgent ? who.userAgent.slice(0, 300) : null,
-    action: e.action,
-    target_type: e.targetType,
-    target_id: e.targetId ?? null,
+    actor_id: text(who.userId),
+    actor_name: storableText(who.name),
+    token_id: text(who.tokenId),
+    ip: text(who.ip),
+    // Cut first, then clean: the cut may fall between the two halves of a pair.
+    user_agent: who.userAgent ? storableText(who.userAgent.slice(0, 300)) : null,
+    action: storableText(e.action),
+    target_type: storableText(e.targetType),
+    target_id: text(e.targetId),
     before: json(e.before),
     after: json(e.after),
     detail: json(e.detail),
@@ -107,15 +116,34 @@ export async function appendAudit(tx: Tx, keyring: Keyring, who: Principal, e: A
   return row.seq;
 }
 
-export interface AuditVerdict {
-  tenantId: string;
-  checked: number;
-  ok: boolean;
-  /** The first broken link: the row (by sequence number and id) and what is wrong with it. */
-  firstBroken: { seq: number; id: number | null; reason: string } | null;
+/** A broken link: the row (by sequence number, and id when the row is there) and what is wrong with it. */
+export interface BrokenLink {
+  seq: number;
+  id: number | null;
+  reason: string;
 }
 
-/** Walks every tenant's chain from the start; stops at the first broken link. */
+export interface AuditVerdict {
+  tenantId: string;
+  /** Rows read and checked. */
+  checked: number;
+  ok: boolean;
+  /** Every broken link in chain order (the first MAX_LISTED of them; brokenCount says how many in all). */
+  broken: BrokenLink[];
+  brokenCount: number;
+  /** broken[0], for callers that only show one. */
+  firstBroken: BrokenLink | null;
+}
+
+/** A removed data key breaks every row it signed; the list stops growing here, the count does not. */
+const MAX_LISTED = 1000;
+
+/**
+ * Walks every tenant's chain from the start and reports every broken link, not only the first: after a break it
+ * resynchronises on the row as stored (its own MAC becomes the link the next row must carry), so one edit is
+ * one report and a later, real edit is still found. A gap in the sequence is one report; the row after it is
+ * then only checked for its own content, since its link necessarily points at a row that is gone.
+ */
 export async function verifyAudit(db: Database, keyring: Keyring): Promise<AuditVerdict[]> {
   const tenants = await db.read.all<{ tenant_id: string }>(
     'SELECT tenant_id FROM audit_heads UNION SELECT DISTINCT tenant_id FROM audit_log ORDER BY tenant_id',
@@ -125,7 +153,12 @@ export async function verifyAudit(db: Database, keyring: Keyring): Promise<Audit
     let prevMac = GENESIS;
     let expectSeq = 1;
     let checked = 0;
-    let broken: AuditVerdict['firstBroken'] = null;
+    const broken: BrokenLink[] = [];
+    let brokenCount = 0;
+    const report = (b: BrokenLink) => {
+      brokenCount++;
+      if (broken.length < MAX_LISTED) broken.push(b);
+    };
     for (;;) {
       const rows = await db.read.all<AuditRow>('SELECT * FROM audit_log WHERE tenant_id = ? AND seq >= ? ORDER BY seq LIMIT 1000', [
         tenant,
@@ -133,40 +166,33 @@ export async function verifyAudit(db: Database, keyring: Keyring): Promise<Audit
       ]);
       for (const r of rows) {
         const seq = Number(r.seq);
-        if (seq !== expectSeq) broken = { seq: expectSeq, id: null, reason: `row ${expectSeq} is missing (next is ${seq})` };
-        else if (r.prev_mac !== prevMac) broken = { seq, id: r.id, reason: 'its link to the previous row does not match' };
-        else {
-          let mac: string | null = null;
-          try {
-            mac = keyring.auditMac(r.key_id, canonical(r));
-          } catch {
-            broken = { seq, id: r.id, reason: `it was signed with key ${r.key_id}, which is not in the keyring` };
-          }
-          if (!broken && mac !== r.mac) broken = { seq, id: r.id, reason: 'its content does not match its MAC (edited)' };
+        if (seq !== expectSeq) report({ seq: expectSeq, id: null, reason: `${missing(expectSeq, seq - 1)} (next is ${seq})` });
+        else if (r.prev_mac !== prevMac) report({ seq, id: r.id, reason: 'its link to the previous row does not match' });
+        let mac: string | null = null;
+        try {
+          mac = keyring.auditMac(r.key_id, canonical(r));
+        } catch {
+          report({ seq, id: r.id, reason: `it was signed with key ${r.key_id}, which is not in the keyring` });
         }
-        if (broken) break;
+        if (mac !== null && mac !== r.mac) report({ seq, id: r.id, reason: 'its content does not match its MAC (edited)' });
         prevMac = r.mac;
-        expectSeq++;
+        expectSeq = seq + 1;
         checked++;
       }
-      if (broken || rows.length < 1000) break;
+      if (rows.length < 1000) break;
     }
-    if (!broken) {
-      const head = await db.read.get<{ seq: number; mac: string }>('SELECT seq, mac FROM audit_heads WHERE tenant_id = ?', [tenant]);
-      const headSeq = Number(head?.seq ?? 0);
-      if (!head) broken = { seq: expectSeq - 1, id: null, reason: 'the chain head is missing' };
-      else if (headSeq !== expectSeq - 1 || head.mac !== prevMac) {
-        broken = {
-          seq: Math.min(headSeq, expectSeq),
-          id: null,
-          reason: headSeq > expectSeq - 1 ? `rows ${expectSeq}…${headSeq} are missing (deleted from the end)` : 'the chain head does not match the last row',
-        };
-      }
-    }
-    verdicts.push({ tenantId: tenant, checked, ok: !broken, firstBroken: broken });
+    const head = await db.read.get<{ seq: number; mac: string }>('SELECT seq, mac FROM audit_heads WHERE tenant_id = ?', [tenant]);
+    const lastSeq = expectSeq - 1;
+    const headSeq = Number(head?.seq ?? 0);
+    if (!head) report({ seq: lastSeq, id: null, reason: 'the chain head is missing' });
+    else if (headSeq > lastSeq) report({ seq: expectSeq, id: null, reason: `${missing(expectSeq, headSeq)} (deleted from the end)` });
+    else if (headSeq !== lastSeq || head.mac !== prevMac) report({ seq: headSeq, id: null, reason: 'the chain head does not match the last row' });
+    verdicts.push({ tenantId: tenant, checked, ok: brokenCount === 0, broken, brokenCount, firstBroken: broken[0] ?? null });
   }
   return verdicts;
 }
+
+const missing = (from: number, to: number) => (from === to ? `row ${from} is missing` : `rows ${from}…${to} are missing`);
 
 export interface AuditFilter {
   targetType?: string | undefined;

@@ -31,6 +31,11 @@ export class LiveFeed {
     private readonly pollMs = 1000,
   ) {}
 
+  /** Whether the feed has read where "now" is: events committed from here on reach every listener. */
+  get started(): boolean {
+    return this.cursor !== null;
+  }
+
   /** Adds a listener; returns the function that removes it. */
   listen(who: Principal, send: (e: LiveEvent) => void): () => void {
     const l = { who, send };

@@ -28,18 +28,25 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     async (req) => ({ items: await listAudit(hub.db, who(req).tenantId, req.query) }),
   );
 
+  const Broken = Type.Object({
+    seq: Type.Integer(),
+    id: Type.Union([Type.Integer(), Type.Null()], { description: 'the row id; null when the row itself is gone' }),
+    reason: Type.String(),
+  });
   app.get(
     '/audit/verify',
     {
       config: { access: 'audit.read' },
       schema: {
         tags: ['audit'],
-        summary: 'Walk the hash chain and report the first broken link (also: orderhub audit verify)',
+        summary: 'Walk the hash chain and report every broken link (also: orderhub audit verify)',
         response: {
           200: Type.Object({
             ok: Type.Boolean(),
             checked: Type.Integer(),
-            firstBroken: Type.Union([Type.Object({ seq: Type.Integer(), id: Type.Union([Type.Integer(), Type.Null()]), reason: Type.String() }), Type.Null()]),
+            broken: Type.Array(Broken, { description: 'every broken link in chain order (the first 1,000 of them)' }),
+            brokenCount: Type.Integer(),
+            firstBroken: Type.Union([Broken, Type.Null()]),
           }),
         },
       },
@@ -47,7 +54,9 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     async (req) => {
       const tenant = who(req).tenantId;
       const v = (await verifyAudit(hub.db, hub.keyring)).find((x) => x.tenantId === tenant);
-      return v ? { ok: v.ok, checked: v.checked, firstBroken: v.firstBroken } : { ok: true, checked: 0, firstBroken: null };
+      return v
+        ? { ok: v.ok, checked: v.checked, broken: v.broken, brokenCount: v.brokenCount, firstBroken: v.firstBroken }
+        : { ok: true, checked: 0, broken: [], brokenCount: 0, firstBroken: null };
     },
   );
 };
