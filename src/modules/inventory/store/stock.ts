@@ -1,6 +1,7 @@
 // Stock rows change only through atomic conditional UPDATEs: no read-then-write, no application lock.
 import { quantitiesBySku } from '../../orders/domain/order.ts';
 import type { Tx } from '../../../platform/db/database.ts';
+import { reservationMachine, type ReservationState } from '../domain/reservation-machine.ts';
 
 /**
  * The SKU catalogue's version in this process: bumped by every write that adds a SKU or changes an alias, so that
@@ -58,6 +59,7 @@ export async function reserveLines(
   now: number,
   mode: 'hold' | 'deduct' = 'hold',
 ): Promise<HeldReservation[]> {
+  reservationMachine.start(mode === 'hold' ? 'held' : 'deducted');
   const taken: { sku: string; warehouse: string; quantity: number }[] = [];
   for (const [sku, qty] of quantitiesBySku(lines)) {
     let row: { warehouse: string } | undefined;
@@ -87,7 +89,7 @@ export async function reserveLines(
   return held;
 }
 
-export async function heldReservations(tx: Tx, orderId: string, state = 'held'): Promise<HeldReservation[]> {
+export async function heldReservations(tx: Tx, orderId: string, state: ReservationState = 'held'): Promise<HeldReservation[]> {
   const rows = await tx.all<HeldReservation & { state: string }>(
     `SELECT id, sku, warehouse, quantity, state FROM reservations WHERE order_id = ?`,
     [orderId],
@@ -105,6 +107,7 @@ export async function heldReservations(tx: Tx, orderId: string, state = 'held'):
  */
 export async function deductReservations(tx: Tx, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId);
+  if (rows.length) reservationMachine.check('held', 'deducted', {});
   for (const r of rows) await tx.run(`UPDATE reservations SET state = 'deducted', updated_at = ? WHERE id = ? AND state = 'held'`, [now, r.id]);
   return rows;
 }
@@ -116,6 +119,7 @@ export async function deductReservations(tx: Tx, orderId: string, now: number): 
  */
 export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
+  if (rows.length) reservationMachine.check('deducted', 'shipped', {});
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
@@ -131,6 +135,7 @@ export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, no
 /** Cancel or timeout before payment: reserved units become available again. */
 export async function releaseReservations(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId);
+  if (rows.length) reservationMachine.check('held', 'released', {});
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?
@@ -146,6 +151,7 @@ export async function releaseReservations(tx: Tx, tenantId: string, orderId: str
 /** Cancel after payment, for what has not shipped: the units were never taken off the shelf, only reserved. */
 export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
+  if (rows.length) reservationMachine.check('deducted', 'restocked', {});
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?
