@@ -12,13 +12,15 @@ import { appendAudit } from '../access/audit.ts';
 import { transactionWithRetry } from '../../platform/db/unit-of-work.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { moveOrder, orderStateColumns, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
+import { reservationMachine } from '../inventory/domain/reservation-machine.ts';
+import { shipmentMachine, shipmentStates } from './domain/shipment-machine.ts';
 
 interface Query {
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
 }
 
-export const shipmentStates = ['planned', 'waved', 'picked', 'packed', 'shipped', 'delivered', 'returned', 'cancelled'] as const;
+export { shipmentStates };
 const gone = new Set(['shipped', 'delivered', 'returned']);
 /** Units may be scanned into the parcel until it is packed. */
 const packable = new Set(['planned', 'waved', 'picked']);
@@ -282,6 +284,8 @@ export class WarehouseFlowService {
       const waveId = newWaveId(now);
       await tx.run('INSERT INTO waves (id, tenant_id, warehouse, state, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [waveId, t, input.warehouse, 'open', who.name, now, now]);
       for (const s of rows) {
+        // The selection above left out, or refused, every shipment with a cancelled or held order.
+        shipmentMachine.check(s.state, 'waved', { stoppedOrders: [] });
         const changed = await tx.run(`UPDATE shipments SET state = 'waved', wave_id = ?, waved_at = ?, updated_at = ? WHERE id = ? AND state = 'planned'`, [waveId, now, now, s.id]);
         if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile; make the wave again`);
         await this.step(tx, who, s, 'waved', now, { waveId });
@@ -380,6 +384,7 @@ ${rows}
     await this.db.transaction(async (tx) => {
       const rows = await tx.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE wave_id = ? AND state = 'waved' ORDER BY id`, [waveId]);
       for (const s of rows) {
+        shipmentMachine.check(s.state, 'picked', {});
         if ((await tx.run(`UPDATE shipments SET state = 'picked', picked_at = ?, updated_at = ? WHERE id = ? AND state = 'waved'`, [now, now, s.id])) === 1) {
           await this.step(tx, who, s, 'picked', now, { waveId });
         }
@@ -395,7 +400,9 @@ ${rows}
    */
   async pickIn(tx: Tx, who: Principal, shipmentId: string, now: number): Promise<boolean> {
     const s = await this.row(tx, who, shipmentId, true);
+    // Already picked or further on: the report is older news than the shipment has (the WMS path ranks it first).
     if (s.state !== 'planned' && s.state !== 'waved') return false;
+    shipmentMachine.check(s.state, 'picked', {});
     if ((await tx.run(`UPDATE shipments SET state = 'picked', picked_at = ?, updated_at = ? WHERE id = ? AND state = ?`, [now, now, s.id, s.state])) !== 1) return false;
     await this.step(tx, who, s, 'picked', now, s.wave_id ? { waveId: s.wave_id } : {});
     return true;
@@ -461,6 +468,7 @@ ${rows}
     }
     const open = await tx.get<{ c: number }>('SELECT COUNT(*) AS c FROM shipment_lines WHERE shipment_id = ? AND scanned < quantity', [s.id]);
     if (Number(open?.c ?? 0) === 0) {
+      shipmentMachine.check(s.state, 'packed', {});
       const changed = await tx.run(`UPDATE shipments SET state = 'packed', packed_at = ?, updated_at = ? WHERE id = ? AND state IN ('planned', 'waved', 'picked')`, [now, now, s.id]);
       if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
       await this.step(tx, who, s, 'packed', now, { units: lines.reduce((a, l) => a + Number(l.quantity), 0) });
@@ -507,6 +515,8 @@ ${rows}
     }
     const taken = await tx.get<{ id: string }>('SELECT id FROM shipments WHERE tenant_id = ? AND carrier = ? AND tracking_no = ?', [who.tenantId, carrier, trackingNo]);
     if (taken) throw new HubError('TRACKING_NO_IN_USE', `${carrier} tracking number ${trackingNo} is already on shipment ${taken.id}`, { shipmentId: taken.id });
+    const stoppedOrders = orders.filter((o) => o.status === 'cancelled' || o.hold_code).map((o) => o.order_no);
+    shipmentMachine.check(s.state, 'shipped', { stoppedOrders, carrier, trackingNo });
     const changed = await tx.run(`UPDATE shipments SET state = 'shipped', carrier = ?, tracking_no = ?, shipped_at = ?, updated_at = ? WHERE id = ? AND state = 'packed'`, [
       carrier,
       trackingNo,
@@ -561,10 +571,12 @@ ${rows}
       for (const r of rows) {
         if (left === 0) break;
         const q = Number(r.quantity);
+        reservationMachine.check('deducted', 'shipped', {});
         if (q <= left) {
           await tx.run(`UPDATE reservations SET state = 'shipped', updated_at = ? WHERE id = ? AND state = 'deducted'`, [now, r.id]);
           left -= q;
         } else {
+          // Part of the row ships: that part is carved off as its own row, deducted → shipped; the rest stays deducted.
           await tx.run(`UPDATE reservations SET quantity = quantity - ?, updated_at = ? WHERE id = ? AND state = 'deducted' AND quantity > ?`, [left, now, r.id, left]);
           await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'shipped', ?, ?)`, [
             tenant,

@@ -25,6 +25,8 @@ import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
 import { transactionWithRetry } from '../../../platform/db/unit-of-work.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
+import { reservationMachine } from '../../inventory/domain/reservation-machine.ts';
+import { shipmentMachine } from '../domain/shipment-machine.ts';
 
 /** What both a write transaction and the read connection can answer. */
 interface Query {
@@ -604,6 +606,7 @@ export class RoutingService {
 
   private async commitPlan(tx: Tx, who: Principal, plan: DispatchPlan, now: number): Promise<void> {
     const t = who.tenantId;
+    shipmentMachine.start('planned');
     await tx.run('INSERT INTO dispatch_plans (id, tenant_id, order_ids, state, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       plan.planId,
       t,
@@ -685,6 +688,11 @@ export class RoutingService {
       for (const [w, q] of from) net.set(key(sku, w), (net.get(key(sku, w)) ?? 0) + q);
       for (const [w, q] of to) net.set(key(sku, w), (net.get(key(sku, w)) ?? 0) - q);
       rewrite.push({ orderId, sku, to });
+    }
+    // Each rewritten reservation leaves its warehouse (deducted → rerouted) for a new deducted row at the shipping one.
+    if (rewrite.length) {
+      reservationMachine.check('deducted', 'rerouted', {});
+      reservationMachine.start('deducted');
     }
     for (const [k, q] of [...net].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const [sku = '', warehouse = ''] = k.split('\u0000');
