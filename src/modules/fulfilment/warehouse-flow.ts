@@ -8,6 +8,7 @@ import { toIso } from '../../kernel/time.ts';
 import type { Database, SqlValue, Tx } from '../../platform/db/database.ts';
 import type { ShipmentsTable } from '../../platform/db/schema.ts';
 import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
+import type { EventPayload, ShipmentStepEvent, ShipmentStepRef } from '../../kernel/events.ts';
 import { appendAudit } from '../access/audit.ts';
 import { transactionWithRetry } from '../../platform/db/unit-of-work.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
@@ -225,16 +226,13 @@ export class WarehouseFlowService {
   }
 
   /** A step's event on the shipment and a history row on each of its orders. */
-  private async step(tx: Tx, who: Principal, s: ShipmentRow, step: string, now: number, extra: Record<string, unknown> = {}): Promise<void> {
+  private async step<T extends ShipmentStepEvent>(tx: Tx, who: Principal, s: ShipmentRow, type: T, now: number, extra: Omit<EventPayload<T>, keyof ShipmentStepRef>): Promise<void> {
     const orderIds = JSON.parse(s.order_ids) as string[];
-    await appendEvent(tx, {
-      tenantId: s.tenant_id,
-      type: `shipment.${step}`,
-      aggregateType: 'shipment',
-      aggregateId: s.id,
-      at: now,
-      payload: { shipmentId: s.id, planId: s.plan_id, warehouse: s.warehouse, orderIds, ...extra },
-    });
+    const step = type.slice('shipment.'.length);
+    const ref: ShipmentStepRef = { shipmentId: s.id, planId: s.plan_id, warehouse: s.warehouse, orderIds };
+    // The reference and the step's own fields make the whole payload (the compiler cannot join them for a generic T).
+    const payload = { ...ref, ...extra } as EventPayload<T>;
+    await appendEvent(tx, { tenantId: s.tenant_id, type, aggregateType: 'shipment', aggregateId: s.id, at: now, payload });
     for (const orderId of orderIds) {
       await appendHistory(tx, { tenantId: s.tenant_id, orderId, at: now, kind: 'fulfilment', cause: `${who.name}: ${step}`, detail: { shipmentId: s.id, step, warehouse: s.warehouse, ...extra } });
     }
@@ -288,7 +286,7 @@ export class WarehouseFlowService {
         shipmentMachine.check(s.state, 'waved', { stoppedOrders: [] });
         const changed = await tx.run(`UPDATE shipments SET state = 'waved', wave_id = ?, waved_at = ?, updated_at = ? WHERE id = ? AND state = 'planned'`, [waveId, now, now, s.id]);
         if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile; make the wave again`);
-        await this.step(tx, who, s, 'waved', now, { waveId });
+        await this.step(tx, who, s, 'shipment.waved', now, { waveId });
       }
       await appendEvent(tx, { tenantId: t, type: 'wave.created', aggregateType: 'wave', aggregateId: waveId, at: now, payload: { waveId, warehouse: input.warehouse, shipmentIds: rows.map((r) => r.id) } });
       return waveId;
@@ -386,7 +384,7 @@ ${rows}
       for (const s of rows) {
         shipmentMachine.check(s.state, 'picked', {});
         if ((await tx.run(`UPDATE shipments SET state = 'picked', picked_at = ?, updated_at = ? WHERE id = ? AND state = 'waved'`, [now, now, s.id])) === 1) {
-          await this.step(tx, who, s, 'picked', now, { waveId });
+          await this.step(tx, who, s, 'shipment.picked', now, { waveId });
         }
       }
       await tx.run(`UPDATE waves SET state = 'picked', updated_at = ? WHERE id = ?`, [now, waveId]);
@@ -404,7 +402,7 @@ ${rows}
     if (s.state !== 'planned' && s.state !== 'waved') return false;
     shipmentMachine.check(s.state, 'picked', {});
     if ((await tx.run(`UPDATE shipments SET state = 'picked', picked_at = ?, updated_at = ? WHERE id = ? AND state = ?`, [now, now, s.id, s.state])) !== 1) return false;
-    await this.step(tx, who, s, 'picked', now, s.wave_id ? { waveId: s.wave_id } : {});
+    await this.step(tx, who, s, 'shipment.picked', now, s.wave_id ? { waveId: s.wave_id } : {});
     return true;
   }
 
@@ -471,7 +469,7 @@ ${rows}
       shipmentMachine.check(s.state, 'packed', {});
       const changed = await tx.run(`UPDATE shipments SET state = 'packed', packed_at = ?, updated_at = ? WHERE id = ? AND state IN ('planned', 'waved', 'picked')`, [now, now, s.id]);
       if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
-      await this.step(tx, who, s, 'packed', now, { units: lines.reduce((a, l) => a + Number(l.quantity), 0) });
+      await this.step(tx, who, s, 'shipment.packed', now, { units: lines.reduce((a, l) => a + Number(l.quantity), 0) });
       await appendAudit(tx, this.keyring, who, { action: 'shipment.pack', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'packed' } }, now);
     }
   }
@@ -533,7 +531,7 @@ ${rows}
          updated_at = ? WHERE id = ?`,
       [s.plan_id, now, s.plan_id],
     );
-    await this.step(tx, who, s, 'shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
+    await this.step(tx, who, s, 'shipment.shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
     for (const o of orders) {
       const open = await tx.get<{ c: number }>(
         `SELECT COUNT(*) AS c FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state NOT IN ('shipped', 'delivered', 'returned', 'cancelled')`,

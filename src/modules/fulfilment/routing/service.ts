@@ -26,6 +26,7 @@ import { appendAudit } from '../../access/audit.ts';
 import { transactionWithRetry } from '../../../platform/db/unit-of-work.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
 import { reservationMachine } from '../../inventory/domain/reservation-machine.ts';
+import type { EventPayload } from '../../../kernel/events.ts';
 import { shipmentMachine } from '../domain/shipment-machine.ts';
 
 /** What both a write transaction and the read connection can answer. */
@@ -743,7 +744,7 @@ export class RoutingService {
         const problem = JSON.stringify(u.reasons.filter((r) => r.orderId === orderId).map((r) => ({ code: r.code, message: r.message, ...(r.sku ? { sku: r.sku } : {}) })));
         await tx.run('UPDATE orders SET routing_problem = ?, routing_checked_at = ? WHERE id = ? AND dispatch_plan_id IS NULL', [problem, now, orderId]);
         if (o.routing_problem === problem) continue;
-        const reasons = JSON.parse(problem) as unknown;
+        const reasons = JSON.parse(problem) as EventPayload<'order.routing_failed'>['reasons'];
         await appendHistory(tx, { tenantId: who.tenantId, orderId, at: now, kind: 'routing', cause: `${who.name}: routing`, detail: { unroutable: reasons } });
         await appendEvent(tx, { tenantId: who.tenantId, type: 'order.routing_failed', aggregateType: 'order', aggregateId: orderId, at: now, payload: { orderId, orderNo: o.order_no, reasons } });
       }
