@@ -90,6 +90,26 @@ describe.each(httpBackends)('outbox on $name', (backend) => {
     await rx.close();
   });
 
+  it('refuses a subscription to an event type the hub never emits, naming the known ones, and registers nothing', async () => {
+    const before = await s.api<{ items: unknown[] }>('GET', '/api/webhooks');
+    const bad = await s.api<{ error: { code: string; message: string; details: { unknown: string[]; known: string[] } } }>('POST', '/api/webhooks', {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['order.created', 'order.shipped', 'shipment.delivered'],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+    expect(bad.body.error.details.unknown).toEqual(['order.shipped']);
+    expect(bad.body.error.details.known).toContain('order.status_changed');
+    expect(bad.body.error.message).toContain('order.shipped');
+    expect(bad.body.error.message).toContain('order.status_changed');
+    const after = await s.api<{ items: unknown[] }>('GET', '/api/webhooks');
+    expect(after.body.items.length).toBe(before.body.items.length);
+    const star = await s.api<{ id: string; events: string[] }>('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    expect(star.status).toBe(201);
+    expect(star.body.events).toEqual(['*']);
+    await s.api('DELETE', `/api/webhooks/${star.body.id}`);
+  });
+
   it('gives up after the last attempt and says so', async () => {
     const rx = await receiver(1000);
     const reg = await s.api<{ id: string }>('POST', '/api/webhooks', { url: rx.url, events: ['stock.set'] });

@@ -2,7 +2,8 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/log.ts';
-import { assertValidMachine } from '../modules/orders/domain/machine.ts';
+import { assertValidMachines, type MachineEntry } from '../kernel/machine.ts';
+import { hubMachines } from './machines.ts';
 import { openDatabase, type Database } from '../platform/db/database.ts';
 import { appliedVersion, latestVersion, migrate } from '../platform/db/migrate.ts';
 import { AccountService } from '../modules/channels/accounts.ts';
@@ -62,6 +63,8 @@ export interface HubOptions {
   fetch?: typeof fetch;
   /** Tracking worker settings (subscription back-off, stale re-query, alert pass). */
   tracking?: Partial<TrackingWorkerOptions>;
+  /** The machines checked before anything starts (default: every machine of the hub, app/machines.ts). */
+  machines?: readonly MachineEntry[];
 }
 
 /** The write-side machinery, present where writes run in this thread. */
@@ -212,7 +215,8 @@ function keyringFor(config: Config, log: Logger): Keyring {
 }
 
 export async function startHub(config: Config, log: Logger, opts: HubOptions = {}): Promise<Hub> {
-  assertValidMachine();
+  // A malformed machine (or an effect it names with no implementation) stops the start before the database is touched.
+  assertValidMachines(opts.machines ?? hubMachines);
   if (opts.writerThread && !config.databaseUrl) return startThreadedHub(config, log, opts);
   const db = await openHubDatabase(config, opts.pgSchema);
   try {

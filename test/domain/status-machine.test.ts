@@ -103,7 +103,7 @@ describe('order status anchor', () => {
 
   it('catches a malformed machine at start-up', () => {
     const broken: MachineDefinition = {
-      initial: 'pending_payment',
+      ...orderMachine,
       states: {
         ...orderMachine.states,
         paid: { label: { zh: '', en: '' }, to: [{ to: 'nowhere' as OrderStatus }, { to: 'cancelled', guards: ['noSuchGuard' as never] }] },
@@ -121,7 +121,7 @@ describe('order status anchor', () => {
 
   it('reports unreachable states', () => {
     const island: MachineDefinition = {
-      initial: 'pending_payment',
+      ...orderMachine,
       states: {
         ...orderMachine.states,
         pending_payment: { label: { zh: '', en: '' }, to: [{ to: 'cancelled' }] },

@@ -17,6 +17,7 @@ import {
   alipayPaid,
   createPaymentAccount,
   deliver,
+  mchid,
   stripeEvent,
   stripeIntent,
   stripeWebhookSecret,
@@ -402,6 +403,32 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
     expect((await s.api('POST', `/api/payment-exceptions/${ex.id}/resolve`, { note: 'no' })).status).toBe(409);
     const declined = await s.api<ExceptionItem>('POST', `/api/payment-exceptions/${ex.id}/decline-refund`, { note: 'refunded by hand at the counter' });
     expect(declined.body).toMatchObject({ state: 'resolved', refund: { state: 'declined' } });
+  });
+
+  it('refuses a refund notice for a refund a person declined (the hub never sent it): it stays declined, the notice is not recorded', async () => {
+    const o = await unpaidOrder(5, 1);
+    const paid = transaction(o.orderNo, o.total);
+    await deliver(s, wxPath(), wechatNotice('TRANSACTION.SUCCESS', paid));
+    await deliver(s, wxPath(), wechatNotice('TRANSACTION.SUCCESS', transaction(o.orderNo, o.total)));
+    const ex = (await view(o.orderNo)).payments.exceptions[0]!;
+    const declined = await s.api<ExceptionItem>('POST', `/api/payment-exceptions/${ex.id}/decline-refund`, { note: 'refunded by hand' });
+    const outRefundNo = declined.body.refund?.outRefundNo as string;
+    const resource = {
+      mchid,
+      out_trade_no: o.orderNo,
+      transaction_id: paid.transaction_id,
+      out_refund_no: outRefundNo,
+      refund_id: `5030${Date.now()}`,
+      refund_status: 'SUCCESS',
+      success_time: paid.success_time,
+      user_received_account: '支付用户零钱',
+      amount: { total: o.total, refund: o.total, payer_total: o.total, payer_refund: o.total },
+    };
+    const r = await deliver(s, wxPath(), wechatNotice('REFUND.SUCCESS', resource));
+    expect(r.status).toBe(409);
+    const v = await view(o.orderNo);
+    expect(v.payments.refunds).toMatchObject([{ outRefundNo, state: 'declined' }]);
+    expect(v.payments.notices.map((n) => n.effect)).toEqual(['paid', 'duplicate_payment']);
   });
 
   it.skipIf(backend.writerThread)('asks Alipay (alipay.trade.query) before closing, and refunds through alipay.trade.refund confirmed by the refund query', async () => {

@@ -8,19 +8,22 @@ import { toIso } from '../../kernel/time.ts';
 import type { Database, SqlValue, Tx } from '../../platform/db/database.ts';
 import type { ShipmentsTable } from '../../platform/db/schema.ts';
 import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
+import type { EventPayload, ShipmentStepEvent, ShipmentStepRef } from '../../kernel/events.ts';
 import { appendAudit } from '../access/audit.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { moveOrder, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
 import { lockOrders } from '../orders/store/orders.ts';
 import { lockStock } from '../inventory/store/stock.ts';
 import { forUpdate } from '../../platform/db/unit-of-work.ts';
+import { reservationMachine } from '../inventory/domain/reservation-machine.ts';
+import { shipmentMachine, shipmentStates } from './domain/shipment-machine.ts';
 
 interface Query {
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
 }
 
-export const shipmentStates = ['planned', 'waved', 'picked', 'packed', 'shipped', 'delivered', 'returned', 'cancelled'] as const;
+export { shipmentStates };
 const gone = new Set(['shipped', 'delivered', 'returned']);
 /** Units may be scanned into the parcel until it is packed. */
 const packable = new Set(['planned', 'waved', 'picked']);
@@ -227,16 +230,13 @@ export class WarehouseFlowService {
   }
 
   /** A step's event on the shipment and a history row on each of its orders. */
-  private async step(tx: Tx, who: Principal, s: ShipmentRow, step: string, now: number, extra: Record<string, unknown> = {}): Promise<void> {
+  private async step<T extends ShipmentStepEvent>(tx: Tx, who: Principal, s: ShipmentRow, type: T, now: number, extra: Omit<EventPayload<T>, keyof ShipmentStepRef>): Promise<void> {
     const orderIds = JSON.parse(s.order_ids) as string[];
-    await appendEvent(tx, {
-      tenantId: s.tenant_id,
-      type: `shipment.${step}`,
-      aggregateType: 'shipment',
-      aggregateId: s.id,
-      at: now,
-      payload: { shipmentId: s.id, planId: s.plan_id, warehouse: s.warehouse, orderIds, ...extra },
-    });
+    const step = type.slice('shipment.'.length);
+    const ref: ShipmentStepRef = { shipmentId: s.id, planId: s.plan_id, warehouse: s.warehouse, orderIds };
+    // The reference and the step's own fields make the whole payload (the compiler cannot join them for a generic T).
+    const payload = { ...ref, ...extra } as EventPayload<T>;
+    await appendEvent(tx, { tenantId: s.tenant_id, type, aggregateType: 'shipment', aggregateId: s.id, at: now, payload });
     for (const orderId of orderIds) {
       await appendHistory(tx, { tenantId: s.tenant_id, orderId, at: now, kind: 'fulfilment', cause: `${who.name}: ${step}`, detail: { shipmentId: s.id, step, warehouse: s.warehouse, ...extra } });
     }
@@ -286,9 +286,11 @@ export class WarehouseFlowService {
       const waveId = newWaveId(now);
       await tx.run('INSERT INTO waves (id, tenant_id, warehouse, state, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [waveId, t, input.warehouse, 'open', who.name, now, now]);
       for (const s of rows) {
+        // The selection above left out, or refused, every shipment with a cancelled or held order.
+        shipmentMachine.check(s.state, 'waved', { stoppedOrders: [] });
         const changed = await tx.run(`UPDATE shipments SET state = 'waved', wave_id = ?, waved_at = ?, updated_at = ? WHERE id = ? AND state = 'planned'`, [waveId, now, now, s.id]);
         if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile; make the wave again`);
-        await this.step(tx, who, s, 'waved', now, { waveId });
+        await this.step(tx, who, s, 'shipment.waved', now, { waveId });
       }
       await appendEvent(tx, { tenantId: t, type: 'wave.created', aggregateType: 'wave', aggregateId: waveId, at: now, payload: { waveId, warehouse: input.warehouse, shipmentIds: rows.map((r) => r.id) } });
       return waveId;
@@ -384,8 +386,9 @@ ${rows}
     await this.db.transaction(async (tx) => {
       const rows = await tx.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE wave_id = ? AND state = 'waved' ORDER BY id`, [waveId]);
       for (const s of rows) {
+        shipmentMachine.check(s.state, 'picked', {});
         if ((await tx.run(`UPDATE shipments SET state = 'picked', picked_at = ?, updated_at = ? WHERE id = ? AND state = 'waved'`, [now, now, s.id])) === 1) {
-          await this.step(tx, who, s, 'picked', now, { waveId });
+          await this.step(tx, who, s, 'shipment.picked', now, { waveId });
         }
       }
       await tx.run(`UPDATE waves SET state = 'picked', updated_at = ? WHERE id = ?`, [now, waveId]);
@@ -399,9 +402,11 @@ ${rows}
    */
   async pickIn(tx: Tx, who: Principal, shipmentId: string, now: number): Promise<boolean> {
     const s = await this.row(tx, who, shipmentId, true);
+    // Already picked or further on: the report is older news than the shipment has (the WMS path ranks it first).
     if (s.state !== 'planned' && s.state !== 'waved') return false;
+    shipmentMachine.check(s.state, 'picked', {});
     if ((await tx.run(`UPDATE shipments SET state = 'picked', picked_at = ?, updated_at = ? WHERE id = ? AND state = ?`, [now, now, s.id, s.state])) !== 1) return false;
-    await this.step(tx, who, s, 'picked', now, s.wave_id ? { waveId: s.wave_id } : {});
+    await this.step(tx, who, s, 'shipment.picked', now, s.wave_id ? { waveId: s.wave_id } : {});
     return true;
   }
 
@@ -465,9 +470,10 @@ ${rows}
     }
     const open = await tx.get<{ c: number }>('SELECT COUNT(*) AS c FROM shipment_lines WHERE shipment_id = ? AND scanned < quantity', [s.id]);
     if (Number(open?.c ?? 0) === 0) {
+      shipmentMachine.check(s.state, 'packed', {});
       const changed = await tx.run(`UPDATE shipments SET state = 'packed', packed_at = ?, updated_at = ? WHERE id = ? AND state IN ('planned', 'waved', 'picked')`, [now, now, s.id]);
       if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
-      await this.step(tx, who, s, 'packed', now, { units: lines.reduce((a, l) => a + Number(l.quantity), 0) });
+      await this.step(tx, who, s, 'shipment.packed', now, { units: lines.reduce((a, l) => a + Number(l.quantity), 0) });
       await appendAudit(tx, this.keyring, who, { action: 'shipment.pack', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'packed' } }, now);
     }
   }
@@ -516,6 +522,8 @@ ${rows}
     }
     const taken = await tx.get<{ id: string }>('SELECT id FROM shipments WHERE tenant_id = ? AND carrier = ? AND tracking_no = ?', [who.tenantId, carrier, trackingNo]);
     if (taken) throw new HubError('TRACKING_NO_IN_USE', `${carrier} tracking number ${trackingNo} is already on shipment ${taken.id}`, { shipmentId: taken.id });
+    const stoppedOrders = orders.filter((o) => o.status === 'cancelled' || o.hold_code).map((o) => o.order_no);
+    shipmentMachine.check(s.state, 'shipped', { stoppedOrders, carrier, trackingNo });
     const changed = await tx.run(`UPDATE shipments SET state = 'shipped', carrier = ?, tracking_no = ?, shipped_at = ?, updated_at = ? WHERE id = ? AND state = 'packed'`, [
       carrier,
       trackingNo,
@@ -532,7 +540,7 @@ ${rows}
          updated_at = ? WHERE id = ?`,
       [s.plan_id, now, s.plan_id],
     );
-    await this.step(tx, who, s, 'shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
+    await this.step(tx, who, s, 'shipment.shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
     for (const o of orders) {
       const open = await tx.get<{ c: number }>(
         `SELECT COUNT(*) AS c FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state NOT IN ('shipped', 'delivered', 'returned', 'cancelled')`,
@@ -572,10 +580,12 @@ ${rows}
       for (const r of rows) {
         if (left === 0) break;
         const q = Number(r.quantity);
+        reservationMachine.check('deducted', 'shipped', {});
         if (q <= left) {
           await tx.run(`UPDATE reservations SET state = 'shipped', updated_at = ? WHERE id = ? AND state = 'deducted'`, [now, r.id]);
           left -= q;
         } else {
+          // Part of the row ships: that part is carved off as its own row, deducted → shipped; the rest stays deducted.
           await tx.run(`UPDATE reservations SET quantity = quantity - ?, updated_at = ? WHERE id = ? AND state = 'deducted' AND quantity > ?`, [left, now, r.id, left]);
           await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'shipped', ?, ?)`, [
             tenant,

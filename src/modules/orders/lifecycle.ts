@@ -1,11 +1,14 @@
 // Moves orders along the status anchor and applies what each step means for stock, timers, history and events.
 import {
   checkTransition,
+  orderMachine,
   planTransitions,
   type GuardContext,
+  type OrderEffect,
   type OrderStatus,
   type TransitionSource,
 } from './domain/machine.ts';
+import { orderReservationMachine, type OrderReservationContext, type OrderReservationState } from '../inventory/domain/reservation-machine.ts';
 import type { Tx } from '../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
 import { deductReservations, releaseReservations, reserveLines, restoreDeducted, shipDeducted, StockShort } from '../inventory/store/stock.ts';
@@ -180,16 +183,18 @@ export async function tryReserve(
     (await tx.all<ReservableLine>('SELECT sku, external_sku, quantity FROM order_lines WHERE order_id = ? ORDER BY line_no', [o.id]));
   const unmatched = lines.filter((l) => l.sku === null).map((l) => l.external_sku);
   if (unmatched.length) {
-    o.reservation_state = 'unmatched';
+    moveReservation(o, 'unmatched', 'reserve');
     // A platform hold says more than a stock hold: it stays, and the stock is asked again when it is lifted.
     if (!isPlatformHeld(o)) await setHold(tx, o, 'SKU_UNMATCHED', `SKU not known to the hub: ${[...new Set(unmatched)].join(', ')} (商品未匹配)`, c);
     await saveOrder(tx, o, c.at);
     return false;
   }
   const unpaid = o.status === 'pending_payment';
+  // Asked before any stock moves: an order that already has its stock is never reserved a second time.
+  orderReservationMachine.check(o.reservation_state, unpaid ? 'held' : 'deducted', { orderStatus: o.status, by: 'reserve' });
   try {
     const taken = await reserveLines(tx, o.tenant_id, o.id, lines as readonly { sku: string; quantity: number }[], c.at, unpaid ? 'hold' : 'deduct');
-    o.reservation_state = unpaid ? 'held' : 'deducted';
+    moveReservation(o, unpaid ? 'held' : 'deducted', 'reserve');
     const detail = taken.map((h) => ({ sku: h.sku, warehouse: h.warehouse, quantity: h.quantity }));
     await appendHistory(tx, {
       tenantId: o.tenant_id,
@@ -216,58 +221,100 @@ export async function tryReserve(
     return true;
   } catch (e) {
     if (!(e instanceof StockShort)) throw e;
-    o.reservation_state = 'short';
+    moveReservation(o, 'short', 'reserve');
     if (!isPlatformHeld(o)) await setHold(tx, o, shortCode, `not enough stock: ${e.sku} needs ${e.wanted} (库存不足)`, c);
     await saveOrder(tx, o, c.at);
     return false;
   }
 }
 
+/** One step along the anchor, as an effect sees it: the order already says `to`. */
+interface OrderStep {
+  tx: Tx;
+  o: OrderState;
+  from: OrderStatus;
+  to: OrderStatus;
+  c: Cause;
+  settings: LifecycleSettings;
+}
+
+/**
+ * Moves the order's reservation summary through its machine; refused before anything is written. Short or unmatched
+ * again is the same answer to the stock question asked again: no transition, and nothing to refuse.
+ */
+function moveReservation(o: OrderState, to: OrderReservationState, by: OrderReservationContext['by']): void {
+  if (o.reservation_state === to && (to === 'short' || to === 'unmatched')) return;
+  orderReservationMachine.check(o.reservation_state, to, { orderStatus: o.status, by });
+  o.reservation_state = to;
+}
+
+/**
+ * What each effect the anchor names (orderMachine, domain/machine.ts) does. Typed by the machine's effect names, so a
+ * missing one does not compile; startHub checks the table against the declaration too (app/machines.ts).
+ */
+export const orderEffects: { readonly [E in OrderEffect]: (s: OrderStep) => Promise<void> } = {
+  async markPaid({ o, c }) {
+    o.payment_status = 'paid';
+    o.paid_at ??= c.sourceTime ?? c.at;
+  },
+  // A payment timer exists only while an unpaid order holds stock.
+  async stopPaymentTimer({ tx, o, from, c }) {
+    if (from === 'pending_payment' && o.reservation_state === 'held') await cancelTimer(tx, 'payment_timeout', o.id, c.at);
+  },
+  async firmUpReservation({ tx, o, c }) {
+    if (o.reservation_state !== 'held') return;
+    moveReservation(o, 'deducted', 'payment');
+    await deductReservations(tx, o.id, c.at);
+  },
+  async markCancelled({ o, c }) {
+    o.cancel_cause = c.cancelCause ?? (c.source === 'platform' ? 'platform' : c.source);
+    o.cancelled_at = c.at;
+  },
+  async giveBackStock({ tx, o, from, c }) {
+    if (o.reservation_state === 'held') {
+      moveReservation(o, 'released', 'cancel');
+      await releaseReservations(tx, o.tenant_id, o.id, c.at);
+    } else if (o.reservation_state === 'deducted' && from === 'paid') {
+      moveReservation(o, 'restocked', 'cancel');
+      await restoreDeducted(tx, o.tenant_id, o.id, c.at);
+    }
+  },
+  // Routed but not shipped: its parcels are stopped (拦截) before the warehouse works on them further.
+  async stopShipments({ tx, o, from, c }) {
+    if (from === 'paid') await withdrawFromShipments(tx, o, 'order_cancelled', c.cause, c.at);
+  },
+  async liftStockHold({ tx, o, c }) {
+    if (o.hold_code && stockHolds.has(o.hold_code)) await setHold(tx, o, null, null, c);
+  },
+  async markShipped({ o }) {
+    o.fulfilment_status = 'shipped';
+  },
+  // Shipped through the hub's warehouse flow, nothing is left reserved or waiting. Shipped another way (the seller
+  // used the platform's back office), the units left all the same, and the hub's parcels for it must not follow.
+  async shippedElsewhere({ tx, o, c }) {
+    if (o.reservation_state !== 'deducted') return;
+    await withdrawFromShipments(tx, o, 'shipped_elsewhere', c.cause, c.at);
+    await shipDeducted(tx, o.tenant_id, o.id, c.at);
+  },
+  async markDelivered({ o }) {
+    o.fulfilment_status = 'delivered';
+  },
+  // A late payment reopened an order the hub had cancelled: it needs its stock back, or it is an exception.
+  async reopen({ tx, o, c, settings }) {
+    if (o.reservation_state !== 'none') moveReservation(o, 'none', 'reopen');
+    o.cancel_cause = null;
+    o.cancelled_at = null;
+    await tryReserve(tx, o, c, settings, 'PAID_NO_STOCK');
+  },
+};
+
+/** One declared step: the target state's entering effects, the step's history row and event, then its after-effects. */
 async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, settings: LifecycleSettings): Promise<void> {
   const from = o.status;
+  const effects = orderMachine.effectsOf(from, to);
   o.status = to;
-  // A payment timer exists only while an unpaid order holds stock.
-  const timerPending = from === 'pending_payment' && o.reservation_state === 'held';
-  switch (to) {
-    case 'paid':
-      o.payment_status = 'paid';
-      o.paid_at ??= c.sourceTime ?? c.at;
-      if (timerPending) await cancelTimer(tx, 'payment_timeout', o.id, c.at);
-      if (o.reservation_state === 'held') {
-        await deductReservations(tx, o.id, c.at);
-        o.reservation_state = 'deducted';
-      }
-      break;
-    case 'cancelled':
-      o.cancel_cause = c.cancelCause ?? (c.source === 'platform' ? 'platform' : c.source);
-      o.cancelled_at = c.at;
-      // Shipments, then stock, then the timer: the one lock order (unit-of-work.ts).
-      // Routed but not shipped: its parcels are stopped (拦截) before the warehouse works on them further.
-      if (from === 'paid') await withdrawFromShipments(tx, o, 'order_cancelled', c.cause, c.at);
-      if (o.reservation_state === 'held') {
-        await releaseReservations(tx, o.tenant_id, o.id, c.at);
-        o.reservation_state = 'released';
-      } else if (o.reservation_state === 'deducted' && from === 'paid') {
-        await restoreDeducted(tx, o.tenant_id, o.id, c.at);
-        o.reservation_state = 'restocked';
-      }
-      if (timerPending) await cancelTimer(tx, 'payment_timeout', o.id, c.at);
-      break;
-    case 'shipped':
-      o.fulfilment_status = 'shipped';
-      // Shipped through the hub's warehouse flow, nothing is left reserved or waiting. Shipped another way (the seller
-      // used the platform's back office), the units left all the same, and the hub's parcels for it must not follow.
-      if (o.reservation_state === 'deducted') {
-        await withdrawFromShipments(tx, o, 'shipped_elsewhere', c.cause, c.at);
-        await shipDeducted(tx, o.tenant_id, o.id, c.at);
-      }
-      break;
-    case 'delivered':
-      o.fulfilment_status = 'delivered';
-      break;
-    default:
-      break;
-  }
+  const step: OrderStep = { tx, o, from, to, c, settings };
+  for (const e of effects.before) await orderEffects[e](step);
   await appendHistory(tx, {
     tenantId: o.tenant_id,
     orderId: o.id,
@@ -288,14 +335,7 @@ async function enterState(tx: Tx, o: OrderState, to: OrderStatus, c: Cause, sett
     at: c.at,
     payload: { ...eventBase(o), from, to, cause: c.cause },
   });
-  if (to === 'cancelled' && o.hold_code && stockHolds.has(o.hold_code)) await setHold(tx, o, null, null, c);
-  if (from === 'cancelled' && to === 'paid') {
-    // A late payment reopened an order the hub had cancelled: it needs its stock back, or it is an exception.
-    o.reservation_state = 'none';
-    o.cancel_cause = null;
-    o.cancelled_at = null;
-    await tryReserve(tx, o, c, settings, 'PAID_NO_STOCK');
-  }
+  for (const e of effects.after) await orderEffects[e](step);
 }
 
 /**

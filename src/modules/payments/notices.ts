@@ -18,6 +18,7 @@ import { moveOrder, tryReserve, type LifecycleSettings, type OrderState } from '
 import { lockOrders } from '../orders/store/orders.ts';
 import { lockRefundRow, type ExceptionRow, type PaymentExceptionKind, type RefundRow, type RefundService } from './refunds.ts';
 import type { OrderRef, PaymentAccount, PaymentAccountService } from './accounts.ts';
+import { paymentExceptionMachine } from './domain/payment-exception-machine.ts';
 
 /** A verified notice on its way into the store: plain data, so it crosses into the writer thread. */
 export interface NoticeDelivery {
@@ -258,6 +259,7 @@ export class PaymentService {
     // A notice that came before its order (the shop's push was late) left an UNKNOWN_ORDER exception: the order has
     // arrived and is paid now, so that exception is settled — with the order named, for the record.
     if (n.outTradeNo) {
+      paymentExceptionMachine.check('open', 'resolved', { refundState: null });
       await tx.run(
         `UPDATE payment_exceptions SET state = 'resolved', order_id = ?, resolved_at = ?, resolved_by = 'system', resolution = ?
          WHERE payment_account_id = ? AND code = 'UNKNOWN_ORDER' AND state = 'open'

@@ -14,6 +14,8 @@ import { newId } from '../../kernel/ids.ts';
 import type { OrderState } from '../orders/lifecycle.ts';
 import { lockOrders } from '../orders/store/orders.ts';
 import { forUpdate } from '../../platform/db/unit-of-work.ts';
+import { refundMachine, type RefundContext, type RefundEffect, type RefundState } from './domain/refund-machine.ts';
+import { paymentExceptionMachine } from './domain/payment-exception-machine.ts';
 
 export type PaymentExceptionKind =
   | 'UNKNOWN_ORDER'
@@ -82,6 +84,53 @@ export interface ExceptionRow {
   resolution: string | null;
 }
 
+/** A refund arriving in a state, as the state's effects see it. */
+export interface RefundStep {
+  service: RefundService;
+  tx: Tx;
+  /** The refund as it was before the move. */
+  r: RefundRow;
+  to: RefundState;
+  provider: string;
+  at: number;
+  /** Completes "refund <out_refund_no> …": `confirmed by wechatpay notice N`, `failed at the provider (ABNORMAL)`. */
+  why: string;
+}
+
+/** What each effect the refund machine names does (domain/refund-machine.ts); startHub checks the table is complete. */
+export const refundEffects: { readonly [E in RefundEffect]: (s: RefundStep) => Promise<void> } = {
+  // The exceptions that waited on this refund are settled by it.
+  async settleWaitingExceptions({ tx, r, at, why }) {
+    paymentExceptionMachine.check('open', 'resolved', { refundState: 'succeeded' });
+    await tx.run(`UPDATE payment_exceptions SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE refund_id = ? AND state = 'open'`, [
+      at,
+      'system',
+      `refund ${r.out_refund_no} ${why}`,
+      r.id,
+    ]);
+  },
+  async raiseRefundException({ service, tx, r, to, provider, at, why }) {
+    await service.raiseException(tx, r.tenant_id, r.payment_account_id, provider, {
+      orderId: r.order_id,
+      refundId: r.id,
+      code: to === 'closed' ? 'REFUND_CLOSED' : 'REFUND_FAILED',
+      reason: `refund ${r.out_refund_no} ${why}`,
+      at,
+    });
+  },
+};
+
+/**
+ * The effects of a refund arriving in `to`, checked against its machine first (nothing is written for a refused
+ * move). The provider saying again what the hub already recorded (failed, then failed) is no transition; the state's
+ * effects apply again all the same, as they always have.
+ */
+function refundMove(r: RefundRow, to: RefundState, ctx: RefundContext): { before: RefundEffect[]; after: RefundEffect[] } {
+  if (r.state === to) return { before: [...(refundMachine.states[to].onEnter ?? [])], after: [...(refundMachine.states[to].afterEnter ?? [])] };
+  refundMachine.check(r.state, to, ctx);
+  return refundMachine.effectsOf(r.state as RefundState, to);
+}
+
 /**
  * Locks a refund or payment-exception row (kind `refund` of the one lock order, after orders: unit-of-work.ts) and
  * returns the row-lock clause for its SELECT. Keys `exception:<id>` sort before `refund:<id>`: an exception is locked
@@ -120,6 +169,7 @@ export class RefundService {
       at: number;
     },
   ): Promise<{ id: string; outRefundNo: string }> {
+    refundMachine.start(r.state);
     const id = newId(r.at);
     // Made under the order's row lock, so the count is the order's own: R1, R2 … stay unique and readable.
     const count = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM refunds WHERE order_id = ?', [r.order.id]);
@@ -167,6 +217,7 @@ export class RefundService {
     provider: string,
     e: { orderId: string | null; noticeRowId?: number | null; refundId?: string | null; code: PaymentExceptionKind; reason: string; at: number },
   ): Promise<number> {
+    paymentExceptionMachine.start('open');
     const row = await tx.get<{ id: number }>(
       `INSERT INTO payment_exceptions (tenant_id, payment_account_id, order_id, notice_row_id, refund_id, code, reason, state, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?) RETURNING id`,
@@ -208,28 +259,22 @@ export class RefundService {
       return 'refund_processing';
     }
     const state = s.state;
+    const effects = refundMove(r, state, { by: 'provider' });
     await tx.run(
       'UPDATE refunds SET state = ?, provider_state = ?, provider_refund_id = COALESCE(?, provider_refund_id), confirmed_at = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?',
       [state, s.providerState, s.providerRefundId, state === 'succeeded' ? at : null, at, r.id],
     );
     const account = await tx.get<{ provider: string }>('SELECT provider FROM payment_accounts WHERE id = ?', [r.payment_account_id]);
-    if (state === 'succeeded') {
-      // The exceptions that waited on this refund are settled by it.
-      await tx.run(`UPDATE payment_exceptions SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE refund_id = ? AND state = 'open'`, [
-        at,
-        'system',
-        `refund ${r.out_refund_no} confirmed by ${cause}`,
-        r.id,
-      ]);
-    } else {
-      await this.raiseException(tx, r.tenant_id, r.payment_account_id, account?.provider ?? '', {
-        orderId: r.order_id,
-        refundId: r.id,
-        code: state === 'closed' ? 'REFUND_CLOSED' : 'REFUND_FAILED',
-        reason: `refund ${r.out_refund_no} ${state} at the provider (${s.providerState})`,
-        at,
-      });
-    }
+    const step: RefundStep = {
+      service: this,
+      tx,
+      r,
+      to: state,
+      provider: account?.provider ?? '',
+      at,
+      why: state === 'succeeded' ? `confirmed by ${cause}` : `${state} at the provider (${s.providerState})`,
+    };
+    for (const e of effects.before) await refundEffects[e](step);
     await appendHistory(tx, {
       tenantId: r.tenant_id,
       orderId: r.order_id,
@@ -246,6 +291,7 @@ export class RefundService {
       at,
       payload: { orderId: r.order_id, refundId: r.id, outRefundNo: r.out_refund_no, amount: Number(r.amount), currency: r.currency, state },
     });
+    for (const e of effects.after) await refundEffects[e](step);
     return `refund_${state}`;
   }
 
@@ -303,6 +349,7 @@ export class RefundService {
       const r = e.refund_id ? await tx.get<RefundRow>(`SELECT * FROM refunds WHERE id = ?${lockRefundRow(tx, `refund:${e.refund_id}`)}`, [e.refund_id]) : undefined;
       if (!r || r.state !== 'proposed') throw new HubError('CONFLICT', `payment exception ${exceptionId} has no refund proposal waiting for a decision`);
       if (input.approve) {
+        refundMachine.check(r.state, 'requested', { by: 'person' });
         await tx.run(`UPDATE refunds SET state = 'requested', decided_by = ?, requested_by = ?, requested_at = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`, [who.name, who.name, now, now, now, r.id]);
         await appendEvent(tx, {
           tenantId: r.tenant_id,
@@ -313,6 +360,8 @@ export class RefundService {
           payload: { orderId: r.order_id, refundId: r.id, outRefundNo: r.out_refund_no, amount: Number(r.amount), currency: r.currency },
         });
       } else {
+        refundMachine.check(r.state, 'declined', { by: 'person' });
+        paymentExceptionMachine.check(e.state, 'resolved', { refundState: 'declined' });
         await tx.run(`UPDATE refunds SET state = 'declined', decided_by = ?, updated_at = ? WHERE id = ?`, [who.name, now, r.id]);
         await tx.run(`UPDATE payment_exceptions SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?`, [now, who.name, `refund declined: ${input.note}`, e.id]);
       }
@@ -335,6 +384,7 @@ export class RefundService {
       if (e.state !== 'open') throw new HubError('CONFLICT', `payment exception ${exceptionId} is already resolved`);
       const r = e.refund_id ? await tx.get<{ state: string }>('SELECT state FROM refunds WHERE id = ?', [e.refund_id]) : undefined;
       if (r?.state === 'proposed') throw new HubError('CONFLICT', 'this exception proposes a refund: approve or decline it');
+      paymentExceptionMachine.check(e.state, 'resolved', { refundState: r?.state ?? null });
       await tx.run(`UPDATE payment_exceptions SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?`, [now, who.name, note, e.id]);
       await appendAudit(tx, this.keyring, who, { action: 'payment_exception.resolve', targetType: 'payment_exception', targetId: String(e.id), before: { state: 'open', code: e.code }, after: { state: 'resolved' }, detail: { note } }, now);
     });
@@ -462,12 +512,15 @@ export class RefundService {
       const provider = (await tx.get<{ provider: string }>('SELECT provider FROM payment_accounts WHERE id = ?', [r.payment_account_id]))?.provider ?? '';
       switch (outcome.kind) {
         case 'submitted':
+          refundMachine.check(cur.state, 'submitted', { by: 'worker' });
           await tx.run(
             `UPDATE refunds SET state = 'submitted', provider_state = ?, provider_refund_id = COALESCE(?, provider_refund_id), attempts = attempts + 1, last_error = NULL, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
             [outcome.providerState, outcome.providerRefundId, outcome.nextAt, now, r.id],
           );
           break;
         case 'retry':
+          // Tried again later in the same state; sent again (submitted → requested) when the provider has no record of it.
+          if (outcome.resend && cur.state !== 'requested') refundMachine.check(cur.state, 'requested', { by: 'worker' });
           await tx.run(`UPDATE refunds SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`, [
             outcome.resend ? 'requested' : cur.state,
             outcome.error,
@@ -476,10 +529,13 @@ export class RefundService {
             r.id,
           ]);
           break;
-        case 'failed':
+        case 'failed': {
+          const effects = refundMove(cur, 'failed', { by: 'worker' });
           await tx.run(`UPDATE refunds SET state = 'failed', attempts = attempts + 1, last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?`, [outcome.error, now, r.id]);
-          await this.raiseException(tx, r.tenant_id, r.payment_account_id, provider, { orderId: r.order_id, refundId: r.id, code: 'REFUND_FAILED', reason: `refund ${r.out_refund_no} refused by the provider: ${outcome.error}`, at: now });
+          const step: RefundStep = { service: this, tx, r, to: 'failed', provider, at: now, why: `refused by the provider: ${outcome.error}` };
+          for (const e of [...effects.before, ...effects.after]) await refundEffects[e](step);
           return;
+        }
         case 'settled':
           await this.settleRefund(tx, cur, outcome.status, now, `${provider} refund query`);
           return;

@@ -41,6 +41,8 @@ import { createLogger, type Logger } from '../../platform/log.ts';
 import { cancelTimer, scheduleTimer } from '../../platform/jobs/timer-store.ts';
 import { moveOrder, type LifecycleSettings } from '../orders/lifecycle.ts';
 import { lockOrders } from '../orders/store/orders.ts';
+import { shipmentMachine } from '../fulfilment/domain/shipment-machine.ts';
+import { caseMachine } from './domain/case-machine.ts';
 
 /** A tracking update as it crosses to the writer: plain data, without the decoded payload (the raw body is kept). */
 export type TrackingFacts = Omit<TrackingUpdate, 'content'>;
@@ -308,6 +310,8 @@ export class TrackingService {
       'delivery_seen_at = COALESCE(delivery_seen_at, ?), delivery_outlet = ?, tracking_checked_at = ?, updated_at = ?';
     if (isTrusted(grade, policy)) {
       const wasShipped = s.state === 'shipped';
+      // Only a shipped parcel moves; one already delivered (or stopped before it left) keeps its state, its tracking is news all the same.
+      if (wasShipped) shipmentMachine.check(s.state, 'delivered', { trustedDelivery: true });
       await tx.run(
         `UPDATE shipments SET ${setCommon.replace('trust_grade = ?', "tracking_status = 'delivered', trust_grade = ?")},
            state = CASE WHEN state = 'shipped' THEN 'delivered' ELSE state END, delivered_at = COALESCE(delivered_at, ?),
@@ -408,6 +412,7 @@ export class TrackingService {
       // The proof did not change but the tenant's settings did: this grade is trusted now, so it is delivered.
       const at = Number(s.carrier_delivered_at ?? s.delivery_seen_at ?? now);
       const wasShipped = s.state === 'shipped';
+      if (wasShipped) shipmentMachine.check(s.state, 'delivered', { trustedDelivery: true });
       await tx.run(
         `UPDATE shipments SET recheck_count = ?, recheck_due_at = NULL, recheck_state = 'confirmed', tracking_status = 'delivered',
            state = CASE WHEN state = 'shipped' THEN 'delivered' ELSE state END, delivered_at = COALESCE(delivered_at, ?), updated_at = ? WHERE id = ?`,
@@ -442,6 +447,7 @@ export class TrackingService {
           continue;
         }
         const id = `AS-${newId(now)}`;
+        caseMachine.start('open');
         await tx.run(
           `INSERT INTO aftersale_cases (id, tenant_id, order_id, shipment_id, kind, priority, state, reason, opened_by, opened_at, updated_at) VALUES (?, ?, ?, ?, 'not_received', ?, 'open', ?, ?, ?, ?)`,
           [id, s.tenant_id, orderId, s.id, decision.priority, reason, who.name, now, now],

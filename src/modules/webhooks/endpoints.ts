@@ -8,6 +8,7 @@ import { appendAudit } from '../access/audit.ts';
 import type { Principal } from '../../kernel/principal.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { hideUrlCredentials } from '../../kernel/redact.ts';
+import { eventTypes, isEventType } from '../../kernel/events.ts';
 
 export class WebhookEndpointService {
   constructor(
@@ -25,6 +26,14 @@ export class WebhookEndpointService {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HubError('VALIDATION_FAILED', 'url must be http or https');
     const secret = input.secret ?? 'whsec_' + randomBytes(24).toString('base64url');
     const events = input.events?.length ? input.events : ['*'];
+    // A type the hub never emits would be a subscription that silently never fires (a typo, a renamed event).
+    const unknown = events.filter((e) => e !== '*' && !isEventType(e));
+    if (unknown.length) {
+      throw new HubError('VALIDATION_FAILED', `unknown event type${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}; known: *, ${eventTypes.join(', ')}`, {
+        unknown,
+        known: ['*', ...eventTypes],
+      });
+    }
     const id = newId(now);
     await this.db.transaction(async (tx) => {
       await tx.run(

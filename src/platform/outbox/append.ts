@@ -1,5 +1,6 @@
 // Appending to the order history and the outbox: always inside the transaction that made the change.
 import type { Tx } from '../db/database.ts';
+import type { EventType, HubEvent } from '../../kernel/events.ts';
 
 export interface HistoryEntry {
   tenantId: string;
@@ -34,16 +35,10 @@ export async function appendHistory(tx: Tx, h: HistoryEntry): Promise<void> {
   );
 }
 
-export interface DomainEvent {
-  tenantId: string;
-  type: string;
-  aggregateType: string;
-  aggregateId: string;
-  payload: Record<string, unknown>;
-  at: number;
-}
+/** An event of the catalogue (kernel/events.ts): its type names its payload, so a wrong payload does not compile. */
+export type DomainEvent<T extends EventType = EventType> = HubEvent<T>;
 
-export async function appendEvent(tx: Tx, e: DomainEvent): Promise<void> {
+export async function appendEvent<T extends EventType>(tx: Tx, e: DomainEvent<T>): Promise<void> {
   await tx.run(
     `INSERT INTO outbox (tenant_id, type, aggregate_type, aggregate_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
     [e.tenantId, e.type, e.aggregateType, e.aggregateId, JSON.stringify(e.payload), e.at],

@@ -3,6 +3,7 @@
 // whose transaction commits late is never skipped; SQLite has one writer, so ids already commit in order.
 import type { Database, Tx } from '../db/database.ts';
 import type { Logger } from '../log.ts';
+import type { EventType } from '../../kernel/events.ts';
 
 export interface OutboxEvent {
   id: number;
@@ -16,8 +17,8 @@ export interface OutboxEvent {
 
 export interface Subscriber {
   name: string;
-  /** Event types wanted; '*' for all. */
-  types: readonly string[] | '*';
+  /** Event types wanted (names from the catalogue, kernel/events.ts); '*' for all. */
+  types: readonly EventType[] | '*';
   /**
    * Handles events in order. A transactional subscriber's writes commit together with its cursor;
    * a plain one must be idempotent, since a crash between handling and the cursor replays the events.
@@ -176,7 +177,7 @@ export class OutboxRelay {
     await this.db.durable();
     const last = rows[rows.length - 1] as Row;
     const events = rows
-      .filter((r) => s.types === '*' || s.types.includes(r.type))
+      .filter((r) => s.types === '*' || (s.types as readonly string[]).includes(r.type))
       .map((r): OutboxEvent => {
         let payload: Record<string, unknown> | undefined;
         return {

@@ -24,6 +24,9 @@ import type { Database, SqlValue, Tx } from '../../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
+import { reservationMachine } from '../../inventory/domain/reservation-machine.ts';
+import type { EventPayload } from '../../../kernel/events.ts';
+import { shipmentMachine } from '../domain/shipment-machine.ts';
 
 /** What both a write transaction and the read connection can answer. */
 interface Query {
@@ -607,6 +610,7 @@ export class RoutingService {
 
   private async commitPlan(tx: Tx, who: Principal, plan: DispatchPlan, now: number): Promise<void> {
     const t = who.tenantId;
+    shipmentMachine.start('planned');
     await tx.run('INSERT INTO dispatch_plans (id, tenant_id, order_ids, state, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       plan.planId,
       t,
@@ -690,6 +694,11 @@ export class RoutingService {
       for (const [w, q] of to) net.set(key(sku, w), (net.get(key(sku, w)) ?? 0) - q);
       rewrite.push({ orderId, sku, to });
     }
+    // Each rewritten reservation leaves its warehouse (deducted → rerouted) for a new deducted row at the shipping one.
+    if (rewrite.length) {
+      reservationMachine.check('deducted', 'rerouted', {});
+      reservationMachine.start('deducted');
+    }
     const moves = [...net].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     tx.locks.take('stock', moves.map(([k]) => k.split('\u0000')[0] as string));
     for (const [k, q] of moves) {
@@ -741,7 +750,7 @@ export class RoutingService {
         const problem = JSON.stringify(u.reasons.filter((r) => r.orderId === orderId).map((r) => ({ code: r.code, message: r.message, ...(r.sku ? { sku: r.sku } : {}) })));
         await tx.run('UPDATE orders SET routing_problem = ?, routing_checked_at = ? WHERE id = ? AND dispatch_plan_id IS NULL', [problem, now, orderId]);
         if (o.routing_problem === problem) continue;
-        const reasons = JSON.parse(problem) as unknown;
+        const reasons = JSON.parse(problem) as EventPayload<'order.routing_failed'>['reasons'];
         await appendHistory(tx, { tenantId: who.tenantId, orderId, at: now, kind: 'routing', cause: `${who.name}: routing`, detail: { unroutable: reasons } });
         await appendEvent(tx, { tenantId: who.tenantId, type: 'order.routing_failed', aggregateType: 'order', aggregateId: orderId, at: now, payload: { orderId, orderNo: o.order_no, reasons } });
       }

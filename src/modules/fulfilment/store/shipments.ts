@@ -4,6 +4,7 @@
 import type { Tx } from '../../../platform/db/database.ts';
 import { forUpdate } from '../../../platform/db/unit-of-work.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
+import { shipmentMachine } from '../domain/shipment-machine.ts';
 
 export type WithdrawReason = 'order_cancelled' | 'shipped_elsewhere';
 
@@ -54,11 +55,13 @@ export async function withdrawFromShipments(tx: Tx, o: { tenant_id: string; id: 
     const others = (JSON.parse(s.order_ids) as string[]).filter((id) => id !== o.id);
     const base = { shipmentId: s.id, planId: s.plan_id, warehouse: s.warehouse, orderId: o.id, orderNo: o.order_no, reason };
     if (others.length === 0) {
+      shipmentMachine.check(s.state, 'cancelled', { ordersLeft: 0 });
       const changed = await tx.run(`UPDATE shipments SET state = 'cancelled', cancelled_at = ?, cancel_reason = ?, updated_at = ? WHERE id = ? AND state = ?`, [now, reason, now, s.id, s.state]);
       if (changed !== 1) throw new Error(`shipment ${s.id} changed while order ${o.order_no} was withdrawn from it`);
       await appendEvent(tx, { tenantId: o.tenant_id, type: 'shipment.cancelled', aggregateType: 'shipment', aggregateId: s.id, at: now, payload: { ...base, orderIds: [o.id], from: s.state, lines: withdrawn, putBack } });
       await appendHistory(tx, { tenantId: o.tenant_id, orderId: o.id, at: now, kind: 'fulfilment', cause, detail: { shipmentId: s.id, step: 'cancelled', warehouse: s.warehouse, reason, from: s.state, putBack } });
     } else {
+      if (s.state === 'packed') shipmentMachine.check(s.state, 'picked', { withdrawal: true });
       // The parcel gets lighter by what routing counted for the withdrawn units (a SKU nobody described weighs nothing).
       const g = await tx.get<{ g: number | null }>(
         'SELECT SUM(l.quantity * t.weight_grams) AS g FROM shipment_lines l JOIN sku_traits t ON t.tenant_id = ? AND t.sku = l.sku WHERE l.shipment_id = ? AND l.order_id = ?',

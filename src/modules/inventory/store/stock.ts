@@ -2,6 +2,7 @@
 import { quantitiesBySku } from '../../orders/domain/order.ts';
 import type { Tx } from '../../../platform/db/database.ts';
 import { forUpdate, placeholders } from '../../../platform/db/unit-of-work.ts';
+import { reservationMachine, type ReservationState } from '../domain/reservation-machine.ts';
 
 /**
  * The SKU catalogue's version in this process: bumped by every write that adds a SKU or changes an alias, so that
@@ -84,6 +85,7 @@ export async function reserveLines(
   now: number,
   mode: 'hold' | 'deduct' = 'hold',
 ): Promise<HeldReservation[]> {
+  reservationMachine.start(mode === 'hold' ? 'held' : 'deducted');
   const taken: { sku: string; warehouse: string; quantity: number }[] = [];
   const wanted = quantitiesBySku(lines);
   tx.locks.take('stock', wanted.map(([sku]) => sku));
@@ -115,7 +117,7 @@ export async function reserveLines(
   return held;
 }
 
-export async function heldReservations(tx: Tx, orderId: string, state = 'held'): Promise<HeldReservation[]> {
+export async function heldReservations(tx: Tx, orderId: string, state: ReservationState = 'held'): Promise<HeldReservation[]> {
   const rows = await tx.all<HeldReservation & { state: string }>(
     `SELECT id, sku, warehouse, quantity, state FROM reservations WHERE order_id = ?`,
     [orderId],
@@ -134,6 +136,7 @@ export async function heldReservations(tx: Tx, orderId: string, state = 'held'):
  */
 export async function deductReservations(tx: Tx, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId);
+  if (rows.length) reservationMachine.check('held', 'deducted', {});
   for (const r of rows) await tx.run(`UPDATE reservations SET state = 'deducted', updated_at = ? WHERE id = ? AND state = 'held'`, [now, r.id]);
   return rows;
 }
@@ -146,6 +149,7 @@ export async function deductReservations(tx: Tx, orderId: string, now: number): 
 export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
   tx.locks.take('stock', rows.map((r) => r.sku));
+  if (rows.length) reservationMachine.check('deducted', 'shipped', {});
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
@@ -162,6 +166,7 @@ export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, no
 export async function releaseReservations(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId);
   tx.locks.take('stock', rows.map((r) => r.sku));
+  if (rows.length) reservationMachine.check('held', 'released', {});
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?
@@ -178,6 +183,7 @@ export async function releaseReservations(tx: Tx, tenantId: string, orderId: str
 export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
   tx.locks.take('stock', rows.map((r) => r.sku));
+  if (rows.length) reservationMachine.check('deducted', 'restocked', {});
   for (const r of rows) {
     const changed = await tx.run(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?

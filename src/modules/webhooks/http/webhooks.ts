@@ -28,7 +28,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         body: Type.Object({
           url: Type.String({ minLength: 8, maxLength: 2000 }),
           secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
-          events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50, description: 'event types, or ["*"]' })),
+          events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50, description: 'event types from the catalogue (docs/events.md), or ["*"]; an unknown type is refused (400)' })),
         }),
         response: { 201: Type.Composite([Endpoint, Type.Object({ secret: Type.String() })]), 400: ErrorBody },
       },
