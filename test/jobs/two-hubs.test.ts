@@ -393,6 +393,7 @@ describe.skipIf(!allBackends.some((b) => b.name === 'postgres'))('two hub proces
       return Number(r[0]?.n) > 0 ? r : null;
     });
     expect(after).toBeTruthy();
+    console.info(`[two hubs] killed ${victim.child.pid} mid-pull; its lease lapsed ${Number(lapsed.expires_at) - killedAt} ms later; ${survivor.child.pid} pulled Taobao ${takeover.start - killedAt} ms after the kill`);
     const now = (await q(`SELECT holder, token FROM job_leases WHERE name = 'pull:${accounts.taobao}'`))[0] as { holder: string; token: number };
     expect(pidOf(now.holder)).toBe(survivor.child.pid);
     expect(Number(now.token)).toBeGreaterThan(Number(lapsed.token));
