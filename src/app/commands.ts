@@ -19,6 +19,7 @@ import type { WarehouseFlowService } from '../modules/fulfilment/warehouse-flow.
 import type { TrackingAccountService } from '../modules/tracking/accounts.ts';
 import type { TrackingDelivery, TrackingOutcome, TrackingService } from '../modules/tracking/service.ts';
 import type { WmsOutcome, WmsPush, WmsService } from '../modules/fulfilment/wms/service.ts';
+import type { LeaseStore } from '../platform/jobs/leases.ts';
 
 /** A service method's arguments after the principal, and its answer. */
 type Args<F> = F extends (who: Principal, ...args: infer A) => Promise<unknown> ? A : never;
@@ -81,6 +82,10 @@ export interface WriteApi {
   rotateWmsSecret: Call<WmsService['rotateSecret']>;
   deleteWmsAccount: Call<WmsService['remove']>;
   recordWmsPush(p: WmsPush): Promise<WmsOutcome>;
+  /** Job leases (platform/jobs/leases.ts): writes like any other, so on SQLite they run in the writer thread. */
+  acquireLease: LeaseStore['acquire'];
+  renewLease: LeaseStore['renew'];
+  releaseLease: LeaseStore['release'];
 }
 
 export type WriteOp = keyof WriteApi;
@@ -142,6 +147,9 @@ export const writeOps: readonly WriteOp[] = [
   'rotateWmsSecret',
   'deleteWmsAccount',
   'recordWmsPush',
+  'acquireLease',
+  'renewLease',
+  'releaseLease',
 ];
 
 export interface WriteServices {
@@ -161,6 +169,7 @@ export interface WriteServices {
   trackingAccounts: TrackingAccountService;
   tracking: TrackingService;
   wms: WmsService;
+  leases: LeaseStore;
 }
 
 export function localWrites(s: WriteServices): WriteApi {
@@ -221,5 +230,8 @@ export function localWrites(s: WriteServices): WriteApi {
     rotateWmsSecret: (who, id) => s.wms.rotateSecret(who, id),
     deleteWmsAccount: (who, id) => s.wms.remove(who, id),
     recordWmsPush: (p) => s.wms.apply(p),
+    acquireLease: (name, holder, ttlMs) => s.leases.acquire(name, holder, ttlMs),
+    renewLease: (lease, ttlMs) => s.leases.renew(lease, ttlMs),
+    releaseLease: (lease) => s.leases.release(lease),
   };
 }

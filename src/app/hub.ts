@@ -39,6 +39,7 @@ import { WmsService } from '../modules/fulfilment/wms/service.ts';
 import { TrackingService } from '../modules/tracking/service.ts';
 import { TrackingWorker, defaultTrackingWorkerOptions, trackingSubscriptionFeed, type TrackingWorkerOptions } from '../modules/tracking/worker.ts';
 import { RoutingRunner, defaultRoutingRunnerOptions } from '../modules/fulfilment/routing/runner.ts';
+import { LeaseKeeper, sqlLeaseStore } from '../platform/jobs/leases.ts';
 
 export interface HubOptions {
   /** Run the relay, timers and webhook sender (a CLI command that only reads does not need them). */
@@ -232,7 +233,10 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   const { approvals, accounts, orders, stock, webhooks, people, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService } = svc;
   const live = new LiveFeed(db, log);
   const ingestService = new IngestService(lifecycle, new OrderNumbers(db, config.timezone), keyring);
-  const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250);
+  // Background work is leased (platform/jobs/leases.ts): two hub processes on one database never run it twice.
+  const leaseStore = sqlLeaseStore(db);
+  const leases = new LeaseKeeper(leaseStore, log, config.leaseTtlSeconds * 1000);
+  const relay = new OutboxRelay(db, log, opts.relayPollMs ?? 250, undefined, undefined, leases);
   relay.subscribe(webhookFanout());
   relay.subscribe(trackingSubscriptionFeed());
   const ingest = new GroupCommitter<Delivery, DeliveryResult>(
@@ -248,17 +252,17 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     log,
   );
   const integration = new IntegrationService(db, keyring, accounts, ingestService);
-  const timers = new TimerRunner(db, orders, log, opts.timerPollMs ?? 1000);
+  const timers = new TimerRunner(db, orders, log, opts.timerPollMs ?? 1000, leases);
   timers.payments = payments;
   const refunds = new RefundWorker(refundService, paymentAccounts, log, {
     pollMs: opts.refundPollMs ?? 5000,
     queryAfterMs: opts.refundQueryAfterMs ?? 60_000,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
-  });
+  }, leases);
   // A requested refund wakes the worker at once (the table stays the truth; the worker also polls). Not an outbox
   // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
   refundService.onRefundRequested = () => refunds.poke();
-  const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook });
+  const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook }, leases);
   const trackingWorker = new TrackingWorker(
     db,
     trackingService,
@@ -271,6 +275,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       ...opts.tracking,
     },
     opts.fetch ?? fetch,
+    leases,
   );
   if (opts.workers !== false) {
     relay.start();
@@ -279,9 +284,9 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     refunds.start();
     trackingWorker.start();
   }
-  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms });
-  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
-  const autoRouting = routingRunner(routing, writes, config, log, opts);
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, leases: leaseStore });
+  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);
+  const autoRouting = routingRunner(routing, writes, config, log, opts, leases);
   let closed = false;
   return {
     config,
@@ -316,7 +321,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
 }
 
 /** Contract drift and the poller run in the thread that serves HTTP; they store through `writes`. */
-function channelWatch(db: Database, config: Config, log: Logger, accounts: AccountService, writes: WriteApi, opts: HubOptions) {
+function channelWatch(db: Database, config: Config, log: Logger, accounts: AccountService, writes: WriteApi, opts: HubOptions, leases: LeaseKeeper) {
   const drift = new DriftWatch(db, () => writes, log, config.bodyLimitBytes);
   const poller = new Poller(
     db,
@@ -331,13 +336,14 @@ function channelWatch(db: Database, config: Config, log: Logger, accounts: Accou
       lookbackMs: config.pullLookbackHours * 3_600_000,
     },
     opts.fetch ?? fetch,
+    leases,
   );
   if (opts.workers !== false && opts.poller !== false) poller.start();
   return { drift, poller };
 }
 
 /** Like the poller, the routing runner runs where HTTP is served (not in the writer thread) and stores through `writes`. */
-function routingRunner(routing: RoutingService, writes: WriteApi, config: Config, log: Logger, opts: HubOptions): RoutingRunner {
+function routingRunner(routing: RoutingService, writes: WriteApi, config: Config, log: Logger, opts: HubOptions, leases: LeaseKeeper): RoutingRunner {
   const runner = new RoutingRunner(routing, writes, log, {
     ...defaultRoutingRunnerOptions,
     enabled: config.autoRouting,
@@ -345,7 +351,7 @@ function routingRunner(routing: RoutingService, writes: WriteApi, config: Config
     mergeWindowMs: config.autoRoutingMergeWindowMinutes * 60_000,
     retryAfterMs: config.autoRoutingRetryMinutes * 60_000,
     batchSize: config.autoRoutingBatchSize,
-  });
+  }, leases);
   if (opts.workers !== false && opts.poller !== false) runner.start();
   return runner;
 }
@@ -430,8 +436,10 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       return r;
     },
   };
-  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts);
-  const autoRouting = routingRunner(svc.routing, writes, config, log, opts);
+  // This thread's connection only reads: its leases (pulls, routing) are writes of the writer thread.
+  const leases = new LeaseKeeper({ acquire: writes.acquireLease, renew: writes.renewLease, release: writes.releaseLease }, log, config.leaseTtlSeconds * 1000);
+  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);
+  const autoRouting = routingRunner(svc.routing, writes, config, log, opts, leases);
   let closed = false;
   return {
     config,

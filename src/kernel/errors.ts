@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'ROUTING_PLAN_STALE'
   | 'ORDER_NOT_ROUTABLE'
   | 'ORDER_HELD'
+  | 'LEASE_LOST'
   | 'NOT_READY'
   | 'OVERLOADED'
   | 'BUSY'

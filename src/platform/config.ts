@@ -75,6 +75,11 @@ export interface Config {
   autoRoutingRetryMinutes: number;
   /** Orders routed in one transaction. */
   autoRoutingBatchSize: number;
+  /**
+   * Seconds a job lease lives without renewal (renewed every third of it): how long a background job of a hub process that
+   * died waits before another process on the same database takes it over.
+   */
+  leaseTtlSeconds: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -118,6 +123,7 @@ export const defaults: Omit<Config, 'configFile'> = {
   autoRoutingMergeWindowMinutes: 5,
   autoRoutingRetryMinutes: 30,
   autoRoutingBatchSize: 200,
+  leaseTtlSeconds: 30,
 };
 
 /** Environment variable for each key. */
@@ -160,6 +166,7 @@ const envNames: Record<keyof typeof defaults, string> = {
   autoRoutingMergeWindowMinutes: 'ORDERHUB_AUTO_ROUTING_MERGE_WINDOW_MINUTES',
   autoRoutingRetryMinutes: 'ORDERHUB_AUTO_ROUTING_RETRY_MINUTES',
   autoRoutingBatchSize: 'ORDERHUB_AUTO_ROUTING_BATCH_SIZE',
+  leaseTtlSeconds: 'ORDERHUB_LEASE_TTL_SECONDS',
 };
 
 export class ConfigError extends Error {}
@@ -188,7 +195,8 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
     if (key === 'autoRoutingBatchSize' && n > 5000) fail('must be at most 5000');
     if (
       (key === 'ingestBatchMax' || key === 'pgWriteLanes' || key === 'pgPoolSize' || key === 'sessionHours' || key === 'lockoutThreshold' ||
-        key === 'signInPerMinute' || key === 'approvalHours' || key === 'autoRoutingIntervalSeconds' || key === 'autoRoutingBatchSize') &&
+        key === 'signInPerMinute' || key === 'approvalHours' || key === 'autoRoutingIntervalSeconds' || key === 'autoRoutingBatchSize' ||
+        key === 'leaseTtlSeconds') &&
       n < 1
     ) {
       fail('must be at least 1');

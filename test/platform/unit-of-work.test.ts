@@ -69,9 +69,9 @@ describe('the lock ledger', () => {
     expect(l.take('order', ['o1'])).toEqual(['o1']);
   });
 
-  it('documents every kind once, approvals first and the audit head last', () => {
+  it('documents every kind once, the job lease first and the audit head last', () => {
     expect(new Set(lockOrder).size).toBe(lockOrder.length);
-    expect(lockOrder[0]).toBe('approval');
+    expect(lockOrder[0]).toBe('lease');
     expect(lockOrder[lockOrder.length - 1]).toBe('audit');
     expect(lockOrder.indexOf('order')).toBeLessThan(lockOrder.indexOf('stock'));
   });

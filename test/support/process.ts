@@ -23,7 +23,11 @@ export async function spawnHub(env: Record<string, string>, args: string[] = [])
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not left running behind a failed test (on a loaded machine a start can take this long).
+      child.kill('SIGKILL');
+      reject(new Error(`hub did not start:\n${out}`));
+    }, 30_000);
     const check = () => {
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (m) {

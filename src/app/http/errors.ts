@@ -53,6 +53,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   ROUTING_PLAN_STALE: 409,
   ORDER_NOT_ROUTABLE: 409,
   ORDER_HELD: 409,
+  LEASE_LOST: 409,
   NOT_READY: 503,
   OVERLOADED: 503,
   BUSY: 503,

@@ -7,6 +7,7 @@ import type { ShapeStats } from './domain/drift.ts';
 import { adapterFor } from './connectors/registry.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { fence, type Lease } from '../../platform/jobs/leases.ts';
 import { raiseAlert } from '../health/alerts.ts';
 import { appendAudit } from '../access/audit.ts';
 import type { IngestService, OrderResult } from '../orders/ingest/ingest.ts';
@@ -33,6 +34,8 @@ export interface PullRunRecord {
   watermark: number;
   nextRunAt: number;
   failures: number;
+  /** The lease the run held (`pull:<account id>`): its record commits only while that lease is still held. */
+  lease?: Lease | undefined;
 }
 
 export interface DriftRecord {
@@ -63,6 +66,7 @@ export class IntegrationService {
 
   async recordPull(r: PullRunRecord): Promise<void> {
     await this.db.transaction(async (tx) => {
+      if (r.lease) await fence(tx, r.lease);
       await tx.run(
         `INSERT INTO pull_log (tenant_id, account_id, started_at, finished_at, window_from, window_to, pages, fetched, created, updated, recovered,
            error_code, error, rate_limited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -85,7 +89,9 @@ export class IntegrationService {
       );
       await tx.run(
         `INSERT INTO pull_state (account_id, tenant_id, watermark, next_run_at, failures, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (account_id) DO UPDATE SET watermark = excluded.watermark, next_run_at = excluded.next_run_at, failures = excluded.failures,
+         ON CONFLICT (account_id) DO UPDATE SET
+           watermark = CASE WHEN pull_state.watermark > excluded.watermark THEN pull_state.watermark ELSE excluded.watermark END,
+           next_run_at = excluded.next_run_at, failures = excluded.failures,
            last_error = excluded.last_error, updated_at = excluded.updated_at`,
         [r.accountId, r.tenantId, r.watermark, r.nextRunAt, r.failures, r.errorCode ? `${r.errorCode}: ${r.error ?? ''}`.slice(0, 1000) : null, r.finishedAt],
       );

@@ -1,6 +1,14 @@
 // The polling safety net: every account whose platform can be pulled is pulled on a schedule, even while pushes
 // work. Each run covers [watermark − overlap, now) in windows the platform allows, stores every order it finds like
 // a push (a raw event, then the same ingest), and counts what pushes had missed ("recovered by polling").
+//
+// Jobs and leases: a pull is per account and must not run twice at once (the same windows asked twice, the watermark
+// raced), so each run holds the lease `pull:<account id>` — renewed while a long run walks its windows, released at its
+// end — and any hub process may run any account when it is due: one at a time, and after taking the lease a process
+// checks the account is still due (another may have just pulled it). The run's record (watermark, next run) commits
+// behind a fence on that lease, and the watermark only moves forward. Leases go through `writes`, so on SQLite they are
+// writes of the writer thread like the rest. Announced-order fetches (Shopee, Douyin) are not leased: each answers a
+// push that only the process which received it knows of.
 import { HubError } from '../../kernel/errors.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { Database } from '../../platform/db/database.ts';
@@ -10,6 +18,8 @@ import type { AccountService } from './accounts.ts';
 import { recoveredOutcomes, type PullRunRecord } from './integration.ts';
 import type { WriteApi } from '../../app/commands.ts';
 import type { DriftWatch } from './drift-watch.ts';
+import { LeaseKeeper, type Lease } from '../../platform/jobs/leases.ts';
+import { JobRunner } from '../../platform/jobs/runner.ts';
 
 export interface PollerOptions {
   /** How often each account is pulled; 0 switches scheduled pulls off (a run can still be asked for). */
@@ -44,9 +54,10 @@ export interface PullableAccount {
 }
 
 export class Poller {
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = true;
-  private readonly running = new Map<string, Promise<PullRunRecord>>();
+  private readonly runner: JobRunner;
+  private readonly leases: LeaseKeeper;
+  private jobAdded = false;
+  private readonly running = new Map<string, Promise<PullRunRecord | null>>();
   private readonly fetching = new Set<Promise<void>>();
   private readonly announced = new Map<
     string,
@@ -61,29 +72,26 @@ export class Poller {
     private readonly log: Logger,
     private readonly opts: PollerOptions = defaultPollerOptions,
     private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+    leases?: LeaseKeeper,
+  ) {
+    this.leases =
+      leases ??
+      new LeaseKeeper({ acquire: (n, h, t) => writes.acquireLease(n, h, t), renew: (l, t) => writes.renewLease(l, t), release: (l) => writes.releaseLease(l) }, log);
+    this.runner = new JobRunner(log);
+  }
 
-  start(tickMs = 5_000): void {
+  /** Looks for due accounts every `tickMs` (by default every 5 s, or each interval when pulls are more frequent). */
+  start(tickMs = Math.max(1_000, Math.min(5_000, this.opts.intervalMs))): void {
     if (this.opts.intervalMs <= 0) return;
-    this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      void this.runDue()
-        .catch((e: unknown) => this.log.error({ err: e }, 'poller pass failed'))
-        .finally(() => {
-          if (!this.stopped) {
-            this.timer = setTimeout(tick, tickMs);
-            this.timer.unref();
-          }
-        });
-    };
-    this.timer = setTimeout(tick, Math.min(tickMs, 1_000));
-    this.timer.unref();
+    if (!this.jobAdded) {
+      this.jobAdded = true;
+      this.runner.add({ name: 'pull', failureMessage: 'poller pass failed', everyMs: tickMs, firstRunAfterMs: Math.min(tickMs, 1_000), run: async () => void (await this.runDue()) });
+    }
+    this.runner.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    await this.runner.stop();
     await Promise.allSettled([...this.running.values()]);
     await this.idle();
   }
@@ -107,17 +115,42 @@ export class Poller {
     }
     const out: PullRunRecord[] = [];
     for (let i = 0; i < due.length; i += 2) {
-      const batch = due.slice(i, i + 2).map((r) => this.runAccount(r.id).catch((e: unknown) => this.log.error({ err: e, accountId: r.id }, 'pull run failed')));
+      const batch = due.slice(i, i + 2).map((r) => this.runLeased(r.id, now).catch((e: unknown) => this.log.error({ err: e, accountId: r.id }, 'pull run failed')));
       for (const r of await Promise.all(batch)) if (r) out.push(r);
     }
     return out;
   }
 
-  /** Pulls one account now (a run already under way for it is joined, not doubled). */
-  runAccount(accountId: string): Promise<PullRunRecord> {
+  /**
+   * Pulls one account now (a run already under way for it here is joined, not doubled). Refused with CONFLICT while
+   * another hub process is pulling it.
+   */
+  async runAccount(accountId: string): Promise<PullRunRecord> {
+    const running = this.running.get(accountId);
+    const joined = running ? await running.catch(() => null) : null;
+    if (joined) return joined;
+    const r = await this.runLeased(accountId, null);
+    if (!r) throw new HubError('CONFLICT', `account ${accountId} is being pulled by another hub process right now; try again in a moment`);
+    return r;
+  }
+
+  /**
+   * One run under the account's lease. `dueBy`: a scheduled run, made only if the account is still due at that time once
+   * the lease is held (null: asked for by hand). Null when another process holds the lease, or has just pulled it.
+   */
+  private runLeased(accountId: string, dueBy: number | null): Promise<PullRunRecord | null> {
     const running = this.running.get(accountId);
     if (running) return running;
-    const p = this.run(accountId).finally(() => this.running.delete(accountId));
+    const p = this.leases
+      .withLease(`pull:${accountId}`, async (lease, lost) => {
+        if (dueBy !== null) {
+          const s = await this.db.read.get<{ next_run_at: number }>('SELECT next_run_at FROM pull_state WHERE account_id = ?', [accountId]);
+          if (s && Number(s.next_run_at) > dueBy) return null;
+        }
+        return this.run(accountId, lease, lost);
+      })
+      .then((r) => r?.value ?? null)
+      .finally(() => this.running.delete(accountId));
     this.running.set(accountId, p);
     return p;
   }
@@ -219,7 +252,7 @@ export class Poller {
     }
   }
 
-  private async run(accountId: string): Promise<PullRunRecord> {
+  private async run(accountId: string, lease: Lease, lost: AbortSignal): Promise<PullRunRecord> {
     const account = (await this.accounts.get(accountId)) as PullableAccount | null;
     if (!account) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${accountId} does not exist`);
     const adapter = adapterFor(account.platform) as ChannelAdapter<unknown> | undefined;
@@ -249,9 +282,11 @@ export class Poller {
       watermark,
       nextRunAt: startedAt + this.opts.intervalMs,
       failures: 0,
+      lease,
     };
     const timeout = this.opts.requestTimeoutMs;
-    const fetchWithTimeout: typeof fetch = (input, init) => this.fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeout) });
+    // A lost lease stops the run's requests: another process is pulling this account now.
+    const fetchWithTimeout: typeof fetch = (input, init) => this.fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.any([AbortSignal.timeout(timeout), lost]) });
     try {
       let start = from;
       for (let w = 0; w < this.opts.maxWindowsPerRun && start < startedAt; w++) {

@@ -692,13 +692,16 @@ export class OrderService {
     return this.get(who, id);
   }
 
-  /** Fires one due payment-timeout timer: an order still unpaid is cancelled and its stock released. */
-  async expireUnpaid(timer: { id: number; ref: string }, now = Date.now()): Promise<'cancelled' | 'skipped'> {
+  /**
+   * Fires one due payment-timeout timer: an order still unpaid is cancelled and its stock released. `claim` is the token
+   * of the timer pass that claimed it: the timer fires only while that claim is still the timer's.
+   */
+  async expireUnpaid(timer: { id: number; ref: string; claim?: string }, now = Date.now()): Promise<'cancelled' | 'skipped'> {
     return this.db.transaction(async (tx) => {
       // The order row first, then the timer: the payment service takes them in the same order (PostgreSQL), so a
       // payment notice and the timeout serialise on the order instead of deadlocking.
       const o = (await lockOrders(tx, [timer.ref])).get(timer.ref);
-      if (!(await claimTimer(tx, timer.id, now, { kind: 'payment_timeout', ref: timer.ref }))) return 'skipped';
+      if (!(await claimTimer(tx, timer.id, now, { claim: timer.claim, timed: { kind: 'payment_timeout', ref: timer.ref } }))) return 'skipped';
       if (!o || o.status !== 'pending_payment') return 'skipped';
       // The platform's own state is unclear (an unknown or ambiguous status): cancelling would be a guess. The stock
       // stays held until the platform says paid or cancelled.

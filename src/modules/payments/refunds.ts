@@ -16,6 +16,8 @@ import { lockOrders } from '../orders/store/orders.ts';
 import { forUpdate } from '../../platform/db/unit-of-work.ts';
 import { refundMachine, type RefundContext, type RefundEffect, type RefundState } from './domain/refund-machine.ts';
 import { paymentExceptionMachine } from './domain/payment-exception-machine.ts';
+import { claimDue, type Claim } from '../../platform/jobs/claims.ts';
+import { dbNow } from '../../platform/jobs/leases.ts';
 
 export type PaymentExceptionKind =
   | 'UNKNOWN_ORDER'
@@ -66,6 +68,9 @@ export interface RefundRow {
   requested_at: number | null;
   confirmed_at: number | null;
   updated_at: number;
+  /** The claim token of the refund worker pass working it now, and when that claim lapses (migration 016). */
+  claimed_by: string | null;
+  claimed_until: number | null;
 }
 
 export interface ExceptionRow {
@@ -484,11 +489,17 @@ export class RefundService {
 
   // ------------------------------------------------------------------ the refund worker's steps
 
-  async dueRefunds(now: number, limit = 50): Promise<RefundRow[]> {
-    return this.db.read.all<RefundRow>(
-      `SELECT * FROM refunds WHERE state IN ('requested', 'submitted') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
-      [now, limit],
-    );
+  /**
+   * Claims refunds due at `now` for one pass of the refund worker (claims.ts): a refund another hub process is sending
+   * or asking about is left alone. Null when none is due (looked up on the read connection: no write when idle).
+   */
+  async claimDueRefunds(now: number, holder: string, limit = 50): Promise<Claim<RefundRow> | null> {
+    const where = `state IN ('requested', 'submitted') AND next_attempt_at <= ?`;
+    const any = await this.db.read.get(`SELECT id FROM refunds WHERE ${where} AND (claimed_until IS NULL OR claimed_until <= ${dbNow(this.db.dialect)}) LIMIT 1`, [now]);
+    if (!any) return null;
+    const claim = await claimDue<RefundRow>(this.db, holder, { table: 'refunds', where, params: [now], orderBy: 'next_attempt_at, id', limit, columns: '*' });
+    claim.rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || a.id.localeCompare(b.id));
+    return claim;
   }
 
   /** The URL a provider should send refund notices to, when the hub knows its public address. */
@@ -496,7 +507,10 @@ export class RefundService {
     return this.settings.publicUrl ? `${this.settings.publicUrl.replace(/\/$/, '')}/hooks/pay/${provider}/${paymentAccountId}` : undefined;
   }
 
-  /** Records one attempt's outcome on a refund still in the state it was read in (a notice may have settled it meanwhile). */
+  /**
+   * Records one attempt's outcome on a refund still in the state it was read in (a notice may have settled it meanwhile),
+   * and ends the claim `claim` the attempt ran under — unless that claim lapsed and another pass took the refund over.
+   */
   async afterAttempt(
     r: RefundRow,
     outcome:
@@ -505,10 +519,16 @@ export class RefundService {
       | { kind: 'failed'; error: string }
       | { kind: 'settled'; status: { state: 'succeeded' | 'failed' | 'closed'; providerState: string; providerRefundId: string | null } },
     now: number,
+    claim?: string,
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
       const cur = await tx.get<RefundRow>(`SELECT * FROM refunds WHERE id = ?${lockRefundRow(tx, `refund:${r.id}`)}`, [r.id]);
-      if (!cur || cur.state !== r.state) return;
+      if (!cur) return;
+      if (claim !== undefined) {
+        if (cur.claimed_by !== claim) return;
+        await tx.run('UPDATE refunds SET claimed_by = NULL, claimed_until = NULL WHERE id = ?', [r.id]);
+      }
+      if (cur.state !== r.state) return;
       const provider = (await tx.get<{ provider: string }>('SELECT provider FROM payment_accounts WHERE id = ?', [r.payment_account_id]))?.provider ?? '';
       switch (outcome.kind) {
         case 'submitted':

@@ -1,12 +1,21 @@
 // Tracking in the background: subscribes shipped numbers with the tenant's source (scheduled from the outbox's
 // shipment.shipped, retried with back-off), re-checks untrusted deliveries, re-queries shipments without news, and
 // raises tracking alerts. Calls to a source never run inside a transaction: ask first, then store what came back.
+//
+// Jobs and leases: subscriptions and re-checks are timers, rows of a table: each pass claims the due ones (claims.ts:
+// FOR UPDATE SKIP LOCKED on PostgreSQL), so two hub processes never ask a source about the same timer at once, and a
+// timer fires (claimTimer) only under the claim it was worked under. The periodic pass (alerts, stale re-queries) walks
+// every shipment: one process at a time runs it, the holder of the lease `tracking:pass`; its effects are idempotent
+// (an alert is raised once per key, a re-query's answer is recorded once per body), so no fence is needed beyond it.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../platform/log.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { raiseAlert } from '../health/alerts.ts';
 import { appendEvent } from '../../platform/outbox/append.ts';
-import { claimTimer, scheduleTimer } from '../../platform/jobs/timer-store.ts';
+import { claimTimer, retryTimer, scheduleTimer } from '../../platform/jobs/timer-store.ts';
+import { claimDue } from '../../platform/jobs/claims.ts';
+import { dbNow, LeaseKeeper, sqlLeaseStore } from '../../platform/jobs/leases.ts';
+import { JobRunner } from '../../platform/jobs/runner.ts';
 import { trackingAlerts, defaultTrackingAlertPolicy, type TrackingAlertPolicy } from './domain/alerts.ts';
 import { rebase, trackingAdapter, type TrackedParcel } from './sources/registry.ts';
 import type { OutboundRequest, TrackingEvent, TrackingStatus, TrackingUpdate } from './sources/types.ts';
@@ -66,10 +75,8 @@ interface Answer {
 }
 
 export class TrackingWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = true;
-  private busy: Promise<void> | null = null;
-  private lastPassAt = 0;
+  private readonly runner: JobRunner;
+  private readonly leases: LeaseKeeper;
 
   constructor(
     private readonly db: Database,
@@ -78,57 +85,57 @@ export class TrackingWorker {
     private readonly log: Logger,
     private readonly opts: TrackingWorkerOptions = defaultTrackingWorkerOptions,
     private readonly fetchFn: typeof fetch = fetch,
-  ) {}
+    leases?: LeaseKeeper,
+  ) {
+    this.leases = leases ?? new LeaseKeeper(sqlLeaseStore(db), log);
+    this.runner = new JobRunner(log, this.leases);
+    this.runner.add({ name: 'tracking-timers', failureMessage: 'tracking pass failed', everyMs: this.opts.pollMs, run: async () => void (await this.runDue()) });
+    this.runner.add({
+      name: 'tracking-pass',
+      failureMessage: 'tracking alert pass failed',
+      everyMs: this.opts.passMs,
+      firstRunAfterMs: this.opts.passMs,
+      leader: 'tracking:pass',
+      run: async () => {
+        const now = Date.now();
+        await this.alertPass(now);
+        await this.requeryStale(now);
+      },
+    });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.lastPassAt = Date.now();
-    const tick = () => {
-      if (this.stopped) return;
-      this.busy = this.tick()
-        .catch((e: unknown) => this.log.error({ err: e }, 'tracking pass failed'))
-        .finally(() => {
-          this.busy = null;
-          if (!this.stopped) {
-            this.timer = setTimeout(tick, this.opts.pollMs);
-            this.timer.unref();
-          }
-        });
-    };
-    tick();
+    this.runner.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.busy;
-  }
-
-  private async tick(): Promise<void> {
-    const now = Date.now();
-    await this.runDue(now);
-    if (now - this.lastPassAt >= this.opts.passMs) {
-      this.lastPassAt = now;
-      await this.alertPass(now);
-      await this.requeryStale(now);
-    }
+    await this.runner.stop();
   }
 
   /** Fires the tracking timers due at `now` (tests pass a later now to drive the re-check schedule). */
   async runDue(now = Date.now()): Promise<number> {
-    const due = await this.db.read.all<{ id: number; kind: string; ref: string; attempts: number }>(
-      `SELECT id, kind, ref, attempts FROM timers WHERE state = 'pending' AND kind IN ('tracking_recheck', 'tracking_subscribe') AND due_at <= ? ORDER BY due_at, id LIMIT 100`,
-      [now],
-    );
-    for (const t of due) {
+    const where = `state = 'pending' AND kind IN ('tracking_recheck', 'tracking_subscribe') AND due_at <= ?`;
+    // A look on the read connection first: with nothing due, no write at all.
+    const any = await this.db.read.get(`SELECT id FROM timers WHERE ${where} AND (claimed_until IS NULL OR claimed_until <= ${dbNow(this.db.dialect)}) LIMIT 1`, [now]);
+    if (!any) return 0;
+    const claim = await claimDue<{ id: number; kind: string; ref: string; attempts: number; due_at: number }>(this.db, this.leases.holder, {
+      table: 'timers',
+      where,
+      params: [now],
+      orderBy: 'due_at, id',
+      limit: 100,
+      columns: 'id, kind, ref, attempts, due_at',
+    });
+    const due = claim.rows.sort((a, b) => Number(a.due_at) - Number(b.due_at) || Number(a.id) - Number(b.id));
+    for (const row of due) {
+      const t = { id: Number(row.id), kind: row.kind, ref: row.ref, attempts: Number(row.attempts), claim: claim.token };
+      await claim.keep();
       try {
         if (t.kind === 'tracking_subscribe') await this.subscribe(t, now);
         else await this.recheck(t, now);
       } catch (e) {
         this.log.error({ err: e, timer: t.id, kind: t.kind }, 'tracking timer failed; will retry');
-        await this.db.transaction((tx) =>
-          tx.run(`UPDATE timers SET attempts = attempts + 1, last_error = ?, due_at = ? WHERE id = ? AND state = 'pending'`, [(e as Error).message.slice(0, 500), now + 30_000, t.id]),
-        );
+        await this.db.transaction((tx) => retryTimer(tx, t.id, (e as Error).message, now + 30_000, now, t.claim));
       }
     }
     return due.length;
@@ -158,11 +165,11 @@ export class TrackingWorker {
   }
 
   /** Registers a shipped number with the tenant's source; a refusal or an outage is tried again later. */
-  private async subscribe(t: { id: number; ref: string; attempts: number }, now: number): Promise<void> {
+  private async subscribe(t: { id: number; ref: string; attempts: number; claim: string }, now: number): Promise<void> {
     const s = await this.shipment(t.ref);
     const account = s?.tracking_no ? await this.accounts.forTenant(s.tenant_id) : null;
     if (!s || !account) {
-      await this.db.transaction((tx) => claimTimer(tx, t.id, now));
+      await this.db.transaction((tx) => claimTimer(tx, t.id, now, { claim: t.claim }));
       return;
     }
     const adapter = trackingAdapter(account.source);
@@ -177,25 +184,40 @@ export class TrackingWorker {
     }
     await this.db.transaction(async (tx) => {
       if (result.ok) {
-        if (!(await claimTimer(tx, t.id, now))) return;
+        if (!(await claimTimer(tx, t.id, now, { claim: t.claim }))) return;
         await tx.run('UPDATE shipments SET tracking_account_id = ?, tracking_ref = COALESCE(?, tracking_ref), subscribed_at = ?, updated_at = ? WHERE id = ?', [account.id, result.ref, now, now, s.id]);
         await appendEvent(tx, { tenantId: s.tenant_id, type: 'shipment.tracking_subscribed', aggregateType: 'shipment', aggregateId: s.id, at: now, payload: { shipmentId: s.id, source: account.source, trackingAccountId: account.id } });
         return;
       }
       const attempts = Number(t.attempts) + 1;
+      const release = 'claimed_by = NULL, claimed_until = NULL';
       if (attempts >= this.opts.maxAttempts) {
-        await tx.run(`UPDATE timers SET state = 'failed', attempts = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending'`, [attempts, result.message.slice(0, 500), now, t.id]);
+        const n = await tx.run(`UPDATE timers SET state = 'failed', attempts = ?, last_error = ?, updated_at = ?, ${release} WHERE id = ? AND state = 'pending' AND claimed_by = ?`, [
+          attempts,
+          result.message.slice(0, 500),
+          now,
+          t.id,
+          t.claim,
+        ]);
+        if (n !== 1) return; // taken over after this claim lapsed: the other pass decides
         await raiseAlert(tx, { tenantId: s.tenant_id, accountId: account.id, platform: account.source, kind: 'TRACKING_SUBSCRIBE_FAILED', key: s.id, message: `shipment ${s.id}: ${account.source} refused the subscription ${attempts} times (${result.message})`, at: now });
         return;
       }
       const delay = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** (attempts - 1));
-      await tx.run(`UPDATE timers SET attempts = ?, last_error = ?, due_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'`, [attempts, result.message.slice(0, 500), now + delay, now, t.id]);
+      await tx.run(`UPDATE timers SET attempts = ?, last_error = ?, due_at = ?, updated_at = ?, ${release} WHERE id = ? AND state = 'pending' AND claimed_by = ?`, [
+        attempts,
+        result.message.slice(0, 500),
+        now + delay,
+        now,
+        t.id,
+        t.claim,
+      ]);
     });
     if (!result.ok) this.log.warn({ shipmentId: s.id, source: account.source, attempt: Number(t.attempts) + 1 }, `tracking subscription refused: ${result.message}`);
   }
 
   /** Asks the source about one shipment; its answer (if any) applied, with `after` in the same transaction. */
-  private async query(s: TrackedShipmentRow, now: number, after?: { timerId: number }): Promise<void> {
+  private async query(s: TrackedShipmentRow, now: number, after?: { timerId: number; claim: string }): Promise<void> {
     const account = await this.accountOf(s);
     let answer: Answer | null = null;
     let problem: string | null = null;
@@ -218,7 +240,7 @@ export class TrackingWorker {
     await this.db.transaction(async (tx) => {
       // The shipment (and its orders, which a re-check may deliver) before its timer: the one lock order.
       if (after) await this.tracking.lockTracked(tx, 'id = ?', [s.id], true);
-      if (after && !(await claimTimer(tx, after.timerId, now, { kind: 'tracking_recheck', ref: s.id }))) return;
+      if (after && !(await claimTimer(tx, after.timerId, now, { claim: after.claim, timed: { kind: 'tracking_recheck', ref: s.id } }))) return;
       if (update && account && answer) {
         const { content: _content, ...facts } = update;
         await this.tracking.recordIn(
@@ -244,13 +266,13 @@ export class TrackingWorker {
     });
   }
 
-  private async recheck(t: { id: number; ref: string }, now: number): Promise<void> {
+  private async recheck(t: { id: number; ref: string; claim: string }, now: number): Promise<void> {
     const s = await this.shipment(t.ref);
     if (!s || s.recheck_state !== 'pending') {
-      await this.db.transaction((tx) => claimTimer(tx, t.id, now));
+      await this.db.transaction((tx) => claimTimer(tx, t.id, now, { claim: t.claim }));
       return;
     }
-    await this.query(s, now, { timerId: t.id });
+    await this.query(s, now, { timerId: t.id, claim: t.claim });
   }
 
   /** Shipped shipments without news for staleAfterMs are asked about again (a few per pass). */

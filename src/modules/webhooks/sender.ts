@@ -1,11 +1,19 @@
 // Outbound webhooks: the outbox fans events out to endpoint deliveries; a sender posts them, signed like
 // own-shop pushes, and retries with exponential back-off until the endpoint answers 2xx or attempts run out.
+//
+// Jobs and leases: deliveries are rows of a table, so each sender pass claims the due ones it has room for (claims.ts:
+// FOR UPDATE SKIP LOCKED on PostgreSQL): two hub processes post different deliveries side by side, and a delivery is
+// posted once per attempt. Its outcome is written only while the claim is still this pass's; a claim outlives the
+// request's timeout, and one left by a dead process lapses and the delivery is posted again (at least once).
 import { createHmac } from 'node:crypto';
 import type { Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { OutboxEvent, Subscriber } from '../../platform/outbox/relay.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { hideUrlCredentials } from '../../kernel/redact.ts';
+import { claimDue } from '../../platform/jobs/claims.ts';
+import { dbNow, LeaseKeeper, sqlLeaseStore } from '../../platform/jobs/leases.ts';
+import { JobRunner } from '../../platform/jobs/runner.ts';
 
 export interface WebhookSenderOptions {
   baseDelayMs: number;
@@ -74,40 +82,33 @@ interface DueDelivery {
   next_attempt_at: number;
   url: string;
   secret: string;
+  /** The claim token of the pass posting it. */
+  claim: string;
 }
 
 export class WebhookSender {
-  private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
-  private stopped = true;
+  private readonly runner: JobRunner;
+  private readonly holder: string;
 
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
     private readonly keyring: Keyring,
     private readonly opts: WebhookSenderOptions = defaultWebhookOptions,
-  ) {}
+    leases?: LeaseKeeper,
+  ) {
+    this.holder = (leases ?? new LeaseKeeper(sqlLeaseStore(db), log)).holder;
+    this.runner = new JobRunner(log);
+    this.runner.add({ name: 'webhooks', failureMessage: 'webhook sender pass failed', everyMs: this.opts.pollMs, run: async () => void (await this.sendDue()) });
+  }
 
   start(): void {
-    this.stopped = false;
-    const tick = async () => {
-      if (this.stopped) return;
-      try {
-        await this.sendDue();
-      } catch (e) {
-        this.log.error({ err: e }, 'webhook sender pass failed');
-      }
-      if (!this.stopped) {
-        this.timer = setTimeout(() => void tick(), this.opts.pollMs);
-        this.timer.unref();
-      }
-    };
-    void tick();
+    this.runner.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    await this.runner.stop();
     while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
   }
 
@@ -119,26 +120,43 @@ export class WebhookSender {
   async sendDue(now = Date.now()): Promise<number> {
     const free = this.opts.concurrency - this.inFlight;
     if (free <= 0) return 0;
-    const due = await this.db.read.all<DueDelivery>(
-      `SELECT d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, d.next_attempt_at, e.url, e.secret
-       FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-       WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?`,
-      [now, free],
+    const where = `state = 'pending' AND next_attempt_at <= ?`;
+    // A look on the read connection first: with nothing due, no write at all.
+    const any = await this.db.read.get(
+      `SELECT id FROM webhook_deliveries WHERE ${where} AND (claimed_until IS NULL OR claimed_until <= ${dbNow(this.db.dialect)}) LIMIT 1`,
+      [now],
+    );
+    if (!any) return 0;
+    // The claim lasts past the request's own timeout, so it cannot lapse while a live process is still posting.
+    const claim = await claimDue<Omit<DueDelivery, 'url' | 'secret' | 'claim'>>(
+      this.db,
+      this.holder,
+      {
+        table: 'webhook_deliveries',
+        where,
+        params: [now],
+        orderBy: 'next_attempt_at, id',
+        limit: free,
+        columns: 'id, endpoint_id, event_id, event_type, payload, attempts, next_attempt_at',
+      },
+      this.opts.timeoutMs + 5_000,
+    );
+    if (claim.rows.length === 0) return 0;
+    const endpointIds = [...new Set(claim.rows.map((d) => d.endpoint_id))];
+    const endpoints = new Map(
+      (
+        await this.db.read.all<{ id: string; url: string; secret: string }>(
+          `SELECT id, url, secret FROM webhook_endpoints WHERE id IN (${endpointIds.map(() => '?').join(', ')})`,
+          endpointIds,
+        )
+      ).map((e) => [e.id, e]),
     );
     const sends: Promise<void>[] = [];
-    for (const d of due) {
-      // Claim by moving the due time forward (a lease), so another process does not send it at the same time.
-      const lease = now + this.opts.timeoutMs + 5_000;
-      const claimed = await this.db.transaction((tx) =>
-        tx.run(`UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at = ?`, [
-          lease,
-          d.id,
-          d.next_attempt_at,
-        ]),
-      );
-      if (claimed !== 1) continue;
+    for (const row of claim.rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || Number(a.id) - Number(b.id))) {
+      const ep = endpoints.get(row.endpoint_id);
+      if (!ep) continue; // endpoints are switched off, never deleted
       this.inFlight++;
-      sends.push(this.send(d).finally(() => this.inFlight--));
+      sends.push(this.send({ ...row, id: Number(row.id), event_id: Number(row.event_id), attempts: Number(row.attempts), url: ep.url, secret: ep.secret, claim: claim.token }).finally(() => this.inFlight--));
     }
     await Promise.all(sends);
     return sends.length;
@@ -172,22 +190,26 @@ export class WebhookSender {
     }
     const now = Date.now();
     const attempts = d.attempts + 1;
+    // Written only under this pass's claim: if it lapsed and another process took the delivery, that one records it.
+    const release = 'claimed_by = NULL, claimed_until = NULL';
     if (!error) {
-      await this.db.transaction((tx) =>
-        tx.run(`UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, updated_at = ? WHERE id = ?`, [
+      const n = await this.db.transaction((tx) =>
+        tx.run(`UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, updated_at = ?, ${release} WHERE id = ? AND claimed_by = ?`, [
           attempts,
           status,
           now,
           d.id,
+          d.claim,
         ]),
       );
+      if (n !== 1) this.log.warn({ delivery: d.id, endpoint: d.endpoint_id }, 'webhook delivered after its claim lapsed; another process may post it again');
       return;
     }
     const dead = attempts >= this.opts.maxAttempts;
     await this.db.transaction((tx) =>
       tx.run(
-        `UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
-        [dead ? 'dead' : 'pending', attempts, status, error, now + this.backoff(attempts), now, d.id],
+        `UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, ${release} WHERE id = ? AND claimed_by = ?`,
+        [dead ? 'dead' : 'pending', attempts, status, error, now + this.backoff(attempts), now, d.id, d.claim],
       ),
     );
     this.log[dead ? 'error' : 'warn']({ delivery: d.id, endpoint: d.endpoint_id, attempts, error }, dead ? 'webhook delivery gave up' : 'webhook delivery failed; will retry');

@@ -15,6 +15,7 @@ import * as m012 from './migrations/012_wms.ts';
 import * as m013 from './migrations/013_tracking_settings.ts';
 import * as m014 from './migrations/014_stock_on_shelf.ts';
 import * as m015 from './migrations/015_shipment_cancelled.ts';
+import * as m016 from './migrations/016_job_leases.ts';
 
 /** One text for both dialects, or one per dialect where they cannot say the same thing (a changed CHECK). */
 export type Ddl = string | Record<Dialect, string>;
@@ -41,6 +42,7 @@ export const migrations: Migration[] = [
   { version: 13, ...m013 },
   { version: 14, ...m014 },
   { version: 15, ...m015 },
+  { version: 16, ...m016 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

@@ -206,6 +206,9 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** The claim token of the sender pass posting it now, and when that claim lapses (migration 016). */
+  claimed_by: string | null;
+  claimed_until: number | null;
 }
 
 export interface TimersTable {
@@ -219,6 +222,19 @@ export interface TimersTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** The claim token of the worker pass firing it now, and when that claim lapses (migration 016). */
+  claimed_by: string | null;
+  claimed_until: number | null;
+}
+
+/** Who runs a job (or a unit of work such as one account's pull) now; `token` grows each time it changes hands. */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  token: number;
+  expires_at: number;
+  acquired_at: number;
+  renewed_at: number;
 }
 
 export interface AuditLogTable {
@@ -397,6 +413,7 @@ export interface DB {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   timers: TimersTable;
+  job_leases: JobLeasesTable;
   shipments: ShipmentsTable;
   shipment_lines: ShipmentLinesTable;
   tracking_accounts: TrackingAccountsTable;

@@ -6,14 +6,15 @@
 // same order both "won" in 4 of 6 runs, and operators got deadlock 500s). Saleor locks the order before it decides
 // (`select_for_update`) and stock rows in primary-key order; here the same discipline is written down once:
 //
-//   1. approval    a second-approval request being decided (claimed before the operation it approves runs)
-//   2. account     a channel / WMS / payment account row a push holds while it lands
-//   3. order       order rows, by id ascending — locked before anything is decided about them
-//   4. shipment    shipment rows, by id ascending
-//   5. refund      refund and payment-exception rows, by id ascending
-//   6. stock       stock rows, by SKU ascending (within a SKU, by warehouse)
-//   7. timer       timer rows (payment timeouts, tracking re-checks)
-//   8. audit       the tenant's audit-chain head, last of all
+//   1. lease       the job lease a background unit of work is fenced by (platform/jobs/leases.ts), first of all
+//   2. approval    a second-approval request being decided (claimed before the operation it approves runs)
+//   3. account     a channel / WMS / payment account row a push holds while it lands
+//   4. order       order rows, by id ascending — locked before anything is decided about them
+//   5. shipment    shipment rows, by id ascending
+//   6. refund      refund and payment-exception rows, by id ascending
+//   7. stock       stock rows, by SKU ascending (within a SKU, by warehouse)
+//   8. timer       timer rows (payment timeouts, tracking re-checks)
+//   9. audit       the tenant's audit-chain head, last of all
 //
 // Every function that takes a lock of these kinds tells the transaction's ledger first (`tx.locks.take`). Taking a
 // lock of an earlier kind after a later one, or a smaller key after a larger one of the same kind, throws
@@ -21,7 +22,7 @@
 // deadlock on PostgreSQL. Rows a transaction created itself are nobody else's: `created` records them without a check.
 import { HubError } from '../../kernel/errors.ts';
 
-export const lockOrder = ['approval', 'account', 'order', 'shipment', 'refund', 'stock', 'timer', 'audit'] as const;
+export const lockOrder = ['lease', 'approval', 'account', 'order', 'shipment', 'refund', 'stock', 'timer', 'audit'] as const;
 export type LockKind = (typeof lockOrder)[number];
 
 const rankOf = new Map<LockKind, number>(lockOrder.map((k, i) => [k, i]));

@@ -1,9 +1,16 @@
 // Delivers outbox events to subscribers, at least once, each subscriber at its own persisted cursor.
 // On PostgreSQL the cursor is (transaction id, id) below the oldest running transaction, so an event
 // whose transaction commits late is never skipped; SQLite has one writer, so ids already commit in order.
+//
+// Jobs and leases: a subscriber's cursor is one position read and advanced in order, not a table of items to share out,
+// so each subscriber has a lease of its own (`outbox:<name>`) that one hub process keeps while it runs: only that process
+// advances the cursor, and the advance (with a transactional subscriber's writes) commits behind a fence on the lease. A
+// process that dies leaves the lease to lapse; another one takes it over and goes on from the persisted cursor.
 import type { Database, Tx } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import type { EventType } from '../../kernel/events.ts';
+import { fence, isLeaseLost, LeaseKeeper, sqlLeaseStore, type Lease } from '../jobs/leases.ts';
+import { JobRunner } from '../jobs/runner.ts';
 
 export interface OutboxEvent {
   id: number;
@@ -40,13 +47,12 @@ interface Row {
 
 export class OutboxRelay {
   private subscribers: Subscriber[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-  private again = false;
-  private stopped = true;
   private retryAt = new Map<string, { at: number; failures: number }>();
-  private lastPassAt = 0;
-  private pokeTimer: NodeJS.Timeout | null = null;
+  private readonly runner: JobRunner;
+  private readonly leases: LeaseKeeper;
+  /** Passes run one after another (the scheduled ones and drain()), never two at once for one subscriber. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopped = true;
 
   constructor(
     private readonly db: Database,
@@ -54,7 +60,14 @@ export class OutboxRelay {
     private readonly pollMs = 250,
     private readonly batchSize = 500,
     private readonly minGapMs = 50,
-  ) {}
+    leases?: LeaseKeeper,
+  ) {
+    this.leases = leases ?? new LeaseKeeper(sqlLeaseStore(db), log);
+    this.runner = new JobRunner(log);
+    // A pass is a write transaction of its own (cursors), so under load passes are spaced at least minGapMs apart
+    // instead of one per committed batch.
+    this.runner.add({ name: 'outbox', failureMessage: 'outbox relay pass failed', everyMs: this.pollMs, minGapMs: this.minGapMs, run: () => this.pass() });
+  }
 
   subscribe(s: Subscriber): void {
     this.subscribers.push(s);
@@ -62,88 +75,63 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      this.poke();
-      this.timer = setTimeout(tick, this.pollMs);
-      this.timer.unref();
-    };
-    tick();
+    this.runner.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.pokeTimer) clearTimeout(this.pokeTimer);
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
+    await this.runner.stop();
+    await this.queue;
+    await this.leases.releaseAll('outbox:');
   }
 
-  /**
-   * Asks for a pass soon (after a commit). A pass is a write transaction of its own (cursors), so under
-   * load passes are spaced at least minGapMs apart instead of one per committed batch.
-   */
+  /** Asks for a pass soon (after a commit). */
   poke(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    const wait = this.lastPassAt + this.minGapMs - Date.now();
-    if (wait > 0) {
-      if (!this.pokeTimer) {
-        this.pokeTimer = setTimeout(() => {
-          this.pokeTimer = null;
-          this.poke();
-        }, wait);
-        this.pokeTimer.unref();
-      }
-      return;
-    }
-    void this.pass();
+    this.runner.poke('outbox');
   }
 
   /** Runs passes until every subscriber has caught up; used by tests and at shutdown. */
   async drain(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
-      while (this.running) await new Promise((r) => setTimeout(r, 5));
       if (!(await this.passOnce())) return;
     }
   }
 
   private async pass(): Promise<void> {
-    this.running = true;
-    this.lastPassAt = Date.now();
-    try {
-      do {
-        this.again = false;
-        while (!this.stopped && (await this.passOnce())) {
-          /* keep going while there is work */
-        }
-      } while (this.again && !this.stopped);
-    } catch (e) {
-      this.log.error({ err: e }, 'outbox relay pass failed');
-    } finally {
-      this.running = false;
+    while (!this.stopped && (await this.passOnce())) {
+      /* keep going while there is work */
     }
   }
 
-  /** One batch for each subscriber; true when any subscriber moved. */
-  private async passOnce(): Promise<boolean> {
-    let moved = false;
-    for (const s of this.subscribers) {
-      const wait = this.retryAt.get(s.name);
-      if (wait && wait.at > Date.now()) continue;
-      try {
-        if (await this.step(s)) moved = true;
-        this.retryAt.delete(s.name);
-      } catch (e) {
-        const failures = (wait?.failures ?? 0) + 1;
-        const delay = Math.min(60_000, 500 * 2 ** Math.min(failures, 7));
-        this.retryAt.set(s.name, { at: Date.now() + delay, failures });
-        this.log.warn({ err: e, subscriber: s.name, failures, retryInMs: delay }, 'outbox subscriber failed; will retry');
+  /** One batch for each subscriber this process leads; true when any subscriber moved. */
+  private passOnce(): Promise<boolean> {
+    const run = this.queue.then(async () => {
+      let moved = false;
+      for (const s of this.subscribers) {
+        const wait = this.retryAt.get(s.name);
+        if (wait && wait.at > Date.now()) continue;
+        const name = `outbox:${s.name}`;
+        const lease = await this.leases.lead(name);
+        if (!lease) continue; // another hub process advances this cursor
+        try {
+          if (await this.step(s, lease)) moved = true;
+          this.retryAt.delete(s.name);
+        } catch (e) {
+          if (isLeaseLost(e)) {
+            // Taken over while this process was slow: the new holder goes on from the cursor; nothing is retried here.
+            this.leases.lost(name);
+            continue;
+          }
+          const failures = (wait?.failures ?? 0) + 1;
+          const delay = Math.min(60_000, 500 * 2 ** Math.min(failures, 7));
+          this.retryAt.set(s.name, { at: Date.now() + delay, failures });
+          this.log.warn({ err: e, subscriber: s.name, failures, retryInMs: delay }, 'outbox subscriber failed; will retry');
+        }
       }
-    }
-    return moved;
+      return moved;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async cursor(name: string): Promise<{ xid: string; id: number }> {
@@ -169,7 +157,7 @@ export class OutboxRelay {
     );
   }
 
-  private async step(s: Subscriber): Promise<boolean> {
+  private async step(s: Subscriber, lease: Lease): Promise<boolean> {
     const c = await this.cursor(s.name);
     const rows = await this.fetch(c);
     if (rows.length === 0) return false;
@@ -202,12 +190,16 @@ export class OutboxRelay {
       );
     if (s.transactional) {
       await this.db.transaction(async (tx) => {
+        await fence(tx, lease);
         if (events.length) await s.handle(events, tx);
         await advance(tx);
       });
     } else {
       if (events.length) await s.handle(events, null);
-      await this.db.transaction(advance);
+      await this.db.transaction(async (tx) => {
+        await fence(tx, lease);
+        await advance(tx);
+      });
     }
     return true;
   }

@@ -207,6 +207,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         response: { 200: Outcome, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
-    async (req) => outcomeOut(await hub.writes.runRouting(who(req), { ...req.body, plans: req.body.plans?.map(planIn) })),
+    // Named fields only: a lease (the auto-routing runner's fence) never comes from a request.
+    async (req) => outcomeOut(await hub.writes.runRouting(who(req), { orderIds: req.body.orderIds, limit: req.body.limit, plans: req.body.plans?.map(planIn) })),
   );
 };

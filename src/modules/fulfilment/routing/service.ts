@@ -23,6 +23,7 @@ import type { Principal } from '../../../kernel/principal.ts';
 import type { Database, SqlValue, Tx } from '../../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
+import { fence, type Lease } from '../../../platform/jobs/leases.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
 import { reservationMachine } from '../../inventory/domain/reservation-machine.ts';
 import type { EventPayload } from '../../../kernel/events.ts';
@@ -102,6 +103,8 @@ export interface RoutingRequest {
   due?: DueOrders | undefined;
   limit?: number | undefined;
   plans?: DispatchPlan[] | undefined;
+  /** The auto-routing runner's lease: the run commits only while it is still held (platform/jobs/leases.ts). */
+  lease?: Lease | undefined;
 }
 
 export interface RoutingOutcome {
@@ -584,6 +587,7 @@ export class RoutingService {
 
   private async runOnce(who: Principal, input: RoutingRequest, now: number): Promise<RoutingOutcome> {
     return this.db.transaction(async (tx) => {
+      if (input.lease) await fence(tx, input.lease);
       const r = await this.prepare(tx, who, input, now, true);
       if (input.plans && r.unplanned.length) {
         throw new HubError('ORDER_NOT_ROUTABLE', r.unplanned.map((u) => u.reasons.map((x) => x.message).join('; ')).join('; '), { unplanned: r.unplanned });
