@@ -4,6 +4,7 @@
 // its actions.
 import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
+import { orderScopeSql, paymentExceptionScopeSql } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { raiseAlert } from '../health/alerts.ts';
@@ -260,7 +261,12 @@ export class RefundService {
   async requestRefund(who: Principal, orderId: string, input: { amount?: number | undefined; reason: string }, now = Date.now()) {
     requirePermission(who, 'refunds.approve');
     const view = await this.inTransaction(async (tx) => {
-      const o = await tx.get<OrderState & { currency: string }>(`SELECT ${orderStateColumns}, currency FROM orders WHERE id = ? AND tenant_id = ?${lockSuffix(tx)}`, [orderId, who.tenantId]);
+      const f = orderScopeSql(who.scope, 'orders');
+      const o = await tx.get<OrderState & { currency: string }>(`SELECT ${orderStateColumns}, currency FROM orders WHERE id = ? AND tenant_id = ? AND ${f.text}${lockSuffix(tx)}`, [
+        orderId,
+        who.tenantId,
+        ...f.params,
+      ]);
       if (!o) throw new HubError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
       const paid = await tx.get<{ payment_account_id: string; transaction_id: string | null; out_trade_no: string; amount: number }>(
         `SELECT payment_account_id, transaction_id, out_trade_no, amount FROM payment_notices
@@ -295,8 +301,10 @@ export class RefundService {
     return view;
   }
 
+  /** An exception of the principal's tenant and scope, locked; one outside them answers like one that does not exist. */
   private async exceptionFor(tx: Tx, who: Principal, id: number): Promise<ExceptionRow> {
-    const e = await tx.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ?${lockSuffix(tx)}`, [id, who.tenantId]);
+    const f = paymentExceptionScopeSql(who.scope, 'payment_exceptions');
+    const e = await tx.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ? AND ${f.text}${lockSuffix(tx)}`, [id, who.tenantId, ...f.params]);
     if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${id} does not exist`);
     return e;
   }
@@ -402,7 +410,8 @@ export class RefundService {
      LEFT JOIN orders o ON o.id = e.order_id LEFT JOIN refunds r ON r.id = e.refund_id LEFT JOIN payment_accounts a ON a.id = e.payment_account_id`;
 
   async exception(who: Principal, id: number) {
-    const e = await this.db.read.get<ExceptionRow>(`${this.exceptionSelect} WHERE e.id = ? AND e.tenant_id = ?`, [id, who.tenantId]);
+    const f = paymentExceptionScopeSql(who.scope, 'e');
+    const e = await this.db.read.get<ExceptionRow>(`${this.exceptionSelect} WHERE e.id = ? AND e.tenant_id = ? AND ${f.text}`, [id, who.tenantId, ...f.params]);
     if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${id} does not exist`);
     return this.exceptionView(e);
   }
@@ -423,19 +432,11 @@ export class RefundService {
       where.push('e.order_id = ?');
       params.push(f.orderId);
     }
+    const inScope = paymentExceptionScopeSql(who.scope, 'e');
+    where.push(inScope.text);
+    params.push(...inScope.params);
     const rows = await this.db.read.all<ExceptionRow>(`${this.exceptionSelect} WHERE ${where.join(' AND ')} ORDER BY e.id DESC LIMIT ?`, [...params, f.limit]);
-    const scoped = who.scope.accounts === null ? rows : await this.inScope(who, rows);
-    return { items: scoped.map((e) => this.exceptionView(e)) };
-  }
-
-  private async inScope(who: Principal, rows: ExceptionRow[]): Promise<ExceptionRow[]> {
-    const out: ExceptionRow[] = [];
-    for (const e of rows) {
-      if (!e.order_id) continue;
-      const o = await this.db.read.get<{ account_id: string }>('SELECT account_id FROM orders WHERE id = ?', [e.order_id]);
-      if (o && who.scope.accounts?.includes(o.account_id)) out.push(e);
-    }
-    return out;
+    return { items: rows.map((e) => this.exceptionView(e)) };
   }
 
   // ------------------------------------------------------------------ the refund worker's steps
