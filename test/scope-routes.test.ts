@@ -588,6 +588,31 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     expect(problems).toEqual([]);
   }, 180_000);
 
+  it('lets each scoped user write to its own side: a note, a "not received" report, a wave of a planned shipment', async () => {
+    const a = sides.A;
+    for (const u of users) {
+      const note = await call(u.token, 'POST', `/api/orders/${a.paid.orderNo}/notes`, { text: `note by ${u.name}` });
+      expect(note.status, note.text).toBe(200);
+      const again = await call(u.token, 'POST', `/api/shipments/${a.shipmentId}/not-received`, {});
+      expect(again.status, again.text).toBe(201);
+      expect((again.json as { items: { id: string }[] }).items.map((c) => c.id)).toEqual([a.caseId]);
+      const exception = await call(u.token, 'GET', `/api/payment-exceptions/${a.exceptionId}`);
+      expect(exception.status, exception.text).toBe(200);
+    }
+    // A paid order of side A, routed by the admin; each scoped user in turn finds its shipment and the shop's user waves it.
+    const o = await push('A', a.shop, a.province, a.sku, 20);
+    expect((await deliver(s, `/hooks/pay/stripe/${paymentAccount}`, stripeEvent('payment_intent.succeeded', stripeIntent(o.orderNo, 1999)))).status).toBe(200);
+    const routed = await call(users[0]?.token as string, 'POST', '/api/routing/run', { orderIds: [o.id] });
+    expect(routed.status, routed.text).toBe(200);
+    const shipment = ((await admin<{ shipments: { id: string }[] }>('GET', `/api/orders/${o.id}`)).body.shipments[0]?.id ?? '') as string;
+    for (const u of users) expect((await call(u.token, 'GET', `/api/shipments/${shipment}`)).status).toBe(200);
+    const wave = await call(users[0]?.token as string, 'POST', '/api/waves', { warehouse: a.warehouse, shipmentIds: [shipment] });
+    expect(wave.status, wave.text).toBe(201);
+    const scanned = await call(users[2]?.token as string, 'POST', `/api/shipments/${shipment}/scans`, { codes: [a.sku] });
+    expect(scanned.status, scanned.text).toBe(200);
+    expect((scanned.json as { state: string }).state).toBe('packed');
+  }, 60_000);
+
   it('streams a scoped listener only the orders in its scope, named', async () => {
     const listen = async (token: string) => {
       const ctrl = new AbortController();
