@@ -77,7 +77,7 @@ describe.each(allBackends)('the audit chain on $name', (backend) => {
     const v = await verdictOf(tenant);
     expect(v).toMatchObject({ ok: true, checked: 2, broken: [], firstBroken: null });
 
-    const [, first] = await listAudit(db, tenant, { limit: 10 });
+    const [, first] = await listAudit(db, systemPrincipal(tenant), { limit: 10 });
     expect(first).toMatchObject({
       action: 'auth.sign_in_failed\ufffd',
       targetType: 'user',

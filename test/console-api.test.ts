@@ -98,10 +98,13 @@ describe.each(httpBackends)('console API on $name', (backend) => {
     // The feed starts at the present, on its first read after someone listens: an order placed before that is the past.
     await expect.poll(() => s.hub.live.started, { timeout: 30_000 }).toBe(true);
     const orderNo = await place(shopA, { status: 'paid', paidAmount: 1999 });
+    const gdOrderNo = await place(shopA, { receiver: { name: '李四', phone: '13900001111', province: '广东省', city: '广州市', district: '天河区', address: '体育西路 1 号' } });
     await expect.poll(() => admin.events.filter((e) => e.orderNo === orderNo).map((e) => e.type), { timeout: 30_000 }).toContain('order.created');
-    // A province-scoped listener learns that something happened, not which order; another shop's listener nothing.
-    await expect.poll(() => gd.events.some((e) => e.type === 'order.created' && e.orderNo === null), { timeout: 30_000 }).toBe(true);
-    expect(gd.events.some((e) => e.orderNo === orderNo)).toBe(false);
+    await expect.poll(() => admin.events.some((e) => e.orderNo === gdOrderNo), { timeout: 30_000 }).toBe(true);
+    // A province-scoped listener hears of its province's orders, by number, and of nothing else — not even that
+    // something happened elsewhere; another shop's listener hears nothing.
+    await expect.poll(() => gd.events.some((e) => e.type === 'order.created' && e.orderNo === gdOrderNo), { timeout: 30_000 }).toBe(true);
+    expect(gd.events.filter((e) => e.orderNo !== gdOrderNo)).toEqual([]);
     expect(onlyB.events).toEqual([]);
     for (const l of [admin, onlyB, gd]) l.close();
   });

@@ -21,6 +21,7 @@ import { IntegrationService } from '../modules/channels/integration.ts';
 import { DriftWatch } from '../modules/channels/drift-watch.ts';
 import { Poller, defaultPollerOptions } from '../modules/channels/poller.ts';
 import { parseApprovalPolicy } from '../modules/access/domain/approvals.ts';
+import { contains } from '../kernel/scope.ts';
 import { loadKeyring, type Keyring } from '../platform/security/keyring.ts';
 import { GroupCommitter } from '../platform/db/group-commit.ts';
 import { OutboxRelay } from '../platform/outbox/relay.ts';
@@ -182,7 +183,7 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
   });
   approvals.register('channel_account.delete', {
     apply: (tx, who, p, ctx, now) => accounts.applyDelete(tx, who, p, ctx, now),
-    visible: async (who, a) => who.scope.accounts === null || (a.targetId !== null && who.scope.accounts.includes(a.targetId)),
+    visible: async (who, a) => a.targetId !== null && contains(who.scope, 'channel_account', { accounts: [a.targetId] }),
   });
   approvals.register('user.delete', { apply: (tx, who, p, ctx, now) => people.applyDeleteUser(tx, who, p, ctx, now) });
   return {

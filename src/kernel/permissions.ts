@@ -1,6 +1,5 @@
-// Who may do what: permissions named per action, the built-in roles, and data scopes. Pure data and rules.
-import { HubError } from './errors.ts';
-
+// Who may do what: permissions named per action and the built-in roles. Pure data. (What a principal may see — its
+// data scope — is kernel/scope.ts.)
 export const permissions = {
   'orders.read': 'See orders, their history and reservations (personal data masked)',
   'orders.modify': 'Move orders along the status anchor, retry reservations',
@@ -78,37 +77,4 @@ export const builtinRoles: readonly RoleDefinition[] = [
 
 export function builtinRole(name: string): RoleDefinition | undefined {
   return builtinRoles.find((r) => r.name === name);
-}
-
-/** What a principal may see. `null` in a field means no limit on that dimension. */
-export interface DataScope {
-  accounts: string[] | null;
-  warehouses: string[] | null;
-  provinces: string[] | null;
-}
-
-export const unlimitedScope: DataScope = { accounts: null, warehouses: null, provinces: null };
-
-export function isUnlimited(s: DataScope): boolean {
-  return s.accounts === null && s.warehouses === null && s.provinces === null;
-}
-
-/** Checks a scope given by a person: lists of non-empty, distinct strings, or null. */
-export function validateScope(input: { accounts?: unknown; warehouses?: unknown; provinces?: unknown } | null | undefined): DataScope {
-  const one = (name: string, v: unknown): string[] | null => {
-    if (v === undefined || v === null) return null;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x.trim())) {
-      throw new HubError('VALIDATION_FAILED', `scope.${name} must be a list of non-empty strings, or null for no limit`);
-    }
-    return [...new Set((v as string[]).map((x) => x.trim()))].sort();
-  };
-  return { accounts: one('accounts', input?.accounts), warehouses: one('warehouses', input?.warehouses), provinces: one('provinces', input?.provinces) };
-}
-
-/** True when an order with these facts lies inside the scope (warehouse: any of the order's reservations). */
-export function orderInScope(s: DataScope, o: { accountId: string; province: string; warehouses: readonly string[] }): boolean {
-  if (s.accounts && !s.accounts.includes(o.accountId)) return false;
-  if (s.provinces && !s.provinces.includes(o.province)) return false;
-  if (s.warehouses && !o.warehouses.some((w) => s.warehouses?.includes(w))) return false;
-  return true;
 }

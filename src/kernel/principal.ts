@@ -1,7 +1,8 @@
 // Who is acting, as every service sees it: a signed-in user, an API token, the break-glass admin token, or
 // the hub itself. Plain data, so it crosses into the writer thread unchanged.
 import { HubError } from './errors.ts';
-import { allPermissions, unlimitedScope, type DataScope, type Permission } from './permissions.ts';
+import { allPermissions, type Permission } from './permissions.ts';
+import { unlimitedScope, type DataScope } from './scope.ts';
 
 export interface Principal {
   kind: 'user' | 'token' | 'admin_token' | 'system';

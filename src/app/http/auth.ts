@@ -2,7 +2,8 @@
 // cookie-borne request carries its CSRF token, and whether the route's declared permission is held.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../../kernel/errors.ts';
-import { allPermissions, unlimitedScope, type Permission } from '../../kernel/permissions.ts';
+import { allPermissions, type Permission } from '../../kernel/permissions.ts';
+import { unlimitedScope } from '../../kernel/scope.ts';
 import type { Principal } from '../../kernel/principal.ts';
 import type { Hub } from '../hub.ts';
 import { secretHash, secretsMatch } from '../../platform/security/secrets.ts';

@@ -170,7 +170,12 @@ export const ScopeInput = Type.Object(
     warehouses: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 500 }), Type.Null()])),
     provinces: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 }), Type.Null()])),
   },
-  { description: 'Limits what the user sees; a missing or null list means no limit on that dimension' },
+  {
+    additionalProperties: false,
+    description:
+      'Limits what the user sees: shops (channel account ids), warehouses (codes) and receiver provinces. A missing or null list means no limit on ' +
+      'that dimension; an empty list means nothing in it. Unknown keys and wrong types are refused (400); ids and codes must exist.',
+  },
 );
 
 export const User = Type.Object({

@@ -3,6 +3,7 @@
 import { actorKey, approvalKinds, checkDecider, isApprovalKind, type ApprovalKind, type ApprovalState } from './domain/approvals.ts';
 import { HubError, isHubError } from '../../kernel/errors.ts';
 import { can, type Principal } from '../../kernel/principal.ts';
+import { isUnlimited } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { appendAudit } from './audit.ts';
@@ -35,7 +36,7 @@ export interface ApprovalContext {
 /** Runs an approved operation inside the decision's transaction, as the decider; returns what to keep as the result. */
 export interface ApprovalExecutor {
   apply(tx: Tx, decider: Principal, payload: Record<string, unknown>, ctx: ApprovalContext, now: number): Promise<unknown>;
-  /** Whether a principal may see this request at all (data scope); true when absent. */
+  /** Whether a principal may see this request at all: its target inside the data scope. Absent: an unlimited scope only. */
   visible?(who: Principal, a: { targetId: string | null; payload: Record<string, unknown> }): Promise<boolean>;
 }
 
@@ -188,7 +189,7 @@ export class ApprovalService {
     if (r.requested_by === actorKey(who)) return true;
     if (!can(who, 'approvals.decide') || !isApprovalKind(r.kind)) return false;
     const check = this.executor(r.kind).visible;
-    return check ? check(who, { targetId: r.target_id, payload: JSON.parse(r.payload) as Record<string, unknown> }) : true;
+    return check ? check(who, { targetId: r.target_id, payload: JSON.parse(r.payload) as Record<string, unknown> }) : isUnlimited(who.scope);
   }
 
   /** Requests the caller made, and, for a decider, the ones in their scope. Newest first. */
@@ -204,12 +205,17 @@ export class ApprovalService {
       where += ' AND state = ?';
       params.push(f.state);
     }
-    // Scope is checked per row after the query, so read more than asked and stop once there are enough.
-    const rows = await this.db.read.all<Row>(`SELECT * FROM approvals WHERE ${where} ORDER BY requested_at DESC, id DESC LIMIT ?`, [...params, f.limit * 5]);
+    // Whether a request is in scope depends on its kind's target (an order, a shop, a stock change's warehouses), so it
+    // is decided per row: read page after page until there are enough, or none are left.
     const out: ApprovalView[] = [];
-    for (const r of rows) {
-      if (out.length >= f.limit) break;
-      if (isApprovalKind(r.kind) && (await this.visible(who, r))) out.push(this.view(r, who));
+    const page = Math.max(f.limit, 50);
+    for (let offset = 0; out.length < f.limit; offset += page) {
+      const rows = await this.db.read.all<Row>(`SELECT * FROM approvals WHERE ${where} ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, page, offset]);
+      for (const r of rows) {
+        if (out.length >= f.limit) break;
+        if (isApprovalKind(r.kind) && (await this.visible(who, r))) out.push(this.view(r, who));
+      }
+      if (rows.length < page) break;
     }
     return out;
   }

@@ -1,8 +1,10 @@
 // The audit log: who changed what, from where, before → after. Append-only and hash-chained per tenant: each row's
 // MAC (HMAC-SHA256 under a data key) covers its content and the previous row's MAC, and audit_heads keeps the
 // last link, so editing, deleting or truncating rows is found by verifyAudit.
+import { HubError } from '../../kernel/errors.ts';
 import type { Principal } from '../../kernel/principal.ts';
 import { storableText, storableValue } from '../../kernel/text.ts';
+import { auditScopeSql, isUnlimited, toKysely } from '../../kernel/scope.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { forUpdate } from '../../platform/db/unit-of-work.ts';
@@ -204,8 +206,9 @@ export interface AuditFilter {
   beforeSeq?: number | undefined;
 }
 
-export async function listAudit(db: Database, tenantId: string, f: AuditFilter) {
-  let q = db.kysely.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenantId);
+/** Entries the principal may read, newest first: a scoped principal reads its own actions and entries about objects in its scope. */
+export async function listAudit(db: Database, who: Principal, f: AuditFilter) {
+  let q = db.kysely.selectFrom('audit_log').selectAll().where('tenant_id', '=', who.tenantId).where(toKysely(auditScopeSql(who.scope, who.userId, 'audit_log')));
   if (f.targetType) q = q.where('target_type', '=', f.targetType);
   if (f.targetId) q = q.where('target_id', '=', f.targetId);
   if (f.action) q = q.where('action', '=', f.action);
@@ -224,4 +227,15 @@ export async function listAudit(db: Database, tenantId: string, f: AuditFilter) 
     after: parse(r.after),
     detail: parse(r.detail),
   }));
+}
+
+/** The principal's tenant's chain, walked: it reads every entry, so a limited data scope may not ask for it. */
+export async function verifyAuditFor(db: Database, keyring: Keyring, who: Principal): Promise<Omit<AuditVerdict, 'tenantId'>> {
+  if (!isUnlimited(who.scope)) {
+    throw new HubError('FORBIDDEN', `verifying the audit log reads every entry of the organisation; ${who.name} has a limited data scope`, { scope: who.scope });
+  }
+  const v = (await verifyAudit(db, keyring)).find((x) => x.tenantId === who.tenantId);
+  return v
+    ? { checked: v.checked, ok: v.ok, broken: v.broken, brokenCount: v.brokenCount, firstBroken: v.firstBroken }
+    : { ok: true, checked: 0, broken: [], brokenCount: 0, firstBroken: null };
 }

@@ -1,16 +1,8 @@
 // Users, roles, sessions and API tokens: who may come in, and what they may do once inside.
 // Password hashing runs where the request is (argon2 on the thread pool); only the outcome is written.
 import { HubError } from '../../kernel/errors.ts';
-import {
-  allPermissions,
-  builtinRole,
-  builtinRoles,
-  isPermission,
-  validateScope,
-  type DataScope,
-  type Permission,
-  type RoleDefinition,
-} from '../../kernel/permissions.ts';
+import { allPermissions, builtinRole, builtinRoles, isPermission, type Permission, type RoleDefinition } from '../../kernel/permissions.ts';
+import { isWithin, parseScope, readStoredScope, unlimitedScope, type DataScope } from '../../kernel/scope.ts';
 import type { Principal } from '../../kernel/principal.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
@@ -108,7 +100,7 @@ export class PeopleService {
       displayName: u.display_name,
       roles,
       permissions: await this.permissionsOf(u.tenant_id, roles, known),
-      scope: JSON.parse(u.scope) as DataScope,
+      scope: readStoredScope(u.scope),
       active: u.active === 1,
       locked: u.locked_until !== null && u.locked_until > now,
       lastSignInAt: toIso(u.last_sign_in_at),
@@ -150,7 +142,7 @@ export class PeopleService {
       tokenId: extra.tokenId,
       sessionId: extra.sessionId,
       permissions: await this.permissionsOf(u.tenant_id, roles),
-      scope: JSON.parse(u.scope) as DataScope,
+      scope: readStoredScope(u.scope),
       ip: extra.ip,
       userAgent: extra.userAgent,
     };
@@ -228,17 +220,37 @@ export class PeopleService {
     }
   }
 
+  /**
+   * A scope to save for a user: read strictly (absent or null: no limit), naming only shops and warehouses the tenant
+   * has, and never wider than the scope of whoever saves it.
+   */
+  private async scopeToSave(tx: Tx, who: Principal, input: unknown): Promise<DataScope> {
+    const scope = input === undefined || input === null ? { ...unlimitedScope } : parseScope(input);
+    for (const [i, id] of (scope.accounts ?? []).entries()) {
+      const known = await tx.get('SELECT id FROM channel_accounts WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [who.tenantId, id]);
+      if (!known) throw new HubError('VALIDATION_FAILED', `scope.accounts[${i}]: there is no channel account ${id}`, { path: `scope.accounts[${i}]` });
+    }
+    for (const [i, code] of (scope.warehouses ?? []).entries()) {
+      const known = await tx.get('SELECT code FROM warehouses WHERE tenant_id = ? AND code = ?', [who.tenantId, code]);
+      if (!known) throw new HubError('VALIDATION_FAILED', `scope.warehouses[${i}]: there is no warehouse ${code}`, { path: `scope.warehouses[${i}]` });
+    }
+    if (!isWithin(scope, who.scope)) {
+      throw new HubError('FORBIDDEN', `${who.name} may only give a scope inside its own`, { scope: who.scope });
+    }
+    return scope;
+  }
+
   async createUser(
     who: Principal,
-    input: { username: string; displayName?: string; passwordHash: string; roles: string[]; scope?: Partial<Record<keyof DataScope, unknown>> | null },
+    input: { username: string; displayName?: string; passwordHash: string; roles: string[]; scope?: unknown },
     now = Date.now(),
   ): Promise<UserView> {
     const username = input.username.trim();
     if (!USERNAME.test(username)) throw new HubError('VALIDATION_FAILED', 'username must be 2–64 letters, digits, . _ @ or -');
-    const scope = validateScope(input.scope);
     const roles = [...new Set(input.roles)];
     const id = newId(now);
     await this.db.transaction(async (tx) => {
+      const scope = await this.scopeToSave(tx, who, input.scope);
       await this.checkRoles(tx, who.tenantId, roles);
       const taken = await tx.get('SELECT id FROM users WHERE tenant_id = ? AND username = ?', [who.tenantId, username]);
       if (taken) throw new HubError('CONFLICT', `username ${username} is taken`);
@@ -255,7 +267,7 @@ export class PeopleService {
   async updateUser(
     who: Principal,
     id: string,
-    patch: { displayName?: string; roles?: string[]; scope?: Partial<Record<keyof DataScope, unknown>> | null; active?: boolean; passwordHash?: string },
+    patch: { displayName?: string; roles?: string[]; scope?: unknown; active?: boolean; passwordHash?: string },
     now = Date.now(),
   ): Promise<UserView> {
     await this.db.transaction(async (tx) => {
@@ -268,7 +280,7 @@ export class PeopleService {
       const next = {
         display_name: patch.displayName?.trim() || u.display_name,
         roles: patch.roles ? JSON.stringify([...new Set(patch.roles)]) : u.roles,
-        scope: patch.scope !== undefined ? JSON.stringify(validateScope(patch.scope)) : u.scope,
+        scope: patch.scope !== undefined ? JSON.stringify(await this.scopeToSave(tx, who, patch.scope)) : u.scope,
         active: patch.active === undefined ? u.active : patch.active ? 1 : 0,
       };
       await tx.run(

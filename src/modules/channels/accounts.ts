@@ -8,6 +8,7 @@ import { AccountCache, mergeCredentials } from '../../platform/account-cache.ts'
 import { appendEvent } from '../../platform/outbox/append.ts';
 import { appendAudit } from '../access/audit.ts';
 import type { Principal } from '../../kernel/principal.ts';
+import { contains } from '../../kernel/scope.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 
 export interface ChannelAccount {
@@ -46,7 +47,7 @@ const toAccount = (r: Row, keyring: Keyring): ChannelAccount => ({
 });
 
 function accountInScope(who: Principal, id: string): boolean {
-  return who.scope.accounts === null || who.scope.accounts.includes(id);
+  return contains(who.scope, 'channel_account', { accounts: [id] });
 }
 
 export class AccountService {

@@ -2,6 +2,7 @@
 // log and its watermark; and the writes behind them (a pull run, a drift finding, an acknowledged alert, a replay).
 import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
+import { channelAlertScopeSql, rawEventScopeSql, toKysely } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { ShapeStats } from './domain/drift.ts';
 import { adapterFor } from './connectors/registry.ts';
@@ -147,14 +148,13 @@ export class IntegrationService {
 
   async acknowledgeAlert(who: Principal, id: number, now = Date.now()): Promise<{ id: number; acknowledgedAt: string | null }> {
     requirePermission(who, 'accounts.manage');
+    const f = channelAlertScopeSql(who.scope, 'channel_alerts');
     return this.db.transaction(async (tx) => {
       const a = await tx.get<{ account_id: string; kind: string; alert_key: string; acknowledged_at: number | null }>(
-        'SELECT account_id, kind, alert_key, acknowledged_at FROM channel_alerts WHERE id = ? AND tenant_id = ?',
-        [id, who.tenantId],
+        `SELECT account_id, kind, alert_key, acknowledged_at FROM channel_alerts WHERE id = ? AND tenant_id = ? AND ${f.text}`,
+        [id, who.tenantId, ...f.params],
       );
-      if (!a || (who.scope.accounts !== null && !who.scope.accounts.includes(a.account_id))) {
-        throw new HubError('ALERT_NOT_FOUND', `alert ${id} does not exist`);
-      }
+      if (!a) throw new HubError('ALERT_NOT_FOUND', `alert ${id} does not exist`);
       if (a.acknowledged_at === null) {
         await tx.run('UPDATE channel_alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?', [now, who.name, id]);
         await appendAudit(tx, this.keyring, who, { action: 'channel_alert.acknowledge', targetType: 'channel_account', targetId: a.account_id, detail: { alert: id, kind: a.kind, key: a.alert_key } }, now);
@@ -171,13 +171,12 @@ export class IntegrationService {
     requirePermission(who, 'accounts.manage');
     if (!this.ingest) throw new Error('replay runs where writes run');
     const ingest = this.ingest;
+    const f = rawEventScopeSql(who.scope, 'raw_events');
     const r = await this.db.read.get<{ tenant_id: string; account_id: string; channel: string; event_id: string; headers: string; body: string; via: string }>(
-      'SELECT tenant_id, account_id, channel, event_id, headers, body, via FROM raw_events WHERE id = ? AND tenant_id = ?',
-      [rawEventId, who.tenantId],
+      `SELECT tenant_id, account_id, channel, event_id, headers, body, via FROM raw_events WHERE id = ? AND tenant_id = ? AND ${f.text}`,
+      [rawEventId, who.tenantId, ...f.params],
     );
-    if (!r || (who.scope.accounts !== null && !who.scope.accounts.includes(r.account_id))) {
-      throw new HubError('RAW_EVENT_NOT_FOUND', `raw event ${rawEventId} does not exist`);
-    }
+    if (!r) throw new HubError('RAW_EVENT_NOT_FOUND', `raw event ${rawEventId} does not exist`);
     const adapter = adapterFor(r.channel);
     const body = Buffer.from(this.keyring.decrypt(r.body), 'utf8');
     const headers = JSON.parse(r.headers) as Record<string, string>;
@@ -216,10 +215,12 @@ export class IntegrationService {
   async overview(who: Principal, accountId: string, now = Date.now()) {
     const a = await this.accounts.getFor(who, accountId);
     const since = now - day;
+    // What was received counts the raw events the principal's scope sees (a province scope: its province's orders).
+    const f = rawEventScopeSql(who.scope, 'raw_events');
     const counts = await this.db.read.all<{ via: string; outcome: string; events: number; deliveries: number }>(
       `SELECT via, outcome, count(*) AS events, sum(deliveries) AS deliveries FROM raw_events
-       WHERE account_id = ? AND received_at >= ? GROUP BY via, outcome`,
-      [accountId, since],
+       WHERE account_id = ? AND received_at >= ? AND ${f.text} GROUP BY via, outcome`,
+      [accountId, since, ...f.params],
     );
     const byOutcome: Record<string, number> = {};
     let pushed = 0;
@@ -241,8 +242,8 @@ export class IntegrationService {
       }
     }
     const recoveredAllTime = await this.db.read.get<{ n: number }>(
-      `SELECT count(*) AS n FROM raw_events WHERE account_id = ? AND via = 'pull' AND outcome IN (${recoveredOutcomes.map(() => '?').join(', ')})`,
-      [accountId, ...recoveredOutcomes],
+      `SELECT count(*) AS n FROM raw_events WHERE account_id = ? AND via = 'pull' AND outcome IN (${recoveredOutcomes.map(() => '?').join(', ')}) AND ${f.text}`,
+      [accountId, ...recoveredOutcomes, ...f.params],
     );
     const state = await this.db.read.get<{ watermark: number; next_run_at: number; failures: number; last_error: string | null }>(
       'SELECT watermark, next_run_at, failures, last_error FROM pull_state WHERE account_id = ?',
@@ -305,9 +306,8 @@ export class IntegrationService {
 
   async alerts(who: Principal, f: { accountId?: string | undefined; open?: boolean | undefined; limit?: number | undefined }) {
     if (f.accountId) await this.accounts.getFor(who, f.accountId);
-    let q = this.db.kysely.selectFrom('channel_alerts').selectAll().where('tenant_id', '=', who.tenantId);
+    let q = this.db.kysely.selectFrom('channel_alerts').selectAll().where('tenant_id', '=', who.tenantId).where(toKysely(channelAlertScopeSql(who.scope, 'channel_alerts')));
     if (f.accountId) q = q.where('account_id', '=', f.accountId);
-    else if (who.scope.accounts !== null) q = q.where('account_id', 'in', who.scope.accounts.length ? who.scope.accounts : ['']);
     if (f.open) q = q.where('acknowledged_at', 'is', null);
     const rows = await q.orderBy('last_at', 'desc').limit(f.limit ?? 100).execute();
     return rows.map((r) => ({
@@ -332,7 +332,8 @@ export class IntegrationService {
       .selectFrom('raw_events')
       .select(['id', 'event_id', 'received_at', 'deliveries', 'outcome', 'order_id', 'via', 'detail'])
       .where('account_id', '=', accountId)
-      .where('tenant_id', '=', who.tenantId);
+      .where('tenant_id', '=', who.tenantId)
+      .where(toKysely(rawEventScopeSql(who.scope, 'raw_events')));
     if (f.outcome) q = q.where('outcome', '=', f.outcome);
     const rows = await q.orderBy('id', 'desc').limit(f.limit).execute();
     return rows.map((r) => ({

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { HubError } from '../../kernel/errors.ts';
 import type { Principal } from '../../kernel/principal.ts';
+import { contains, shipmentScopeSql, waveScopeSql, type DataScope } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Database, SqlValue, Tx } from '../../platform/db/database.ts';
 import type { ShipmentsTable } from '../../platform/db/schema.ts';
@@ -169,9 +170,10 @@ async function views(q: Query, rows: readonly ShipmentRow[]): Promise<ShipmentVi
   return rows.map((r) => view(r, lines, orderNos));
 }
 
-/** The shipments carrying any line of an order (for the order's 360° view). */
-export async function shipmentsOfOrder(q: Query, orderId: string): Promise<ShipmentView[]> {
-  const rows = await q.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) ORDER BY id`, [orderId]);
+/** The shipments carrying any line of an order (for the order's 360° view), those the scope sees. */
+export async function shipmentsOfOrder(q: Query, orderId: string, scope: DataScope): Promise<ShipmentView[]> {
+  const f = shipmentScopeSql(scope, 'shipments');
+  const rows = await q.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND ${f.text} ORDER BY id`, [orderId, ...f.params]);
   return views(q, rows);
 }
 
@@ -188,18 +190,19 @@ export class WarehouseFlowService {
     private readonly lifecycle: LifecycleSettings,
   ) {}
 
-  private inScope(who: Principal, warehouse: string): boolean {
-    return who.scope.warehouses === null || who.scope.warehouses.includes(warehouse);
-  }
-
-  /** A shipment of the principal's tenant and warehouses; one outside them answers like one that does not exist. */
+  /** A shipment of the principal's tenant and scope; one outside them answers like one that does not exist. */
   private async row(q: Query, who: Principal, id: string, lock = false): Promise<ShipmentRow> {
     const tx = lock && 'locks' in q ? (q as Tx) : null;
     // A shipment is locked after its orders and before stock (unit-of-work.ts).
     tx?.locks.take('shipment', [id]);
-    const s = await q.get<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE id = ? AND tenant_id = ?${tx ? forUpdate(tx) : ''}`, [id, who.tenantId]);
-    if (!s || !this.inScope(who, s.warehouse)) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${id} does not exist`);
+    const f = shipmentScopeSql(who.scope, 'shipments');
+    const s = await q.get<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE id = ? AND tenant_id = ? AND ${f.text}${tx ? forUpdate(tx) : ''}`, [id, who.tenantId, ...f.params]);
+    if (!s) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${id} does not exist`);
     return s;
+  }
+
+  private mayWorkIn(who: Principal, warehouse: string): void {
+    if (!contains(who.scope, 'warehouse', { warehouses: [warehouse] })) throw new HubError('FORBIDDEN', `${who.name} may not work in warehouse ${warehouse}`);
   }
 
   async list(
@@ -213,11 +216,9 @@ export class WarehouseFlowService {
       where.push(`${column} = ?`);
       params.push(value);
     }
-    if (who.scope.warehouses !== null) {
-      if (who.scope.warehouses.length === 0) return { items: [], total: 0 };
-      where.push(`warehouse IN (${placeholders(who.scope.warehouses.length)})`);
-      params.push(...who.scope.warehouses);
-    }
+    const inScope = shipmentScopeSql(who.scope, 'shipments');
+    where.push(inScope.text);
+    params.push(...inScope.params);
     const w = where.join(' AND ');
     const total = await this.db.read.get<{ c: number }>(`SELECT COUNT(*) AS c FROM shipments WHERE ${w}`, params);
     const rows = await this.db.read.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE ${w} ORDER BY ship_by, id LIMIT ? OFFSET ?`, [...params, f.limit, f.offset]);
@@ -246,18 +247,25 @@ export class WarehouseFlowService {
 
   /** A wave (波次) of planned shipments of one warehouse: the ones named, or the most urgent (ship-by first). */
   async createWave(who: Principal, input: { warehouse: string; shipmentIds?: string[] | undefined; limit?: number | undefined }, now = Date.now()): Promise<WaveView> {
-    if (!this.inScope(who, input.warehouse)) throw new HubError('FORBIDDEN', `${who.name} may not work in warehouse ${input.warehouse}`);
+    this.mayWorkIn(who, input.warehouse);
+    // Only shipments in the principal's scope go into its wave; one named outside it does not exist for it.
+    const f = shipmentScopeSql(who.scope, 'shipments');
     const id = await this.db.transaction(async (tx) => {
       const t = who.tenantId;
       const rows = input.shipmentIds?.length
-        ? await tx.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE tenant_id = ? AND id IN (${placeholders(input.shipmentIds.length)}) ORDER BY id`, [t, ...input.shipmentIds])
+        ? await tx.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE tenant_id = ? AND id IN (${placeholders(input.shipmentIds.length)}) AND ${f.text} ORDER BY id`, [
+            t,
+            ...input.shipmentIds,
+            ...f.params,
+          ])
         : // Shipments of a cancelled or held order are left out: they must not be picked (拦截).
           await tx.all<ShipmentRow>(
             `SELECT ${cols} FROM shipments WHERE tenant_id = ? AND warehouse = ? AND state = 'planned'
                AND NOT EXISTS (SELECT 1 FROM shipment_lines l JOIN orders o ON o.id = l.order_id
                                WHERE l.shipment_id = shipments.id AND (o.status = 'cancelled' OR o.hold_code IS NOT NULL))
+               AND ${f.text}
              ORDER BY ship_by, id LIMIT ?`,
-            [t, input.warehouse, input.limit ?? 200],
+            [t, input.warehouse, ...f.params, input.limit ?? 200],
           );
       if (input.shipmentIds?.length) {
         const found = new Set(rows.map((r) => r.id));
@@ -299,28 +307,34 @@ export class WarehouseFlowService {
   }
 
   private async waveRow(who: Principal, id: string) {
+    const f = waveScopeSql(who.scope, 'waves');
     const w = await this.db.read.get<{ id: string; warehouse: string; state: string; created_by: string; created_at: number }>(
-      'SELECT id, warehouse, state, created_by, created_at FROM waves WHERE id = ? AND tenant_id = ?',
-      [id, who.tenantId],
+      `SELECT id, warehouse, state, created_by, created_at FROM waves WHERE id = ? AND tenant_id = ? AND ${f.text}`,
+      [id, who.tenantId, ...f.params],
     );
-    if (!w || !this.inScope(who, w.warehouse)) throw new HubError('WAVE_NOT_FOUND', `wave ${id} does not exist`);
+    if (!w) throw new HubError('WAVE_NOT_FOUND', `wave ${id} does not exist`);
     return w;
+  }
+
+  /** The wave's shipments the scope sees (a wave of several shops' parcels shows a shop its own). */
+  private async waveShipments(q: Query, scope: DataScope, waveId: string, state?: string): Promise<ShipmentRow[]> {
+    const f = shipmentScopeSql(scope, 'shipments');
+    return q.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE wave_id = ?${state ? ' AND state = ?' : ''} AND ${f.text} ORDER BY ship_by, id`, [waveId, ...(state ? [state] : []), ...f.params]);
   }
 
   async getWave(who: Principal, id: string): Promise<WaveView> {
     const w = await this.waveRow(who, id);
-    const rows = await this.db.read.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE wave_id = ? ORDER BY ship_by, id`, [id]);
+    const rows = await this.waveShipments(this.db.read, who.scope, id);
     return { id: w.id, warehouse: w.warehouse, state: w.state, createdBy: w.created_by, createdAt: toIso(Number(w.created_at)), shipments: await views(this.db.read, rows) };
   }
 
   async listWaves(who: Principal, f: { warehouse?: string | undefined; limit: number }): Promise<Omit<WaveView, 'shipments'>[]> {
+    const s = waveScopeSql(who.scope, 'waves');
     const rows = await this.db.read.all<{ id: string; warehouse: string; state: string; created_by: string; created_at: number }>(
-      `SELECT id, warehouse, state, created_by, created_at FROM waves WHERE tenant_id = ?${f.warehouse ? ' AND warehouse = ?' : ''} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      f.warehouse ? [who.tenantId, f.warehouse, f.limit] : [who.tenantId, f.limit],
+      `SELECT id, warehouse, state, created_by, created_at FROM waves WHERE tenant_id = ?${f.warehouse ? ' AND warehouse = ?' : ''} AND ${s.text} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      [who.tenantId, ...(f.warehouse ? [f.warehouse] : []), ...s.params, f.limit],
     );
-    return rows
-      .filter((w) => this.inScope(who, w.warehouse))
-      .map((w) => ({ id: w.id, warehouse: w.warehouse, state: w.state, createdBy: w.created_by, createdAt: toIso(Number(w.created_at)) }));
+    return rows.map((w) => ({ id: w.id, warehouse: w.warehouse, state: w.state, createdBy: w.created_by, createdAt: toIso(Number(w.created_at)) }));
   }
 
   /** What to take from the shelves for a wave, summed per SKU (拣货单). */
@@ -384,14 +398,15 @@ ${rows}
   async confirmPicked(who: Principal, waveId: string, now = Date.now()): Promise<WaveView> {
     await this.waveRow(who, waveId);
     await this.db.transaction(async (tx) => {
-      const rows = await tx.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE wave_id = ? AND state = 'waved' ORDER BY id`, [waveId]);
+      // The principal confirms the shipments it may see; the wave is picked once none of it is still waiting.
+      const rows = await this.waveShipments(tx, who.scope, waveId, 'waved');
       for (const s of rows) {
         shipmentMachine.check(s.state, 'picked', {});
         if ((await tx.run(`UPDATE shipments SET state = 'picked', picked_at = ?, updated_at = ? WHERE id = ? AND state = 'waved'`, [now, now, s.id])) === 1) {
           await this.step(tx, who, s, 'shipment.picked', now, { waveId });
         }
       }
-      await tx.run(`UPDATE waves SET state = 'picked', updated_at = ? WHERE id = ?`, [now, waveId]);
+      await tx.run(`UPDATE waves SET state = 'picked', updated_at = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM shipments WHERE wave_id = ? AND state = 'waved')`, [now, waveId, waveId]);
     });
     return this.getWave(who, waveId);
   }

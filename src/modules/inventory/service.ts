@@ -10,7 +10,7 @@ import { placeholders } from '../../platform/db/unit-of-work.ts';
 import { appendAudit } from '../access/audit.ts';
 import type { Principal } from '../../kernel/principal.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
-import type { DataScope } from '../../kernel/permissions.ts';
+import { contains, isUnlimited, orderScopeSql, type DataScope } from '../../kernel/scope.ts';
 import type { ApprovalContext, ApprovalService, MaybePending } from '../access/approvals.ts';
 
 export interface WarehouseStock {
@@ -71,7 +71,7 @@ export interface BulkResult {
 }
 
 function warehouseInScope(scope: DataScope, warehouse: string): boolean {
-  return scope.warehouses === null || scope.warehouses.includes(warehouse);
+  return contains(scope, 'stock', { warehouses: [warehouse] });
 }
 
 export interface StockSettings extends LifecycleSettings {
@@ -116,7 +116,7 @@ export class StockService {
     };
   }
 
-  /** One SKU, in the warehouses the principal's scope covers. */
+  /** One SKU, in the warehouses the principal's scope covers; a SKU not stocked in any of them is not there for it. */
   async get(who: Principal, sku: string): Promise<StockView> {
     const rows = (
       await this.db.read.all<StockRow>(
@@ -125,7 +125,7 @@ export class StockService {
       )
     ).filter((r) => warehouseInScope(who.scope, r.warehouse));
     if (rows.length === 0) {
-      const known = await this.db.read.get('SELECT 1 AS x FROM skus WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]);
+      const known = who.scope.warehouses === null && (await this.db.read.get('SELECT 1 AS x FROM skus WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]));
       if (!known) throw new HubError('SKU_NOT_FOUND', `SKU ${sku} is not known to the hub`);
     }
     return this.view(sku, rows);
@@ -180,7 +180,7 @@ export class StockService {
       );
       return served;
     });
-    return { stock: await this.get(who, input.sku), servedOrders: served };
+    return { stock: await this.get(who, input.sku), servedOrders: await this.visibleOrderNos(who, served) };
   }
 
   /**
@@ -285,12 +285,30 @@ export class StockService {
       );
       return { pending };
     }
-    return { done: await this.db.transaction((tx) => this.applyBulk(tx, who, payload, null, now)) };
+    const done = await this.db.transaction((tx) => this.applyBulk(tx, who, payload, null, now));
+    return { done: { ...done, servedOrders: await this.visibleOrderNos(who, done.servedOrders) } };
   }
 
   /** Runs an approved bulk adjustment. */
   async applyAdjustments(tx: Tx, who: Principal, payload: Record<string, unknown>, ctx: ApprovalContext, now: number): Promise<BulkResult> {
     return this.applyBulk(tx, who, payload as unknown as BulkPayload, ctx, now);
+  }
+
+  /** The order numbers among these that the principal's scope sees: a stock change serves orders of every shop. */
+  private async visibleOrderNos(who: Principal, orderNos: readonly string[]): Promise<string[]> {
+    if (orderNos.length === 0 || isUnlimited(who.scope)) return [...orderNos];
+    const f = orderScopeSql(who.scope, 'orders');
+    const seen = new Set<string>();
+    for (let i = 0; i < orderNos.length; i += 500) {
+      const part = orderNos.slice(i, i + 500);
+      const rows = await this.db.read.all<{ order_no: string }>(`SELECT order_no FROM orders WHERE tenant_id = ? AND order_no IN (${part.map(() => '?').join(', ')}) AND ${f.text}`, [
+        who.tenantId,
+        ...part,
+        ...f.params,
+      ]);
+      for (const r of rows) seen.add(r.order_no);
+    }
+    return orderNos.filter((n) => seen.has(n));
   }
 
   /** Whether a principal sees a bulk request: every warehouse it touches is in scope. */
@@ -371,8 +389,8 @@ export class StockService {
     now = Date.now(),
   ): Promise<{ rematchedOrders: string[] }> {
     const accountId = input.accountId ?? '';
-    // A mapping for every account would reach shops outside an account-scoped principal's scope.
-    if (who.scope.accounts !== null && !who.scope.accounts.includes(accountId)) {
+    // A mapping for every account ('') would reach shops outside an account-scoped principal's scope.
+    if (!contains(who.scope, 'channel_account', { accounts: [accountId] })) {
       throw new HubError('FORBIDDEN', `${who.name} may only map SKUs for the channel accounts in scope: name one of them as accountId`, {
         accounts: who.scope.accounts,
       });
@@ -436,6 +454,6 @@ export class StockService {
       );
       return out;
     });
-    return { rematchedOrders: rematched };
+    return { rematchedOrders: await this.visibleOrderNos(who, rematched) };
   }
 }

@@ -2,7 +2,9 @@
 // listens, and hands each listener what its tenant and scope may know. The browser does not poll.
 import type { Logger } from '../../platform/log.ts';
 import type { Principal } from '../../kernel/principal.ts';
+import { contains, isUnlimited, type ScopeFacts } from '../../kernel/scope.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { orderScopeFacts } from './queries/scope-facts.ts';
 
 export interface LiveEvent {
   type: string;
@@ -64,27 +66,21 @@ export class LiveFeed {
         this.cursor = Number(r?.id ?? 0);
         return;
       }
-      const rows = await this.db.read.all<{ id: number; tenant_id: string; type: string; payload: string; created_at: number }>(
-        `SELECT id, tenant_id, type, payload, created_at FROM outbox WHERE id > ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY id LIMIT 1000`,
+      const rows = await this.db.read.all<{ id: number; tenant_id: string; type: string; aggregate_id: string; payload: string; created_at: number }>(
+        `SELECT id, tenant_id, type, aggregate_id, payload, created_at FROM outbox WHERE id > ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY id LIMIT 1000`,
         [this.cursor, ...types],
       );
+      // A scoped listener hears of an order only when the order is in its scope, judged by the kernel's policy on the
+      // order's facts as they are now (read once per batch, and only when someone scoped listens).
+      const scoped = [...this.listeners].some((l) => !isUnlimited(l.who.scope));
+      const facts: Map<string, ScopeFacts> = scoped ? await orderScopeFacts(this.db.read, rows.map((r) => r.aggregate_id)) : new Map();
       for (const r of rows) {
         this.cursor = Math.max(this.cursor, Number(r.id));
-        const p = JSON.parse(r.payload) as { orderNo?: string; channel?: string; accountId?: string; to?: string };
+        const p = JSON.parse(r.payload) as { orderNo?: string; channel?: string; to?: string };
         for (const l of this.listeners) {
           if (l.who.tenantId !== r.tenant_id) continue;
-          const s = l.who.scope;
-          if (s.accounts && !(p.accountId && s.accounts.includes(p.accountId))) continue;
-          // Province and warehouse scopes cannot be judged from the event: such listeners learn that something
-          // happened (the chart moves), not which order.
-          const detailed = s.provinces === null && s.warehouses === null;
-          l.send({
-            type: r.type,
-            at: new Date(Number(r.created_at)).toISOString(),
-            channel: p.channel ?? null,
-            orderNo: detailed ? (p.orderNo ?? null) : null,
-            status: p.to ?? null,
-          });
+          if (!contains(l.who.scope, 'order', facts.get(r.aggregate_id) ?? {})) continue;
+          l.send({ type: r.type, at: new Date(Number(r.created_at)).toISOString(), channel: p.channel ?? null, orderNo: p.orderNo ?? null, status: p.to ?? null });
         }
       }
     } catch (e) {

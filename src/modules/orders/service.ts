@@ -14,7 +14,7 @@ import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
 import type { ApprovalContext, ApprovalService, MaybePending } from '../access/approvals.ts';
 import { appendAudit } from '../access/audit.ts';
 import { can, requirePermission, type Principal } from '../../kernel/principal.ts';
-import { isUnlimited, type DataScope } from '../../kernel/permissions.ts';
+import { isUnlimited, orderScopeSql, toKysely, type DataScope } from '../../kernel/scope.ts';
 import type { SelectQueryBuilder } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
@@ -70,27 +70,9 @@ function summary(o: OrdersTable, keyring: Keyring, pii: PiiView) {
   };
 }
 
-/** Narrows a query on `orders` to what a scope may see (accounts, ship-to provinces, warehouses reserved from). */
+/** Narrows a query on `orders` to what a scope may see: the kernel's order policy, as a Kysely condition. */
 export function scoped<O>(q: SelectQueryBuilder<DB, 'orders', O>, scope: DataScope): SelectQueryBuilder<DB, 'orders', O> {
-  if (isUnlimited(scope)) return q;
-  let out = q;
-  if (scope.accounts) out = scope.accounts.length ? out.where('orders.account_id', 'in', scope.accounts) : out.where(sql<boolean>`1 = 0`);
-  if (scope.provinces) out = scope.provinces.length ? out.where('orders.receiver_province', 'in', scope.provinces) : out.where(sql<boolean>`1 = 0`);
-  const warehouses = scope.warehouses;
-  if (warehouses) {
-    out = warehouses.length
-      ? out.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('reservations')
-              .select(sql<number>`1`.as('x'))
-              .whereRef('reservations.order_id', '=', 'orders.id')
-              .where('reservations.warehouse', 'in', warehouses),
-          ),
-        )
-      : out.where(sql<boolean>`1 = 0`);
-  }
-  return out;
+  return isUnlimited(scope) ? q : q.where(toKysely(orderScopeSql(scope, 'orders')));
 }
 
 export type OrderSummary = ReturnType<typeof summary>;
@@ -349,7 +331,7 @@ export class OrderService {
         'SELECT id, at, author_name, text FROM order_notes WHERE order_id = ? ORDER BY id',
         [id],
       ),
-      shipmentsOfOrder(this.db.read, id),
+      shipmentsOfOrder(this.db.read, id, who.scope),
     ]);
     const status = o.status as OrderStatus;
     const k2 = this.keyring;

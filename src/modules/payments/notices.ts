@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { decidePayment, type OrderFacts } from './domain/decision.ts';
 import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
+import { paymentExceptionScopeSql } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Logger } from '../../platform/log.ts';
 import { callErrorText, providerFor, type PaymentQueryResult } from './providers/registry.ts';
@@ -421,7 +422,8 @@ export class PaymentService {
   /** Asks the provider again about the exception's order (a lost notice, a query that failed before close). */
   async recheck(who: Principal, exceptionId: number, now = Date.now()) {
     requirePermission(who, 'payments.manage');
-    const e = await this.db.read.get<ExceptionRow>('SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ?', [exceptionId, who.tenantId]);
+    const f = paymentExceptionScopeSql(who.scope, 'payment_exceptions');
+    const e = await this.db.read.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ? AND ${f.text}`, [exceptionId, who.tenantId, ...f.params]);
     if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${exceptionId} does not exist`);
     if (!e.order_id) throw new HubError('CONFLICT', 'this exception names no order to ask about');
     const o = await this.db.read.get<{ tenant_id: string; order_no: string; platform_order_id: string }>('SELECT tenant_id, order_no, platform_order_id FROM orders WHERE id = ?', [e.order_id]);

@@ -4,6 +4,7 @@
 // its actions.
 import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
+import { orderScopeSql, paymentExceptionScopeSql } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { raiseAlert } from '../health/alerts.ts';
@@ -306,7 +307,9 @@ export class RefundService {
     requirePermission(who, 'refunds.approve');
     const view = await this.db.transaction(async (tx) => {
       const o = (await lockOrders<{ currency: string }>(tx, [orderId], 'currency')).get(orderId);
-      if (!o || o.tenant_id !== who.tenantId) throw new HubError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
+      const f = orderScopeSql(who.scope, 'orders');
+      const visible = o && o.tenant_id === who.tenantId && (await tx.get(`SELECT 1 AS x FROM orders WHERE id = ? AND ${f.text}`, [orderId, ...f.params]));
+      if (!o || !visible) throw new HubError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
       const paid = await tx.get<{ payment_account_id: string; transaction_id: string | null; out_trade_no: string; amount: number }>(
         `SELECT payment_account_id, transaction_id, out_trade_no, amount FROM payment_notices
          WHERE order_id = ? AND effect IN ('paid', 'late_paid', 'paid_no_stock') ORDER BY id LIMIT 1`,
@@ -340,8 +343,10 @@ export class RefundService {
     return view;
   }
 
+  /** An exception of the principal's tenant and scope, locked; one outside them answers like one that does not exist. */
   private async exceptionFor(tx: Tx, who: Principal, id: number): Promise<ExceptionRow> {
-    const e = await tx.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ?${lockRefundRow(tx, `exception:${id}`)}`, [id, who.tenantId]);
+    const f = paymentExceptionScopeSql(who.scope, 'payment_exceptions');
+    const e = await tx.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ? AND ${f.text}${lockRefundRow(tx, `exception:${id}`)}`, [id, who.tenantId, ...f.params]);
     if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${id} does not exist`);
     return e;
   }
@@ -451,7 +456,8 @@ export class RefundService {
      LEFT JOIN orders o ON o.id = e.order_id LEFT JOIN refunds r ON r.id = e.refund_id LEFT JOIN payment_accounts a ON a.id = e.payment_account_id`;
 
   async exception(who: Principal, id: number) {
-    const e = await this.db.read.get<ExceptionRow>(`${this.exceptionSelect} WHERE e.id = ? AND e.tenant_id = ?`, [id, who.tenantId]);
+    const f = paymentExceptionScopeSql(who.scope, 'e');
+    const e = await this.db.read.get<ExceptionRow>(`${this.exceptionSelect} WHERE e.id = ? AND e.tenant_id = ? AND ${f.text}`, [id, who.tenantId, ...f.params]);
     if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${id} does not exist`);
     return this.exceptionView(e);
   }
@@ -472,19 +478,11 @@ export class RefundService {
       where.push('e.order_id = ?');
       params.push(f.orderId);
     }
+    const inScope = paymentExceptionScopeSql(who.scope, 'e');
+    where.push(inScope.text);
+    params.push(...inScope.params);
     const rows = await this.db.read.all<ExceptionRow>(`${this.exceptionSelect} WHERE ${where.join(' AND ')} ORDER BY e.id DESC LIMIT ?`, [...params, f.limit]);
-    const scoped = who.scope.accounts === null ? rows : await this.inScope(who, rows);
-    return { items: scoped.map((e) => this.exceptionView(e)) };
-  }
-
-  private async inScope(who: Principal, rows: ExceptionRow[]): Promise<ExceptionRow[]> {
-    const out: ExceptionRow[] = [];
-    for (const e of rows) {
-      if (!e.order_id) continue;
-      const o = await this.db.read.get<{ account_id: string }>('SELECT account_id FROM orders WHERE id = ?', [e.order_id]);
-      if (o && who.scope.accounts?.includes(o.account_id)) out.push(e);
-    }
-    return out;
+    return { items: rows.map((e) => this.exceptionView(e)) };
   }
 
   // ------------------------------------------------------------------ the refund worker's steps

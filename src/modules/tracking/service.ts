@@ -18,6 +18,7 @@ import {
 } from './domain/delivery-trust.ts';
 import { HubError } from '../../kernel/errors.ts';
 import type { Principal } from '../../kernel/principal.ts';
+import { caseScopeSql, shipmentScopeSql } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { splitRawStatus } from './sources/registry.ts';
@@ -431,8 +432,9 @@ export class TrackingService {
 
   async reportNotReceived(who: Principal, shipmentId: string, input: { note?: string | undefined }, now = Date.now()): Promise<{ items: CaseView[] }> {
     const ids = await this.db.transaction(async (tx) => {
-      const [s] = await this.lockTracked(tx, 'id = ? AND tenant_id = ?', [shipmentId, who.tenantId], false);
-      if (!s || (who.scope.warehouses !== null && !who.scope.warehouses.includes(s.warehouse))) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${shipmentId} does not exist`);
+      const f = shipmentScopeSql(who.scope, 'shipments');
+      const [s] = await this.lockTracked(tx, `id = ? AND tenant_id = ? AND ${f.text}`, [shipmentId, who.tenantId, ...f.params], false);
+      if (!s) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${shipmentId} does not exist`);
       const delivery = s.carrier_delivered_at !== null && isGrade(s.trust_grade) ? { at: Number(s.carrier_delivered_at), grade: s.trust_grade } : null;
       const decision = decideNotReceived({ complaintAt: now, delivery }, await this.trustPolicyIn(tx, s.tenant_id));
       if (decision.action === 'no_delivery_recorded') throw new HubError('SHIPMENT_STATE', `shipment ${s.id}: ${decision.reason}; nothing to dispute yet`, { trackingStatus: s.tracking_status });
@@ -464,10 +466,11 @@ export class TrackingService {
 
   private async caseRows(who: Principal, where: string, params: SqlValue[]): Promise<CaseView[]> {
     if (where.includes('IN ()')) return [];
+    const f = caseScopeSql(who.scope, 'aftersale_cases');
     const rows = await this.db.read.all<{ id: string; order_id: string; shipment_id: string | null; kind: string; priority: string; state: string; reason: string; opened_by: string; opened_at: number }>(
-      `SELECT id, order_id, shipment_id, kind, priority, state, reason, opened_by, opened_at FROM aftersale_cases WHERE tenant_id = ? AND ${where}
+      `SELECT id, order_id, shipment_id, kind, priority, state, reason, opened_by, opened_at FROM aftersale_cases WHERE tenant_id = ? AND ${where} AND ${f.text}
        ORDER BY CASE priority WHEN 'urgent' THEN 0 ELSE 1 END, opened_at, id LIMIT 500`,
-      [who.tenantId, ...params],
+      [who.tenantId, ...params, ...f.params],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -489,8 +492,9 @@ export class TrackingService {
   // ---------- Reads ----------
 
   async tracking(who: Principal, shipmentId: string): Promise<TrackingView> {
-    const s = await this.db.read.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ? AND tenant_id = ?`, [shipmentId, who.tenantId]);
-    if (!s || (who.scope.warehouses !== null && !who.scope.warehouses.includes(s.warehouse))) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${shipmentId} does not exist`);
+    const f = shipmentScopeSql(who.scope, 'shipments');
+    const s = await this.db.read.get<TrackedShipmentRow>(`SELECT ${trackedColumns} FROM shipments WHERE id = ? AND tenant_id = ? AND ${f.text}`, [shipmentId, who.tenantId, ...f.params]);
+    if (!s) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${shipmentId} does not exist`);
     const events = await this.db.read.all<{ at: number; status: string; raw_status: string | null; raw_sub_status: string | null; location: string | null; description: string; evidence: string }>(
       'SELECT at, status, raw_status, raw_sub_status, location, description, evidence FROM tracking_events WHERE shipment_id = ? ORDER BY at, id',
       [s.id],
@@ -518,10 +522,12 @@ export class TrackingService {
   /** Trust rate per carrier and per delivering outlet over the last `days` days of deliveries. */
   async trustBoard(who: Principal, days: number, now = Date.now()): Promise<{ carriers: (TrustRow & { carrier: string })[]; outlets: (TrustRow & { outlet: string; carrier: string })[] }> {
     const policy = await this.trustPolicyIn(this.db.read, who.tenantId);
+    // Counted over the shipments the principal's scope sees.
+    const f = shipmentScopeSql(who.scope, 'shipments');
     const rows = await this.db.read.all<{ carrier: string | null; outlet: string | null; grade: string; c: number }>(
       `SELECT carrier, delivery_outlet AS outlet, trust_grade AS grade, COUNT(*) AS c FROM shipments
-       WHERE tenant_id = ? AND trust_grade IS NOT NULL AND carrier_delivered_at >= ? GROUP BY carrier, delivery_outlet, trust_grade`,
-      [who.tenantId, now - days * 86_400_000],
+       WHERE tenant_id = ? AND trust_grade IS NOT NULL AND carrier_delivered_at >= ? AND ${f.text} GROUP BY carrier, delivery_outlet, trust_grade`,
+      [who.tenantId, now - days * 86_400_000, ...f.params],
     );
     const tally = (key: (r: (typeof rows)[number]) => string) => {
       const m = new Map<string, TrustRow>();

@@ -6,9 +6,20 @@ import type { Database } from '../../platform/db/database.ts';
 import { newId } from '../../kernel/ids.ts';
 import { appendAudit } from '../access/audit.ts';
 import type { Principal } from '../../kernel/principal.ts';
+import { isUnlimited } from '../../kernel/scope.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { hideUrlCredentials } from '../../kernel/redact.ts';
 import { eventTypes, isEventType } from '../../kernel/events.ts';
+
+/**
+ * An endpoint receives every event of the tenant, whatever shop, province or warehouse it is about: registering,
+ * listing, removing one or reading its deliveries needs an unlimited data scope.
+ */
+function tenantWide(who: Principal): void {
+  if (!isUnlimited(who.scope)) {
+    throw new HubError('FORBIDDEN', `webhooks carry every event of the organisation; ${who.name} has a limited data scope`, { scope: who.scope });
+  }
+}
 
 export class WebhookEndpointService {
   constructor(
@@ -17,6 +28,7 @@ export class WebhookEndpointService {
   ) {}
 
   async create(who: Principal, input: { url: string; secret?: string | undefined; events?: string[] | undefined }, now = Date.now()) {
+    tenantWide(who);
     let url: URL;
     try {
       url = new URL(input.url);
@@ -48,6 +60,7 @@ export class WebhookEndpointService {
   }
 
   async list(who: Principal) {
+    tenantWide(who);
     const rows = await this.db.read.all<{ id: string; url: string; event_types: string; active: number; created_at: number }>(
       'SELECT id, url, event_types, active, created_at FROM webhook_endpoints WHERE tenant_id = ? ORDER BY created_at',
       [who.tenantId],
@@ -56,6 +69,7 @@ export class WebhookEndpointService {
   }
 
   async remove(who: Principal, id: string, now = Date.now()): Promise<void> {
+    tenantWide(who);
     const n = await this.db.transaction(async (tx) => {
       const changed = await tx.run('UPDATE webhook_endpoints SET active = 0, updated_at = ? WHERE id = ? AND tenant_id = ? AND active = 1', [
         now,
@@ -70,6 +84,7 @@ export class WebhookEndpointService {
   }
 
   async deliveries(who: Principal, id: string, limit: number) {
+    tenantWide(who);
     const ep = await this.db.read.get('SELECT id FROM webhook_endpoints WHERE id = ? AND tenant_id = ?', [id, who.tenantId]);
     if (!ep) throw new HubError('WEBHOOK_NOT_FOUND', `webhook ${id} does not exist`);
     const rows = await this.db.read.all<{

@@ -2,6 +2,7 @@
 // tenant; a received payload (which carries phones and addresses) only in full with pii.view, and audited.
 import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
+import { eventScopeSql, rawEventScopeSql, toKysely } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import type { Database } from '../../platform/db/database.ts';
@@ -13,7 +14,8 @@ export class EventService {
   ) {}
 
   async events(who: Principal, f: { after: number; limit: number; aggregateId?: string | undefined }) {
-    let q = this.db.kysely.selectFrom('outbox').selectAll().where('tenant_id', '=', who.tenantId).where('id', '>', f.after);
+    // A scoped principal reads the events of the orders, shipments, cases and waves in its scope.
+    let q = this.db.kysely.selectFrom('outbox').selectAll().where('tenant_id', '=', who.tenantId).where('id', '>', f.after).where(toKysely(eventScopeSql(who.scope, 'outbox')));
     if (f.aggregateId) q = q.where('aggregate_id', '=', f.aggregateId);
     const rows = await q.orderBy('id').limit(f.limit).execute();
     return rows.map((r) => ({
@@ -32,10 +34,14 @@ export class EventService {
    */
   async rawEvent(who: Principal, id: number, reveal: boolean) {
     if (reveal) requirePermission(who, 'pii.view');
-    const r = await this.db.kysely.selectFrom('raw_events').selectAll().where('id', '=', id).where('tenant_id', '=', who.tenantId).executeTakeFirst();
-    if (!r || (who.scope.accounts !== null && !who.scope.accounts.includes(r.account_id))) {
-      throw new HubError('RAW_EVENT_NOT_FOUND', `raw event ${id} does not exist`);
-    }
+    const r = await this.db.kysely
+      .selectFrom('raw_events')
+      .selectAll()
+      .where('id', '=', id)
+      .where('tenant_id', '=', who.tenantId)
+      .where(toKysely(rawEventScopeSql(who.scope, 'raw_events')))
+      .executeTakeFirst();
+    if (!r) throw new HubError('RAW_EVENT_NOT_FOUND', `raw event ${id} does not exist`);
     return {
       id: Number(r.id),
       channel: r.channel,

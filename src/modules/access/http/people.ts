@@ -9,6 +9,7 @@ import { hashPassword } from '../../../platform/security/secrets.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
 import { ApiToken, PendingApproval, Role, ScopeInput, User } from '../../../app/http/schemas.ts';
+import { strictValidator } from '../../../app/http/strict-validation.ts';
 import { answerMaybePending } from './approvals.ts';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -25,6 +26,8 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     '/users',
     {
       config: manage,
+      // A scope is read as sent: coerced, "" or 0 would become null, which means no limit.
+      validatorCompiler: strictValidator,
       schema: {
         tags: ['people'],
         summary: 'Add a user',
@@ -53,6 +56,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     '/users/:id',
     {
       config: manage,
+      validatorCompiler: strictValidator,
       schema: {
         tags: ['people'],
         summary: 'Change a user: roles, scope, active, password (ends the user’s sessions when access changes)',

@@ -20,6 +20,7 @@ import {
 } from './planner.ts';
 import { startOfDayInZone, toIso } from '../../../kernel/time.ts';
 import type { Principal } from '../../../kernel/principal.ts';
+import { contains, isUnlimited, orderScopeSql } from '../../../kernel/scope.ts';
 import type { Database, SqlValue, Tx } from '../../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
@@ -258,7 +259,7 @@ export class RoutingService {
   }
 
   async listWarehouses(who: Principal, now = Date.now()): Promise<WarehouseSettings[]> {
-    return (await this.warehouses(this.db.read, who.tenantId, now)).filter((w) => who.scope.warehouses === null || who.scope.warehouses.includes(w.code));
+    return (await this.warehouses(this.db.read, who.tenantId, now)).filter((w) => contains(who.scope, 'warehouse', { warehouses: [w.code] }));
   }
 
   /** Creates or changes a warehouse's routing attributes. */
@@ -268,7 +269,7 @@ export class RoutingService {
     input: { name?: string | undefined; priority?: number | undefined; regions?: string[] | undefined; dailyCapacity?: number | undefined; canClearCustoms?: boolean | undefined; carriers?: CarrierSetting[] | null | undefined },
     now = Date.now(),
   ): Promise<WarehouseSettings> {
-    if (who.scope.warehouses !== null && !who.scope.warehouses.includes(code)) throw new HubError('FORBIDDEN', `${who.name} may not change warehouse ${code}`);
+    if (!contains(who.scope, 'warehouse', { warehouses: [code] })) throw new HubError('FORBIDDEN', `${who.name} may not change warehouse ${code}`);
     const codes = input.carriers?.map((c) => c.code) ?? [];
     if (new Set(codes).size !== codes.length) throw new HubError('VALIDATION_FAILED', 'a carrier is listed twice');
     await this.db.transaction(async (tx) => {
@@ -354,6 +355,8 @@ export class RoutingService {
         const ph = placeholders(c.length);
         rows.push(...(await q.all<OrderRow>(`SELECT ${orderColumns} FROM orders WHERE tenant_id = ? AND (id IN (${ph}) OR order_no IN (${ph}))`, [t, ...c, ...c])));
       }
+      // An order outside the principal's scope is not there for it.
+      rows = await this.inScope(q, who, rows);
       const found = new Set(rows.flatMap((r) => [r.id, r.order_no]));
       const missing = refs.filter((r) => !found.has(r));
       if (missing.length) throw new HubError('ORDER_NOT_FOUND', `no such order: ${missing.join(', ')}`, { missing });
@@ -367,7 +370,7 @@ export class RoutingService {
       );
     }
     // A scoped principal routes only the orders it may see.
-    rows = rows.filter((r) => (who.scope.accounts === null || who.scope.accounts.includes(r.account_id)) && (who.scope.provinces === null || who.scope.provinces.includes(r.receiver_province)));
+    if (!input.orderIds?.length) rows = await this.inScope(q, who, rows);
     if (lock && rows.length && 'locks' in q) {
       // Orders locked in one order (by id), so two routing runs or a run and a payment never deadlock; read again under the lock.
       const tx = q as Tx;
@@ -386,6 +389,17 @@ export class RoutingService {
       else eligible.push(r);
     }
     return { eligible, refused };
+  }
+
+  /** The rows among these whose orders the principal's scope sees (the kernel's order policy). */
+  private async inScope(q: Query, who: Principal, rows: OrderRow[]): Promise<OrderRow[]> {
+    if (isUnlimited(who.scope) || rows.length === 0) return rows;
+    const f = orderScopeSql(who.scope, 'orders');
+    const seen = new Set<string>();
+    for (const c of chunks(rows.map((r) => r.id))) {
+      for (const r of await q.all<{ id: string }>(`SELECT id FROM orders WHERE id IN (${placeholders(c.length)}) AND ${f.text}`, [...c, ...f.params])) seen.add(r.id);
+    }
+    return rows.filter((r) => seen.has(r.id));
   }
 
   /**

@@ -5,6 +5,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../../../kernel/errors.ts';
 import { systemPrincipal, type Principal } from '../../../kernel/principal.ts';
+import { contains } from '../../../kernel/scope.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
 import { appendAudit } from '../../access/audit.ts';
 import type { Database, Reader, Tx } from '../../../platform/db/database.ts';
@@ -154,7 +155,7 @@ export class WmsService {
   }
 
   private inScope(who: Principal, warehouse: string): boolean {
-    return who.scope.warehouses === null || who.scope.warehouses.includes(warehouse);
+    return contains(who.scope, 'wms_account', { warehouses: [warehouse] });
   }
 
   private toAccount(r: Row): WmsAccount {
