@@ -2,6 +2,7 @@
 // work. Each run covers [watermark − overlap, now) in windows the platform allows, stores every order it finds like
 // a push (a raw event, then the same ingest), and counts what pushes had missed ("recovered by polling").
 import { HubError } from '../../kernel/errors.ts';
+import { storableText, storableValue } from '../../kernel/text.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { adapterFor } from './connectors/registry.ts';
@@ -206,11 +207,12 @@ export class Poller {
         tenantId: account.tenantId,
         accountId: account.id,
         channel: account.platform,
-        eventId: `pull:${item.eventId}`,
+        eventId: storableText(`pull:${item.eventId}`),
         receivedAt: Date.now(),
         headers: {},
         rawBody: item.rawBody,
-        orders: [item.order],
+        // As for a push: what the platform says is made storable, the raw bytes are kept as fetched.
+        orders: [storableValue(item.order)],
         via,
       });
     } catch (e) {

@@ -4,7 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HubError } from '../../../kernel/errors.ts';
-import { toIso } from '../../../kernel/time.ts';
+import { parseIsoInstant, toIso } from '../../../kernel/time.ts';
+import { refuseDeepJson } from '../../../kernel/json.ts';
+import { storableValue } from '../../../kernel/text.ts';
 import type { Hub } from '../../../app/hub.ts';
 import { wmsSteps, type WmsAccount } from '../wms/service.ts';
 import { headerValue } from '../../channels/connectors/types.ts';
@@ -192,6 +194,8 @@ export const wmsHookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         eventId: headerValue(req.headers['x-orderhub-event-id']),
       };
       const account = await hub.wms.verify(req.params.wmsAccountId, h, raw, now, hub.config.signatureToleranceSeconds);
+      // Signed by the WMS, yet nested beyond anything a report needs: refused before it is read.
+      refuseDeepJson(raw);
       let body: unknown;
       try {
         body = JSON.parse(raw.toString('utf8'));
@@ -202,8 +206,9 @@ export const wmsHookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         const errors = [...checkBody.Errors(body)].slice(0, 10).map((e) => ({ path: e.path || '/', message: e.message }));
         throw new HubError('VALIDATION_FAILED', `${errors[0]?.path ?? '/'} ${errors[0]?.message ?? 'invalid'}`, { errors });
       }
-      if (!Number.isFinite(Date.parse(body.at))) throw new HubError('VALIDATION_FAILED', '/at must be an ISO 8601 date-time');
-      const out = await hub.writes.recordWmsPush({ wmsAccountId: account.id, eventId: h.eventId as string, receivedAt: now, body });
+      if (parseIsoInstant(body.at) === null) throw new HubError('VALIDATION_FAILED', '/at must be an ISO 8601 date-time with an offset, a real calendar time');
+      // What the WMS reports is made storable (NUL removed, lone surrogates replaced), the same on both databases.
+      const out = await hub.writes.recordWmsPush({ wmsAccountId: account.id, eventId: h.eventId as string, receivedAt: now, body: storableValue(body) });
       req.log.debug({ wmsAccountId: account.id, outcome: out.outcome, shipmentId: out.shipmentId, duplicate: out.duplicate }, 'wms push applied');
       return { ok: true, ...out };
     },
