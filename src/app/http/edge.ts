@@ -211,7 +211,7 @@ export function edgeServerOptions(config: Pick<Config, 'headersTimeoutSeconds' |
     connectionTimeout: config.idleTimeoutSeconds * 1000,
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
     requestTimeout,
-    maxParamLength,
+    routerOptions: { maxParamLength },
     // Node checks the header and request deadlines on a timer (30 s by default): once a second keeps them close to what is set.
     http: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
     frameworkErrors: (e: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
