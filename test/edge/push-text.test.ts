@@ -49,7 +49,7 @@ describe.each(httpBackends)('platform pushes with NUL and lone surrogates on $na
     expect(detail.body.receiver.name).toBe('张三');
     expect(detail.body.receiver.address).toBe('文三路 1 号');
     // The raw bytes are kept exactly as they came (the digest is of what was sent).
-    const raw = await s.hub.db.read.get<{ body_sha256: string }>('SELECT body_sha256 FROM raw_events WHERE id = ?', [detail.body.rawEvents[0]?.id]);
+    const raw = await s.hub.db.read.get<{ body_sha256: string }>('SELECT body_sha256 FROM raw_events WHERE id = ?', [detail.body.rawEvents[0]?.id ?? 0]);
     expect(raw?.body_sha256).toBe(createHash('sha256').update(odd[0] as string).digest('hex'));
 
     const surrogateOrder = answers[201]?.body.orders?.[0]?.orderId as string;
