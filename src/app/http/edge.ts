@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { HubError } from '../../kernel/errors.ts';
 import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../../kernel/json.ts';
 import { textProblem } from '../../kernel/text.ts';
+import { instantYears, parseIsoInstant } from '../../kernel/time.ts';
 import type { Config } from '../../platform/config.ts';
 import { httpStatus, sendError } from './errors.ts';
 
@@ -58,6 +59,21 @@ export function valueProblem(v: unknown, path: string): EdgeProblem | null {
 }
 
 export const problemError = (p: EdgeProblem) => new HubError('VALIDATION_FAILED', `${p.path} ${p.message}`, { errors: [p] });
+
+/**
+ * An instant given to the API (a filter, an expiry, a ship-by) as epoch ms; `path` names it in the 400 when it is not
+ * ISO 8601 with an offset, or not a real calendar time in the documented years (2026-02-30 is not 2 March).
+ */
+export function instantAt(path: string, text: string): number;
+export function instantAt(path: string, text: string | undefined): number | undefined;
+export function instantAt(path: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseIsoInstant(text);
+  if (ms === null) {
+    throw problemError({ path, message: `must be ISO 8601 with an offset (2026-11-22T10:00:00+08:00), a real calendar time in ${instantYears.min}–${instantYears.max}` });
+  }
+  return ms;
+}
 
 const deepError = () =>
   new HubError('BODY_TOO_DEEP', `the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, { limit: MAX_JSON_DEPTH });

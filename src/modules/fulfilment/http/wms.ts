@@ -13,6 +13,7 @@ import { headerValue } from '../../channels/connectors/types.ts';
 import { publicBase } from '../../../app/http/app.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
+import { Instant, WarehouseCode } from '../../../app/http/schemas.ts';
 
 const Str = Type.String();
 const Step = Type.Union(wmsSteps.map((s) => Type.Literal(s)));
@@ -53,7 +54,7 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
         description: `The dictionary maps each of the WMS's own status codes to one of our steps (${wmsSteps.join(', ')}); an unknown step is refused (400). The secret signs its pushes and is never shown again.`,
         body: Type.Object({
           name: Type.String({ minLength: 1, maxLength: 128 }),
-          warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+          warehouse: WarehouseCode('the warehouse whose steps it reports (it must exist)'),
           secret: Type.String({ minLength: 1, maxLength: 512, description: 'HMAC-SHA256 key the WMS signs pushes with (write-only)' }),
           dictionary: Dictionary,
         }),
@@ -142,7 +143,7 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
 const WmsPushBody = Type.Object({
   shipmentId: Type.String({ minLength: 1, maxLength: 80 }),
   status: Type.String({ minLength: 1, maxLength: 64, description: "The WMS's own status code, mapped through the account's dictionary" }),
-  at: Type.String({ minLength: 1, maxLength: 40, description: 'When the step happened in the warehouse (ISO 8601 date-time)' }),
+  at: Instant('When the step happened in the warehouse'),
   carrier: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Required when the code maps to shipped' })),
   trackingNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Required when the code maps to shipped' })),
   lines: Type.Optional(Type.Array(Type.Object({ sku: Type.String({ minLength: 1, maxLength: 128 }), quantity: Type.Integer({ minimum: 1, maximum: 100_000 }) }), { maxItems: 500, description: 'For packed: the units put in the parcel (all still open when absent)' })),
