@@ -219,6 +219,15 @@ export class PeopleService {
 
   // ------------------------------------------------------------ writes (all audited in their transaction)
 
+  /** A scope names channel accounts of the caller's organisation only: another seller's account id does not exist here. */
+  private async checkScopeAccounts(tx: Tx, tenantId: string, scope: DataScope): Promise<void> {
+    const missing: string[] = [];
+    for (const id of scope.accounts ?? []) {
+      if (!(await tx.get('SELECT 1 AS x FROM channel_accounts WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL', [id, tenantId]))) missing.push(id);
+    }
+    if (missing.length) throw new HubError('ACCOUNT_NOT_FOUND', `scope.accounts names channel accounts that do not exist: ${missing.join(', ')}`, { accounts: missing });
+  }
+
   private async checkRoles(tx: Tx, tenantId: string, roles: readonly string[]): Promise<void> {
     if (roles.length === 0) throw new HubError('VALIDATION_FAILED', 'a user needs at least one role');
     for (const r of roles) {
@@ -240,6 +249,7 @@ export class PeopleService {
     const id = newId(now);
     await this.db.transaction(async (tx) => {
       await this.checkRoles(tx, who.tenantId, roles);
+      await this.checkScopeAccounts(tx, who.tenantId, scope);
       const taken = await tx.get('SELECT id FROM users WHERE tenant_id = ? AND username = ?', [who.tenantId, username]);
       if (taken) throw new HubError('CONFLICT', `username ${username} is taken`);
       await tx.run(
@@ -262,13 +272,15 @@ export class PeopleService {
       const u = await tx.get<UserRow>('SELECT * FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [who.tenantId, id]);
       if (!u) throw new HubError('USER_NOT_FOUND', `user ${id} does not exist`);
       if (patch.roles) await this.checkRoles(tx, who.tenantId, patch.roles);
+      const scope = patch.scope !== undefined ? validateScope(patch.scope) : null;
+      if (scope) await this.checkScopeAccounts(tx, who.tenantId, scope);
       if (u.id === who.userId && (patch.active === false || (patch.roles && !patch.roles.includes('admin') && JSON.parse(u.roles).includes('admin')))) {
         throw new HubError('CONFLICT', 'you cannot deactivate yourself or take away your own admin role; ask another admin');
       }
       const next = {
         display_name: patch.displayName?.trim() || u.display_name,
         roles: patch.roles ? JSON.stringify([...new Set(patch.roles)]) : u.roles,
-        scope: patch.scope !== undefined ? JSON.stringify(validateScope(patch.scope)) : u.scope,
+        scope: scope ? JSON.stringify(scope) : u.scope,
         active: patch.active === undefined ? u.active : patch.active ? 1 : 0,
       };
       await tx.run(
