@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, setStock, startServer, type TestServer } from '../support/server.ts';
 import { orderBody, ownshopHeaders } from '../support/sign.ts';
+import { createPaymentAccount, deliver, stripeEvent, stripeIntent, stripeWebhookSecret } from '../payments/support/hub.ts';
 
 describe.each(httpBackends)('platform pushes with NUL and lone surrogates on $name', (backend) => {
   let s: TestServer;
@@ -55,5 +56,15 @@ describe.each(httpBackends)('platform pushes with NUL and lone surrogates on $na
     const surrogateOrder = answers[201]?.body.orders?.[0]?.orderId as string;
     const lines = await s.api<{ lines: { title: string }[] }>('GET', `/api/orders/${surrogateOrder}`);
     expect(lines.body.lines[0]?.title).toBe('保温杯\ufffd');
+  });
+
+  it('stores a signed payment notice whose order number holds a NUL (as an unknown order), never 500', async () => {
+    const account = await createPaymentAccount(s, 'stripe', { webhookSecret: stripeWebhookSecret }, [shop.id]);
+    const notice = stripeEvent('payment_intent.succeeded', stripeIntent('ORD-\u0000NUL', 1999));
+    expect(notice.body).toContain('\\u0000');
+    const r = await deliver(s, `/hooks/pay/stripe/${account}`, notice);
+    expect(r.status, r.text).toBe(200);
+    const stored = await s.hub.db.read.get<{ out_trade_no: string }>('SELECT out_trade_no FROM payment_notices WHERE payment_account_id = ?', [account]);
+    expect(stored?.out_trade_no).toBe('ORD-NUL');
   });
 });
