@@ -31,6 +31,7 @@ import { trackingRoutes } from '../../modules/tracking/http/tracking.ts';
 import { trackingHookRoutes } from '../../modules/tracking/http/hooks.ts';
 import { wmsHookRoutes, wmsRoutes } from '../../modules/fulfilment/http/wms.ts';
 import { edgeServerOptions, installEdge } from './edge.ts';
+import { MAX_JSON_DEPTH } from '../../kernel/json.ts';
 
 export type App = FastifyInstance;
 
@@ -95,8 +96,11 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
         title: 'Order hub API',
         version: '0.1.0',
         description:
-          'Every order from every channel in one record. Money is integer minor units; times are ISO 8601 with offset. ' +
-          'Errors are {error: {code, message, details?}}.',
+          'Every order from every channel in one record. Money is integer minor units; times are ISO 8601 with offset, ' +
+          'real calendar times in 1970–9999. Errors are {error: {code, message, details?}}. Refused with 400 before anything runs: ' +
+          `JSON nested more than ${MAX_JSON_DEPTH} deep (BODY_TOO_DEEP); NUL or a lone surrogate in any string, key, query or path value; ` +
+          'numbers not finite or beyond ±(2^53−1); a value of another JSON type than the schema names (nothing is coerced; query and path ' +
+          'numbers and booleans only in their canonical form); codes outside their pattern; ids of another organisation (404).',
       },
       components: {
         securitySchemes: {

@@ -53,7 +53,7 @@ const PlannedLine = Type.Object({ orderId: Str, lineId: Str, sku: Str, quantity:
 const Shipment = Type.Object({
   shipmentNo: Type.String({ minLength: 1, maxLength: 80 }),
   warehouse: WarehouseCode(),
-  // null first: with type coercion on, a null tried against string first would become "".
+  // null: the carrier is chosen at packing.
   carrier: Type.Union([Type.Null(), Str]),
   lines: Type.Array(PlannedLine, { minItems: 1 }),
   weightGrams: Type.Integer({ minimum: 0 }),
@@ -128,7 +128,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
           regions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200 })),
           dailyCapacity: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
           canClearCustoms: Type.Optional(Type.Boolean()),
-          // An array, never null: with type coercion on, a union of array and null mangles one of them. [] = chosen at packing.
+          // An array, never null (kept so since bodies were coerced, when a union of array and null mangled one). [] = chosen at packing.
           carriers: Type.Optional(Type.Array(Carrier, { maxItems: 50 })),
         }),
         response: { 200: WarehouseView, 400: ErrorBody, 403: ErrorBody },
