@@ -150,3 +150,28 @@ describe('timeout settings', () => {
     expect(() => loadConfig({ ORDERHUB_HEADERS_TIMEOUT_SECONDS: '90' }, '/nonexistent')).toThrow(/must not exceed ORDERHUB_REQUEST_TIMEOUT_SECONDS/);
   });
 });
+
+describe('a refusal by Fastify or a plugin that the hub does not name', () => {
+  it('is answered in the error shape with the nearest code, never as 500', async () => {
+    const Fastify = (await import('fastify')).default;
+    const { errorHandler } = await import('../../src/app/http/errors.ts');
+    const app = Fastify();
+    app.setErrorHandler(errorHandler);
+    app.get('/length', async () => {
+      throw Object.assign(new Error('Request body size did not match Content-Length'), { code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', statusCode: 400 });
+    });
+    app.get('/precondition', async () => {
+      throw Object.assign(new Error('Length Required'), { code: 'FST_ERR_SOMETHING', statusCode: 411 });
+    });
+    app.get('/incident', async () => {
+      throw new Error('a bug');
+    });
+    const length = await app.inject({ url: '/length' });
+    expect([length.statusCode, length.json()]).toEqual([400, { error: { code: 'REQUEST_MALFORMED', message: 'Request body size did not match Content-Length' } }]);
+    const other = await app.inject({ url: '/precondition' });
+    expect([other.statusCode, other.json().error.code]).toEqual([400, 'REQUEST_MALFORMED']);
+    const bug = await app.inject({ url: '/incident' });
+    expect([bug.statusCode, bug.json().error.code]).toEqual([500, 'INTERNAL']);
+    await app.close();
+  });
+});
