@@ -1,13 +1,38 @@
 // Time at the edges: ISO 8601 with offset in, epoch milliseconds inside.
 
 /** ISO 8601 with an explicit offset (Z or ±hh:mm), e.g. 2026-11-22T10:00:00+08:00. */
-const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const isoWithOffset = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/;
 
-/** Parses an ISO 8601 timestamp that names its offset; a time without one is ambiguous and refused. */
+/**
+ * The years a time the hub takes may fall in (orders, filters, expiries, ship-by, warehouse reports). Year 0000 and
+ * 275760 are valid ISO 8601 and parse in JavaScript, but no order was placed then: they are typing mistakes or probes.
+ */
+export const instantYears = { min: 1970, max: 9999 } as const;
+
+const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/**
+ * Parses an ISO 8601 timestamp that names its offset; a time without one is ambiguous and refused. So is an impossible
+ * one (Date.parse turns 2026-02-30 into 2 March, 24:00 into the next day): every field must lie in its calendar
+ * range, the year in `instantYears`, the offset within ±23:59.
+ */
 export function parseIsoInstant(s: string): number | null {
-  if (!isoWithOffset.test(s)) return null;
-  const ms = Date.parse(s);
-  return Number.isFinite(ms) ? ms : null;
+  const m = isoWithOffset.exec(s);
+  if (!m) return null;
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  if (year < instantYears.min || year > instantYears.max) return null;
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  let offsetMinutes = 0;
+  if (m[8] === undefined) {
+    const oh = Number(m[10]);
+    const om = Number(m[11]);
+    if (oh > 23 || om > 59) return null;
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
 }
 
 export function toIso(ms: number | null | undefined): string | null {

@@ -22,6 +22,14 @@ export interface Config {
   bodyLimitBytes: number;
   /** Allowed clock skew of signed pushes, in seconds. */
   signatureToleranceSeconds: number;
+  /** Seconds a client has to send the request line and headers; a slower one is answered 408 and closed. */
+  headersTimeoutSeconds: number;
+  /** Seconds a client has to send a whole request, body included (at least headersTimeoutSeconds). */
+  requestTimeoutSeconds: number;
+  /** Seconds an idle keep-alive connection stays open between requests. */
+  keepAliveTimeoutSeconds: number;
+  /** Seconds a connection may carry nothing either way (a request in progress included) before it is closed. */
+  idleTimeoutSeconds: number;
   sqliteSynchronous: SqliteSynchronous;
   /** Run SQLite writes in their own thread so commits never stall HTTP (serve only). */
   sqliteWriterThread: boolean;
@@ -95,6 +103,10 @@ export const defaults: Omit<Config, 'configFile'> = {
   paymentTimeoutMinutes: 15,
   bodyLimitBytes: 10 * 1024 * 1024,
   signatureToleranceSeconds: 300,
+  headersTimeoutSeconds: 15,
+  requestTimeoutSeconds: 60,
+  keepAliveTimeoutSeconds: 5,
+  idleTimeoutSeconds: 120,
   sqliteSynchronous: 'FULL',
   sqliteWriterThread: true,
   sellableRatio: 1,
@@ -138,6 +150,10 @@ const envNames: Record<keyof typeof defaults, string> = {
   paymentTimeoutMinutes: 'ORDERHUB_PAYMENT_TIMEOUT_MINUTES',
   bodyLimitBytes: 'ORDERHUB_BODY_LIMIT_BYTES',
   signatureToleranceSeconds: 'ORDERHUB_SIGNATURE_TOLERANCE_SECONDS',
+  headersTimeoutSeconds: 'ORDERHUB_HEADERS_TIMEOUT_SECONDS',
+  requestTimeoutSeconds: 'ORDERHUB_REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'ORDERHUB_KEEP_ALIVE_TIMEOUT_SECONDS',
+  idleTimeoutSeconds: 'ORDERHUB_IDLE_TIMEOUT_SECONDS',
   sqliteSynchronous: 'ORDERHUB_SQLITE_SYNCHRONOUS',
   sqliteWriterThread: 'ORDERHUB_SQLITE_WRITER_THREAD',
   sellableRatio: 'ORDERHUB_SELLABLE_RATIO',
@@ -196,7 +212,8 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
     if (
       (key === 'ingestBatchMax' || key === 'pgWriteLanes' || key === 'pgPoolSize' || key === 'sessionHours' || key === 'lockoutThreshold' ||
         key === 'signInPerMinute' || key === 'approvalHours' || key === 'autoRoutingIntervalSeconds' || key === 'autoRoutingBatchSize' ||
-        key === 'leaseTtlSeconds') &&
+        key === 'leaseTtlSeconds' ||
+        key === 'headersTimeoutSeconds' || key === 'requestTimeoutSeconds' || key === 'keepAliveTimeoutSeconds' || key === 'idleTimeoutSeconds') &&
       n < 1
     ) {
       fail('must be at least 1');
@@ -257,7 +274,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const v = env[envNames[key]];
     if (v !== undefined && v !== '') out[key] = coerce(key, v, envNames[key]);
   }
-  return { ...(out as Omit<Config, 'configFile'>), configFile };
+  const config = { ...(out as Omit<Config, 'configFile'>), configFile };
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (config.headersTimeoutSeconds > config.requestTimeoutSeconds) {
+    throw new ConfigError(
+      `${envNames.headersTimeoutSeconds} (${config.headersTimeoutSeconds}) must not exceed ${envNames.requestTimeoutSeconds} (${config.requestTimeoutSeconds})`,
+    );
+  }
+  return config;
 }
 
 /** The configuration as `orderhub config` prints it: secrets replaced, passwords cut out of URLs. */

@@ -30,6 +30,8 @@ import { shipmentRoutes } from '../../modules/fulfilment/http/shipments.ts';
 import { trackingRoutes } from '../../modules/tracking/http/tracking.ts';
 import { trackingHookRoutes } from '../../modules/tracking/http/hooks.ts';
 import { wmsHookRoutes, wmsRoutes } from '../../modules/fulfilment/http/wms.ts';
+import { edgeServerOptions, installEdge } from './edge.ts';
+import { MAX_JSON_DEPTH } from '../../kernel/json.ts';
 
 export type App = FastifyInstance;
 
@@ -37,6 +39,8 @@ export interface RouteEntry {
   method: string;
   url: string;
   access: RouteAccess | undefined;
+  /** The route's request schemas (TypeBox, i.e. JSON Schema): the generated edge tests walk them. */
+  schema: { body?: unknown; querystring?: unknown; params?: unknown };
 }
 
 declare module 'fastify' {
@@ -54,14 +58,22 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
     bodyLimit: hub.config.bodyLimitBytes,
     // Only a reverse proxy on this machine may tell us the client's address; anyone else could spoof it in logs.
     trustProxy: 'loopback',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // No coercion: a body's null, true or [9] where a number is meant is a 400, never 0, 1 or 9. Query strings and
+    // path parameters are text by nature: the edge converts them, from their canonical form only.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ...edgeServerOptions(hub.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Before anything else is registered, so that every route inherits the JSON parser and the checks.
+  installEdge(app, hub.config);
 
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) {
-      if (method !== 'HEAD') routeTable.push({ method, url: r.url, access: (r.config as { access?: RouteAccess } | undefined)?.access });
+      if (method !== 'HEAD') {
+        const { body, querystring, params } = r.schema ?? {};
+        routeTable.push({ method, url: r.url, access: (r.config as { access?: RouteAccess } | undefined)?.access, schema: { body, querystring, params } });
+      }
     }
   });
   await app.register(cookie);
@@ -84,8 +96,11 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
         title: 'Order hub API',
         version: '0.1.0',
         description:
-          'Every order from every channel in one record. Money is integer minor units; times are ISO 8601 with offset. ' +
-          'Errors are {error: {code, message, details?}}.',
+          'Every order from every channel in one record. Money is integer minor units; times are ISO 8601 with offset, ' +
+          'real calendar times in 1970–9999. Errors are {error: {code, message, details?}}. Refused with 400 before anything runs: ' +
+          `JSON nested more than ${MAX_JSON_DEPTH} deep (BODY_TOO_DEEP); NUL or a lone surrogate in any string, key, query or path value; ` +
+          'numbers not finite or beyond ±(2^53−1); a value of another JSON type than the schema names (nothing is coerced; query and path ' +
+          'numbers and booleans only in their canonical form); codes outside their pattern; ids of another organisation (404).',
       },
       components: {
         securitySchemes: {

@@ -7,6 +7,12 @@ export const httpStatus: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
   BODY_INVALID_JSON: 400,
   BODY_TOO_LARGE: 413,
+  BODY_TOO_DEEP: 400,
+  URL_INVALID: 400,
+  URI_TOO_LONG: 414,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_MALFORMED: 400,
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   EVENT_ID_MISSING: 400,
   TIMESTAMP_INVALID: 401,
@@ -91,6 +97,12 @@ function fromFastify(e: FastifyError): HubError | null {
   }
   if (e instanceof SyntaxError || (e.statusCode === 400 && /JSON/i.test(e.message))) {
     return new HubError('BODY_INVALID_JSON', `body is not valid JSON: ${e.message}`);
+  }
+  // Any other refusal of a request by Fastify or a plugin (a Content-Length that does not match the body …) is the
+  // client's, not an incident: answered in the shape with the nearest code, never as 500.
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    const nearest: Partial<Record<number, ErrorCode>> = { 408: 'REQUEST_TIMEOUT', 413: 'BODY_TOO_LARGE', 414: 'URI_TOO_LONG', 415: 'UNSUPPORTED_MEDIA_TYPE', 431: 'HEADERS_TOO_LARGE', 429: 'RATE_LIMITED' };
+    return new HubError(nearest[e.statusCode] ?? 'REQUEST_MALFORMED', e.message);
   }
   return null;
 }

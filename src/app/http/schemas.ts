@@ -1,6 +1,8 @@
 // Shared response schemas (also the OpenAPI document's components).
 import { Type } from '@sinclair/typebox';
 import { approvalStates } from '../../modules/access/domain/approvals.ts';
+import { codes, type CodeKind } from '../../kernel/codes.ts';
+import { instantYears } from '../../kernel/time.ts';
 
 export const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Str = Type.String();
@@ -327,3 +329,24 @@ export const PaymentTimeline = Type.Object(
   },
   { description: 'Every verified notice of the order with its decision and effect, its refunds and its payment exceptions' },
 );
+
+// ---------------------------------------------------------------- codes and times as the edge takes them
+
+const code = (kind: CodeKind, maxLength: number, description?: string) =>
+  Type.String({ minLength: 1, maxLength, pattern: codes[kind].pattern, description: description ? `${description}; ${codes[kind].description}` : codes[kind].description });
+
+/** A warehouse code (kernel/codes.ts): refused with 400 outside its pattern, before it is created or looked up. */
+export const WarehouseCode = (description?: string) => code('warehouse', 32, description);
+export const SkuCode = (description?: string) => code('sku', 64, description);
+export const CarrierCode = (description?: string) => code('carrier', 32, description);
+export const RoleName = (description?: string) => code('role', 40, description);
+export const Username = (description?: string) => code('username', 64, description);
+export const EventType = (description?: string) => code('eventType', 64, description);
+
+/** An instant as the API takes it; the handler reads it with parseIsoInstant (instantAt), which checks the calendar. */
+export const Instant = (description: string) =>
+  Type.String({
+    minLength: 16,
+    maxLength: 40,
+    description: `${description}: ISO 8601 with an offset, e.g. 2026-11-22T10:00:00+08:00; a real calendar time in the years ${instantYears.min}–${instantYears.max}`,
+  });

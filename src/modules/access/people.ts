@@ -1,5 +1,6 @@
 // Users, roles, sessions and API tokens: who may come in, and what they may do once inside.
 // Password hashing runs where the request is (argon2 on the thread pool); only the outcome is written.
+import { isCode } from '../../kernel/codes.ts';
 import { HubError } from '../../kernel/errors.ts';
 import { allPermissions, builtinRole, builtinRoles, isPermission, type Permission, type RoleDefinition } from '../../kernel/permissions.ts';
 import { isWithin, parseScope, readStoredScope, unlimitedScope, type DataScope } from '../../kernel/scope.ts';
@@ -61,8 +62,6 @@ export interface TokenView {
   revoked: boolean;
 }
 
-const USERNAME = /^[A-Za-z0-9._@-]{2,64}$/;
-const ROLE_NAME = /^[a-z][a-z0-9_]{1,39}$/;
 
 export class PeopleService {
   constructor(
@@ -246,7 +245,8 @@ export class PeopleService {
     now = Date.now(),
   ): Promise<UserView> {
     const username = input.username.trim();
-    if (!USERNAME.test(username)) throw new HubError('VALIDATION_FAILED', 'username must be 2–64 letters, digits, . _ @ or -');
+    // The same patterns as the edge's (kernel/codes.ts): the CLI and the demo create users without passing it.
+    if (!isCode('username', username)) throw new HubError('VALIDATION_FAILED', 'username must be 2–64 letters, digits, . _ @ or -');
     const roles = [...new Set(input.roles)];
     const id = newId(now);
     await this.db.transaction(async (tx) => {
@@ -361,7 +361,7 @@ export class PeopleService {
   }
 
   async saveRole(who: Principal, input: { name: string; description?: string; permissions: string[] }, now = Date.now()): Promise<RoleDefinition> {
-    if (!ROLE_NAME.test(input.name)) throw new HubError('VALIDATION_FAILED', 'a role name is 2–40 lowercase letters, digits or _, starting with a letter');
+    if (!isCode('role', input.name)) throw new HubError('VALIDATION_FAILED', 'a role name is 2–40 lowercase letters, digits or _, starting with a letter');
     if (builtinRole(input.name)) throw new HubError('CONFLICT', `${input.name} is a built-in role and cannot be changed`);
     const unknown = input.permissions.filter((p) => !isPermission(p));
     if (unknown.length) throw new HubError('VALIDATION_FAILED', `unknown permissions: ${unknown.join(', ')}`, { unknown, known: allPermissions });

@@ -4,6 +4,7 @@ import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
 import { channelAlertScopeSql, rawEventScopeSql, toKysely } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
+import { storableValue } from '../../kernel/text.ts';
 import type { ShapeStats } from './domain/drift.ts';
 import { adapterFor } from './connectors/registry.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
@@ -186,7 +187,8 @@ export class IntegrationService {
       orders = adapter.parsePulled(body);
     } else {
       if (!adapter?.parsePush) throw new HubError('PLATFORM_NOT_SUPPORTED', `${r.channel} has no push adapter`);
-      orders = adapter.parsePush(body, { eventId: r.event_id, keptHeaders: headers });
+      // Made storable as when it first came (NUL removed, lone surrogates replaced).
+      orders = storableValue(adapter.parsePush(body, { eventId: r.event_id, keptHeaders: headers }));
     }
     return this.db.transaction(async (tx) => {
       const results = await ingest.replay(tx, {

@@ -10,6 +10,7 @@
 // writes of the writer thread like the rest. Announced-order fetches (Shopee, Douyin) are not leased: each answers a
 // push that only the process which received it knows of.
 import { HubError } from '../../kernel/errors.ts';
+import { storableText, storableValue } from '../../kernel/text.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { adapterFor } from './connectors/registry.ts';
@@ -239,11 +240,12 @@ export class Poller {
         tenantId: account.tenantId,
         accountId: account.id,
         channel: account.platform,
-        eventId: `pull:${item.eventId}`,
+        eventId: storableText(`pull:${item.eventId}`),
         receivedAt: Date.now(),
         headers: {},
         rawBody: item.rawBody,
-        orders: [item.order],
+        // As for a push: what the platform says is made storable, the raw bytes are kept as fetched.
+        orders: [storableValue(item.order)],
         via,
       });
     } catch (e) {

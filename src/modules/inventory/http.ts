@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../app/hub.ts';
 import { who } from '../../app/http/auth.ts';
 import { ErrorBody } from '../../app/http/errors.ts';
-import { PendingApproval, StockView } from '../../app/http/schemas.ts';
+import { PendingApproval, SkuCode, StockView, WarehouseCode } from '../../app/http/schemas.ts';
 import { answerMaybePending } from '../access/http/approvals.ts';
 
 const Level = Type.Object({ onHand: Type.Integer(), safetyStock: Type.Integer() });
@@ -13,7 +13,8 @@ const BulkAdjustment = Type.Object({
   servedOrders: Type.Array(Type.String()),
 });
 
-const Sku = Type.String({ minLength: 1, maxLength: 64 });
+const Sku = SkuCode();
+const Warehouse = WarehouseCode();
 
 export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
   app.put(
@@ -28,7 +29,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
           'Orders held for short stock of this SKU are served, oldest first.',
         params: Type.Object({ sku: Sku }),
         body: Type.Object({
-          warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+          warehouse: Warehouse,
           onHand: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
           safetyStock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
         }),
@@ -84,7 +85,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
           items: Type.Array(
             Type.Object({
               sku: Sku,
-              warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+              warehouse: Warehouse,
               onHand: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
               delta: Type.Optional(Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 })),
               safetyStock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
@@ -108,9 +109,10 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         summary: 'Map a platform SKU code to a hub SKU',
         description: 'Orders held as SKU_UNMATCHED (商品未匹配) with that code are matched and reserved.',
         body: Type.Object({
-          externalSku: Sku,
+          // The platform's own code, whatever it holds: it must match what its orders carry.
+          externalSku: Type.String({ minLength: 1, maxLength: 64, description: 'the SKU code as the platform sends it' }),
           sku: Sku,
-          accountId: Type.Optional(Type.String({ description: 'only for this channel account; all accounts when absent' })),
+          accountId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'only for this channel account (of the caller’s organisation: else 404); all accounts when absent' })),
         }),
         response: { 200: Type.Object({ rematchedOrders: Type.Array(Type.String()) }), 400: ErrorBody, 404: ErrorBody },
       },

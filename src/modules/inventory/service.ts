@@ -396,6 +396,11 @@ export class StockService {
       });
     }
     const rematched = await this.db.transaction(async (tx) => {
+      // An account is named inside the caller's organisation: another seller's account id does not exist here.
+      if (accountId !== '') {
+        const account = await tx.get('SELECT 1 AS x FROM channel_accounts WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL', [accountId, who.tenantId]);
+        if (!account) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${accountId} does not exist`);
+      }
       const previous = await tx.get<{ sku: string }>('SELECT sku FROM sku_aliases WHERE tenant_id = ? AND account_id = ? AND external_sku = ?', [
         who.tenantId,
         accountId,

@@ -76,11 +76,15 @@ export function transaction(outTradeNo: string, total: number, over: Record<stri
 }
 
 /** A WeChat Pay callback made with the oracle only: AesGcm seals the resource, Formatter and Rsa sign the message. */
-export function wechatNotice(eventType: string, resource: object, o: { id?: string; now?: number; aad?: string; aadInBody?: string } = {}): SignedNotice {
+export function wechatNotice(
+  eventType: string,
+  resource: object,
+  o: { id?: string; now?: number; aad?: string; aadInBody?: string; /** The resource as this exact JSON text instead. */ resourceText?: string } = {},
+): SignedNotice {
   const originalType = eventType.startsWith('REFUND.') ? 'refund' : 'transaction';
   const nonce12 = Formatter.nonce(12);
   const aad = o.aad ?? originalType;
-  const ciphertext = Aes.AesGcm.encrypt(JSON.stringify(resource), apiV3Key, nonce12, aad);
+  const ciphertext = Aes.AesGcm.encrypt(o.resourceText ?? JSON.stringify(resource), apiV3Key, nonce12, aad);
   const body = JSON.stringify({
     id: o.id ?? randomUUID(),
     create_time: new Date((o.now ?? Date.now()) + 8 * 3_600_000).toISOString().slice(0, 19) + '+08:00',

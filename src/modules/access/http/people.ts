@@ -3,17 +3,15 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../../app/hub.ts';
 import { permissions } from '../../../kernel/permissions.ts';
-import { parseIsoInstant } from '../../../kernel/time.ts';
-import { HubError } from '../../../kernel/errors.ts';
 import { hashPassword } from '../../../platform/security/secrets.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
-import { ApiToken, PendingApproval, Role, ScopeInput, User } from '../../../app/http/schemas.ts';
-import { strictValidator } from '../../../app/http/strict-validation.ts';
+import { ApiToken, Instant, PendingApproval, Role as RoleView, RoleName, ScopeInput, User, Username } from '../../../app/http/schemas.ts';
+import { instantAt } from '../../../app/http/edge.ts';
 import { answerMaybePending } from './approvals.ts';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const RoleName = Type.String({ minLength: 1, maxLength: 40 });
+const Role = RoleName();
 
 export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
   const manage = { access: 'users.manage' } as const;
@@ -26,16 +24,14 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     '/users',
     {
       config: manage,
-      // A scope is read as sent: coerced, "" or 0 would become null, which means no limit.
-      validatorCompiler: strictValidator,
       schema: {
         tags: ['people'],
         summary: 'Add a user',
         body: Type.Object({
-          username: Type.String({ minLength: 2, maxLength: 64 }),
+          username: Username(),
           displayName: Type.Optional(Type.String({ maxLength: 100 })),
           password: Type.String({ minLength: 1, maxLength: 256 }),
-          roles: Type.Array(RoleName, { minItems: 1, maxItems: 20 }),
+          roles: Type.Array(Role, { minItems: 1, maxItems: 20 }),
           scope: Type.Optional(Type.Union([ScopeInput, Type.Null()])),
         }),
         response: { 201: User, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
@@ -56,14 +52,13 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     '/users/:id',
     {
       config: manage,
-      validatorCompiler: strictValidator,
       schema: {
         tags: ['people'],
         summary: 'Change a user: roles, scope, active, password (ends the user’s sessions when access changes)',
         params: Id,
         body: Type.Object({
           displayName: Type.Optional(Type.String({ maxLength: 100 })),
-          roles: Type.Optional(Type.Array(RoleName, { minItems: 1, maxItems: 20 })),
+          roles: Type.Optional(Type.Array(Role, { minItems: 1, maxItems: 20 })),
           scope: Type.Optional(Type.Union([ScopeInput, Type.Null()])),
           active: Type.Optional(Type.Boolean()),
           password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
@@ -108,7 +103,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     async () => ({ items: Object.entries(permissions).map(([name, description]) => ({ name, description })) }),
   );
 
-  app.get('/roles', { config: manage, schema: { tags: ['people'], response: { 200: Type.Object({ items: Type.Array(Role) }) } } }, async (req) => ({
+  app.get('/roles', { config: manage, schema: { tags: ['people'], response: { 200: Type.Object({ items: Type.Array(RoleView) }) } } }, async (req) => ({
     items: (await hub.people.roles(who(req).tenantId)).map((r) => ({ ...r, permissions: [...r.permissions] })),
   }));
 
@@ -119,9 +114,9 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
       schema: {
         tags: ['people'],
         summary: 'Create or change a custom role',
-        params: Type.Object({ name: RoleName }),
+        params: Type.Object({ name: Role }),
         body: Type.Object({ description: Type.Optional(Type.String({ maxLength: 200 })), permissions: Type.Array(Type.String(), { maxItems: 100 }) }),
-        response: { 200: Role, 400: ErrorBody, 409: ErrorBody },
+        response: { 200: RoleView, 400: ErrorBody, 409: ErrorBody },
       },
     },
     async (req) => {
@@ -134,7 +129,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     '/roles/:name',
     {
       config: manage,
-      schema: { tags: ['people'], params: Type.Object({ name: RoleName }), response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody } },
+      schema: { tags: ['people'], params: Type.Object({ name: Role }), response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody } },
     },
     async (req, reply) => {
       await hub.writes.deleteRole(who(req), req.params.name);
@@ -161,17 +156,13 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
         body: Type.Object({
           name: Type.String({ minLength: 1, maxLength: 100 }),
           userId: Type.String({ maxLength: 64 }),
-          expiresAt: Type.Optional(Type.String({ description: 'ISO 8601 with offset; never expires when absent' })),
+          expiresAt: Type.Optional(Instant('when it stops working; never when absent')),
         }),
         response: { 201: Type.Composite([ApiToken, Type.Object({ token: Type.String() })]), 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (req, reply) => {
-      let expiresAt: number | null = null;
-      if (req.body.expiresAt !== undefined) {
-        expiresAt = parseIsoInstant(req.body.expiresAt);
-        if (expiresAt === null) throw new HubError('VALIDATION_FAILED', 'expiresAt must be ISO 8601 with an offset');
-      }
+      const expiresAt = instantAt('body/expiresAt', req.body.expiresAt) ?? null;
       return reply.code(201).send(await hub.writes.createToken(who(req), { name: req.body.name, userId: req.body.userId, expiresAt }));
     },
   );

@@ -3,6 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../../app/hub.ts';
 import { HubError } from '../../../kernel/errors.ts';
+import { refuseDeepJson } from '../../../kernel/json.ts';
+import { storableValue } from '../../../kernel/text.ts';
 import { adapterFor, channelAdapters } from '../connectors/registry.ts';
 import type { FastifyRequest } from 'fastify';
 import { publicBase } from '../../../app/http/app.ts';
@@ -39,15 +41,20 @@ async function receive(hub: Hub, platform: string, accountId: string, req: Fasti
     hub.config.signatureToleranceSeconds,
   );
   if (verified.ping) return { adapter, result: null };
-  const orders = adapter.parsePush(raw, verified);
+  // Signed by the platform, yet nested beyond anything a platform sends: refused before it is read.
+  refuseDeepJson(raw);
+  // What the platform's order says is made storable (NUL removed, lone surrogates replaced), the same on SQLite and
+  // PostgreSQL, so that a placed order is stored rather than refused for a character; the raw bytes are kept as sent.
+  const orders = storableValue(adapter.parsePush(raw, verified));
+  const { eventId, keptHeaders } = storableValue({ eventId: verified.eventId, keptHeaders: verified.keptHeaders });
   req.pushAccount = account;
   const result = await hub.writes.ingest({
     tenantId: account.tenantId,
     accountId,
     channel: account.platform,
-    eventId: verified.eventId,
+    eventId,
     receivedAt: now,
-    headers: verified.keptHeaders,
+    headers: keptHeaders,
     rawBody: raw,
     orders,
   });

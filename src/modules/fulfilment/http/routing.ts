@@ -2,18 +2,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../../app/hub.ts';
-import { HubError } from '../../../kernel/errors.ts';
-import { parseIsoInstant, toIso } from '../../../kernel/time.ts';
+import { toIso } from '../../../kernel/time.ts';
 import type { DispatchPlan } from '../routing/planner.ts';
 import type { RoutingOutcome } from '../routing/service.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
+import { instantAt } from '../../../app/http/edge.ts';
+import { CarrierCode, Instant, SkuCode, WarehouseCode } from '../../../app/http/schemas.ts';
 
 const Str = Type.String();
-const Code = Type.String({ minLength: 1, maxLength: 64 });
 
 const Carrier = Type.Object({
-  code: Code,
+  code: CarrierCode(),
   regions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
   maxParcelGrams: Type.Optional(Type.Integer({ minimum: 1 })),
   available: Type.Optional(Type.Boolean()),
@@ -52,12 +52,12 @@ const RulesView = Type.Object({ rules: Type.Array(Rule), version: Type.Integer()
 const PlannedLine = Type.Object({ orderId: Str, lineId: Str, sku: Str, quantity: Type.Integer({ minimum: 1 }) });
 const Shipment = Type.Object({
   shipmentNo: Type.String({ minLength: 1, maxLength: 80 }),
-  warehouse: Code,
-  // null first: with type coercion on, a null tried against string first would become "".
+  warehouse: WarehouseCode(),
+  // null: the carrier is chosen at packing.
   carrier: Type.Union([Type.Null(), Str]),
   lines: Type.Array(PlannedLine, { minItems: 1 }),
   weightGrams: Type.Integer({ minimum: 0 }),
-  shipBy: Type.String({ description: 'ISO 8601: the strictest promised ship time of its lines' }),
+  shipBy: Instant('the strictest promised ship time of its lines'),
   orderIds: Type.Array(Str),
 });
 const Plan = Type.Object({ planId: Type.String({ minLength: 1, maxLength: 80 }), orderIds: Type.Array(Str, { minItems: 1 }), shipments: Type.Array(Shipment, { minItems: 1 }) });
@@ -81,15 +81,8 @@ const RunBody = Type.Object({
   plans: Type.Optional(Type.Array(Plan, { minItems: 1, maxItems: 1000, description: 'plans from a dry run, to be checked again (and committed) exactly as reviewed' })),
 });
 
-function planIn(p: PlanBody): DispatchPlan {
-  return {
-    ...p,
-    shipments: p.shipments.map((s) => {
-      const shipBy = parseIsoInstant(s.shipBy);
-      if (shipBy === null) throw new HubError('VALIDATION_FAILED', `shipment ${s.shipmentNo}: shipBy must be ISO 8601 with an offset`);
-      return { ...s, shipBy };
-    }),
-  };
+function planIn(p: PlanBody, i: number): DispatchPlan {
+  return { ...p, shipments: p.shipments.map((s, j) => ({ ...s, shipBy: instantAt(`body/plans/${i}/shipments/${j}/shipBy`, s.shipBy) })) };
 }
 
 function outcomeOut(o: RoutingOutcome) {
@@ -128,14 +121,14 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         tags: ['routing'],
         summary: 'Create a warehouse or change its routing attributes',
         description: 'Fields left out keep their value; `carriers: []` means the carrier is chosen at packing (shown as null).',
-        params: Type.Object({ code: Code }),
+        params: Type.Object({ code: WarehouseCode() }),
         body: Type.Object({
           name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
           priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
           regions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200 })),
           dailyCapacity: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
           canClearCustoms: Type.Optional(Type.Boolean()),
-          // An array, never null: with type coercion on, a union of array and null mangles one of them. [] = chosen at packing.
+          // An array, never null (kept so since bodies were coerced, when a union of array and null mangled one). [] = chosen at packing.
           carriers: Type.Optional(Type.Array(Carrier, { maxItems: 50 })),
         }),
         response: { 200: WarehouseView, 400: ErrorBody, 403: ErrorBody },
@@ -158,9 +151,9 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
       schema: {
         tags: ['routing'],
         summary: 'Set the fulfilment traits of a SKU',
-        params: Type.Object({ sku: Code }),
+        params: Type.Object({ sku: SkuCode() }),
         body: Type.Object({
-          allowedWarehouses: Type.Optional(Type.Array(Code, { maxItems: 100, description: 'absent or [] = any warehouse' })),
+          allowedWarehouses: Type.Optional(Type.Array(WarehouseCode(), { maxItems: 100, description: 'absent or [] = any warehouse; each must exist in the caller’s organisation' })),
           promisedShipHours: Type.Integer({ minimum: 1, maximum: 24 * 90 }),
           weightGrams: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
           needsCustomsClearance: Type.Optional(Type.Boolean()),

@@ -5,7 +5,7 @@ import type { Hub } from '../../../app/hub.ts';
 import { shipmentStates, WarehouseFlowService } from '../warehouse-flow.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
-import { ShipmentView } from '../../../app/http/schemas.ts';
+import { CarrierCode, ShipmentView, WarehouseCode } from '../../../app/http/schemas.ts';
 
 const Str = Type.String();
 const NStr = Type.Union([Str, Type.Null()]);
@@ -88,7 +88,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
           '404 SHIPMENT_NOT_FOUND; 409 SHIPMENT_ALREADY_SHIPPED the second time; 409 SHIPMENT_STATE before it is packed; 409 TRACKING_NO_IN_USE; ' +
           '409 ORDER_HELD when one of its orders is on hold, 409 CONFLICT when one was cancelled. When every shipment of an order has shipped, the order moves to shipped.',
         params: Type.Object({ id: Id }),
-        body: Type.Object({ carrier: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })), trackingNo: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) }),
+        body: Type.Object({ carrier: Type.Optional(CarrierCode()), trackingNo: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) }),
         response: { 200: ShipmentView, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
@@ -106,7 +106,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
           'The shipments named, or the most urgent planned ones (ship-by first, up to limit), never those of a cancelled or held order. ' +
           '409 when there are none, a named one is not planned there (SHIPMENT_STATE), or its order is cancelled or held (ORDER_HELD).',
         body: Type.Object({
-          warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+          warehouse: WarehouseCode(),
           shipmentIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 1000 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
         }),

@@ -4,13 +4,16 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HubError } from '../../../kernel/errors.ts';
-import { toIso } from '../../../kernel/time.ts';
+import { parseIsoInstant, toIso } from '../../../kernel/time.ts';
+import { refuseDeepJson } from '../../../kernel/json.ts';
+import { storableValue } from '../../../kernel/text.ts';
 import type { Hub } from '../../../app/hub.ts';
 import { wmsSteps, type WmsAccount } from '../wms/service.ts';
 import { headerValue } from '../../channels/connectors/types.ts';
 import { publicBase } from '../../../app/http/app.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
+import { Instant, WarehouseCode } from '../../../app/http/schemas.ts';
 
 const Str = Type.String();
 const Step = Type.Union(wmsSteps.map((s) => Type.Literal(s)));
@@ -51,7 +54,7 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
         description: `The dictionary maps each of the WMS's own status codes to one of our steps (${wmsSteps.join(', ')}); an unknown step is refused (400). The secret signs its pushes and is never shown again.`,
         body: Type.Object({
           name: Type.String({ minLength: 1, maxLength: 128 }),
-          warehouse: Type.String({ minLength: 1, maxLength: 64 }),
+          warehouse: WarehouseCode('the warehouse whose steps it reports (it must exist)'),
           secret: Type.String({ minLength: 1, maxLength: 512, description: 'HMAC-SHA256 key the WMS signs pushes with (write-only)' }),
           dictionary: Dictionary,
         }),
@@ -140,7 +143,7 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
 const WmsPushBody = Type.Object({
   shipmentId: Type.String({ minLength: 1, maxLength: 80 }),
   status: Type.String({ minLength: 1, maxLength: 64, description: "The WMS's own status code, mapped through the account's dictionary" }),
-  at: Type.String({ minLength: 1, maxLength: 40, description: 'When the step happened in the warehouse (ISO 8601 date-time)' }),
+  at: Instant('When the step happened in the warehouse'),
   carrier: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Required when the code maps to shipped' })),
   trackingNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Required when the code maps to shipped' })),
   lines: Type.Optional(Type.Array(Type.Object({ sku: Type.String({ minLength: 1, maxLength: 128 }), quantity: Type.Integer({ minimum: 1, maximum: 100_000 }) }), { maxItems: 500, description: 'For packed: the units put in the parcel (all still open when absent)' })),
@@ -192,6 +195,8 @@ export const wmsHookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         eventId: headerValue(req.headers['x-orderhub-event-id']),
       };
       const account = await hub.wms.verify(req.params.wmsAccountId, h, raw, now, hub.config.signatureToleranceSeconds);
+      // Signed by the WMS, yet nested beyond anything a report needs: refused before it is read.
+      refuseDeepJson(raw);
       let body: unknown;
       try {
         body = JSON.parse(raw.toString('utf8'));
@@ -202,8 +207,9 @@ export const wmsHookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         const errors = [...checkBody.Errors(body)].slice(0, 10).map((e) => ({ path: e.path || '/', message: e.message }));
         throw new HubError('VALIDATION_FAILED', `${errors[0]?.path ?? '/'} ${errors[0]?.message ?? 'invalid'}`, { errors });
       }
-      if (!Number.isFinite(Date.parse(body.at))) throw new HubError('VALIDATION_FAILED', '/at must be an ISO 8601 date-time');
-      const out = await hub.writes.recordWmsPush({ wmsAccountId: account.id, eventId: h.eventId as string, receivedAt: now, body });
+      if (parseIsoInstant(body.at) === null) throw new HubError('VALIDATION_FAILED', '/at must be an ISO 8601 date-time with an offset, a real calendar time');
+      // What the WMS reports is made storable (NUL removed, lone surrogates replaced), the same on both databases.
+      const out = await hub.writes.recordWmsPush({ wmsAccountId: account.id, eventId: h.eventId as string, receivedAt: now, body: storableValue(body) });
       req.log.debug({ wmsAccountId: account.id, outcome: out.outcome, shipmentId: out.shipmentId, duplicate: out.duplicate }, 'wms push applied');
       return { ok: true, ...out };
     },

@@ -330,6 +330,14 @@ export class RoutingService {
   ): Promise<SkuTraitsView> {
     await this.db.transaction(async (tx) => {
       if (!(await tx.get('SELECT 1 AS x FROM skus WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]))) throw new HubError('SKU_NOT_FOUND', `SKU ${sku} is not known to the hub`);
+      // Warehouses are named inside the caller's organisation; one that does not exist there would never match a plan.
+      const unknown: string[] = [];
+      for (const code of new Set(input.allowedWarehouses ?? [])) {
+        if (!(await tx.get('SELECT 1 AS x FROM warehouses WHERE tenant_id = ? AND code = ?', [who.tenantId, code]))) unknown.push(code);
+      }
+      if (unknown.length) {
+        throw new HubError('VALIDATION_FAILED', `allowedWarehouses names warehouses that do not exist: ${unknown.join(', ')}`, { errors: unknown.map((w) => `unknown warehouse ${w}`) });
+      }
       const before = await tx.get<Record<string, unknown>>('SELECT allowed_warehouses, promised_ship_hours, weight_grams, needs_customs FROM sku_traits WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]);
       await tx.run(
         `INSERT INTO sku_traits (tenant_id, sku, allowed_warehouses, promised_ship_hours, weight_grams, needs_customs, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)

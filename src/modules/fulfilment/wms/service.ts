@@ -4,6 +4,7 @@
 // transaction with its own record, so a retried event id changes nothing.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../../../kernel/errors.ts';
+import { parseIsoInstant } from '../../../kernel/time.ts';
 import { systemPrincipal, type Principal } from '../../../kernel/principal.ts';
 import { contains } from '../../../kernel/scope.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
@@ -373,10 +374,10 @@ export class WmsService {
       if (!step) {
         throw new HubError('WMS_STATUS_UNKNOWN', `WMS status code "${status}" is not in the dictionary of WMS account ${account.name}; nothing was recorded`, { status });
       }
-      const reportedAt = Date.parse(p.body.at);
+      const reportedAt = parseIsoInstant(p.body.at);
       const claimed = await tx.run(
         `INSERT INTO wms_pushes (wms_account_id, event_id, tenant_id, shipment_id, status, step, outcome, reported_at, received_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
-        [account.id, p.eventId, account.tenantId, shipmentId, status, step, Number.isFinite(reportedAt) ? reportedAt : null, p.receivedAt],
+        [account.id, p.eventId, account.tenantId, shipmentId, status, step, reportedAt, p.receivedAt],
       );
       if (claimed !== 1) {
         // Delivered twice at once: the other copy committed first.

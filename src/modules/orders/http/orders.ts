@@ -2,8 +2,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../../app/hub.ts';
-import { HubError } from '../../../kernel/errors.ts';
-import { parseIsoInstant } from '../../../kernel/time.ts';
 import { orderStatuses } from '../domain/machine.ts';
 import { who } from '../../../app/http/auth.ts';
 import { PassThrough, Readable } from 'node:stream';
@@ -11,15 +9,11 @@ import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
 import { orderSorts, type OrderExportRow } from '../service.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
-import { OrderDetail, OrderSummary, PaymentTimeline, PendingApproval } from '../../../app/http/schemas.ts';
+import { Instant, OrderDetail, OrderSummary, PaymentTimeline, PendingApproval } from '../../../app/http/schemas.ts';
+import { instantAt } from '../../../app/http/edge.ts';
 import { answerMaybePending } from '../../access/http/approvals.ts';
 
-function instant(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const ms = parseIsoInstant(v);
-  if (ms === null) throw new HubError('VALIDATION_FAILED', `${name} must be ISO 8601 with an offset`);
-  return ms;
-}
+const instant = (name: string, v: string | undefined) => instantAt(`querystring/${name}`, v);
 
 const filterQuery = {
   channel: Type.Optional(Type.String()),
@@ -28,8 +22,8 @@ const filterQuery = {
   status: Type.Optional(Type.Union(orderStatuses.map((s) => Type.Literal(s)))),
   hold: Type.Optional(Type.String({ description: 'a hold code (STOCK_SHORT, SKU_UNMATCHED, PAID_NO_STOCK) or "any"' })),
   q: Type.Optional(Type.String({ maxLength: 100, description: 'order number, platform order id, full phone, or receiver name prefix' })),
-  createdFrom: Type.Optional(Type.String()),
-  createdTo: Type.Optional(Type.String()),
+  createdFrom: Type.Optional(Instant('orders created at or after')),
+  createdTo: Type.Optional(Instant('orders created before')),
 };
 
 /** The export's columns, in order: [row field, header]. */

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../../../kernel/errors.ts';
+import { storableValue } from '../../../kernel/text.ts';
 import { providerFor, paymentProviders, type PaymentProvider } from '../providers/registry.ts';
 import type { Hub } from '../../../app/hub.ts';
 import { httpStatus } from '../../../app/http/errors.ts';
@@ -43,7 +44,9 @@ async function receive(hub: Hub, provider: PaymentProvider, accountId: string, r
   if (!account || account.provider !== provider.name) throw new HubError('ACCOUNT_NOT_FOUND', `no ${provider.name} payment account ${accountId}`);
   if (!account.active) throw new HubError('ACCOUNT_INACTIVE', `payment account ${accountId} is switched off`);
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const notice = provider.verify({ headers: req.headers, rawBody: raw, now }, account.credentials, hub.config.signatureToleranceSeconds);
+  // What the provider's notice says is made storable (NUL removed, lone surrogates replaced) so that it is stored, the
+  // same on both databases, rather than refused: a payment is never lost for a character. The raw bytes stay as sent.
+  const notice = storableValue(provider.verify({ headers: req.headers, rawBody: raw, now }, account.credentials, hub.config.signatureToleranceSeconds));
   const merchant = provider.expectedMerchant(account.credentials, notice.merchant);
   return hub.writes.recordPaymentNotice({
     tenantId: account.tenantId,

@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../../../kernel/errors.ts';
+import { storableValue } from '../../../kernel/text.ts';
 import type { Hub } from '../../../app/hub.ts';
 import { trackingAdapters, trackingSources, type HttpAnswer, type TrackingSourceAdapter } from '../sources/registry.ts';
 import { httpStatus } from '../../../app/http/errors.ts';
@@ -35,7 +36,10 @@ async function receive(hub: Hub, adapter: TrackingSourceAdapter, accountId: stri
   if (!account || account.source !== adapter.name) throw new HubError('ACCOUNT_NOT_FOUND', `no ${adapter.name} tracking account ${accountId}`);
   if (!account.active) throw new HubError('ACCOUNT_INACTIVE', `tracking account ${accountId} is switched off`);
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const { content: _content, ...update } = adapter.receive({ headers: req.headers, rawBody: raw }, account.credentials);
+  const { content: _content, ...received } = adapter.receive({ headers: req.headers, rawBody: raw }, account.credentials);
+  // What the source says is made storable (NUL removed, lone surrogates replaced), the same on both databases; the raw
+  // bytes are kept as sent.
+  const update = storableValue(received);
   return hub.writes.recordTracking({
     tenantId: account.tenantId,
     trackingAccountId: account.id,

@@ -100,8 +100,8 @@ const SettingsPatch = Type.Object(
 );
 
 /**
- * The settings body is checked as sent, without the app's type coercion: coerced, `null` becomes 0 re-checks and a
- * stuck limit of 0 becomes null ("never alert") — a silent change of meaning instead of a 400.
+ * The settings body is checked as sent, every problem named (the app's validator stops at the first). It never
+ * coerces either: coerced, `null` would become 0 re-checks and a stuck limit of 0 null ("never alert").
  */
 const strictBody = (body: TSchema) => {
   const check = TypeCompiler.Compile(body);

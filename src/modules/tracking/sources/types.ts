@@ -1,6 +1,7 @@
 // One tracking status set for every source (Kuaidi100, AfterShip, 17TRACK): sources translate into it, decide nothing.
 import { timingSafeEqual } from 'node:crypto';
 import { HubError } from '../../../kernel/errors.ts';
+import { refuseDeepJson } from '../../../kernel/json.ts';
 
 /**
  * Where a parcel is, in the hub's words. `available_for_pickup` (in a locker or station, waiting) is kept apart from
@@ -131,6 +132,8 @@ export function invalid(source: string, message: string): never {
 }
 
 export function parseJson(source: string, text: string): unknown {
+  // Called once the signature checked out: a source never nests this deep, and what is parsed is handed to the writer.
+  refuseDeepJson(text, `the ${source} body`);
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../../app/hub.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
+import { EventType } from '../../../app/http/schemas.ts';
 
 const Endpoint = Type.Object({
   id: Type.String(),
@@ -28,7 +29,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         body: Type.Object({
           url: Type.String({ minLength: 8, maxLength: 2000 }),
           secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
-          events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50, description: 'event types from the catalogue (docs/events.md), or ["*"]; an unknown type is refused (400)' })),
+          events: Type.Optional(Type.Array(EventType(), { maxItems: 50, description: 'event types from the catalogue (docs/events.md), or ["*"]; an unknown type is refused (400)' })),
         }),
         response: { 201: Type.Composite([Endpoint, Type.Object({ secret: Type.String() })]), 400: ErrorBody },
       },

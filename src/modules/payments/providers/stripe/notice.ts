@@ -4,6 +4,7 @@
 // 5 minutes away in either direction, so a notice is never good for longer than that. The event id dedupes retries.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../../../../kernel/errors.ts';
+import { refuseDeepJson } from '../../../../kernel/json.ts';
 import { apiBaseProblems } from '../../../channels/connectors/types.ts';
 import type { NoticeRequest, ProviderAnswer, VerifiedNotice } from '../types.ts';
 import { stripeCurrency, stripeToMinor } from './currency.ts';
@@ -85,6 +86,8 @@ export function verifyStripeNotice(req: NoticeRequest, config: StripeConfig, opt
     throw new HubError('TIMESTAMP_OUT_OF_WINDOW', `Stripe-Signature t is ${skew} s away from now (allowed ${tolerance} s)`);
   }
 
+  // Signed by Stripe, yet nested beyond what any event has: refused before it is read.
+  refuseDeepJson(req.rawBody);
   let body: unknown;
   try {
     body = JSON.parse(req.rawBody.toString('utf8'));

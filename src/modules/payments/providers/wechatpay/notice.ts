@@ -5,6 +5,7 @@
 // wechatpay.js.org/webhook/v3/TRANSACTION.SUCCESS (a sample callback with its headers).
 import { createDecipheriv } from 'node:crypto';
 import { HubError } from '../../../../kernel/errors.ts';
+import { refuseDeepJson } from '../../../../kernel/json.ts';
 import { parseIsoInstant } from '../../../../kernel/time.ts';
 import type { NoticeRequest, ProviderAnswer, VerifiedNotice } from '../types.ts';
 import type { WechatPayConfig } from './config.ts';
@@ -111,6 +112,8 @@ export function verifyWechatPayNotice(req: NoticeRequest, config: WechatPayNotic
     req.now,
     opts.toleranceSeconds ?? defaultToleranceSeconds,
   );
+  // Signed by WeChat, yet nested beyond what any notification has: refused before it is read (and its resource too).
+  refuseDeepJson(req.rawBody);
   let body: Envelope;
   try {
     body = JSON.parse(req.rawBody.toString('utf8')) as Envelope;
@@ -135,6 +138,7 @@ export function verifyWechatPayNotice(req: NoticeRequest, config: WechatPayNotic
   }
   // Signed by WeChat yet not decryptable: a wrong APIv3 key, or a resource altered before signing. Either way unread.
   if (!plain) throw new HubError('SIGNATURE_INVALID', 'the notification resource does not decrypt with the APIv3 key (wrong key, or altered nonce, associated_data or ciphertext)');
+  refuseDeepJson(plain, 'the decrypted resource');
   let content: unknown;
   try {
     content = JSON.parse(plain.toString('utf8'));
