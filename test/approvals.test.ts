@@ -335,7 +335,7 @@ describe.each(httpBackends)('second approvals on $name', (backend) => {
     const who = 'principal' in found ? found.principal : undefined;
     expect(who).toBeDefined();
     const later = Date.now() + (s.config.approvalHours + 1) * 3_600_000;
-    await expect(s.hub.approvals.decide(who as never, req.body.pendingApproval.id, { decision: 'approve' }, later)).rejects.toMatchObject({ code: 'APPROVAL_EXPIRED' });
+    await expect(s.hub.writes.decideApproval(who as never, req.body.pendingApproval.id, { decision: 'approve' }, later)).rejects.toMatchObject({ code: 'APPROVAL_EXPIRED' });
     expect((await as<ApprovalBody>('ops1', 'GET', `/api/approvals/${req.body.pendingApproval.id}`)).body.state).toBe('expired');
     expect((await order(o.orderNo)).amounts.shippingFee).toBe(0);
   });

@@ -7,7 +7,7 @@ import { hubMachines } from './machines.ts';
 import { openDatabase, type Database } from '../platform/db/database.ts';
 import { appliedVersion, latestVersion, migrate } from '../platform/db/migrate.ts';
 import { AccountService } from '../modules/channels/accounts.ts';
-import { IngestService, OrderNumbers, sealDelivery, type Delivery, type DeliveryResult } from '../modules/orders/ingest/ingest.ts';
+import { IngestService, OrderNumbers, type Delivery, type DeliveryResult } from '../modules/orders/ingest/ingest.ts';
 import { OrderService } from '../modules/orders/service.ts';
 import { StockService } from '../modules/inventory/service.ts';
 import { WebhookEndpointService } from '../modules/webhooks/endpoints.ts';
@@ -27,7 +27,7 @@ import { GroupCommitter } from '../platform/db/group-commit.ts';
 import { OutboxRelay } from '../platform/outbox/relay.ts';
 import { TimerRunner } from '../platform/jobs/timers.ts';
 import { WebhookSender, webhookFanout, defaultWebhookOptions, type WebhookSenderOptions } from '../modules/webhooks/sender.ts';
-import { localWrites, type WriteApi } from './commands.ts';
+import { forwardedWrites, localWrites, type Reads, type WriteApi } from './commands.ts';
 import { startWriterThread } from './writer-thread/thread.ts';
 import { PaymentAccountService } from '../modules/payments/accounts.ts';
 import { PaymentService } from '../modules/payments/notices.ts';
@@ -91,32 +91,35 @@ export interface Hub {
   adminTokenCheck: AdminTokenCheck;
   /** Data keys: personal data, credentials, phone index, audit chain. */
   keyring: Keyring;
-  /** Services for reading; every write goes through `writes`. */
-  accounts: AccountService;
-  approvals: ApprovalService;
+  /**
+   * Services for reading (Reads: their commands, background writes and in-transaction helpers left out, so a write that
+   * is not in the command registry cannot be called from here); every write goes through `writes`.
+   */
+  accounts: Reads<'accounts'>;
+  approvals: Reads<'approvals'>;
   events: EventService;
   dashboard: DashboardService;
   /** Order events for the console's live views (read in this thread). */
   live: LiveFeed;
-  people: PeopleService;
-  orders: OrderService;
-  stock: StockService;
-  /** Payment accounts, notices, refunds and payment exceptions (reads; writes through `writes`). */
-  paymentAccounts: PaymentAccountService;
-  payments: PaymentService;
-  refunds: RefundService;
-  /** Routing rules, warehouse attributes, SKU traits, dry runs (reads; writes through `writes`). */
-  routing: RoutingService;
-  /** Shipments, waves and pick lists (reads; writes through `writes`). */
-  warehouseFlow: WarehouseFlowService;
-  /** Tracking source accounts, tracking timelines, the trust board and "not received" cases (reads). */
-  trackingAccounts: TrackingAccountService;
-  tracking: TrackingService;
-  /** External WMS accounts and their status dictionaries (reads; pushes and writes through `writes`). */
-  wms: WmsService;
-  webhooks: WebhookEndpointService;
+  people: Reads<'people'>;
+  orders: Reads<'orders'>;
+  stock: Reads<'stock'>;
+  /** Payment accounts, notices, refunds and payment exceptions. */
+  paymentAccounts: Reads<'paymentAccounts'>;
+  payments: Reads<'payments'>;
+  refunds: Reads<'refunds'>;
+  /** Routing rules, warehouse attributes, SKU traits, dry runs. */
+  routing: Reads<'routing'>;
+  /** Shipments, waves and pick lists. */
+  warehouseFlow: Reads<'warehouseFlow'>;
+  /** Tracking source accounts, tracking timelines, the trust board and "not received" cases. */
+  trackingAccounts: Reads<'trackingAccounts'>;
+  tracking: Reads<'tracking'>;
+  /** External WMS accounts and their status dictionaries. */
+  wms: Reads<'wms'>;
+  webhooks: Reads<'webhooks'>;
   /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
-  integration: IntegrationService;
+  integration: Reads<'integration'>;
   drift: DriftWatch;
   poller: Poller;
   /** Routes paid orders once their merge window has passed (runPass(now) drives it by hand). */
@@ -386,57 +389,11 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
   const { lifecycle: _lifecycle, ...svc } = services(db, config, keyring, log, opts.fetch);
   const accounts = svc.accounts;
   const live = new LiveFeed(db, log);
-  const writes: WriteApi = {
-    ...writer.writes,
-    // Encryption and hashing of the delivery's personal data happen here, beside the one writer, not in it.
-    ingest: (d) => writer.writes.ingest({ ...d, sealed: sealDelivery(keyring, d) }),
-    // This thread caches accounts for the push path: drop the entry when the writer changed it.
-    async updateAccount(who, id, patch) {
-      const a = await writer.writes.updateAccount(who, id, patch);
-      accounts.forget(id);
-      return a;
-    },
-    async deleteAccount(who, id, reason) {
-      const r = await writer.writes.deleteAccount(who, id, reason);
-      accounts.forget(id);
-      return r;
-    },
-    async decideApproval(who, id, input) {
-      const a = await writer.writes.decideApproval(who, id, input);
-      if (a.targetType === 'channel_account' && a.targetId) accounts.forget(a.targetId);
-      return a;
-    },
-    async updatePaymentAccount(who, id, patch) {
-      const a = await writer.writes.updatePaymentAccount(who, id, patch);
-      svc.paymentAccounts.forget(id);
-      return a;
-    },
-    async updateTrackingAccount(who, id, patch) {
-      const a = await writer.writes.updateTrackingAccount(who, id, patch);
-      svc.trackingAccounts.forget(id);
-      return a;
-    },
-    async deleteTrackingAccount(who, id) {
-      const r = await writer.writes.deleteTrackingAccount(who, id);
-      svc.trackingAccounts.forget(id);
-      return r;
-    },
-    async updateWmsAccount(who, id, patch) {
-      const a = await writer.writes.updateWmsAccount(who, id, patch);
-      svc.wms.forget(id);
-      return a;
-    },
-    async rotateWmsSecret(who, id) {
-      const r = await writer.writes.rotateWmsSecret(who, id);
-      svc.wms.forget(id);
-      return r;
-    },
-    async deleteWmsAccount(who, id) {
-      const r = await writer.writes.deleteWmsAccount(who, id);
-      svc.wms.forget(id);
-      return r;
-    },
-  };
+  // Every write goes to the writer thread, prepared here and followed by what this thread must forget (commands.ts).
+  const writes = forwardedWrites((op, args) => writer.send(op, args), {
+    keyring,
+    caches: { accounts, paymentAccounts: svc.paymentAccounts, trackingAccounts: svc.trackingAccounts, wms: svc.wms },
+  });
   // This thread's connection only reads: its leases (pulls, routing) are writes of the writer thread.
   const leases = new LeaseKeeper({ acquire: writes.acquireLease, renew: writes.renewLease, release: writes.releaseLease }, log, config.leaseTtlSeconds * 1000);
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);

@@ -1,5 +1,6 @@
 // Text the hub can store and hash the same way on SQLite and PostgreSQL: no NUL (PostgreSQL refuses it in text) and no
 // lone UTF-16 surrogate (each driver writes one as U+FFFD, so what was hashed is not what is stored).
+import { HubError } from './errors.ts';
 
 /** Why a string cannot be stored as it is, or null when it can. */
 export function textProblem(s: string): 'nul' | 'lone_surrogate' | null {
@@ -26,7 +27,7 @@ export function storableValue<T>(v: T): T {
 function clean(v: unknown, depth: number): unknown {
   if (typeof v === 'string') return textProblem(v) ? storableText(v) : v;
   if (v === null || typeof v !== 'object') return v;
-  if (depth > 200) throw new RangeError('value nested more than 200 levels deep');
+  if (depth > 200) throw new HubError('VALIDATION_FAILED', 'a value nested more than 200 levels deep cannot be stored; nothing was');
   if (v instanceof Uint8Array || v instanceof Date) return v;
   if (Array.isArray(v)) {
     let out: unknown[] | null = null;

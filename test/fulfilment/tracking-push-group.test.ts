@@ -89,7 +89,7 @@ describe.each(allBackends)('tracking pushes together on $name', (backend) => {
     const broken = { ...delivery(number()), bodySha256: null as unknown as string };
     const isolatedBefore = s.hub.tracking.pushBatches?.isolatedReruns ?? 0;
     // Handed over in one turn of the event loop, so on SQLite they form one batch.
-    const results = await Promise.allSettled([good[0], broken, good[1], good[2]].map((d) => s.hub.tracking.record(d as TrackingDelivery)));
+    const results = await Promise.allSettled([good[0], broken, good[1], good[2]].map((d) => s.hub.writes.recordTracking(d as TrackingDelivery)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     for (const r of results) if (r.status === 'fulfilled') expect(r.value.outcome).toBe('applied');
     for (const p of parcels) expect((await tracking(s, p.shipment.id)).shipment.trackingStatus).toBe('in_transit');

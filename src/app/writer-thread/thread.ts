@@ -4,11 +4,12 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/log.ts';
 import { HubError, type ErrorCode } from '../../kernel/errors.ts';
-import { writeOps, type WriteApi, type WriteOp } from '../commands.ts';
+import type { WriteOp } from '../commands.ts';
 import type { WebhookSenderOptions } from '../../modules/webhooks/sender.ts';
 
 export interface WriterThread {
-  writes: WriteApi;
+  /** Hands one write to the writer thread; its answer (or error) comes back once it is committed and durable. */
+  send(op: WriteOp, args: unknown[]): Promise<unknown>;
   adminToken: AdminToken;
   alive(): boolean;
   close(): Promise<void>;
@@ -82,7 +83,22 @@ export async function startWriterThread(
   const flushCalls = () => {
     const calls = outgoing;
     outgoing = [];
-    if (alive) worker.postMessage({ calls });
+    if (!alive) return;
+    try {
+      worker.postMessage({ calls });
+    } catch {
+      // One call's arguments could not be copied across (a structure too deep for the structured clone, something not
+      // cloneable): it alone is refused, and the calls beside it still go.
+      for (const c of calls) {
+        try {
+          worker.postMessage({ calls: [c] });
+        } catch (e) {
+          const p = pending.get(c.id);
+          pending.delete(c.id);
+          p?.reject(new HubError('VALIDATION_FAILED', `the request could not be handed to the writer (${(e as Error).message}); nothing was stored`));
+        }
+      }
+    }
   };
   const call = (op: WriteOp | 'close', args: unknown[]): Promise<unknown> => {
     if (!alive) return Promise.reject(new HubError('NOT_READY', 'the writer is not running'));
@@ -94,9 +110,8 @@ export async function startWriterThread(
     });
   };
 
-  const writes = Object.fromEntries(writeOps.map((op) => [op, (...args: unknown[]) => call(op, args)])) as unknown as WriteApi;
   return {
-    writes,
+    send: (op, args) => call(op, args),
     adminToken: started.adminToken,
     alive: () => alive,
     async close() {

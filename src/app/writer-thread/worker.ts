@@ -5,9 +5,8 @@ import type { Config } from '../../platform/config.ts';
 import { createLogger } from '../../platform/log.ts';
 import { isHubError } from '../../kernel/errors.ts';
 import { startHub } from '../hub.ts';
-import type { WriteOp } from '../commands.ts';
+import { isWriteOp, reviveArgs, type WriteOp } from '../commands.ts';
 import type { Reply, WriterRuntimeOptions } from './thread.ts';
-import type { Delivery } from '../../modules/orders/ingest/ingest.ts';
 
 interface Call {
   id: number;
@@ -34,20 +33,31 @@ try {
   const flushAnswers = () => {
     const out = answers;
     answers = [];
-    port.postMessage({ replies: out });
+    try {
+      port.postMessage({ replies: out });
+    } catch {
+      // An answer that cannot be copied back fails alone; the write it answers is committed all the same.
+      for (const r of out) {
+        try {
+          port.postMessage({ replies: [r] });
+        } catch (e) {
+          log.error({ err: e, id: r.id }, 'an answer could not be sent back to the serving thread');
+          port.postMessage({ replies: [{ id: r.id, ok: false, error: { hub: true, code: 'INTERNAL', message: 'the write was done, but its answer could not be sent back' } }] });
+        }
+      }
+    }
   };
   const handle = (m: Call) => {
     if (m.op === 'close') {
       void hub.close().then(() => port.postMessage({ replies: [{ id: m.id, ok: true, value: null }] }));
       return;
     }
-    if (m.op === 'ingest') {
-      // Buffers arrive as plain Uint8Arrays; the ingest path reads them as Buffers.
-      const d = m.args[0] as Delivery;
-      d.rawBody = Buffer.from(d.rawBody.buffer, d.rawBody.byteOffset, d.rawBody.byteLength);
+    if (!isWriteOp(m.op)) {
+      answer({ id: m.id, ok: false, error: { hub: false, message: `no write ${String(m.op)}` } });
+      return;
     }
     const fn = writes[m.op] as (...a: unknown[]) => Promise<unknown>;
-    fn(...m.args).then(
+    fn(...reviveArgs(m.op, m.args)).then(
       (value) => answer({ id: m.id, ok: true, value }),
       (e: unknown) => {
         if (!isHubError(e)) log.error({ err: e, op: m.op }, 'write failed');

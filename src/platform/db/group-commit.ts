@@ -118,8 +118,13 @@ export class GroupCommitter<I, R> {
       try {
         done = await this.attempt(batch, false);
       } catch (e) {
-        if (!(e instanceof ItemFailed)) throw e;
-        if (batch.length === 1) {
+        if (!(e instanceof ItemFailed)) {
+          // What runs for the whole batch (beforeBatch's locks, the commit) failed for something in one of its items:
+          // each item runs as a batch of its own, so the one that cannot be stored fails alone.
+          if (batch.length === 1 || this.db.isRetryable(e)) throw e;
+          this.stats.isolatedReruns++;
+          done = await this.oneByOne(batch);
+        } else if (batch.length === 1) {
           // Rolled back: for a lone item that is exactly what a savepoint would have done.
           done = { outcomes: [{ ok: false, error: e.error }], durable: Promise.resolve() };
         } else {
@@ -188,6 +193,22 @@ export class GroupCommitter<I, R> {
         }
       }
     });
+    return { outcomes, durable };
+  }
+
+  /** Each item in a transaction of its own (beforeBatch included), its error kept as its outcome. */
+  private async oneByOne(batch: readonly Pending<I, R>[]): Promise<Attempt<R>> {
+    const outcomes: Outcome<R>[] = [];
+    let durable: Promise<void> = Promise.resolve();
+    for (const p of batch) {
+      try {
+        const one = await this.attempt([p], false);
+        outcomes.push(one.outcomes[0] as Outcome<R>);
+        durable = one.durable;
+      } catch (e) {
+        outcomes.push({ ok: false, error: e instanceof ItemFailed ? e.error : e });
+      }
+    }
     return { outcomes, durable };
   }
 
