@@ -12,6 +12,8 @@ import { appendAudit } from './audit.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { ApprovalContext, ApprovalService, MaybePending } from './approvals.ts';
+import { warehouseExists } from '../fulfilment/store/warehouses.ts';
+import { channelAccountExists } from '../channels/queries/accounts.ts';
 
 export interface PeopleSettings {
   sessionHours: number;
@@ -226,12 +228,10 @@ export class PeopleService {
   private async scopeToSave(tx: Tx, who: Principal, input: unknown): Promise<DataScope> {
     const scope = input === undefined || input === null ? { ...unlimitedScope } : parseScope(input);
     for (const [i, id] of (scope.accounts ?? []).entries()) {
-      const known = await tx.get('SELECT id FROM channel_accounts WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [who.tenantId, id]);
-      if (!known) throw new HubError('VALIDATION_FAILED', `scope.accounts[${i}]: there is no channel account ${id}`, { path: `scope.accounts[${i}]` });
+      if (!(await channelAccountExists(tx, who.tenantId, id))) throw new HubError('VALIDATION_FAILED', `scope.accounts[${i}]: there is no channel account ${id}`, { path: `scope.accounts[${i}]` });
     }
     for (const [i, code] of (scope.warehouses ?? []).entries()) {
-      const known = await tx.get('SELECT code FROM warehouses WHERE tenant_id = ? AND code = ?', [who.tenantId, code]);
-      if (!known) throw new HubError('VALIDATION_FAILED', `scope.warehouses[${i}]: there is no warehouse ${code}`, { path: `scope.warehouses[${i}]` });
+      if (!(await warehouseExists(tx, who.tenantId, code))) throw new HubError('VALIDATION_FAILED', `scope.warehouses[${i}]: there is no warehouse ${code}`, { path: `scope.warehouses[${i}]` });
     }
     if (!isWithin(scope, who.scope)) {
       throw new HubError('FORBIDDEN', `${who.name} may only give a scope inside its own`, { scope: who.scope });

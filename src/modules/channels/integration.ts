@@ -2,7 +2,7 @@
 // log and its watermark; and the writes behind them (a pull run, a drift finding, an acknowledged alert, a replay).
 import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
-import { channelAlertScopeSql, rawEventScopeSql, toKysely } from '../../kernel/scope.ts';
+import { rawEventScopeSql, toKysely } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import { storableValue } from '../../kernel/text.ts';
 import type { ShapeStats } from './domain/drift.ts';
@@ -14,6 +14,7 @@ import { raiseAlert } from '../health/alerts.ts';
 import { appendAudit } from '../access/audit.ts';
 import type { IngestService, OrderResult } from '../orders/ingest/ingest.ts';
 import type { AccountService } from './accounts.ts';
+import { acknowledge, alertFor, listAlerts, openAlertCount } from '../health/alerts.ts';
 
 /** One pull run as the poller saw it, with the pull state it leaves behind. */
 export interface PullRunRecord {
@@ -149,15 +150,11 @@ export class IntegrationService {
 
   async acknowledgeAlert(who: Principal, id: number, now = Date.now()): Promise<{ id: number; acknowledgedAt: string | null }> {
     requirePermission(who, 'accounts.manage');
-    const f = channelAlertScopeSql(who.scope, 'channel_alerts');
     return this.db.transaction(async (tx) => {
-      const a = await tx.get<{ account_id: string; kind: string; alert_key: string; acknowledged_at: number | null }>(
-        `SELECT account_id, kind, alert_key, acknowledged_at FROM channel_alerts WHERE id = ? AND tenant_id = ? AND ${f.text}`,
-        [id, who.tenantId, ...f.params],
-      );
+      const a = await alertFor(tx, who, id);
       if (!a) throw new HubError('ALERT_NOT_FOUND', `alert ${id} does not exist`);
       if (a.acknowledged_at === null) {
-        await tx.run('UPDATE channel_alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?', [now, who.name, id]);
+        await acknowledge(tx, id, who.name, now);
         await appendAudit(tx, this.keyring, who, { action: 'channel_alert.acknowledge', targetType: 'channel_account', targetId: a.account_id, detail: { alert: id, kind: a.kind, key: a.alert_key } }, now);
       }
       return { id, acknowledgedAt: toIso(a.acknowledged_at ?? now) };
@@ -252,10 +249,7 @@ export class IntegrationService {
       [accountId],
     );
     const lastPull = (await this.pullLog(who, accountId, 1))[0] ?? null;
-    const openAlerts = await this.db.read.get<{ n: number }>(
-      'SELECT count(*) AS n FROM channel_alerts WHERE account_id = ? AND acknowledged_at IS NULL',
-      [accountId],
-    );
+    const openAlerts = await openAlertCount(this.db.read, accountId);
     const adapter = adapterFor(a.platform);
     return {
       account: { id: a.id, platform: a.platform, name: a.name, active: a.active },
@@ -268,7 +262,7 @@ export class IntegrationService {
         ? { watermark: toIso(state.watermark), nextRunAt: toIso(state.next_run_at), failures: state.failures, lastError: state.last_error }
         : null,
       lastPull,
-      openAlerts: Number(openAlerts?.n ?? 0),
+      openAlerts,
     };
   }
 
@@ -308,23 +302,7 @@ export class IntegrationService {
 
   async alerts(who: Principal, f: { accountId?: string | undefined; open?: boolean | undefined; limit?: number | undefined }) {
     if (f.accountId) await this.accounts.getFor(who, f.accountId);
-    let q = this.db.kysely.selectFrom('channel_alerts').selectAll().where('tenant_id', '=', who.tenantId).where(toKysely(channelAlertScopeSql(who.scope, 'channel_alerts')));
-    if (f.accountId) q = q.where('account_id', '=', f.accountId);
-    if (f.open) q = q.where('acknowledged_at', 'is', null);
-    const rows = await q.orderBy('last_at', 'desc').limit(f.limit ?? 100).execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      accountId: r.account_id,
-      platform: r.platform,
-      kind: r.kind,
-      key: r.alert_key,
-      message: r.message,
-      firstAt: toIso(r.first_at),
-      lastAt: toIso(r.last_at),
-      occurrences: r.occurrences,
-      acknowledgedAt: toIso(r.acknowledged_at),
-      acknowledgedBy: r.acknowledged_by,
-    }));
+    return listAlerts(this.db, who, f);
   }
 
   /** The account's latest raw events (newest first), for the replay list: no bodies. */

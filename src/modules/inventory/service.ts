@@ -3,15 +3,17 @@ import { HubError } from '../../kernel/errors.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { appendEvent } from '../../platform/outbox/append.ts';
-import { lockStock, skuCatalog, skusOfOrders } from './store/stock.ts';
+import { lockStock, skuCatalog } from './store/stock.ts';
 import { tryReserve, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
-import { lockOrders } from '../orders/store/orders.ts';
-import { placeholders } from '../../platform/db/unit-of-work.ts';
+import { lockOrders, matchLines, ordersHeldForStock, ordersUnmatchedFor, skusOfOrders } from '../orders/store/orders.ts';
 import { appendAudit } from '../access/audit.ts';
 import type { Principal } from '../../kernel/principal.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
-import { contains, isUnlimited, orderScopeSql, type DataScope } from '../../kernel/scope.ts';
+import { contains, isUnlimited, type DataScope } from '../../kernel/scope.ts';
 import type { ApprovalContext, ApprovalService, MaybePending } from '../access/approvals.ts';
+import { ensureWarehouse } from '../fulfilment/store/warehouses.ts';
+import { channelAccountExists } from '../channels/queries/accounts.ts';
+import { orderNosWithinScope } from '../orders/queries/order-facts.ts';
 
 export interface WarehouseStock {
   warehouse: string;
@@ -195,12 +197,7 @@ export class StockService {
     if ((await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', ?) ON CONFLICT (tenant_id, sku) DO NOTHING`, [tenant, a.sku, now])) > 0) {
       skuCatalog.version++;
     }
-    await tx.run(`INSERT INTO warehouses (tenant_id, code, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, code) DO NOTHING`, [
-      tenant,
-      a.warehouse,
-      a.warehouse,
-      now,
-    ]);
+    await ensureWarehouse(tx, tenant, a.warehouse, now);
     const delta = a.onHand === undefined ? (a.delta ?? 0) : null;
     let changed: number;
     if (a.onHand !== undefined) {
@@ -297,18 +294,7 @@ export class StockService {
   /** The order numbers among these that the principal's scope sees: a stock change serves orders of every shop. */
   private async visibleOrderNos(who: Principal, orderNos: readonly string[]): Promise<string[]> {
     if (orderNos.length === 0 || isUnlimited(who.scope)) return [...orderNos];
-    const f = orderScopeSql(who.scope, 'orders');
-    const seen = new Set<string>();
-    for (let i = 0; i < orderNos.length; i += 500) {
-      const part = orderNos.slice(i, i + 500);
-      const rows = await this.db.read.all<{ order_no: string }>(`SELECT order_no FROM orders WHERE tenant_id = ? AND order_no IN (${part.map(() => '?').join(', ')}) AND ${f.text}`, [
-        who.tenantId,
-        ...part,
-        ...f.params,
-      ]);
-      for (const r of rows) seen.add(r.order_no);
-    }
-    return orderNos.filter((n) => seen.has(n));
+    return orderNosWithinScope(this.db.read, who.tenantId, who.scope, orderNos);
   }
 
   /** Whether a principal sees a bulk request: every warehouse it touches is in scope. */
@@ -356,16 +342,10 @@ export class StockService {
    * these SKUs touch: serving them moves stock of other SKUs too, so all of it is taken up front, in order.
    */
   private async lockHeldOrders(tx: Tx, tenant: string, skus: readonly string[]): Promise<OrderState[]> {
-    const candidates = await tx.all<{ id: string }>(
-      `SELECT o.id FROM orders o
-       WHERE o.tenant_id = ? AND o.hold_code IN ('STOCK_SHORT', 'PAID_NO_STOCK') AND o.status <> 'cancelled'
-         AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku IN (${placeholders(skus.length)}))
-       ORDER BY o.created_at, o.id LIMIT 500`,
-      [tenant, ...skus],
-    );
-    const locked = await lockOrders(tx, candidates.map((c) => c.id));
+    const candidates = await ordersHeldForStock(tx, tenant, skus, 500);
+    const locked = await lockOrders(tx, candidates);
     // Still held once locked (another writer may have served or cancelled one meanwhile), oldest first.
-    const held = candidates.map((c) => locked.get(c.id)).filter((o): o is OrderState => !!o && (o.hold_code === 'STOCK_SHORT' || o.hold_code === 'PAID_NO_STOCK') && o.status !== 'cancelled');
+    const held = candidates.map((id) => locked.get(id)).filter((o): o is OrderState => !!o && (o.hold_code === 'STOCK_SHORT' || o.hold_code === 'PAID_NO_STOCK') && o.status !== 'cancelled');
     await lockStock(tx, tenant, [...skus, ...(await skusOfOrders(tx, held.map((o) => o.id)))]);
     return held;
   }
@@ -398,8 +378,7 @@ export class StockService {
     const rematched = await this.db.transaction(async (tx) => {
       // An account is named inside the caller's organisation: another seller's account id does not exist here.
       if (accountId !== '') {
-        const account = await tx.get('SELECT 1 AS x FROM channel_accounts WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL', [accountId, who.tenantId]);
-        if (!account) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${accountId} does not exist`);
+        if (!(await channelAccountExists(tx, who.tenantId, accountId))) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${accountId} does not exist`);
       }
       const previous = await tx.get<{ sku: string }>('SELECT sku FROM sku_aliases WHERE tenant_id = ? AND account_id = ? AND external_sku = ?', [
         who.tenantId,
@@ -414,21 +393,13 @@ export class StockService {
         [who.tenantId, accountId, input.externalSku, input.sku, now],
       );
       skuCatalog.version++;
-      const affected = await tx.all<{ order_id: string }>(
-        `SELECT DISTINCT l.order_id FROM order_lines l JOIN orders o ON o.id = l.order_id
-         WHERE l.sku IS NULL AND l.external_sku = ? AND o.tenant_id = ? AND (? = '' OR o.account_id = ?)`,
-        [input.externalSku, who.tenantId, accountId, accountId],
-      );
+      const affected = await ordersUnmatchedFor(tx, who.tenantId, accountId, input.externalSku);
       // The orders first, then every stock row their lines will name once matched (the one lock order).
-      const locked = await lockOrders(tx, affected.map((a) => a.order_id));
+      const locked = await lockOrders(tx, affected);
       await lockStock(tx, who.tenantId, [input.sku, ...(await skusOfOrders(tx, [...locked.keys()]))]);
       const out: string[] = [];
       for (const order_id of [...locked.keys()]) {
-        await tx.run(`UPDATE order_lines SET sku = ? WHERE order_id = ? AND sku IS NULL AND external_sku = ?`, [
-          input.sku,
-          order_id,
-          input.externalSku,
-        ]);
+        await matchLines(tx, order_id, input.externalSku, input.sku);
         const o = locked.get(order_id);
         if (o && o.hold_code === 'SKU_UNMATCHED' && o.status !== 'cancelled') {
           await tryReserve(tx, o, { source: 'system', cause: `SKU ${input.externalSku} mapped to ${input.sku}`, at: now }, this.settings);

@@ -9,6 +9,8 @@ import type { Database, Tx } from '../../platform/db/database.ts';
 import type { OrdersTable } from '../../platform/db/schema.ts';
 import { claimTimer } from '../../platform/jobs/timer-store.ts';
 import { lockOrder, lockOrders } from './store/orders.ts';
+import { reservationsOf } from '../inventory/queries/reservations.ts';
+import { rawEventsOfOrder } from '../channels/store/raw-events.ts';
 import { moveOrder, planMove, tryReserve, type LifecycleSettings, type OrderState } from './lifecycle.ts';
 import { appendEvent, appendHistory } from '../../platform/outbox/append.ts';
 import type { ApprovalContext, ApprovalService, MaybePending } from '../access/approvals.ts';
@@ -320,13 +322,8 @@ export class OrderService {
     const [lines, history, reservations, rawEvents, notes, shipments] = await Promise.all([
       k.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
       k.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
-      k.selectFrom('reservations').selectAll().where('order_id', '=', id).orderBy('id').execute(),
-      k
-        .selectFrom('raw_events')
-        .select(['id', 'event_id', 'received_at', 'deliveries', 'outcome', 'channel'])
-        .where('order_id', '=', id)
-        .orderBy('id')
-        .execute(),
+      reservationsOf(this.db.read, id),
+      rawEventsOfOrder(this.db.read, id),
       this.db.read.all<{ id: number; at: number; author_name: string; text: string }>(
         'SELECT id, at, author_name, text FROM order_notes WHERE order_id = ? ORDER BY id',
         [id],
@@ -374,7 +371,7 @@ export class OrderService {
       })),
       reservation: {
         state: o.reservation_state,
-        items: reservations.map((r) => ({ sku: r.sku, warehouse: r.warehouse, quantity: r.quantity, state: r.state })),
+        items: reservations,
       },
       cancelCause: o.cancel_cause,
       paidAt: toIso(o.paid_at),

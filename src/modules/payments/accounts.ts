@@ -9,6 +9,7 @@ import { appendAudit } from '../access/audit.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { appendEvent } from '../../platform/outbox/append.ts';
 import { newId } from '../../kernel/ids.ts';
+import { channelAccountExists } from '../channels/queries/accounts.ts';
 
 /** Which of the order's numbers the shop sent to the provider as out_trade_no (Stripe: metadata.order_no). */
 export type OrderRef = 'order_no' | 'platform_order_id';
@@ -88,8 +89,7 @@ export class PaymentAccountService {
   private async checkChannels(tx: Tx, tenantId: string, ids: readonly string[]): Promise<string[]> {
     const unique = [...new Set(ids)].sort();
     for (const id of unique) {
-      const r = await tx.get<{ id: string }>('SELECT id FROM channel_accounts WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL', [id, tenantId]);
-      if (!r) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${id} does not exist`);
+      if (!(await channelAccountExists(tx, tenantId, id))) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${id} does not exist`);
     }
     return unique;
   }

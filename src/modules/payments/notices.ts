@@ -20,6 +20,7 @@ import { lockOrders } from '../orders/store/orders.ts';
 import { lockRefundRow, type ExceptionRow, type PaymentExceptionKind, type RefundRow, type RefundService } from './refunds.ts';
 import type { OrderRef, PaymentAccount, PaymentAccountService } from './accounts.ts';
 import { paymentExceptionMachine } from './domain/payment-exception-machine.ts';
+import { orderFacts, orderIdsByRef } from '../orders/queries/order-facts.ts';
 
 /** A verified notice on its way into the store: plain data, so it crosses into the writer thread. */
 export interface NoticeDelivery {
@@ -164,8 +165,7 @@ export class PaymentService {
   private async findOrder(tx: Tx, d: Pick<NoticeDelivery, 'tenantId' | 'orderRef' | 'channelAccounts'>, ref: string | null): Promise<OrderState | null> {
     if (!ref) return null;
     const column = d.orderRef === 'platform_order_id' ? 'platform_order_id' : 'order_no';
-    const ids = await tx.all<{ id: string }>(`SELECT id FROM orders WHERE tenant_id = ? AND ${column} = ?`, [d.tenantId, ref]);
-    const rows = [...(await lockOrders(tx, ids.map((r) => r.id))).values()];
+    const rows = [...(await lockOrders(tx, await orderIdsByRef(tx, d.tenantId, { by: column, value: ref }))).values()];
     // Only the orders of the shops this payment account pays for: the same number in another shop is not this payment's.
     const mine = rows.filter((o) => d.channelAccounts.length === 0 || d.channelAccounts.includes(o.account_id));
     return mine.length === 1 ? (mine[0] as OrderState) : null;
@@ -227,8 +227,7 @@ export class PaymentService {
   }
 
   private async currencyOf(tx: Tx, orderId: string): Promise<string> {
-    const r = await tx.get<{ currency: string }>('SELECT currency FROM orders WHERE id = ?', [orderId]);
-    return r?.currency ?? '';
+    return (await orderFacts(tx, orderId))?.currency ?? '';
   }
 
   /**
@@ -367,10 +366,7 @@ export class PaymentService {
    * later, up to `queryAttempts`, then the order is closed and that recorded.
    */
   async beforeClose(timer: { id: number; ref: string }, now: number): Promise<'close' | 'paid' | 'retry' | 'close_unconfirmed'> {
-    const o = await this.db.read.get<{ id: string; tenant_id: string; account_id: string; order_no: string; platform_order_id: string; status: string }>(
-      'SELECT id, tenant_id, account_id, order_no, platform_order_id, status FROM orders WHERE id = ?',
-      [timer.ref],
-    );
+    const o = await orderFacts(this.db.read, timer.ref);
     if (!o || o.status !== 'pending_payment') return 'close';
     const a = await this.accounts.forChannelAccount(this.db.read, o.tenant_id, o.account_id);
     const provider = a ? providerFor(a.provider) : null;
@@ -405,7 +401,7 @@ export class PaymentService {
 
   /** After an order was closed without the provider having answered: the exception that says so. */
   async recordClosedUnconfirmed(orderId: string, now: number): Promise<void> {
-    const o = await this.db.read.get<{ tenant_id: string; account_id: string }>('SELECT tenant_id, account_id FROM orders WHERE id = ?', [orderId]);
+    const o = await orderFacts(this.db.read, orderId);
     if (!o) return;
     const a = await this.accounts.forChannelAccount(this.db.read, o.tenant_id, o.account_id);
     if (!a) return;
@@ -426,7 +422,7 @@ export class PaymentService {
     const e = await this.db.read.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ? AND ${f.text}`, [exceptionId, who.tenantId, ...f.params]);
     if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${exceptionId} does not exist`);
     if (!e.order_id) throw new HubError('CONFLICT', 'this exception names no order to ask about');
-    const o = await this.db.read.get<{ tenant_id: string; order_no: string; platform_order_id: string }>('SELECT tenant_id, order_no, platform_order_id FROM orders WHERE id = ?', [e.order_id]);
+    const o = await orderFacts(this.db.read, e.order_id);
     const a = await this.accounts.get(e.payment_account_id);
     const provider = a ? providerFor(a.provider) : null;
     if (!o || !a || !provider) throw new HubError('ACCOUNT_NOT_FOUND', 'the order or its payment account is gone');
@@ -493,7 +489,7 @@ export class PaymentService {
         reason: n.reason,
       })),
       refunds: refunds.map((r) => this.refunds.refundView(r)),
-      exceptions: exceptions.map((e) => this.refunds.exceptionView(e)),
+      exceptions: await this.refunds.exceptionViews(exceptions),
     };
   }
 }

@@ -4,7 +4,7 @@
 // its actions.
 import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
-import { orderScopeSql, paymentExceptionScopeSql } from '../../kernel/scope.ts';
+import { paymentExceptionScopeSql } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { raiseAlert } from '../health/alerts.ts';
@@ -19,6 +19,7 @@ import { refundMachine, type RefundContext, type RefundEffect, type RefundState 
 import { paymentExceptionMachine } from './domain/payment-exception-machine.ts';
 import { claimDue, type Claim } from '../../platform/jobs/claims.ts';
 import { dbNow } from '../../platform/jobs/leases.ts';
+import { orderNumbers, orderWithinScope } from '../orders/queries/order-facts.ts';
 
 export type PaymentExceptionKind =
   | 'UNKNOWN_ORDER'
@@ -307,8 +308,7 @@ export class RefundService {
     requirePermission(who, 'refunds.approve');
     const view = await this.db.transaction(async (tx) => {
       const o = (await lockOrders<{ currency: string }>(tx, [orderId], 'currency')).get(orderId);
-      const f = orderScopeSql(who.scope, 'orders');
-      const visible = o && o.tenant_id === who.tenantId && (await tx.get(`SELECT 1 AS x FROM orders WHERE id = ? AND ${f.text}`, [orderId, ...f.params]));
+      const visible = o && (await orderWithinScope(tx, who.tenantId, who.scope, orderId));
       if (!o || !visible) throw new HubError('ORDER_NOT_FOUND', `order ${orderId} does not exist`);
       const paid = await tx.get<{ payment_account_id: string; transaction_id: string | null; out_trade_no: string; amount: number }>(
         `SELECT payment_account_id, transaction_id, out_trade_no, amount FROM payment_notices
@@ -452,14 +452,20 @@ export class RefundService {
     };
   }
 
-  readonly exceptionSelect = `SELECT e.*, o.order_no, r.state AS refund_state, r.out_refund_no, a.provider FROM payment_exceptions e
-     LEFT JOIN orders o ON o.id = e.order_id LEFT JOIN refunds r ON r.id = e.refund_id LEFT JOIN payment_accounts a ON a.id = e.payment_account_id`;
+  readonly exceptionSelect = `SELECT e.*, r.state AS refund_state, r.out_refund_no, a.provider FROM payment_exceptions e
+     LEFT JOIN refunds r ON r.id = e.refund_id LEFT JOIN payment_accounts a ON a.id = e.payment_account_id`;
+
+  /** Exception rows as the queue shows them: each named by its order's number (asked of the orders module). */
+  async exceptionViews(rows: readonly ExceptionRow[]) {
+    const numbers = await orderNumbers(this.db.read, [...new Set(rows.map((e) => e.order_id).filter((id): id is string => id !== null))]);
+    return rows.map((e) => this.exceptionView({ ...e, order_no: e.order_id ? (numbers.get(e.order_id) ?? null) : null }));
+  }
 
   async exception(who: Principal, id: number) {
     const f = paymentExceptionScopeSql(who.scope, 'e');
     const e = await this.db.read.get<ExceptionRow>(`${this.exceptionSelect} WHERE e.id = ? AND e.tenant_id = ? AND ${f.text}`, [id, who.tenantId, ...f.params]);
     if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${id} does not exist`);
-    return this.exceptionView(e);
+    return (await this.exceptionViews([e]))[0] as ReturnType<RefundService['exceptionView']>;
   }
 
   /** The payment exceptions queue: open first by default, newest first. */
@@ -482,7 +488,7 @@ export class RefundService {
     where.push(inScope.text);
     params.push(...inScope.params);
     const rows = await this.db.read.all<ExceptionRow>(`${this.exceptionSelect} WHERE ${where.join(' AND ')} ORDER BY e.id DESC LIMIT ?`, [...params, f.limit]);
-    return { items: rows.map((e) => this.exceptionView(e)) };
+    return { items: await this.exceptionViews(rows) };
   }
 
   // ------------------------------------------------------------------ the refund worker's steps

@@ -2,10 +2,11 @@
 // tenant; a received payload (which carries phones and addresses) only in full with pii.view, and audited.
 import { HubError } from '../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../kernel/principal.ts';
-import { eventScopeSql, rawEventScopeSql, toKysely } from '../../kernel/scope.ts';
+import { eventScopeSql, toKysely } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { rawEventFor } from '../channels/store/raw-events.ts';
 
 export class EventService {
   constructor(
@@ -34,13 +35,7 @@ export class EventService {
    */
   async rawEvent(who: Principal, id: number, reveal: boolean) {
     if (reveal) requirePermission(who, 'pii.view');
-    const r = await this.db.kysely
-      .selectFrom('raw_events')
-      .selectAll()
-      .where('id', '=', id)
-      .where('tenant_id', '=', who.tenantId)
-      .where(toKysely(rawEventScopeSql(who.scope, 'raw_events')))
-      .executeTakeFirst();
+    const r = await rawEventFor(this.db, who, id);
     if (!r) throw new HubError('RAW_EVENT_NOT_FOUND', `raw event ${id} does not exist`);
     return {
       id: Number(r.id),

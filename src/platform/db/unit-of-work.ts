@@ -206,3 +206,17 @@ export function forUpdate(tx: { dialect: 'sqlite' | 'postgres' }): string {
 export function placeholders(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
 }
+
+/** A PostgreSQL text[] literal for `?::text[]`. */
+export function pgTextArray(items: readonly string[]): string {
+  return `{${items.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+/**
+ * `column` is one of `values`, as SQL and its parameters: one array parameter on PostgreSQL, so the statement's text —
+ * and its named prepared statement — is the same whatever the count; `IN (?, …)` on SQLite. Keep lists under ~500.
+ */
+export function inList(tx: { dialect: 'sqlite' | 'postgres' }, column: string, values: readonly string[]): { sql: string; params: string[] } {
+  if (tx.dialect === 'postgres') return { sql: `${column} = ANY(?::text[])`, params: [pgTextArray(values)] };
+  return { sql: `${column} IN (${placeholders(values.length)})`, params: [...values] };
+}

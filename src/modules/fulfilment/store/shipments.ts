@@ -2,11 +2,27 @@
 // seller another way (the platform's back office) — is withdrawn from them in the transaction that moved it (拦截).
 // Lives beside the order lifecycle, not in the warehouse-flow service, which itself moves orders along the anchor.
 import type { Tx } from '../../../platform/db/database.ts';
-import { forUpdate } from '../../../platform/db/unit-of-work.ts';
+import { forUpdate, inList } from '../../../platform/db/unit-of-work.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { shipmentMachine } from '../domain/shipment-machine.ts';
 
 export type WithdrawReason = 'order_cancelled' | 'shipped_elsewhere';
+
+/**
+ * Locks the parcels of these orders that have not left yet, in id order: what a write that may cancel orders (or learn
+ * they shipped elsewhere) takes after the orders and before stock, the one lock order.
+ */
+export async function lockUnshippedShipmentsOf(tx: Tx, orderIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < orderIds.length; i += 500) {
+    const orderIn = inList(tx, 'order_id', orderIds.slice(i, i + 500));
+    const rows = await tx.all<{ id: string }>(
+      `SELECT id FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE ${orderIn.sql})
+         AND state IN ('planned', 'waved', 'picked', 'packed') ORDER BY id${forUpdate(tx)}`,
+      orderIn.params,
+    );
+    tx.locks.take('shipment', rows.map((r) => r.id));
+  }
+}
 
 /** States in which a shipment has not left yet: an order can still be taken out of it. */
 const unshipped = ['planned', 'waved', 'picked', 'packed'] as const;

@@ -1,7 +1,7 @@
 // Stock rows change only through atomic conditional UPDATEs: no read-then-write, no application lock.
 import { quantitiesBySku } from '../../orders/domain/order.ts';
 import type { Tx } from '../../../platform/db/database.ts';
-import { forUpdate, placeholders } from '../../../platform/db/unit-of-work.ts';
+import { forUpdate, inList } from '../../../platform/db/unit-of-work.ts';
 import { reservationMachine, type ReservationState } from '../domain/reservation-machine.ts';
 
 /**
@@ -19,20 +19,9 @@ export async function lockStock(tx: Tx, tenantId: string, skus: readonly string[
   const fresh = tx.locks.take('stock', skus);
   if (fresh.length === 0 || !forUpdate(tx)) return;
   for (let i = 0; i < fresh.length; i += 500) {
-    const chunk = fresh.slice(i, i + 500);
-    await tx.all(`SELECT 1 FROM stock WHERE tenant_id = ? AND sku IN (${placeholders(chunk.length)}) ORDER BY sku, warehouse${forUpdate(tx)}`, [tenantId, ...chunk]);
+    const skuIn = inList(tx, 'sku', fresh.slice(i, i + 500));
+    await tx.all(`SELECT 1 FROM stock WHERE tenant_id = ? AND ${skuIn.sql} ORDER BY sku, warehouse${forUpdate(tx)}`, [tenantId, ...skuIn.params]);
   }
-}
-
-/** The hub SKUs the lines of these orders name (unmatched lines have none). */
-export async function skusOfOrders(tx: Tx, orderIds: readonly string[]): Promise<string[]> {
-  const out = new Set<string>();
-  for (let i = 0; i < orderIds.length; i += 500) {
-    const chunk = orderIds.slice(i, i + 500);
-    const rows = await tx.all<{ sku: string }>(`SELECT DISTINCT sku FROM order_lines WHERE order_id IN (${placeholders(chunk.length)}) AND sku IS NOT NULL`, chunk);
-    for (const r of rows) out.add(r.sku);
-  }
-  return [...out];
 }
 
 export interface HeldReservation {

@@ -8,9 +8,12 @@ import { newId } from '../../../kernel/ids.ts';
 import type { OrderStatus } from '../domain/machine.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
 import { raiseAlert } from '../../health/alerts.ts';
-import { skuCatalog } from '../../inventory/store/stock.ts';
+import { lockStock, skuCatalog } from '../../inventory/store/stock.ts';
+import { resolveSkuCode, skusAliasedFrom } from '../../inventory/store/catalogue.ts';
+import { lockUnshippedShipmentsOf } from '../../fulfilment/store/shipments.ts';
+import { insertRawEvent, rawEventDeliveredAgain, recordRawOutcome } from '../../channels/store/raw-events.ts';
 import { lockOrders } from '../store/orders.ts';
-import { LockOrderRetry } from '../../../platform/db/unit-of-work.ts';
+import { LockOrderRetry, pgTextArray } from '../../../platform/db/unit-of-work.ts';
 import {
   applyMove,
   applyPlatformHold,
@@ -134,19 +137,7 @@ export class OrderNumbers {
   }
 }
 
-const resolveSkuSql = `SELECT COALESCE(
-  (SELECT sku FROM sku_aliases WHERE tenant_id = ? AND account_id = ? AND external_sku = ?),
-  (SELECT sku FROM sku_aliases WHERE tenant_id = ? AND account_id = '' AND external_sku = ?),
-  (SELECT sku FROM skus WHERE tenant_id = ? AND sku = ?)) AS sku`;
 
-function pgArrayItem(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/** A text[] literal for `?::text[]`. */
-function pgArray(items: readonly string[]): string {
-  return `{${items.map(pgArrayItem).join(',')}}`;
-}
 
 const storedExtra = 'source_updated_at, goods_amount, line_discount_amount, shipping_fee, discount_platform, discount_seller, tax_amount';
 const storedColumns = `${orderStateColumns}, ${storedExtra}`;
@@ -193,28 +184,18 @@ export class IngestService {
       // One statement finds and locks them, in id order; the ledger learns them as this batch's first locks.
       const rows = await tx.all<{ id: string }>(
         `SELECT id FROM orders WHERE (account_id, platform_order_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) ORDER BY id FOR UPDATE`,
-        [pgArray(accounts), pgArray(platformIds)],
+        [pgTextArray(accounts), pgTextArray(platformIds)],
       );
       const ids = rows.map((r) => r.id);
       tx.locks.take('order', ids);
-      if (ids.length) {
-        // A cancellation (or a shipment made elsewhere) takes a routed order out of its parcels: those are next in order.
-        const parcels = await tx.all<{ id: string }>(
-          `SELECT id FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ANY(?::text[]))
-             AND state IN ('planned', 'waved', 'picked', 'packed') ORDER BY id FOR UPDATE`,
-          [pgArray(ids)],
-        );
-        tx.locks.take('shipment', parcels.map((p) => p.id));
-      }
+      // A cancellation (or a shipment made elsewhere) takes a routed order out of its parcels: those are next in order.
+      if (ids.length) await lockUnshippedShipmentsOf(tx, ids);
     }
     const codes = [...new Set(deliveries.flatMap((d) => d.orders.flatMap((o) => o.lines.map((l) => l.sku))))].sort();
     if (codes.length === 0) return;
     for (const tenant of [...new Set(deliveries.map((d) => d.tenantId))].sort()) {
       // Every SKU a line may resolve to: its own code and what the tenant's aliases map it to.
-      const aliased = await tx.all<{ sku: string }>('SELECT DISTINCT sku FROM sku_aliases WHERE tenant_id = ? AND external_sku = ANY(?::text[])', [tenant, pgArray(codes)]);
-      const skus = tx.locks.take('stock', [...codes, ...aliased.map((a) => a.sku)]);
-      if (skus.length === 0) continue;
-      await tx.all(`SELECT 1 FROM stock WHERE tenant_id = ? AND sku = ANY(?::text[]) ORDER BY sku, warehouse FOR UPDATE`, [tenant, pgArray(skus)]);
+      await lockStock(tx, tenant, [...codes, ...(await skusAliasedFrom(tx, tenant, codes))]);
     }
   }
 
@@ -226,12 +207,12 @@ export class IngestService {
    */
   private async resolveSku(tx: Tx, tenantId: string, accountId: string, code: string): Promise<string | null> {
     if (tx.dialect !== 'sqlite') {
-      return (await tx.get<{ sku: string | null }>(resolveSkuSql, [tenantId, accountId, code, tenantId, code, tenantId, code]))?.sku ?? null;
+      return resolveSkuCode(tx, tenantId, accountId, code);
     }
     const key = `${tenantId}\u0000${accountId}\u0000${code}`;
     const known = this.skus.get(key);
     if (known !== undefined) return known;
-    const sku = (await tx.get<{ sku: string | null }>(resolveSkuSql, [tenantId, accountId, code, tenantId, code, tenantId, code]))?.sku ?? null;
+    const sku = await resolveSkuCode(tx, tenantId, accountId, code);
     if (this.skus.size >= 100_000) this.skus.clear();
     this.skus.set(key, sku);
     return sku;
@@ -253,50 +234,40 @@ export class IngestService {
     await this.checkSkuCache(tx);
     const sealed = d.sealed ?? sealDelivery(this.keyring, d);
     const bodySha = sealed.bodySha256;
-    const inserted = await tx.get<{ id: number }>(
-      `INSERT INTO raw_events (tenant_id, channel, account_id, event_id, received_at, last_delivery_at, headers, body, body_sha256, outcome, via)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?)
-       ON CONFLICT (account_id, event_id) DO NOTHING RETURNING id`,
-      [
-        d.tenantId,
-        d.channel,
-        d.accountId,
-        d.eventId,
-        d.receivedAt,
-        d.receivedAt,
-        JSON.stringify(d.headers),
-        sealed.body,
-        bodySha,
-        d.via ?? 'push',
-      ],
-    );
-    if (!inserted) return this.redelivery(tx, d, bodySha);
+    const inserted = await insertRawEvent(tx, {
+      tenantId: d.tenantId,
+      channel: d.channel,
+      accountId: d.accountId,
+      eventId: d.eventId,
+      receivedAt: d.receivedAt,
+      headers: d.headers,
+      body: sealed.body,
+      bodySha256: bodySha,
+      via: d.via ?? 'push',
+    });
+    if (inserted === undefined) return this.redelivery(tx, d, bodySha);
 
-    const rawEventId = inserted.id;
+    const rawEventId = inserted;
     const results: OrderResult[] = [];
     const cause = `${d.channel} ${d.via ?? 'push'} ${d.eventId}`;
     for (const [i, n] of d.orders.entries()) results.push(await this.applyOrder(tx, d, n, sealed.orders[i], rawEventId, cause, false));
     // A delivery that carries no order (a refund notice, a topic not taken yet) is kept as it came.
     const outcome = results.length === 1 ? (results[0] as OrderResult).outcome : results.length === 0 ? 'no_order' : 'batch';
-    await tx.run('UPDATE raw_events SET outcome = ?, order_id = ?, detail = ? WHERE id = ?', [
+    await recordRawOutcome(tx, rawEventId, {
       outcome,
-      results[0]?.orderId ?? null,
-      results.some((r) => r.detail) ? JSON.stringify(results.map((r) => r.detail ?? null)) : null,
-      rawEventId,
-    ]);
+      orderId: results[0]?.orderId ?? null,
+      detail: results.some((r) => r.detail) ? JSON.stringify(results.map((r) => r.detail ?? null)) : null,
+    });
     return { rawEventId, duplicateDelivery: false, orders: results };
   }
 
   private async redelivery(tx: Tx, d: Delivery, bodySha: string): Promise<DeliveryResult> {
-    const prior = await tx.get<{ id: number; body_sha256: string; order_id: string | null }>(
-      'SELECT id, body_sha256, order_id FROM raw_events WHERE account_id = ? AND event_id = ?',
-      [d.accountId, d.eventId],
-    );
+    const prior = await rawEventDeliveredAgain(tx, d.accountId, d.eventId, d.receivedAt);
     if (!prior) throw new Error('raw event vanished during redelivery');
+    // A different body under the same event id is refused (and its count rolls back with this item).
     if (prior.body_sha256 !== bodySha) {
       throw new HubError('CONFLICT', `event id ${d.eventId} was already delivered with a different body`, { rawEventId: prior.id });
     }
-    await tx.run('UPDATE raw_events SET deliveries = deliveries + 1, last_delivery_at = ? WHERE id = ?', [d.receivedAt, prior.id]);
     const orders: OrderResult[] = [];
     for (const n of d.orders) {
       const o = await this.readOrder(tx, d.accountId, n.platformOrderId);
@@ -344,12 +315,12 @@ export class IngestService {
     const results: OrderResult[] = [];
     for (const n of r.orders) results.push(await this.applyOrder(tx, d, n, undefined, r.rawEventId, `replay of raw event ${r.rawEventId} by ${r.by}`, true));
     const outcome = results.length === 1 ? (results[0] as OrderResult).outcome : results.length === 0 ? 'no_order' : 'batch';
-    await tx.run('UPDATE raw_events SET outcome = ?, order_id = COALESCE(?, order_id), detail = ? WHERE id = ?', [
+    await recordRawOutcome(tx, r.rawEventId, {
       outcome,
-      results[0]?.orderId ?? null,
-      results.some((x) => x.detail) ? JSON.stringify(results.map((x) => x.detail ?? null)) : null,
-      r.rawEventId,
-    ]);
+      orderId: results[0]?.orderId ?? null,
+      detail: results.some((x) => x.detail) ? JSON.stringify(results.map((x) => x.detail ?? null)) : null,
+      keepOrder: true,
+    });
     return results;
   }
 

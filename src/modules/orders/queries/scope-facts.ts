@@ -3,6 +3,7 @@
 // so one order can be checked with the kernel's contains().
 import type { ScopeFacts } from '../../../kernel/scope.ts';
 import type { Reader } from '../../../platform/db/database.ts';
+import { warehousesReservedFor } from '../../inventory/queries/reservations.ts';
 
 export async function orderScopeFacts(q: Reader, orderIds: readonly string[]): Promise<Map<string, ScopeFacts>> {
   const facts = new Map<string, { accounts: string[]; provinces: string[]; warehouses: string[] }>();
@@ -13,10 +14,9 @@ export async function orderScopeFacts(q: Reader, orderIds: readonly string[]): P
     for (const o of await q.all<{ id: string; account_id: string; receiver_province: string }>(`SELECT id, account_id, receiver_province FROM orders WHERE id IN (${ph})`, part)) {
       facts.set(o.id, { accounts: [o.account_id], provinces: [o.receiver_province], warehouses: [] });
     }
-    const places = await q.all<{ order_id: string; warehouse: string }>(`SELECT DISTINCT order_id, warehouse FROM reservations WHERE order_id IN (${ph})`, part);
-    for (const p of places) {
-      const f = facts.get(p.order_id);
-      if (f && !f.warehouses.includes(p.warehouse)) f.warehouses.push(p.warehouse);
+    for (const [orderId, warehouses] of await warehousesReservedFor(q, part)) {
+      const f = facts.get(orderId);
+      if (f) f.warehouses = [...new Set(warehouses)];
     }
   }
   return facts;

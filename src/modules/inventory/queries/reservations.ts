@@ -1,0 +1,29 @@
+// An order's reservations as other modules read them: what it holds, and where (the order's 360° view, the scope
+// policy's warehouse facts).
+import type { Reader } from '../../../platform/db/database.ts';
+import { placeholders } from '../../../platform/db/unit-of-work.ts';
+
+export interface ReservationView {
+  sku: string;
+  warehouse: string;
+  quantity: number;
+  state: string;
+}
+
+/** One order's reservation rows, oldest first. */
+export async function reservationsOf(q: Reader, orderId: string): Promise<ReservationView[]> {
+  const rows = await q.all<ReservationView>('SELECT sku, warehouse, quantity, state FROM reservations WHERE order_id = ? ORDER BY id', [orderId]);
+  return rows.map((r) => ({ sku: r.sku, warehouse: r.warehouse, quantity: Number(r.quantity), state: r.state }));
+}
+
+/** The warehouses each order holds (or held) stock at: routing reserves at every warehouse it ships from. */
+export async function warehousesReservedFor(q: Reader, orderIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < orderIds.length; i += 500) {
+    const part = orderIds.slice(i, i + 500);
+    for (const p of await q.all<{ order_id: string; warehouse: string }>(`SELECT DISTINCT order_id, warehouse FROM reservations WHERE order_id IN (${placeholders(part.length)})`, part)) {
+      out.set(p.order_id, [...(out.get(p.order_id) ?? []), p.warehouse]);
+    }
+  }
+  return out;
+}
