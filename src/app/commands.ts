@@ -193,12 +193,16 @@ export type Reads<S extends Service> = Omit<WriteServices[S], Registered<S> | Ba
  * Runs one write where the database is. Strings are made storable first (no NUL, no lone surrogate), whatever the
  * caller sent: the edge refuses them from people, and a platform's delivery is stored, never lost for a character.
  */
-export function runCommand(s: WriteServices, op: WriteOp, args: readonly unknown[]): Promise<unknown> {
+export function runCommand(s: WriteServices, op: WriteOp, args: readonly unknown[], opts: { argsStorable?: boolean } = {}): Promise<unknown> {
   const c = commands[op] as Command<Service, string>;
   const target = s[c.service] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   const fn = target[c.method];
   if (typeof fn !== 'function') return Promise.reject(new Error(`command ${op}: ${c.service}.${c.method} is not a write`));
-  return fn.apply(target, args.map((a) => storableValue(a)));
+  try {
+    return fn.apply(target, opts.argsStorable ? (args as unknown[]) : args.map((a) => storableValue(a)));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** The commands whose service has no such method (a renamed method, a service left out): refused at boot. */
@@ -209,11 +213,14 @@ export function missingCommands(s: WriteServices): string[] {
   }).map((op) => `${op} → ${commands[op].service}.${commands[op].method}`);
 }
 
-/** The write interface of the thread that holds the database. */
-export function localWrites(s: WriteServices): WriteApi {
+/**
+ * The write interface of the thread that holds the database. `argsStorable`: the arguments were made storable where
+ * they were sent from (the SQLite writer thread's calls: the serving thread did it, off the one writer's time).
+ */
+export function localWrites(s: WriteServices, opts: { argsStorable?: boolean } = {}): WriteApi {
   const missing = missingCommands(s);
   if (missing.length) throw new Error(`the command registry names writes that do not exist:\n- ${missing.join('\n- ')}`);
-  return Object.fromEntries(writeOps.map((op) => [op, (...args: unknown[]) => runCommand(s, op, args)])) as unknown as WriteApi;
+  return Object.fromEntries(writeOps.map((op) => [op, (...args: unknown[]) => runCommand(s, op, args, opts)])) as unknown as WriteApi;
 }
 
 /** Arguments as they arrive from another thread, turned back into what the write expects. */
@@ -235,7 +242,9 @@ export function forwardedWrites(
       prepare?: (c: { keyring: Keyring }, a: unknown[]) => unknown[];
       forgets?: (a: unknown[], answer: unknown) => { cache: AccountCacheName; id: string }[];
     };
-    return async (...args: unknown[]) => {
+    return async (...raw: unknown[]) => {
+      // Made storable here, so the one writer does not spend its time on it.
+      const args = raw.map((a) => storableValue(a));
       const answer = await send(op, hooks.prepare ? hooks.prepare({ keyring: ctx.keyring }, args) : args);
       for (const f of hooks.forgets?.(args, answer) ?? []) ctx.caches[f.cache].forget(f.id);
       return answer;

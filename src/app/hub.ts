@@ -67,6 +67,8 @@ export interface HubOptions {
   tracking?: Partial<TrackingWorkerOptions>;
   /** The machines checked before anything starts (default: every machine of the hub, app/machines.ts). */
   machines?: readonly MachineEntry[];
+  /** The writes' arguments arrive already made storable (the SQLite writer thread: the serving thread did it). */
+  argsStorable?: boolean;
 }
 
 /** The write-side machinery, present where writes run in this thread. */
@@ -288,7 +290,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     refunds.start();
     trackingWorker.start();
   }
-  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, leases: leaseStore });
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);
   const autoRouting = routingRunner(routing, writes, config, log, opts, leases);
   let closed = false;

@@ -20,7 +20,7 @@ const { config, runtime } = workerData as { config: Config; runtime: WriterRunti
 const log = createLogger(config.logLevel).child({ thread: 'writer' });
 
 try {
-  const hub = await startHub(config, log, { ...runtime, writerThread: false, poller: false });
+  const hub = await startHub(config, log, { ...runtime, writerThread: false, poller: false, argsStorable: true });
   const writes = hub.writes;
   // Answers go back in one message per turn of this thread's event loop: a group commit answers its whole batch at
   // once, and every message across threads costs a wake-up of the other thread (measured: a sixth of the HTTP
