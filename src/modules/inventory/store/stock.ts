@@ -76,9 +76,9 @@ export async function reserveLines(
 ): Promise<HeldReservation[]> {
   reservationMachine.start(mode === 'hold' ? 'held' : 'deducted');
   const taken: { sku: string; warehouse: string; quantity: number }[] = [];
-  const wanted = quantitiesBySku(lines);
-  tx.locks.take('stock', wanted.map(([sku]) => sku));
-  for (const [sku, qty] of wanted) {
+  for (const [sku, qty] of quantitiesBySku(lines)) {
+    // Told just before its row is taken: SKUs out of order throw here, on SQLite too (unit-of-work.ts).
+    tx.locks.take('stock', [sku]);
     let row: { warehouse: string } | undefined;
     // On PostgreSQL a concurrent commit can empty the chosen warehouse between sub-select and lock: look again.
     for (let attempt = 0; attempt < 3 && !row; attempt++) {
@@ -137,9 +137,9 @@ export async function deductReservations(tx: Tx, orderId: string, now: number): 
  */
 export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
-  tx.locks.take('stock', rows.map((r) => r.sku));
   if (rows.length) reservationMachine.check('deducted', 'shipped', {});
   for (const r of rows) {
+    tx.locks.take('stock', [r.sku]);
     const changed = await tx.run(
       `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
        WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
@@ -154,9 +154,9 @@ export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, no
 /** Cancel or timeout before payment: reserved units become available again. */
 export async function releaseReservations(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId);
-  tx.locks.take('stock', rows.map((r) => r.sku));
   if (rows.length) reservationMachine.check('held', 'released', {});
   for (const r of rows) {
+    tx.locks.take('stock', [r.sku]);
     const changed = await tx.run(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?
        WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?`,
@@ -171,9 +171,9 @@ export async function releaseReservations(tx: Tx, tenantId: string, orderId: str
 /** Cancel after payment, for what has not shipped: the units were never taken off the shelf, only reserved. */
 export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string, now: number): Promise<HeldReservation[]> {
   const rows = await heldReservations(tx, orderId, 'deducted');
-  tx.locks.take('stock', rows.map((r) => r.sku));
   if (rows.length) reservationMachine.check('deducted', 'restocked', {});
   for (const r of rows) {
+    tx.locks.take('stock', [r.sku]);
     const changed = await tx.run(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?
        WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?`,
