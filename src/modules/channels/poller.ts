@@ -16,7 +16,7 @@ import type { Database } from '../../platform/db/database.ts';
 import { adapterFor } from './connectors/registry.ts';
 import { PullError, type ChannelAdapter, type PulledOrder } from './connectors/types.ts';
 import type { AccountService } from './accounts.ts';
-import { recoveredOutcomes, type PullRunRecord } from './integration.ts';
+import { recoveredOutcomes, type PullRunRecord } from './pull-run.ts';
 import type { WriteApi } from '../../app/commands.ts';
 import type { DriftWatch } from './drift-watch.ts';
 import { LeaseKeeper, type Lease } from '../../platform/jobs/leases.ts';

@@ -19,8 +19,10 @@ import { JobRunner } from '../../platform/jobs/runner.ts';
 import { trackingAlerts, defaultTrackingAlertPolicy, type TrackingAlertPolicy } from './domain/alerts.ts';
 import { rebase, trackingAdapter, type TrackedParcel } from './sources/registry.ts';
 import type { OutboundRequest, TrackingEvent, TrackingStatus, TrackingUpdate } from './sources/types.ts';
-import type { TrackingAccount, TrackingAccountService } from './accounts.ts';
-import { trackedColumns, type TrackedShipmentRow, type TrackingService } from './service.ts';
+import type { TrackingAccountService } from './accounts.ts';
+import type { TrackingAccount } from './account-views.ts';
+import type { TrackingService } from './service.ts';
+import { trackedColumns, type TrackedShipmentRow } from './store/tracked-shipments.ts';
 import type { Subscriber } from '../../platform/outbox/relay.ts';
 
 export interface TrackingWorkerOptions {

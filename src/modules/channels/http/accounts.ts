@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../../app/hub.ts';
-import type { ChannelAccount } from '../accounts.ts';
+import type { ChannelAccount } from '../account-views.ts';
 import { toIso } from '../../../kernel/time.ts';
 import { publicBase } from '../../../app/http/app.ts';
 import { who } from '../../../app/http/auth.ts';

@@ -4,7 +4,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../../app/hub.ts';
-import type { TrackingAccount } from '../accounts.ts';
+import type { TrackingAccount } from '../account-views.ts';
 import { trackingAdapters } from '../sources/registry.ts';
 import { settingsLimits, stuckStatuses } from '../settings.ts';
 import { deliveryTrustGrades } from '../domain/delivery-trust.ts';
