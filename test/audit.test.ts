@@ -7,7 +7,8 @@ import { openHubDatabase } from '../src/app/hub.ts';
 import type { Database } from '../src/platform/db/database.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
 import { Keyring, parseKeyList } from '../src/platform/security/keyring.ts';
-import { appendAudit, listAudit, verifyAudit, type AuditVerdict } from '../src/modules/access/audit.ts';
+import { appendAudit, verifyAudit, type AuditVerdict } from '../src/modules/access/audit.ts';
+import { listAudit } from '../src/modules/access/queries/list-audit.ts';
 import { systemPrincipal, type Principal } from '../src/kernel/principal.ts';
 import { RefusalThrottle } from '../src/app/http/auth.ts';
 

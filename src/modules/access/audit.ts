@@ -1,10 +1,12 @@
 // The audit log: who changed what, from where, before → after. Append-only and hash-chained per tenant: each row's
 // MAC (HMAC-SHA256 under a data key) covers its content and the previous row's MAC, and audit_heads keeps the
 // last link, so editing, deleting or truncating rows is found by verifyAudit.
-import { HubError } from '../../kernel/errors.ts';
+//
+// One file on purpose: appending a link and walking the chain must agree on the exact bytes a MAC covers
+// (canonical), the first link (GENESIS) and the head; kept side by side, they cannot drift apart. Reading entries
+// (queries/list-audit.ts) and a principal's verification (queries/verify-audit.ts) are use cases and live apart.
 import type { Principal } from '../../kernel/principal.ts';
 import { storableText, storableValue } from '../../kernel/text.ts';
-import { auditScopeSql, isUnlimited, toKysely } from '../../kernel/scope.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { forUpdate } from '../../platform/db/unit-of-work.ts';
@@ -195,47 +197,3 @@ export async function verifyAudit(db: Database, keyring: Keyring): Promise<Audit
 }
 
 const missing = (from: number, to: number) => (from === to ? `row ${from} is missing` : `rows ${from}…${to} are missing`);
-
-export interface AuditFilter {
-  targetType?: string | undefined;
-  targetId?: string | undefined;
-  action?: string | undefined;
-  actor?: string | undefined;
-  limit: number;
-  /** Rows with a lower sequence number than this (paging backwards from the newest). */
-  beforeSeq?: number | undefined;
-}
-
-/** Entries the principal may read, newest first: a scoped principal reads its own actions and entries about objects in its scope. */
-export async function listAudit(db: Database, who: Principal, f: AuditFilter) {
-  let q = db.kysely.selectFrom('audit_log').selectAll().where('tenant_id', '=', who.tenantId).where(toKysely(auditScopeSql(who.scope, who.userId, 'audit_log')));
-  if (f.targetType) q = q.where('target_type', '=', f.targetType);
-  if (f.targetId) q = q.where('target_id', '=', f.targetId);
-  if (f.action) q = q.where('action', '=', f.action);
-  if (f.actor) q = q.where('actor_name', '=', f.actor);
-  if (f.beforeSeq !== undefined) q = q.where('seq', '<', f.beforeSeq);
-  const rows = (await q.orderBy('seq', 'desc').limit(f.limit).execute()) as unknown as AuditRow[];
-  const parse = (v: string | null) => (v === null ? null : (JSON.parse(v) as unknown));
-  return rows.map((r) => ({
-    seq: Number(r.seq),
-    at: new Date(Number(r.at)).toISOString(),
-    actor: { kind: r.actor_kind, id: r.actor_id, name: r.actor_name, tokenId: r.token_id, ip: r.ip, userAgent: r.user_agent },
-    action: r.action,
-    targetType: r.target_type,
-    targetId: r.target_id,
-    before: parse(r.before),
-    after: parse(r.after),
-    detail: parse(r.detail),
-  }));
-}
-
-/** The principal's tenant's chain, walked: it reads every entry, so a limited data scope may not ask for it. */
-export async function verifyAuditFor(db: Database, keyring: Keyring, who: Principal): Promise<Omit<AuditVerdict, 'tenantId'>> {
-  if (!isUnlimited(who.scope)) {
-    throw new HubError('FORBIDDEN', `verifying the audit log reads every entry of the organisation; ${who.name} has a limited data scope`, { scope: who.scope });
-  }
-  const v = (await verifyAudit(db, keyring)).find((x) => x.tenantId === who.tenantId);
-  return v
-    ? { checked: v.checked, ok: v.ok, broken: v.broken, brokenCount: v.brokenCount, firstBroken: v.firstBroken }
-    : { ok: true, checked: 0, broken: [], brokenCount: 0, firstBroken: null };
-}

@@ -2,7 +2,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Hub } from '../../../app/hub.ts';
-import { listAudit, verifyAuditFor } from '../audit.ts';
+import { listAudit } from '../queries/list-audit.ts';
+import { verifyAuditFor } from '../queries/verify-audit.ts';
 import { who } from '../../../app/http/auth.ts';
 import { AuditEntry } from '../../../app/http/schemas.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
