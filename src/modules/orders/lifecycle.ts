@@ -1,4 +1,7 @@
 // Moves orders along the status anchor and applies what each step means for stock, timers, history and events.
+// One file on purpose: it is the one implementation of the anchor — its steps, the effects the machine names, and the
+// reservation and holds those effects set — and its parts call each other (effects reserve and lift holds, lifting a
+// platform hold asks for stock again, reserving sets holds); apart, they could only be read together.
 import {
   checkTransition,
   orderMachine,

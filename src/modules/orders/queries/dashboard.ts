@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Principal } from '../../../kernel/principal.ts';
 import { startOfDayInZone, toIso } from '../../../kernel/time.ts';
 import type { Database } from '../../../platform/db/database.ts';
-import { scoped } from '../service.ts';
+import { scoped } from './order-filter.ts';
 
 export class DashboardService {
   constructor(

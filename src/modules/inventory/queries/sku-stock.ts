@@ -1,0 +1,21 @@
+// The stock of one SKU, in the warehouses the principal's scope covers.
+import { HubError } from '../../../kernel/errors.ts';
+import type { Principal } from '../../../kernel/principal.ts';
+import type { StockDeps } from '../deps.ts';
+import { stockView, type StockRow, type StockView } from '../views.ts';
+import { warehouseInScope } from '../warehouse-scope.ts';
+
+/** One SKU, in the warehouses the principal's scope covers; a SKU not stocked in any of them is not there for it. */
+export async function skuStock(deps: StockDeps, who: Principal, sku: string): Promise<StockView> {
+  const rows = (
+    await deps.db.read.all<StockRow>(
+      'SELECT sku, warehouse, on_hand, reserved, safety_stock, updated_at FROM stock WHERE tenant_id = ? AND sku = ? ORDER BY warehouse',
+      [who.tenantId, sku],
+    )
+  ).filter((r) => warehouseInScope(who.scope, r.warehouse));
+  if (rows.length === 0) {
+    const known = who.scope.warehouses === null && (await deps.db.read.get('SELECT 1 AS x FROM skus WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]));
+    if (!known) throw new HubError('SKU_NOT_FOUND', `SKU ${sku} is not known to the hub`);
+  }
+  return stockView(deps.settings.sellableRatio, sku, rows);
+}
