@@ -170,6 +170,22 @@ describe.each(httpBackends)('second approvals on $name', (backend) => {
     expect(second.body.error.details?.approval).toBe(first.body.pendingApproval.id);
   });
 
+  it('closes a price change as failed when the platform changed the prices (改价) before the approval, keeping the platform’s', async () => {
+    const body = orderBody();
+    const r = await s.push(shop.id, shop.secret, body);
+    const orderNo = r.body.orders?.[0]?.orderNo as string;
+    const req = await as<Pending>('ops1', 'POST', `/api/orders/${orderNo}/price-change`, { shippingFee: 500, reason: 'postage' });
+    expect(req.status).toBe(202);
+    // The seller changes the price on the platform meanwhile; the order stays unpaid, only its amounts move.
+    const repriced = await s.push(shop.id, shop.secret, { ...body, lines: [{ ...body.lines[0]!, unitPrice: 1500 }], updatedAt: '2026-11-22T10:05:00+08:00' });
+    expect(repriced.body.orders?.[0]).toMatchObject({ outcome: 'updated' });
+    const late = await decide('ops2', req.body.pendingApproval.id, 'approve');
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toMatch(/changed after the request/);
+    const o = await order(orderNo);
+    expect([o.status, o.totalAmount]).toEqual(['pending_payment', 1500]);
+  });
+
   it('closes a request as failed when the order changed before the approval, and changes nothing', async () => {
     const body = orderBody();
     const r = await s.push(shop.id, shop.secret, body);

@@ -39,8 +39,9 @@ export async function updateAmounts(tx: Tx, o: StoredOrder, n: NormalizedOrder, 
   const before = { total: o.total_amount, goods: Number(o.goods_amount), shipping: Number(o.shipping_fee), discountPlatform: Number(o.discount_platform), discountSeller: Number(o.discount_seller), tax: Number(o.tax_amount) };
   const after = { total: a.totalAmount, goods: a.goodsAmount, shipping: n.shippingFee, discountPlatform: n.discountPlatform, discountSeller: n.discountSeller, tax };
   await tx.run(
+    // A new version of the order: a price change an operator asked for against the old amounts must not overwrite these.
     `UPDATE orders SET goods_amount = ?, line_discount_amount = ?, shipping_fee = ?, discount_platform = ?, discount_seller = ?, tax_amount = ?,
-       total_amount = ? WHERE id = ?`,
+       total_amount = ?, version = version + 1 WHERE id = ?`,
     [a.goodsAmount, a.lineDiscountAmount, n.shippingFee, n.discountPlatform, n.discountSeller, tax, a.totalAmount, o.id],
   );
   o.total_amount = a.totalAmount;
