@@ -74,13 +74,6 @@ const allowed: Record<string, string> = {
   // Taking stock picks the warehouse by its priority inside the one conditional UPDATE that cannot oversell: it must
   // stay one statement.
   'inventory -> warehouses': 'warehouse priority inside the atomic take',
-  // Still to be cut: routing reads the orders it routes and moves their reservations, the warehouse flow names orders
-  // and takes shipped units off the shelf, in SQL of their own.
-  'fulfilment -> orders': 'to be cut: routing and the warehouse flow',
-  'fulfilment -> order_lines': 'to be cut: routing and the warehouse flow',
-  'fulfilment -> reservations': 'to be cut: routing and the warehouse flow',
-  'fulfilment -> stock': 'to be cut: routing and the warehouse flow',
-  'fulfilment -> skus': 'to be cut: routing and the warehouse flow',
 };
 
 const sqlTable = /\b(?:FROM|JOIN|UPDATE|INTO|DELETE\s+FROM)\s+([a-z_]+)|(?:selectFrom|updateTable|insertInto|deleteFrom)\(\s*'([a-z_]+)'/gi;

@@ -10,6 +10,7 @@ export interface ShipmentBody {
   planId: string;
   warehouse: string;
   state: string;
+  shipBy: string;
   orderIds: string[];
   orderNos?: string[];
   carrier: string | null;

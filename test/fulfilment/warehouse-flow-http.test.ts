@@ -98,6 +98,39 @@ describe.each(httpBackends)('warehouse flow over the API on $name', (backend) =>
     expect(await events(wave.body.shipments[0]?.id as string)).toEqual(['shipment.planned', 'shipment.waved', 'shipment.picked']);
   });
 
+  it('leaves a parcel whose order is on hold out of a wave (拦截) and still fills the wave with the next one; naming it is refused', async () => {
+    const w = uniq('HW');
+    await warehouse(s, w, { priority: 1 });
+    const [urgent, relaxed] = [uniq('HA'), uniq('HB')];
+    await setStock(s, urgent, 10, w);
+    await setStock(s, relaxed, 10, w);
+    // The held order's SKU promises shipping within 2 hours, the other's within 48: its parcel is due first.
+    for (const [sku, hours] of [[urgent, 2], [relaxed, 48]] as const) {
+      expect((await s.api('PUT', `/api/sku-traits/${sku}`, { promisedShipHours: hours, weightGrams: 100 })).status).toBe(200);
+    }
+    const held = await paidOrder(s, shop, [[urgent, 1]], { buyer: { id: uniq('buyer') } });
+    const free = await paidOrder(s, shop, [[relaxed, 1]], { buyer: { id: uniq('buyer') } });
+    await route(s, [held.id]);
+    await route(s, [free.id]);
+    const heldShipment = (await order(s, held.id)).shipments[0] as ShipmentBody;
+    const freeShipment = (await order(s, free.id)).shipments[0] as ShipmentBody;
+    // A wave of one must pass over the held order's parcel, not come back empty.
+    expect(Date.parse(heldShipment.shipBy)).toBeLessThan(Date.parse(freeShipment.shipBy));
+    // A platform's hold after routing (e.g. a refund asked for on the marketplace); the own shop cannot send one, so it
+    // is written here — where this process may write (the writer thread holds the SQLite file's writes; same SQL there).
+    if (!s.hub.local) return;
+    await s.hub.db.transaction((tx) => tx.run(`UPDATE orders SET hold_code = 'PLATFORM_HOLD', hold_reason = 'refund requested' WHERE id = ?`, [held.id]));
+
+    const named = await s.api<ErrorReply>('POST', '/api/waves', { warehouse: w, shipmentIds: [heldShipment.id] });
+    expect(named.status).toBe(409);
+    expect(named.body.error.code).toBe('ORDER_HELD');
+    expect(named.body.error.message).toContain(held.orderNo);
+    const wave = await s.api<WaveBody>('POST', '/api/waves', { warehouse: w, limit: 1 });
+    expect(wave.status, JSON.stringify(wave.body)).toBe(201);
+    expect(wave.body.shipments.map((x) => x.id)).toEqual([freeShipment.id]);
+    expect((await s.api<ShipmentBody>('GET', `/api/shipments/${heldShipment.id}`)).body.state).toBe('planned');
+  });
+
   it('packs by scanning: right scans pack; a wrong SKU or one unit too many is refused and changes nothing', async () => {
     const w = uniq('PK');
     await warehouse(s, w, { priority: 1 });

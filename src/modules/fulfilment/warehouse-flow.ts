@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { HubError } from '../../kernel/errors.ts';
 import type { Principal } from '../../kernel/principal.ts';
-import { contains, shipmentScopeSql, waveScopeSql, type DataScope } from '../../kernel/scope.ts';
+import { contains, shipmentScopeSql, waveScopeSql, type DataScope, type ScopeSql } from '../../kernel/scope.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { Database, SqlValue, Tx } from '../../platform/db/database.ts';
 import type { ShipmentsTable } from '../../platform/db/schema.ts';
@@ -14,9 +14,11 @@ import { appendAudit } from '../access/audit.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
 import { moveOrder, type LifecycleSettings, type OrderState } from '../orders/lifecycle.ts';
 import { lockOrders } from '../orders/store/orders.ts';
-import { lockStock } from '../inventory/store/stock.ts';
+import { setFulfilmentStatus, stoppedOrders, titlesSoldUnder } from '../orders/store/fulfilment.ts';
+import { orderNumbers } from '../orders/queries/order-facts.ts';
+import { shipFromWarehouse } from '../inventory/store/stock.ts';
+import { skuTitles } from '../inventory/store/catalogue.ts';
 import { forUpdate } from '../../platform/db/unit-of-work.ts';
-import { reservationMachine } from '../inventory/domain/reservation-machine.ts';
 import { shipmentMachine, shipmentStates } from './domain/shipment-machine.ts';
 
 interface Query {
@@ -161,12 +163,7 @@ async function views(q: Query, rows: readonly ShipmentRow[]): Promise<ShipmentVi
       )),
     );
   }
-  const orderIds = [...new Set(rows.flatMap((r) => JSON.parse(r.order_ids) as string[]))];
-  const orderNos = new Map<string, string>();
-  for (let i = 0; i < orderIds.length; i += 500) {
-    const ids = orderIds.slice(i, i + 500);
-    for (const o of await q.all<{ id: string; order_no: string }>(`SELECT id, order_no FROM orders WHERE id IN (${placeholders(ids.length)})`, ids)) orderNos.set(o.id, o.order_no);
-  }
+  const orderNos = await orderNumbers(q, [...new Set(rows.flatMap((r) => JSON.parse(r.order_ids) as string[]))]);
   return rows.map((r) => view(r, lines, orderNos));
 }
 
@@ -175,6 +172,46 @@ export async function shipmentsOfOrder(q: Query, orderId: string, scope: DataSco
   const f = shipmentScopeSql(scope, 'shipments');
   const rows = await q.all<ShipmentRow>(`SELECT ${cols} FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND ${f.text} ORDER BY id`, [orderId, ...f.params]);
   return views(q, rows);
+}
+
+/** The orders of these shipments that must not be picked or shipped now (cancelled or on hold), per shipment. */
+async function stoppedIn(q: Query, shipmentIds: readonly string[]): Promise<{ shipment_id: string; order_no: string; status: string; hold_code: string | null }[]> {
+  const lines: { shipment_id: string; order_id: string }[] = [];
+  for (let i = 0; i < shipmentIds.length; i += 500) {
+    const ids = shipmentIds.slice(i, i + 500);
+    lines.push(...(await q.all<{ shipment_id: string; order_id: string }>(`SELECT DISTINCT shipment_id, order_id FROM shipment_lines WHERE shipment_id IN (${placeholders(ids.length)})`, ids)));
+  }
+  const stopped = new Map((await stoppedOrders(q, lines.map((l) => l.order_id))).map((o) => [o.id, o]));
+  return lines.flatMap((l) => {
+    const o = stopped.get(l.order_id);
+    return o ? [{ shipment_id: l.shipment_id, order_no: o.order_no, status: o.status, hold_code: o.hold_code }] : [];
+  });
+}
+
+/**
+ * The planned shipments of a warehouse in the scope, most urgent (ship-by) first, up to `limit`, leaving out every
+ * one that carries an order cancelled or on hold: those must not be picked (拦截). Read a page at a time until enough.
+ */
+async function pickable(q: Query, tenantId: string, warehouse: string, f: ScopeSql, limit: number): Promise<ShipmentRow[]> {
+  const out: ShipmentRow[] = [];
+  const pageSize = Math.max(limit, 200);
+  let after: { shipBy: number; id: string } | null = null;
+  for (;;) {
+    const page: ShipmentRow[] = await q.all<ShipmentRow>(
+      `SELECT ${cols} FROM shipments WHERE tenant_id = ? AND warehouse = ? AND state = 'planned' AND ${f.text}${after ? ' AND (ship_by > ? OR (ship_by = ? AND id > ?))' : ''}
+       ORDER BY ship_by, id LIMIT ?`,
+      [tenantId, warehouse, ...f.params, ...(after ? [after.shipBy, after.shipBy, after.id] : []), pageSize],
+    );
+    const stopped = new Set((await stoppedIn(q, page.map((r) => r.id))).map((b) => b.shipment_id));
+    for (const r of page) {
+      if (stopped.has(r.id)) continue;
+      out.push(r);
+      if (out.length === limit) return out;
+    }
+    const last = page[page.length - 1];
+    if (page.length < pageSize || !last) return out;
+    after = { shipBy: Number(last.ship_by), id: last.id };
+  }
 }
 
 function newWaveId(now: number): string {
@@ -258,15 +295,7 @@ export class WarehouseFlowService {
             ...input.shipmentIds,
             ...f.params,
           ])
-        : // Shipments of a cancelled or held order are left out: they must not be picked (拦截).
-          await tx.all<ShipmentRow>(
-            `SELECT ${cols} FROM shipments WHERE tenant_id = ? AND warehouse = ? AND state = 'planned'
-               AND NOT EXISTS (SELECT 1 FROM shipment_lines l JOIN orders o ON o.id = l.order_id
-                               WHERE l.shipment_id = shipments.id AND (o.status = 'cancelled' OR o.hold_code IS NOT NULL))
-               AND ${f.text}
-             ORDER BY ship_by, id LIMIT ?`,
-            [t, input.warehouse, ...f.params, input.limit ?? 200],
-          );
+        : await pickable(tx, t, input.warehouse, f, input.limit ?? 200);
       if (input.shipmentIds?.length) {
         const found = new Set(rows.map((r) => r.id));
         const missing = input.shipmentIds.filter((s) => !found.has(s));
@@ -279,11 +308,7 @@ export class WarehouseFlowService {
         }
       }
       if (input.shipmentIds?.length) {
-        const blocked = await tx.all<{ shipment_id: string; order_no: string; status: string; hold_code: string | null }>(
-          `SELECT l.shipment_id, o.order_no, o.status, o.hold_code FROM shipment_lines l JOIN orders o ON o.id = l.order_id
-           WHERE l.shipment_id IN (${placeholders(rows.length)}) AND (o.status = 'cancelled' OR o.hold_code IS NOT NULL)`,
-          rows.map((r) => r.id),
-        );
+        const blocked = await stoppedIn(tx, rows.map((r) => r.id));
         if (blocked.length) {
           throw new HubError('ORDER_HELD', `not to be picked: ${blocked.map((b) => `${b.shipment_id} (order ${b.order_no} ${b.status === 'cancelled' ? 'cancelled' : `on hold ${b.hold_code ?? ''}`})`).join(', ')}`, {
             shipments: blocked.map((b) => b.shipment_id),
@@ -340,25 +365,12 @@ export class WarehouseFlowService {
   /** What to take from the shelves for a wave, summed per SKU (拣货单). */
   async pickList(who: Principal, waveId: string): Promise<PickList> {
     const w = await this.getWave(who, waveId);
-    const titles = new Map(
-      (
-        await this.db.read.all<{ sku: string; title: string }>('SELECT sku, title FROM skus WHERE tenant_id = ? AND sku IN (SELECT sku FROM shipment_lines WHERE shipment_id IN (SELECT id FROM shipments WHERE wave_id = ?))', [
-          who.tenantId,
-          waveId,
-        ])
-      )
-        .filter((r) => r.title.trim() !== '')
-        .map((r) => [r.sku, r.title]),
-    );
+    const titles = await skuTitles(this.db.read, who.tenantId, [...new Set(w.shipments.flatMap((s) => s.lines.map((l) => l.sku)))]);
     // A SKU first seen in a stock count has no title of its own: the picker reads the one its orders were sold under.
     const untitled = [...new Set(w.shipments.flatMap((s) => s.lines.map((l) => l.sku)))].filter((sku) => !titles.has(sku));
     if (untitled.length) {
-      const sold = await this.db.read.all<{ sku: string; title: string }>(
-        `SELECT l.sku, MIN(l.title) AS title FROM order_lines l JOIN shipment_lines sl ON sl.order_id = l.order_id AND sl.line_no = l.line_no
-         WHERE sl.shipment_id IN (SELECT id FROM shipments WHERE wave_id = ?) AND l.sku IN (${placeholders(untitled.length)}) AND l.title <> '' GROUP BY l.sku`,
-        [waveId, ...untitled],
-      );
-      for (const r of sold) titles.set(r.sku, r.title);
+      const orderIds = [...new Set(w.shipments.flatMap((s) => s.lines.map((l) => l.orderId)))];
+      for (const [sku, title] of await titlesSoldUnder(this.db.read, orderIds, untitled)) titles.set(sku, title);
     }
     const bySku = new Map<string, Map<string, number>>();
     for (const s of w.shipments) for (const l of s.lines) {
@@ -562,69 +574,22 @@ ${rows}
         [o.id],
       );
       if (Number(open?.c ?? 0) > 0) {
-        await tx.run(`UPDATE orders SET fulfilment_status = 'partially_shipped', updated_at = ?, version = version + 1 WHERE id = ?`, [now, o.id]);
+        await setFulfilmentStatus(tx, o.id, 'partially_shipped', now);
       } else if (o.status === 'paid') {
         await moveOrder(tx, o, 'shipped', { source: 'system', cause: `shipment ${s.id} handed to ${carrier} (${trackingNo})`, at: now }, this.lifecycle);
       } else {
-        await tx.run(`UPDATE orders SET fulfilment_status = 'shipped', updated_at = ?, version = version + 1 WHERE id = ?`, [now, o.id]);
+        await setFulfilmentStatus(tx, o.id, 'shipped', now);
       }
     }
     await appendAudit(tx, this.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
   }
 
   /**
-   * The shipped units leave each order's deducted reservation at this warehouse for a `shipped` one, and the stock row:
-   * one conditional update per SKU (in SKU order, the lock order of reservations) takes them off on-hand and reserved.
+   * The shipped units leave each order's firm reservation at this warehouse and the shelf (inventory's conditional
+   * updates, in SKU order).
    */
   private async markShipped(tx: Tx, tenant: string, s: ShipmentRow, lines: readonly LineRow[], now: number): Promise<void> {
-    // Every SKU of the parcel up front, in SKU order: the lines below go order by order.
-    await lockStock(tx, tenant, lines.map((l) => l.sku));
-    const need = new Map<string, { orderId: string; sku: string; quantity: number }>();
-    for (const l of lines) {
-      const k = `${l.order_id}\u0000${l.sku}`;
-      const e = need.get(k) ?? { orderId: l.order_id, sku: l.sku, quantity: 0 };
-      e.quantity += Number(l.quantity);
-      need.set(k, e);
-    }
-    for (const { orderId, sku, quantity } of [...need.values()].sort((a, b) => (a.orderId + a.sku < b.orderId + b.sku ? -1 : 1))) {
-      let left = quantity;
-      const rows = await tx.all<{ id: number; quantity: number }>(
-        `SELECT id, quantity FROM reservations WHERE order_id = ? AND sku = ? AND warehouse = ? AND state = 'deducted' ORDER BY id`,
-        [orderId, sku, s.warehouse],
-      );
-      for (const r of rows) {
-        if (left === 0) break;
-        const q = Number(r.quantity);
-        reservationMachine.check('deducted', 'shipped', {});
-        if (q <= left) {
-          await tx.run(`UPDATE reservations SET state = 'shipped', updated_at = ? WHERE id = ? AND state = 'deducted'`, [now, r.id]);
-          left -= q;
-        } else {
-          // Part of the row ships: that part is carved off as its own row, deducted → shipped; the rest stays deducted.
-          await tx.run(`UPDATE reservations SET quantity = quantity - ?, updated_at = ? WHERE id = ? AND state = 'deducted' AND quantity > ?`, [left, now, r.id, left]);
-          await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'shipped', ?, ?)`, [
-            tenant,
-            orderId,
-            sku,
-            s.warehouse,
-            left,
-            now,
-            now,
-          ]);
-          left = 0;
-        }
-      }
-      if (left > 0) throw new Error(`stock invariant broken: order ${orderId} has no deducted ${sku}@${s.warehouse} for ${left} shipped units`);
-    }
-    const bySku = new Map<string, number>();
-    for (const { sku, quantity } of need.values()) bySku.set(sku, (bySku.get(sku) ?? 0) + quantity);
-    for (const [sku, q] of [...bySku].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const changed = await tx.run(
-        `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
-         WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
-        [q, q, now, tenant, sku, s.warehouse, q, q],
-      );
-      if (changed !== 1) throw new Error(`stock invariant broken: ${sku}@${s.warehouse} does not hold the ${q} reserved units shipment ${s.id} takes`);
-    }
+    const units = lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) }));
+    await shipFromWarehouse(tx, tenant, s.warehouse, units, `shipment ${s.id}`, now);
   }
 }

@@ -20,21 +20,34 @@ import {
 } from './planner.ts';
 import { startOfDayInZone, toIso } from '../../../kernel/time.ts';
 import type { Principal } from '../../../kernel/principal.ts';
-import { contains, isUnlimited, orderScopeSql } from '../../../kernel/scope.ts';
-import type { Database, SqlValue, Tx } from '../../../platform/db/database.ts';
+import { contains, isUnlimited } from '../../../kernel/scope.ts';
+import type { Database, Reader, Tx } from '../../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
 import { fence, type Lease } from '../../../platform/jobs/leases.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
-import { reservationMachine } from '../../inventory/domain/reservation-machine.ts';
+import { knownSkus } from '../../inventory/store/catalogue.ts';
+import { moveReserved, rerouteReservation, type ReservedMove } from '../../inventory/store/stock.ts';
+import { firmReservationsOf } from '../../inventory/queries/reservations.ts';
+import { freeStock } from '../../inventory/queries/free-stock.ts';
+import {
+  dueRoutableOrders,
+  linesOfOrders,
+  lockRoutableOrders,
+  markRouted,
+  orderIdsWithinScope,
+  recordRoutingProblem,
+  routableOrders,
+  routableOrdersByRef,
+  routableOrdersToPhones,
+  tenantsWithDueOrders,
+  type RoutableOrder,
+} from '../../orders/store/fulfilment.ts';
 import type { EventPayload } from '../../../kernel/events.ts';
 import { shipmentMachine } from '../domain/shipment-machine.ts';
 
 /** What both a write transaction and the read connection can answer. */
-interface Query {
-  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
-  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
-}
+type Query = Reader;
 
 export interface RoutingSettings {
   /** The seller's day, for daily warehouse capacity. */
@@ -116,52 +129,10 @@ export interface RoutingOutcome {
   committed: boolean;
 }
 
-interface OrderRow {
-  id: string;
-  order_no: string;
-  account_id: string;
-  buyer_id: string | null;
-  receiver_name: string;
-  receiver_phone_hash: string | null;
-  receiver_province: string;
-  receiver_city: string;
-  receiver_address: string;
-  paid_at: number | null;
-  status: string;
-  hold_code: string | null;
-  reservation_state: string;
-  dispatch_plan_id: string | null;
-  routing_problem: string | null;
-}
-
-const orderColumns =
-  'id, order_no, account_id, buyer_id, receiver_name, receiver_phone_hash, receiver_province, receiver_city, receiver_address, ' +
-  'paid_at, status, hold_code, reservation_state, dispatch_plan_id, routing_problem';
-
-/** A paid order routing may take now (the rest of what ineligible() checks); the tenant is the first parameter. */
-const dueWhere = `tenant_id = ? AND status = 'paid' AND dispatch_plan_id IS NULL AND hold_code IS NULL AND reservation_state = 'deducted'`;
-
-interface Deduction {
-  order_id: string;
-  sku: string;
-  warehouse: string;
-  quantity: number;
-}
+/** An order as routing reads it (the orders module's). */
+type OrderRow = RoutableOrder;
 
 const key = (a: string, b: string): string => `${a}\u0000${b}`;
-const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
-
-function chunks<T>(xs: readonly T[], size = 500): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
-  return out;
-}
-
-async function allIn<T>(q: Query, sql: (ph: string) => string, head: readonly SqlValue[], ids: readonly string[]): Promise<T[]> {
-  const out: T[] = [];
-  for (const c of chunks(ids)) out.push(...(await q.all<T>(sql(placeholders(c.length)), [...head, ...c])));
-  return out;
-}
 
 /** Why an order may not be routed now, or null when it may. */
 function ineligible(o: OrderRow): string | null {
@@ -303,10 +274,18 @@ export class RoutingService {
 
   private async traits(q: Query, tenant: string, skus: readonly string[] | null): Promise<SkuTraitsView[]> {
     type Row = { sku: string; allowed_warehouses: string | null; promised_ship_hours: number | null; weight_grams: number | null; needs_customs: number | null };
-    const sql = (where: string) =>
-      `SELECT s.sku, t.allowed_warehouses, t.promised_ship_hours, t.weight_grams, t.needs_customs
-       FROM skus s LEFT JOIN sku_traits t ON t.tenant_id = s.tenant_id AND t.sku = s.sku WHERE s.tenant_id = ?${where} ORDER BY s.sku`;
-    const rows = skus === null ? await q.all<Row>(sql(''), [tenant]) : await allIn<Row>(q, (ph) => sql(` AND s.sku IN (${ph})`), [tenant], skus);
+    // The SKUs are the catalogue's (inventory); their fulfilment traits are ours, where saved.
+    const known = await knownSkus(q, tenant, skus);
+    const saved = new Map<string, Row>();
+    for (let i = 0; i < known.length; i += 500) {
+      const part = known.slice(i, i + 500);
+      const rows = await q.all<Row>(
+        `SELECT sku, allowed_warehouses, promised_ship_hours, weight_grams, needs_customs FROM sku_traits WHERE tenant_id = ? AND sku IN (${part.map(() => '?').join(', ')})`,
+        [tenant, ...part],
+      );
+      for (const r of rows) saved.set(r.sku, r);
+    }
+    const rows: Row[] = known.map((sku) => saved.get(sku) ?? { sku, allowed_warehouses: null, promised_ship_hours: null, weight_grams: null, needs_customs: null });
     return rows.map((r) => ({
       sku: r.sku,
       allowedWarehouses: parseJson<string[] | null>(r.allowed_warehouses, null),
@@ -329,7 +308,7 @@ export class RoutingService {
     now = Date.now(),
   ): Promise<SkuTraitsView> {
     await this.db.transaction(async (tx) => {
-      if (!(await tx.get('SELECT 1 AS x FROM skus WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]))) throw new HubError('SKU_NOT_FOUND', `SKU ${sku} is not known to the hub`);
+      if ((await knownSkus(tx, who.tenantId, [sku])).length === 0) throw new HubError('SKU_NOT_FOUND', `SKU ${sku} is not known to the hub`);
       // Warehouses are named inside the caller's organisation; one that does not exist there would never match a plan.
       const unknown: string[] = [];
       for (const code of new Set(input.allowedWarehouses ?? [])) {
@@ -358,11 +337,7 @@ export class RoutingService {
     let rows: OrderRow[];
     if (input.orderIds?.length) {
       const refs = [...new Set(input.orderIds)];
-      rows = [];
-      for (const c of chunks(refs)) {
-        const ph = placeholders(c.length);
-        rows.push(...(await q.all<OrderRow>(`SELECT ${orderColumns} FROM orders WHERE tenant_id = ? AND (id IN (${ph}) OR order_no IN (${ph}))`, [t, ...c, ...c])));
-      }
+      rows = await routableOrdersByRef(q, t, refs);
       // An order outside the principal's scope is not there for it.
       rows = await this.inScope(q, who, rows);
       const found = new Set(rows.flatMap((r) => [r.id, r.order_no]));
@@ -371,24 +346,12 @@ export class RoutingService {
     } else if (input.due) {
       rows = await this.dueOrders(q, t, input.due, Math.min(input.limit ?? 500, 5000));
     } else {
-      rows = await q.all<OrderRow>(
-        `SELECT ${orderColumns} FROM orders WHERE tenant_id = ? AND status = 'paid' AND dispatch_plan_id IS NULL AND hold_code IS NULL AND reservation_state = 'deducted'
-         ORDER BY paid_at, id LIMIT ?`,
-        [t, Math.min(input.limit ?? 500, 5000)],
-      );
+      rows = await routableOrders(q, t, Math.min(input.limit ?? 500, 5000));
     }
     // A scoped principal routes only the orders it may see.
     if (!input.orderIds?.length) rows = await this.inScope(q, who, rows);
-    if (lock && rows.length && 'locks' in q) {
-      // Orders locked in one order (by id), so two routing runs or a run and a payment never deadlock; read again under the lock.
-      const tx = q as Tx;
-      const ids = rows.map((r) => r.id).sort();
-      tx.locks.take('order', ids);
-      if (tx.dialect === 'postgres') {
-        rows = [];
-        for (const c of chunks(ids)) rows.push(...(await q.all<OrderRow>(`SELECT ${orderColumns} FROM orders WHERE id IN (${placeholders(c.length)}) ORDER BY id FOR UPDATE`, c)));
-      }
-    }
+    // Orders locked in one order (by id), so two routing runs or a run and a payment never deadlock; read again under the lock.
+    if (lock && rows.length && 'locks' in q) rows = await lockRoutableOrders(q as Tx, rows);
     const eligible: OrderRow[] = [];
     const refused: { orderIds: string[]; reasons: RoutingReason[] }[] = [];
     for (const r of rows) {
@@ -402,11 +365,7 @@ export class RoutingService {
   /** The rows among these whose orders the principal's scope sees (the kernel's order policy). */
   private async inScope(q: Query, who: Principal, rows: OrderRow[]): Promise<OrderRow[]> {
     if (isUnlimited(who.scope) || rows.length === 0) return rows;
-    const f = orderScopeSql(who.scope, 'orders');
-    const seen = new Set<string>();
-    for (const c of chunks(rows.map((r) => r.id))) {
-      for (const r of await q.all<{ id: string }>(`SELECT id FROM orders WHERE id IN (${placeholders(c.length)}) AND ${f.text}`, [...c, ...f.params])) seen.add(r.id);
-    }
+    const seen = await orderIdsWithinScope(q, who.scope, rows.map((r) => r.id));
     return rows.filter((r) => seen.has(r.id));
   }
 
@@ -419,11 +378,7 @@ export class RoutingService {
     const [paidBefore, checkedBefore] = [Number(due.paidBefore), Number(due.checkedBefore)];
     if (!Number.isFinite(paidBefore) || !Number.isFinite(checkedBefore)) throw new HubError('VALIDATION_FAILED', 'due: paidBefore and checkedBefore must be times');
     const skip = [...new Set(due.skip ?? [])].slice(0, 500);
-    const rows = await q.all<OrderRow>(
-      `SELECT ${orderColumns} FROM orders WHERE ${dueWhere} AND paid_at <= ? AND (routing_checked_at IS NULL OR routing_checked_at < ?)${skip.length ? ` AND id NOT IN (${placeholders(skip.length)})` : ''}
-       ORDER BY paid_at, id LIMIT ?`,
-      [tenant, paidBefore, checkedBefore, ...skip, limit],
-    );
+    const rows = await dueRoutableOrders(q, tenant, { paidBefore, checkedBefore, skip }, limit);
     const merge = (await this.rules(q, tenant)).rules.find((r): r is Extract<RoutingRule, { kind: 'merge_related' }> => r.kind === 'merge_related');
     if (!merge) return rows;
     // The planner's own grouping key; an order without a phone hash is never merged.
@@ -433,12 +388,7 @@ export class RoutingService {
     if (first.size === 0) return rows;
     const windowMs = merge.windowMinutes * 60_000;
     const hashes = [...new Set(rows.flatMap((o) => (o.receiver_phone_hash === null ? [] : [o.receiver_phone_hash])))];
-    const related = await allIn<OrderRow>(
-      q,
-      (ph) => `SELECT ${orderColumns} FROM orders WHERE ${dueWhere} AND paid_at <= ? AND receiver_phone_hash IN (${ph}) ORDER BY paid_at, id`,
-      [tenant, Math.max(...first.values()) + windowMs],
-      hashes,
-    );
+    const related = await routableOrdersToPhones(q, tenant, Math.max(...first.values()) + windowMs, hashes);
     const taken = new Set([...rows.map((o) => o.id), ...skip]);
     for (const o of related) {
       const start = first.get(group(o));
@@ -451,12 +401,7 @@ export class RoutingService {
 
   /** Tenants with orders due for the automatic runner. */
   async tenantsWithDueOrders(due: DueOrders): Promise<string[]> {
-    const rows = await this.db.read.all<{ tenant_id: string }>(
-      `SELECT DISTINCT tenant_id FROM orders WHERE status = 'paid' AND dispatch_plan_id IS NULL AND hold_code IS NULL AND reservation_state = 'deducted'
-         AND paid_at <= ? AND (routing_checked_at IS NULL OR routing_checked_at < ?) ORDER BY tenant_id`,
-      [due.paidBefore, due.checkedBefore],
-    );
-    return rows.map((r) => r.tenant_id);
+    return tenantsWithDueOrders(this.db.read, due);
   }
 
   /** The ids of a tenant's due orders (the runner routes them one by one when a batch of them fails). */
@@ -467,20 +412,10 @@ export class RoutingService {
   /** The routing world for these orders: warehouses, traits, stock free now plus what each order already took. */
   private async world(q: Query, tenant: string, orders: readonly OrderRow[], now: number) {
     const ids = orders.map((o) => o.id);
-    const lines = await allIn<{ order_id: string; line_no: number; sku: string | null; quantity: number }>(
-      q,
-      (ph) => `SELECT order_id, line_no, sku, quantity FROM order_lines WHERE order_id IN (${ph}) ORDER BY order_id, line_no`,
-      [],
-      ids,
-    );
-    const deductions = await allIn<Deduction>(q, (ph) => `SELECT order_id, sku, warehouse, quantity FROM reservations WHERE order_id IN (${ph}) AND state = 'deducted'`, [], ids);
+    const lines = await linesOfOrders(q, ids);
+    const deductions = await firmReservationsOf(q, ids);
     const skus = [...new Set(lines.map((l) => l.sku).filter((s): s is string => s !== null))].sort();
-    const free = await allIn<{ warehouse: string; sku: string; available: number }>(
-      q,
-      (ph) => `SELECT warehouse, sku, on_hand - reserved AS available FROM stock WHERE tenant_id = ? AND sku IN (${ph})`,
-      [tenant],
-      skus,
-    );
+    const free = await freeStock(q, tenant, skus);
     const warehouses = await this.warehouses(q, tenant, now);
     const traits = await this.traits(q, tenant, skus);
     const linesBy = new Map<string, { lineId: string; sku: string; quantity: number }[]>();
@@ -673,12 +608,7 @@ export class RoutingService {
       });
     }
     for (const orderId of plan.orderIds) {
-      const changed = await tx.run(
-        `UPDATE orders SET dispatch_plan_id = ?, routing_problem = NULL, routing_checked_at = ?, fulfilment_status = 'routed', updated_at = ?, version = version + 1
-         WHERE id = ? AND tenant_id = ? AND status = 'paid' AND dispatch_plan_id IS NULL`,
-        [plan.planId, now, now, orderId, t],
-      );
-      if (changed !== 1) throw new HubError('CONFLICT', `order ${orderId} changed while it was being routed; route again`);
+      if (!(await markRouted(tx, t, orderId, plan.planId, now))) throw new HubError('CONFLICT', `order ${orderId} changed while it was being routed; route again`);
       const mine = plan.shipments.filter((s) => s.orderIds.includes(orderId));
       const detail = {
         planId: plan.planId,
@@ -699,7 +629,7 @@ export class RoutingService {
   private async moveStock(tx: Tx, tenant: string, plans: readonly DispatchPlan[], now: number): Promise<void> {
     const orderIds = plans.flatMap((p) => p.orderIds);
     if (orderIds.length === 0) return;
-    const deductions = await allIn<Deduction & { id: number }>(tx, (ph) => `SELECT id, order_id, sku, warehouse, quantity FROM reservations WHERE order_id IN (${ph}) AND state = 'deducted'`, [], orderIds);
+    const deductions = await firmReservationsOf(tx, orderIds);
     const have = new Map<string, Map<string, number>>(); // order+sku → warehouse → quantity
     const want = new Map<string, Map<string, number>>();
     const add = (m: Map<string, Map<string, number>>, k: string, w: string, q: number) => {
@@ -720,41 +650,19 @@ export class RoutingService {
       for (const [w, q] of to) net.set(key(sku, w), (net.get(key(sku, w)) ?? 0) - q);
       rewrite.push({ orderId, sku, to });
     }
-    // Each rewritten reservation leaves its warehouse (deducted → rerouted) for a new deducted row at the shipping one.
-    if (rewrite.length) {
-      reservationMachine.check('deducted', 'rerouted', {});
-      reservationMachine.start('deducted');
-    }
-    const moves = [...net].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    tx.locks.take('stock', moves.map(([k]) => k.split('\u0000')[0] as string));
-    for (const [k, q] of moves) {
+    const moves: ReservedMove[] = [...net].map(([k, q]) => {
       const [sku = '', warehouse = ''] = k.split('\u0000');
-      if (q > 0) {
-        const changed = await tx.run('UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?', [q, now, tenant, sku, warehouse, q]);
-        if (changed !== 1) throw new Error(`stock invariant broken: ${sku}@${warehouse} does not hold the ${q} reserved units routing moves away`);
-      } else if (q < 0) {
-        const changed = await tx.run(
-          'UPDATE stock SET reserved = reserved + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND on_hand - reserved >= ?',
-          [-q, now, tenant, sku, warehouse, -q],
-        );
-        if (changed !== 1) {
-          throw new HubError('ROUTING_PLAN_STALE', `${warehouse} no longer has ${-q} × ${sku} free; nothing was routed, route again`, { problems: [{ code: 'NO_STOCK', warehouse, sku }] });
-        }
-      }
+      return { sku, warehouse, delta: q };
+    });
+    const short = await moveReserved(tx, tenant, moves, now);
+    if (short) {
+      throw new HubError('ROUTING_PLAN_STALE', `${short.warehouse} no longer has ${-short.delta} × ${short.sku} free; nothing was routed, route again`, {
+        problems: [{ code: 'NO_STOCK', warehouse: short.warehouse, sku: short.sku }],
+      });
     }
+    // Each rewritten reservation leaves its warehouse (deducted → rerouted) for new firm rows at the shipping ones.
     for (const r of rewrite) {
-      await tx.run(`UPDATE reservations SET state = 'rerouted', updated_at = ? WHERE order_id = ? AND sku = ? AND state = 'deducted'`, [now, r.orderId, r.sku]);
-      for (const [w, q] of [...r.to].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'deducted', ?, ?)`, [
-          tenant,
-          r.orderId,
-          r.sku,
-          w,
-          q,
-          now,
-          now,
-        ]);
-      }
+      await rerouteReservation(tx, tenant, r.orderId, r.sku, r.to, now);
       await appendHistory(tx, {
         tenantId: tenant,
         orderId: r.orderId,
@@ -774,7 +682,7 @@ export class RoutingService {
         const o = byId.get(orderId);
         if (!o) continue; // not eligible: nothing about routing to record on it
         const problem = JSON.stringify(u.reasons.filter((r) => r.orderId === orderId).map((r) => ({ code: r.code, message: r.message, ...(r.sku ? { sku: r.sku } : {}) })));
-        await tx.run('UPDATE orders SET routing_problem = ?, routing_checked_at = ? WHERE id = ? AND dispatch_plan_id IS NULL', [problem, now, orderId]);
+        await recordRoutingProblem(tx, orderId, problem, now);
         if (o.routing_problem === problem) continue;
         const reasons = JSON.parse(problem) as EventPayload<'order.routing_failed'>['reasons'];
         await appendHistory(tx, { tenantId: who.tenantId, orderId, at: now, kind: 'routing', cause: `${who.name}: routing`, detail: { unroutable: reasons } });

@@ -27,3 +27,23 @@ export async function warehousesReservedFor(q: Reader, orderIds: readonly string
   }
   return out;
 }
+
+/** A firm (paid, `deducted`) reservation row. */
+export interface FirmReservation {
+  id: number;
+  order_id: string;
+  sku: string;
+  warehouse: string;
+  quantity: number;
+}
+
+/** The firm reservations of these orders: where each order's paid units wait to ship (routing's world). */
+export async function firmReservationsOf(q: Reader, orderIds: readonly string[]): Promise<FirmReservation[]> {
+  const out: FirmReservation[] = [];
+  for (let i = 0; i < orderIds.length; i += 500) {
+    const part = orderIds.slice(i, i + 500);
+    const rows = await q.all<FirmReservation>(`SELECT id, order_id, sku, warehouse, quantity FROM reservations WHERE order_id IN (${placeholders(part.length)}) AND state = 'deducted'`, part);
+    out.push(...rows.map((r) => ({ ...r, quantity: Number(r.quantity) })));
+  }
+  return out;
+}

@@ -184,3 +184,130 @@ export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string,
   }
   return rows;
 }
+
+/** A change of reserved units at one stock row: a positive delta gives units back, a negative one takes them. */
+export interface ReservedMove {
+  sku: string;
+  warehouse: string;
+  delta: number;
+}
+
+/**
+ * Moves reserved units between warehouses (routing ships from another warehouse than payment reserved at): each row's
+ * change is one conditional update, applied in (sku, warehouse) order — the lock order of stock rows. A take happens
+ * only while the row has the units free (on_hand − reserved ≥ q); the first that does not is returned, and the caller
+ * rolls the whole transaction back. Null when every move was made.
+ */
+export async function moveReserved(tx: Tx, tenantId: string, moves: readonly ReservedMove[], now: number): Promise<ReservedMove | null> {
+  const sorted = [...moves].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.warehouse < b.warehouse ? -1 : a.warehouse > b.warehouse ? 1 : 0));
+  tx.locks.take('stock', sorted.map((m) => m.sku));
+  for (const m of sorted) {
+    if (m.delta > 0) {
+      const changed = await tx.run('UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?', [
+        m.delta,
+        now,
+        tenantId,
+        m.sku,
+        m.warehouse,
+        m.delta,
+      ]);
+      if (changed !== 1) throw new Error(`stock invariant broken: ${m.sku}@${m.warehouse} does not hold the ${m.delta} reserved units being moved away`);
+    } else if (m.delta < 0) {
+      const changed = await tx.run('UPDATE stock SET reserved = reserved + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND on_hand - reserved >= ?', [
+        -m.delta,
+        now,
+        tenantId,
+        m.sku,
+        m.warehouse,
+        -m.delta,
+      ]);
+      if (changed !== 1) return m;
+    }
+  }
+  return null;
+}
+
+/**
+ * An order's firm reservation of a SKU leaves its warehouse (deducted → rerouted) for new firm rows where the units now
+ * wait (after moveReserved moved the stock counters alike).
+ */
+export async function rerouteReservation(tx: Tx, tenantId: string, orderId: string, sku: string, to: ReadonlyMap<string, number>, now: number): Promise<void> {
+  reservationMachine.check('deducted', 'rerouted', {});
+  reservationMachine.start('deducted');
+  await tx.run(`UPDATE reservations SET state = 'rerouted', updated_at = ? WHERE order_id = ? AND sku = ? AND state = 'deducted'`, [now, orderId, sku]);
+  for (const [warehouse, quantity] of [...to].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'deducted', ?, ?)`, [
+      tenantId,
+      orderId,
+      sku,
+      warehouse,
+      quantity,
+      now,
+      now,
+    ]);
+  }
+}
+
+/**
+ * Units handed to a carrier at one warehouse (`parcel` names them in errors): they leave each order's firm reservation
+ * there for a `shipped` one — a row that ships in part is carved in two — and leave the stock row, on-hand and
+ * reserved together, one conditional update per SKU in SKU order. Every SKU is locked up front, since the reservations
+ * go order by order.
+ */
+export async function shipFromWarehouse(
+  tx: Tx,
+  tenantId: string,
+  warehouse: string,
+  units: readonly { orderId: string; sku: string; quantity: number }[],
+  parcel: string,
+  now: number,
+): Promise<void> {
+  await lockStock(tx, tenantId, units.map((u) => u.sku));
+  const need = new Map<string, { orderId: string; sku: string; quantity: number }>();
+  for (const u of units) {
+    const k = `${u.orderId}\u0000${u.sku}`;
+    const e = need.get(k) ?? { orderId: u.orderId, sku: u.sku, quantity: 0 };
+    e.quantity += u.quantity;
+    need.set(k, e);
+  }
+  for (const { orderId, sku, quantity } of [...need.values()].sort((a, b) => (a.orderId + a.sku < b.orderId + b.sku ? -1 : 1))) {
+    let left = quantity;
+    const rows = await tx.all<{ id: number; quantity: number }>(
+      `SELECT id, quantity FROM reservations WHERE order_id = ? AND sku = ? AND warehouse = ? AND state = 'deducted' ORDER BY id`,
+      [orderId, sku, warehouse],
+    );
+    for (const r of rows) {
+      if (left === 0) break;
+      const q = Number(r.quantity);
+      reservationMachine.check('deducted', 'shipped', {});
+      if (q <= left) {
+        await tx.run(`UPDATE reservations SET state = 'shipped', updated_at = ? WHERE id = ? AND state = 'deducted'`, [now, r.id]);
+        left -= q;
+      } else {
+        // Part of the row ships: that part is carved off as its own row, deducted → shipped; the rest stays deducted.
+        await tx.run(`UPDATE reservations SET quantity = quantity - ?, updated_at = ? WHERE id = ? AND state = 'deducted' AND quantity > ?`, [left, now, r.id, left]);
+        await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'shipped', ?, ?)`, [
+          tenantId,
+          orderId,
+          sku,
+          warehouse,
+          left,
+          now,
+          now,
+        ]);
+        left = 0;
+      }
+    }
+    if (left > 0) throw new Error(`stock invariant broken: order ${orderId} has no deducted ${sku}@${warehouse} for ${left} shipped units`);
+  }
+  const bySku = new Map<string, number>();
+  for (const { sku, quantity } of need.values()) bySku.set(sku, (bySku.get(sku) ?? 0) + quantity);
+  for (const [sku, q] of [...bySku].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const changed = await tx.run(
+      `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
+      [q, q, now, tenantId, sku, warehouse, q, q],
+    );
+    if (changed !== 1) throw new Error(`stock invariant broken: ${sku}@${warehouse} does not hold the ${q} reserved units ${parcel} takes`);
+  }
+}
