@@ -38,12 +38,16 @@ function clean(v: unknown, depth: number): unknown {
     return out ?? v;
   }
   let out: Record<string, unknown> | null = null;
-  const entries = Object.entries(v as Record<string, unknown>);
-  for (const [k, x] of entries) {
+  const o = v as Record<string, unknown>;
+  // Keys, not entries: one array per object instead of one per property (this walks every write's arguments).
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const x = o[k];
     const ck = textProblem(k) ? storableText(k) : k;
     const cx = clean(x, depth + 1);
     if (ck !== k || cx !== x) {
-      out ??= { ...(v as Record<string, unknown>) };
+      out ??= { ...o };
       if (ck !== k) delete out[k];
       out[ck] = cx;
     }
