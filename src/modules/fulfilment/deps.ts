@@ -1,0 +1,17 @@
+// What the fulfilment use cases are given: built once by each façade (RoutingService, WarehouseFlowService,
+// WmsService) and passed to each command and query.
+import type { Database } from '../../platform/db/database.ts';
+import type { Keyring } from '../../platform/security/keyring.ts';
+
+export interface RoutingSettings {
+  /** The seller's day, for daily warehouse capacity. */
+  timezone: string;
+  /** Promised ship hours of a SKU that has no fulfilment traits yet. */
+  defaultShipHours: number;
+}
+
+export interface RoutingDeps {
+  db: Database;
+  keyring: Keyring;
+  settings: RoutingSettings;
+}
