@@ -2,6 +2,7 @@
 // WmsService) and passed to each command and query.
 import type { Database } from '../../platform/db/database.ts';
 import type { Keyring } from '../../platform/security/keyring.ts';
+import type { LifecycleSettings } from '../orders/lifecycle.ts';
 
 export interface RoutingSettings {
   /** The seller's day, for daily warehouse capacity. */
@@ -14,4 +15,11 @@ export interface RoutingDeps {
   db: Database;
   keyring: Keyring;
   settings: RoutingSettings;
+}
+
+export interface WarehouseFlowDeps {
+  db: Database;
+  keyring: Keyring;
+  /** Shipping an order's last shipment moves the order to `shipped` on the anchor. */
+  lifecycle: LifecycleSettings;
 }
