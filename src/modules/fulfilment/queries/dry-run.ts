@@ -6,5 +6,7 @@ import { prepare } from '../routing/world.ts';
 
 /** A plan and its problems, written nowhere. With `plans`, checks those (e.g. reviewed earlier) against the world now. */
 export async function routingDryRun(deps: RoutingDeps, who: Principal, input: RoutingRequest, now = Date.now()): Promise<RoutingOutcome> {
-  return prepare(deps, deps.db.read, who, input, now, false);
+  // Only the outcome: the order rows and the planner's orders (decrypted addresses included) stay inside the module.
+  const { plans, unplanned, problems, committed } = await prepare(deps, deps.db.read, who, input, now, false);
+  return { plans, unplanned, problems, committed };
 }
