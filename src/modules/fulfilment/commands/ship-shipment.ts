@@ -1,0 +1,104 @@
+// Shipping a packed shipment (发货): handed to the carrier with its tracking number, its units leave the warehouse, and
+// an order whose every shipment has left moves to `shipped` on the anchor.
+import { HubError } from '../../../kernel/errors.ts';
+import type { Principal } from '../../../kernel/principal.ts';
+import type { Tx } from '../../../platform/db/database.ts';
+import { appendAudit } from '../../access/audit.ts';
+import { shipFromWarehouse } from '../../inventory/store/stock.ts';
+import { moveOrder, type OrderState } from '../../orders/lifecycle.ts';
+import { setFulfilmentStatus } from '../../orders/store/fulfilment.ts';
+import { lockOrders } from '../../orders/store/orders.ts';
+import type { WarehouseFlowDeps } from '../deps.ts';
+import { shipmentMachine } from '../domain/shipment-machine.ts';
+import { shipment } from '../queries/shipment.ts';
+import { shipmentStep } from '../shipment-step.ts';
+import { shipmentRow } from '../store/shipment-row.ts';
+import type { LineRow, ShipmentRow, ShipmentView } from '../views.ts';
+
+const gone = new Set(['shipped', 'delivered', 'returned']);
+
+/**
+ * Hands a packed shipment to the carrier with its tracking number (发货). Its units leave the warehouse: on-hand and
+ * reserved both drop by what shipped (routing reserved them here), and the order's reservations say `shipped`; when
+ * every shipment of an order has shipped, the order moves to `shipped` on the anchor.
+ */
+export async function shipShipment(deps: WarehouseFlowDeps, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now = Date.now()): Promise<ShipmentView> {
+  await deps.db.transaction((tx) => shipShipmentIn(deps, tx, who, shipmentId, input, now));
+  return shipment(deps, who, shipmentId);
+}
+
+/** Locks the orders of a shipment (before the shipment itself, as shipping will need them). */
+export async function lockOrdersOfShipment(tx: Tx, who: Principal, shipmentId: string): Promise<void> {
+  const s = await shipmentRow(tx, who, shipmentId);
+  await lockOrders(tx, JSON.parse(s.order_ids) as string[]);
+}
+
+/** `ship` inside the caller's transaction (the WMS push applies it there, beside its own record). */
+export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now: number): Promise<void> {
+  const trackingNo = input.trackingNo.trim();
+  if (!trackingNo) throw new HubError('VALIDATION_FAILED', 'a shipment is shipped only with a tracking number');
+  const first = await shipmentRow(tx, who, shipmentId);
+  const orderIds = (JSON.parse(first.order_ids) as string[]).slice().sort();
+  // Orders first, in id order, then the shipment: shipments of one order shipped at once serialise on the order,
+  // so the last one sees every other one shipped.
+  const locked = await lockOrders(tx, orderIds);
+  const orders = orderIds.map((id) => locked.get(id)).filter((o): o is OrderState => o !== undefined);
+  const s = await shipmentRow(tx, who, shipmentId, true);
+  if (s.state === 'cancelled') {
+    throw new HubError('SHIPMENT_CANCELLED', `shipment ${s.id} was cancelled (${s.cancel_reason ?? ''}): it must not leave; put its units back on the shelf`, { state: s.state, reason: s.cancel_reason });
+  }
+  if (gone.has(s.state)) {
+    throw new HubError('SHIPMENT_ALREADY_SHIPPED', `shipment ${s.id} was already shipped (${s.carrier ?? ''} ${s.tracking_no ?? ''})`.trim(), { state: s.state, carrier: s.carrier, trackingNo: s.tracking_no });
+  }
+  if (s.state !== 'packed') throw new HubError('SHIPMENT_STATE', `shipment ${s.id} is ${s.state}: scan its units to pack it before shipping`, { state: s.state });
+  const carrier = input.carrier?.trim() || s.carrier;
+  if (!carrier) throw new HubError('VALIDATION_FAILED', `shipment ${s.id} has no carrier yet: name one`);
+  for (const o of orders) {
+    if (o.status === 'cancelled') throw new HubError('CONFLICT', `order ${o.order_no} was cancelled: do not ship shipment ${s.id}; put its units back`, { orderId: o.id, status: o.status });
+    if (o.hold_code) throw new HubError('ORDER_HELD', `order ${o.order_no} is on hold (${o.hold_code}): shipment ${s.id} must not leave`, { orderId: o.id, hold: o.hold_code });
+  }
+  const taken = await tx.get<{ id: string }>('SELECT id FROM shipments WHERE tenant_id = ? AND carrier = ? AND tracking_no = ?', [who.tenantId, carrier, trackingNo]);
+  if (taken) throw new HubError('TRACKING_NO_IN_USE', `${carrier} tracking number ${trackingNo} is already on shipment ${taken.id}`, { shipmentId: taken.id });
+  const stoppedOrders = orders.filter((o) => o.status === 'cancelled' || o.hold_code).map((o) => o.order_no);
+  shipmentMachine.check(s.state, 'shipped', { stoppedOrders, carrier, trackingNo });
+  const changed = await tx.run(`UPDATE shipments SET state = 'shipped', carrier = ?, tracking_no = ?, shipped_at = ?, updated_at = ? WHERE id = ? AND state = 'packed'`, [
+    carrier,
+    trackingNo,
+    now,
+    now,
+    s.id,
+  ]);
+  if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
+  const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ?', [s.id]);
+  await markShipped(tx, who.tenantId, s, lines, now);
+  // The plan is shipped once its last shipment is; until then it is shipping.
+  await tx.run(
+    `UPDATE dispatch_plans SET state = CASE WHEN EXISTS (SELECT 1 FROM shipments WHERE plan_id = ? AND state NOT IN ('shipped', 'delivered', 'returned', 'cancelled')) THEN 'shipping' ELSE 'shipped' END,
+       updated_at = ? WHERE id = ?`,
+    [s.plan_id, now, s.plan_id],
+  );
+  await shipmentStep(tx, who, s, 'shipment.shipped', now, { carrier, trackingNo, lines: lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) })) });
+  for (const o of orders) {
+    const open = await tx.get<{ c: number }>(
+      `SELECT COUNT(*) AS c FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state NOT IN ('shipped', 'delivered', 'returned', 'cancelled')`,
+      [o.id],
+    );
+    if (Number(open?.c ?? 0) > 0) {
+      await setFulfilmentStatus(tx, o.id, 'partially_shipped', now);
+    } else if (o.status === 'paid') {
+      await moveOrder(tx, o, 'shipped', { source: 'system', cause: `shipment ${s.id} handed to ${carrier} (${trackingNo})`, at: now }, deps.lifecycle);
+    } else {
+      await setFulfilmentStatus(tx, o.id, 'shipped', now);
+    }
+  }
+  await appendAudit(tx, deps.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
+}
+
+/**
+ * The shipped units leave each order's firm reservation at this warehouse and the shelf (inventory's conditional
+ * updates, in SKU order).
+ */
+async function markShipped(tx: Tx, tenant: string, s: ShipmentRow, lines: readonly LineRow[], now: number): Promise<void> {
+  const units = lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) }));
+  await shipFromWarehouse(tx, tenant, s.warehouse, units, `shipment ${s.id}`, now);
+}
