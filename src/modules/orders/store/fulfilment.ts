@@ -4,6 +4,7 @@
 import type { Reader, Tx } from '../../../platform/db/database.ts';
 import { placeholders } from '../../../platform/db/unit-of-work.ts';
 import { orderScopeSql, type DataScope } from '../../../kernel/scope.ts';
+import { lockOrders } from './orders.ts';
 
 /** An order as routing reads it. */
 export interface RoutableOrder {
@@ -96,17 +97,16 @@ export async function orderIdsWithinScope(q: Reader, scope: DataScope, ids: read
   return seen;
 }
 
+/** What routing reads beyond an order's state, when it locks the order (lockOrders). */
+const routingExtra = 'buyer_id, receiver_name, receiver_phone_hash, receiver_province, receiver_city, receiver_address, dispatch_plan_id, routing_problem';
+
 /**
- * Locks the orders a routing run decides about, by id (the unit of work's order), and gives them as they are under the
- * lock. SQLite's one writer has nothing newer to show: the rows read in this transaction stand.
+ * Locks the orders a routing run decides about through the one order lock (lockOrders: by id, FOR UPDATE on
+ * PostgreSQL) and gives them as they are under the lock, in the order asked; orders gone meanwhile are left out.
  */
 export async function lockRoutableOrders(tx: Tx, rows: readonly RoutableOrder[]): Promise<RoutableOrder[]> {
-  const ids = rows.map((r) => r.id).sort();
-  tx.locks.take('order', ids);
-  if (tx.dialect !== 'postgres') return [...rows];
-  const out: RoutableOrder[] = [];
-  for (const c of chunks(ids)) out.push(...(await tx.all<RoutableOrder>(`SELECT ${columns} FROM orders WHERE id IN (${placeholders(c.length)}) ORDER BY id FOR UPDATE`, c)));
-  return out;
+  const locked = await lockOrders<RoutableOrder>(tx, rows.map((r) => r.id), routingExtra);
+  return rows.flatMap((r) => locked.get(r.id) ?? []);
 }
 
 /** The lines of these orders, by order and line number. */
