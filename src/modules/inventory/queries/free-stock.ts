@@ -1,13 +1,11 @@
 // Units free to take (on hand − reserved) per warehouse, as routing plans with them. A read: the take itself is the
 // conditional update of inventory/store/stock.ts, which re-checks under the row lock.
 import type { Reader } from '../../../platform/db/database.ts';
+import type { StockTable } from '../../../platform/db/schema.ts';
 import { placeholders } from '../../../platform/db/unit-of-work.ts';
 
-export interface FreeStock {
-  warehouse: string;
-  sku: string;
-  available: number;
-}
+/** A stock row's free units: on_hand − reserved. */
+export type FreeStock = Pick<StockTable, 'warehouse' | 'sku'> & { available: number };
 
 export async function freeStock(q: Reader, tenantId: string, skus: readonly string[]): Promise<FreeStock[]> {
   const out: FreeStock[] = [];

@@ -1,6 +1,7 @@
 // An order's reservations as other modules read them: what it holds, and where (the order's 360° view, the scope
 // policy's warehouse facts).
 import type { Reader } from '../../../platform/db/database.ts';
+import type { ReservationsTable } from '../../../platform/db/schema.ts';
 import { placeholders } from '../../../platform/db/unit-of-work.ts';
 
 export interface ReservationView {
@@ -29,13 +30,7 @@ export async function warehousesReservedFor(q: Reader, orderIds: readonly string
 }
 
 /** A firm (paid, `deducted`) reservation row. */
-export interface FirmReservation {
-  id: number;
-  order_id: string;
-  sku: string;
-  warehouse: string;
-  quantity: number;
-}
+export type FirmReservation = Pick<ReservationsTable, 'id' | 'order_id' | 'sku' | 'warehouse' | 'quantity'>;
 
 /** The firm reservations of these orders: where each order's paid units wait to ship (routing's world). */
 export async function firmReservationsOf(q: Reader, orderIds: readonly string[]): Promise<FirmReservation[]> {

@@ -2,29 +2,36 @@
 // locks them in the one lock order), their lines, the plan an order was routed to or why it was not, and how far it has
 // shipped. Fulfilment decides; these functions only say and set.
 import type { Reader, Tx } from '../../../platform/db/database.ts';
+import type { OrderLinesTable, OrdersTable } from '../../../platform/db/schema.ts';
 import { placeholders } from '../../../platform/db/unit-of-work.ts';
 import { orderScopeSql, type DataScope } from '../../../kernel/scope.ts';
 import { lockOrders } from './orders.ts';
 
-/** An order as routing reads it. */
-export interface RoutableOrder {
-  id: string;
-  order_no: string;
-  account_id: string;
-  buyer_id: string | null;
-  receiver_name: string;
-  receiver_phone_hash: string | null;
-  receiver_province: string;
-  receiver_city: string;
-  /** Encrypted (the keyring decrypts it). */
-  receiver_address: string;
-  paid_at: number | null;
-  status: string;
-  hold_code: string | null;
-  reservation_state: string;
-  dispatch_plan_id: string | null;
-  routing_problem: string | null;
-}
+/** An order as routing reads it (`receiver_address` is encrypted: the keyring decrypts it). */
+export type RoutableOrder = Pick<
+  OrdersTable,
+  | 'id'
+  | 'order_no'
+  | 'account_id'
+  | 'buyer_id'
+  | 'receiver_name'
+  | 'receiver_phone_hash'
+  | 'receiver_province'
+  | 'receiver_city'
+  | 'receiver_address'
+  | 'paid_at'
+  | 'status'
+  | 'hold_code'
+  | 'reservation_state'
+  | 'dispatch_plan_id'
+  | 'routing_problem'
+>;
+
+/** An order line as routing plans it. */
+export type RoutedLine = Pick<OrderLinesTable, 'order_id' | 'line_no' | 'sku' | 'quantity'>;
+
+/** An order a warehouse must not pick or ship now. */
+export type StoppedOrder = Pick<OrdersTable, 'id' | 'order_no' | 'status' | 'hold_code'>;
 
 const columns =
   'id, order_no, account_id, buyer_id, receiver_name, receiver_phone_hash, receiver_province, receiver_city, receiver_address, ' +
@@ -110,10 +117,10 @@ export async function lockRoutableOrders(tx: Tx, rows: readonly RoutableOrder[])
 }
 
 /** The lines of these orders, by order and line number. */
-export async function linesOfOrders(q: Reader, orderIds: readonly string[]): Promise<{ order_id: string; line_no: number; sku: string | null; quantity: number }[]> {
-  const out: { order_id: string; line_no: number; sku: string | null; quantity: number }[] = [];
+export async function linesOfOrders(q: Reader, orderIds: readonly string[]): Promise<RoutedLine[]> {
+  const out: RoutedLine[] = [];
   for (const c of chunks(orderIds)) {
-    out.push(...(await q.all<{ order_id: string; line_no: number; sku: string | null; quantity: number }>(
+    out.push(...(await q.all<RoutedLine>(
       `SELECT order_id, line_no, sku, quantity FROM order_lines WHERE order_id IN (${placeholders(c.length)}) ORDER BY order_id, line_no`,
       c,
     )));
@@ -136,10 +143,10 @@ export async function titlesSoldUnder(q: Reader, orderIds: readonly string[], sk
 }
 
 /** The orders among these a warehouse must not pick or ship now: cancelled, or on hold. */
-export async function stoppedOrders(q: Reader, orderIds: readonly string[]): Promise<{ id: string; order_no: string; status: string; hold_code: string | null }[]> {
-  const out: { id: string; order_no: string; status: string; hold_code: string | null }[] = [];
+export async function stoppedOrders(q: Reader, orderIds: readonly string[]): Promise<StoppedOrder[]> {
+  const out: StoppedOrder[] = [];
   for (const c of chunks([...new Set(orderIds)])) {
-    out.push(...(await q.all<{ id: string; order_no: string; status: string; hold_code: string | null }>(
+    out.push(...(await q.all<StoppedOrder>(
       `SELECT id, order_no, status, hold_code FROM orders WHERE id IN (${placeholders(c.length)}) AND (status = 'cancelled' OR hold_code IS NOT NULL)`,
       c,
     )));
