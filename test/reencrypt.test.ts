@@ -78,12 +78,15 @@ describe.each(allBackends)('data re-encryption on $name', (backend: Backend) => 
       // One order as it was stored before encryption existed: plaintext, no phone hashes; its raw payload too,
       // and one shop's credentials.
       const legacyRaw = JSON.stringify(legacy.body);
+      const latin1 = Buffer.concat([Buffer.from('{"note":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
       await s.hub.db.transaction(async (tx) => {
         await tx.run(
           'UPDATE orders SET receiver_phone = ?, receiver_address = ?, buyer_phone = ?, receiver_phone_hash = NULL, buyer_phone_hash = NULL WHERE id = ?',
           ['13800000003', '文三路 3 号 (legacy)', '13900000003', legacy.id],
         );
         await tx.run('UPDATE raw_events SET body = ? WHERE order_id = ?', [legacyRaw, legacy.id]);
+        // A body that is not UTF-8 (a shop sending Latin-1): re-encryption must keep its bytes, not text.
+        await tx.run('UPDATE raw_events SET body = ?, body_sha256 = ? WHERE order_id = ?', [s.hub.keyring.encryptBytes(latin1), createHash('sha256').update(latin1).digest('hex'), first.id]);
         await tx.run('UPDATE channel_accounts SET credentials = ? WHERE id = ?', [JSON.stringify({ secret: legacyShop.secret }), legacyShop.id]);
         await tx.run('UPDATE webhook_endpoints SET secret = ? WHERE id = ?', ['legacy-webhook-secret-0123', hook.body.id]);
       });
@@ -166,8 +169,9 @@ describe.each(allBackends)('data re-encryption on $name', (backend: Backend) => 
       const raws = await db.read.all<{ order_id: string | null; body: string; body_sha256: string }>('SELECT order_id, body, body_sha256 FROM raw_events');
       for (const r of raws) {
         expect(r.body).toMatch(/^enc:v1:B:/);
-        expect(createHash('sha256').update(onlyB.decrypt(r.body)).digest('hex')).toBe(r.body_sha256);
+        expect(createHash('sha256').update(onlyB.decryptBytes(r.body)).digest('hex')).toBe(r.body_sha256);
       }
+      expect(onlyB.decryptBytes(raws.find((r) => r.order_id === first.id)?.body as string).equals(latin1)).toBe(true);
       expect(onlyB.decrypt(raws.find((r) => r.order_id === legacy.id)?.body as string)).toBe(legacyRaw);
       const creds = await db.read.all<{ id: string; credentials: string }>('SELECT id, credentials FROM channel_accounts');
       for (const c of creds) expect(c.credentials).toMatch(/^enc:v1:B:/);

@@ -2,7 +2,7 @@
 // kept as received and what the connector read is made well-formed (NUL removed, lone surrogate → U+FFFD), the same on
 // every store. Among 200 pushes arriving together none fails — on PostgreSQL a NUL in one order used to fail the
 // whole group-commit batch (85 of 200 answered 500).
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { createShop, setStock, startServer, type TestServer } from '../support/server.ts';
@@ -56,6 +56,30 @@ describe.each(httpBackends)('platform pushes with NUL and lone surrogates on $na
     const surrogateOrder = answers[201]?.body.orders?.[0]?.orderId as string;
     const lines = await s.api<{ lines: { title: string }[] }>('GET', `/api/orders/${surrogateOrder}`);
     expect(lines.body.lines[0]?.title).toBe('保温杯\ufffd');
+  });
+
+  it('keeps a signed push holding bytes that are not UTF-8 byte for byte, and a replay reads those bytes', async () => {
+    const text = JSON.stringify(orderBody({ status: 'paid', paidAmount: 1999, lines: [{ sku: 'A1', title: 'CUP-TITLE', quantity: 1, unitPrice: 1999, discount: 0 }] }));
+    // A shop sending Latin-1 by mistake: 0xE9 (é) alone is not UTF-8. The order is stored (the title reads U+FFFD).
+    const bytes = Buffer.from(text.replace('CUP-TITLE', 'CUP-CAF\u0001'), 'utf8');
+    bytes[bytes.indexOf(0x01)] = 0xe9;
+    expect(bytes.toString('utf8')).toContain('\ufffd');
+    const ts = Math.floor(Date.now() / 1000);
+    // Signed over the exact bytes, as the shop's HMAC would be (written here, apart from the hub's verifier).
+    const mac = createHmac('sha256', Buffer.from(shop.secret, 'utf8')).update(Buffer.concat([Buffer.from(`${ts}.`), bytes])).digest('hex');
+    const headers = { 'content-type': 'application/json', 'x-orderhub-event-id': `latin1-${ts}-${Math.random()}`, 'x-orderhub-timestamp': String(ts), 'x-orderhub-signature': `v1=${mac}` };
+    const res = await fetch(`${s.url}/hooks/ownshop/${shop.id}`, { method: 'POST', headers, body: bytes });
+    const answer = (await res.json()) as { orders?: { orderId: string }[] };
+    expect(res.status, JSON.stringify(answer)).toBe(200);
+    const orderId = answer.orders?.[0]?.orderId as string;
+    const raw = await s.hub.db.read.get<{ id: number; body: string; body_sha256: string }>('SELECT id, body, body_sha256 FROM raw_events WHERE order_id = ?', [orderId]);
+    const kept = s.hub.keyring.decryptBytes(raw?.body ?? '');
+    expect(kept.equals(bytes)).toBe(true);
+    expect(createHash('sha256').update(kept).digest('hex')).toBe(raw?.body_sha256);
+    const replay = await s.api<{ orders: { orderId: string }[] }>('POST', `/api/raw-events/${raw?.id}/replay`);
+    expect(replay.status, JSON.stringify(replay.body)).toBe(200);
+    expect(replay.body.orders[0]?.orderId).toBe(orderId);
+    expect((await s.api<{ lines: { title: string }[] }>('GET', `/api/orders/${orderId}`)).body.lines[0]?.title).toBe('CUP-CAF\ufffd');
   });
 
   it('stores a signed payment notice whose order number holds a NUL (as an unknown order), never 500', async () => {

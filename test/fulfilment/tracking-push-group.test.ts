@@ -79,7 +79,7 @@ describe.each(allBackends)('tracking pushes together on $name', (backend) => {
         via: 'push',
         receivedAt: Date.now(),
         headers: {},
-        body: p.body.toString('utf8'),
+        body: p.body,
         bodySha256: createHash('sha256').update(p.body).digest('hex'),
         update,
       };

@@ -12,8 +12,8 @@ export interface NoticeDelivery {
   receivedAt: number;
   /** The signature headers as received (no secrets in them). */
   headers: Record<string, string>;
-  /** The body as received (UTF-8 text: JSON or a percent-encoded form), and the SHA-256 of its bytes. */
-  body: string;
+  /** The body's bytes as received (JSON or a percent-encoded form), kept byte for byte, and their SHA-256. */
+  body: Uint8Array;
   bodySha256: string;
   notice: VerifiedNotice;
   /** The merchant ids the account expects, and a mismatch found against a list (WeChat app ids). */
@@ -44,7 +44,7 @@ export function queryDelivery(a: PaymentAccount, o: { tenant_id: string }, outTr
     provider: a.provider,
     receivedAt: now,
     headers: {},
-    body,
+    body: Buffer.from(body, 'utf8'),
     bodySha256: createHash('sha256').update(body).digest('hex'),
     notice: {
       provider: a.provider,

@@ -254,7 +254,7 @@ export class TrackingWorker {
             via: 'query',
             receivedAt: now,
             headers: {},
-            body: answer.body,
+            body: Buffer.from(answer.body, 'utf8'),
             bodySha256: createHash('sha256').update(answer.body, 'utf8').digest('hex'),
             update: facts,
             shipmentId: s.id,

@@ -104,10 +104,18 @@ export class Keyring {
 
   /** AES-256-GCM with a fresh random 96-bit nonce: `enc:v1:<keyId>:<base64url(nonce | ciphertext | tag)>`. */
   encrypt(plain: string): string {
+    return this.encryptBytes(Buffer.from(plain, 'utf8'));
+  }
+
+  /**
+   * The same format over exact bytes: what a platform sent is kept byte for byte, invalid UTF-8 included (a string
+   * would have turned each bad byte into U+FFFD, and the body would no longer match its digest).
+   */
+  encryptBytes(plain: Uint8Array): string {
     const k = this.derived[0] as DerivedKey;
     const iv = nonce();
     const c = createCipheriv('aes-256-gcm', k.enc, iv);
-    const body = Buffer.concat([iv, c.update(plain, 'utf8'), c.final(), c.getAuthTag()]);
+    const body = Buffer.concat([iv, c.update(plain), c.final(), c.getAuthTag()]);
     return `${ENC_PREFIX}${k.id}:${body.toString('base64url')}`;
   }
 
@@ -118,6 +126,12 @@ export class Keyring {
   /** Decrypts a value written by encrypt; a value without the prefix predates encryption and is returned as is. */
   decrypt(stored: string): string {
     if (!stored.startsWith(ENC_PREFIX)) return stored;
+    return this.decryptBytes(stored).toString('utf8');
+  }
+
+  /** The exact bytes encrypted (encryptBytes, or a string's UTF-8 by encrypt); a plaintext value's UTF-8. */
+  decryptBytes(stored: string): Buffer {
+    if (!stored.startsWith(ENC_PREFIX)) return Buffer.from(stored, 'utf8');
     const rest = stored.slice(ENC_PREFIX.length);
     const i = rest.indexOf(':');
     const k = this.key(rest.slice(0, i));
@@ -125,7 +139,7 @@ export class Keyring {
     if (body.length < 28) throw new HubError('INTERNAL', 'an encrypted value is truncated');
     const d = createDecipheriv('aes-256-gcm', k.enc, body.subarray(0, 12));
     d.setAuthTag(body.subarray(body.length - 16));
-    return Buffer.concat([d.update(body.subarray(12, body.length - 16)), d.final()]).toString('utf8');
+    return Buffer.concat([d.update(body.subarray(12, body.length - 16)), d.final()]);
   }
 
   decryptNullable(stored: string | null): string | null {

@@ -222,21 +222,22 @@ function rewrite(t: EncryptedTable, pk: SqlValue, full: Row, keyring: Keyring): 
       if (c.hash) values[c.hash] = h;
       continue;
     }
-    let plain: string | null = null;
+    // Bytes, not text: a raw body keeps whatever bytes the platform sent, invalid UTF-8 included.
+    let plain: Buffer | null = null;
     if (!isEmpty(v)) {
       try {
-        plain = keyring.decrypt(String(v));
+        plain = keyring.decryptBytes(String(v));
       } catch (e) {
         // Names the row and column, never the value.
         throw new HubError(isHubError(e) ? e.code : 'INTERNAL', `${t.table}.${c.name} of row ${String(pk)} cannot be decrypted: ${(e as Error).message}`);
       }
     }
     if (stale && plain !== null) {
-      values[c.name] = keyring.encrypt(plain);
+      values[c.name] = keyring.encryptBytes(plain);
       reencrypted++;
     }
     if (c.hash) {
-      values[c.hash] = plain === null ? null : keyring.indexHash(plain);
+      values[c.hash] = plain === null ? null : keyring.indexHash(plain.toString('utf8'));
       if (hashStale) hashed++;
     }
   }

@@ -23,7 +23,7 @@ export async function replayRawEvent(deps: IntegrationDeps, who: Principal, rawE
   );
   if (!r) throw new HubError('RAW_EVENT_NOT_FOUND', `raw event ${rawEventId} does not exist`);
   const adapter = adapterFor(r.channel);
-  const body = Buffer.from(deps.keyring.decrypt(r.body), 'utf8');
+  const body = deps.keyring.decryptBytes(r.body);
   const headers = JSON.parse(r.headers) as Record<string, string>;
   let orders;
   if (r.via === 'pull') {

@@ -50,7 +50,7 @@ export function sealOrder(keyring: Keyring, n: NormalizedOrder): SealedOrder {
 /** Encrypts and hashes what a delivery stores of personal data; the payload is kept encrypted like the order's columns. */
 export function sealDelivery(keyring: Keyring, d: Delivery): SealedDelivery {
   return {
-    body: keyring.encrypt(d.rawBody.toString('utf8')),
+    body: keyring.encryptBytes(d.rawBody),
     bodySha256: createHash('sha256').update(d.rawBody).digest('hex'),
     orders: d.orders.map((n) => sealOrder(keyring, n)),
   };

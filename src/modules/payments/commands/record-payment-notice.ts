@@ -50,7 +50,7 @@ async function applyNotice(deps: PaymentDeps, tx: Tx, d: NoticeDelivery): Promis
       at,
       JSON.stringify(d.headers),
       // The content can name the payer (openid, buyer_logon_id): kept encrypted like raw events.
-      deps.keyring.encrypt(d.body),
+      deps.keyring.encryptBytes(d.body),
       d.bodySha256,
       d.via ?? 'notice',
     ],

@@ -54,7 +54,7 @@ async function receive(hub: Hub, provider: PaymentProvider, accountId: string, r
     provider: provider.name,
     receivedAt: now,
     headers: keep(req.headers),
-    body: raw.toString('utf8'),
+    body: raw,
     bodySha256: createHash('sha256').update(raw).digest('hex'),
     notice,
     expectedMerchant: merchant.expected,

@@ -26,7 +26,8 @@ export interface TrackingDelivery {
   via: 'push' | 'query';
   receivedAt: number;
   headers: Record<string, string>;
-  body: string;
+  /** The bytes as received, kept byte for byte, and their SHA-256. */
+  body: Uint8Array;
   bodySha256: string;
   update: TrackingFacts;
   /** A query knows its shipment; a push is mapped by tracking number. */
@@ -70,7 +71,7 @@ export async function recordTrackingIn(deps: TrackingDeps, tx: Tx, d: TrackingDe
   const inserted = await tx.get<{ id: number }>(
     `INSERT INTO tracking_pushes (tenant_id, tracking_account_id, source, dedupe_key, via, tracking_no, received_at, deliveries, last_delivery_at, headers, body, body_sha256, outcome)
      VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, 'received') ON CONFLICT (tracking_account_id, dedupe_key) DO NOTHING RETURNING id`,
-    [d.tenantId, d.trackingAccountId, d.source, dedupe, d.via, u.trackingNumber, d.receivedAt, d.receivedAt, JSON.stringify(d.headers), deps.keyring.encrypt(d.body), d.bodySha256],
+    [d.tenantId, d.trackingAccountId, d.source, dedupe, d.via, u.trackingNumber, d.receivedAt, d.receivedAt, JSON.stringify(d.headers), deps.keyring.encryptBytes(d.body), d.bodySha256],
   );
   if (!inserted) {
     await tx.run('UPDATE tracking_pushes SET deliveries = deliveries + 1, last_delivery_at = ? WHERE tracking_account_id = ? AND dedupe_key = ?', [d.receivedAt, d.trackingAccountId, dedupe]);

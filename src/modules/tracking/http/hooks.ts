@@ -47,7 +47,7 @@ async function receive(hub: Hub, adapter: TrackingSourceAdapter, accountId: stri
     via: 'push',
     receivedAt: now,
     headers: keep(req.headers),
-    body: raw.toString('utf8'),
+    body: raw,
     bodySha256: createHash('sha256').update(raw).digest('hex'),
     update,
   });
