@@ -317,6 +317,9 @@ describe.each(httpBackends)('second approvals on $name', (backend) => {
     expect((await decide('admin2', req.body.pendingApproval.id, 'approve')).status).toBe(200);
     expect((await as('leaver', 'GET', '/api/orders')).status).toBe(401);
     expect((await s.api('GET', `/api/users/${ids.get('leaver')}`)).status).toBe(404);
+    // Nor can a new API token be made to stand for them.
+    const token = await s.api<ErrorAnswer>('POST', '/api/tokens', { name: 'after leaving', userId: ids.get('leaver') });
+    expect([token.status, token.body.error.code]).toEqual([404, 'USER_NOT_FOUND']);
     const users = await s.api<{ items: { username: string }[] }>('GET', '/api/users');
     expect(users.body.items.map((u) => u.username)).not.toContain('leaver');
     expect((await s.api<ErrorAnswer>('POST', '/api/users', { username: 'leaver', password: PASSWORD, roles: ['read_only'] })).status).toBe(409);

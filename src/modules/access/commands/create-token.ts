@@ -24,7 +24,8 @@ export async function createToken(
   const token = newSecret('oht');
   const id = newId(now);
   await deps.db.transaction(async (tx) => {
-    const u = await tx.get<{ id: string }>('SELECT id FROM users WHERE tenant_id = ? AND id = ?', [who.tenantId, input.userId]);
+    // A deleted user is gone for every purpose: no new token stands for them (it would only ever be refused).
+    const u = await tx.get<{ id: string }>('SELECT id FROM users WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [who.tenantId, input.userId]);
     if (!u) throw new HubError('USER_NOT_FOUND', `user ${input.userId} does not exist`);
     await tx.run(
       `INSERT INTO api_tokens (id, tenant_id, user_id, name, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
