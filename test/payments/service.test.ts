@@ -403,6 +403,11 @@ describe.each(httpBackends)('payment notices on $name', (backend) => {
     expect((await s.api('POST', `/api/payment-exceptions/${ex.id}/resolve`, { note: 'no' })).status).toBe(409);
     const declined = await s.api<ExceptionItem>('POST', `/api/payment-exceptions/${ex.id}/decline-refund`, { note: 'refunded by hand at the counter' });
     expect(declined.body).toMatchObject({ state: 'resolved', refund: { state: 'declined' } });
+    // An exception that does not exist is named as such, not as a missing order.
+    for (const [method, path] of [['GET', '/api/payment-exceptions/999999999'], ['POST', '/api/payment-exceptions/999999999/resolve']] as const) {
+      const missing = await s.api<{ error: { code: string } }>(method, path, method === 'POST' ? { note: 'x' } : undefined);
+      expect([missing.status, missing.body.error.code], path).toEqual([404, 'PAYMENT_EXCEPTION_NOT_FOUND']);
+    }
   });
 
   it('refuses a refund notice for a refund a person declined (the hub never sent it): it stays declined, the notice is not recorded', async () => {

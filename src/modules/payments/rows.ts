@@ -82,6 +82,6 @@ export function lockRefundRow(tx: Tx, key: string): string {
 export async function exceptionFor(tx: Tx, who: Principal, id: number): Promise<ExceptionRow> {
   const f = paymentExceptionScopeSql(who.scope, 'payment_exceptions');
   const e = await tx.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ? AND ${f.text}${lockRefundRow(tx, `exception:${id}`)}`, [id, who.tenantId, ...f.params]);
-  if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${id} does not exist`);
+  if (!e) throw new HubError('PAYMENT_EXCEPTION_NOT_FOUND', `payment exception ${id} does not exist`);
   return e;
 }

@@ -14,7 +14,7 @@ export async function recheckPayment(deps: PaymentDeps, who: Principal, exceptio
   requirePermission(who, 'payments.manage');
   const f = paymentExceptionScopeSql(who.scope, 'payment_exceptions');
   const e = await deps.db.read.get<ExceptionRow>(`SELECT * FROM payment_exceptions WHERE id = ? AND tenant_id = ? AND ${f.text}`, [exceptionId, who.tenantId, ...f.params]);
-  if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${exceptionId} does not exist`);
+  if (!e) throw new HubError('PAYMENT_EXCEPTION_NOT_FOUND', `payment exception ${exceptionId} does not exist`);
   if (!e.order_id) throw new HubError('CONFLICT', 'this exception names no order to ask about');
   const o = await orderFacts(deps.db.read, e.order_id);
   const a = await deps.accounts.get(e.payment_account_id);

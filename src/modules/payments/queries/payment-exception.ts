@@ -9,6 +9,6 @@ import { exceptionSelect, exceptionViews, type exceptionView } from '../views.ts
 export async function paymentException(deps: RefundDeps, who: Principal, id: number) {
   const f = paymentExceptionScopeSql(who.scope, 'e');
   const e = await deps.db.read.get<ExceptionRow>(`${exceptionSelect} WHERE e.id = ? AND e.tenant_id = ? AND ${f.text}`, [id, who.tenantId, ...f.params]);
-  if (!e) throw new HubError('ORDER_NOT_FOUND', `payment exception ${id} does not exist`);
+  if (!e) throw new HubError('PAYMENT_EXCEPTION_NOT_FOUND', `payment exception ${id} does not exist`);
   return (await exceptionViews(deps.db, [e]))[0] as ReturnType<typeof exceptionView>;
 }
