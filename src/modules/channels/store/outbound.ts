@@ -2,7 +2,7 @@
 // Another module records the change that causes a write and calls `enqueueShipBack` inside that same transaction, so
 // the write exists exactly when the change committed and never before (the platform is called only by the outbound
 // worker, after commit). Inserting a row locks nothing another path waits on: it orders nothing in the lock order.
-import type { Tx } from '../../../platform/db/database.ts';
+import type { Reader, Tx } from '../../../platform/db/database.ts';
 import type { OutboundCallsTable } from '../../../platform/db/schema.ts';
 import type { ShipBackParcel } from '../connectors/types.ts';
 import { adapterFor } from '../connectors/registry.ts';
@@ -43,4 +43,9 @@ export async function enqueueShipBack(tx: Tx, d: ShipBackDraft): Promise<boolean
     [d.tenantId, d.accountId, d.channel, d.orderId, d.shipmentId, d.platformOrderId, key, JSON.stringify(request), d.shippedAt, d.shippedAt, d.shippedAt],
   );
   return n === 1;
+}
+
+/** One order's platform writes, oldest first (the 360° view shows what the platform was told and what it said). */
+export function outboundCallsOfOrder(q: Reader, orderId: string): Promise<OutboundRow[]> {
+  return q.all<OutboundRow>('SELECT * FROM outbound_calls WHERE order_id = ? ORDER BY id', [orderId]);
 }
