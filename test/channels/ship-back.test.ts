@@ -199,6 +199,26 @@ describe('ship-back requests, checked from the platforms’ documentation', () =
     expect(read.fulfillments.map((f) => [f.tracking_number, f.tracking_company])).toEqual([['ZT777', 'ZTO Express']]);
   });
 
+  it('makes one Shopify fulfillment per location for a parcel spread over two, and none again when the call is repeated', async () => {
+    const { sim, server } = await shopAtRoot();
+    onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+    sim.placeSku!('ML-A', 70_000_000_001);
+    sim.placeSku!('ML-B', 70_000_000_002);
+    sim.record(simOrder('5002', 'USD', [['ML-A', 1], ['ML-B', 2]]), 'http://127.0.0.1:9/unused');
+    const seen: Recorded[] = [];
+    const call = () => (shopify as ChannelAdapter<unknown>).shipBack!({ credentials: sim.credentials, fetch: recordingFetch(seen), now: Date.now }, parcel('5002', [{ sku: 'ML-A', quantity: 1 }, { sku: 'ML-B', quantity: 2 }], 'sf', 'SF5002'));
+    expect((await call()).already).toBe(false);
+    const posts = seen.filter((x) => x.method === 'POST').map((x) => JSON.parse(x.body ?? '{}') as { fulfillment: { line_items_by_fulfillment_order: { fulfillment_order_line_items: { quantity: number }[] }[] } });
+    // All fulfillment orders of one request share a location (Shopify refuses a mix): two requests, one per location.
+    expect(posts.map((p) => p.fulfillment.line_items_by_fulfillment_order.flatMap((g) => g.fulfillment_order_line_items.map((l) => l.quantity)))).toEqual([[1], [2]]);
+    expect(sim.shipmentsOf!('5002')).toEqual(['SF5002', 'SF5002']);
+    // The same call again (a retry after a lost answer): Shopify already has both, nothing is posted.
+    seen.length = 0;
+    expect(await call()).toMatchObject({ already: true });
+    expect(seen.filter((x) => x.method === 'POST')).toEqual([]);
+    expect(sim.shipmentsOf!('5002')).toHaveLength(2);
+  });
+
   it('refuses a carrier missing from the platform’s carrier dictionary before any request', async () => {
     const seen: Recorded[] = [];
     const call = (woocommerce as ChannelAdapter<unknown>).shipBack!({ credentials: { storeUrl: 'http://127.0.0.1:9', webhookSecret: 'x', consumerKey: 'ck_abcdefgh12', consumerSecret: 'cs_abcdefgh12' }, fetch: recordingFetch(seen), now: Date.now }, parcel('1', [], 'pigeon-post'));

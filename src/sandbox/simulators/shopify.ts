@@ -570,6 +570,9 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
     shipmentsOf(platformOrderId) {
       return (fulfillmentsOf.get(numericId(platformOrderId)) ?? []).map((f) => f.tracking_number);
     },
+    placeSku(sku, location) {
+      locationOfSku.set(sku, location);
+    },
     throttleNext(n) {
       throttle += n;
     },

@@ -72,6 +72,8 @@ export interface PlatformSimulator {
    * the shop has it), or refused with the platform's error `code` and `message` (4xx), the change not applied.
    */
   failNextWrite?(f: { status: number; applied?: boolean; code?: string; message?: string }): void;
+  /** A multi-location shop: this SKU's lines are assigned to that location (Shopify's fulfillment orders). */
+  placeSku?(sku: string, location: number): void;
   /** The tracking numbers the platform holds for an order (one per shipment it knows). */
   shipmentsOf?(platformOrderId: string): string[];
   /** API calls answered so far, and how many were refused for a bad signature. */
