@@ -21,6 +21,7 @@ import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/t
 import { woocommerce } from '../../src/modules/channels/connectors/woocommerce/index.ts';
 import { shopify } from '../../src/modules/channels/connectors/shopify/index.ts';
 import type { ChannelAdapter, ShipBackParcel } from '../../src/modules/channels/connectors/types.ts';
+import { outboundBackoff } from '../../src/modules/channels/outbound-worker.ts';
 
 interface OutboundItem {
   id: number;
@@ -227,6 +228,17 @@ describe('ship-back requests, checked from the platforms’ documentation', () =
   });
 });
 
+describe('outbound back-off', () => {
+  it('doubles from the base with ±25 % jitter and stops growing at an hour', () => {
+    expect(outboundBackoff(0, 10_000, () => 0)).toBe(7_500);
+    expect(outboundBackoff(0, 10_000, () => 0.999999)).toBe(12_500);
+    expect(outboundBackoff(3, 10_000, () => 0.5)).toBe(80_000);
+    expect(outboundBackoff(40, 10_000, () => 0.5)).toBe(3_600_000);
+    const spread = new Set(Array.from({ length: 50 }, () => outboundBackoff(2, 10_000)));
+    expect(spread.size).toBeGreaterThan(1);
+  });
+});
+
 // ---- the whole flow in the hub -------------------------------------------------------------------------------
 
 describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
@@ -242,7 +254,7 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
     sims = await startSimulatorServer();
     woo = sims.mount('woo', woocommerceSimulator, `flow-${backend.name}`);
     shop = sims.mount('shop', shopifySimulator, `flow-${backend.name}`);
-    s = await startServer(backend, {}, { outbound: { pollMs: 50, retryBaseMs: 200 } });
+    s = await startServer(backend, {}, { outbound: { pollMs: 50, retryBaseMs: 100, maxAttempts: 3 } });
     const a = await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: 'woocommerce', name: 'Woo store', credentials: woo.credentials });
     expect(a.status, JSON.stringify(a.body)).toBe(201);
     wooAccount = a.body.id;
@@ -261,7 +273,7 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
 
   /** Waits until the account's call for this platform order is in one of `states` (the worker polls every 50 ms). */
   async function settled(accountId: string, platformOrderId: string, states: string[]): Promise<OutboundItem[]> {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 400; i++) {
       const mine = (await outbound(accountId)).body.items.filter((x) => x.platformOrderId === platformOrderId);
       if (mine.length && mine.every((x) => states.includes(x.state))) return mine;
       await new Promise((r) => setTimeout(r, 50));
@@ -270,7 +282,7 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
   }
 
   /** The platform's order pulled into the hub, routed, packed by scanning and shipped with this tracking number. */
-  async function shipInHub(sim: PlatformSimulator, adapter: ChannelAdapter<never>, accountId: string, o: SimOrder, carrier: string, trackingNo: string) {
+  async function shipInHub(sim: PlatformSimulator, adapter: ChannelAdapter<never>, accountId: string, o: SimOrder, carrier: string, trackingNo: string, beforeShip?: () => void) {
     for (const l of o.lines) await setStock(s, l.sku, 50, wh);
     sim.record(o, 'http://127.0.0.1:9/unused');
     await pullIntoHub(s, adapter, accountId, Date.now() - 3_600_000, Date.now() + 60_000);
@@ -281,6 +293,7 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
     const sh = (await order(s, id)).shipments[0] as ShipmentBody;
     const scan = await s.api<ShipmentBody>('POST', `/api/shipments/${sh.id}/scans`, { codes: sh.lines.flatMap((l) => Array.from({ length: l.quantity }, () => l.sku)) });
     expect(scan.body.state).toBe('packed');
+    beforeShip?.();
     const shipped = await s.api<ShipmentBody>('POST', `/api/shipments/${sh.id}/ship`, { carrier, trackingNo });
     expect(shipped.status, JSON.stringify(shipped.body)).toBe(200);
     return { orderId: id, shipmentId: sh.id };
@@ -349,6 +362,19 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
     const [c2] = await settled(shopAccount, o.id, ['refused']);
     expect(c2).toMatchObject({ state: 'refused', lastCode: 'CARRIER_UNKNOWN' });
     expect(c2?.lastError).toContain('pigeon');
+  });
+
+  it('gives a ship-back up as failed after the last attempt when the platform keeps answering 429, the error kept', { timeout: 30_000 }, async () => {
+    const busy = sims.mount('woo-busy', woocommerceSimulator, `busy-${backend.name}`);
+    const a = await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: 'woocommerce', name: 'Busy store', credentials: busy.credentials });
+    const w = simOrder('4201', 'CNY', [[uniq('WC'), 1]]);
+    await shipInHub(busy, woocommerce as ChannelAdapter<never>, a.body.id, w, 'sf', 'SF4201000001', () => busy.throttleNext(100));
+    const [call] = await settled(a.body.id, w.id, ['failed']);
+    expect(call).toMatchObject({ state: 'failed', attempts: 3, lastStatus: 429, lastCode: 'rate_limit_exceeded' });
+    // Each retry waited at least the Retry-After the store sent (3 s), not the shorter back-off.
+    const row = await s.hub.db.read.get<{ created_at: number; updated_at: number }>('SELECT created_at, updated_at FROM outbound_calls WHERE id = ?', [call?.id ?? 0]);
+    expect(Number(row?.updated_at) - Number(row?.created_at)).toBeGreaterThanOrEqual(6_000);
+    expect(busy.shipmentsOf!(w.id)).toEqual([]);
   });
 
   it('pages the outbound log newest first; a bad id or another tenant’s account is 404, wrong types 400', async () => {

@@ -42,7 +42,8 @@ async function wooCall(ctx: CallContext<WooCommerceCredentials>, method: string,
   const message = typeof err.message === 'string' ? err.message : `HTTP ${res.status}`;
   // 429 comes from a host or firewall in front of WordPress; 5xx from PHP or the host: both pass.
   const refused = res.status !== 429 && res.status < 500 && code !== 'rate_limit_exceeded';
-  throw new PlatformWriteError(code, message, { refused, status: res.status });
+  const after = Number(res.headers.get('retry-after') ?? Number.NaN);
+  throw new PlatformWriteError(code, message, { refused, status: res.status, ...(Number.isFinite(after) && after >= 0 ? { retryAfterMs: Math.ceil(after * 1000) } : {}) });
 }
 
 /** YYYY-MM-DD, the format `date_shipped` takes. */
