@@ -1,6 +1,7 @@
 // An account's outbound platform writes (the outbound log), newest first, paged by id; and one order's writes.
 import type { Principal } from '../../../kernel/principal.ts';
 import { toIso } from '../../../kernel/time.ts';
+import { outboundCallScopeSql } from '../../../kernel/scope.ts';
 import type { IntegrationDeps } from '../deps.ts';
 import type { OutboundRow } from '../store/outbound.ts';
 
@@ -51,9 +52,11 @@ export function outboundView(r: OutboundRow): OutboundView {
 /** The account's writes, newest first; `before` (an id from the last page) pages on. Scoped like the account. */
 export async function outboundLog(deps: IntegrationDeps, who: Principal, accountId: string, page: { limit: number; before?: number | undefined }) {
   const account = await deps.accounts.getFor(who, accountId);
+  // The account is in scope; its writes are filtered by their orders too (a province scope sees its orders' writes).
+  const scope = outboundCallScopeSql(who.scope, 'outbound_calls');
   const rows = await deps.db.read.all<OutboundRow>(
-    `SELECT * FROM outbound_calls WHERE tenant_id = ? AND account_id = ?${page.before !== undefined ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
-    [account.tenantId, accountId, ...(page.before !== undefined ? [page.before] : []), page.limit + 1],
+    `SELECT * FROM outbound_calls WHERE tenant_id = ? AND account_id = ?${page.before !== undefined ? ' AND id < ?' : ''} AND ${scope.text} ORDER BY id DESC LIMIT ?`,
+    [account.tenantId, accountId, ...(page.before !== undefined ? [page.before] : []), ...scope.params, page.limit + 1],
   );
   const items = rows.slice(0, page.limit).map(outboundView);
   return { items, nextBefore: rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
