@@ -345,6 +345,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
       counts: (b, x, u) => expect((b.last24h as { pushed: number }).pushed).toBe(u && x.key === 'B' ? 0 : 2),
     },
     'GET /api/channel-accounts/:id/pulls': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/pulls`, dims: ['accounts'] }] },
+    'GET /api/channel-accounts/:id/outbound': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/outbound`, dims: ['accounts'] }] },
     'GET /api/channel-accounts/:id/raw-events': {
       targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/raw-events`, dims: ['accounts'] }],
       visible: (a) => [a.paid.eventId, a.unpaid.eventId],

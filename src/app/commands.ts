@@ -175,6 +175,7 @@ export function isWriteOp(op: string): op is WriteOp {
 export const backgroundWrites = {
   orders: ['expireUnpaid'],
   refunds: ['afterAttempt'],
+  integration: ['claimDueOutbound', 'afterOutboundAttempt'],
   payments: ['beforeClose', 'recordClosedUnconfirmed'],
 } as const satisfies { [S in Service]?: readonly AsyncMethods<WriteServices[S]>[] };
 

@@ -33,6 +33,7 @@ import { PaymentAccountService } from '../modules/payments/accounts.ts';
 import { PaymentService } from '../modules/payments/notices.ts';
 import { RefundService } from '../modules/payments/refunds.ts';
 import { RefundWorker } from '../modules/payments/refund-worker.ts';
+import { defaultOutboundOptions, OutboundWorker, type OutboundWorkerOptions } from '../modules/channels/outbound-worker.ts';
 import { RoutingService } from '../modules/fulfilment/routing/service.ts';
 import { WarehouseFlowService } from '../modules/fulfilment/warehouse-flow.ts';
 import { TrackingAccountService } from '../modules/tracking/accounts.ts';
@@ -59,6 +60,8 @@ export interface HubOptions {
   /** How often the refund worker looks for refunds to send or ask about, and how long after sending it first asks. */
   refundPollMs?: number;
   refundQueryAfterMs?: number;
+  /** The outbound worker (ship-back): how often it looks, the first retry's delay, attempts before giving up. */
+  outbound?: Partial<Omit<OutboundWorkerOptions, 'fetch'>>;
   /** Pull channel accounts on the schedule (off in the writer thread: the serving thread pulls). */
   poller?: boolean;
   /** HTTP for platform pulls (tests count or fail requests). */
@@ -78,6 +81,8 @@ export interface LocalRuntime {
   timers: TimerRunner;
   sender: WebhookSender;
   refunds: RefundWorker;
+  /** Platform writes the hub owes (ship-back). */
+  outbound: OutboundWorker;
   /** Tracking subscriptions, delivery re-checks, stale re-queries and tracking alerts. */
   tracking: TrackingWorker;
 }
@@ -268,6 +273,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   // A requested refund wakes the worker at once (the table stays the truth; the worker also polls). Not an outbox
   // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
   refundService.onRefundRequested = () => refunds.poke();
+  const outbound = new OutboundWorker(integration, accounts, log, { ...defaultOutboundOptions, ...opts.outbound, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, leases);
   const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook }, leases);
   const trackingWorker = new TrackingWorker(
     db,
@@ -288,6 +294,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     timers.start();
     sender.start();
     refunds.start();
+    outbound.start();
     trackingWorker.start();
   }
   const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
@@ -308,7 +315,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     autoRouting,
     live,
     writes,
-    local: { ingest, relay, timers, sender, refunds, tracking: trackingWorker },
+    local: { ingest, relay, timers, sender, refunds, outbound, tracking: trackingWorker },
     isReady: () => readiness(db, true),
     async close() {
       if (closed) return;
@@ -320,7 +327,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       await ingest.idle();
       // Tracking pushes queued for a group commit are written (and answered) before the database closes.
       await trackingService.idle();
-      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), trackingWorker.stop()]);
+      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), outbound.stop(), trackingWorker.stop()]);
       await db.close();
     },
   };
@@ -379,6 +386,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       ...(opts.timerPollMs !== undefined ? { timerPollMs: opts.timerPollMs } : {}),
       ...(opts.refundPollMs !== undefined ? { refundPollMs: opts.refundPollMs } : {}),
       ...(opts.refundQueryAfterMs !== undefined ? { refundQueryAfterMs: opts.refundQueryAfterMs } : {}),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
     },
   );
   let db: Database;

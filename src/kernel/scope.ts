@@ -280,6 +280,14 @@ export function rawEventScopeSql(scope: DataScope, r = 'raw_events'): ScopeSql {
   return and(scope.accounts ? inList(`${r}.account_id`, scope.accounts) : yes, isUnlimited(byOrder) ? yes : byOrderScopeSql(byOrder, `${r}.order_id`, r));
 }
 
+/**
+ * Outbound platform writes (alias `c`): like raw events, a write of a shop's order is the shop's and the order's; a
+ * province or warehouse scope sees the writes of its own orders only.
+ */
+export function outboundCallScopeSql(scope: DataScope, c = 'outbound_calls'): ScopeSql {
+  return rawEventScopeSql(scope, c);
+}
+
 /** Rows of one warehouse (its code in `column`): stock, warehouses, WMS accounts. */
 export function warehouseScopeSql(scope: DataScope, column: string): ScopeSql {
   return scope.warehouses === null ? yes : inList(column, scope.warehouses);

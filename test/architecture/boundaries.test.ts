@@ -25,6 +25,7 @@ const owner: Record<string, string> = {
   pull_state: 'channels',
   pull_log: 'channels',
   contract_shapes: 'channels',
+  outbound_calls: 'channels',
   channel_alerts: 'health',
   payment_accounts: 'payments',
   payment_notices: 'payments',

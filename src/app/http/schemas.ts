@@ -146,6 +146,22 @@ export const OrderDetail = Type.Composite([
       }),
     }),
     shipments: Type.Array(ShipmentView),
+    platformCalls: Type.Array(
+      Type.Object({
+        id: Int,
+        kind: Str,
+        shipmentId: NStr,
+        state: Str,
+        attempts: Int,
+        lastStatus: Type.Union([Int, Type.Null()]),
+        lastCode: NStr,
+        lastError: NStr,
+        carrier: NStr,
+        trackingNo: NStr,
+        updatedAt: NStr,
+      }),
+      { description: 'What the platform was told about this order (ship-back) and what it answered; the account log has every attempt field' },
+    ),
   }),
 ]);
 

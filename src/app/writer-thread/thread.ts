@@ -1,4 +1,5 @@
 // The main thread's side of the SQLite writer thread: starts it, forwards writes, and notices if it dies.
+import type { OutboundWorkerOptions } from '../../modules/channels/outbound-worker.ts';
 import type { AdminToken } from '../../modules/access/admin-token.ts';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../platform/config.ts';
@@ -27,6 +28,7 @@ export interface WriterRuntimeOptions {
   timerPollMs?: number;
   refundPollMs?: number;
   refundQueryAfterMs?: number;
+  outbound?: Partial<Omit<OutboundWorkerOptions, 'fetch'>>;
 }
 
 export async function startWriterThread(

@@ -18,9 +18,15 @@ import { integrationOverview } from './queries/integration-overview.ts';
 import { pullLog } from './queries/pull-log.ts';
 import { channelAlerts } from './queries/channel-alerts.ts';
 import { recentRawEvents } from './queries/recent-raw-events.ts';
+import { claimDueOutbound } from './commands/claim-due-outbound.ts';
+import { recordOutboundAttempt, type OutboundOutcome } from './commands/record-outbound-attempt.ts';
+import { outboundLog } from './queries/outbound-log.ts';
+import type { Claim } from '../../platform/jobs/claims.ts';
+import type { OutboundRow } from './store/outbound.ts';
 
 export { recoveredOutcomes, type PullRunRecord } from './pull-run.ts';
 export type { DriftRecord } from './commands/record-drift.ts';
+export type { OutboundOutcome } from './commands/record-outbound-attempt.ts';
 
 export class IntegrationService {
   private readonly deps: IntegrationDeps;
@@ -53,6 +59,16 @@ export class IntegrationService {
     return replayRawEvent(this.deps, who, rawEventId, now);
   }
 
+  // ---- the outbound worker's steps (background writes, not commands: nobody asks for them over HTTP) ----------
+
+  claimDueOutbound(now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
+    return claimDueOutbound(this.deps, now, holder, limit);
+  }
+
+  afterOutboundAttempt(id: number, claim: string, outcome: OutboundOutcome, now: number): Promise<boolean> {
+    return recordOutboundAttempt(this.deps, id, claim, outcome, now);
+  }
+
   // ---- reads --------------------------------------------------------------------------------------------------
 
   /** The integration page of one account: the last 24 hours, the pull state, open alerts. */
@@ -66,6 +82,11 @@ export class IntegrationService {
 
   alerts(who: Principal, f: { accountId?: string | undefined; open?: boolean | undefined; limit?: number | undefined }) {
     return channelAlerts(this.deps, who, f);
+  }
+
+  /** The account's outbound platform writes (ship-backs), newest first. */
+  outboundLog(who: Principal, accountId: string, page: { limit: number; before?: number | undefined }) {
+    return outboundLog(this.deps, who, accountId, page);
   }
 
   /** The account's latest raw events (newest first), for the replay list: no bodies. */

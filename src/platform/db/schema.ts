@@ -397,6 +397,33 @@ export interface ShipmentLinesTable {
   scanned: number;
 }
 
+/** An outbound platform write (migration 017): what the hub must tell a platform, and its last attempt. */
+export interface OutboundCallsTable {
+  id: number;
+  tenant_id: string;
+  account_id: string;
+  channel: string;
+  kind: string;
+  order_id: string | null;
+  shipment_id: string | null;
+  platform_order_id: string;
+  idempotency_key: string;
+  /** JSON: what the call must say (the parcel for a ship-back). */
+  request: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_code: string | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  platform_ref: string | null;
+  claimed_by: string | null;
+  claimed_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   audit_log: AuditLogTable;
   orders: OrdersTable;
@@ -422,4 +449,5 @@ export interface DB {
   aftersale_cases: AftersaleCasesTable;
   wms_accounts: WmsAccountsTable;
   wms_pushes: WmsPushesTable;
+  outbound_calls: OutboundCallsTable;
 }

@@ -1,4 +1,4 @@
-// Claiming rows of a table of work items (timers, webhook deliveries, refunds) for one pass of one process.
+// Claiming rows of a table of work items (timers, webhook deliveries, refunds, outbound platform writes) for one pass of one process.
 //
 // A claim is a lease on rows instead of on a name: one UPDATE marks a batch of due rows with this pass's claim token and
 // a time the claim lapses, skipping rows another process has claimed (FOR UPDATE SKIP LOCKED on PostgreSQL, so two
@@ -8,7 +8,7 @@
 import type { Database, SqlValue, Tx } from '../db/database.ts';
 import { dbNow } from './leases.ts';
 
-export type WorkTable = 'timers' | 'webhook_deliveries' | 'refunds';
+export type WorkTable = 'timers' | 'webhook_deliveries' | 'refunds' | 'outbound_calls';
 
 /** How long a claim lives unless renewed; the pass renews it while it works through a long batch. */
 export const defaultClaimMs = 60_000;

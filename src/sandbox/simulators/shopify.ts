@@ -407,14 +407,140 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
     };
   }
 
+  // ── Fulfillment orders and fulfillments (what a ship-back reads and creates) ──
+
+  interface SimFulfillment {
+    id: number;
+    order_id: number;
+    location_id: number;
+    status: string;
+    tracking_company: string;
+    tracking_number: string;
+    tracking_numbers: string[];
+    tracking_url: string | null;
+    tracking_urls: string[];
+    line_items: { id: number; quantity: number }[];
+    created_at: string;
+  }
+  /** Every line ships from one location unless the test put its SKU elsewhere (a multi-location shop). */
+  const locationOfSku = new Map<string, number>();
+  const defaultLocation = 70_000_000_001;
+  const fulfillmentsOf = new Map<number, SimFulfillment[]>();
+  /** Units fulfilled per line item id. */
+  const fulfilledUnits = new Map<number, number>();
+  let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
+  let nextFulfillmentId = 6_000_000_000;
+
+  type LineItem = { id: number; sku: string; quantity: number; fulfillable_quantity: number; fulfillment_status: string | null };
+  const lineItemsOf = (stored: Stored) => stored.body.line_items as LineItem[];
+
+  function fulfillmentOrders(stored: Stored) {
+    const byLocation = new Map<number, LineItem[]>();
+    for (const l of lineItemsOf(stored)) {
+      const at = locationOfSku.get(l.sku) ?? defaultLocation;
+      byLocation.set(at, [...(byLocation.get(at) ?? []), l]);
+    }
+    return [...byLocation].map(([location, lines]) => {
+      const left = lines.map((l) => (stored.cancelled ? 0 : l.quantity - (fulfilledUnits.get(l.id) ?? 0)));
+      return {
+        id: stored.id * 10 + (location % 10),
+        order_id: stored.id,
+        assigned_location_id: location,
+        status: stored.cancelled ? 'closed' : left.every((n) => n === 0) ? 'closed' : 'open',
+        request_status: 'unsubmitted',
+        line_items: lines.map((l, i) => ({ id: l.id * 10 + 1, shop_id: 1, fulfillment_order_id: stored.id * 10 + (location % 10), line_item_id: l.id, quantity: l.quantity, fulfillable_quantity: left[i] ?? 0, variant_id: null })),
+      };
+    });
+  }
+
+  function readOrder(id: number, what: string, req: SimRequest): SimResponse {
+    const stored = orders.get(id);
+    if (!stored) return { status: 404, body: JSON.stringify({ errors: 'Not Found' }) };
+    if (what === '/fulfillments.json') return { status: 200, body: JSON.stringify({ fulfillments: fulfillmentsOf.get(id) ?? [] }) };
+    if (what === '/fulfillment_orders.json') return { status: 200, body: JSON.stringify({ fulfillment_orders: fulfillmentOrders(stored) }) };
+    const fields = req.query.get('fields');
+    const order = fields ? Object.fromEntries(fields.split(',').map((f) => [f.trim(), stored.body[f.trim()]])) : stored.body;
+    return { status: 200, body: JSON.stringify({ order }) };
+  }
+
+  function createFulfillment(req: SimRequest): SimResponse {
+    const unprocessable = (errors: unknown): SimResponse => ({ status: 422, body: JSON.stringify({ errors }) });
+    let input: { line_items_by_fulfillment_order?: unknown; tracking_info?: { number?: unknown; company?: unknown; url?: unknown } } | undefined;
+    try {
+      input = (JSON.parse(req.body.toString('utf8')) as { fulfillment?: typeof input }).fulfillment;
+    } catch {
+      return { status: 400, body: JSON.stringify({ errors: { fulfillment: 'Required parameter missing or invalid' } }) };
+    }
+    if (!input || !Array.isArray(input.line_items_by_fulfillment_order) || input.line_items_by_fulfillment_order.length === 0) {
+      return { status: 400, body: JSON.stringify({ errors: { fulfillment: 'Required parameter missing or invalid' } }) };
+    }
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return { status: f.status, body: JSON.stringify({ errors: [f.message ?? 'Refused'] }) };
+    // Check every line before changing anything: a fulfillment is made whole or not at all.
+    const take: { stored: Stored; line: LineItem; quantity: number; location: number }[] = [];
+    for (const group of input.line_items_by_fulfillment_order as { fulfillment_order_id?: unknown; fulfillment_order_line_items?: unknown }[]) {
+      const foId = Number(group.fulfillment_order_id);
+      const stored = orders.get(Math.floor(foId / 10));
+      const fo = stored ? fulfillmentOrders(stored).find((x) => x.id === foId) : undefined;
+      if (!stored || !fo) return unprocessable([`Fulfillment order ${String(group.fulfillment_order_id)} does not exist.`]);
+      if (fo.status !== 'open') return unprocessable([`Fulfillment order ${foId} has an unfulfillable status= ${fo.status}.`]);
+      const lines = Array.isArray(group.fulfillment_order_line_items) ? (group.fulfillment_order_line_items as { id?: unknown; quantity?: unknown }[]) : fo.line_items.map((l) => ({ id: l.id, quantity: l.fulfillable_quantity }));
+      for (const l of lines) {
+        const foLine = fo.line_items.find((x) => x.id === l.id);
+        const quantity = Number(l.quantity);
+        if (!foLine || !Number.isInteger(quantity) || quantity < 1 || quantity > foLine.fulfillable_quantity) return unprocessable([`Invalid fulfillment order line item quantity requested.`]);
+        const line = lineItemsOf(stored).find((x) => x.id === foLine.line_item_id) as LineItem;
+        take.push({ stored, line, quantity, location: fo.assigned_location_id });
+      }
+    }
+    const locations = new Set(take.map((t) => t.location));
+    const orderIds = new Set(take.map((t) => t.stored.id));
+    if (locations.size !== 1 || orderIds.size !== 1) return unprocessable(['All fulfillment orders must belong to the same location.']);
+    const stored = take[0]?.stored as Stored;
+    const number = typeof input.tracking_info?.number === 'string' ? input.tracking_info.number : '';
+    const url = typeof input.tracking_info?.url === 'string' ? input.tracking_info.url : null;
+    const made: SimFulfillment = {
+      id: ++nextFulfillmentId,
+      order_id: stored.id,
+      location_id: [...locations][0] ?? defaultLocation,
+      status: 'success',
+      tracking_company: typeof input.tracking_info?.company === 'string' ? input.tracking_info.company : '',
+      tracking_number: number,
+      tracking_numbers: number ? [number] : [],
+      tracking_url: url,
+      tracking_urls: url ? [url] : [],
+      line_items: take.map((t) => ({ id: t.line.id, quantity: t.quantity })),
+      created_at: shopTime(Date.now()),
+    };
+    for (const t of take) fulfilledUnits.set(t.line.id, (fulfilledUnits.get(t.line.id) ?? 0) + t.quantity);
+    fulfillmentsOf.set(stored.id, [...(fulfillmentsOf.get(stored.id) ?? []), made]);
+    // The order as the next pull shows it: its lines' fulfillable quantities, its fulfillment status, a newer updated_at.
+    let all = true;
+    for (const l of lineItemsOf(stored)) {
+      const done = fulfilledUnits.get(l.id) ?? 0;
+      l.fulfillable_quantity = Math.max(0, l.quantity - done);
+      l.fulfillment_status = done >= l.quantity ? 'fulfilled' : done > 0 ? 'partial' : null;
+      if (done < l.quantity) all = false;
+    }
+    stored.body.fulfillment_status = all ? 'fulfilled' : 'partial';
+    stored.body.fulfillments = fulfillmentsOf.get(stored.id);
+    stored.updatedSec = Math.max(Math.floor(Date.now() / 1000), stored.updatedSec + 1);
+    stored.body.updated_at = shopTime(stored.updatedSec * 1000);
+    if (f) return { status: f.status, body: JSON.stringify({ errors: 'Internal Server Error' }) };
+    return { status: 201, body: JSON.stringify({ fulfillment: made }) };
+  }
+
   const sim: PlatformSimulator = {
     platform: 'shopify',
     credentials,
     record: (order) => record(order),
     handle(req) {
       stats.calls++;
-      const route = /^\/admin\/api\/(\d{4}-\d{2}|unstable)\/orders\.json$/.exec(req.path);
-      if (!route || req.method !== 'GET') return { status: 404, body: JSON.stringify({ errors: 'Not Found' }) };
+      const rest = /^\/admin\/api\/(?:\d{4}-\d{2}|unstable)(\/.*)$/.exec(req.path)?.[1] ?? '';
+      const ofOrder = /^\/orders\/(\d+)(\.json|\/fulfillments\.json|\/fulfillment_orders\.json)$/.exec(rest);
+      const known = (rest === '/orders.json' && req.method === 'GET') || (ofOrder && req.method === 'GET') || (rest === '/fulfillments.json' && req.method === 'POST');
+      if (!known) return { status: 404, body: JSON.stringify({ errors: 'Not Found' }) };
       const token = req.headers['x-shopify-access-token'];
       const given = Buffer.from(typeof token === 'string' ? token : '');
       const expected = Buffer.from(credentials.accessToken);
@@ -434,7 +560,18 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
         };
       }
       bucket = Math.max(0, bucket - 1);
+      if (ofOrder) return readOrder(Number(ofOrder[1]), ofOrder[2] ?? '', req);
+      if (rest === '/fulfillments.json') return createFulfillment(req);
       return listOrders(req);
+    },
+    failNextWrite(f) {
+      failWrite = f;
+    },
+    shipmentsOf(platformOrderId) {
+      return (fulfillmentsOf.get(numericId(platformOrderId)) ?? []).map((f) => f.tracking_number);
+    },
+    placeSku(sku, location) {
+      locationOfSku.set(sku, location);
     },
     throttleNext(n) {
       throttle += n;

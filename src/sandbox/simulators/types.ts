@@ -67,6 +67,15 @@ export interface PlatformSimulator {
   handle(req: SimRequest): SimResponse;
   /** The next `n` API calls get the platform's rate-limit answer. */
   throttleNext(n: number): void;
+  /**
+   * The next write call (ship-back) fails: `status` 5xx after applying the change when `applied` (the answer was lost,
+   * the shop has it), or refused with the platform's error `code` and `message` (4xx), the change not applied.
+   */
+  failNextWrite?(f: { status: number; applied?: boolean; code?: string; message?: string }): void;
+  /** A multi-location shop: this SKU's lines are assigned to that location (Shopify's fulfillment orders). */
+  placeSku?(sku: string, location: number): void;
+  /** The tracking numbers the platform holds for an order (one per shipment it knows). */
+  shipmentsOf?(platformOrderId: string): string[];
   /** API calls answered so far, and how many were refused for a bad signature. */
   readonly stats: { calls: number; refusedSignature: number; throttled: number };
 }

@@ -326,6 +326,91 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
     return Math.floor((gmtDates ? asUtc : asUtc - zoneOffsetMs(asUtc)) / 1000);
   }
 
+  // ── Writes: the Shipment Tracking extension's items and an order's status (what a ship-back sends) ──
+
+  interface TrackingItem {
+    tracking_provider: string;
+    custom_tracking_provider: string;
+    custom_tracking_link: string;
+    tracking_number: string;
+    date_shipped: string;
+    tracking_id: string;
+  }
+  const trackingOf = new Map<number, TrackingItem[]>();
+  let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
+
+  function jsonBody(req: SimRequest): Record<string, unknown> | null {
+    try {
+      const v: unknown = JSON.parse(req.body.toString('utf8'));
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A change to a stored order: its modified time moves on, so the next pull by modified time sees it. */
+  function touch(stored: Stored): void {
+    const nowSec = Math.max(Math.floor(Date.now() / 1000), stored.modifiedSec + 1);
+    stored.modifiedSec = nowSec;
+    stored.body.date_modified_gmt = gmt(nowSec * 1000);
+    stored.body.date_modified = local(nowSec * 1000);
+  }
+
+  /** Applies a write, or fails it as the test asked: refused before applying, or a 5xx after (the answer lost). */
+  function write(apply: () => SimResponse): SimResponse {
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return wooError(f.status, f.code ?? 'woocommerce_rest_invalid', f.message ?? 'Refused.');
+    const answer = apply();
+    if (f) return { status: f.status, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    return answer;
+  }
+
+  function trackingItems(req: SimRequest, id: number): SimResponse {
+    const stored = orders.get(id);
+    if (!stored) return wooError(404, 'woocommerce_rest_shop_order_invalid_id', 'Invalid ID.');
+    const items = trackingOf.get(id) ?? [];
+    if (req.method === 'GET') return { status: 200, body: phpJson(items) };
+    const b = jsonBody(req);
+    const number = typeof b?.tracking_number === 'string' ? b.tracking_number.trim() : '';
+    const provider = typeof b?.tracking_provider === 'string' ? b.tracking_provider : '';
+    if (!number) return wooError(400, 'rest_missing_callback_param', 'Missing parameter(s): tracking_number', { params: ['tracking_number'] });
+    const shipped = typeof b?.date_shipped === 'string' ? b.date_shipped : '';
+    if (shipped && !/^\d{4}-\d{2}-\d{2}$/.test(shipped)) return wooError(400, 'rest_invalid_param', 'Invalid parameter(s): date_shipped', { params: { date_shipped: 'date_shipped is not a date.' } });
+    return write(() => {
+      const item: TrackingItem = { tracking_provider: provider, custom_tracking_provider: '', custom_tracking_link: '', tracking_number: number, date_shipped: shipped, tracking_id: derive(`trk:${id}:${items.length}:${number}`).slice(0, 32) };
+      items.push(item);
+      trackingOf.set(id, items);
+      stored.body.meta_data = [...((stored.body.meta_data as unknown[]) ?? []).filter((m) => (m as { key?: string }).key !== '_wc_shipment_tracking_items'), { id: id * 7 + 1, key: '_wc_shipment_tracking_items', value: items }];
+      touch(stored);
+      return { status: 201, body: phpJson(item) };
+    });
+  }
+
+  function updateOrder(req: SimRequest, id: number): SimResponse {
+    const stored = orders.get(id);
+    if (!stored) return wooError(404, 'woocommerce_rest_shop_order_invalid_id', 'Invalid ID.');
+    const b = jsonBody(req);
+    const status = b?.status;
+    const known = ['pending', 'processing', 'on-hold', 'completed', 'cancelled', 'refunded', 'failed'];
+    if (status !== undefined && (typeof status !== 'string' || !known.includes(status))) {
+      return wooError(400, 'rest_invalid_param', 'Invalid parameter(s): status', { params: { status: `status is not one of ${known.join(', ')}.` } });
+    }
+    return write(() => {
+      if (typeof status === 'string' && status !== stored.status) {
+        stored.status = status;
+        stored.body.status = status;
+        if (status === 'completed') {
+          const at = Date.now();
+          stored.body.date_completed = local(at);
+          stored.body.date_completed_gmt = gmt(at);
+        }
+        touch(stored);
+      }
+      return { status: 200, body: phpJson(stored.body) };
+    });
+  }
+
   function listOrders(req: SimRequest): SimResponse {
     const q = req.query;
     const invalid: Record<string, string> = {};
@@ -405,10 +490,21 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
           body: phpJson({ code: 'rate_limit_exceeded', message: 'Too many requests. Please wait 3 seconds before trying again.', data: { status: 429 } }),
         };
       }
-      if (req.method !== 'GET' || req.path.replace(/\/+$/, '') !== '/wp-json/wc/v3/orders') {
+      const path = req.path.replace(/\/+$/, '');
+      const tracking = /^\/wp-json\/wc-shipment-tracking\/v3\/orders\/(\d+)\/shipment-trackings$/.exec(path);
+      const one = /^\/wp-json\/wc\/v3\/orders\/(\d+)$/.exec(path);
+      if (tracking && (req.method === 'GET' || req.method === 'POST')) return authenticate(req) ?? trackingItems(req, Number(tracking[1]));
+      if (one && (req.method === 'PUT' || req.method === 'POST')) return authenticate(req) ?? updateOrder(req, Number(one[1]));
+      if (req.method !== 'GET' || path !== '/wp-json/wc/v3/orders') {
         return wooError(404, 'rest_no_route', 'No route was found matching the URL and request method.');
       }
       return authenticate(req) ?? listOrders(req);
+    },
+    failNextWrite(f) {
+      failWrite = f;
+    },
+    shipmentsOf(platformOrderId) {
+      return (trackingOf.get(numericId(platformOrderId)) ?? []).map((t) => t.tracking_number);
     },
     throttleNext(n) {
       throttle += n;

@@ -129,6 +129,8 @@ export interface ChannelAdapter<Credentials = unknown> {
   fetchOrders?(ctx: Omit<PullContext<Credentials>, 'from' | 'to'>, ids: readonly string[]): Promise<PulledOrder[]>;
   /** Reads a stored pulled order (a PulledOrder's rawBody) again, for a replay after a mapping fix. */
   parsePulled?(rawBody: Buffer): NormalizedOrder[];
+  /** Tells the platform a parcel shipped (发货回传); absent where the hub cannot ship back yet. */
+  shipBack?(ctx: CallContext<Credentials>, parcel: ShipBackParcel): Promise<WriteResult>;
 }
 
 export function headerValue(h: string | string[] | undefined): string | undefined {
@@ -151,4 +153,65 @@ export function apiBaseProblems(v: unknown): string[] {
   const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
   if (u.protocol === 'http:' && !loopback) return ['credentials.apiBase must be https (plain http only on 127.0.0.1 or localhost)'];
   return [];
+}
+
+/** One parcel the hub shipped, as a ship-back tells the platform (发货回传). */
+export interface ShipBackParcel {
+  platformOrderId: string;
+  /** The hub's carrier code; the connector's carrier dictionary names it in the platform's words. */
+  carrier: string;
+  trackingNo: string;
+  shippedAt: number;
+  /** What this parcel carries of the order, by merchant SKU. */
+  lines: { sku: string; quantity: number }[];
+  /** Unique per parcel and order: sent where the platform takes an idempotency key. */
+  idempotencyKey: string;
+}
+
+export interface CallContext<Credentials> {
+  credentials: Credentials;
+  fetch: typeof fetch;
+  now(): number;
+  signal?: AbortSignal | undefined;
+}
+
+/** What a platform write came to when it worked. `already`: the platform had it before this call (a retry). */
+export interface WriteResult {
+  /** The platform's id of what the write made (a fulfillment id), when it says one. */
+  platformRef: string | null;
+  already: boolean;
+  /** The HTTP status of the last request. */
+  status: number;
+}
+
+/**
+ * Why a platform write failed. `refused`: the platform said no with a reason (a 4xx other than 429, an unknown
+ * carrier): sending the same again cannot help, so it is not retried. Otherwise (network, 5xx, 429) it is retried.
+ */
+export class PlatformWriteError extends Error {
+  constructor(
+    /** The platform's error code, or HTTP_<status>, NETWORK, CARRIER_UNKNOWN. */
+    readonly code: string,
+    message: string,
+    readonly opts: { refused?: boolean; status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = 'PlatformWriteError';
+  }
+}
+
+/** A platform's ship-back: tells the platform a parcel left, with its carrier and tracking number; idempotent. */
+export interface ShipBackClient<Credentials = unknown> {
+  shipBack(ctx: CallContext<Credentials>, parcel: ShipBackParcel): Promise<WriteResult>;
+}
+
+/**
+ * The hub's carrier codes in a platform's words (data, per platform). Refuses a carrier the dictionary does not know:
+ * a guessed name would put a wrong tracking link in front of the buyer.
+ */
+export function platformCarrier<T>(dictionary: Readonly<Record<string, T>>, carrier: string, platformLabel: string): T {
+  const key = carrier.trim().toLowerCase();
+  const name = Object.hasOwn(dictionary, key) ? dictionary[key] : undefined;
+  if (!name) throw new PlatformWriteError('CARRIER_UNKNOWN', `carrier ${JSON.stringify(carrier)} is not in the ${platformLabel} carrier dictionary: add it before shipping back`, { refused: true });
+  return name;
 }

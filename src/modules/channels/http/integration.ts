@@ -52,6 +52,26 @@ const OrderOutcome = Type.Object({
 
 const AccountParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
+const OutboundCall = Type.Object({
+  id: Type.Integer(),
+  kind: Type.String({ description: 'ship_back' }),
+  orderId: Nullable(Type.String()),
+  shipmentId: Nullable(Type.String()),
+  platformOrderId: Type.String(),
+  state: Type.String({ description: 'pending, in_flight, done, failed (gave up after retries), refused (the platform said no: lastError has its reason)' }),
+  attempts: Type.Integer(),
+  nextAttemptAt: Nullable(Type.String()),
+  lastStatus: Nullable(Type.Integer({ description: "The HTTP status of the platform's last answer" })),
+  lastCode: Nullable(Type.String({ description: "The platform's error code, NETWORK, CARRIER_UNKNOWN; ALREADY_THERE when the platform had it from an earlier attempt" })),
+  lastLatencyMs: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  platformRef: Nullable(Type.String({ description: "What the platform made (a fulfillment or tracking item id)" })),
+  carrier: Nullable(Type.String()),
+  trackingNo: Nullable(Type.String()),
+  createdAt: Nullable(Type.String()),
+  updatedAt: Nullable(Type.String()),
+});
+
 export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
   app.get(
     '/platforms',
@@ -121,6 +141,25 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
       },
     },
     async (req) => ({ items: await hub.integration.pullLog(who(req), req.params.id, req.query.limit) }),
+  );
+
+  app.get(
+    '/channel-accounts/:id/outbound',
+    {
+      config: { access: 'accounts.read' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'The outbound log: every write the hub owes or made to the platform (ship-back), newest first',
+        description: 'Paged: pass the nextBefore of one page as before to get the next. A refused call keeps the platform\'s reason and is not retried.',
+        params: AccountParams,
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(OutboundCall), nextBefore: Nullable(Type.Integer()) }), 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => hub.integration.outboundLog(who(req), req.params.id, { limit: req.query.limit, before: req.query.before }),
   );
 
   app.post(

@@ -4,6 +4,7 @@ import { HubError } from '../../../kernel/errors.ts';
 import type { Principal } from '../../../kernel/principal.ts';
 import type { Tx } from '../../../platform/db/database.ts';
 import { appendAudit } from '../../access/audit.ts';
+import { enqueueShipBack } from '../../channels/store/outbound.ts';
 import { shipFromWarehouse } from '../../inventory/store/stock.ts';
 import { moveOrder, type OrderState } from '../../orders/lifecycle.ts';
 import { setFulfilmentStatus } from '../../orders/store/fulfilment.ts';
@@ -90,6 +91,11 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
     } else {
       await setFulfilmentStatus(tx, o.id, 'shipped', now);
     }
+  }
+  // The platform is told by the outbound worker once this commits: the row is written here, with the shipment.
+  for (const o of orders) {
+    const carried = lines.filter((l) => l.order_id === o.id).map((l) => ({ sku: l.sku, quantity: Number(l.quantity) }));
+    await enqueueShipBack(tx, { tenantId: o.tenant_id, accountId: o.account_id, channel: o.channel, orderId: o.id, platformOrderId: o.platform_order_id, shipmentId: s.id, carrier, trackingNo, shippedAt: now, lines: carried });
   }
   await appendAudit(tx, deps.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
 }

@@ -4,6 +4,8 @@ import { can, type Principal } from '../../../kernel/principal.ts';
 import { toIso } from '../../../kernel/time.ts';
 import { reservationsOf } from '../../inventory/queries/reservations.ts';
 import { rawEventsOfOrder } from '../../channels/store/raw-events.ts';
+import { outboundCallsOfOrder } from '../../channels/store/outbound.ts';
+import { outboundView } from '../../channels/queries/outbound-log.ts';
 import { shipmentsOfOrder } from '../../fulfilment/warehouse-flow.ts';
 import { maskAddress, maskName, maskPhone } from '../domain/order.ts';
 import { allowedTargets, isOrderStatus, type OrderStatus } from '../domain/machine.ts';
@@ -21,7 +23,7 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
   const id = await resolveOrderId(deps, idOrOrderNo, who);
   const k = deps.db.kysely;
   const o = await k.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const [lines, history, reservations, rawEvents, notes, shipments] = await Promise.all([
+  const [lines, history, reservations, rawEvents, notes, shipments, platformCalls] = await Promise.all([
     k.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
     k.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
     reservationsOf(deps.db.read, id),
@@ -31,6 +33,7 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
       [id],
     ),
     shipmentsOfOrder(deps.db.read, id, who.scope),
+    outboundCallsOfOrder(deps.db.read, id),
   ]);
   const status = o.status as OrderStatus;
   const k2 = deps.keyring;
@@ -106,6 +109,19 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
       problems: o.dispatch_plan_id || !o.routing_problem ? null : (JSON.parse(o.routing_problem) as { code: string; message: string; sku?: string }[]),
     },
     shipments,
+    platformCalls: platformCalls.map(outboundView).map(({ id, kind, shipmentId, state, attempts, lastStatus, lastCode, lastError, carrier, trackingNo, updatedAt }) => ({
+      id,
+      kind,
+      shipmentId,
+      state,
+      attempts,
+      lastStatus,
+      lastCode,
+      lastError,
+      carrier,
+      trackingNo,
+      updatedAt,
+    })),
   };
 }
 

@@ -8,6 +8,7 @@ import { parseIsoInstant } from '../../../../kernel/time.ts';
 import { headerValue, type ChannelAdapter, apiBaseProblems } from '../types.ts';
 import { shopifyAnchor, shopifyStatusDictionary } from './status.ts';
 import { pullShopifyOrders, shopifyApiVersion } from './pull.ts';
+import { shipBackShopify } from './ship-back.ts';
 
 export interface ShopifyCredentials {
   /** e.g. my-shop.myshopify.com: pushes from any other shop are refused. */
@@ -223,6 +224,7 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
   maxPullWindowMs: 24 * 60 * 60 * 1000,
   pullConfigured: (c) => Boolean(c.accessToken),
   pull: (ctx) => pullShopifyOrders(ctx, isOrder, normalizeShopifyOrder),
+  shipBack: shipBackShopify,
 
   parsePulled(rawBody) {
     let body: unknown;

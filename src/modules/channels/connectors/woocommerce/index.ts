@@ -2,13 +2,17 @@
 // webhooks carry X-WC-Webhook-Signature = base64(HMAC-SHA256(webhook secret, raw body)) and no timestamp; the
 // creation ping is an unsigned form body `webhook_id=N`. The pull reads REST v3 /orders by modified time, signed
 // with HTTP Basic over HTTPS and one-legged OAuth 1.0a (HMAC-SHA256) over plain HTTP, as WooCommerce checks them.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../../../../kernel/errors.ts';
 import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { parseIsoInstant } from '../../../../kernel/time.ts';
 import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder, apiBaseProblems } from '../types.ts';
 import { wooStatusDictionary } from './status.ts';
+import { wooAuthorized } from './auth.ts';
+import { shipBackWoo } from './ship-back.ts';
+
+export { oauthBaseString, rfc3986 } from './auth.ts';
 
 export interface WooCommerceCredentials {
   /** The store's home URL (what X-WC-Webhook-Source names), e.g. https://shop.example.com. */
@@ -227,22 +231,6 @@ function parseBody(raw: Buffer): unknown {
 
 // ── The pull ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
-/** RFC 3986 percent-encoding, as OAuth 1.0a (RFC 5849 §3.6) and PHP's rawurlencode use it. */
-export function rfc3986(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** RFC 5849 §3.4.1: METHOD & encoded base URI & encoded normalised parameters (sorted by encoded name, then value). */
-export function oauthBaseString(method: string, url: string, params: readonly (readonly [string, string])[]): string {
-  const u = new URL(url);
-  const normalized = params
-    .map(([k, v]) => [rfc3986(k), rfc3986(v)] as const)
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
-  return `${method.toUpperCase()}&${rfc3986(`${u.protocol}//${u.host}${u.pathname}`)}&${rfc3986(normalized)}`;
-}
-
 /** The time format WooCommerce's date filters take; with dates_are_gmt=true it is read as UTC. */
 function wpDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
@@ -268,23 +256,8 @@ function retryAfterMs(res: Response, now: number): number | undefined {
 async function wooGet(ctx: PullContext<WooCommerceCredentials>, endpoint: string, query: [string, string][]): Promise<{ list: unknown[]; totalPages?: number }> {
   const { consumerKey: key, consumerSecret: secret } = ctx.credentials;
   if (!key || !secret) throw new PullError('CREDENTIALS_MISSING', 'consumerKey and consumerSecret are needed to pull WooCommerce orders', { authFailed: true });
-  const headers: Record<string, string> = { accept: 'application/json' };
-  let params = query;
-  if (new URL(endpoint).protocol === 'https:') {
-    // Over TLS WooCommerce takes the key and secret as HTTP Basic credentials.
-    headers.authorization = `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
-  } else {
-    // Over plain HTTP it only accepts one-legged OAuth 1.0a in the query; its signing key is `consumer_secret&`.
-    const oauth: [string, string][] = [
-      ['oauth_consumer_key', key],
-      ['oauth_nonce', randomBytes(16).toString('hex')],
-      ['oauth_signature_method', 'HMAC-SHA256'],
-      ['oauth_timestamp', String(Math.floor(ctx.now() / 1000))],
-    ];
-    const signature = createHmac('sha256', `${secret}&`).update(oauthBaseString('GET', endpoint, [...query, ...oauth])).digest('base64');
-    params = [...query, ...oauth, ['oauth_signature', signature]];
-  }
-  const url = `${endpoint}?${params.map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).join('&')}`;
+  // Basic over HTTPS, one-legged OAuth 1.0a over plain HTTP (auth.ts).
+  const { url, headers } = wooAuthorized('GET', endpoint, query, key, secret, ctx.now());
   let res: Response;
   try {
     res = await ctx.fetch(url, { headers, ...(ctx.signal ? { signal: ctx.signal } : {}) });
@@ -385,7 +358,7 @@ export const woocommerce: ChannelAdapter<WooCommerceCredentials> = {
   credentialFields: [
     { name: 'storeUrl', label: 'Store URL', hint: 'https://shop.example.com (the site address)' },
     { name: 'webhookSecret', label: 'Webhook secret', secret: true, hint: 'the secret entered when creating the webhooks' },
-    { name: 'consumerKey', label: 'REST API consumer key', optional: true, hint: 'ck_…, read access; needed to pull' },
+    { name: 'consumerKey', label: 'REST API consumer key', optional: true, hint: 'ck_…, read access to pull, read/write to ship back' },
     { name: 'consumerSecret', label: 'REST API consumer secret', secret: true, optional: true, hint: 'cs_…' },
     { name: 'apiBase', label: 'API base URL', optional: true, hint: 'replaces the store URL for API calls' },
   ],
@@ -477,6 +450,7 @@ export const woocommerce: ChannelAdapter<WooCommerceCredentials> = {
     return null;
   },
 
+  shipBack: shipBackWoo,
   pullConfigured: (c) => Boolean(c.consumerKey && c.consumerSecret),
   pull: pullWoo,
 

@@ -1,0 +1,37 @@
+// The outbound worker's last step: what one platform call came to, written under the claim it ran with.
+import type { IntegrationDeps } from '../deps.ts';
+
+/** What one attempt came to: done, to try again at `nextAt`, given up after too many tries, or refused by the platform. */
+export type OutboundOutcome =
+  | { kind: 'done'; status: number; latencyMs: number; platformRef: string | null; already: boolean }
+  | { kind: 'retry'; status: number | null; code: string; error: string; latencyMs: number; nextAt: number }
+  | { kind: 'failed'; status: number | null; code: string; error: string; latencyMs: number }
+  | { kind: 'refused'; status: number | null; code: string; error: string; latencyMs: number };
+
+/**
+ * Records the attempt and ends the claim, only while the claim is still this pass's (one statement: the fence and the
+ * write together). False when another pass took the row over after this claim lapsed: its answer is the one kept.
+ */
+export async function recordOutboundAttempt(deps: IntegrationDeps, id: number, claim: string, o: OutboundOutcome, now: number): Promise<boolean> {
+  const state = o.kind === 'retry' ? 'pending' : o.kind;
+  const n = await deps.db.transaction((tx) =>
+    tx.run(
+      `UPDATE outbound_calls SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_status = ?, last_code = ?, last_latency_ms = ?, last_error = ?,
+         platform_ref = COALESCE(?, platform_ref), claimed_by = NULL, claimed_until = NULL, updated_at = ?
+       WHERE id = ? AND claimed_by = ?`,
+      [
+        state,
+        o.kind === 'retry' ? o.nextAt : null,
+        o.status,
+        o.kind === 'done' ? (o.already ? 'ALREADY_THERE' : null) : o.code,
+        Math.round(o.latencyMs),
+        o.kind === 'done' ? null : o.error.slice(0, 1000),
+        o.kind === 'done' ? o.platformRef : null,
+        now,
+        id,
+        claim,
+      ],
+    ),
+  );
+  return n === 1;
+}

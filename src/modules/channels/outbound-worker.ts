@@ -1,0 +1,108 @@
+// Sends the platform writes the hub owes (ship-back first): claims due rows of outbound_calls, calls the platform's
+// client outside any transaction, and records each attempt. Runs where writes run (the writer thread on SQLite).
+//
+// A row exists only once the change that caused it committed (it is written in that transaction), so the platform
+// never hears of a shipment that rolled back. Retried on the network, 5xx and 429 with jittered back-off; a refusal
+// (a 4xx with the platform's reason, an unknown carrier) is kept as `refused` and not retried: sending the same again
+// cannot help. A resend after a lost answer is harmless: each client checks the platform first or uses its key.
+import type { Logger } from '../../platform/log.ts';
+import { newHolderId, type LeaseKeeper } from '../../platform/jobs/leases.ts';
+import { JobRunner } from '../../platform/jobs/runner.ts';
+import type { AccountService } from './accounts.ts';
+import { adapterFor } from './connectors/registry.ts';
+import { PlatformWriteError, type ChannelAdapter, type ShipBackParcel } from './connectors/types.ts';
+import type { IntegrationService, OutboundOutcome } from './integration.ts';
+import type { OutboundRow } from './store/outbound.ts';
+
+export interface OutboundWorkerOptions {
+  pollMs: number;
+  /** The first retry's delay; each next one doubles, up to an hour, with ±25 % jitter. */
+  retryBaseMs: number;
+  /** After this many attempts a retryable failure is given up as `failed` (visible in the log). */
+  maxAttempts: number;
+  /** How long one platform call may take before it counts as a network failure. */
+  callTimeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+export const defaultOutboundOptions: OutboundWorkerOptions = { pollMs: 2000, retryBaseMs: 10_000, maxAttempts: 12, callTimeoutMs: 30_000 };
+
+/** Jitter keeps a platform that came back from an outage from getting every queued write in the same second. */
+export function outboundBackoff(attempts: number, baseMs: number, random = Math.random): number {
+  const plain = Math.min(3_600_000, baseMs * 2 ** Math.min(attempts, 16));
+  return Math.round(plain * (0.75 + random() * 0.5));
+}
+
+export class OutboundWorker {
+  private readonly runner: JobRunner;
+  private readonly holder: string;
+  private queue: Promise<number> = Promise.resolve(0);
+
+  constructor(
+    private readonly integration: IntegrationService,
+    private readonly accounts: AccountService,
+    private readonly log: Logger,
+    private readonly opts: OutboundWorkerOptions,
+    leases: Pick<LeaseKeeper, 'holder'> = { holder: newHolderId() },
+  ) {
+    this.holder = leases.holder;
+    this.runner = new JobRunner(log);
+    this.runner.add({ name: 'outbound', failureMessage: 'outbound pass failed', everyMs: opts.pollMs, run: async () => void (await this.runDue()) });
+  }
+
+  start(): void {
+    this.runner.start();
+  }
+
+  poke(): void {
+    this.runner.poke('outbound');
+  }
+
+  async stop(): Promise<void> {
+    await this.runner.stop();
+    await this.queue;
+  }
+
+  /** Works every write due at `now`; returns how many were attempted. Passes in this process run one after another. */
+  runDue(now = Date.now()): Promise<number> {
+    const run = this.queue.then(async () => {
+      const claim = await this.integration.claimDueOutbound(now, this.holder);
+      if (!claim) return 0;
+      for (const r of claim.rows) {
+        await claim.keep();
+        const outcome = await this.attempt(r, now);
+        await this.integration.afterOutboundAttempt(Number(r.id), claim.token, outcome, Date.now());
+      }
+      return claim.rows.length;
+    });
+    this.queue = run.catch(() => 0);
+    return run;
+  }
+
+  private async attempt(r: OutboundRow, now: number): Promise<OutboundOutcome> {
+    const started = performance.now();
+    const latency = () => performance.now() - started;
+    const account = await this.accounts.get(r.account_id);
+    const adapter = account ? (adapterFor(account.platform) as ChannelAdapter<unknown> | undefined) : undefined;
+    if (!account || !account.active || !adapter?.shipBack || r.kind !== 'ship_back') {
+      return { kind: 'refused', status: null, code: 'NO_CLIENT', error: account ? `${account.platform} has no ${r.kind} client (or the account is paused)` : 'the channel account is gone', latencyMs: 0 };
+    }
+    const parcel = JSON.parse(r.request) as ShipBackParcel;
+    const signal = AbortSignal.timeout(this.opts.callTimeoutMs);
+    const attempts = Number(r.attempts) + 1;
+    try {
+      const res = await adapter.shipBack({ credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal }, parcel);
+      // Ids only: the parcel's lines and the buyer stay out of the log.
+      this.log.info({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), attempts, already: res.already, status: res.status }, 'ship-back done');
+      return { kind: 'done', status: res.status, latencyMs: latency(), platformRef: res.platformRef, already: res.already };
+    } catch (e) {
+      const err = e instanceof PlatformWriteError ? e : new PlatformWriteError('NETWORK', e instanceof Error ? e.message : String(e));
+      const base = { status: err.opts.status ?? null, code: err.code, error: err.message, latencyMs: latency() };
+      this.log.warn({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), attempts, code: err.code, status: err.opts.status, refused: Boolean(err.opts.refused) }, 'ship-back failed');
+      if (err.opts.refused) return { kind: 'refused', ...base };
+      if (attempts >= this.opts.maxAttempts) return { kind: 'failed', ...base };
+      const wait = Math.max(outboundBackoff(attempts - 1, this.opts.retryBaseMs), err.opts.retryAfterMs ?? 0);
+      return { kind: 'retry', ...base, nextAt: now + wait };
+    }
+  }
+}
