@@ -1,7 +1,8 @@
-// Ship-back (发货回传) to Taobao/Tmall over real HTTP on loopback: a trade pulled in, routed, packed and shipped in
-// the hub is sent with taobao.logistics.offline.send by the outbound worker — once, even when TOP's answer is lost,
-// and not again when TOP refuses (its reason kept). Every request's TOP signature is checked by the tests' own signer,
-// written from TOP's formulas apart from the adapter and the simulator.
+// Ship-back (发货回传) to Taobao/Tmall and Pinduoduo over real HTTP on loopback: an order pulled in, routed, packed and
+// shipped in the hub is sent with taobao.logistics.offline.send / pdd.logistics.online.send by the outbound worker —
+// once, even when the platform's answer is lost, and not again when it refuses (its reason kept). Every request's
+// signature is checked by the tests' own TOP and PDD signers, written from the platforms' formulas apart from the
+// adapters and the simulators.
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
@@ -10,8 +11,10 @@ import { pullIntoHub } from '../support/channels.ts';
 import { order, route, setStock, uniq, warehouse, type ShipmentBody } from '../fulfilment/hub-support.ts';
 import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
 import { taobaoSimulator } from '../../src/sandbox/simulators/taobao.ts';
-import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
+import { pinduoduoSimulator } from '../../src/sandbox/simulators/pinduoduo.ts';
+import type { PlatformSimulator, SimOrder, SimulatorFactory } from '../../src/sandbox/simulators/types.ts';
 import { taobao, type TaobaoSignMethod } from '../../src/modules/channels/connectors/taobao/index.ts';
+import { pinduoduo } from '../../src/modules/channels/connectors/pinduoduo/index.ts';
 import type { ChannelAdapter, ShipBackParcel } from '../../src/modules/channels/connectors/types.ts';
 
 interface OutboundItem {
@@ -33,6 +36,8 @@ const receiver = { name: '张三', phone: '13812341234', province: '浙江省', 
 /** A fresh 19-digit tid, as Taobao's are (unique across runs sharing a database). */
 let tidSeq = 0;
 const newTid = () => `${Date.now()}${String(++tidSeq).padStart(3, '0')}${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}`;
+/** A fresh PDD order_sn (yyMMdd-15 digits). */
+const newSn = () => `261207-${String(Date.now()).slice(-10)}${String(++tidSeq).padStart(2, '0')}${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}`;
 
 function simOrder(id: string, lines: [string, number][]): SimOrder {
   const now = Date.now();
@@ -63,6 +68,22 @@ function ourSign(params: Record<string, string>, secret: string, method: TaobaoS
   return d.toUpperCase();
 }
 
+/** PDD's rule: every parameter but sign, sorted by name, k1v1…, wrapped in the client secret, MD5, upper hex. */
+function ourPddSign(params: Record<string, string>, secret: string): string {
+  const body = Object.entries(params)
+    .filter(([k]) => k !== 'sign')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => k + v)
+    .join('');
+  return createHash('md5').update(secret + body + secret).digest('hex').toUpperCase();
+}
+
+/** A request's parameters: PDD's JSON body or TOP's form. */
+function paramsOf(body: string): Record<string, string> {
+  if (body.startsWith('{')) return Object.fromEntries(Object.entries(JSON.parse(body) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(new URLSearchParams(body));
+}
+
 const flip = (t: string, i: number) => t.slice(0, i) + String.fromCharCode(t.charCodeAt(i) ^ 1) + t.slice(i + 1);
 
 interface Recorded {
@@ -73,15 +94,18 @@ interface Recorded {
 /** A fetch that records every TOP request's form parameters and passes it on. */
 function recordingFetch(out: Recorded[]): typeof fetch {
   return async (input, init) => {
-    out.push({ url: String(input), params: Object.fromEntries(new URLSearchParams(typeof init?.body === 'string' ? init.body : '')) });
+    out.push({ url: String(input), params: paramsOf(typeof init?.body === 'string' ? init.body : '') });
     return fetch(input, init);
   };
 }
 
-/** Every recorded request carries a sign the tests' own signer agrees with. */
+/** Every recorded request carries a sign the tests' own signer agrees with (TOP's calls name a `method`, PDD's a `type`). */
 function expectSigned(seen: Recorded[], secret: string): void {
   expect(seen.length).toBeGreaterThan(0);
-  for (const x of seen) expect(x.params.sign, x.params.method).toBe(ourSign(x.params, secret, (x.params.sign_method ?? 'md5') as TaobaoSignMethod));
+  for (const x of seen) {
+    const want = x.params.method === undefined ? ourPddSign(x.params, secret) : ourSign(x.params, secret, (x.params.sign_method ?? 'md5') as TaobaoSignMethod);
+    expect(x.params.sign, x.params.method ?? x.params.type).toBe(want);
+  }
 }
 
 const adapter = taobao as ChannelAdapter<unknown>;
@@ -158,30 +182,133 @@ describe('Taobao ship-back requests, checked by the tests’ own TOP signer', ()
   });
 });
 
+describe('Pinduoduo ship-back requests, checked by the tests’ own PDD signer', () => {
+  let sims: SimulatorServer;
+  beforeAll(async () => {
+    sims = await startSimulatorServer();
+  });
+  afterAll(async () => {
+    await sims?.close();
+  });
+  const pdd = pinduoduo as ChannelAdapter<unknown>;
+  const parcel = (platformOrderId: string, carrier = 'zto', trackingNo = 'ZT1234567890'): ShipBackParcel => ({ platformOrderId, carrier, trackingNo, shippedAt: Date.now(), lines: [], idempotencyKey: `ship_back:S1:${platformOrderId}` });
+
+  it('reads the order, then sends it with online.send, MD5-signed; a tampered byte is refused; a repeat sends nothing', async () => {
+    const sim = sims.mount('pdd-sig', pinduoduoSimulator, 'sig');
+    const secret = (sim.credentials as { clientSecret: string }).clientSecret;
+    const sn = newSn();
+    sim.record(simOrder(sn, [['PA', 1]]), 'http://127.0.0.1:9/unused');
+    const seen: Recorded[] = [];
+    expect(await pdd.shipBack!({ credentials: sim.credentials, fetch: recordingFetch(seen), now: Date.now }, parcel(sn, 'sf', 'SF9000001'))).toMatchObject({ already: false, status: 200 });
+    expect(seen.map((x) => x.params.type)).toEqual(['pdd.order.information.get', 'pdd.logistics.online.send']);
+    expectSigned(seen, secret);
+    expect(seen[1]?.params).toMatchObject({ order_sn: sn, logistics_id: '44', tracking_number: 'SF9000001' });
+    expect(sim.shipmentsOf!(sn)).toEqual(['SF9000001']);
+
+    const send = seen[1] as Recorded;
+    const before = sim.stats.refusedSignature;
+    const tampered = await fetch(send.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...send.params, sign: flip(send.params.sign ?? '', 5) }) });
+    expect(((await tampered.json()) as { error_response?: { error_code?: number } }).error_response?.error_code).toBe(20004);
+    expect(sim.stats.refusedSignature).toBe(before + 1);
+
+    seen.length = 0;
+    expect(await pdd.shipBack!({ credentials: sim.credentials, fetch: recordingFetch(seen), now: Date.now }, parcel(sn, 'sf', 'SF9000001'))).toMatchObject({ already: true });
+    expect(seen.map((x) => x.params.type)).toEqual(['pdd.order.information.get']);
+  });
+
+  it('maps PDD errors: a business refusal refused with PDD’s reason, limits and 系统内部错误 retried; an unknown carrier refused before any request', async () => {
+    const sim = sims.mount('pdd-err', pinduoduoSimulator, 'err');
+    const call = (p: ShipBackParcel) => pdd.shipBack!({ credentials: sim.credentials, fetch, now: Date.now }, p);
+    const sn = newSn();
+    sim.record(simOrder(sn, [['PB', 1]]), 'http://127.0.0.1:9/unused');
+    sim.failNextWrite!({ status: 400, code: 'order_refunding', message: '订单售后中，不能发货' });
+    await expect(call(parcel(sn))).rejects.toMatchObject({ code: 'order_refunding', message: expect.stringContaining('订单售后中') as unknown, opts: { refused: true } });
+    sim.throttleNext(1);
+    await expect(call(parcel(sn))).rejects.toMatchObject({ code: '70031', opts: { retryAfterMs: 10_000 } });
+    sim.failNextWrite!({ status: 500, applied: true, code: 'isp.service-busy' });
+    await expect(call(parcel(sn))).rejects.toMatchObject({ code: 'isp.service-busy', opts: { refused: false } });
+    expect(await call(parcel(sn))).toMatchObject({ already: true });
+    expect(sim.shipmentsOf!(sn)).toEqual(['ZT1234567890']);
+    const seen: Recorded[] = [];
+    await expect(pdd.shipBack!({ credentials: sim.credentials, fetch: recordingFetch(seen), now: Date.now }, parcel(sn, 'pigeon-post'))).rejects.toMatchObject({ code: 'CARRIER_UNKNOWN', opts: { refused: true } });
+    expect(seen).toEqual([]);
+  });
+});
+
 // ---- the whole flow in the hub -------------------------------------------------------------------------------
 
-describe.each(httpBackends)('Taobao ship-back from the hub on $name', (backend) => {
+interface Platform {
+  name: string;
+  /** Ends the tracking numbers: the hub refuses one number on two parcels, and both shops share one hub. */
+  tag: string;
+  platform: string;
+  factory: SimulatorFactory;
+  adapter: ChannelAdapter<never>;
+  secret: (sim: PlatformSimulator) => string;
+  newId: () => string;
+  /** The send's name and its fields (TOP: method/tid/out_sid/company_code; PDD: type/order_sn/tracking_number/logistics_id). */
+  send: { name: string; id: string; tracking: string; carrier: string };
+  /** The hub's `yunda` in the platform's words, and the raw status the next pull reads. */
+  yunda: string;
+  shippedStatus: string;
+  lost: { code: string };
+  refusal: { code: string; message: string };
+}
+
+const platforms: Platform[] = [
+  {
+    name: 'Taobao',
+    tag: 'T',
+    platform: 'taobao',
+    factory: taobaoSimulator,
+    adapter: taobao as ChannelAdapter<never>,
+    secret: (sim) => (sim.credentials as { appSecret: string }).appSecret,
+    newId: newTid,
+    send: { name: 'taobao.logistics.offline.send', id: 'tid', tracking: 'out_sid', carrier: 'company_code' },
+    yunda: 'YUNDA',
+    shippedStatus: 'WAIT_BUYER_CONFIRM_GOODS',
+    lost: { code: 'isp.remote-service-timeout' },
+    refusal: { code: 'isv.logistics-offline-service-error-B150', message: '买家已申请退款，不能发货' },
+  },
+  {
+    name: 'Pinduoduo',
+    tag: 'P',
+    platform: 'pinduoduo',
+    factory: pinduoduoSimulator,
+    adapter: pinduoduo as ChannelAdapter<never>,
+    secret: (sim) => (sim.credentials as { clientSecret: string }).clientSecret,
+    newId: newSn,
+    send: { name: 'pdd.logistics.online.send', id: 'order_sn', tracking: 'tracking_number', carrier: 'logistics_id' },
+    yunda: '121',
+    shippedStatus: '2/1',
+    lost: { code: 'isp.service-busy' },
+    refusal: { code: 'order_refunding', message: '订单售后中，不能发货' },
+  },
+];
+
+describe.each(httpBackends)('ship-back to Taobao and Pinduoduo from the hub on $name', (backend) => {
   let s: TestServer;
   let sims: SimulatorServer;
-  let tb: PlatformSimulator;
-  let account: string;
   let wh: string;
   const seen: Recorded[] = [];
+  const shops = new Map<string, { sim: PlatformSimulator; account: string }>();
 
   beforeAll(async () => {
     sims = await startSimulatorServer();
-    tb = sims.mount('tb', taobaoSimulator, `flow-${backend.name}`);
-    // Recorded where TOP receives them: on the writer thread the hub's fetch is out of the test's reach.
-    const handle = tb.handle.bind(tb);
-    tb.handle = (req) => {
-      seen.push({ url: req.path, params: Object.fromEntries(new URLSearchParams(req.body.toString('utf8'))) });
-      return handle(req);
-    };
     s = await startServer(backend, {}, { outbound: { pollMs: 50, retryBaseMs: 100, maxAttempts: 3 } });
-    const a = await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: 'taobao', name: 'Tmall shop', credentials: tb.credentials });
-    expect(a.status, JSON.stringify(a.body)).toBe(201);
-    account = a.body.id;
-    wh = uniq('TB');
+    for (const p of platforms) {
+      const sim = sims.mount(p.platform, p.factory, `flow-${backend.name}`);
+      // Recorded where the platform receives them: on the writer thread the hub's fetch is out of the test's reach.
+      const handle = sim.handle.bind(sim);
+      sim.handle = (req) => {
+        seen.push({ url: req.path, params: paramsOf(req.body.toString('utf8')) });
+        return handle(req);
+      };
+      const a = await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: p.platform, name: `${p.name} shop`, credentials: sim.credentials });
+      expect(a.status, JSON.stringify(a.body)).toBe(201);
+      shops.set(p.platform, { sim, account: a.body.id });
+    }
+    wh = uniq('CN');
     await warehouse(s, wh, { priority: 1 });
   });
   afterAll(async () => {
@@ -189,22 +316,22 @@ describe.each(httpBackends)('Taobao ship-back from the hub on $name', (backend) 
     await sims?.close();
   });
 
-  const outbound = () => s.api<{ items: OutboundItem[] }>('GET', `/api/channel-accounts/${account}/outbound`);
-
-  async function settled(platformOrderId: string, states: string[]): Promise<OutboundItem[]> {
+  async function settled(account: string, platformOrderId: string, states: string[]): Promise<OutboundItem[]> {
     for (let i = 0; i < 400; i++) {
-      const mine = (await outbound()).body.items.filter((x) => x.platformOrderId === platformOrderId);
+      const mine = (await s.api<{ items: OutboundItem[] }>('GET', `/api/channel-accounts/${account}/outbound`)).body.items.filter((x) => x.platformOrderId === platformOrderId);
       if (mine.length && mine.every((x) => states.includes(x.state))) return mine;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`the ship-back of ${platformOrderId} did not reach ${states.join('/')}`);
   }
 
-  /** The trade pulled into the hub, routed, packed by scanning and shipped with this tracking number. */
-  async function shipInHub(o: SimOrder, carrier: string, trackingNo: string) {
+  /** The order pulled into the hub, routed, packed by scanning and shipped with this tracking number. */
+  async function shipInHub(p: Platform, o: SimOrder, carrier: string, trackingNo: string) {
+    const shop = shops.get(p.platform)!;
     for (const l of o.lines) await setStock(s, l.sku, 50, wh);
-    tb.record(o, 'http://127.0.0.1:9/unused');
-    await pullIntoHub(s, taobao as ChannelAdapter<never>, account, Date.now() - 3_600_000, Date.now() + 60_000);
+    shop.sim.record(o, 'http://127.0.0.1:9/unused');
+    // PDD pulls at most 30 minutes at once.
+    await pullIntoHub(s, p.adapter, shop.account, Date.now() - 600_000, Date.now() + 60_000);
     const found = await s.api<{ items: { id: string }[] }>('GET', `/api/orders?platformOrderId=${o.id}`);
     const id = found.body.items[0]?.id as string;
     expect(id, JSON.stringify(found.body)).toBeTruthy();
@@ -217,54 +344,53 @@ describe.each(httpBackends)('Taobao ship-back from the hub on $name', (backend) 
     return id;
   }
 
-  /** The trade as the hub sees it after pulling the window again. */
-  async function pulledAgain(platformOrderId: string) {
-    await pullIntoHub(s, taobao as ChannelAdapter<never>, account, Date.now() - 3_600_000, Date.now() + 60_000);
-    const found = await s.api<{ items: { orderNo: string }[] }>('GET', `/api/orders?platformOrderId=${platformOrderId}`);
-    return (await s.api<{ platformStatus: string }>('GET', `/api/orders/${found.body.items[0]?.orderNo}`)).body;
-  }
+  const sends = (p: Platform, id: string) => seen.filter((x) => (x.params.method ?? x.params.type) === p.send.name && x.params[p.send.id] === id);
 
-  const sends = (tid: string) => seen.filter((x) => x.params.method === 'taobao.logistics.offline.send' && x.params.tid === tid);
+  describe.each(platforms)('$name', (p) => {
+    it('sends a shipped order once: shipped on the platform with our tracking number and carrier code, one done call', async () => {
+      const { sim, account } = shops.get(p.platform)!;
+      const id = p.newId();
+      const orderId = await shipInHub(p, simOrder(id, [[uniq('CNS'), 2]]), 'yunda', `YD4101000001${p.tag}`);
+      const [call] = await settled(account, id, ['done']);
+      expect(call).toMatchObject({ kind: 'ship_back', orderId, state: 'done', attempts: 1, lastStatus: 200, carrier: 'yunda', trackingNo: `YD4101000001${p.tag}`, lastError: null });
+      expect(sim.shipmentsOf!(id)).toEqual([`YD4101000001${p.tag}`]);
+      expect(sends(p, id).map((x) => [x.params[p.send.tracking], x.params[p.send.carrier]])).toEqual([[`YD4101000001${p.tag}`, p.yunda]]);
+      expectSigned(seen.filter((x) => (x.params.method === undefined ? 'pinduoduo' : 'taobao') === p.platform), p.secret(sim));
+      // Closed loop: the next pull reads the order as sent.
+      await pullIntoHub(s, p.adapter, account, Date.now() - 600_000, Date.now() + 60_000);
+      const found = await s.api<{ items: { orderNo: string }[] }>('GET', `/api/orders?platformOrderId=${id}`);
+      expect((await s.api<{ platformStatus: string }>('GET', `/api/orders/${found.body.items[0]?.orderNo}`)).body.platformStatus).toBe(p.shippedStatus);
+    });
 
-  it('sends a shipped trade once: WAIT_BUYER_CONFIRM_GOODS with our tracking number and company code, one done call', async () => {
-    const tid = newTid();
-    const orderId = await shipInHub(simOrder(tid, [[uniq('TBS'), 2]]), 'yunda', 'YD4101000001');
-    const [call] = await settled(tid, ['done']);
-    expect(call).toMatchObject({ kind: 'ship_back', orderId, state: 'done', attempts: 1, lastStatus: 200, carrier: 'yunda', trackingNo: 'YD4101000001', lastError: null });
-    expect(tb.shipmentsOf!(tid)).toEqual(['YD4101000001']);
-    expect(sends(tid).map((x) => [x.params.out_sid, x.params.company_code])).toEqual([['YD4101000001', 'YUNDA']]);
-    expectSigned(seen, (tb.credentials as { appSecret: string }).appSecret);
-    // Closed loop: the next pull reads the trade as sent.
-    expect((await pulledAgain(tid)).platformStatus).toBe('WAIT_BUYER_CONFIRM_GOODS');
-  });
+    it('retries a send whose answer was lost (after the platform applied it) and the platform keeps one shipment', async () => {
+      const { sim, account } = shops.get(p.platform)!;
+      sim.failNextWrite!({ status: 500, applied: true, code: p.lost.code });
+      const id = p.newId();
+      await shipInHub(p, simOrder(id, [[uniq('CNS'), 1]]), 'sf', `SF4102000001${p.tag}`);
+      expect((await settled(account, id, ['done']))[0]).toMatchObject({ state: 'done', attempts: 2 });
+      expect(sim.shipmentsOf!(id)).toEqual([`SF4102000001${p.tag}`]);
+      expect(sends(p, id)).toHaveLength(1);
 
-  it('retries a send whose answer was lost (isp.* after TOP applied it) and TOP keeps one shipment', async () => {
-    tb.failNextWrite!({ status: 500, applied: true, code: 'isp.remote-service-timeout' });
-    const tid = newTid();
-    await shipInHub(simOrder(tid, [[uniq('TBS'), 1]]), 'sf', 'SF4102000001');
-    const [call] = await settled(tid, ['done']);
-    expect(call).toMatchObject({ state: 'done', attempts: 2 });
-    expect(tb.shipmentsOf!(tid)).toEqual(['SF4102000001']);
-    expect(sends(tid)).toHaveLength(1);
+      // The gateway's 5xx page after applying: the same.
+      sim.failNextWrite!({ status: 502, applied: true });
+      const id2 = p.newId();
+      await shipInHub(p, simOrder(id2, [[uniq('CNS'), 1]]), 'sto', `ST4102000002${p.tag}`);
+      expect((await settled(account, id2, ['done']))[0]).toMatchObject({ state: 'done', attempts: 2 });
+      expect(sends(p, id2)).toHaveLength(1);
+    });
 
-    // The gateway's 5xx page after applying: the same.
-    tb.failNextWrite!({ status: 502, applied: true });
-    const tid2 = newTid();
-    await shipInHub(simOrder(tid2, [[uniq('TBS'), 1]]), 'sto', 'ST4102000002');
-    expect((await settled(tid2, ['done']))[0]).toMatchObject({ state: 'done', attempts: 2 });
-    expect(sends(tid2)).toHaveLength(1);
-  });
-
-  it('keeps TOP’s refusal (the buyer asked for a refund) as refused with TOP’s reason, and does not retry it', async () => {
-    tb.failNextWrite!({ status: 400, code: 'isv.logistics-offline-service-error-B150', message: '买家已申请退款，不能发货' });
-    const tid = newTid();
-    await shipInHub(simOrder(tid, [[uniq('TBS'), 1]]), 'zto', 'ZT4103000001');
-    const [call] = await settled(tid, ['refused']);
-    expect(call).toMatchObject({ state: 'refused', attempts: 1, lastCode: 'isv.logistics-offline-service-error-B150' });
-    expect(call?.lastError).toContain('买家已申请退款');
-    const before = tb.stats.calls;
-    await new Promise((r) => setTimeout(r, 400));
-    expect(tb.stats.calls).toBe(before);
-    expect(tb.shipmentsOf!(tid)).toEqual([]);
+    it('keeps the platform’s refusal (the buyer asked for a refund) as refused with its reason, and does not retry it', async () => {
+      const { sim, account } = shops.get(p.platform)!;
+      sim.failNextWrite!({ status: 400, ...p.refusal });
+      const id = p.newId();
+      await shipInHub(p, simOrder(id, [[uniq('CNS'), 1]]), 'zto', `ZT4103000001${p.tag}`);
+      const [call] = await settled(account, id, ['refused']);
+      expect(call).toMatchObject({ state: 'refused', attempts: 1, lastCode: p.refusal.code });
+      expect(call?.lastError).toContain(p.refusal.message);
+      const before = sim.stats.calls;
+      await new Promise((r) => setTimeout(r, 400));
+      expect(sim.stats.calls).toBe(before);
+      expect(sim.shipmentsOf!(id)).toEqual([]);
+    });
   });
 });
