@@ -1,7 +1,8 @@
 // A Pinduoduo shop as the PDD open platform shows it: pdd.order.number.list.increment.get on /api/router (JSON or form
 // body), the sign and timestamp checked the way PDD's gateway checks them, answers in PDD's shape (money as yuan
 // numbers, Beijing times, receiver as ~…~ ciphertext plus masks while the order awaits shipment, empty afterwards) and
-// PDD's error_response. No pushes: PDD's message service is not an HTTP webhook. Only paid orders are listed, as on
+// PDD's error_response. Ship-back: pdd.logistics.online.send moves an order to order_status 2 with its logistics id and
+// tracking number, which pdd.order.information.get and the next pull show. No pushes: PDD's message service is not an HTTP webhook. Only paid orders are listed, as on
 // PDD (a buyer's unpaid order never reaches the seller). Written apart from the hub's adapter (nothing imported).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
@@ -28,6 +29,9 @@ function pddSignature(params: Map<string, string>, secret: string): string {
   return createHash('md5').update(secret + s + secret, 'utf8').digest('hex').toUpperCase();
 }
 
+/** The logistics ids the simulated shop can send with (pdd.logistics.companies.get). */
+const knownLogistics = new Set([1, 3, 44, 85, 115, 118, 120, 121, 132]);
+
 const maskName = (n: string) => (n ? `${[...n][0]}*` : '');
 const maskPhone = (p: string) => (p.length >= 11 ? `${p.slice(0, 3)}****${p.slice(-4)}` : '*'.repeat(p.length));
 const maskAddress = (a: string) => `${[...a].slice(0, 3).join('')}****`;
@@ -50,6 +54,9 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
   const accessToken = createHash('sha256').update(`token:${h}`).digest('hex').slice(0, 40);
   const orders = new Map<string, SimOrder>();
   const stats = { calls: 0, refusedSignature: 0, throttled: 0 };
+  /** What online.send recorded per order_sn, as the order then shows it. */
+  const sent = new Map<string, { logisticsId: number; trackingNumber: string; at: number }>();
+  let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
   let throttle = 0;
   let requestNo = 0;
 
@@ -79,6 +86,7 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
     const awaitingShipment = st.order_status === 1;
     const r = o.receiver;
     const step = st.step_trade_status as number | undefined;
+    const consign = sent.get(o.id);
     return {
       address: awaitingShipment ? cipher('address', `${r.province}${r.city}${r.district}${r.address}`) : '',
       address_mask: maskAddress(`${r.province}${r.city}${r.district}${r.address}`),
@@ -118,7 +126,7 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
         sku_id: 1_200_000_000_000 + i,
       })),
       last_ship_time: beijing(o.createdAt + 48 * 3_600_000),
-      logistics_id: st.order_status === 1 ? 0 : 115,
+      logistics_id: consign ? consign.logisticsId : st.order_status === 1 ? 0 : 115,
       order_change_amount: yuan(change),
       order_sn: o.id,
       order_status: st.order_status,
@@ -143,12 +151,12 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
       risk_control_status: 0,
       seller_discount: yuan(o.discountSeller),
       service_fee_detail: [],
-      shipping_time: st.order_status === 1 ? '' : beijing(o.updatedAt),
+      shipping_time: consign ? beijing(consign.at) : st.order_status === 1 ? '' : beijing(o.updatedAt),
       step_order_info:
         step === undefined ? null : { advanced_paid_fee: yuan(Math.min(1000, payAmount)), step_discount_amount: 0, step_paid_fee: yuan(step === 1 ? Math.min(1000, payAmount) : 0), step_trade_status: step },
       town: r.district,
       town_id: 777,
-      tracking_number: st.order_status === 1 ? '' : `YT${o.id.replace(/\D/g, '').slice(-13)}`,
+      tracking_number: consign ? consign.trackingNumber : st.order_status === 1 ? '' : `YT${o.id.replace(/\D/g, '').slice(-13)}`,
       trade_type: (st.trade_type as number | undefined) ?? 0,
       updated_at: beijing(o.updatedAt),
     };
@@ -205,6 +213,42 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
     });
   }
 
+  function information(p: Map<string, string>): SimResponse {
+    const o = orders.get(p.get('order_sn') ?? '');
+    if (!o) return error(50001, '业务服务错误', 'order_not_exist', '订单不存在');
+    return answer({ order_info_get_response: { order_info: orderJson(o), request_id: requestId() } });
+  }
+
+  /** pdd.logistics.online.send: only an order waiting for shipment, with no refund under way, can be sent. */
+  function onlineSend(p: Map<string, string>): SimResponse {
+    const orderSn = p.get('order_sn') ?? '';
+    const trackingNumber = p.get('tracking_number') ?? '';
+    const logisticsId = Number(p.get('logistics_id'));
+    for (const [k, v] of [['order_sn', orderSn], ['tracking_number', trackingNumber], ['logistics_id', p.get('logistics_id') ?? '']] as const) {
+      if (!v) return error(20007, '缺少必填请求参数', `isv.missing-parameter:${k}`, `${k}不能为空`);
+    }
+    const o = orders.get(orderSn);
+    if (!o) return error(50001, '业务服务错误', 'order_not_exist', '订单不存在');
+    if (!knownLogistics.has(logisticsId)) return error(50001, '业务服务错误', 'logistics_id_invalid', '快递公司不存在');
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return error(50001, '业务服务错误', f.code ?? 'order_refunding', f.message ?? '订单售后中，不能发货');
+    const st = orderJson(o);
+    if (st.order_status !== 1 || st.refund_status !== 1) return error(50001, '业务服务错误', 'order_status_invalid', '订单状态不允许发货');
+    const now = Date.now();
+    sent.set(orderSn, { logisticsId, trackingNumber, at: now });
+    // Update times are whole seconds and must grow, or the next incremental pull would not see the change.
+    const next: SimOrder = { ...o, phase: 'shipped', updatedAt: Math.max(now, Math.floor(o.updatedAt / 1000) * 1000 + 1000) };
+    delete next.rawStatus;
+    orders.set(orderSn, next);
+    if (f) {
+      // Applied, but the answer is lost: PDD's 系统内部错误 or the gateway's 5xx page.
+      if (f.code) return error(50000, '系统内部错误', f.code, f.message ?? '');
+      return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    }
+    return answer({ logistics_online_send_response: { is_success: true, request_id: requestId() } });
+  }
+
   return {
     platform: 'pinduoduo',
     credentials: { clientId, clientSecret, accessToken, apiBase: opts.apiBase },
@@ -217,6 +261,15 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
 
     throttleNext(n) {
       throttle = n;
+    },
+
+    failNextWrite(f) {
+      failWrite = f;
+    },
+
+    shipmentsOf(platformOrderId) {
+      const c = sent.get(platformOrderId);
+      return c ? [c.trackingNumber] : [];
     },
 
     handle(req) {
@@ -242,6 +295,8 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
       }
       if (p.get('access_token') !== accessToken) return error(10019, 'access_token已过期');
       if (p.get('type') === 'pdd.order.number.list.increment.get') return increment(p);
+      if (p.get('type') === 'pdd.order.information.get') return information(p);
+      if (p.get('type') === 'pdd.logistics.online.send') return onlineSend(p);
       return error(20031, '用户没有授权访问此接口');
     },
   };

@@ -1,7 +1,8 @@
 // A Taobao/Tmall shop as TOP shows it: taobao.trades.sold.increment.get and taobao.trade.fullinfo.get on /router/rest,
 // each call's sign and timestamp checked the way the TOP gateway checks them, answers in TOP's JSON shape (tid as a
 // bare 19-digit number, money as yuan strings, Beijing times, masked receiver with an oaid) and TOP's error_response.
-// No pushes: TOP's message service is not an HTTP webhook. Written apart from the hub's adapter (nothing imported).
+// Ship-back: taobao.logistics.offline.send moves a trade to WAIT_BUYER_CONFIRM_GOODS with its logistics (invoice_no,
+// logistics_company on each order). No pushes: TOP's message service is not an HTTP webhook. Written apart from the hub's adapter (nothing imported).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
 
@@ -51,6 +52,18 @@ function topSignature(params: Map<string, string>, secret: string, method: strin
   return null;
 }
 
+/** The logistics companies the simulated shop can send with (taobao.logistics.companies.get's code → name). */
+const companyNames: Readonly<Record<string, string>> = {
+  SF: '顺丰速运',
+  ZTO: '中通快递',
+  YTO: '圆通速递',
+  STO: '申通快递',
+  YUNDA: '韵达快递',
+  EMS: 'EMS',
+  JD: '京东快递',
+  POSTB: '邮政快递包裹',
+};
+
 const maskedName = (n: string) => (n ? `${[...n][0]}**` : '');
 const maskedMobile = (p: string) => (p.length >= 11 ? `${p.slice(0, 3)}****${p.slice(-4)}` : p.replace(/\d/g, '*'));
 /** TOP hides house numbers and part of the street: digits and every other character after the first two. */
@@ -78,6 +91,9 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
   const sellerNick = `hub测试店-${seed}`;
   const trades = new Map<string, Stored>();
   const stats = { calls: 0, refusedSignature: 0, throttled: 0 };
+  /** What offline.send recorded per tid: the company code and tracking number, as the trade then shows them. */
+  const sent = new Map<string, { companyCode: string; outSid: string; at: number }>();
+  let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
   let throttle = 0;
   let requestNo = 0;
 
@@ -121,9 +137,11 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     const paid = status !== 'WAIT_BUYER_PAY' && status !== 'TRADE_NO_CREATE_PAY' && status !== 'TRADE_CLOSED_BY_TAOBAO';
     const shipped = ['WAIT_BUYER_CONFIRM_GOODS', 'TRADE_BUYER_SIGNED', 'TRADE_FINISHED'].includes(status);
     const ended = ['TRADE_FINISHED', 'TRADE_CLOSED', 'TRADE_CLOSED_BY_TAOBAO'].includes(status);
+    const consign = sent.get(tid);
     const orders = o.lines.map((l, i) => {
       const oid = single ? tid : (BigInt(tid) + BigInt(i + 1)).toString();
       return {
+        ...(consign ? { consign_time: beijing(consign.at), invoice_no: consign.outSid, logistics_company: companyNames[consign.companyCode] ?? consign.companyCode, shipping_type: 'express' } : {}),
         adjust_fee: '0.00',
         buyer_rate: false,
         cid: 50_012_000 + i,
@@ -173,6 +191,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
       buyer_open_uid: `AAH${createHash('sha256').update(o.buyer.id).digest('base64url').slice(0, 21)}`,
       buyer_rate: false,
       cod_fee: '0.00',
+      ...(consign ? { consign_time: beijing(consign.at) } : {}),
       commission_fee: '0.00',
       coupon_fee: 0,
       created: beijing(o.createdAt),
@@ -272,6 +291,34 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     return answer(json({ trade_fullinfo_get_response: { trade: pick(tradeJson(s), fields, []), request_id: requestId() } }));
   }
 
+  /** taobao.logistics.offline.send: the seller's own carrier; only a trade waiting to be sent can be sent. */
+  function offlineSend(p: Map<string, string>): SimResponse {
+    const tid = p.get('tid') ?? '';
+    const outSid = p.get('out_sid') ?? '';
+    const companyCode = p.get('company_code') ?? '';
+    for (const [k, v] of [['tid', tid], ['out_sid', outSid], ['company_code', companyCode]] as const) {
+      if (!v) return error(40, `Missing required arguments:${k}`, `isv.missing-parameter:${k}`);
+    }
+    const s = trades.get(tid);
+    if (!s) return error(15, 'Remote service error', 'isv.trade-not-exist', '交易不存在');
+    if (!Object.hasOwn(companyNames, companyCode)) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B03', '物流公司不存在');
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return error(15, 'Remote service error', f.code ?? 'isv.logistics-offline-service-error-B150', f.message ?? '买家已申请退款，不能发货');
+    if (statusOf(s) !== 'WAIT_SELLER_SEND_GOODS') return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B04', '交易状态不允许发货');
+    const now = Date.now();
+    sent.set(tid, { companyCode, outSid, at: now });
+    // Modified times are whole seconds and must grow, or the next incremental pull would not see the change.
+    s.order = { ...s.order, phase: 'shipped', updatedAt: Math.max(now, Math.floor(s.order.updatedAt / 1000) * 1000 + 1000) };
+    delete s.order.rawStatus;
+    if (f) {
+      // Applied, but the answer is lost: an isp.* error (TOP's back end timed out) or the gateway's 5xx page.
+      if (f.code?.startsWith('isp.')) return error(15, 'Remote service error', f.code, f.message ?? '服务超时');
+      return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    }
+    return answer(json({ logistics_offline_send_response: { shipping: { is_success: true }, request_id: requestId() } }));
+  }
+
   return {
     platform: 'taobao',
     credentials: { appKey, appSecret, session, signMethod: 'md5', apiBase: opts.apiBase },
@@ -286,6 +333,15 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
 
     throttleNext(n) {
       throttle = n;
+    },
+
+    failNextWrite(f) {
+      failWrite = f;
+    },
+
+    shipmentsOf(platformOrderId) {
+      const c = sent.get(platformOrderId);
+      return c ? [c.outSid] : [];
     },
 
     handle(req) {
@@ -315,6 +371,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
       if (p.get('session') !== session) return error(27, 'Invalid session', 'invalid-sessionkey', 'SessionKey非法');
       if (method === 'taobao.trades.sold.increment.get') return soldIncrement(p);
       if (method === 'taobao.trade.fullinfo.get') return fullInfo(p);
+      if (method === 'taobao.logistics.offline.send') return offlineSend(p);
       return error(22, 'Invalid method');
     },
   };

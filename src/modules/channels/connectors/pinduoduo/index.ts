@@ -1,4 +1,4 @@
-// Pinduoduo (拼多多开放平台): pull only. PDD's message service is a WebSocket push, not an HTTP webhook, so there is no
+// Pinduoduo (拼多多开放平台): pull, and ship-back in ./ship-back.ts. PDD's message service is a WebSocket push, not an HTTP webhook, so there is no
 // push to verify. The pull calls pdd.order.number.list.increment.get on https://gw-api.pinduoduo.com/api/router, signed
 // as PDD signs: sign = UPPER(hex(MD5(client_secret + k1v1k2v2… + client_secret))) over every parameter but sign, sorted
 // by name; timestamp is unix seconds.
@@ -8,6 +8,7 @@ import { HubError } from '../../../../kernel/errors.ts';
 import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
+import { shipBackPinduoduo } from './ship-back.ts';
 import { pinduoduoRawStatus, pinduoduoStatusDictionary, type PddStateFields } from './status.ts';
 
 export interface PinduoduoCredentials {
@@ -295,4 +296,6 @@ export const pinduoduo: ChannelAdapter<PinduoduoCredentials> = {
     }
     yield toPulled(ctx, (await listPage(ctx, start, end, 1)).orders);
   },
+
+  shipBack: shipBackPinduoduo,
 };

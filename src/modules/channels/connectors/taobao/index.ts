@@ -1,4 +1,4 @@
-// Taobao/Tmall (TOP): pull only. Taobao's message service (TMC) is a WebSocket protocol, not an HTTP webhook, so there
+// Taobao/Tmall (TOP): pull, and ship-back in ./ship-back.ts. Taobao's message service (TMC) is a WebSocket protocol, not an HTTP webhook, so there
 // is no push to verify. The pull calls taobao.trades.sold.increment.get on the TOP router (…/router/rest), and
 // taobao.trade.fullinfo.get for a trade the list gave only in part. Every call is signed the way TOP signs: every
 // parameter but sign, sorted by name, concatenated k1v1k2v2…, then by sign_method
@@ -12,6 +12,7 @@ import { HubError } from '../../../../kernel/errors.ts';
 import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
+import { shipBackTaobao } from './ship-back.ts';
 import { taobaoPaidStatuses, taobaoStatusDictionary } from './status.ts';
 
 export const taobaoSignMethods = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -436,4 +437,6 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
     }
     yield await toPulled(ctx, (await listPage(ctx, start, end, 1)).trades);
   },
+
+  shipBack: shipBackTaobao,
 };

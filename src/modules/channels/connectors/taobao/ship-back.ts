@@ -1,0 +1,85 @@
+// Taobao/Tmall ship-back (发货回传): taobao.logistics.offline.send (tid, out_sid = the tracking number, company_code
+// from the carrier dictionary) on the TOP router, signed like the pull. The trade then shows 卖家已发货
+// (WAIT_BUYER_CONFIRM_GOODS). TOP takes no idempotency key and refuses to send a trade twice, so the trade is read
+// first (taobao.trade.fullinfo.get): already shipped with our tracking number is a retry after a lost answer.
+// open.taobao.com/api.htm?docId=10690&docType=2
+import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackParcel, type WriteResult } from '../types.ts';
+import { taobaoCarriers } from './carriers.ts';
+import { formatTaobaoTime, parseTopJson, taobaoSign, type TaobaoCredentials } from './index.ts';
+
+const productionBase = 'https://eco.taobao.com';
+const sendMethod = 'taobao.logistics.offline.send';
+const readMethod = 'taobao.trade.fullinfo.get';
+/** Statuses a trade has once the seller sent it (卖家已发货 and later). */
+const sentStatuses = new Set(['WAIT_BUYER_CONFIRM_GOODS', 'SELLER_CONSIGNED_PART', 'TRADE_BUYER_SIGNED', 'TRADE_FINISHED']);
+/** How long to back off after a call limit that names no duration. */
+const callLimitedBackoffMs = 60_000;
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+
+/**
+ * A TOP error_response as a write error. TOP's sub_code says whose fault it is: isv.* is the caller's (a trade that
+ * cannot be sent, the buyer's refund, a bad parameter), so resending cannot help; isp.* is the platform's (a service
+ * timeout, a busy back end), so it is retried, as is code 7 App Call Limited and the other call limits.
+ */
+function writeErrorFor(method: string, e: Record<string, unknown>, status: number): PlatformWriteError {
+  const code = str(e.code) || 'UNKNOWN';
+  const sub = str(e.sub_code);
+  const message = `${str(e.sub_msg) || str(e.msg) || 'TOP error'} (${method}: ${code}${sub ? ` ${sub}` : ''})`;
+  if (code === '7' || sub.startsWith('accesscontrol.limited') || /call-limited/.test(sub)) {
+    const seconds = /(\d+)\s*more seconds/.exec(str(e.sub_msg));
+    return new PlatformWriteError(sub || code, message, { status, retryAfterMs: seconds ? Number(seconds[1]) * 1000 : callLimitedBackoffMs });
+  }
+  // Code 10 (service unavailable) and any isp.* are the platform's trouble.
+  const retryable = code === '10' || sub.startsWith('isp.');
+  return new PlatformWriteError(sub || code, message, { status, refused: !retryable });
+}
+
+/** One signed TOP call: the method's response object, or a PlatformWriteError. */
+async function topWrite(ctx: CallContext<TaobaoCredentials>, method: string, business: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const c = ctx.credentials;
+  const signMethod = c.signMethod ?? 'md5';
+  const params: Record<string, string> = { method, app_key: c.appKey, session: c.session, timestamp: formatTaobaoTime(ctx.now()), format: 'json', v: '2.0', sign_method: signMethod, ...business };
+  params.sign = taobaoSign(params, c.appSecret, signMethod);
+  let res: Response;
+  let text: string;
+  try {
+    res = await ctx.fetch(`${(c.apiBase ?? productionBase).replace(/\/+$/, '')}/router/rest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
+      body: new URLSearchParams(params).toString(),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    text = await res.text();
+  } catch (e) {
+    throw new PlatformWriteError('NETWORK', `Taobao unreachable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseTopJson(text);
+  } catch {
+    parsed = undefined;
+  }
+  const b = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  const err = b?.error_response;
+  if (err && typeof err === 'object') throw writeErrorFor(method, err as Record<string, unknown>, res.status);
+  // A gateway's 5xx page, or an answer cut short: the platform's trouble, retried.
+  if (!res.ok || !b) throw new PlatformWriteError(`HTTP_${res.status}`, `Taobao ${method} answered HTTP ${res.status}${b ? '' : ', not JSON'}`, { status: res.status, refused: res.ok ? false : res.status < 500 && res.status !== 429 });
+  const key = `${method.replace(/^taobao\./, '').replaceAll('.', '_')}_response`;
+  const r = b[key];
+  if (!r || typeof r !== 'object') throw new PlatformWriteError('BAD_RESPONSE', `Taobao ${method}: no ${key} in the answer`, { status: res.status });
+  return { status: res.status, body: r as Record<string, unknown> };
+}
+
+export async function shipBackTaobao(ctx: CallContext<TaobaoCredentials>, parcel: ShipBackParcel): Promise<WriteResult> {
+  const companyCode = platformCarrier(taobaoCarriers, parcel.carrier, 'Taobao');
+  if (!/^\d{1,30}$/.test(parcel.platformOrderId)) throw new PlatformWriteError('ORDER_ID_INVALID', `Taobao tid ${JSON.stringify(parcel.platformOrderId)} is not a number`, { refused: true });
+  const read = await topWrite(ctx, readMethod, { tid: parcel.platformOrderId, fields: 'tid,status,orders' });
+  const trade = (read.body.trade ?? {}) as { status?: unknown; orders?: { order?: { invoice_no?: unknown }[] } };
+  const numbers = (Array.isArray(trade.orders?.order) ? trade.orders.order : []).map((o) => str(o.invoice_no));
+  if (sentStatuses.has(str(trade.status)) && numbers.includes(parcel.trackingNo)) return { platformRef: null, already: true, status: read.status };
+  const sent = await topWrite(ctx, sendMethod, { tid: parcel.platformOrderId, out_sid: parcel.trackingNo, company_code: companyCode });
+  const shipping = sent.body.shipping as { is_success?: unknown } | undefined;
+  if (shipping?.is_success !== true && shipping?.is_success !== 'true') throw new PlatformWriteError('NOT_SUCCESS', `Taobao ${sendMethod} did not answer is_success`, { status: sent.status });
+  return { platformRef: null, already: false, status: sent.status };
+}
