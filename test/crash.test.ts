@@ -29,9 +29,11 @@ describe.each(allBackends)('crash during load on $name', (backend) => {
 
       const acked = new Set<string>();
       let sent = 0;
-      let killed = false;
+      let died = 0;
+      // Each worker sends until its own connection dies with the process: so the load never pauses before the kill,
+      // and what a worker sees last is the death, not a flag set by the test.
       const worker = async () => {
-        while (!killed) {
+        for (;;) {
           const n = sent++;
           const b = orderBody({
             orderId: `CRASH-${n}`,
@@ -47,6 +49,8 @@ describe.each(allBackends)('crash during load on $name', (backend) => {
             else await r.text();
           } catch {
             // the connection died with the process: not acknowledged, may or may not be stored
+            died++;
+            return;
           }
         }
       };
@@ -55,11 +59,13 @@ describe.each(allBackends)('crash during load on $name', (backend) => {
       const start = Date.now();
       while (acked.size < 400 && Date.now() - start < 20_000) await new Promise((r) => setTimeout(r, 5));
       first.child.kill('SIGKILL');
-      killed = true;
       await exited(first.child);
       await Promise.all(workers);
       expect(acked.size).toBeGreaterThanOrEqual(400);
-      expect(sent).toBeGreaterThan(acked.size); // some requests were in flight when it died
+      // Every worker was still sending when the hub died. (Whether a request was mid-way at that instant is the
+      // scheduler's luck: the hub may have just answered a whole batch. It was asserted once and failed on CI.)
+      expect(died).toBe(24);
+      expect(sent).toBeGreaterThan(acked.size);
 
       // Restart on the same data and let it recover, then look at the data directly.
       const second = await spawnHub(env);
