@@ -3,6 +3,7 @@
 // PDD takes no idempotency key and refuses to send an order twice, so the order is read first
 // (pdd.order.information.get): already sent with our tracking number is a retry after a lost answer.
 import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackParcel, type WriteResult } from '../types.ts';
+import { sendPlatformRequest } from '../write-http.ts';
 import { pinduoduoCarriers } from './carriers.ts';
 import { pinduoduoSign, type PinduoduoCredentials } from './index.ts';
 
@@ -33,25 +34,12 @@ async function pddWrite(ctx: CallContext<PinduoduoCredentials>, type: string, re
   const c = ctx.credentials;
   const params: Record<string, string> = { type, client_id: c.clientId, access_token: c.accessToken, timestamp: String(Math.floor(ctx.now() / 1000)), data_type: 'JSON', version: 'V1', ...business };
   params.sign = pinduoduoSign(params, c.clientSecret);
-  let res: Response;
-  let text: string;
-  try {
-    res = await ctx.fetch(`${(c.apiBase ?? productionBase).replace(/\/+$/, '')}/api/router`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(params),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    text = await res.text();
-  } catch (e) {
-    throw new PlatformWriteError('NETWORK', `Pinduoduo unreachable: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
+  const res = await sendPlatformRequest(ctx, 'Pinduoduo', `${(c.apiBase ?? productionBase).replace(/\/+$/, '')}/api/router`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(params),
+  });
+  const parsed = res.body;
   const b = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   const err = b?.error_response;
   if (err && typeof err === 'object') throw writeErrorFor(type, err as Record<string, unknown>, res.status);

@@ -6,6 +6,7 @@
 // idempotency key here, so the order's fulfillments are read first and a location that already has a fulfillment
 // with this tracking number is not fulfilled again.
 import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackParcel, type WriteResult } from '../types.ts';
+import { sendPlatformRequest } from '../write-http.ts';
 import { shopifyCarriers } from './carriers.ts';
 import { shopifyApiVersion, type ShopifyPullCredentials } from './pull.ts';
 
@@ -42,28 +43,14 @@ async function shopifyCall(ctx: CallContext<ShopifyPullCredentials>, method: str
   const { accessToken, shopDomain } = ctx.credentials;
   if (!accessToken) throw new PlatformWriteError('CREDENTIALS_MISSING', 'an Admin API access token (write_merchant_managed_fulfillment_orders) is needed to ship back to Shopify', { refused: true });
   const base = (ctx.credentials.apiBase ?? `https://${shopDomain}`).replace(/\/+$/, '');
-  let res: Response;
-  try {
-    res = await ctx.fetch(`${base}/admin/api/${shopifyApiVersion}${path}`, {
-      method,
-      headers: { 'x-shopify-access-token': accessToken, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-  } catch (e) {
-    throw new PlatformWriteError('NETWORK', `Shopify unreachable: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (res.ok) return { status: res.status, body: parsed };
-  const retryAfter = Number(res.headers.get('retry-after') ?? Number.NaN);
+  const res = await sendPlatformRequest(ctx, 'Shopify', `${base}/admin/api/${shopifyApiVersion}${path}`, {
+    method,
+    headers: { 'x-shopify-access-token': accessToken, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  if (res.ok) return { status: res.status, body: res.body };
   const refused = res.status !== 429 && res.status < 500;
-  throw new PlatformWriteError(`HTTP_${res.status}`, errorText(parsed, res.status), { refused, status: res.status, ...(Number.isFinite(retryAfter) ? { retryAfterMs: Math.ceil(retryAfter * 1000) } : {}) });
+  throw new PlatformWriteError(`HTTP_${res.status}`, errorText(res.body, res.status), { refused, status: res.status, ...(res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}) });
 }
 
 function list<T>(body: unknown, key: string): T[] {

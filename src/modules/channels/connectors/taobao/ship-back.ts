@@ -4,6 +4,7 @@
 // first (taobao.trade.fullinfo.get): already shipped with our tracking number is a retry after a lost answer.
 // open.taobao.com/api.htm?docId=10690&docType=2
 import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackParcel, type WriteResult } from '../types.ts';
+import { sendPlatformRequest } from '../write-http.ts';
 import { taobaoCarriers } from './carriers.ts';
 import { formatTaobaoTime, parseTopJson, taobaoSign, type TaobaoCredentials } from './index.ts';
 
@@ -41,25 +42,14 @@ async function topWrite(ctx: CallContext<TaobaoCredentials>, method: string, bus
   const signMethod = c.signMethod ?? 'md5';
   const params: Record<string, string> = { method, app_key: c.appKey, session: c.session, timestamp: formatTaobaoTime(ctx.now()), format: 'json', v: '2.0', sign_method: signMethod, ...business };
   params.sign = taobaoSign(params, c.appSecret, signMethod);
-  let res: Response;
-  let text: string;
-  try {
-    res = await ctx.fetch(`${(c.apiBase ?? productionBase).replace(/\/+$/, '')}/router/rest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
-      body: new URLSearchParams(params).toString(),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    text = await res.text();
-  } catch (e) {
-    throw new PlatformWriteError('NETWORK', `Taobao unreachable: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseTopJson(text);
-  } catch {
-    parsed = undefined;
-  }
+  const res = await sendPlatformRequest(
+    ctx,
+    'Taobao',
+    `${(c.apiBase ?? productionBase).replace(/\/+$/, '')}/router/rest`,
+    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: new URLSearchParams(params).toString() },
+    parseTopJson,
+  );
+  const parsed = res.body;
   const b = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   const err = b?.error_response;
   if (err && typeof err === 'object') throw writeErrorFor(method, err as Record<string, unknown>, res.status);

@@ -4,6 +4,7 @@
 // tracking number already there is not added again; setting `completed` twice changes nothing.
 // woocommerce.com/document/shipment-tracking/shipment-tracking-rest-api-create-tracking-item/
 import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackParcel, type WriteResult } from '../types.ts';
+import { sendPlatformRequest } from '../write-http.ts';
 import { wooAuthorized } from './auth.ts';
 import { wooCarriers } from './carriers.ts';
 import type { WooCommerceCredentials } from './index.ts';
@@ -18,32 +19,18 @@ async function wooCall(ctx: CallContext<WooCommerceCredentials>, method: string,
   if (!key || !secret) throw new PlatformWriteError('CREDENTIALS_MISSING', 'consumerKey and consumerSecret (read/write) are needed to ship back to WooCommerce', { refused: true });
   const base = (ctx.credentials.apiBase ?? ctx.credentials.storeUrl).replace(/\/+$/, '');
   const { url, headers } = wooAuthorized(method, `${base}${path}`, [], key, secret, ctx.now());
-  let res: Response;
-  try {
-    res = await ctx.fetch(url, {
-      method,
-      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-  } catch (e) {
-    throw new PlatformWriteError('NETWORK', `WooCommerce unreachable: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (res.ok) return { status: res.status, body: parsed };
-  const err = (parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as { code?: unknown; message?: unknown };
+  const res = await sendPlatformRequest(ctx, 'WooCommerce', url, {
+    method,
+    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  if (res.ok) return { status: res.status, body: res.body };
+  const err = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {}) as { code?: unknown; message?: unknown };
   const code = typeof err.code === 'string' ? err.code : `HTTP_${res.status}`;
   const message = typeof err.message === 'string' ? err.message : `HTTP ${res.status}`;
   // 429 comes from a host or firewall in front of WordPress; 5xx from PHP or the host: both pass.
   const refused = res.status !== 429 && res.status < 500 && code !== 'rate_limit_exceeded';
-  const after = Number(res.headers.get('retry-after') ?? Number.NaN);
-  throw new PlatformWriteError(code, message, { refused, status: res.status, ...(Number.isFinite(after) && after >= 0 ? { retryAfterMs: Math.ceil(after * 1000) } : {}) });
+  throw new PlatformWriteError(code, message, { refused, status: res.status, ...(res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}) });
 }
 
 /** YYYY-MM-DD, the format `date_shipped` takes. */

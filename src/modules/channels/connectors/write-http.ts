@@ -1,0 +1,38 @@
+// The transport every platform write shares: one request with the call's timeout, a network failure (or an answer cut
+// short) as a retryable PlatformWriteError naming the platform, and the answer's text parsed where it parses. What an
+// answer means — a refusal, a limit, success — is each platform's own reading, in its client.
+import { PlatformWriteError, type CallContext } from './types.ts';
+
+export interface PlatformAnswer {
+  status: number;
+  ok: boolean;
+  /** The parsed body; undefined when it did not parse (a gateway's HTML page, an empty answer). */
+  body: unknown;
+  /** What a Retry-After header asks for, in ms. */
+  retryAfterMs: number | undefined;
+}
+
+export async function sendPlatformRequest(
+  ctx: Pick<CallContext<unknown>, 'fetch' | 'signal'>,
+  platform: string,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string | undefined },
+  parse: (text: string) => unknown = JSON.parse,
+): Promise<PlatformAnswer> {
+  let res: Response;
+  let text: string;
+  try {
+    res = await ctx.fetch(url, { method: init.method, headers: init.headers, ...(init.body !== undefined ? { body: init.body } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    text = await res.text();
+  } catch (e) {
+    throw new PlatformWriteError('NETWORK', `${platform} unreachable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let body: unknown;
+  try {
+    body = parse(text);
+  } catch {
+    body = undefined;
+  }
+  const after = Number(res.headers.get('retry-after') ?? Number.NaN);
+  return { status: res.status, ok: res.ok, body, retryAfterMs: Number.isFinite(after) && after >= 0 ? Math.ceil(after * 1000) : undefined };
+}
