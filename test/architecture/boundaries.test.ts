@@ -26,6 +26,7 @@ const owner: Record<string, string> = {
   pull_log: 'channels',
   contract_shapes: 'channels',
   outbound_calls: 'channels',
+  listings: 'channels',
   channel_alerts: 'health',
   payment_accounts: 'payments',
   payment_notices: 'payments',

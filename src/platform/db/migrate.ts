@@ -17,6 +17,7 @@ import * as m014 from './migrations/014_stock_on_shelf.ts';
 import * as m015 from './migrations/015_shipment_cancelled.ts';
 import * as m016 from './migrations/016_job_leases.ts';
 import * as m017 from './migrations/017_outbound_calls.ts';
+import * as m018 from './migrations/018_listings.ts';
 
 /** One text for both dialects, or one per dialect where they cannot say the same thing (a changed CHECK). */
 export type Ddl = string | Record<Dialect, string>;
@@ -45,6 +46,7 @@ export const migrations: Migration[] = [
   { version: 15, ...m015 },
   { version: 16, ...m016 },
   { version: 17, ...m017 },
+  { version: 18, ...m018 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

@@ -424,6 +424,43 @@ export interface OutboundCallsTable {
   updated_at: number;
 }
 
+/** A platform listing of a channel account (migration 018): its ids, merchant code, match and stock-sync state. */
+export interface ListingsTable {
+  id: number;
+  tenant_id: string;
+  account_id: string;
+  channel: string;
+  platform_item_id: string;
+  /** '' when the item has no SKUs. */
+  platform_sku_id: string;
+  merchant_code: string | null;
+  title: string;
+  /** JSON object of strings: what a stock write needs besides the ids (Shopify's inventory_item_id …). */
+  ref: string;
+  /** The hub SKU it is matched to; null = unmatched (商品未匹配). */
+  sku: string | null;
+  /** 'code' | 'alias' | 'manual'; null while unmatched. */
+  match_source: string | null;
+  ignored: number;
+  platform_quantity: number | null;
+  seen_at: number;
+  gone: number;
+  fixed_quantity: number | null;
+  cap_quantity: number | null;
+  sync_wanted: number | null;
+  sync_wanted_at: number | null;
+  sync_due_at: number | null;
+  synced_quantity: number | null;
+  synced_at: number | null;
+  sync_attempts: number;
+  sync_error: string | null;
+  sync_error_code: string | null;
+  sync_claimed_by: string | null;
+  sync_claimed_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   audit_log: AuditLogTable;
   orders: OrdersTable;
@@ -450,4 +487,5 @@ export interface DB {
   wms_accounts: WmsAccountsTable;
   wms_pushes: WmsPushesTable;
   outbound_calls: OutboundCallsTable;
+  listings: ListingsTable;
 }

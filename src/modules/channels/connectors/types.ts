@@ -131,6 +131,49 @@ export interface ChannelAdapter<Credentials = unknown> {
   parsePulled?(rawBody: Buffer): NormalizedOrder[];
   /** Tells the platform a parcel shipped (发货回传); absent where the hub cannot ship back yet. */
   shipBack?(ctx: CallContext<Credentials>, parcel: ShipBackParcel): Promise<WriteResult>;
+  /** The shop's listings (商品下载), page by page, with the platform's signing; throws PlatformWriteError. */
+  pullListings?(ctx: CallContext<Credentials>): AsyncGenerator<PlatformListing[], void, void>;
+  /** Sets one listing's sellable quantity on the platform (库存同步); idempotent (an absolute value, never a delta). */
+  setStock?(ctx: CallContext<Credentials>, write: StockWrite): Promise<WriteResult>;
+  /** Writes the seller's remark (卖家备注) and flag on a platform order; idempotent (the remark replaces the last one). */
+  setRemark?(ctx: CallContext<Credentials>, remark: RemarkWrite): Promise<WriteResult>;
+}
+
+/** One platform SKU of a shop as a listing pull finds it (an item without SKUs is one listing with platformSkuId ''). */
+export interface PlatformListing {
+  platformItemId: string;
+  /** '' when the item has no SKUs. */
+  platformSkuId: string;
+  /** The merchant code the seller typed on the platform (Taobao outer_id, JD outerId, Shopify variant sku …); null when none. */
+  merchantCode: string | null;
+  title: string;
+  /** The quantity the platform offers now; null when the platform does not say (stock not tracked). */
+  quantity: number | null;
+  /** What a stock write needs besides the ids (Shopify inventory_item_id and location_id, a variation's parent …). */
+  ref?: Record<string, string>;
+}
+
+/** Where a stock write goes: a listing's ids and ref as its pull found them. */
+export interface ListingRef {
+  platformItemId: string;
+  platformSkuId: string;
+  ref: Record<string, string>;
+}
+
+export interface StockWrite {
+  listing: ListingRef;
+  /** The absolute sellable quantity the platform should show, >= 0. */
+  quantity: number;
+  /** What the hub last knew the platform to show (compare-and-set where the platform offers it); null when unknown. */
+  expected: number | null;
+}
+
+export interface RemarkWrite {
+  platformOrderId: string;
+  /** The seller's remark as it should read on the platform (replaces the one there). */
+  text: string;
+  /** The platform's flag colour (旗帜) as the hub names it: 0 none, 1 red, 2 yellow, 3 green, 4 blue, 5 purple. */
+  flag: number | null;
 }
 
 export function headerValue(h: string | string[] | undefined): string | undefined {
