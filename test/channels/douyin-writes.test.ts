@@ -178,6 +178,18 @@ describe('Douyin ship-back, remark, listings and stock, checked by the test’s 
     const res = await fetch(again.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: again.body });
     expect((await res.json()) as unknown).toMatchObject({ code: 10000 });
     expect(sim.shipmentsOf!(id)).toEqual(['YT0000001', 'YT0000002']);
+    // Two sku orders of one code, one parcel each: the second parcel goes to the sku order still waiting (Douyin's
+    // product_info says what the first carried), not to the one already sent.
+    const id3 = newId();
+    sim.record(simOrder(id3, [['MS', 1], ['MS', 1]]), 'http://127.0.0.1:9/unused');
+    seen.length = 0;
+    await call(parcel(id3, [['MS', 1]], 'yto', 'YT0000011'));
+    await call(parcel(id3, [['MS', 1]], 'yto', 'YT0000012'));
+    const shippedIds = seen.filter((x) => x.query.get('method') === 'order.logisticsAddMultiPack').map((x) => (paramsOf(x).pack_list as { shipped_order_info: { shipped_order_id: string }[] }[])[0]?.shipped_order_info[0]?.shipped_order_id);
+    expect(shippedIds).toHaveLength(2);
+    expect(new Set(shippedIds).size).toBe(2);
+    expect((await pulledJson(sim, id3)).order_status).toBe(3);
+
     // A parcel line the order does not have is refused before any send.
     seen.length = 0;
     const id2 = newId();
@@ -205,8 +217,11 @@ describe('Douyin ship-back, remark, listings and stock, checked by the test’s 
     expect(await call(parcel(id, [['EA', 1]]))).toMatchObject({ already: true });
     expect(sim.shipmentsOf!(id)).toEqual(['SF1234567890']);
 
-    // Shipping an order already sent with another number: Douyin's own refusal.
-    await expect(call(parcel(id, [['EA', 1]], 'sf', 'SF000OTHER'))).rejects.toMatchObject({ code: 'isv.business-failed:status_not_allow', opts: { refused: true } });
+    // Another number for units Douyin's order shows sent already: refused from the order read, nothing sent; a parcel
+    // naming no lines goes as the whole order, and Douyin itself refuses an order that already left.
+    await expect(call(parcel(id, [['EA', 1]], 'sf', 'SF000OTHER'))).rejects.toMatchObject({ code: 'ALREADY_SENT', opts: { refused: true } });
+    await expect(call(parcel(id, [], 'sf', 'SF000OTHER'))).rejects.toMatchObject({ code: 'isv.business-failed:status_not_allow', message: expect.stringContaining('订单状态不允许发货') as unknown, opts: { refused: true } });
+    expect(sim.shipmentsOf!(id)).toEqual(['SF1234567890']);
 
     const seen: Recorded[] = [];
     await expect(adapter.shipBack!({ credentials: sim.credentials, fetch: recordingFetch(seen), now: Date.now }, parcel(id, [['EA', 1]], 'pigeon-post'))).rejects.toMatchObject({ code: 'CARRIER_UNKNOWN', opts: { refused: true } });
