@@ -307,6 +307,18 @@ describe('Douyin ship-back, remark, listings and stock, checked by the test’s 
     expect(sim.catalogueOf!().find((c) => c.code === 'LA')?.quantity).toBe(3);
     await expect(adapter.setStock!(ctx, { listing: { platformItemId: la.platformItemId, platformSkuId: la.platformSkuId, ref: {} }, quantity: -1, expected: 3 })).rejects.toMatchObject({ code: 'QUANTITY_INVALID', opts: { refused: true } });
   });
+
+  it('pages product.listV2 (100 a page, from 1) until the shop’s products are all read', async () => {
+    const sim = sims.mount('dy-pages', douyinSimulator, 'pages');
+    const codes = Array.from({ length: 101 }, (_, i) => `PG${String(i).padStart(3, '0')}`);
+    sim.record(simOrder(newId(), codes.map((c) => [c, 1])), 'http://127.0.0.1:9/unused');
+    const seen: Recorded[] = [];
+    const got: PlatformListing[] = [];
+    for await (const page of adapter.pullListings!({ credentials: sim.credentials, fetch: recordingFetch(seen), now: Date.now })) got.push(...page);
+    expect(got.map((l) => l.merchantCode).sort()).toEqual(codes);
+    expect(seen.filter((x) => x.query.get('method') === 'product.listV2').map((x) => paramsOf(x))).toEqual([{ page: 1, size: 100 }, { page: 2, size: 100 }]);
+    expect(seen.filter((x) => x.query.get('method') === 'sku.list')).toHaveLength(101);
+  });
 });
 
 // ---- the whole flow in the hub -------------------------------------------------------------------------------------

@@ -170,4 +170,17 @@ describe('Shopee listings and stock, checked by the test’s own signer', () => 
     await expect(adapter.setStock!(ctx, writeOf(blue, -1))).rejects.toMatchObject({ code: 'QUANTITY_INVALID', opts: { refused: true } });
     expect(seen.length).toBe(before);
   });
+
+  it('pages get_item_list (100 a page, by next_offset) and reads base info 50 items at a time', async () => {
+    const shop = sims.mount('shopee-pages', shopeeSimulator, 'pages');
+    const codes = Array.from({ length: 101 }, (_, i) => `PG${String(i).padStart(3, '0')}`);
+    shop.record(simOrder('2612070002BBBB', codes.map((c) => [c, 1])), 'http://127.0.0.1:9/unused');
+    const calls: Recorded[] = [];
+    const got: PlatformListing[] = [];
+    for await (const page of adapter.pullListings!({ credentials: shop.credentials, fetch: recordingFetch(calls), now: Date.now })) got.push(...page);
+    expect(got.map((l) => l.merchantCode).sort()).toEqual(codes);
+    expect(calls.filter((x) => apiPath(x.url) === '/api/v2/product/get_item_list').map((x) => x.url.searchParams.get('offset'))).toEqual(['0', '100']);
+    expect(calls.filter((x) => apiPath(x.url) === '/api/v2/product/get_item_base_info').map((x) => x.url.searchParams.get('item_id_list')?.split(',').length)).toEqual([50, 50, 1]);
+    expectSigned(calls, (shop.credentials as { partnerKey: string }).partnerKey);
+  });
 });
