@@ -7,6 +7,8 @@ import type { PlatformSimulator, SimOrder, SimPhase, SimPush, SimRequest, SimRes
 
 /** The platform's allowed clock difference for `timestamp` [not confirmed in the docs read; TOP's is the same]. */
 const timestampWindowSeconds = 600;
+/** The API methods the simulator answers (each at /<method with dots as slashes>). */
+const apiMethods = new Set(['order.searchList', 'order.orderDetail', 'order.logisticsAdd', 'order.logisticsAddMultiPack', 'order.addOrderRemark', 'product.listV2', 'sku.list', 'sku.syncStock']);
 
 const statusOfPhase: Record<SimPhase, number> = { created: 1, paid: 2, shipped: 3, delivered: 3, completed: 5, cancelled: 4 };
 const statusText: Record<string, string> = {
@@ -66,6 +68,58 @@ interface Stored {
   updateTime: number;
   createTime: number;
   json: string;
+  order: SimOrder;
+}
+
+/** One parcel the shop sent for an order (order.logisticsAdd or one pack of order.logisticsAddMultiPack). */
+interface SimShipment {
+  trackingNo: string;
+  companyCode: string;
+  at: number;
+  packId: string;
+  items: { skuOrderId: string; num: number }[];
+}
+
+/** One SKU of the shop's catalogue (each SKU code of the orders is a product of its own, with the ids its orders show). */
+interface CatalogueSku {
+  code: string;
+  name: string;
+  productId: string;
+  skuId: string;
+  stock: number;
+}
+
+/** The quantity a SKU is offered with when an order first names it. */
+const initialStock = 100;
+/** company_code values /order/logisticsCompanyList lists (as far as the simulator knows them). */
+const companyCodes: Record<string, string> = { shunfeng: '顺丰速运', zhongtong: '中通快递', yuantong: '圆通速递', shentong: '申通快递', yunda: '韵达快递', ems: 'EMS', jd: '京东物流', jtexpress: '极兔速递' };
+
+/** Integers of 16 digits or more, as text: Douyin's ids do not fit a double (the simulator's own exact reading). */
+function exactJsonText(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      continue;
+    }
+    const m = /^\d{16,}(?![.eE\d])/.exec(text.slice(i));
+    if (m && !/[\d.]/.test(text[i - 1] ?? '')) {
+      out += `"${m[0]}"`;
+      i += m[0].length - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 class DouyinSimulator implements PlatformSimulator {
@@ -78,6 +132,12 @@ class DouyinSimulator implements PlatformSimulator {
   private readonly shopId: string;
   private readonly orders = new Map<string, Stored>();
   private throttle = 0;
+  private readonly shipments = new Map<string, SimShipment[]>();
+  private readonly remarks = new Map<string, { remark: string; star: number | null }>();
+  private readonly catalogue = new Map<string, CatalogueSku>();
+  /** multipack request_id → the answer it got: a repeat answers the same and ships nothing. */
+  private readonly multiPackRequests = new Map<string, string>();
+  private failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
   private msgSeq = 0;
   private logSeq = 0;
 
@@ -264,12 +324,13 @@ class DouyinSimulator implements PlatformSimulator {
       serial_number_list: [],
       user_tag_ui: [],
     };
-    return jsonText(shop);
+    return jsonText(this.withWrites(o, shop));
   }
 
   record(order: SimOrder, _hookUrl: string): SimPush[] {
     const json = this.orderJson(order);
-    this.orders.set(order.id, { id: order.id, createTime: Math.floor(order.createdAt / 1000), updateTime: Math.floor(order.updatedAt / 1000), json });
+    this.orders.set(order.id, { id: order.id, createTime: Math.floor(order.createdAt / 1000), updateTime: Math.floor(order.updatedAt / 1000), json, order: structuredClone(order) });
+    this.addToCatalogue(order);
     const tag = tagOfPhase[order.phase];
     if (!tag) return [];
     const sec = Math.floor(order.updatedAt / 1000);
@@ -320,6 +381,228 @@ class DouyinSimulator implements PlatformSimulator {
     return null;
   }
 
+  // ---- writes and the catalogue -----------------------------------------------------------------------------
+
+  failNextWrite(f: { status: number; applied?: boolean; code?: string; message?: string }): void {
+    this.failWrite = f;
+  }
+
+  shipmentsOf(platformOrderId: string): string[] {
+    return (this.shipments.get(platformOrderId) ?? []).map((x) => x.trackingNo);
+  }
+
+  catalogueOf(): { code: string; itemId: string; skuId: string; quantity: number }[] {
+    return [...this.catalogue.values()].map((c) => ({ code: c.code, itemId: c.productId, skuId: c.skuId, quantity: c.stock }));
+  }
+
+  setCatalogueQuantity(code: string, quantity: number): void {
+    const c = this.catalogue.get(code);
+    if (!c) throw new Error(`no SKU ${code} in the Douyin catalogue`);
+    c.stock = quantity;
+  }
+
+  private addToCatalogue(o: SimOrder): void {
+    for (const l of o.lines) {
+      if (this.catalogue.has(l.sku)) continue;
+      this.catalogue.set(l.sku, { code: l.sku, name: l.title, productId: digitsFrom(hashHex('product', l.sku), 19), skuId: digitsFrom(hashHex('sku', l.sku), 16), stock: initialStock });
+    }
+  }
+
+  /** The order's JSON with what the shop wrote on it: its parcels (logistics_info) and the seller's remark. */
+  private withWrites(o: SimOrder, shop: Record<string, unknown>): Record<string, unknown> {
+    const sent = this.shipments.get(o.id);
+    const remark = this.remarks.get(o.id);
+    const out = { ...shop };
+    if (sent?.length) {
+      out.logistics_info = sent.map((x) => ({
+        tracking_no: x.trackingNo,
+        company: x.companyCode,
+        company_name: companyCodes[x.companyCode] ?? x.companyCode,
+        ship_time: Math.floor(x.at / 1000),
+        delivery_id: x.packId,
+        product_info: x.items.map((i) => ({ sku_order_id: i.skuOrderId, product_count: i.num })),
+      }));
+      out.ship_time = Math.floor((sent[0] as SimShipment).at / 1000);
+    }
+    if (remark) {
+      out.seller_words = remark.remark;
+      out.seller_remark_stars = remark.star ?? 0;
+    }
+    return out;
+  }
+
+  private ok(data: unknown): SimResponse {
+    return { status: 200, body: `{"code":10000,"data":${jsonText(data)},"log_id":${JSON.stringify(this.logId())},"msg":"success","sub_code":"","sub_msg":""}` };
+  }
+
+  private businessError(subCode: string, subMsg: string): SimResponse {
+    return this.error(50002, '业务处理失败', subCode, subMsg);
+  }
+
+  /** A stored order changed by a write: a later modified time (whole seconds, growing) and its JSON again. */
+  private touch(s: Stored, change: Partial<SimOrder>): void {
+    const updatedAt = Math.max(Date.now(), (s.updateTime + 1) * 1000);
+    const order: SimOrder = { ...s.order, ...change, updatedAt };
+    if (!change.rawStatus) delete order.rawStatus;
+    s.order = order;
+    s.updateTime = Math.floor(updatedAt / 1000);
+    s.json = this.orderJson(order);
+  }
+
+  private rawStatusOf(s: Stored): string {
+    return s.order.rawStatus ?? String(statusOfPhase[s.order.phase]);
+  }
+
+  /** The sku orders of an order, with what each still waits to send. */
+  private skuOrdersLeft(s: Stored): { id: string; code: string; left: number }[] {
+    const sent = this.shipments.get(s.id) ?? [];
+    return s.order.lines.map((l, i) => {
+      const id = this.skuOrderId(s.id, i);
+      const done = sent.reduce((a, x) => a + x.items.filter((it) => it.skuOrderId === id).reduce((b, it) => b + it.num, 0), 0);
+      return { id, code: l.sku, left: l.quantity - done };
+    });
+  }
+
+  /** failNextWrite before a write: the refusal to answer, or the lost answer to give once the write is applied. */
+  private takeFailure(): { refusal: SimResponse | null; lost: (() => SimResponse) | null } {
+    const f = this.failWrite;
+    this.failWrite = null;
+    if (!f) return { refusal: null, lost: null };
+    if (f.status < 500) return { refusal: this.businessError(f.code ?? 'isv.business-failed:order_aftersale', f.message ?? '订单存在售后，不能发货'), lost: null };
+    return {
+      refusal: null,
+      lost: () =>
+        // Applied, then the answer is lost: 服务不可用 naming an isp.* sub-code, or the gateway's 5xx page.
+        f.code ? this.error(20000, '服务不可用', f.code, f.message ?? '服务超时，请稍后重试') : { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' },
+    };
+  }
+
+  /** order.orderDetail: one shop order as order.searchList writes it, under data.shop_order_detail. */
+  private orderDetail(p: Record<string, unknown>): SimResponse {
+    const id = typeof p.shop_order_id === 'string' ? p.shop_order_id : '';
+    if (!id) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'shop_order_id 不能为空');
+    const s = this.orders.get(id);
+    if (!s) return this.businessError('isv.business-failed:order_not_exist', '订单不存在');
+    return { status: 200, body: `{"code":10000,"data":{"shop_order_detail":${s.json}},"log_id":${JSON.stringify(this.logId())},"msg":"success","sub_code":"","sub_msg":""}` };
+  }
+
+  private ship(s: Stored, sh: SimShipment): void {
+    this.shipments.set(s.id, [...(this.shipments.get(s.id) ?? []), sh]);
+    const all = this.skuOrdersLeft(s).every((x) => x.left <= 0);
+    this.touch(s, all ? { phase: 'shipped' } : { rawStatus: '101' });
+  }
+
+  /** order.logisticsAdd: the whole order leaves in one parcel; only an order waiting to be sent can be sent. */
+  private logisticsAdd(p: Record<string, unknown>): SimResponse {
+    const id = typeof p.order_id === 'string' ? p.order_id : '';
+    const companyCode = typeof p.company_code === 'string' ? p.company_code : '';
+    const trackingNo = typeof p.logistics_code === 'string' ? p.logistics_code : '';
+    if (!id || !companyCode || !trackingNo) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'order_id、company_code、logistics_code 必填');
+    const s = this.orders.get(id);
+    if (!s) return this.businessError('isv.business-failed:order_not_exist', '订单不存在');
+    if (!Object.hasOwn(companyCodes, companyCode)) return this.businessError('isv.business-failed:company_not_exist', '物流公司不存在');
+    const { refusal, lost } = this.takeFailure();
+    if (refusal) return refusal;
+    if (!['2', '105'].includes(this.rawStatusOf(s))) return this.businessError('isv.business-failed:status_not_allow', '订单状态不允许发货');
+    const items = this.skuOrdersLeft(s).map((x) => ({ skuOrderId: x.id, num: x.left }));
+    this.ship(s, { trackingNo, companyCode, at: Date.now(), packId: digitsFrom(hashHex('pack', s.id, trackingNo), 19), items });
+    return lost ? lost() : this.ok({});
+  }
+
+  /** order.logisticsAddMultiPack: parcels each carrying some of the order's sku orders; request_id repeats answer alike. */
+  private logisticsAddMultiPack(p: Record<string, unknown>): SimResponse {
+    const id = typeof p.order_id === 'string' ? p.order_id : '';
+    const requestId = typeof p.request_id === 'string' ? p.request_id : '';
+    const packs = Array.isArray(p.pack_list) ? (p.pack_list as Record<string, unknown>[]) : [];
+    if (!id || packs.length === 0) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'order_id、pack_list 必填');
+    const s = this.orders.get(id);
+    if (!s) return this.businessError('isv.business-failed:order_not_exist', '订单不存在');
+    const earlier = requestId ? this.multiPackRequests.get(`${id}|${requestId}`) : undefined;
+    if (earlier) return { status: 200, body: earlier };
+    if (!['2', '105', '101'].includes(this.rawStatusOf(s))) return this.businessError('isv.business-failed:status_not_allow', '订单状态不允许发货');
+    const left = new Map(this.skuOrdersLeft(s).map((x) => [x.id, x.left]));
+    const planned: SimShipment[] = [];
+    for (const pack of packs) {
+      const companyCode = typeof pack.company_code === 'string' ? pack.company_code : '';
+      const trackingNo = typeof pack.logistics_code === 'string' ? pack.logistics_code : '';
+      const info = Array.isArray(pack.shipped_order_info) ? (pack.shipped_order_info as Record<string, unknown>[]) : [];
+      if (!companyCode || !trackingNo || info.length === 0) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'pack_list 的 company_code、logistics_code、shipped_order_info 必填');
+      if (!Object.hasOwn(companyCodes, companyCode)) return this.businessError('isv.business-failed:company_not_exist', '物流公司不存在');
+      const items: SimShipment['items'] = [];
+      for (const it of info) {
+        const skuOrderId = typeof it.shipped_order_id === 'string' ? it.shipped_order_id : '';
+        const num = typeof it.shipped_num === 'number' && Number.isSafeInteger(it.shipped_num) ? it.shipped_num : 0;
+        const room = left.get(skuOrderId);
+        if (room === undefined) return this.businessError('isv.business-failed:sku_order_not_exist', `子订单 ${skuOrderId} 不属于该订单`);
+        if (num <= 0 || num > room) return this.businessError('isv.business-failed:shipped_num_invalid', `子订单 ${skuOrderId} 发货数量超过待发货数量`);
+        left.set(skuOrderId, room - num);
+        items.push({ skuOrderId, num });
+      }
+      planned.push({ trackingNo, companyCode, at: Date.now(), packId: digitsFrom(hashHex('pack', s.id, trackingNo), 19), items });
+    }
+    const { refusal, lost } = this.takeFailure();
+    if (refusal) return refusal;
+    for (const sh of planned) this.ship(s, sh);
+    const answer = this.ok({
+      pack_list: planned.map((sh) => ({ pack_id: sh.packId, logistics_code: sh.trackingNo, shipped_order_info: sh.items.map((i) => ({ shipped_order_id: i.skuOrderId, shipped_num: i.num, shipped_item_ids: [] })) })),
+    });
+    if (requestId) this.multiPackRequests.set(`${id}|${requestId}`, answer.body);
+    return lost ? lost() : answer;
+  }
+
+  /** order.addOrderRemark: the remark (at most 60 characters) replaces the last; a star 0–5 when is_add_star. */
+  private addOrderRemark(p: Record<string, unknown>): SimResponse {
+    const id = typeof p.order_id === 'string' ? p.order_id : '';
+    const remark = typeof p.remark === 'string' ? p.remark : undefined;
+    if (!id || remark === undefined) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'order_id、remark 必填');
+    if ([...remark].length > 60) return this.businessError('isv.business-failed:remark_too_long', '备注内容不能超过60个字符');
+    const s = this.orders.get(id);
+    if (!s) return this.businessError('isv.business-failed:order_not_exist', '订单不存在');
+    const addStar = p.is_add_star === 'true';
+    const star = addStar ? Number(p.star ?? '0') : null;
+    if (star !== null && !(Number.isInteger(star) && star >= 0 && star <= 5)) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'star 取值 0～5');
+    this.remarks.set(id, { remark, star });
+    this.touch(s, s.order.rawStatus ? { rawStatus: s.order.rawStatus } : {});
+    return this.ok({});
+  }
+
+  /** product.listV2: the catalogue's products, page from 1, size 1–100. */
+  private productList(p: Record<string, unknown>): SimResponse {
+    const page = typeof p.page === 'number' ? p.page : 1;
+    const size = typeof p.size === 'number' ? p.size : 10;
+    if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > 100 || page * size > 10_000) {
+      return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'page 从 1 开始，size 需在 1-100 之间，page*size 不超过 10000');
+    }
+    const all = [...this.catalogue.values()];
+    const rows = all.slice((page - 1) * size, page * size).map((c) => ({ product_id: big(c.productId), product_id_str: c.productId, name: c.name, status: 0, check_status: 3, product_type: 0 }));
+    return this.ok({ data: rows, page, size, total: all.length });
+  }
+
+  /** sku.list: one product's SKUs with code and stock_num. */
+  private skuList(p: Record<string, unknown>): SimResponse {
+    const productId = typeof p.product_id === 'string' ? p.product_id : '';
+    const skus = [...this.catalogue.values()].filter((c) => c.productId === productId);
+    if (!productId || skus.length === 0) return this.businessError('isv.business-failed:product_not_exist', '商品不存在');
+    return this.ok(skus.map((c) => ({ id: big(c.skuId), product_id: big(c.productId), product_id_str: c.productId, code: c.code, sku_type: 0, stock_num: c.stock, prehold_stock_num: 0, spec_detail_name1: '默认', price: 1000 })));
+  }
+
+  /** sku.syncStock: incremental=false sets stock_num; true adds it once per idempotent_id (not used by the hub). */
+  private syncStock(p: Record<string, unknown>): SimResponse {
+    const productId = typeof p.product_id === 'string' ? p.product_id : '';
+    const skuId = typeof p.sku_id === 'string' ? p.sku_id : '';
+    const stock = p.stock_num;
+    if (typeof stock !== 'number' || !Number.isSafeInteger(stock) || stock < 0) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'stock_num 必须为非负整数');
+    if (p.incremental === true) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', '增量更新需传 idempotent_id');
+    const c = [...this.catalogue.values()].find((x) => x.productId === productId && x.skuId === skuId);
+    if (!c) return this.businessError('isv.business-failed:sku_not_exist', 'sku不存在');
+    const f = this.failWrite;
+    this.failWrite = null;
+    if (f && f.status < 500) return this.businessError(f.code ?? 'isv.business-failed:sku_stock_locked', f.message ?? '活动中的商品不能修改库存');
+    c.stock = stock;
+    if (f) return f.code ? this.error(20000, '服务不可用', f.code, f.message ?? '服务超时，请稍后重试') : { status: f.status, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    return this.ok({});
+  }
+
   handle(req: SimRequest): SimResponse {
     this.stats.calls++;
     if (this.throttle > 0) {
@@ -329,7 +612,7 @@ class DouyinSimulator implements PlatformSimulator {
     }
     const q = req.query;
     const method = q.get('method') ?? '';
-    if (req.method !== 'POST' || req.path !== '/order/searchList' || method !== 'order.searchList') {
+    if (req.method !== 'POST' || !apiMethods.has(method) || req.path !== `/${method.replaceAll('.', '/')}`) {
       return this.error(70000, '接口服务已下线', 'isp.api-service-off', 'API不存在或API已下线');
     }
     const appKey = q.get('app_key');
@@ -363,12 +646,19 @@ class DouyinSimulator implements PlatformSimulator {
 
     let p: Record<string, unknown>;
     try {
-      const parsed = JSON.parse(paramJson) as unknown;
+      const parsed = JSON.parse(exactJsonText(paramJson)) as unknown;
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       p = parsed as Record<string, unknown>;
     } catch {
       return this.error(40003, '非法的参数（平台校验）', 'isv.parameter-format-invalid', '业务参数json解析失败');
     }
+    if (method === 'order.orderDetail') return this.orderDetail(p);
+    if (method === 'order.logisticsAdd') return this.logisticsAdd(p);
+    if (method === 'order.logisticsAddMultiPack') return this.logisticsAddMultiPack(p);
+    if (method === 'order.addOrderRemark') return this.addOrderRemark(p);
+    if (method === 'product.listV2') return this.productList(p);
+    if (method === 'sku.list') return this.skuList(p);
+    if (method === 'sku.syncStock') return this.syncStock(p);
     const int = (k: string): number | undefined => (typeof p[k] === 'number' && Number.isSafeInteger(p[k]) ? (p[k] as number) : undefined);
     const page = int('page') ?? 0;
     const size = int('size') ?? 10;

@@ -28,6 +28,10 @@ const optionalFields = new Set([
 const secs = (ms: number) => Math.floor(ms / 1000);
 const numberFrom = (text: string) => Number.parseInt(createHash('sha256').update(text).digest('hex').slice(0, 10), 16);
 
+export interface ShopeeSimulatorHooks extends PlatformSimulator {
+  reservePromotionStock(code: string, quantity: number): void;
+}
+
 export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) => {
   const h = createHash('sha256').update(`shopee-sim:${seed}`).digest('hex');
   const partnerId = String(2_000_000 + (Number.parseInt(h.slice(0, 8), 16) % 900_000));
@@ -51,6 +55,110 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
     return { status, body: JSON.stringify({ request_id: requestId, error: '', message: '', ...body }) };
   };
   const failure = (status: number, error: string, message: string) => answer(status, { error, message });
+
+  // ---- the catalogue: every SKU code the shop's orders used, with its quantity on offer (seller stock) ----------
+
+  /** A SKU code with a dash is a model (variation) of the item named by what comes before it; one without, an item. */
+  const catalogue = new Map<number, { itemId: number; name: string; itemSku: string; hasModel: boolean; stock: number; reserved: number; models: Map<string, { modelId: number; sku: string; stock: number; reserved: number }> }>();
+  const initialStock = 100;
+
+  function addToCatalogue(o: SimOrder): void {
+    for (const l of o.lines) {
+      const { item_id: itemId, model_id: modelId } = lineIds(l.sku);
+      const prefix = l.sku.split('-')[0] ?? l.sku;
+      let item = catalogue.get(itemId);
+      if (!item) {
+        item = { itemId, name: l.title, itemSku: prefix, hasModel: l.sku.includes('-'), stock: initialStock, reserved: 0, models: new Map() };
+        catalogue.set(itemId, item);
+      }
+      if (item.hasModel && !item.models.has(l.sku)) item.models.set(l.sku, { modelId, sku: l.sku, stock: initialStock, reserved: 0 });
+    }
+  }
+
+  /** A catalogue entry by its code: a model's model_sku, or an item's item_sku. */
+  function entryOf(code: string): { stock: number; reserved: number } {
+    for (const item of catalogue.values()) {
+      const m = item.models.get(code);
+      if (m) return m;
+      if (!item.hasModel && item.itemSku === code) return item;
+    }
+    throw new Error(`no SKU ${code} in the Shopee catalogue`);
+  }
+
+  const stockInfo = (e: { stock: number; reserved: number }) => ({
+    summary_info: { total_reserved_stock: e.reserved, total_available_stock: e.stock },
+    seller_stock: [{ stock: e.stock, if_saleable: true }],
+  });
+
+  /** v2.product.get_item_list: offset paging, page_size 1–100, item_status required. */
+  function itemList(q: URLSearchParams): SimResponse {
+    const offset = Number(q.get('offset') ?? '');
+    const size = Number(q.get('page_size') ?? '');
+    if (!Number.isInteger(offset) || offset < 0) return failure(400, 'error_param', 'Wrong parameters, detail: offset is invalid.');
+    if (!Number.isInteger(size) || size < 1 || size > 100) return failure(400, 'error_param', 'Wrong parameters, detail: page_size should be between 1 and 100.');
+    if (!q.get('item_status')) return failure(400, 'error_param', 'Wrong parameters, detail: item_status is required.');
+    const wanted = new Set((q.get('item_status') ?? '').split(','));
+    const items = wanted.has('NORMAL') ? [...catalogue.values()] : [];
+    const slice = items.slice(offset, offset + size);
+    const more = offset + size < items.length;
+    return answer(200, { response: { item: slice.map((i) => ({ item_id: i.itemId, item_status: 'NORMAL', update_time: secs(Date.now()) })), total_count: items.length, has_next_page: more, next_offset: more ? offset + size : 0 } });
+  }
+
+  /** v2.product.get_item_base_info: up to 50 items. */
+  function itemBaseInfo(q: URLSearchParams): SimResponse {
+    const ids = (q.get('item_id_list') ?? '').split(',').filter(Boolean).map(Number);
+    if (ids.length < 1 || ids.length > 50 || !ids.every(Number.isSafeInteger)) return failure(400, 'error_param', 'Wrong parameters, detail: item_id_list should contain 1 to 50 item_id.');
+    const found = ids.map((id) => catalogue.get(id)).filter((i): i is NonNullable<typeof i> => Boolean(i));
+    if (found.length === 0) return failure(400, 'error_item_not_found', 'Item not found.');
+    return answer(200, {
+      response: {
+        item_list: found.map((i) => ({ item_id: i.itemId, item_status: 'NORMAL', item_name: i.name, item_sku: i.itemSku, has_model: i.hasModel, ...(i.hasModel ? {} : { stock_info_v2: stockInfo(i) }) })),
+      },
+    });
+  }
+
+  /** v2.product.get_model_list: one item's models, each with model_sku and stock_info_v2. */
+  function modelList(q: URLSearchParams): SimResponse {
+    const item = catalogue.get(Number(q.get('item_id') ?? ''));
+    if (!item) return failure(400, 'error_item_not_found', 'Item not found.');
+    const models = [...item.models.values()];
+    return answer(200, {
+      response: {
+        tier_variation: [{ name: 'Variation', option_list: models.map((m) => ({ option: m.sku.slice(item.itemSku.length + 1) || m.sku })) }],
+        model: models.map((m, i) => ({ model_id: m.modelId, model_sku: m.sku, model_status: 'MODEL_NORMAL', tier_index: [i], stock_info_v2: stockInfo(m) })),
+      },
+    });
+  }
+
+  /** v2.product.update_stock: the seller stock per model (model_id 0: an item without models); never below promotion stock. */
+  function updateStock(body: Buffer): SimResponse {
+    let b: unknown;
+    try {
+      b = JSON.parse(body.toString('utf8'));
+    } catch {
+      return failure(400, 'error_param', 'The request body is not a valid json format');
+    }
+    const x = b as { item_id?: unknown; stock_list?: unknown } | null;
+    const item = typeof x?.item_id === 'number' ? catalogue.get(x.item_id) : undefined;
+    if (!item) return failure(400, 'error_item_not_found', 'Item not found.');
+    if (!Array.isArray(x?.stock_list) || x.stock_list.length < 1 || x.stock_list.length > 50) return failure(400, 'error_param', 'Wrong parameters, detail: stock_list should contain 1 to 50 entries.');
+    const success: Record<string, unknown>[] = [];
+    const failed: Record<string, unknown>[] = [];
+    for (const e of x.stock_list as { model_id?: unknown; seller_stock?: unknown }[]) {
+      const modelId = typeof e?.model_id === 'number' ? e.model_id : -1;
+      const target = modelId === 0 && !item.hasModel ? item : [...item.models.values()].find((m) => m.modelId === modelId);
+      const rows = Array.isArray(e?.seller_stock) ? (e.seller_stock as { stock?: unknown }[]) : [];
+      const stock = rows.length === 1 && typeof rows[0]?.stock === 'number' && Number.isSafeInteger(rows[0].stock) ? rows[0].stock : -1;
+      if (!target) failed.push({ model_id: modelId, failed_reason: 'Model not found.' });
+      else if (stock < 0) return failure(400, 'error_param', 'Wrong parameters, detail: seller_stock.stock should be a non-negative integer.');
+      else if (stock < target.reserved) failed.push({ model_id: modelId, failed_reason: `Stock ${stock} is less than the reserved stock of an ongoing promotion (${target.reserved}).` });
+      else {
+        target.stock = stock;
+        success.push({ model_id: modelId, stock });
+      }
+    }
+    return answer(200, { response: { success_list: success, failure_list: failed } });
+  }
 
   function lineIds(sku: string) {
     return { item_id: 20_000_000_000 + (numberFrom(`item:${sku.split('-')[0]}`) % 9_000_000_000), model_id: 100_000_000_000 + (numberFrom(`model:${sku}`) % 90_000_000_000) };
@@ -345,6 +453,7 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
 
     record(order, hookUrl) {
       orders.set(order.id, structuredClone(order));
+      addToCatalogue(order);
       const body = JSON.stringify({
         data: { items: [], ordersn: order.id, status: rawStatus(order), completed_scenario: '', update_time: secs(order.updatedAt) },
         shop_id: Number(shopId),
@@ -364,6 +473,10 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
         return failure(429, 'error_rate_limit', 'Too many requests. You have reached the rate limit. Please try again later.');
       }
       const route = `${req.method.toUpperCase()} ${req.path}`;
+      if (route === 'GET /api/v2/product/get_item_list') return gate(req) ?? itemList(req.query);
+      if (route === 'GET /api/v2/product/get_item_base_info') return gate(req) ?? itemBaseInfo(req.query);
+      if (route === 'GET /api/v2/product/get_model_list') return gate(req) ?? modelList(req.query);
+      if (route === 'POST /api/v2/product/update_stock') return gate(req) ?? updateStock(req.body);
       const known = ['GET /api/v2/order/get_order_list', 'GET /api/v2/order/get_order_detail', 'POST /api/v2/payment/get_escrow_detail_batch', 'GET /api/v2/payment/get_escrow_detail'];
       if (!known.includes(route)) return failure(404, 'error_param', 'Permission denied. This API is currently offline or the request path is incorrect.');
       const refused = gate(req);
@@ -377,6 +490,20 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
     throttleNext(n) {
       throttle += n;
     },
+
+    catalogueOf() {
+      return [...catalogue.values()].flatMap((i) =>
+        i.hasModel ? [...i.models.values()].map((m) => ({ code: m.sku, itemId: String(i.itemId), skuId: String(m.modelId), quantity: m.stock })) : [{ code: i.itemSku, itemId: String(i.itemId), skuId: '', quantity: i.stock }],
+      );
+    },
+
+    setCatalogueQuantity(code, quantity) {
+      entryOf(code).stock = quantity;
+    },
+  };
+  // A promotion holding stock (Shopee refuses a seller stock below it): a test's hook, outside the common interface.
+  (sim as ShopeeSimulatorHooks).reservePromotionStock = (code, quantity) => {
+    entryOf(code).reserved = quantity;
   };
   return sim;
 };

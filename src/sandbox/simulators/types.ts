@@ -76,6 +76,10 @@ export interface PlatformSimulator {
   placeSku?(sku: string, location: number): void;
   /** The tracking numbers the platform holds for an order (one per shipment it knows). */
   shipmentsOf?(platformOrderId: string): string[];
+  /** The shop's catalogue as the platform holds it: each SKU code its orders used, with its ids and the quantity on offer. */
+  catalogueOf?(): { code: string; itemId: string; skuId: string; quantity: number }[];
+  /** Changes a SKU's quantity on offer behind the hub's back (the seller editing it in the platform's back office). */
+  setCatalogueQuantity?(code: string, quantity: number): void;
   /** API calls answered so far, and how many were refused for a bad signature. */
   readonly stats: { calls: number; refusedSignature: number; throttled: number };
 }

@@ -17,6 +17,10 @@ import { HubError } from '../../../../kernel/errors.ts';
 import type { NormalizedOrder, OrderLineInput, Receiver } from '../../../orders/domain/order.ts';
 import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder, apiBaseProblems } from '../types.ts';
 import { douyinRawStatus, douyinStatusDictionary } from './status.ts';
+import { shipBackDouyin } from './ship-back.ts';
+import { setRemarkDouyin } from './remark.ts';
+import { pullDouyinListings } from './listings.ts';
+import { setStockDouyin } from './stock.ts';
 
 export type DouyinSignMethod = 'md5' | 'hmac-sha256';
 
@@ -671,4 +675,8 @@ export const douyin: ChannelAdapter<DouyinCredentials> = {
   pull(ctx) {
     return pullDouyinOrders(ctx);
   },
+  shipBack: shipBackDouyin,
+  setRemark: setRemarkDouyin,
+  pullListings: pullDouyinListings,
+  setStock: setStockDouyin,
 };

@@ -8,6 +8,8 @@ import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContext, type PulledOrder, apiBaseProblems } from '../types.ts';
 import { shopeeStatusDictionary } from './status.ts';
+import { pullShopeeListings } from './listings.ts';
+import { setStockShopee } from './stock.ts';
 
 export interface ShopeeCredentials {
   partnerId: string;
@@ -307,7 +309,7 @@ function untilQuotaReset(now: number): number {
 }
 
 /** Shop-level API signature: hex HMAC-SHA256(partner key, partner_id + path + timestamp + access_token + shop_id). */
-function apiSign(c: ShopeeCredentials, path: string, timestamp: number): string {
+export function apiSign(c: ShopeeCredentials, path: string, timestamp: number): string {
   return createHmac('sha256', c.partnerKey).update(`${c.partnerId}${path}${timestamp}${c.accessToken}${c.shopId}`, 'utf8').digest('hex');
 }
 
@@ -528,4 +530,6 @@ export const shopee: ChannelAdapter<ShopeeCredentials> = {
       cursor = next;
     }
   },
+  pullListings: pullShopeeListings,
+  setStock: setStockShopee,
 };
