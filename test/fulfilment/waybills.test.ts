@@ -21,6 +21,7 @@ import type { ChannelAdapter } from '../../src/modules/channels/connectors/types
 import { cainiaoWaybills } from '../../src/modules/fulfilment/waybills/cainiao.ts';
 import { pinduoduoWaybills } from '../../src/modules/fulfilment/waybills/pinduoduo.ts';
 import type { WaybillClient, WaybillRequest } from '../../src/modules/fulfilment/waybills/types.ts';
+import { renderLabels } from '../../src/modules/fulfilment/waybills/label.ts';
 
 interface WaybillBody {
   shipmentId: string;
@@ -157,6 +158,11 @@ it('a Taobao order without its oaid gets no Cainiao number: refused before any r
   } finally {
     await sims.close();
   }
+});
+
+it('refuses to render a label without the Chinese font, saying which font to install', async () => {
+  const label = { waybillNo: '7123', carrierName: '中通快递', sortCode: null, receiver: { name: '张*', phone: '', address: '' }, sender: { name: '', phone: '', address: '' }, orderNos: [], items: [] };
+  await expect(renderLabels([label], '76x130', '/nonexistent/wqy-zenhei.ttc')).rejects.toMatchObject({ code: 'LABEL_FONT_MISSING', message: expect.stringContaining('fonts-wqy-zenhei') as unknown });
 });
 
 // ---- the whole flow in the hub --------------------------------------------------------------------------------

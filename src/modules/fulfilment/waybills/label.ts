@@ -9,7 +9,7 @@ import { HubError } from '../../../kernel/errors.ts';
 export const labelSizes = { '76x130': [76, 130], '100x180': [100, 180] } as const;
 export type LabelSize = keyof typeof labelSizes;
 
-/** The CJK font the machines have (Debian fonts-wqy-zenhei); ORDERHUB_LABEL_FONT points elsewhere. */
+/** The CJK font the machines have (Debian fonts-wqy-zenhei): labels print Chinese names and addresses. */
 export const defaultLabelFont = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
 
 export interface LabelData {
@@ -30,17 +30,14 @@ async function barcodePng(text: string): Promise<Buffer> {
   return bwipjs.toBuffer({ bcid: 'code128', text, scale: 4, height: 12, includetext: false, paddingwidth: 0, paddingheight: 0 });
 }
 
-function fontPath(): string {
-  const path = process.env.ORDERHUB_LABEL_FONT || defaultLabelFont;
-  if (!existsSync(path)) {
-    throw new HubError('LABEL_FONT_MISSING', `the label font ${path} is missing: install the Chinese font (Debian: apt-get install fonts-wqy-zenhei) or set ORDERHUB_LABEL_FONT`, { path });
-  }
+function checkedFont(path: string): string {
+  if (!existsSync(path)) throw new HubError('LABEL_FONT_MISSING', `the label font ${path} is missing: install the Chinese font (Debian: apt-get install fonts-wqy-zenhei)`, { path });
   return path;
 }
 
-/** One PDF with a page per label, in the order given. */
-export async function renderLabels(labels: readonly LabelData[], size: LabelSize): Promise<Buffer> {
-  const font = fontPath();
+/** One PDF with a page per label, in the order given; `fontFile` is for tests of a machine without the font. */
+export async function renderLabels(labels: readonly LabelData[], size: LabelSize, fontFile = defaultLabelFont): Promise<Buffer> {
+  const font = checkedFont(fontFile);
   const [wMm, hMm] = labelSizes[size];
   const W = pt(wMm);
   const H = pt(hMm);
