@@ -178,6 +178,28 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     ok(await admin('POST', `/api/shipments/${shipmentId}/scans`, { codes: [sku] }));
     const trackingNo = `YTSCOPE${run}${x}`;
     ok(await admin('POST', `/api/shipments/${shipmentId}/ship`, { carrier: 'yuantong', trackingNo }));
+    // An e-waybill on record for the parcel (own-shop orders get none from a network): its view and labels are read below.
+    await s.hub.db.transaction(async (tx) => {
+      await tx.run(`INSERT INTO waybill_accounts (id, tenant_id, network, name, carrier, credentials, sender, active, created_at, updated_at) VALUES (?, ?, 'cainiao', ?, 'yto', ?, ?, 1, ?, ?)`, [
+        `wba-${run}-${x}`,
+        DEFAULT_TENANT,
+        `cainiao ${x}`,
+        s.hub.keyring.encrypt('{}'),
+        JSON.stringify({ name: 'scope', phone: '1', province: 'p', city: 'c', district: 'd', address: 'a' }),
+        Date.now(),
+        Date.now(),
+      ]);
+      await tx.run(`INSERT INTO waybills (tenant_id, shipment_id, account_id, network, carrier, object_id, state, waybill_no, attempts, requested_at, issued_at, updated_at) VALUES (?, ?, ?, 'cainiao', 'yto', ?, 'issued', ?, 1, ?, ?, ?)`, [
+        DEFAULT_TENANT,
+        shipmentId,
+        `wba-${run}-${x}`,
+        shipmentId,
+        trackingNo,
+        Date.now(),
+        Date.now(),
+        Date.now(),
+      ]);
+    });
     const delivered = await sendPush(s, `/hooks/tracking/kuaidi100/${trackingAccount}`, kuaidi100Push(kd100.salt, trackingNo, '3', [{ at: Date.now() - 7_200_000, context: `${marker} 已签收，本人签收`, statusCode: '301' }]));
     expect(delivered.status, delivered.text).toBe(200);
     const opened = ok(await admin<{ items: { id: string }[] }>('POST', `/api/shipments/${shipmentId}/not-received`, { note: marker }), 201);
@@ -384,6 +406,10 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     },
     'GET /api/tracking/settings': { notScoped: 'delivery trust settings are tenant configuration' },
     'GET /api/cases': { targets: all('/api/cases'), visible: (a) => [a.caseId] },
+    'GET /api/waybill-accounts': { notScoped: 'waybill accounts are tenant configuration' },
+    'GET /api/shipments/:id/waybill': { targets: (x) => [{ path: `/api/shipments/${x.shipmentId}/waybill`, dims: allDims }] },
+    'GET /api/shipments/:id/label.pdf': { targets: (x) => [{ path: `/api/shipments/${x.shipmentId}/label.pdf`, dims: allDims }] },
+    'GET /api/waves/:id/labels.pdf': { targets: (x) => [{ path: `/api/waves/${x.waveId}/labels.pdf`, dims: allDims }] },
     'GET /api/wms-accounts': { targets: all('/api/wms-accounts'), visible: (a) => [a.wmsId] },
     'GET /api/wms-accounts/:id': { targets: (x) => [{ path: `/api/wms-accounts/${x.wmsId}`, dims: ['warehouses'] }] },
   };
@@ -455,6 +481,10 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'POST /api/waves': { target: (x) => [{ path: '/api/waves', body: { warehouse: x.warehouse, shipmentIds: [x.shipmentId] }, dims: allDims }], allow: [403, 404] },
     'POST /api/waves/:id/picked': { target: (x) => [{ path: `/api/waves/${x.waveId}/picked`, dims: allDims }], allow: [404] },
     'POST /api/tracking-accounts': { notScoped: 'tracking source accounts are tenant configuration' },
+    'POST /api/waybill-accounts': { notScoped: 'waybill accounts are tenant configuration' },
+    'POST /api/shipments/:id/waybill': { target: (x) => [{ path: `/api/shipments/${x.shipmentId}/waybill`, dims: allDims }], allow: [404] },
+    'POST /api/shipments/:id/waybill/cancel': { target: (x) => [{ path: `/api/shipments/${x.shipmentId}/waybill/cancel`, dims: allDims }], allow: [404] },
+    'POST /api/waves/:id/waybills': { target: (x) => [{ path: `/api/waves/${x.waveId}/waybills`, dims: allDims }], allow: [404] },
     'PATCH /api/tracking-accounts/:id': { notScoped: 'tracking source accounts are tenant configuration' },
     'DELETE /api/tracking-accounts/:id': { notScoped: 'tracking source accounts are tenant configuration' },
     'POST /api/shipments/:id/not-received': { target: (x) => [{ path: `/api/shipments/${x.shipmentId}/not-received`, body: {}, dims: allDims }], allow: [404] },

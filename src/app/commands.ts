@@ -22,6 +22,7 @@ import type { WarehouseFlowService } from '../modules/fulfilment/warehouse-flow.
 import type { TrackingAccountService } from '../modules/tracking/accounts.ts';
 import type { TrackingService } from '../modules/tracking/service.ts';
 import type { WmsService } from '../modules/fulfilment/wms/service.ts';
+import type { WaybillService } from '../modules/fulfilment/waybills/service.ts';
 import type { LeaseStore } from '../platform/jobs/leases.ts';
 import type { Tx } from '../platform/db/database.ts';
 import type { Keyring } from '../platform/security/keyring.ts';
@@ -45,6 +46,7 @@ export interface WriteServices {
   trackingAccounts: TrackingAccountService;
   tracking: TrackingService;
   wms: WmsService;
+  waybills: WaybillService;
   leases: LeaseStore;
 }
 
@@ -149,6 +151,10 @@ export const commands = {
   rotateWmsSecret: command('wms', 'rotateSecret', { forgets: forgetId('wms') }),
   deleteWmsAccount: command('wms', 'remove', { forgets: forgetId('wms') }),
   recordWmsPush: command('wms', 'apply'),
+  createWaybillAccount: command('waybills', 'createAccount'),
+  getWaybill: command('waybills', 'issue'),
+  getWaveWaybills: command('waybills', 'issueWave'),
+  cancelWaybill: command('waybills', 'cancel'),
   // Job leases (platform/jobs/leases.ts): writes like any other, so on SQLite they run in the writer thread.
   acquireLease: command('leases', 'acquire'),
   renewLease: command('leases', 'renew'),
@@ -177,6 +183,7 @@ export const backgroundWrites = {
   refunds: ['afterAttempt'],
   integration: ['claimDueOutbound', 'afterOutboundAttempt'],
   payments: ['beforeClose', 'recordClosedUnconfirmed'],
+  waybills: ['cancelDue'],
 } as const satisfies { [S in Service]?: readonly AsyncMethods<WriteServices[S]>[] };
 
 type Registered<S extends Service> = { [K in WriteOp]: Commands[K]['service'] extends S ? Commands[K]['method'] : never }[WriteOp];

@@ -38,6 +38,8 @@ import { RoutingService } from '../modules/fulfilment/routing/service.ts';
 import { WarehouseFlowService } from '../modules/fulfilment/warehouse-flow.ts';
 import { TrackingAccountService } from '../modules/tracking/accounts.ts';
 import { WmsService } from '../modules/fulfilment/wms/service.ts';
+import { WaybillService } from '../modules/fulfilment/waybills/service.ts';
+import { WaybillWorker } from '../modules/fulfilment/waybills/worker.ts';
 import { TrackingService } from '../modules/tracking/service.ts';
 import { TrackingWorker, defaultTrackingWorkerOptions, trackingSubscriptionFeed, type TrackingWorkerOptions } from '../modules/tracking/worker.ts';
 import { RoutingRunner, defaultRoutingRunnerOptions } from '../modules/fulfilment/routing/runner.ts';
@@ -85,6 +87,8 @@ export interface LocalRuntime {
   outbound: OutboundWorker;
   /** Tracking subscriptions, delivery re-checks, stale re-queries and tracking alerts. */
   tracking: TrackingWorker;
+  /** Waybill numbers owed back to the carrier networks (stopped parcels). */
+  waybills: WaybillWorker;
 }
 
 export interface Hub {
@@ -124,6 +128,8 @@ export interface Hub {
   tracking: Reads<'tracking'>;
   /** External WMS accounts and their status dictionaries. */
   wms: Reads<'wms'>;
+  /** E-waybill accounts, parcels' waybill numbers and their labels. */
+  waybills: Reads<'waybills'>;
   webhooks: Reads<'webhooks'>;
   /** Per-account integration health: deliveries, refusals, recovered by polling, drift alerts, pull log. */
   integration: Reads<'integration'>;
@@ -212,6 +218,7 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
     routing: new RoutingService(db, keyring, { timezone: config.timezone, defaultShipHours: 48 }),
     warehouseFlow,
     wms: new WmsService(db, keyring, warehouseFlow),
+    waybills: new WaybillService(db, keyring, log, fetchFn),
     trackingAccounts: new TrackingAccountService(db, keyring),
     tracking: new TrackingService(db, keyring, lifecycle, undefined, log),
   };
@@ -289,7 +296,9 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     opts.fetch ?? fetch,
     leases,
   );
+  const waybillWorker = new WaybillWorker(svc.waybills, log, opts.outbound?.pollMs ?? 5000);
   if (opts.workers !== false) {
+    waybillWorker.start();
     relay.start();
     timers.start();
     sender.start();
@@ -297,7 +306,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     outbound.start();
     trackingWorker.start();
   }
-  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
+  const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, waybills: svc.waybills, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
   const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);
   const autoRouting = routingRunner(routing, writes, config, log, opts, leases);
   let closed = false;
@@ -315,7 +324,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     autoRouting,
     live,
     writes,
-    local: { ingest, relay, timers, sender, refunds, outbound, tracking: trackingWorker },
+    local: { ingest, relay, timers, sender, refunds, outbound, tracking: trackingWorker, waybills: waybillWorker },
     isReady: () => readiness(db, true),
     async close() {
       if (closed) return;
@@ -327,7 +336,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       await ingest.idle();
       // Tracking pushes queued for a group commit are written (and answered) before the database closes.
       await trackingService.idle();
-      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), outbound.stop(), trackingWorker.stop()]);
+      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), outbound.stop(), trackingWorker.stop(), waybillWorker.stop()]);
       await db.close();
     },
   };

@@ -135,6 +135,9 @@ export interface EventPayloads {
   'wms_account.created': { id: string; name: string; warehouse: string };
   'wms_account.updated': AccountChanged;
   'wms_account.deleted': { id: string };
+  'waybill_account.created': { id: string; network: string; name: string; carrier: string };
+  'waybill.issued': { shipmentId: string; network: string; carrier: string; waybillNo: string; accountId: string };
+  'waybill.cancelled': { shipmentId: string; network: string; carrier: string; waybillNo: string | null; reason: string };
 }
 
 export type EventType = keyof EventPayloads;
@@ -381,6 +384,21 @@ export const eventCatalogue: { readonly [T in EventType]: EventSpec<T> } = {
   'wms_account.created': { aggregate: 'wms_account', about: 'An external WMS connected.', fields: { id: 'the account id', name: 'its name', warehouse: 'the warehouse it runs' } },
   'wms_account.updated': { aggregate: 'wms_account', about: 'An external WMS account changed.', fields: changed },
   'wms_account.deleted': { aggregate: 'wms_account', about: 'An external WMS account deleted.', fields: { id: 'the account id' } },
+  'waybill_account.created': {
+    aggregate: 'waybill_account',
+    about: 'A carrier network’s e-waybill account (电子面单) added.',
+    fields: { id: 'the account id', network: 'cainiao, pinduoduo, douyin or jd', name: 'its name', carrier: 'the hub carrier its numbers belong to' },
+  },
+  'waybill.issued': {
+    aggregate: 'shipment',
+    about: 'A parcel got its waybill number from the carrier network.',
+    fields: { shipmentId: 'the parcel', network: 'the network', carrier: 'the hub carrier', waybillNo: 'the waybill (tracking) number', accountId: 'the waybill account' },
+  },
+  'waybill.cancelled': {
+    aggregate: 'shipment',
+    about: 'A parcel’s waybill number given back (the parcel was stopped, or cancelled by hand).',
+    fields: { shipmentId: 'the parcel', network: 'the network', carrier: 'the hub carrier', waybillNo: 'the number, when one was issued', reason: 'why' },
+  },
 };
 
 export const eventTypes = Object.keys(eventCatalogue) as EventType[];

@@ -40,6 +40,8 @@ const owner: Record<string, string> = {
   shipments: 'fulfilment',
   shipment_lines: 'fulfilment',
   wms_accounts: 'fulfilment',
+  waybill_accounts: 'fulfilment',
+  waybills: 'fulfilment',
   wms_pushes: 'fulfilment',
   tracking_accounts: 'tracking',
   tracking_pushes: 'tracking',

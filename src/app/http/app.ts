@@ -27,6 +27,7 @@ import { paymentHookRoutes } from '../../modules/payments/http/hooks.ts';
 import { paymentRoutes } from '../../modules/payments/http/payments.ts';
 import { routingRoutes } from '../../modules/fulfilment/http/routing.ts';
 import { shipmentRoutes } from '../../modules/fulfilment/http/shipments.ts';
+import { waybillRoutes } from '../../modules/fulfilment/http/waybills.ts';
 import { trackingRoutes } from '../../modules/tracking/http/tracking.ts';
 import { trackingHookRoutes } from '../../modules/tracking/http/hooks.ts';
 import { wmsHookRoutes, wmsRoutes } from '../../modules/fulfilment/http/wms.ts';
@@ -137,6 +138,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
       await api.register(shipmentRoutes, { hub });
       await api.register(trackingRoutes, { hub });
       await api.register(wmsRoutes, { hub });
+      await api.register(waybillRoutes, { hub });
     },
     { prefix: '/api' },
   );

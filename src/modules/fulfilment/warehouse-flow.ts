@@ -112,7 +112,7 @@ export class WarehouseFlowService {
    * reserved both drop by what shipped (routing reserved them here), and the order's reservations say `shipped`; when
    * every shipment of an order has shipped, the order moves to `shipped` on the anchor.
    */
-  ship(who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now = Date.now()): Promise<ShipmentView> {
+  ship(who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo?: string | undefined }, now = Date.now()): Promise<ShipmentView> {
     return shipShipment(this.deps, who, shipmentId, input, now);
   }
 
@@ -122,7 +122,7 @@ export class WarehouseFlowService {
   }
 
   /** `ship` inside the caller's transaction (the WMS push applies it there, beside its own record). */
-  shipIn(tx: Tx, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now: number): Promise<void> {
+  shipIn(tx: Tx, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo?: string | undefined }, now: number): Promise<void> {
     return shipShipmentIn(this.deps, tx, who, shipmentId, input, now);
   }
 }

@@ -397,6 +397,52 @@ export interface ShipmentLinesTable {
   scanned: number;
 }
 
+/** A waybill account (migration 021): the seller's account with a carrier network's e-waybill service. */
+export interface WaybillAccountsTable {
+  id: string;
+  tenant_id: string;
+  /** 'cainiao' | 'pinduoduo' | 'douyin' | 'jd'. */
+  network: string;
+  name: string;
+  /** The hub carrier code the numbers belong to (zto, yunda …). */
+  carrier: string;
+  /** Encrypted JSON: the network's keys and session. */
+  credentials: string;
+  /** JSON: the sender (发件人) printed on the label and sent with each request. */
+  sender: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One waybill number asked for a parcel (migration 021). */
+export interface WaybillsTable {
+  id: number;
+  tenant_id: string;
+  shipment_id: string;
+  account_id: string;
+  network: string;
+  carrier: string;
+  /** The id the network keeps per request: the same id answers the same number. */
+  object_id: string;
+  /** 'requesting' | 'issued' | 'cancel_pending' | 'cancelled'. */
+  state: string;
+  waybill_no: string | null;
+  /** The sort code (大头笔/三段码) the network returned, if any. */
+  sort_code: string | null;
+  /** JSON: what the label prints from the network's answer (masked receiver, route), never a decrypted address. */
+  print_data: string | null;
+  error_code: string | null;
+  error: string | null;
+  attempts: number;
+  requested_at: number;
+  issued_at: number | null;
+  cancel_reason: string | null;
+  cancelled_at: number | null;
+  next_attempt_at: number | null;
+  updated_at: number;
+}
+
 /** An outbound platform write (migration 017): what the hub must tell a platform, and its last attempt. */
 export interface OutboundCallsTable {
   id: number;
@@ -488,4 +534,6 @@ export interface DB {
   wms_pushes: WmsPushesTable;
   outbound_calls: OutboundCallsTable;
   listings: ListingsTable;
+  waybill_accounts: WaybillAccountsTable;
+  waybills: WaybillsTable;
 }

@@ -7,6 +7,7 @@ import { systemPrincipal } from '../../kernel/principal.ts';
 import type { Hub } from '../../app/hub.ts';
 import { hashPassword } from '../../platform/security/secrets.ts';
 import { simulators } from '../simulators/index.ts';
+import { cainiaoWaybillSimulator, pddWaybillSimulator } from '../simulators/waybills.ts';
 import type { SimulatorServer } from '../simulators/server.ts';
 import type { PlatformSimulator } from '../simulators/types.ts';
 
@@ -103,6 +104,15 @@ export async function prepareDemo(hub: Hub, sims: SimulatorServer): Promise<Demo
     const sim = mount(platform);
     const a = await hub.writes.createAccount(who, { platform, name, credentials: sim.credentials });
     made.push({ id: a.id, name, platform, secret: '', sim });
+  }
+  // E-waybill accounts (电子面单) on the networks' simulators: the demo's Taobao and PDD parcels get their numbers there.
+  const sender = { name: '杭州仓（演示）', phone: '057188886666', province: '浙江省', city: '杭州市', district: '余杭区', address: '仓前街道 8 号' };
+  for (const [network, factory, name] of [
+    ['cainiao', cainiaoWaybillSimulator, '菜鸟电子面单 韵达（演示）'],
+    ['pinduoduo', pddWaybillSimulator, '拼多多电子面单 韵达（演示）'],
+  ] as const) {
+    const sim = sims.mount(`demo-${network}-waybill`, factory, `demo-${network}-waybill`);
+    await hub.writes.createWaybillAccount(who, { network, name, carrier: 'yunda', credentials: sim.credentials, sender });
   }
   for (const [i, s] of demoSkus.entries()) {
     // The limited gift box is short on purpose: the demo shows 库存不足 holds and the never-oversell guarantee.

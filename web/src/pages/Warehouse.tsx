@@ -180,6 +180,21 @@ function WaveDetail({ waveId, onPack, onChange }: { waveId: string; onPack: (shi
               {t('wh.print')}
             </Button>
             <Button
+              icon={<PrinterOutlined />}
+              disabled={!can('fulfilment.ship')}
+              onClick={() =>
+                void post<{ items: { error: unknown }[] }>(`/api/waves/${encodeURIComponent(wave.id)}/waybills`)
+                  .then((r) => {
+                    if (r.items.some((i) => i.error)) message.warning(t('wh.waveWaybillsFailed'));
+                    if (r.items.some((i) => !i.error)) window.open(`/api/waves/${encodeURIComponent(wave.id)}/labels.pdf?size=76x130`, '_blank');
+                  })
+                  .catch((e: unknown) => message.error(errorText(e)))
+              }
+              data-testid="wave-waybills"
+            >
+              {t('wh.waveWaybills')}
+            </Button>
+            <Button
               type="primary"
               disabled={!can('fulfilment.ship') || !waved}
               onClick={() =>
@@ -263,6 +278,16 @@ function WaveDetail({ waveId, onPack, onChange }: { waveId: string; onPack: (shi
 
 type ScanFeedback = { ok: true; code: string } | { ok: false; code: string; error: string; errorCode: string };
 
+/** A parcel's e-waybill (电子面单) as GET/POST /api/shipments/{id}/waybill answer it. */
+interface Waybill {
+  state: 'requesting' | 'issued' | 'cancel_pending' | 'cancelled';
+  carrier: string;
+  waybillNo: string | null;
+  sortCode: string | null;
+}
+
+const waybillErrors = new Set(['WAYBILL_ACCOUNT_MISSING', 'WAYBILL_REFUSED', 'WAYBILL_UNAVAILABLE', 'WAYBILL_MISMATCH', 'SHIPMENT_CANCELLED', 'ORDER_HELD', 'LABEL_FONT_MISSING']);
+
 function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen: (id: string) => void }) {
   const { t, label, locale } = useI18n();
   const me = useMe();
@@ -277,6 +302,9 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
   const [trackingNo, setTrackingNo] = useState('');
   const [shipError, setShipError] = useState<string | null>(null);
   const [shipping, setShipping] = useState(false);
+  const [waybill, setWaybill] = useState<Waybill | null>(null);
+  const [waybillError, setWaybillError] = useState<{ code: string; text: string } | null>(null);
+  const [fetchingWaybill, setFetchingWaybill] = useState(false);
   const scanInput = useRef<InputRef>(null);
   const trackingInput = useRef<InputRef>(null);
   // A scanner types faster than the hub answers: codes are sent one after another, in the order they were scanned.
@@ -287,6 +315,8 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
     setFeedback(null);
     setShipError(null);
     setTrackingNo('');
+    setWaybill(null);
+    setWaybillError(null);
     if (!shipmentId) return;
     get<Shipment>(`/api/shipments/${encodeURIComponent(shipmentId)}`)
       .then((s) => {
@@ -295,6 +325,16 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
         setLoadError(null);
       })
       .catch((e: unknown) => setLoadError(errorText(e)));
+    // The parcel's waybill, when it has one: its number is the tracking number (nobody types it).
+    get<Waybill>(`/api/shipments/${encodeURIComponent(shipmentId)}/waybill`)
+      .then((w) => {
+        setWaybill(w);
+        if (w.state === 'issued' && w.waybillNo) {
+          setTrackingNo(w.waybillNo);
+          setCarrier(w.carrier);
+        }
+      })
+      .catch(() => setWaybill(null));
   }, [shipmentId]);
 
   useEffect(() => {
@@ -335,6 +375,29 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
       setShipError(errorText(e));
     } finally {
       setShipping(false);
+    }
+  };
+
+  const labelUrl = (id: string, size: string) => `/api/shipments/${encodeURIComponent(id)}/label.pdf?size=${size}`;
+
+  /** 取号: the parcel's number from its orders' carrier network, then its label opens to print. */
+  const fetchWaybill = async () => {
+    if (!shipment) return;
+    setFetchingWaybill(true);
+    try {
+      const w = await post<Waybill>(`/api/shipments/${encodeURIComponent(shipment.id)}/waybill`);
+      setWaybill(w);
+      setWaybillError(null);
+      if (w.waybillNo) {
+        setTrackingNo(w.waybillNo);
+        setCarrier(w.carrier);
+        window.open(labelUrl(shipment.id, '76x130'), '_blank');
+      }
+    } catch (e) {
+      const code = e instanceof ApiError ? e.code : 'ERROR';
+      setWaybillError({ code, text: errorText(e) });
+    } finally {
+      setFetchingWaybill(false);
     }
   };
 
@@ -457,10 +520,44 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
                     onChange={(e) => setCarrier(e.target.value)}
                     placeholder={t('wh.carrier')}
                     maxLength={32}
-                    disabled={!mayShip || shipment.state !== 'packed'}
+                    disabled={!mayShip || shipment.state !== 'packed' || Boolean(waybill?.waybillNo && waybill.state === 'issued')}
                     data-testid="carrier-input"
                   />
-                  {!shipment.carrier && <Typography.Text type="secondary">{t('wh.noCarrier')}</Typography.Text>}
+                  {!shipment.carrier && !waybill?.waybillNo && <Typography.Text type="secondary">{t('wh.noCarrier')}</Typography.Text>}
+                  {waybill?.state === 'issued' && waybill.waybillNo ? (
+                    <Alert
+                      type="success"
+                      showIcon
+                      title={
+                        <span>
+                          {t('wh.waybill')}: <Typography.Text strong data-testid="waybill-no">{waybill.waybillNo}</Typography.Text>
+                          {waybill.sortCode ? ` · ${waybill.sortCode}` : ''}
+                        </span>
+                      }
+                      description={
+                        <Space wrap>
+                          <Button size="small" icon={<PrinterOutlined />} href={labelUrl(shipment.id, '76x130')} target="_blank" data-testid="print-label">
+                            {t('wh.printLabel')} 76×130
+                          </Button>
+                          <Button size="small" icon={<PrinterOutlined />} href={labelUrl(shipment.id, '100x180')} target="_blank" data-testid="print-label-large">
+                            {t('wh.printLabel')} 100×180
+                          </Button>
+                        </Space>
+                      }
+                    />
+                  ) : (
+                    <Button icon={<PrinterOutlined />} loading={fetchingWaybill} disabled={!mayShip || !['waved', 'picked', 'packed'].includes(shipment.state)} onClick={() => void fetchWaybill()} data-testid="get-waybill">
+                      {t('wh.getWaybill')}
+                    </Button>
+                  )}
+                  {waybillError && (
+                    <Alert
+                      type="error"
+                      showIcon
+                      title={waybillErrors.has(waybillError.code) ? t(`wh.err.${waybillError.code}` as Parameters<typeof t>[0]) : t('wh.waybillFailed')}
+                      description={<span data-testid="waybill-error">{waybillError.text}</span>}
+                    />
+                  )}
                   <Typography.Text>{t('wh.trackingNo')}</Typography.Text>
                   <Input
                     ref={trackingInput}
@@ -471,7 +568,7 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
                     prefix={<ScanOutlined />}
                     maxLength={64}
                     autoComplete="off"
-                    disabled={!mayShip || shipment.state !== 'packed'}
+                    disabled={!mayShip || shipment.state !== 'packed' || Boolean(waybill?.waybillNo && waybill.state === 'issued')}
                     data-testid="tracking-input"
                   />
                   <Button type="primary" block loading={shipping} disabled={!mayShip || shipment.state !== 'packed' || !trackingNo.trim()} onClick={() => void ship()} data-testid="ship-button">

@@ -14,6 +14,7 @@ import { shipmentMachine } from '../domain/shipment-machine.ts';
 import { shipment } from '../queries/shipment.ts';
 import { shipmentStep } from '../shipment-step.ts';
 import { shipmentRow } from '../store/shipment-row.ts';
+import { issuedWaybill } from '../waybills/owe-cancel.ts';
 import type { LineRow, ShipmentRow, ShipmentView } from '../views.ts';
 
 const gone = new Set(['shipped', 'delivered', 'returned']);
@@ -23,7 +24,7 @@ const gone = new Set(['shipped', 'delivered', 'returned']);
  * reserved both drop by what shipped (routing reserved them here), and the order's reservations say `shipped`; when
  * every shipment of an order has shipped, the order moves to `shipped` on the anchor.
  */
-export async function shipShipment(deps: WarehouseFlowDeps, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now = Date.now()): Promise<ShipmentView> {
+export async function shipShipment(deps: WarehouseFlowDeps, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo?: string | undefined }, now = Date.now()): Promise<ShipmentView> {
   await deps.db.transaction((tx) => shipShipmentIn(deps, tx, who, shipmentId, input, now));
   return shipment(deps, who, shipmentId);
 }
@@ -35,9 +36,8 @@ export async function lockOrdersOfShipment(tx: Tx, who: Principal, shipmentId: s
 }
 
 /** `ship` inside the caller's transaction (the WMS push applies it there, beside its own record). */
-export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo: string }, now: number): Promise<void> {
-  const trackingNo = input.trackingNo.trim();
-  if (!trackingNo) throw new HubError('VALIDATION_FAILED', 'a shipment is shipped only with a tracking number');
+export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo?: string | undefined }, now: number): Promise<void> {
+  const typed = input.trackingNo?.trim() ?? '';
   const first = await shipmentRow(tx, who, shipmentId);
   const orderIds = (JSON.parse(first.order_ids) as string[]).slice().sort();
   // Orders first, in id order, then the shipment: shipments of one order shipped at once serialise on the order,
@@ -52,7 +52,19 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
     throw new HubError('SHIPMENT_ALREADY_SHIPPED', `shipment ${s.id} was already shipped (${s.carrier ?? ''} ${s.tracking_no ?? ''})`.trim(), { state: s.state, carrier: s.carrier, trackingNo: s.tracking_no });
   }
   if (s.state !== 'packed') throw new HubError('SHIPMENT_STATE', `shipment ${s.id} is ${s.state}: scan its units to pack it before shipping`, { state: s.state });
-  const carrier = input.carrier?.trim() || s.carrier;
+  // The parcel's e-waybill, when it has one, is its tracking number and carrier: nobody types it, and a typed number
+  // that differs is refused rather than shipping a parcel whose label says another.
+  const waybill = await issuedWaybill(tx, s.id);
+  const trackingNo = waybill?.waybill_no ?? typed;
+  if (!trackingNo) throw new HubError('VALIDATION_FAILED', `shipment ${s.id} has no waybill: get one, or ship with a tracking number`);
+  if (waybill && typed && typed !== waybill.waybill_no) {
+    throw new HubError('WAYBILL_MISMATCH', `shipment ${s.id} has waybill ${waybill.waybill_no} (${waybill.carrier}): ship it with that number, or cancel the waybill first`, { waybillNo: waybill.waybill_no });
+  }
+  const named = input.carrier?.trim();
+  if (waybill && named && named !== waybill.carrier) {
+    throw new HubError('WAYBILL_MISMATCH', `shipment ${s.id} has a ${waybill.carrier} waybill: it cannot leave with ${named}`, { carrier: waybill.carrier });
+  }
+  const carrier = waybill?.carrier ?? (named || s.carrier);
   if (!carrier) throw new HubError('VALIDATION_FAILED', `shipment ${s.id} has no carrier yet: name one`);
   for (const o of orders) {
     if (o.status === 'cancelled') throw new HubError('CONFLICT', `order ${o.order_no} was cancelled: do not ship shipment ${s.id}; put its units back`, { orderId: o.id, status: o.status });

@@ -84,11 +84,12 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
         tags: ['warehouse'],
         summary: 'Hand a packed shipment to the carrier with its tracking number (发货)',
         description:
-          '"Shipped" means exactly this. 400 VALIDATION_FAILED without a tracking number (or without a carrier when the plan chose none); ' +
+          '"Shipped" means exactly this. The parcel\'s e-waybill, when it has one, is its tracking number and carrier (409 WAYBILL_MISMATCH when another is named); ' +
+          '400 VALIDATION_FAILED without a waybill or a tracking number (or without a carrier when the plan chose none); ' +
           '404 SHIPMENT_NOT_FOUND; 409 SHIPMENT_ALREADY_SHIPPED the second time; 409 SHIPMENT_STATE before it is packed; 409 TRACKING_NO_IN_USE; ' +
           '409 ORDER_HELD when one of its orders is on hold, 409 CONFLICT when one was cancelled. When every shipment of an order has shipped, the order moves to shipped.',
         params: Type.Object({ id: Id }),
-        body: Type.Object({ carrier: Type.Optional(CarrierCode()), trackingNo: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) }),
+        body: Type.Object({ carrier: Type.Optional(CarrierCode()), trackingNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' })) }),
         response: { 200: ShipmentView, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },

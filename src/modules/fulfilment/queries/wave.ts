@@ -7,7 +7,7 @@ import { toIso } from '../../../kernel/time.ts';
 import type { WarehouseFlowDeps } from '../deps.ts';
 import { cols, shipmentViews, type Query, type ShipmentRow, type WaveView } from '../views.ts';
 
-export async function waveRow(deps: WarehouseFlowDeps, who: Principal, id: string) {
+export async function waveRow(deps: Pick<WarehouseFlowDeps, 'db'>, who: Principal, id: string) {
   const f = waveScopeSql(who.scope, 'waves');
   const w = await deps.db.read.get<{ id: string; warehouse: string; state: string; created_by: string; created_at: number }>(
     `SELECT id, warehouse, state, created_by, created_at FROM waves WHERE id = ? AND tenant_id = ? AND ${f.text}`,

@@ -5,6 +5,7 @@ import type { Tx } from '../../../platform/db/database.ts';
 import { forUpdate, inList } from '../../../platform/db/unit-of-work.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { shipmentMachine } from '../domain/shipment-machine.ts';
+import { oweWaybillCancel } from '../waybills/owe-cancel.ts';
 
 export type WithdrawReason = 'order_cancelled' | 'shipped_elsewhere';
 
@@ -74,6 +75,8 @@ export async function withdrawFromShipments(tx: Tx, o: { tenant_id: string; id: 
       shipmentMachine.check(s.state, 'cancelled', { ordersLeft: 0 });
       const changed = await tx.run(`UPDATE shipments SET state = 'cancelled', cancelled_at = ?, cancel_reason = ?, updated_at = ? WHERE id = ? AND state = ?`, [now, reason, now, s.id, s.state]);
       if (changed !== 1) throw new Error(`shipment ${s.id} changed while order ${o.order_no} was withdrawn from it`);
+      // The stopped parcel's waybill number is given back after commit (the waybill worker).
+      await oweWaybillCancel(tx, s.id, reason, now);
       await appendEvent(tx, { tenantId: o.tenant_id, type: 'shipment.cancelled', aggregateType: 'shipment', aggregateId: s.id, at: now, payload: { ...base, orderIds: [o.id], from: s.state, lines: withdrawn, putBack } });
       await appendHistory(tx, { tenantId: o.tenant_id, orderId: o.id, at: now, kind: 'fulfilment', cause, detail: { shipmentId: s.id, step: 'cancelled', warehouse: s.warehouse, reason, from: s.state, putBack } });
     } else {
