@@ -76,6 +76,8 @@ export interface PlatformSimulator {
   placeSku?(sku: string, location: number): void;
   /** The tracking numbers the platform holds for an order (one per shipment it knows). */
   shipmentsOf?(platformOrderId: string): string[];
+  /** The seller's remark (卖家备注) and flag the platform holds for an order; null when none was written. */
+  remarkOf?(platformOrderId: string): { text: string; flag: number } | null;
   /** API calls answered so far, and how many were refused for a bad signature. */
   readonly stats: { calls: number; refusedSignature: number; throttled: number };
 }

@@ -216,7 +216,8 @@ export function normalizeTaobaoTrade(t: TopTrade): NormalizedOrder {
     // part_mjz_discount: the trade-level shop promotions (满减, shop coupons) apportioned to this line.
     sellerOrderLevel += minor(o.part_mjz_discount, `orders[${i}].part_mjz_discount`);
     const sku = str(o.outer_sku_id) || str(o.outer_iid) || (str(o.sku_id) ? `sku-${str(o.sku_id)}` : `item-${str(o.num_iid) || str(o.oid_str) || str(o.oid)}`);
-    return { sku, title: str(o.title) || sku, quantity, unitPrice, discount: unitPrice * quantity - lineTotal };
+    const oid = str(o.oid_str) || str(o.oid);
+    return { sku, title: str(o.title) || sku, quantity, unitPrice, discount: unitPrice * quantity - lineTotal, ...(oid ? { platformLineId: oid } : {}) };
   });
   const payment = minor(t.payment, 'payment');
   // Taobao's `payment` (实付金额) is what the buyer pays: goods after line promotions, plus post_fee, less the shop's
