@@ -2,7 +2,8 @@
 // each call's sign and timestamp checked the way the TOP gateway checks them, answers in TOP's JSON shape (tid as a
 // bare 19-digit number, money as yuan strings, Beijing times, masked receiver with an oaid) and TOP's error_response.
 // Ship-back: taobao.logistics.offline.send moves a trade to WAIT_BUYER_CONFIRM_GOODS with its logistics (invoice_no,
-// logistics_company on each order). No pushes: TOP's message service is not an HTTP webhook. Written apart from the hub's adapter (nothing imported).
+// logistics_company on each order); a split send (is_split, sub_tid) sends some sub-orders and leaves the trade
+// SELLER_CONSIGNED_PART until every one left; taobao.logistics.consign.resend corrects a number. No pushes: TOP's message service is not an HTTP webhook. Written apart from the hub's adapter (nothing imported).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
 
@@ -91,8 +92,11 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
   const sellerNick = `hub测试店-${seed}`;
   const trades = new Map<string, Stored>();
   const stats = { calls: 0, refusedSignature: 0, throttled: 0 };
-  /** What offline.send recorded per tid: the company code and tracking number, as the trade then shows them. */
-  const sent = new Map<string, { companyCode: string; outSid: string; at: number }>();
+  /**
+   * What offline.send (and consign.resend) recorded per tid, per sub-order (oid): the company code and tracking number,
+   * as each order of the trade then shows them. A split send (is_split, sub_tid) consigns some oids only.
+   */
+  const sent = new Map<string, Map<string, { companyCode: string; outSid: string; at: number }>>();
   let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
   let throttle = 0;
   let requestNo = 0;
@@ -137,9 +141,11 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     const paid = status !== 'WAIT_BUYER_PAY' && status !== 'TRADE_NO_CREATE_PAY' && status !== 'TRADE_CLOSED_BY_TAOBAO';
     const shipped = ['WAIT_BUYER_CONFIRM_GOODS', 'TRADE_BUYER_SIGNED', 'TRADE_FINISHED'].includes(status);
     const ended = ['TRADE_FINISHED', 'TRADE_CLOSED', 'TRADE_CLOSED_BY_TAOBAO'].includes(status);
-    const consign = sent.get(tid);
+    const consigned = sent.get(tid);
+    const consign = consigned ? [...consigned.values()].sort((a, b) => a.at - b.at)[0] : undefined;
     const orders = o.lines.map((l, i) => {
       const oid = single ? tid : (BigInt(tid) + BigInt(i + 1)).toString();
+      const consign = consigned?.get(oid);
       return {
         ...(consign ? { consign_time: beijing(consign.at), invoice_no: consign.outSid, logistics_company: companyNames[consign.companyCode] ?? consign.companyCode, shipping_type: 'express' } : {}),
         adjust_fee: '0.00',
@@ -166,7 +172,8 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
         sku_id: String(4_000_000_000_000 + i),
         sku_properties_name: `规格:${l.title}`,
         snapshot_url: `s:${oid}_1`,
-        status,
+        // A sub-order sent apart shows as sent while the trade is only partly sent.
+        status: status === 'SELLER_CONSIGNED_PART' ? (consign ? 'WAIT_BUYER_CONFIRM_GOODS' : 'WAIT_SELLER_SEND_GOODS') : status,
         title: l.title,
         total_fee: yuan(lineTotals[i]!),
       };
@@ -198,7 +205,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
       discount_fee: yuan(o.discountSeller),
       ...(ended ? { end_time: beijing(o.updatedAt) } : {}),
       has_post_fee: true,
-      is_part_consign: false,
+      is_part_consign: status === 'SELLER_CONSIGNED_PART',
       modified: beijing(o.updatedAt),
       num: o.lines.reduce((a, l) => a + l.quantity, 0),
       oaid: `1${createHash('sha256').update(`${h}:${r.name}:${r.phone}:${r.address}`).digest('base64url').slice(0, 47)}`,
@@ -291,7 +298,38 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     return answer(json({ trade_fullinfo_get_response: { trade: pick(tradeJson(s), fields, []), request_id: requestId() } }));
   }
 
-  /** taobao.logistics.offline.send: the seller's own carrier; only a trade waiting to be sent can be sent. */
+  /** The trade's sub-order ids, as tradeJson writes them (one line: the tid itself). */
+  function oidsOf(s: Stored): string[] {
+    const tid = s.order.id;
+    return s.order.lines.length === 1 ? [tid] : s.order.lines.map((_, i) => (BigInt(tid) + BigInt(i + 1)).toString());
+  }
+
+  /** Records a send on these oids and moves the trade: every oid out → WAIT_BUYER_CONFIRM_GOODS, some → SELLER_CONSIGNED_PART. */
+  function consign(s: Stored, oids: readonly string[], companyCode: string, outSid: string): void {
+    const tid = s.order.id;
+    const now = Date.now();
+    const m = sent.get(tid) ?? new Map<string, { companyCode: string; outSid: string; at: number }>();
+    for (const oid of oids) m.set(oid, { companyCode, outSid, at: now });
+    sent.set(tid, m);
+    const all = oidsOf(s).every((oid) => m.has(oid));
+    // Modified times are whole seconds and must grow, or the next incremental pull would not see the change.
+    s.order = { ...s.order, phase: all ? 'shipped' : s.order.phase, updatedAt: Math.max(now, Math.floor(s.order.updatedAt / 1000) * 1000 + 1000) };
+    if (all) delete s.order.rawStatus;
+    else s.order.rawStatus = 'SELLER_CONSIGNED_PART';
+  }
+
+  /** The oids a split call names (sub_tid, comma-separated), or an error naming what is wrong. */
+  function subTids(s: Stored, p: Map<string, string>): string[] | SimResponse {
+    if (p.get('is_split') !== '1') return oidsOf(s);
+    const sub = (p.get('sub_tid') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    if (sub.length === 0) return error(40, 'Missing required arguments:sub_tid', 'isv.missing-parameter:sub_tid', '拆单发货时子订单号不能为空');
+    const known = new Set(oidsOf(s));
+    const stranger = sub.find((x) => !known.has(x));
+    if (stranger) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B27', `子订单${stranger}不属于该交易`);
+    return sub;
+  }
+
+  /** taobao.logistics.offline.send: the seller's own carrier; only sub-orders waiting to be sent can be sent (split: is_split=1, sub_tid). */
   function offlineSend(p: Map<string, string>): SimResponse {
     const tid = p.get('tid') ?? '';
     const outSid = p.get('out_sid') ?? '';
@@ -302,21 +340,49 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     const s = trades.get(tid);
     if (!s) return error(15, 'Remote service error', 'isv.trade-not-exist', '交易不存在');
     if (!Object.hasOwn(companyNames, companyCode)) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B03', '物流公司不存在');
+    const oids = subTids(s, p);
+    if (!Array.isArray(oids)) return oids;
     const f = failWrite;
     failWrite = null;
     if (f && f.status < 500) return error(15, 'Remote service error', f.code ?? 'isv.logistics-offline-service-error-B150', f.message ?? '买家已申请退款，不能发货');
-    if (statusOf(s) !== 'WAIT_SELLER_SEND_GOODS') return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B04', '交易状态不允许发货');
-    const now = Date.now();
-    sent.set(tid, { companyCode, outSid, at: now });
-    // Modified times are whole seconds and must grow, or the next incremental pull would not see the change.
-    s.order = { ...s.order, phase: 'shipped', updatedAt: Math.max(now, Math.floor(s.order.updatedAt / 1000) * 1000 + 1000) };
-    delete s.order.rawStatus;
+    const status = statusOf(s);
+    const partOk = status === 'SELLER_CONSIGNED_PART' && p.get('is_split') === '1';
+    if (status !== 'WAIT_SELLER_SEND_GOODS' && !partOk) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B04', '交易状态不允许发货');
+    if (oids.some((oid) => sent.get(tid)?.has(oid))) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B04', '子订单已发货');
+    consign(s, oids, companyCode, outSid);
     if (f) {
       // Applied, but the answer is lost: an isp.* error (TOP's back end timed out) or the gateway's 5xx page.
       if (f.code?.startsWith('isp.')) return error(15, 'Remote service error', f.code, f.message ?? '服务超时');
       return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
     }
     return answer(json({ logistics_offline_send_response: { shipping: { is_success: true }, request_id: requestId() } }));
+  }
+
+  /** taobao.logistics.consign.resend: a new number (and company) for sub-orders already sent; nothing else moves. */
+  function consignResend(p: Map<string, string>): SimResponse {
+    const tid = p.get('tid') ?? '';
+    const outSid = p.get('out_sid') ?? '';
+    const companyCode = p.get('company_code') ?? '';
+    for (const [k, v] of [['tid', tid], ['out_sid', outSid], ['company_code', companyCode]] as const) {
+      if (!v) return error(40, `Missing required arguments:${k}`, `isv.missing-parameter:${k}`);
+    }
+    const s = trades.get(tid);
+    if (!s) return error(15, 'Remote service error', 'isv.trade-not-exist', '交易不存在');
+    if (!Object.hasOwn(companyNames, companyCode)) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B03', '物流公司不存在');
+    const oids = subTids(s, p);
+    if (!Array.isArray(oids)) return oids;
+    const m = sent.get(tid);
+    const target = oids.filter((oid) => m?.has(oid));
+    if (!m || target.length === 0 || (p.get('is_split') === '1' && target.length !== oids.length)) return error(15, 'Remote service error', 'isv.logistics-consign-resend-error', '订单未发货，不能修改运单号');
+    if (!['WAIT_BUYER_CONFIRM_GOODS', 'SELLER_CONSIGNED_PART'].includes(statusOf(s))) return error(15, 'Remote service error', 'isv.logistics-consign-resend-error', '交易状态不允许修改运单号');
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return error(15, 'Remote service error', f.code ?? 'isv.logistics-consign-resend-error', f.message ?? '修改运单号次数超过限制');
+    const now = Date.now();
+    for (const oid of target) m.set(oid, { companyCode, outSid, at: m.get(oid)?.at ?? now });
+    s.order = { ...s.order, updatedAt: Math.max(now, Math.floor(s.order.updatedAt / 1000) * 1000 + 1000) };
+    if (f) return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    return answer(json({ logistics_consign_resend_response: { shipping: { is_success: true }, request_id: requestId() } }));
   }
 
   return {
@@ -341,7 +407,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
 
     shipmentsOf(platformOrderId) {
       const c = sent.get(platformOrderId);
-      return c ? [c.outSid] : [];
+      return c ? [...new Set([...c.values()].sort((a, b) => a.at - b.at).map((x) => x.outSid))] : [];
     },
 
     handle(req) {
@@ -372,6 +438,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
       if (method === 'taobao.trades.sold.increment.get') return soldIncrement(p);
       if (method === 'taobao.trade.fullinfo.get') return fullInfo(p);
       if (method === 'taobao.logistics.offline.send') return offlineSend(p);
+      if (method === 'taobao.logistics.consign.resend') return consignResend(p);
       return error(22, 'Invalid method');
     },
   };
