@@ -14,6 +14,23 @@ const DAY_MS = 86_400_000;
 export interface TaobaoSimulatorOptions extends SimulatorOptions {
   /** Trade fields the list call leaves out (the hub must then read the trade with taobao.trade.fullinfo.get). */
   listOmits?: readonly string[];
+  /** How long a consumed TMC message stays unconfirmed before TMC delivers it again (default 60 s). */
+  tmcRedeliverMs?: number;
+}
+
+/** The Taobao simulator, with a look at its TMC queue for tests. */
+export interface TaobaoSimulator extends PlatformSimulator {
+  /** Messages queued and not yet confirmed (delivered or not). */
+  tmcPending(): { id: string; topic: string; tid: string; delivered: boolean }[];
+}
+
+interface TmcQueued {
+  id: string;
+  topic: string;
+  tid: string;
+  content: string;
+  pubTime: string;
+  deliveredAt: number | null;
 }
 
 interface Stored {
@@ -83,7 +100,7 @@ const BIG = '@@top-big@@';
 const big = (digits: string) => `${BIG}${digits}`;
 const json = (v: unknown) => JSON.stringify(v).replace(new RegExp(`"${BIG}(\\d+)"`, 'g'), '$1');
 
-export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSimulator {
+export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimulator {
   const seed = opts.seed ?? 'taobao';
   const h = createHash('sha256').update(`taobao-sim:${seed}`).digest('hex');
   const appKey = String(20_000_000 + (parseInt(h.slice(0, 6), 16) % 9_000_000));
@@ -99,6 +116,11 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
   const sent = new Map<string, Map<string, { companyCode: string; outSid: string; at: number }>>();
   let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
   let throttle = 0;
+  /** TMC: the topics the shop permitted to the app (none until taobao.tmc.user.permit), and the shop's queue. */
+  let permitted: Set<string> | null = null;
+  const tmcQueue: TmcQueued[] = [];
+  let tmcSeq = 0;
+  const userId = String(2_200_000_000 + (parseInt(h.slice(6, 12), 16) % 100_000_000));
   let requestNo = 0;
 
   const requestId = () => `${h.slice(0, 6)}${(++requestNo).toString(36)}`;
@@ -316,6 +338,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     s.order = { ...s.order, phase: all ? 'shipped' : s.order.phase, updatedAt: Math.max(now, Math.floor(s.order.updatedAt / 1000) * 1000 + 1000) };
     if (all) delete s.order.rawStatus;
     else s.order.rawStatus = 'SELLER_CONSIGNED_PART';
+    publish(all ? 'taobao_trade_TradeSellerShip' : 'taobao_trade_TradePartlySellerShip', s);
   }
 
   /** The oids a split call names (sub_tid, comma-separated), or an error naming what is wrong. */
@@ -385,6 +408,55 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     return answer(json({ logistics_consign_resend_response: { shipping: { is_success: true }, request_id: requestId() } }));
   }
 
+  /** TMC queues a message for every trade change of a permitted topic (nothing before the shop permitted the app). */
+  function publish(topic: string, s: Stored): void {
+    if (!permitted?.has(topic)) return;
+    const o = s.order;
+    const content = `{"buyer_nick":"${[...o.buyer.name][0] ?? 't'}**","payment":"${yuan(o.lines.reduce((a, l) => a + l.unitPrice * l.quantity - l.discount, 0))}","status":"${statusOf(s)}","oid":${o.id},"tid":${o.id},"type":"fixed","seller_nick":"${sellerNick}"}`;
+    tmcQueue.push({ id: (BigInt(`1${h.slice(0, 4).replace(/\D/g, '0')}00000000000000`) + BigInt(++tmcSeq)).toString(), topic, tid: o.id, content, pubTime: beijing(Date.now()), deliveredAt: null });
+  }
+
+  /** The topic a change from one phase to the next publishes (TradeChanged when the phase stays). */
+  function topicFor(prior: Stored | undefined, next: SimOrder): string[] {
+    const byPhase: Record<string, string> = {
+      created: 'taobao_trade_TradeCreate',
+      paid: 'taobao_trade_TradeBuyerPay',
+      shipped: 'taobao_trade_TradeSellerShip',
+      delivered: 'taobao_trade_TradeSuccess',
+      completed: 'taobao_trade_TradeSuccess',
+      cancelled: 'taobao_trade_TradeClose',
+    };
+    if (!prior) return next.phase === 'created' ? [byPhase.created!] : ['taobao_trade_TradeCreate', byPhase[next.phase]!];
+    return prior.order.phase === next.phase ? ['taobao_trade_TradeChanged'] : [byPhase[next.phase]!];
+  }
+
+  /** taobao.tmc.user.permit: the shop opens topics to the app (all the simulator publishes when none is named). */
+  function tmcPermit(p: Map<string, string>): SimResponse {
+    const topics = (p.get('topics') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+    permitted = new Set([...(permitted ?? []), ...(topics.length ? topics : ['taobao_trade_TradeCreate', 'taobao_trade_TradeBuyerPay', 'taobao_trade_TradeSellerShip', 'taobao_trade_TradePartlySellerShip', 'taobao_trade_TradeSuccess', 'taobao_trade_TradeClose', 'taobao_trade_TradeChanged', 'taobao_trade_TradeMemoModified'])]);
+    return answer(json({ tmc_user_permit_response: { is_success: true, request_id: requestId() } }));
+  }
+
+  /** taobao.tmc.messages.consume: up to `quantity` messages not delivered, or delivered and unconfirmed for too long. */
+  function tmcConsume(p: Map<string, string>): SimResponse {
+    const quantity = Number(p.get('quantity') ?? '100');
+    if (!Number.isSafeInteger(quantity) || quantity < 1 || quantity > 200) return error(41, 'Invalid arguments:quantity', 'isv.invalid-parameter:quantity', 'quantity取值范围1~200');
+    const now = Date.now();
+    const again = opts.tmcRedeliverMs ?? 60_000;
+    const due = tmcQueue.filter((m) => m.deliveredAt === null || now - m.deliveredAt >= again).slice(0, quantity);
+    for (const m of due) m.deliveredAt = now;
+    const list = due.map((m) => ({ content: m.content, id: big(m.id), pub_app_key: '12497914', pub_time: m.pubTime, topic: m.topic, user_id: big(userId), user_nick: sellerNick }));
+    return answer(json({ tmc_messages_consume_response: { ...(list.length ? { messages: { tmc_message: list } } : {}), request_id: requestId() } }));
+  }
+
+  /** taobao.tmc.messages.confirm: the named messages leave the queue (an id not there is ignored, as TMC does). */
+  function tmcConfirm(p: Map<string, string>): SimResponse {
+    const ids = new Set((p.get('s_message_ids') ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+    if (ids.size === 0) return error(40, 'Missing required arguments:s_message_ids', 'isv.missing-parameter:s_message_ids');
+    for (let i = tmcQueue.length - 1; i >= 0; i--) if (ids.has(tmcQueue[i]!.id)) tmcQueue.splice(i, 1);
+    return answer(json({ tmc_messages_confirm_response: { is_success: true, request_id: requestId() } }));
+  }
+
   return {
     platform: 'taobao',
     credentials: { appKey, appSecret, session, signMethod: 'md5', apiBase: opts.apiBase },
@@ -393,8 +465,15 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     record(order) {
       const prior = trades.get(order.id);
       const paidNow = !['created', 'cancelled'].includes(order.phase);
-      trades.set(order.id, { order: structuredClone(order), everPaid: (prior?.everPaid ?? false) || paidNow });
+      const topics = topicFor(prior, order);
+      const stored = { order: structuredClone(order), everPaid: (prior?.everPaid ?? false) || paidNow };
+      trades.set(order.id, stored);
+      for (const t of topics) publish(t, stored);
       return [];
+    },
+
+    tmcPending() {
+      return tmcQueue.map((m) => ({ id: m.id, topic: m.topic, tid: m.tid, delivered: m.deliveredAt !== null }));
     },
 
     throttleNext(n) {
@@ -439,6 +518,9 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
       if (method === 'taobao.trade.fullinfo.get') return fullInfo(p);
       if (method === 'taobao.logistics.offline.send') return offlineSend(p);
       if (method === 'taobao.logistics.consign.resend') return consignResend(p);
+      if (method === 'taobao.tmc.user.permit') return tmcPermit(p);
+      if (method === 'taobao.tmc.messages.consume') return tmcConsume(p);
+      if (method === 'taobao.tmc.messages.confirm') return tmcConfirm(p);
       return error(22, 'Invalid method');
     },
   };

@@ -402,6 +402,24 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
     return problems;
   },
 
+  /** Trades named by a TMC message, read in full (taobao.trade.fullinfo.get); a trade TOP no longer has is left out. */
+  async fetchOrders(ctx, ids) {
+    const out: PulledOrder[] = [];
+    for (const tid of ids) {
+      if (!/^\d{1,30}$/.test(tid)) continue;
+      let full: TopTrade;
+      try {
+        full = await complete({ ...ctx, from: 0, to: 0 }, { tid } as TopTrade);
+      } catch (e) {
+        if (e instanceof PullError && e.message.includes('trade-not-exist')) continue;
+        throw e;
+      }
+      const order = normalizeTaobaoTrade(full);
+      out.push({ eventId: `${order.platformOrderId}@${order.sourceUpdatedAt}`, rawBody: Buffer.from(JSON.stringify(full), 'utf8'), order });
+    }
+    return out;
+  },
+
   /** A stored pulled order read again (replay after a mapping fix). */
   parsePulled(rawBody) {
     let o: unknown;
