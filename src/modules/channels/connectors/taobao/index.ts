@@ -1,5 +1,5 @@
-// Taobao/Tmall (TOP): pull, and ship-back in ./ship-back.ts. Taobao's message service (TMC) is a WebSocket protocol, not an HTTP webhook, so there
-// is no push to verify. The pull calls taobao.trades.sold.increment.get on the TOP router (…/router/rest), and
+// Taobao/Tmall (TOP): pull, and ship-back in ./ship-back.ts. Taobao's message service (TMC) is no HTTP webhook, so there
+// is no push to verify; the hub consumes it over HTTP instead (./tmc.ts, channels/tmc-consumer.ts). The pull calls taobao.trades.sold.increment.get on the TOP router (…/router/rest), and
 // taobao.trade.fullinfo.get for a trade the list gave only in part. Every call is signed the way TOP signs: every
 // parameter but sign, sorted by name, concatenated k1v1k2v2…, then by sign_method
 //   md5:         UPPER(hex(MD5(secret + str + secret)))
