@@ -20,6 +20,7 @@ import { LiveFeed } from '../modules/orders/live-feed.ts';
 import { IntegrationService } from '../modules/channels/integration.ts';
 import { DriftWatch } from '../modules/channels/drift-watch.ts';
 import { Poller, defaultPollerOptions } from '../modules/channels/poller.ts';
+import { TmcConsumer, defaultTmcOptions, type TmcOptions } from '../modules/channels/tmc-consumer.ts';
 import { parseApprovalPolicy } from '../modules/access/domain/approvals.ts';
 import { contains } from '../kernel/scope.ts';
 import { loadKeyring, type Keyring } from '../platform/security/keyring.ts';
@@ -66,6 +67,8 @@ export interface HubOptions {
   outbound?: Partial<Omit<OutboundWorkerOptions, 'fetch'>>;
   /** Pull channel accounts on the schedule (off in the writer thread: the serving thread pulls). */
   poller?: boolean;
+  /** Taobao's message service consumer (TMC over HTTP): how often, how many, which group. Runs where the poller runs. */
+  tmc?: Partial<Omit<TmcOptions, 'requestTimeoutMs'>>;
   /** HTTP for platform pulls (tests count or fail requests). */
   fetch?: typeof fetch;
   /** Tracking worker settings (subscription back-off, stale re-query, alert pass). */
@@ -135,6 +138,8 @@ export interface Hub {
   integration: Reads<'integration'>;
   drift: DriftWatch;
   poller: Poller;
+  /** Consumes Taobao's messages (TMC) for every Taobao account: the near-real-time feed beside the pull. */
+  tmc: TmcConsumer;
   /** Routes paid orders once their merge window has passed (runPass(now) drives it by hand). */
   autoRouting: RoutingRunner;
   writes: WriteApi;
@@ -307,7 +312,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     trackingWorker.start();
   }
   const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, waybills: svc.waybills, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
-  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);
+  const { drift, poller, tmc } = channelWatch(db, config, log, accounts, writes, opts, leases);
   const autoRouting = routingRunner(routing, writes, config, log, opts, leases);
   let closed = false;
   return {
@@ -321,6 +326,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     integration,
     drift,
     poller,
+    tmc,
     autoRouting,
     live,
     writes,
@@ -331,6 +337,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       closed = true;
       live.close();
       await poller.stop();
+      await tmc.stop();
       await autoRouting.stop();
       await drift.idle();
       await ingest.idle();
@@ -361,7 +368,11 @@ function channelWatch(db: Database, config: Config, log: Logger, accounts: Accou
     leases,
   );
   if (opts.workers !== false && opts.poller !== false) poller.start();
-  return { drift, poller };
+  // Scheduled channel reads switched off (pullIntervalSeconds 0: tests, a CLI) switch TMC off too, unless asked for.
+  const tmcPollMs = opts.tmc?.pollMs ?? (config.pullIntervalSeconds > 0 ? defaultTmcOptions.pollMs : 0);
+  const tmc = new TmcConsumer(db, accounts, writes, log, { ...defaultTmcOptions, ...opts.tmc, pollMs: tmcPollMs }, opts.fetch ?? fetch, leases);
+  if (opts.workers !== false && opts.poller !== false) tmc.start();
+  return { drift, poller, tmc };
 }
 
 /** Like the poller, the routing runner runs where HTTP is served (not in the writer thread) and stores through `writes`. */
@@ -415,7 +426,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
   });
   // This thread's connection only reads: its leases (pulls, routing) are writes of the writer thread.
   const leases = new LeaseKeeper({ acquire: writes.acquireLease, renew: writes.renewLease, release: writes.releaseLease }, log, config.leaseTtlSeconds * 1000);
-  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);
+  const { drift, poller, tmc } = channelWatch(db, config, log, accounts, writes, opts, leases);
   const autoRouting = routingRunner(svc.routing, writes, config, log, opts, leases);
   let closed = false;
   return {
@@ -429,6 +440,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     integration: new IntegrationService(db, keyring, accounts),
     drift,
     poller,
+    tmc,
     autoRouting,
     live,
     writes,
@@ -439,6 +451,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       closed = true;
       live.close();
       await poller.stop();
+      await tmc.stop();
       await autoRouting.stop();
       await drift.idle();
       await writer.close();

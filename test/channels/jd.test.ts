@@ -179,8 +179,8 @@ describe('JD amounts', () => {
   it('splits JD-borne and seller-borne discounts, freight and balance so the parts add up to what the buyer pays', () => {
     const n = normalizeJdOrder(jdOrder());
     expect(n.lines).toEqual([
-      { sku: 'CUP-500', title: '保温杯 500ml', quantity: 2, unitPrice: 9900, discount: 1200 },
-      { sku: '100087654321', title: '杯刷', quantity: 1, unitPrice: 6000, discount: 0 },
+      { sku: 'CUP-500', title: '保温杯 500ml', quantity: 2, unitPrice: 9900, discount: 1200, platformLineId: '100012345678' },
+      { sku: '100087654321', title: '杯刷', quantity: 1, unitPrice: 6000, discount: 0, platformLineId: '100087654321' },
     ]);
     expect(n).toMatchObject({ shippingFee: 1000, discountSeller: 800, discountPlatform: 3000, tax: 0, currency: 'CNY' });
     // The balance (余额) is the buyer's own money: part of what they pay, not a discount.

@@ -205,7 +205,7 @@ describe('the Taobao status dictionary', () => {
 describe('Taobao trades to the fen', () => {
   it("reads a real-shaped trade: line promotion, apportioned shop promotion, payment (a trade TOP returned)", () => {
     const n = normalizeTaobaoTrade(trade());
-    expect(n.lines).toEqual([{ sku: 'PP-32', title: '菜板', quantity: 1, unitPrice: 490, discount: 10 }]);
+    expect(n.lines).toEqual([{ sku: 'PP-32', title: '菜板', quantity: 1, unitPrice: 490, discount: 10, platformLineId: '1347456243421196949' }]);
     expect([n.shippingFee, n.discountPlatform, n.discountSeller, n.tax, n.platformTotal, n.paidAmount]).toEqual([0, 0, 300, 0, 180, 180]);
     expect(computeAmounts(n)).toEqual({ goodsAmount: 490, lineDiscountAmount: 10, totalAmount: 180 });
     expect(n.platformCreatedAt).toBe(Date.parse('2020-11-04T14:59:33+08:00'));

@@ -33,6 +33,11 @@ export interface PollerOptions {
   maxWindowsPerRun: number;
   /** A pull request that takes longer is abandoned (and the run fails). */
   requestTimeoutMs: number;
+  /**
+   * Shorter intervals for platforms whose only feed is the pull (JD: JMQ is not HTTP; PDD: its push is a WebSocket):
+   * each account is pulled at the shorter of this and `intervalMs`. One enSearch / increment call a run for a quiet shop.
+   */
+  intervalByPlatformMs?: Readonly<Record<string, number>>;
 }
 
 export const defaultPollerOptions: PollerOptions = {
@@ -41,6 +46,9 @@ export const defaultPollerOptions: PollerOptions = {
   lookbackMs: 24 * 60 * 60_000,
   maxWindowsPerRun: 100,
   requestTimeoutMs: 30_000,
+  // 30 s: a median status-sync delay of about 15 s plus the ingest. Two calls a minute per shop is far inside the call
+  // quotas the apps get by default (neither platform publishes a per-shop minimum interval for these list calls).
+  intervalByPlatformMs: { jd: 30_000, pinduoduo: 30_000 },
 };
 
 const maxBackoffMs = 60 * 60_000;
@@ -254,6 +262,12 @@ export class Poller {
     }
   }
 
+  /** How often an account of this platform is pulled (a platform's own interval only brings it down). */
+  intervalFor(platform: string): number {
+    const own = this.opts.intervalByPlatformMs?.[platform];
+    return own !== undefined && own > 0 ? Math.min(own, this.opts.intervalMs) : this.opts.intervalMs;
+  }
+
   private async run(accountId: string, lease: Lease, lost: AbortSignal): Promise<PullRunRecord> {
     const account = (await this.accounts.get(accountId)) as PullableAccount | null;
     if (!account) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${accountId} does not exist`);
@@ -282,7 +296,7 @@ export class Poller {
       error: null,
       rateLimited: false,
       watermark,
-      nextRunAt: startedAt + this.opts.intervalMs,
+      nextRunAt: startedAt + this.intervalFor(account.platform),
       failures: 0,
       lease,
     };

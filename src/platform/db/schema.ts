@@ -59,6 +59,8 @@ export interface OrderLinesTable {
   quantity: number;
   unit_price: number;
   discount: number;
+  /** The platform's id of the line (Taobao oid, JD skuId); null where it has none (migration 023). */
+  platform_line_id: string | null;
 }
 
 export interface OrderHistoryTable {

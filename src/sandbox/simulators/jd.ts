@@ -11,6 +11,11 @@ const EIGHT_HOURS = 8 * 60 * 60 * 1000;
 /** 京东API服务端允许客户端请求时间误差为6分钟. */
 const TIMESTAMP_SKEW_MS = 6 * 60 * 1000;
 const SEARCH = 'jingdong.pop.order.enSearch';
+const SHIPMENT = 'jingdong.pop.order.shipment';
+const ORDER_GET = 'jingdong.pop.order.get';
+const VENDER_REMARK = 'jingdong.pop.order.modifyVenderRemark';
+/** JD's logistics company ids the simulated shop can ship with (logiCoprId). */
+const logisticsCompanies = new Set(['463', '465', '467', '470', '1327', '1499', '2087']);
 
 /** The JOS gateway's own wording for the errors this stand-in gives. */
 const gatewayErrors = {
@@ -136,6 +141,11 @@ export const jdSimulator: SimulatorFactory = (opts) => {
   const tdeKey = createHash('sha256').update(`tde:${seed}`).digest();
 
   const orders = new Map<string, Stored>();
+  /** What jingdong.pop.order.shipment recorded per order (kept across record(): JD keeps the waybill). */
+  const shipped = new Map<string, { logiCoprId: string; logiNo: string; at: number }>();
+  /** The seller's remark and flag per order (jingdong.pop.order.modifyVenderRemark). */
+  const remarks = new Map<string, { remark: string; flag: number }>();
+  let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
   const stats = { calls: 0, refusedSignature: 0, throttled: 0 };
   let throttleLeft = 0;
 
@@ -265,7 +275,7 @@ export const jdSimulator: SimulatorFactory = (opts) => {
       stats.throttled += 1;
       return gatewayError('2');
     }
-    if (get('method') !== SEARCH) return gatewayError('15');
+    if (![SEARCH, SHIPMENT, ORDER_GET, VENDER_REMARK].includes(get('method'))) return gatewayError('15');
     return null;
   }
 
@@ -304,13 +314,108 @@ export const jdSimulator: SimulatorFactory = (opts) => {
     return searchAnswer(list, hits.length);
   }
 
+  /** The shipment and remark the shop holds, over the order as record() last wrote it. */
+  function withWrites(s: Stored): Stored {
+    const x = shipped.get(s.id);
+    const r = remarks.get(s.id);
+    if (r) Object.assign(s.json, { venderRemark: r.remark, flag: r.flag });
+    if (!x) return s;
+    const state = s.state === 'WAIT_SELLER_STOCK_OUT' ? 'WAIT_GOODS_RECEIVE_CONFIRM' : s.state;
+    Object.assign(s.json, { orderState: state, orderStateRemark: stateRemarks[state] ?? '', waybill: x.logiNo, logisticsId: x.logiCoprId });
+    return { ...s, state };
+  }
+
+  /** Whole seconds that grow with every change, or the next pull by modified time would not see it. */
+  function touch(s: Stored): Stored {
+    const modifiedSec = Math.max(Math.floor(Date.now() / 1000) * 1000, s.modifiedSec + 1000);
+    s.json.modified = beijing(modifiedSec);
+    s.json.dataVersion = String(modifiedSec);
+    return { ...s, modifiedSec };
+  }
+
+  function paramsOf(paramJson: string): Record<string, unknown> | null {
+    try {
+      const q = JSON.parse(paramJson) as unknown;
+      return q && typeof q === 'object' && !Array.isArray(q) ? (q as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+  const text = (q: Record<string, unknown>, k: string) => (typeof q[k] === 'string' || typeof q[k] === 'number' ? String(q[k]) : '');
+  /** JD's OperatorResult as the order-write methods answer it. */
+  const operatorResult = (key: string, method: string, ok: boolean, zh = '成功', en = 'success') =>
+    jsonAnswer({ [`${method.replaceAll('.', '_')}_responce`]: { code: '0', [key]: { success: ok, chineseErrCode: zh, englishErrCode: en, errorCode: ok ? '' : en } } });
+
+  /** jingdong.pop.order.shipment: only an order waiting to leave (等待出库) can be shipped, once. */
+  function shipment(paramJson: string): SimResponse {
+    const no = (zh: string, en: string) => operatorResult('sopjosshipment_result', SHIPMENT, false, zh, en);
+    const q = paramsOf(paramJson);
+    if (!q) return no('参数格式错误', 'param json invalid');
+    const id = text(q, 'orderId');
+    const logiCoprId = text(q, 'logiCoprId');
+    const logiNo = text(q, 'logiNo');
+    if (!id || !logiCoprId || !logiNo) return no('订单号、物流公司、运单号不能为空', 'orderId, logiCoprId and logiNo are required');
+    const s = orders.get(id);
+    if (!s) return no('订单不存在', 'order not exist');
+    if (!logisticsCompanies.has(logiCoprId)) return no('物流公司ID不正确', 'logiCoprId invalid');
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return no(f.message ?? '订单已取消或锁定，不能出库', f.code ?? 'order state invalid');
+    if (s.state !== 'WAIT_SELLER_STOCK_OUT') return no('订单状态不正确，不能出库', 'order state not WAIT_SELLER_STOCK_OUT');
+    shipped.set(id, { logiCoprId, logiNo, at: Date.now() });
+    orders.set(id, touch(withWrites(s)));
+    // Applied, but the answer is lost: the gateway's 5xx page.
+    if (f) return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    return operatorResult('sopjosshipment_result', SHIPMENT, true);
+  }
+
+  /** jingdong.pop.order.get: one order's fields named in optional_fields. */
+  function orderGet(paramJson: string): SimResponse {
+    const q = paramsOf(paramJson);
+    const s = q ? orders.get(text(q, 'order_id')) : undefined;
+    const apiResult = s ? { success: true, englishErrCode: 'success', chineseErrCode: '成功', numberCode: 10100000 } : { success: false, englishErrCode: 'order not exist', chineseErrCode: '订单不存在', numberCode: 10100029 };
+    const wanted = new Set(text(q ?? {}, 'optional_fields').split(',').map((x) => x.trim()).filter(Boolean));
+    const orderInfo = s ? Object.fromEntries(Object.entries(s.json).filter(([k]) => wanted.size === 0 || wanted.has(k))) : null;
+    return jsonAnswer({ jingdong_pop_order_get_responce: { code: '0', orderDetailInfo: { apiResult, orderInfo } } });
+  }
+
+  /** jingdong.pop.order.modifyVenderRemark: the remark and flag replace the ones there. */
+  function venderRemark(paramJson: string): SimResponse {
+    const no = (zh: string, en: string) => operatorResult('modifyvenderremark_result', VENDER_REMARK, false, zh, en);
+    const q = paramsOf(paramJson);
+    if (!q) return no('参数格式错误', 'param json invalid');
+    const id = text(q, 'order_id');
+    const flag = Number(text(q, 'flag') || '0');
+    const s = orders.get(id);
+    if (!s) return no('订单不存在', 'order not exist');
+    if (!Number.isInteger(flag) || flag < 0 || flag > 5) return no('旗帜颜色不正确', 'flag invalid');
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return no(f.message ?? '订单不允许修改备注', f.code ?? 'remark not allowed');
+    remarks.set(id, { remark: text(q, 'remark'), flag });
+    orders.set(id, touch(withWrites(s)));
+    if (f) return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    return operatorResult('modifyvenderremark_result', VENDER_REMARK, true);
+  }
+
   const sim: PlatformSimulator = {
     platform: 'jd',
     credentials: { appKey, appSecret, accessToken, apiBase: opts.apiBase },
     stats,
     record(order) {
-      orders.set(order.id, toJd(order));
+      orders.set(order.id, withWrites(toJd(order)));
       return [];
+    },
+    failNextWrite(f) {
+      failWrite = f;
+    },
+    shipmentsOf(platformOrderId) {
+      const x = shipped.get(platformOrderId);
+      return x ? [x.logiNo] : [];
+    },
+    remarkOf(platformOrderId) {
+      const r = remarks.get(platformOrderId);
+      return r ? { text: r.remark, flag: r.flag } : null;
     },
     throttleNext(n) {
       throttleLeft += n;
@@ -325,6 +430,9 @@ export const jdSimulator: SimulatorFactory = (opts) => {
       }
       const refused = checkGateway(p, Date.now());
       if (refused) return refused;
+      if (p.get('method') === SHIPMENT) return shipment(p.get('360buy_param_json') ?? '');
+      if (p.get('method') === ORDER_GET) return orderGet(p.get('360buy_param_json') ?? '');
+      if (p.get('method') === VENDER_REMARK) return venderRemark(p.get('360buy_param_json') ?? '');
       return search(p.get('360buy_param_json') ?? '');
     },
   };

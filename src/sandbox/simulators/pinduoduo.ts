@@ -2,7 +2,8 @@
 // body), the sign and timestamp checked the way PDD's gateway checks them, answers in PDD's shape (money as yuan
 // numbers, Beijing times, receiver as ~…~ ciphertext plus masks while the order awaits shipment, empty afterwards) and
 // PDD's error_response. Ship-back: pdd.logistics.online.send moves an order to order_status 2 with its logistics id and
-// tracking number, which pdd.order.information.get and the next pull show. No pushes: PDD's message service is not an HTTP webhook. Only paid orders are listed, as on
+// tracking number, which pdd.order.information.get and the next pull show; later parcels come as extra logistics
+// (pdd.order.upload.extra.logistics, in extra_delivery_list); pdd.order.note.update keeps the seller's note and tag. No pushes: PDD's message service is not an HTTP webhook. Only paid orders are listed, as on
 // PDD (a buyer's unpaid order never reaches the seller). Written apart from the hub's adapter (nothing imported).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
@@ -57,6 +58,10 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
   /** What online.send recorded per order_sn, as the order then shows it. */
   const sent = new Map<string, { logisticsId: number; trackingNumber: string; at: number }>();
   let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
+  /** Extra parcels of sent orders (pdd.order.upload.extra.logistics), in upload order. */
+  const extras = new Map<string, { shippingId: number; trackingNumber: string; type: number }[]>();
+  /** The seller's note and tag per order (pdd.order.note.update). */
+  const notes = new Map<string, { note: string; tag: number }>();
   let throttle = 0;
   let requestNo = 0;
 
@@ -147,7 +152,9 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
       receiver_phone: awaitingShipment ? cipher('phone', r.phone) : '',
       receiver_phone_mask: maskPhone(r.phone),
       refund_status: st.refund_status,
-      remark: '',
+      remark: notes.get(o.id)?.note ?? '',
+      ...(notes.get(o.id)?.tag ? { remark_tag: notes.get(o.id)?.tag } : {}),
+      extra_delivery_list: (extras.get(o.id) ?? []).map((x) => ({ logistics_id: x.shippingId, tracking_number: x.trackingNumber })),
       risk_control_status: 0,
       seller_discount: yuan(o.discountSeller),
       service_fee_detail: [],
@@ -249,6 +256,52 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
     return answer({ logistics_online_send_response: { is_success: true, request_id: requestId() } });
   }
 
+  /** pdd.order.upload.extra.logistics: more numbers for an order already sent (分包发货, 补寄, 赠品); shown to the buyer. */
+  function uploadExtra(p: Map<string, string>): SimResponse {
+    const orderSn = p.get('order_sn') ?? '';
+    if (!orderSn) return error(20007, '缺少必填请求参数', 'isv.missing-parameter:order_sn', 'order_sn不能为空');
+    let list: unknown;
+    try {
+      list = JSON.parse(p.get('extra_track_list') ?? '');
+    } catch {
+      list = null;
+    }
+    const tracks = Array.isArray(list) ? (list as Record<string, unknown>[]) : [];
+    if (tracks.length === 0) return error(20007, '缺少必填请求参数', 'isv.missing-parameter:extra_track_list', 'extra_track_list不能为空');
+    const o = orders.get(orderSn);
+    if (!o) return error(50001, '业务服务错误', 'order_not_exist', '订单不存在');
+    for (const t of tracks) {
+      if (!knownLogistics.has(Number(t.shipping_id)) || typeof t.tracking_number !== 'string' || !t.tracking_number) return error(50001, '业务服务错误', 'logistics_id_invalid', '快递公司或运单号不正确');
+    }
+    const type = Number(p.get('extra_track_type') ?? '1');
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return error(50001, '业务服务错误', f.code ?? 'order_refunding', f.message ?? '订单售后中，不能上传运单');
+    if (![2, 3].includes(Number(orderJson(o).order_status))) return error(50001, '业务服务错误', 'order_not_shipped', '订单未发货，不能上传额外运单');
+    const list2 = extras.get(orderSn) ?? [];
+    for (const t of tracks) {
+      // The same number uploaded again is kept once.
+      if (!list2.some((x) => x.trackingNumber === t.tracking_number)) list2.push({ shippingId: Number(t.shipping_id), trackingNumber: String(t.tracking_number), type });
+    }
+    extras.set(orderSn, list2);
+    if (f) return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    return answer({ upload_extra_logistics_response: { success: true, request_id: requestId() } });
+  }
+
+  /** pdd.order.note.update: the note (and tag with its tag_name, both or neither) replace the ones there. */
+  function noteUpdate(p: Map<string, string>): SimResponse {
+    const orderSn = p.get('order_sn') ?? '';
+    if (!orderSn || !p.has('note')) return error(20007, '缺少必填请求参数', 'isv.missing-parameter:note', 'order_sn和note不能为空');
+    if (!orders.has(orderSn)) return error(50001, '业务服务错误', 'order_not_exist', '订单不存在');
+    const tag = p.get('tag');
+    const tagName = p.get('tag_name');
+    if ((tag === undefined) !== (tagName === undefined)) return error(10000, '参数错误', 'isv.invalid-parameter:tag', 'tag与tag_name需同时传入');
+    if (tag !== undefined && !['1', '2', '3', '4', '5'].includes(tag)) return error(10000, '参数错误', 'isv.invalid-parameter:tag', 'tag取值1-5');
+    if (tagName !== undefined && [...tagName].length > 3) return error(10000, '参数错误', 'isv.invalid-parameter:tag_name', 'tag_name最长3个字符');
+    notes.set(orderSn, { note: p.get('note') ?? '', tag: tag === undefined ? 0 : Number(tag) });
+    return answer({ response: { success: true, error_code: 0, error_msg: '', request_id: requestId() } });
+  }
+
   return {
     platform: 'pinduoduo',
     credentials: { clientId, clientSecret, accessToken, apiBase: opts.apiBase },
@@ -269,7 +322,12 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
 
     shipmentsOf(platformOrderId) {
       const c = sent.get(platformOrderId);
-      return c ? [c.trackingNumber] : [];
+      return c ? [c.trackingNumber, ...(extras.get(platformOrderId) ?? []).map((x) => x.trackingNumber)] : [];
+    },
+
+    remarkOf(platformOrderId) {
+      const n = notes.get(platformOrderId);
+      return n ? { text: n.note, flag: n.tag } : null;
     },
 
     handle(req) {
@@ -297,6 +355,8 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
       if (p.get('type') === 'pdd.order.number.list.increment.get') return increment(p);
       if (p.get('type') === 'pdd.order.information.get') return information(p);
       if (p.get('type') === 'pdd.logistics.online.send') return onlineSend(p);
+      if (p.get('type') === 'pdd.order.upload.extra.logistics') return uploadExtra(p);
+      if (p.get('type') === 'pdd.order.note.update') return noteUpdate(p);
       return error(20031, '用户没有授权访问此接口');
     },
   };

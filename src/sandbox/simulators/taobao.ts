@@ -2,7 +2,8 @@
 // each call's sign and timestamp checked the way the TOP gateway checks them, answers in TOP's JSON shape (tid as a
 // bare 19-digit number, money as yuan strings, Beijing times, masked receiver with an oaid) and TOP's error_response.
 // Ship-back: taobao.logistics.offline.send moves a trade to WAIT_BUYER_CONFIRM_GOODS with its logistics (invoice_no,
-// logistics_company on each order). No pushes: TOP's message service is not an HTTP webhook. Written apart from the hub's adapter (nothing imported).
+// logistics_company on each order); a split send (is_split, sub_tid) sends some sub-orders and leaves the trade
+// SELLER_CONSIGNED_PART until every one left; taobao.logistics.consign.resend corrects a number. No pushes: TOP's message service is not an HTTP webhook. Written apart from the hub's adapter (nothing imported).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
 
@@ -13,6 +14,23 @@ const DAY_MS = 86_400_000;
 export interface TaobaoSimulatorOptions extends SimulatorOptions {
   /** Trade fields the list call leaves out (the hub must then read the trade with taobao.trade.fullinfo.get). */
   listOmits?: readonly string[];
+  /** How long a consumed TMC message stays unconfirmed before TMC delivers it again (default 60 s). */
+  tmcRedeliverMs?: number;
+}
+
+/** The Taobao simulator, with a look at its TMC queue for tests. */
+export interface TaobaoSimulator extends PlatformSimulator {
+  /** Messages queued and not yet confirmed (delivered or not). */
+  tmcPending(): { id: string; topic: string; tid: string; delivered: boolean }[];
+}
+
+interface TmcQueued {
+  id: string;
+  topic: string;
+  tid: string;
+  content: string;
+  pubTime: string;
+  deliveredAt: number | null;
 }
 
 interface Stored {
@@ -82,7 +100,7 @@ const BIG = '@@top-big@@';
 const big = (digits: string) => `${BIG}${digits}`;
 const json = (v: unknown) => JSON.stringify(v).replace(new RegExp(`"${BIG}(\\d+)"`, 'g'), '$1');
 
-export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSimulator {
+export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimulator {
   const seed = opts.seed ?? 'taobao';
   const h = createHash('sha256').update(`taobao-sim:${seed}`).digest('hex');
   const appKey = String(20_000_000 + (parseInt(h.slice(0, 6), 16) % 9_000_000));
@@ -91,10 +109,18 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
   const sellerNick = `hub测试店-${seed}`;
   const trades = new Map<string, Stored>();
   const stats = { calls: 0, refusedSignature: 0, throttled: 0 };
-  /** What offline.send recorded per tid: the company code and tracking number, as the trade then shows them. */
-  const sent = new Map<string, { companyCode: string; outSid: string; at: number }>();
+  /**
+   * What offline.send (and consign.resend) recorded per tid, per sub-order (oid): the company code and tracking number,
+   * as each order of the trade then shows them. A split send (is_split, sub_tid) consigns some oids only.
+   */
+  const sent = new Map<string, Map<string, { companyCode: string; outSid: string; at: number }>>();
   let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
   let throttle = 0;
+  /** TMC: the topics the shop permitted to the app (none until taobao.tmc.user.permit), and the shop's queue. */
+  let permitted: Set<string> | null = null;
+  const tmcQueue: TmcQueued[] = [];
+  let tmcSeq = 0;
+  const userId = String(2_200_000_000 + (parseInt(h.slice(6, 12), 16) % 100_000_000));
   let requestNo = 0;
 
   const requestId = () => `${h.slice(0, 6)}${(++requestNo).toString(36)}`;
@@ -137,9 +163,11 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     const paid = status !== 'WAIT_BUYER_PAY' && status !== 'TRADE_NO_CREATE_PAY' && status !== 'TRADE_CLOSED_BY_TAOBAO';
     const shipped = ['WAIT_BUYER_CONFIRM_GOODS', 'TRADE_BUYER_SIGNED', 'TRADE_FINISHED'].includes(status);
     const ended = ['TRADE_FINISHED', 'TRADE_CLOSED', 'TRADE_CLOSED_BY_TAOBAO'].includes(status);
-    const consign = sent.get(tid);
+    const consigned = sent.get(tid);
+    const consign = consigned ? [...consigned.values()].sort((a, b) => a.at - b.at)[0] : undefined;
     const orders = o.lines.map((l, i) => {
       const oid = single ? tid : (BigInt(tid) + BigInt(i + 1)).toString();
+      const consign = consigned?.get(oid);
       return {
         ...(consign ? { consign_time: beijing(consign.at), invoice_no: consign.outSid, logistics_company: companyNames[consign.companyCode] ?? consign.companyCode, shipping_type: 'express' } : {}),
         adjust_fee: '0.00',
@@ -166,7 +194,8 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
         sku_id: String(4_000_000_000_000 + i),
         sku_properties_name: `规格:${l.title}`,
         snapshot_url: `s:${oid}_1`,
-        status,
+        // A sub-order sent apart shows as sent while the trade is only partly sent.
+        status: status === 'SELLER_CONSIGNED_PART' ? (consign ? 'WAIT_BUYER_CONFIRM_GOODS' : 'WAIT_SELLER_SEND_GOODS') : status,
         title: l.title,
         total_fee: yuan(lineTotals[i]!),
       };
@@ -198,7 +227,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
       discount_fee: yuan(o.discountSeller),
       ...(ended ? { end_time: beijing(o.updatedAt) } : {}),
       has_post_fee: true,
-      is_part_consign: false,
+      is_part_consign: status === 'SELLER_CONSIGNED_PART',
       modified: beijing(o.updatedAt),
       num: o.lines.reduce((a, l) => a + l.quantity, 0),
       oaid: `1${createHash('sha256').update(`${h}:${r.name}:${r.phone}:${r.address}`).digest('base64url').slice(0, 47)}`,
@@ -291,7 +320,39 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     return answer(json({ trade_fullinfo_get_response: { trade: pick(tradeJson(s), fields, []), request_id: requestId() } }));
   }
 
-  /** taobao.logistics.offline.send: the seller's own carrier; only a trade waiting to be sent can be sent. */
+  /** The trade's sub-order ids, as tradeJson writes them (one line: the tid itself). */
+  function oidsOf(s: Stored): string[] {
+    const tid = s.order.id;
+    return s.order.lines.length === 1 ? [tid] : s.order.lines.map((_, i) => (BigInt(tid) + BigInt(i + 1)).toString());
+  }
+
+  /** Records a send on these oids and moves the trade: every oid out → WAIT_BUYER_CONFIRM_GOODS, some → SELLER_CONSIGNED_PART. */
+  function consign(s: Stored, oids: readonly string[], companyCode: string, outSid: string): void {
+    const tid = s.order.id;
+    const now = Date.now();
+    const m = sent.get(tid) ?? new Map<string, { companyCode: string; outSid: string; at: number }>();
+    for (const oid of oids) m.set(oid, { companyCode, outSid, at: now });
+    sent.set(tid, m);
+    const all = oidsOf(s).every((oid) => m.has(oid));
+    // Modified times are whole seconds and must grow, or the next incremental pull would not see the change.
+    s.order = { ...s.order, phase: all ? 'shipped' : s.order.phase, updatedAt: Math.max(now, Math.floor(s.order.updatedAt / 1000) * 1000 + 1000) };
+    if (all) delete s.order.rawStatus;
+    else s.order.rawStatus = 'SELLER_CONSIGNED_PART';
+    publish(all ? 'taobao_trade_TradeSellerShip' : 'taobao_trade_TradePartlySellerShip', s);
+  }
+
+  /** The oids a split call names (sub_tid, comma-separated), or an error naming what is wrong. */
+  function subTids(s: Stored, p: Map<string, string>): string[] | SimResponse {
+    if (p.get('is_split') !== '1') return oidsOf(s);
+    const sub = (p.get('sub_tid') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    if (sub.length === 0) return error(40, 'Missing required arguments:sub_tid', 'isv.missing-parameter:sub_tid', '拆单发货时子订单号不能为空');
+    const known = new Set(oidsOf(s));
+    const stranger = sub.find((x) => !known.has(x));
+    if (stranger) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B27', `子订单${stranger}不属于该交易`);
+    return sub;
+  }
+
+  /** taobao.logistics.offline.send: the seller's own carrier; only sub-orders waiting to be sent can be sent (split: is_split=1, sub_tid). */
   function offlineSend(p: Map<string, string>): SimResponse {
     const tid = p.get('tid') ?? '';
     const outSid = p.get('out_sid') ?? '';
@@ -302,21 +363,98 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     const s = trades.get(tid);
     if (!s) return error(15, 'Remote service error', 'isv.trade-not-exist', '交易不存在');
     if (!Object.hasOwn(companyNames, companyCode)) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B03', '物流公司不存在');
+    const oids = subTids(s, p);
+    if (!Array.isArray(oids)) return oids;
     const f = failWrite;
     failWrite = null;
     if (f && f.status < 500) return error(15, 'Remote service error', f.code ?? 'isv.logistics-offline-service-error-B150', f.message ?? '买家已申请退款，不能发货');
-    if (statusOf(s) !== 'WAIT_SELLER_SEND_GOODS') return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B04', '交易状态不允许发货');
-    const now = Date.now();
-    sent.set(tid, { companyCode, outSid, at: now });
-    // Modified times are whole seconds and must grow, or the next incremental pull would not see the change.
-    s.order = { ...s.order, phase: 'shipped', updatedAt: Math.max(now, Math.floor(s.order.updatedAt / 1000) * 1000 + 1000) };
-    delete s.order.rawStatus;
+    const status = statusOf(s);
+    const partOk = status === 'SELLER_CONSIGNED_PART' && p.get('is_split') === '1';
+    if (status !== 'WAIT_SELLER_SEND_GOODS' && !partOk) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B04', '交易状态不允许发货');
+    if (oids.some((oid) => sent.get(tid)?.has(oid))) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B04', '子订单已发货');
+    consign(s, oids, companyCode, outSid);
     if (f) {
       // Applied, but the answer is lost: an isp.* error (TOP's back end timed out) or the gateway's 5xx page.
       if (f.code?.startsWith('isp.')) return error(15, 'Remote service error', f.code, f.message ?? '服务超时');
       return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
     }
     return answer(json({ logistics_offline_send_response: { shipping: { is_success: true }, request_id: requestId() } }));
+  }
+
+  /** taobao.logistics.consign.resend: a new number (and company) for sub-orders already sent; nothing else moves. */
+  function consignResend(p: Map<string, string>): SimResponse {
+    const tid = p.get('tid') ?? '';
+    const outSid = p.get('out_sid') ?? '';
+    const companyCode = p.get('company_code') ?? '';
+    for (const [k, v] of [['tid', tid], ['out_sid', outSid], ['company_code', companyCode]] as const) {
+      if (!v) return error(40, `Missing required arguments:${k}`, `isv.missing-parameter:${k}`);
+    }
+    const s = trades.get(tid);
+    if (!s) return error(15, 'Remote service error', 'isv.trade-not-exist', '交易不存在');
+    if (!Object.hasOwn(companyNames, companyCode)) return error(15, 'Remote service error', 'isv.logistics-offline-service-error-B03', '物流公司不存在');
+    const oids = subTids(s, p);
+    if (!Array.isArray(oids)) return oids;
+    const m = sent.get(tid);
+    const target = oids.filter((oid) => m?.has(oid));
+    if (!m || target.length === 0 || (p.get('is_split') === '1' && target.length !== oids.length)) return error(15, 'Remote service error', 'isv.logistics-consign-resend-error', '订单未发货，不能修改运单号');
+    if (!['WAIT_BUYER_CONFIRM_GOODS', 'SELLER_CONSIGNED_PART'].includes(statusOf(s))) return error(15, 'Remote service error', 'isv.logistics-consign-resend-error', '交易状态不允许修改运单号');
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return error(15, 'Remote service error', f.code ?? 'isv.logistics-consign-resend-error', f.message ?? '修改运单号次数超过限制');
+    const now = Date.now();
+    for (const oid of target) m.set(oid, { companyCode, outSid, at: m.get(oid)?.at ?? now });
+    s.order = { ...s.order, updatedAt: Math.max(now, Math.floor(s.order.updatedAt / 1000) * 1000 + 1000) };
+    if (f) return { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+    return answer(json({ logistics_consign_resend_response: { shipping: { is_success: true }, request_id: requestId() } }));
+  }
+
+  /** TMC queues a message for every trade change of a permitted topic (nothing before the shop permitted the app). */
+  function publish(topic: string, s: Stored): void {
+    if (!permitted?.has(topic)) return;
+    const o = s.order;
+    const content = `{"buyer_nick":"${[...o.buyer.name][0] ?? 't'}**","payment":"${yuan(o.lines.reduce((a, l) => a + l.unitPrice * l.quantity - l.discount, 0))}","status":"${statusOf(s)}","oid":${o.id},"tid":${o.id},"type":"fixed","seller_nick":"${sellerNick}"}`;
+    tmcQueue.push({ id: (BigInt(`1${h.slice(0, 4).replace(/\D/g, '0')}00000000000000`) + BigInt(++tmcSeq)).toString(), topic, tid: o.id, content, pubTime: beijing(Date.now()), deliveredAt: null });
+  }
+
+  /** The topic a change from one phase to the next publishes (TradeChanged when the phase stays). */
+  function topicFor(prior: Stored | undefined, next: SimOrder): string[] {
+    const byPhase: Record<string, string> = {
+      created: 'taobao_trade_TradeCreate',
+      paid: 'taobao_trade_TradeBuyerPay',
+      shipped: 'taobao_trade_TradeSellerShip',
+      delivered: 'taobao_trade_TradeSuccess',
+      completed: 'taobao_trade_TradeSuccess',
+      cancelled: 'taobao_trade_TradeClose',
+    };
+    if (!prior) return next.phase === 'created' ? [byPhase.created!] : ['taobao_trade_TradeCreate', byPhase[next.phase]!];
+    return prior.order.phase === next.phase ? ['taobao_trade_TradeChanged'] : [byPhase[next.phase]!];
+  }
+
+  /** taobao.tmc.user.permit: the shop opens topics to the app (all the simulator publishes when none is named). */
+  function tmcPermit(p: Map<string, string>): SimResponse {
+    const topics = (p.get('topics') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+    permitted = new Set([...(permitted ?? []), ...(topics.length ? topics : ['taobao_trade_TradeCreate', 'taobao_trade_TradeBuyerPay', 'taobao_trade_TradeSellerShip', 'taobao_trade_TradePartlySellerShip', 'taobao_trade_TradeSuccess', 'taobao_trade_TradeClose', 'taobao_trade_TradeChanged', 'taobao_trade_TradeMemoModified'])]);
+    return answer(json({ tmc_user_permit_response: { is_success: true, request_id: requestId() } }));
+  }
+
+  /** taobao.tmc.messages.consume: up to `quantity` messages not delivered, or delivered and unconfirmed for too long. */
+  function tmcConsume(p: Map<string, string>): SimResponse {
+    const quantity = Number(p.get('quantity') ?? '100');
+    if (!Number.isSafeInteger(quantity) || quantity < 1 || quantity > 200) return error(41, 'Invalid arguments:quantity', 'isv.invalid-parameter:quantity', 'quantity取值范围1~200');
+    const now = Date.now();
+    const again = opts.tmcRedeliverMs ?? 60_000;
+    const due = tmcQueue.filter((m) => m.deliveredAt === null || now - m.deliveredAt >= again).slice(0, quantity);
+    for (const m of due) m.deliveredAt = now;
+    const list = due.map((m) => ({ content: m.content, id: big(m.id), pub_app_key: '12497914', pub_time: m.pubTime, topic: m.topic, user_id: big(userId), user_nick: sellerNick }));
+    return answer(json({ tmc_messages_consume_response: { ...(list.length ? { messages: { tmc_message: list } } : {}), request_id: requestId() } }));
+  }
+
+  /** taobao.tmc.messages.confirm: the named messages leave the queue (an id not there is ignored, as TMC does). */
+  function tmcConfirm(p: Map<string, string>): SimResponse {
+    const ids = new Set((p.get('s_message_ids') ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+    if (ids.size === 0) return error(40, 'Missing required arguments:s_message_ids', 'isv.missing-parameter:s_message_ids');
+    for (let i = tmcQueue.length - 1; i >= 0; i--) if (ids.has(tmcQueue[i]!.id)) tmcQueue.splice(i, 1);
+    return answer(json({ tmc_messages_confirm_response: { is_success: true, request_id: requestId() } }));
   }
 
   return {
@@ -327,8 +465,15 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
     record(order) {
       const prior = trades.get(order.id);
       const paidNow = !['created', 'cancelled'].includes(order.phase);
-      trades.set(order.id, { order: structuredClone(order), everPaid: (prior?.everPaid ?? false) || paidNow });
+      const topics = topicFor(prior, order);
+      const stored = { order: structuredClone(order), everPaid: (prior?.everPaid ?? false) || paidNow };
+      trades.set(order.id, stored);
+      for (const t of topics) publish(t, stored);
       return [];
+    },
+
+    tmcPending() {
+      return tmcQueue.map((m) => ({ id: m.id, topic: m.topic, tid: m.tid, delivered: m.deliveredAt !== null }));
     },
 
     throttleNext(n) {
@@ -341,7 +486,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
 
     shipmentsOf(platformOrderId) {
       const c = sent.get(platformOrderId);
-      return c ? [c.outSid] : [];
+      return c ? [...new Set([...c.values()].sort((a, b) => a.at - b.at).map((x) => x.outSid))] : [];
     },
 
     handle(req) {
@@ -372,6 +517,10 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): PlatformSim
       if (method === 'taobao.trades.sold.increment.get') return soldIncrement(p);
       if (method === 'taobao.trade.fullinfo.get') return fullInfo(p);
       if (method === 'taobao.logistics.offline.send') return offlineSend(p);
+      if (method === 'taobao.logistics.consign.resend') return consignResend(p);
+      if (method === 'taobao.tmc.user.permit') return tmcPermit(p);
+      if (method === 'taobao.tmc.messages.consume') return tmcConsume(p);
+      if (method === 'taobao.tmc.messages.confirm') return tmcConfirm(p);
       return error(22, 'Invalid method');
     },
   };

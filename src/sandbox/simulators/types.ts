@@ -80,6 +80,8 @@ export interface PlatformSimulator {
   catalogueOf?(): { code: string; itemId: string; skuId: string; quantity: number }[];
   /** Changes a SKU's quantity on offer behind the hub's back (the seller editing it in the platform's back office). */
   setCatalogueQuantity?(code: string, quantity: number): void;
+  /** The seller's remark (卖家备注) and flag the platform holds for an order; null when none was written. */
+  remarkOf?(platformOrderId: string): { text: string; flag: number } | null;
   /** API calls answered so far, and how many were refused for a bad signature. */
   readonly stats: { calls: number; refusedSignature: number; throttled: number };
 }

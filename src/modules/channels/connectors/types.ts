@@ -205,8 +205,15 @@ export interface ShipBackParcel {
   carrier: string;
   trackingNo: string;
   shippedAt: number;
-  /** What this parcel carries of the order, by merchant SKU. */
-  lines: { sku: string; quantity: number }[];
+  /** What this parcel carries of the order, by merchant SKU, with the platform's line id where it has one (Taobao oid). */
+  lines: { sku: string; quantity: number; platformLineId?: string | null | undefined }[];
+  /**
+   * The parcel carries only part of the order (its other lines or units leave in other parcels): Taobao sends it as a
+   * split (is_split, sub_tid = the lines' oids), PDD's later parcels go as extra logistics. Absent or false: the whole order.
+   */
+  partial?: boolean | undefined;
+  /** A correction: this number replaces one the platform was already told for the same lines (taobao.logistics.consign.resend). */
+  replacesTrackingNo?: string | undefined;
   /** Unique per parcel and order: sent where the platform takes an idempotency key. */
   idempotencyKey: string;
 }

@@ -20,7 +20,9 @@ export interface ShipBackDraft {
   carrier: string;
   trackingNo: string;
   shippedAt: number;
-  lines: { sku: string; quantity: number }[];
+  lines: { sku: string; quantity: number; platformLineId?: string | null }[];
+  /** The parcel carries only part of this order (a split shipment). */
+  partial?: boolean;
 }
 
 /** True when the platform has a ship-back client: only its orders get a ship-back row. */
@@ -36,7 +38,7 @@ export function canShipBack(channel: string): boolean {
 export async function enqueueShipBack(tx: Tx, d: ShipBackDraft): Promise<boolean> {
   if (!canShipBack(d.channel)) return false;
   const key = `ship_back:${d.shipmentId}:${d.orderId}`;
-  const request: ShipBackParcel = { platformOrderId: d.platformOrderId, carrier: d.carrier, trackingNo: d.trackingNo, shippedAt: d.shippedAt, lines: d.lines, idempotencyKey: key };
+  const request: ShipBackParcel = { platformOrderId: d.platformOrderId, carrier: d.carrier, trackingNo: d.trackingNo, shippedAt: d.shippedAt, lines: d.lines, ...(d.partial ? { partial: true } : {}), idempotencyKey: key };
   const n = await tx.run(
     `INSERT INTO outbound_calls (tenant_id, account_id, channel, kind, order_id, shipment_id, platform_order_id, idempotency_key, request, state, attempts, next_attempt_at, created_at, updated_at)
      VALUES (?, ?, ?, 'ship_back', ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,

@@ -7,7 +7,7 @@ import { appendAudit } from '../../access/audit.ts';
 import { enqueueShipBack } from '../../channels/store/outbound.ts';
 import { shipFromWarehouse } from '../../inventory/store/stock.ts';
 import { moveOrder, type OrderState } from '../../orders/lifecycle.ts';
-import { setFulfilmentStatus } from '../../orders/store/fulfilment.ts';
+import { platformLinesOf, setFulfilmentStatus } from '../../orders/store/fulfilment.ts';
 import { lockOrders } from '../../orders/store/orders.ts';
 import type { WarehouseFlowDeps } from '../deps.ts';
 import { shipmentMachine } from '../domain/shipment-machine.ts';
@@ -104,10 +104,15 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
       await setFulfilmentStatus(tx, o.id, 'shipped', now);
     }
   }
-  // The platform is told by the outbound worker once this commits: the row is written here, with the shipment.
+  // The platform is told by the outbound worker once this commits: the row is written here, with the shipment. Each
+  // line carries the platform's id of it, and a parcel that does not carry the whole order says so (a split send).
+  const orderLines = await platformLinesOf(tx, orders.map((o) => o.id));
   for (const o of orders) {
-    const carried = lines.filter((l) => l.order_id === o.id).map((l) => ({ sku: l.sku, quantity: Number(l.quantity) }));
-    await enqueueShipBack(tx, { tenantId: o.tenant_id, accountId: o.account_id, channel: o.channel, orderId: o.id, platformOrderId: o.platform_order_id, shipmentId: s.id, carrier, trackingNo, shippedAt: now, lines: carried });
+    const mine = lines.filter((l) => l.order_id === o.id);
+    const platformId = (lineNo: number) => orderLines.find((x) => x.order_id === o.id && Number(x.line_no) === Number(lineNo))?.platform_line_id ?? null;
+    const carried = mine.map((l) => ({ sku: l.sku, quantity: Number(l.quantity), platformLineId: platformId(l.line_no) }));
+    const partial = orderLines.some((x) => x.order_id === o.id && mine.filter((l) => Number(l.line_no) === Number(x.line_no)).reduce((a, l) => a + Number(l.quantity), 0) < Number(x.quantity));
+    await enqueueShipBack(tx, { tenantId: o.tenant_id, accountId: o.account_id, channel: o.channel, orderId: o.id, platformOrderId: o.platform_order_id, shipmentId: s.id, carrier, trackingNo, shippedAt: now, lines: carried, partial });
   }
   await appendAudit(tx, deps.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
 }

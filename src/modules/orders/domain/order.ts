@@ -23,6 +23,11 @@ export interface OrderLineInput {
   quantity: number;
   unitPrice: number;
   discount: number;
+  /**
+   * The platform's own id of this line where it ships lines apart (Taobao's sub-order `oid`, JD's `skuId`); a split
+   * ship-back names the lines a parcel carries by it. Absent where the platform has none per line (PDD).
+   */
+  platformLineId?: string | undefined;
 }
 
 /** What every channel adapter produces from a platform payload: one order as the platform sees it now. */

@@ -68,8 +68,8 @@ export async function createOrder(
   for (const l of n.lines) {
     const hubSku = await deps.skus.resolve(tx, d.tenantId, d.accountId, l.sku);
     await tx.run(
-      `INSERT INTO order_lines (tenant_id, order_id, line_no, sku, external_sku, title, quantity, unit_price, discount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [d.tenantId, id, ++lineNo, hubSku, l.sku, l.title, l.quantity, l.unitPrice, l.discount],
+      `INSERT INTO order_lines (tenant_id, order_id, line_no, sku, external_sku, title, quantity, unit_price, discount, platform_line_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [d.tenantId, id, ++lineNo, hubSku, l.sku, l.title, l.quantity, l.unitPrice, l.discount, l.platformLineId ?? null],
     );
     lines.push({ sku: hubSku, external_sku: l.sku, quantity: l.quantity });
   }

@@ -128,6 +128,18 @@ export async function linesOfOrders(q: Reader, orderIds: readonly string[]): Pro
   return out;
 }
 
+/** Each line of these orders with its quantity and the platform's id of it (Taobao oid, JD skuId; null where none). */
+export async function platformLinesOf(q: Reader, orderIds: readonly string[]): Promise<{ order_id: string; line_no: number; quantity: number; platform_line_id: string | null }[]> {
+  const out: { order_id: string; line_no: number; quantity: number; platform_line_id: string | null }[] = [];
+  for (const c of chunks(orderIds)) {
+    out.push(...(await q.all<{ order_id: string; line_no: number; quantity: number; platform_line_id: string | null }>(
+      `SELECT order_id, line_no, quantity, platform_line_id FROM order_lines WHERE order_id IN (${placeholders(c.length)}) ORDER BY order_id, line_no`,
+      c,
+    )));
+  }
+  return out;
+}
+
 /** The title each SKU was sold under in these orders (any one), for SKUs the catalogue has no title for. */
 export async function titlesSoldUnder(q: Reader, orderIds: readonly string[], skus: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();

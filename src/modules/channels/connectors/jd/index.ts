@@ -1,4 +1,4 @@
-// JD POP (京东 JOS): pull only. JD's message service (JMQ) is not an HTTP webhook, so there is no push to verify.
+// JD POP (京东 JOS): pull here; ship-back and seller remarks in ./ship-back.ts and ./remark.ts. JD's message service (JMQ) is not an HTTP webhook, so there is no push to verify.
 // The pull calls jingdong.pop.order.enSearch on the JOS router (https://api.jd.com/routerjson), signed the way JOS
 // signs: sign = UPPER(hex(MD5(appSecret + k1v1k2v2… + appSecret))) over every parameter but sign, sorted by name,
 // empty values left out, 360buy_param_json included (official SDK: DefaultJdClient / AbstractSign.signature4Jos).
@@ -10,6 +10,8 @@ import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { jdQueryStates, jdStatuses } from './status.ts';
+import { setRemarkJd } from './remark.ts';
+import { shipBackJd } from './ship-back.ts';
 
 export interface JdCredentials {
   /** The JOS app's key (app_key). */
@@ -234,7 +236,7 @@ export function normalizeJdOrder(o: JdOrder): NormalizedOrder {
       district: c.county ?? '',
       address: c.fullAddress || [c.town].filter(Boolean).join('') || '-',
     },
-    lines: lines.map(({ jdSkuId: _omit, ...l }) => l),
+    lines: lines.map(({ jdSkuId, ...l }) => (jdSkuId ? { ...l, platformLineId: jdSkuId } : l)),
     shippingFee: freight,
     discountPlatform: Math.max(jdBorne, 0),
     discountSeller: sellerDiscount - onLines,
@@ -393,4 +395,6 @@ export const jd: ChannelAdapter<JdCredentials> = {
       page += 1;
     }
   },
+  shipBack: shipBackJd,
+  setRemark: setRemarkJd,
 };

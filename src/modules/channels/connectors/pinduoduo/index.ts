@@ -9,6 +9,7 @@ import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { shipBackPinduoduo } from './ship-back.ts';
+import { setRemarkPinduoduo } from './remark.ts';
 import { pinduoduoRawStatus, pinduoduoStatusDictionary, type PddStateFields } from './status.ts';
 
 export interface PinduoduoCredentials {
@@ -298,4 +299,5 @@ export const pinduoduo: ChannelAdapter<PinduoduoCredentials> = {
   },
 
   shipBack: shipBackPinduoduo,
+  setRemark: setRemarkPinduoduo,
 };

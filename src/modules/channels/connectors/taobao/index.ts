@@ -1,5 +1,5 @@
-// Taobao/Tmall (TOP): pull, and ship-back in ./ship-back.ts. Taobao's message service (TMC) is a WebSocket protocol, not an HTTP webhook, so there
-// is no push to verify. The pull calls taobao.trades.sold.increment.get on the TOP router (…/router/rest), and
+// Taobao/Tmall (TOP): pull, and ship-back in ./ship-back.ts. Taobao's message service (TMC) is no HTTP webhook, so there
+// is no push to verify; the hub consumes it over HTTP instead (./tmc.ts, channels/tmc-consumer.ts). The pull calls taobao.trades.sold.increment.get on the TOP router (…/router/rest), and
 // taobao.trade.fullinfo.get for a trade the list gave only in part. Every call is signed the way TOP signs: every
 // parameter but sign, sorted by name, concatenated k1v1k2v2…, then by sign_method
 //   md5:         UPPER(hex(MD5(secret + str + secret)))
@@ -216,7 +216,8 @@ export function normalizeTaobaoTrade(t: TopTrade): NormalizedOrder {
     // part_mjz_discount: the trade-level shop promotions (满减, shop coupons) apportioned to this line.
     sellerOrderLevel += minor(o.part_mjz_discount, `orders[${i}].part_mjz_discount`);
     const sku = str(o.outer_sku_id) || str(o.outer_iid) || (str(o.sku_id) ? `sku-${str(o.sku_id)}` : `item-${str(o.num_iid) || str(o.oid_str) || str(o.oid)}`);
-    return { sku, title: str(o.title) || sku, quantity, unitPrice, discount: unitPrice * quantity - lineTotal };
+    const oid = str(o.oid_str) || str(o.oid);
+    return { sku, title: str(o.title) || sku, quantity, unitPrice, discount: unitPrice * quantity - lineTotal, ...(oid ? { platformLineId: oid } : {}) };
   });
   const payment = minor(t.payment, 'payment');
   // Taobao's `payment` (实付金额) is what the buyer pays: goods after line promotions, plus post_fee, less the shop's
@@ -399,6 +400,24 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
     }
     problems.push(...apiBaseProblems(x?.apiBase));
     return problems;
+  },
+
+  /** Trades named by a TMC message, read in full (taobao.trade.fullinfo.get); a trade TOP no longer has is left out. */
+  async fetchOrders(ctx, ids) {
+    const out: PulledOrder[] = [];
+    for (const tid of ids) {
+      if (!/^\d{1,30}$/.test(tid)) continue;
+      let full: TopTrade;
+      try {
+        full = await complete({ ...ctx, from: 0, to: 0 }, { tid } as TopTrade);
+      } catch (e) {
+        if (e instanceof PullError && e.message.includes('trade-not-exist')) continue;
+        throw e;
+      }
+      const order = normalizeTaobaoTrade(full);
+      out.push({ eventId: `${order.platformOrderId}@${order.sourceUpdatedAt}`, rawBody: Buffer.from(JSON.stringify(full), 'utf8'), order });
+    }
+    return out;
   },
 
   /** A stored pulled order read again (replay after a mapping fix). */
