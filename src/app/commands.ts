@@ -101,6 +101,7 @@ export const commands = {
   retryReservation: command('orders', 'retryReservation'),
   requestPriceChange: command('orders', 'requestPriceChange'),
   addOrderNote: command('orders', 'addNote'),
+  setSellerRemark: command('orders', 'setSellerRemark'),
   createWebhook: command('webhooks', 'create'),
   removeWebhook: command('webhooks', 'remove'),
   createUser: command('people', 'createUser'),
@@ -123,6 +124,9 @@ export const commands = {
   recordDrift: command('integration', 'recordDrift'),
   acknowledgeAlert: command('integration', 'acknowledgeAlert'),
   replayRawEvent: command('integration', 'replay'),
+  retryOutbound: command('integration', 'retryOutbound'),
+  resendShipBack: command('integration', 'resendShipBack'),
+  markOutboundHandled: command('integration', 'markOutboundHandled'),
   recordPaymentNotice: command('payments', 'recordNotice'),
   recheckPayment: command('payments', 'recheck'),
   createPaymentAccount: command('paymentAccounts', 'create'),
@@ -175,7 +179,7 @@ export function isWriteOp(op: string): op is WriteOp {
 export const backgroundWrites = {
   orders: ['expireUnpaid'],
   refunds: ['afterAttempt'],
-  integration: ['claimDueOutbound', 'afterOutboundAttempt'],
+  integration: ['claimDueOutbound', 'afterOutboundAttempt', 'raiseUnconfirmedShipBacks'],
   payments: ['beforeClose', 'recordClosedUnconfirmed'],
 } as const satisfies { [S in Service]?: readonly AsyncMethods<WriteServices[S]>[] };
 

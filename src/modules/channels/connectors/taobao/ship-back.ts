@@ -37,7 +37,7 @@ function writeErrorFor(method: string, e: Record<string, unknown>, status: numbe
 }
 
 /** One signed TOP call: the method's response object, or a PlatformWriteError. */
-async function topWrite(ctx: CallContext<TaobaoCredentials>, method: string, business: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function topWrite(ctx: CallContext<TaobaoCredentials>, method: string, business: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   const c = ctx.credentials;
   const signMethod = c.signMethod ?? 'md5';
   const params: Record<string, string> = { method, app_key: c.appKey, session: c.session, timestamp: formatTaobaoTime(ctx.now()), format: 'json', v: '2.0', sign_method: signMethod, ...business };
