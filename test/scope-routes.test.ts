@@ -432,6 +432,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'POST /api/orders/:idOrOrderNo/transitions': { target: (x) => [{ path: `${order2(x)}/transitions`, body: { to: 'cancelled', reason: 'probe' }, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/price-change': { target: (x) => [{ path: `${order2(x)}/price-change`, body: { shippingFee: 1, reason: 'probe' }, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/notes': { target: (x) => [{ path: `${order1(x)}/notes`, body: { text: 'probe' }, dims: allDims }], allow: [404] },
+    'POST /api/orders/:idOrOrderNo/remark': { target: (x) => [{ path: `${order1(x)}/remark`, body: { text: 'probe', flag: 1 }, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/retry-reservation': { target: (x) => [{ path: `${order1(x)}/retry-reservation`, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/refunds': { target: (x) => [{ path: `${order1(x)}/refunds`, body: { reason: 'probe' }, dims: allDims }], allow: [404] },
     'POST /api/webhooks': { target: () => [{ path: '/api/webhooks', body: { url: 'http://127.0.0.1:9/probe' }, dims: allDims }], allow: [403] },
