@@ -57,6 +57,8 @@ interface Side {
   priceApproval: string;
   stockApproval: string;
   alertId: number;
+  /** A refused ship-back of the side's paid order (an exception in the outbound queue, its reason the marker). */
+  outboundId: number;
   wmsId: string;
   /** Text written into the side's order-bound objects (notes, cases, tracking, price changes). */
   marker: string;
@@ -211,6 +213,14 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     await s.hub.writes.recordDrift({ tenantId: DEFAULT_TENANT, accountId: shop.id, platform: 'ownshop', shape: 'order', at: Date.now(), stats: null, findings: [{ kind: 'field_added', key: alertMarker, message: alertMarker }] });
     const alerts = ok(await admin<{ items: { id: number }[] }>('GET', `/api/channel-alerts?accountId=${shop.id}`)).items;
     const raw = ok(await admin<{ items: { id: number; eventId: string }[] }>('GET', `/api/channel-accounts/${shop.id}/raw-events`)).items;
+    // The own shop has no ship-back client: the side's refused ship-back is written as the outbound worker would keep it.
+    const outbound = await s.hub.db.transaction((tx) =>
+      tx.get<{ id: number }>(
+        `INSERT INTO outbound_calls (tenant_id, account_id, channel, kind, order_id, shipment_id, platform_order_id, idempotency_key, request, state, attempts, last_code, last_error, created_at, updated_at)
+         VALUES (?, ?, 'ownshop', 'ship_back', ?, ?, ?, ?, ?, 'refused', 1, 'probe', ?, ?, ?) RETURNING id`,
+        [DEFAULT_TENANT, shop.id, paid.id, shipmentId, paid.platformOrderId, `ship_back:scope:${run}:${x}`, JSON.stringify({ platformOrderId: paid.platformOrderId, carrier: 'yuantong', trackingNo, shippedAt: Date.now(), lines: [], idempotencyKey: 'x' }), marker, Date.now(), Date.now()],
+      ),
+    );
     return {
       key: x,
       shop,
@@ -229,6 +239,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
       priceApproval: price.pendingApproval.id,
       stockApproval: bulk.pendingApproval.id,
       alertId: alerts[0]?.id as number,
+      outboundId: Number(outbound?.id),
       wmsId: wms.id,
       marker,
       stockMarker,
@@ -373,6 +384,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
       visible: (a) => [a.paid.eventId, a.unpaid.eventId],
     },
     'GET /api/channel-alerts': { targets: all('/api/channel-alerts?limit=500'), visible: (a) => [a.alertMarker] },
+    'GET /api/outbound-exceptions': { targets: all('/api/outbound-exceptions?limit=500'), visible: (a) => [a.marker] },
     'GET /api/payment-providers': { notScoped: 'the catalogue of payment providers' },
     'GET /api/payment-accounts': { notScoped: 'payment accounts are tenant configuration (credentials never shown), not order data' },
     'GET /api/payment-accounts/:id': { notScoped: 'payment accounts are tenant configuration (credentials never shown), not order data' },
@@ -446,6 +458,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'POST /api/orders/:idOrOrderNo/transitions': { target: (x) => [{ path: `${order2(x)}/transitions`, body: { to: 'cancelled', reason: 'probe' }, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/price-change': { target: (x) => [{ path: `${order2(x)}/price-change`, body: { shippingFee: 1, reason: 'probe' }, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/notes': { target: (x) => [{ path: `${order1(x)}/notes`, body: { text: 'probe' }, dims: allDims }], allow: [404] },
+    'POST /api/orders/:idOrOrderNo/remark': { target: (x) => [{ path: `${order1(x)}/remark`, body: { text: 'probe', flag: 1 }, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/retry-reservation': { target: (x) => [{ path: `${order1(x)}/retry-reservation`, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/refunds': { target: (x) => [{ path: `${order1(x)}/refunds`, body: { reason: 'probe' }, dims: allDims }], allow: [404] },
     'POST /api/webhooks': { target: () => [{ path: '/api/webhooks', body: { url: 'http://127.0.0.1:9/probe' }, dims: allDims }], allow: [403] },
@@ -453,6 +466,9 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'POST /api/channel-accounts/:id/pull': { target: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/pull`, dims: ['accounts'] }], allow: [404] },
     'POST /api/channel-alerts/:id/acknowledge': { target: (x) => [{ path: `/api/channel-alerts/${x.alertId}/acknowledge`, dims: ['accounts'] }], allow: [404] },
     'POST /api/raw-events/:id/replay': { target: (x) => [{ path: `/api/raw-events/${x.rawEventId}/replay`, dims: allDims }], allow: [404] },
+    'POST /api/outbound-calls/:id/retry': { target: (x) => [{ path: `/api/outbound-calls/${x.outboundId}/retry`, dims: allDims }], allow: [404] },
+    'POST /api/outbound-calls/:id/resend': { target: (x) => [{ path: `/api/outbound-calls/${x.outboundId}/resend`, body: { trackingNo: 'PROBE1' }, dims: allDims }], allow: [404] },
+    'POST /api/outbound-calls/:id/handled': { target: (x) => [{ path: `/api/outbound-calls/${x.outboundId}/handled`, body: { note: 'probe' }, dims: allDims }], allow: [404] },
     'POST /api/payment-accounts': { notScoped: 'payment accounts are tenant configuration' },
     'PATCH /api/payment-accounts/:id': { notScoped: 'payment accounts are tenant configuration' },
     'POST /api/payment-exceptions/:id/resolve': {

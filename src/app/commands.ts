@@ -103,6 +103,7 @@ export const commands = {
   retryReservation: command('orders', 'retryReservation'),
   requestPriceChange: command('orders', 'requestPriceChange'),
   addOrderNote: command('orders', 'addNote'),
+  setSellerRemark: command('orders', 'setSellerRemark'),
   createWebhook: command('webhooks', 'create'),
   removeWebhook: command('webhooks', 'remove'),
   createUser: command('people', 'createUser'),
@@ -125,6 +126,9 @@ export const commands = {
   recordDrift: command('integration', 'recordDrift'),
   acknowledgeAlert: command('integration', 'acknowledgeAlert'),
   replayRawEvent: command('integration', 'replay'),
+  retryOutbound: command('integration', 'retryOutbound'),
+  resendShipBack: command('integration', 'resendShipBack'),
+  markOutboundHandled: command('integration', 'markOutboundHandled'),
   recordPaymentNotice: command('payments', 'recordNotice'),
   recheckPayment: command('payments', 'recheck'),
   createPaymentAccount: command('paymentAccounts', 'create'),
@@ -181,7 +185,7 @@ export function isWriteOp(op: string): op is WriteOp {
 export const backgroundWrites = {
   orders: ['expireUnpaid'],
   refunds: ['afterAttempt'],
-  integration: ['claimDueOutbound', 'afterOutboundAttempt'],
+  integration: ['claimDueOutbound', 'afterOutboundAttempt', 'raiseUnconfirmedShipBacks'],
   payments: ['beforeClose', 'recordClosedUnconfirmed'],
   waybills: ['cancelDue'],
 } as const satisfies { [S in Service]?: readonly AsyncMethods<WriteServices[S]>[] };

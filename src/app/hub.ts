@@ -285,7 +285,11 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   // A requested refund wakes the worker at once (the table stays the truth; the worker also polls). Not an outbox
   // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
   refundService.onRefundRequested = () => refunds.poke();
-  const outbound = new OutboundWorker(integration, accounts, log, { ...defaultOutboundOptions, ...opts.outbound, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, leases);
+  const outbound = new OutboundWorker(integration, accounts, log, { ...defaultOutboundOptions, unconfirmedAfterMs: config.shipBackConfirmMinutes * 60_000, ...opts.outbound, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, leases);
+  // A ship, a retry, a resend or a remark wakes the outbound worker at once (it also polls).
+  warehouseFlow.onShipped = () => outbound.poke();
+  integration.onOutboundDue = () => outbound.poke();
+  orders.onRemark = () => outbound.poke();
   const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook }, leases);
   const trackingWorker = new TrackingWorker(
     db,

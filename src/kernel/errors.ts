@@ -66,7 +66,10 @@ export type ErrorCode =
   | 'NOT_READY'
   | 'OVERLOADED'
   | 'BUSY'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'OUTBOUND_NOT_FOUND'
+  | 'OUTBOUND_NOT_OPEN'
+  | 'REMARK_NOT_SUPPORTED';
 
 export class HubError extends Error {
   constructor(

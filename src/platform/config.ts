@@ -73,6 +73,8 @@ export interface Config {
   paymentQueryAttempts: number;
   /** Hours a requested refund may go unconfirmed before it is a REFUND_STUCK exception. */
   refundStuckHours: number;
+  /** Minutes a ship-back the platform took may stay unconfirmed by a pull or push before it raises an alert. */
+  shipBackConfirmMinutes: number;
   /** Route paid orders to warehouses on a schedule (the same routing as POST /api/routing/run); false: only when asked. */
   autoRouting: boolean;
   /** Seconds between automatic routing passes. */
@@ -130,6 +132,7 @@ export const defaults: Omit<Config, 'configFile'> = {
   pullLookbackHours: 24,
   paymentQueryAttempts: 5,
   refundStuckHours: 24,
+  shipBackConfirmMinutes: 30,
   autoRouting: true,
   autoRoutingIntervalSeconds: 60,
   autoRoutingMergeWindowMinutes: 5,
@@ -177,6 +180,7 @@ const envNames: Record<keyof typeof defaults, string> = {
   pullLookbackHours: 'ORDERHUB_PULL_LOOKBACK_HOURS',
   paymentQueryAttempts: 'ORDERHUB_PAYMENT_QUERY_ATTEMPTS',
   refundStuckHours: 'ORDERHUB_REFUND_STUCK_HOURS',
+  shipBackConfirmMinutes: 'ORDERHUB_SHIP_BACK_CONFIRM_MINUTES',
   autoRouting: 'ORDERHUB_AUTO_ROUTING',
   autoRoutingIntervalSeconds: 'ORDERHUB_AUTO_ROUTING_INTERVAL_SECONDS',
   autoRoutingMergeWindowMinutes: 'ORDERHUB_AUTO_ROUTING_MERGE_WINDOW_MINUTES',

@@ -16,6 +16,7 @@ const OrderView = lazy(() => import('./pages/OrderView.tsx'));
 const Stock = lazy(() => import('./pages/Stock.tsx'));
 const Accounts = lazy(() => import('./pages/Accounts.tsx'));
 const Integration = lazy(() => import('./pages/Integration.tsx'));
+const OutboundExceptions = lazy(() => import('./pages/Outbound.tsx'));
 const Approvals = lazy(() => import('./pages/Approvals.tsx'));
 const PaymentExceptions = lazy(() => import('./pages/PaymentExceptions.tsx'));
 const Users = lazy(() => import('./pages/Users.tsx'));
@@ -42,6 +43,7 @@ function Routed() {
           {can('stock.read') && <Route path="/wms" element={<Wms />} />}
           {can('accounts.read') && <Route path="/accounts" element={<Accounts />} />}
           {can('accounts.read') && <Route path="/accounts/:id" element={<Integration />} />}
+          {can('orders.read') && <Route path="/outbound" element={<OutboundExceptions />} />}
           <Route path="/approvals" element={<Approvals />} />
           <Route path="/payments" element={<PaymentExceptions />} />
           {can('users.manage') && <Route path="/users" element={<Users />} />}

@@ -27,6 +27,7 @@ const items: { path: string; label: Key; icon: ReactNode; permission: string | n
   { path: '/trust-board', label: 'nav.trustBoard', icon: <SafetyCertificateOutlined />, permission: 'orders.read' },
   { path: '/wms', label: 'nav.wms', icon: <ApiOutlined />, permission: 'stock.read' },
   { path: '/accounts', label: 'nav.accounts', icon: <ShopOutlined />, permission: 'accounts.read' },
+  { path: '/outbound', label: 'nav.outbound', icon: <AlertOutlined />, permission: 'orders.read' },
   { path: '/payments', label: 'nav.payments', icon: <AlertOutlined />, permission: 'payments.read' },
   { path: '/approvals', label: 'nav.approvals', icon: <AuditOutlined />, permission: null },
   { path: '/users', label: 'nav.users', icon: <TeamOutlined />, permission: 'users.manage' },

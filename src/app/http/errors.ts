@@ -71,6 +71,9 @@ export const httpStatus: Record<ErrorCode, number> = {
   OVERLOADED: 503,
   BUSY: 503,
   INTERNAL: 500,
+  OUTBOUND_NOT_FOUND: 404,
+  OUTBOUND_NOT_OPEN: 409,
+  REMARK_NOT_SUPPORTED: 409,
 };
 
 export const ErrorBody = Type.Object(

@@ -146,6 +146,7 @@ export const OrderDetail = Type.Composite([
       }),
     }),
     shipments: Type.Array(ShipmentView),
+    sellerRemark: Type.Union([Type.Object({ text: Str, flag: Type.Union([Int, Type.Null()]), at: NStr }), Type.Null()], { description: 'The seller’s remark and flag (卖家备注/旗帜) as last written from the hub' }),
     platformCalls: Type.Array(
       Type.Object({
         id: Int,
@@ -159,6 +160,13 @@ export const OrderDetail = Type.Composite([
         carrier: NStr,
         trackingNo: NStr,
         updatedAt: NStr,
+        lastLatencyMs: Type.Union([Int, Type.Null()]),
+        remark: NStr,
+        flag: Type.Union([Int, Type.Null()]),
+        createdAt: NStr,
+        confirmedAt: Type.Union([Str, Type.Null()], { description: 'When a pull or push showed our tracking number on the platform' }),
+        supersededBy: Type.Union([Int, Type.Null()]),
+        exceptionReason: Type.Union([Str, Type.Null()], { description: 'Why it is an open exception (refund_requested, carrier_unknown, unconfirmed …); null when it is not one' }),
       }),
       { description: 'What the platform was told about this order (ship-back) and what it answered; the account log has every attempt field' },
     ),

@@ -21,4 +21,6 @@ export interface IntegrationDeps {
   accounts: AccountService;
   /** Present where writes run (replay needs it). */
   ingest: IngestService | null;
+  /** Called after a write made a platform write due (a retry, a resend, a remark): the hub wakes the outbound worker. */
+  onOutboundDue?: (() => void) | undefined;
 }

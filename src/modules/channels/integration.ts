@@ -21,6 +21,11 @@ import { recentRawEvents } from './queries/recent-raw-events.ts';
 import { claimDueOutbound } from './commands/claim-due-outbound.ts';
 import { recordOutboundAttempt, type OutboundOutcome } from './commands/record-outbound-attempt.ts';
 import { outboundLog } from './queries/outbound-log.ts';
+import { raiseUnconfirmedShipBacks } from './commands/raise-unconfirmed.ts';
+import { retryOutbound } from './commands/retry-outbound.ts';
+import { resendShipBack, type ShipBackCorrection } from './commands/resend-ship-back.ts';
+import { markOutboundHandled } from './commands/mark-outbound-handled.ts';
+import { outboundExceptions } from './queries/outbound-exceptions.ts';
 import type { Claim } from '../../platform/jobs/claims.ts';
 import type { OutboundRow } from './store/outbound.ts';
 
@@ -59,6 +64,26 @@ export class IntegrationService {
     return replayRawEvent(this.deps, who, rawEventId, now);
   }
 
+  /** A refused, given-up or unconfirmed platform write, due again now (after a fix). Audited. */
+  retryOutbound(who: Principal, id: number, now = Date.now()) {
+    return retryOutbound(this.deps, who, id, now);
+  }
+
+  /** The ship-back again with a corrected carrier or tracking number: a new write that supersedes it. Audited. */
+  resendShipBack(who: Principal, id: number, fix: ShipBackCorrection, now = Date.now()) {
+    return resendShipBack(this.deps, who, id, fix, now);
+  }
+
+  /** The exception closed by hand, with a note. Audited. */
+  markOutboundHandled(who: Principal, id: number, note: string, now = Date.now()) {
+    return markOutboundHandled(this.deps, who, id, note, now);
+  }
+
+  /** The hub wakes the outbound worker through this when a command made a platform write due. */
+  set onOutboundDue(fn: (() => void) | undefined) {
+    this.deps.onOutboundDue = fn;
+  }
+
   // ---- the outbound worker's steps (background writes, not commands: nobody asks for them over HTTP) ----------
 
   claimDueOutbound(now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
@@ -67,6 +92,11 @@ export class IntegrationService {
 
   afterOutboundAttempt(id: number, claim: string, outcome: OutboundOutcome, now: number): Promise<boolean> {
     return recordOutboundAttempt(this.deps, id, claim, outcome, now);
+  }
+
+  /** Raises the alert for ship-backs the platform took that nothing confirmed within `windowMs`. */
+  raiseUnconfirmedShipBacks(now: number, windowMs: number): Promise<number> {
+    return raiseUnconfirmedShipBacks(this.deps, now, windowMs);
   }
 
   // ---- reads --------------------------------------------------------------------------------------------------
@@ -87,6 +117,11 @@ export class IntegrationService {
   /** The account's outbound platform writes (ship-backs), newest first. */
   outboundLog(who: Principal, accountId: string, page: { limit: number; before?: number | undefined }) {
     return outboundLog(this.deps, who, accountId, page);
+  }
+
+  /** The queue of platform writes people must act on (refused, given up, unconfirmed), oldest first. */
+  outboundExceptions(who: Principal, f: { accountId?: string | undefined; limit: number; after?: number | undefined }) {
+    return outboundExceptions(this.deps, who, f);
   }
 
   /** The account's latest raw events (newest first), for the replay list: no bodies. */

@@ -1,5 +1,8 @@
-// Sends the platform writes the hub owes (ship-back first): claims due rows of outbound_calls, calls the platform's
-// client outside any transaction, and records each attempt. Runs where writes run (the writer thread on SQLite).
+// Sends the platform writes the hub owes (ship-back, seller remarks): claims due rows of outbound_calls, calls the
+// platform's client for the row's kind outside any transaction, and records each attempt. Runs where writes run (the
+// writer thread on SQLite). Each pass also raises the alert for ship-backs no pull or push confirmed in time.
+//
+// A paused account's writes wait for it (not claimed while it is paused) instead of being refused.
 //
 // A row exists only once the change that caused it committed (it is written in that transaction), so the platform
 // never hears of a shipment that rolled back. Retried on the network, 5xx and 429 with jittered back-off; a refusal
@@ -10,7 +13,7 @@ import { newHolderId, type LeaseKeeper } from '../../platform/jobs/leases.ts';
 import { JobRunner } from '../../platform/jobs/runner.ts';
 import type { AccountService } from './accounts.ts';
 import { adapterFor } from './connectors/registry.ts';
-import { PlatformWriteError, type ChannelAdapter, type ShipBackParcel } from './connectors/types.ts';
+import { PlatformWriteError, type CallContext, type ChannelAdapter, type RemarkWrite, type ShipBackParcel, type WriteResult } from './connectors/types.ts';
 import type { IntegrationService, OutboundOutcome } from './integration.ts';
 import type { OutboundRow } from './store/outbound.ts';
 
@@ -22,10 +25,25 @@ export interface OutboundWorkerOptions {
   maxAttempts: number;
   /** How long one platform call may take before it counts as a network failure. */
   callTimeoutMs: number;
+  /** How long a ship-back the platform took may stay unconfirmed by a pull or push before it raises an alert. */
+  unconfirmedAfterMs: number;
   fetch?: typeof fetch;
 }
 
-export const defaultOutboundOptions: OutboundWorkerOptions = { pollMs: 2000, retryBaseMs: 10_000, maxAttempts: 12, callTimeoutMs: 30_000 };
+export const defaultOutboundOptions: OutboundWorkerOptions = { pollMs: 2000, retryBaseMs: 10_000, maxAttempts: 12, callTimeoutMs: 30_000, unconfirmedAfterMs: 30 * 60_000 };
+
+/** The client call for each kind of write: a row of another kind has no client and is refused as such. */
+function callFor(adapter: ChannelAdapter<unknown> | undefined, r: OutboundRow): ((ctx: CallContext<unknown>) => Promise<WriteResult>) | null {
+  if (r.kind === 'ship_back' && adapter?.shipBack) {
+    const shipBack = adapter.shipBack.bind(adapter);
+    return (ctx) => shipBack(ctx, JSON.parse(r.request) as ShipBackParcel);
+  }
+  if (r.kind === 'remark' && adapter?.setRemark) {
+    const setRemark = adapter.setRemark.bind(adapter);
+    return (ctx) => setRemark(ctx, JSON.parse(r.request) as RemarkWrite);
+  }
+  return null;
+}
 
 /** Jitter keeps a platform that came back from an outage from getting every queued write in the same second. */
 export function outboundBackoff(attempts: number, baseMs: number, random = Math.random): number {
@@ -66,6 +84,7 @@ export class OutboundWorker {
   /** Works every write due at `now`; returns how many were attempted. Passes in this process run one after another. */
   runDue(now = Date.now()): Promise<number> {
     const run = this.queue.then(async () => {
+      await this.integration.raiseUnconfirmedShipBacks(now, this.opts.unconfirmedAfterMs);
       const claim = await this.integration.claimDueOutbound(now, this.holder);
       if (!claim) return 0;
       for (const r of claim.rows) {
@@ -83,22 +102,22 @@ export class OutboundWorker {
     const started = performance.now();
     const latency = () => performance.now() - started;
     const account = await this.accounts.get(r.account_id);
-    const adapter = account ? (adapterFor(account.platform) as ChannelAdapter<unknown> | undefined) : undefined;
-    if (!account || !account.active || !adapter?.shipBack || r.kind !== 'ship_back') {
-      return { kind: 'refused', status: null, code: 'NO_CLIENT', error: account ? `${account.platform} has no ${r.kind} client (or the account is paused)` : 'the channel account is gone', latencyMs: 0 };
-    }
-    const parcel = JSON.parse(r.request) as ShipBackParcel;
+    if (!account) return { kind: 'refused', status: null, code: 'ACCOUNT_GONE', error: 'the channel account is gone', latencyMs: 0 };
+    // Paused after the claim: back to waiting, not counted as an attempt.
+    if (!account.active) return { kind: 'wait' };
+    const call = callFor(adapterFor(account.platform) as ChannelAdapter<unknown> | undefined, r);
+    if (!call) return { kind: 'refused', status: null, code: 'NO_CLIENT', error: `${account.platform} has no ${r.kind} client`, latencyMs: 0 };
     const signal = AbortSignal.timeout(this.opts.callTimeoutMs);
     const attempts = Number(r.attempts) + 1;
     try {
-      const res = await adapter.shipBack({ credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal }, parcel);
-      // Ids only: the parcel's lines and the buyer stay out of the log.
-      this.log.info({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), attempts, already: res.already, status: res.status }, 'ship-back done');
+      const res = await call({ credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal });
+      // Ids only: the parcel's lines, the remark and the buyer stay out of the log.
+      this.log.info({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), kind: r.kind, attempts, already: res.already, status: res.status }, 'platform write done');
       return { kind: 'done', status: res.status, latencyMs: latency(), platformRef: res.platformRef, already: res.already };
     } catch (e) {
       const err = e instanceof PlatformWriteError ? e : new PlatformWriteError('NETWORK', e instanceof Error ? e.message : String(e));
       const base = { status: err.opts.status ?? null, code: err.code, error: err.message, latencyMs: latency() };
-      this.log.warn({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), attempts, code: err.code, status: err.opts.status, refused: Boolean(err.opts.refused) }, 'ship-back failed');
+      this.log.warn({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), kind: r.kind, attempts, code: err.code, status: err.opts.status, refused: Boolean(err.opts.refused) }, 'platform write failed');
       if (err.opts.refused) return { kind: 'refused', ...base };
       if (attempts >= this.opts.maxAttempts) return { kind: 'failed', ...base };
       const wait = Math.max(outboundBackoff(attempts - 1, this.opts.retryBaseMs), err.opts.retryAfterMs ?? 0);

@@ -112,9 +112,14 @@ export class WarehouseFlowService {
    * reserved both drop by what shipped (routing reserved them here), and the order's reservations say `shipped`; when
    * every shipment of an order has shipped, the order moves to `shipped` on the anchor.
    */
-  ship(who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo?: string | undefined }, now = Date.now()): Promise<ShipmentView> {
-    return shipShipment(this.deps, who, shipmentId, input, now);
+  async ship(who: Principal, shipmentId: string, input: { carrier?: string | undefined; trackingNo?: string | undefined }, now = Date.now()): Promise<ShipmentView> {
+    const view = await shipShipment(this.deps, who, shipmentId, input, now);
+    this.onShipped?.();
+    return view;
   }
+
+  /** Called after a ship committed (the hub wakes the outbound worker: the ship-back is due now). */
+  onShipped: (() => void) | null = null;
 
   /** Locks the orders of a shipment (before the shipment itself, as shipping will need them). */
   lockOrdersOf(tx: Tx, who: Principal, shipmentId: string): Promise<void> {

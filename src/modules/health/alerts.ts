@@ -61,6 +61,14 @@ export async function acknowledge(tx: Tx, id: number, by: string, now: number): 
   await tx.run('UPDATE channel_alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?', [now, by, id]);
 }
 
+/**
+ * The condition behind an open alert ended by itself (a ship-back confirmed after its alert): the alert closes as if
+ * acknowledged by the hub. Nothing when there is no such open alert.
+ */
+export async function resolveAlert(tx: Tx, accountId: string, kind: string, key: string, now: number): Promise<void> {
+  await tx.run(`UPDATE channel_alerts SET acknowledged_at = ?, acknowledged_by = 'hub: resolved' WHERE account_id = ? AND kind = ? AND alert_key = ? AND acknowledged_at IS NULL`, [now, accountId, kind, key.slice(0, 200)]);
+}
+
 /** Alerts nobody has acknowledged yet, of one account. */
 export async function openAlertCount(q: Reader, accountId: string): Promise<number> {
   return Number((await q.get<{ n: number }>('SELECT count(*) AS n FROM channel_alerts WHERE account_id = ? AND acknowledged_at IS NULL', [accountId]))?.n ?? 0);

@@ -9,4 +9,6 @@ export interface OrderDeps {
   settings: LifecycleSettings;
   keyring: Keyring;
   approvals: ApprovalService;
+  /** Called after a seller remark committed with a platform write (the hub wakes the outbound worker). */
+  onRemark?: (() => void) | undefined;
 }

@@ -19,6 +19,7 @@ import { transitionOrder } from './commands/transition-order.ts';
 import { applyCancelPaid } from './commands/apply-cancel-paid.ts';
 import { requestPriceChange, type PriceChangeInput } from './commands/request-price-change.ts';
 import { applyPriceChange } from './commands/apply-price-change.ts';
+import { setSellerRemark, type SellerRemarkInput } from './commands/set-seller-remark.ts';
 import { addOrderNote } from './commands/add-order-note.ts';
 import { retryReservation } from './commands/retry-reservation.ts';
 import { expireUnpaid } from './commands/expire-unpaid.ts';
@@ -89,6 +90,16 @@ export class OrderService {
 
   addNote(who: Principal, idOrOrderNo: string, text: string, now = Date.now()): Promise<OrderDetail> {
     return addOrderNote(this.deps, who, idOrOrderNo, text, now);
+  }
+
+  /** The seller's remark and flag (卖家备注/旗帜), kept on the order and written back to the platform. */
+  setSellerRemark(who: Principal, idOrOrderNo: string, input: SellerRemarkInput, now = Date.now()): Promise<OrderDetail> {
+    return setSellerRemark(this.deps, who, idOrOrderNo, input, now);
+  }
+
+  /** The hub wakes the outbound worker through this when a remark is due for the platform. */
+  set onRemark(fn: (() => void) | undefined) {
+    this.deps.onRemark = fn;
   }
 
   retryReservation(who: Principal, idOrOrderNo: string, now = Date.now()) {

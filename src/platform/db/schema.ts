@@ -47,6 +47,10 @@ export interface OrdersTable {
   created_at: number;
   updated_at: number;
   version: number;
+  /** Migration 022: the seller's remark (卖家备注) and flag (旗帜) as last written from the hub, and when. */
+  seller_remark: string | null;
+  seller_flag: number | null;
+  seller_remark_at: number | null;
 }
 
 export interface OrderLinesTable {
@@ -470,6 +474,18 @@ export interface OutboundCallsTable {
   claimed_until: number | null;
   created_at: number;
   updated_at: number;
+  /** Migration 022: when the platform took the write; when a later pull or push showed it (ship-back's closed loop). */
+  done_at: number | null;
+  confirmed_at: number | null;
+  /** When the "not confirmed in time" alert was raised (once per row). */
+  unconfirmed_alerted_at: number | null;
+  /** A refused or failed write a person closed, with their note. */
+  handled_at: number | null;
+  handled_by: string | null;
+  handled_note: string | null;
+  /** The row that replaced this one (a corrected resend, a newer remark); the row this one resends. */
+  superseded_by: number | null;
+  resend_of: number | null;
 }
 
 /** A platform listing of a channel account (migration 018): its ids, merchant code, match and stock-sync state. */

@@ -6,7 +6,7 @@ export interface HistoryEntry {
   tenantId: string;
   orderId: string;
   at: number;
-  kind: 'created' | 'status' | 'hold' | 'hold_released' | 'reservation' | 'update' | 'ignored' | 'price_change' | 'routing' | 'fulfilment';
+  kind: 'created' | 'status' | 'hold' | 'hold_released' | 'reservation' | 'update' | 'ignored' | 'price_change' | 'routing' | 'fulfilment' | 'remark';
   from?: string | null;
   to?: string | null;
   /** What caused it, e.g. `ownshop push evt-1`, `timer payment_timeout`, `api`. */

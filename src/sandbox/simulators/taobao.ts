@@ -114,6 +114,8 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimul
    * as each order of the trade then shows them. A split send (is_split, sub_tid) consigns some oids only.
    */
   const sent = new Map<string, Map<string, { companyCode: string; outSid: string; at: number }>>();
+  /** What taobao.trade.memo.update left per tid: the seller's memo and flag, as fullinfo then shows them. */
+  const memos = new Map<string, { memo: string; flag: number }>();
   let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
   let throttle = 0;
   /** TMC: the topics the shop permitted to the app (none until taobao.tmc.user.permit), and the shop's queue. */
@@ -249,7 +251,8 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimul
       receiver_state: r.province,
       receiver_town: '',
       receiver_zip: '000000',
-      seller_flag: 0,
+      seller_flag: memos.get(tid)?.flag ?? 0,
+      ...(memos.get(tid)?.memo ? { seller_memo: memos.get(tid)?.memo } : {}),
       seller_nick: sellerNick,
       seller_rate: false,
       shipping_type: 'express',
@@ -457,6 +460,28 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimul
     return answer(json({ tmc_messages_confirm_response: { is_success: true, request_id: requestId() } }));
   }
 
+  /**
+   * taobao.trade.memo.update: replaces the trade's memo (a non-empty memo, or reset=true to clear it) and its flag
+   * (0–5). The memo is at most 1000 bytes, as TOP documents it.
+   */
+  function memoUpdate(p: Map<string, string>): SimResponse {
+    const tid = p.get('tid') ?? '';
+    if (!tid) return error(40, 'Missing required arguments:tid', 'isv.missing-parameter:tid');
+    const s = trades.get(tid);
+    if (!s) return error(15, 'Remote service error', 'isv.trade-not-exist', '交易不存在');
+    const memo = p.get('memo') ?? '';
+    if (Buffer.byteLength(memo, 'utf8') > 1000) return error(41, 'Invalid arguments:memo', 'isv.invalid-parameter:memo', '备注长度超过限制');
+    const flagText = p.get('flag');
+    const flag = flagText === undefined ? null : Number(flagText);
+    if (flag !== null && !(Number.isInteger(flag) && flag >= 0 && flag <= 5)) return error(41, 'Invalid arguments:flag', 'isv.invalid-parameter:flag', '旗帜取值范围0-5');
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return error(15, 'Remote service error', f.code ?? 'isv.trade-memo-error', f.message ?? '备注修改失败');
+    const prior = memos.get(tid) ?? { memo: '', flag: 0 };
+    memos.set(tid, { memo: p.get('reset') === 'true' ? '' : memo || prior.memo, flag: flag ?? prior.flag });
+    return answer(json({ trade_memo_update_response: { trade: { tid: big(tid), modified: beijing(Date.now()) }, request_id: requestId() } }));
+  }
+
   return {
     platform: 'taobao',
     credentials: { appKey, appSecret, session, signMethod: 'md5', apiBase: opts.apiBase },
@@ -521,6 +546,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimul
       if (method === 'taobao.tmc.user.permit') return tmcPermit(p);
       if (method === 'taobao.tmc.messages.consume') return tmcConsume(p);
       if (method === 'taobao.tmc.messages.confirm') return tmcConfirm(p);
+      if (method === 'taobao.trade.memo.update') return memoUpdate(p);
       return error(22, 'Invalid method');
     },
   };

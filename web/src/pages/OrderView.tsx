@@ -8,6 +8,7 @@ import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
 import type { AuditEntry, OrderDetail, PaymentTimeline } from '../types.ts';
 import { PaymentExceptionActions } from './PaymentExceptions.tsx';
+import { PlatformCalls, SellerRemark, type OutboundCall } from './Outbound.tsx';
 import { OrderShipmentsCard } from './OrderShipments.tsx';
 
 export default function OrderView() {
@@ -146,6 +147,9 @@ export default function OrderView() {
               ]}
             />
           </Card>
+          <div style={{ marginTop: 16 }}>
+            <PlatformCalls calls={(order as { platformCalls?: OutboundCall[] }).platformCalls ?? []} />
+          </div>
           <Card title={t('order.raw')} size="small" style={{ marginTop: 16 }}>
             <List
               size="small"
@@ -205,6 +209,7 @@ export default function OrderView() {
               </Space.Compact>
             )}
           </Card>
+          <SellerRemark orderId={order.id} current={(order as { sellerRemark?: { text: string; flag: number | null } | null }).sellerRemark ?? null} onSaved={load} />
           {can('audit.read') && (
             <Card title={t('order.audit')} size="small" style={{ marginTop: 16 }}>
               <List size="small" dataSource={audit} renderItem={(a) => <List.Item>{dt(a.at)} · {a.actor.name} · {a.action}</List.Item>} />

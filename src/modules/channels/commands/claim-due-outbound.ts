@@ -11,7 +11,8 @@ import type { OutboundRow } from '../store/outbound.ts';
  * nothing is due (looked up on the read connection: no write when idle).
  */
 export async function claimDueOutbound(deps: IntegrationDeps, now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
-  const where = `state IN ('pending', 'in_flight') AND next_attempt_at <= ?`;
+  // A paused account's writes wait (not refused): they are claimed again as soon as the account is active.
+  const where = `state IN ('pending', 'in_flight') AND next_attempt_at <= ? AND account_id NOT IN (SELECT id FROM channel_accounts WHERE active = 0 AND deleted_at IS NULL)`;
   const any = await deps.db.read.get(`SELECT id FROM outbound_calls WHERE ${where} AND (claimed_until IS NULL OR claimed_until <= ${dbNow(deps.db.dialect)}) LIMIT 1`, [now]);
   if (!any) return null;
   const claim = await claimDue<OutboundRow>(deps.db, holder, { table: 'outbound_calls', where, params: [now], orderBy: 'next_attempt_at, id', limit, columns: '*' });

@@ -6,18 +6,23 @@ export type OutboundOutcome =
   | { kind: 'done'; status: number; latencyMs: number; platformRef: string | null; already: boolean }
   | { kind: 'retry'; status: number | null; code: string; error: string; latencyMs: number; nextAt: number }
   | { kind: 'failed'; status: number | null; code: string; error: string; latencyMs: number }
-  | { kind: 'refused'; status: number | null; code: string; error: string; latencyMs: number };
+  | { kind: 'refused'; status: number | null; code: string; error: string; latencyMs: number }
+  /** Not attempted: the account is paused. Due again as it is (not counted), claimed once the account is active. */
+  | { kind: 'wait' };
 
 /**
  * Records the attempt and ends the claim, only while the claim is still this pass's (one statement: the fence and the
  * write together). False when another pass took the row over after this claim lapsed: its answer is the one kept.
  */
 export async function recordOutboundAttempt(deps: IntegrationDeps, id: number, claim: string, o: OutboundOutcome, now: number): Promise<boolean> {
+  if (o.kind === 'wait') {
+    return (await deps.db.transaction((tx) => tx.run(`UPDATE outbound_calls SET state = 'pending', claimed_by = NULL, claimed_until = NULL, updated_at = ? WHERE id = ? AND claimed_by = ?`, [now, id, claim]))) === 1;
+  }
   const state = o.kind === 'retry' ? 'pending' : o.kind;
   const n = await deps.db.transaction((tx) =>
     tx.run(
       `UPDATE outbound_calls SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_status = ?, last_code = ?, last_latency_ms = ?, last_error = ?,
-         platform_ref = COALESCE(?, platform_ref), claimed_by = NULL, claimed_until = NULL, updated_at = ?
+         platform_ref = COALESCE(?, platform_ref), done_at = COALESCE(?, done_at), claimed_by = NULL, claimed_until = NULL, updated_at = ?
        WHERE id = ? AND claimed_by = ?`,
       [
         state,
@@ -27,6 +32,7 @@ export async function recordOutboundAttempt(deps: IntegrationDeps, id: number, c
         Math.round(o.latencyMs),
         o.kind === 'done' ? null : o.error.slice(0, 1000),
         o.kind === 'done' ? o.platformRef : null,
+        o.kind === 'done' ? now : null,
         now,
         id,
         claim,

@@ -7,6 +7,7 @@ import { channelAdapters } from '../connectors/registry.ts';
 import { toIso } from '../../../kernel/time.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
+import { CarrierCode } from '../../../app/http/schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -70,7 +71,33 @@ const OutboundCall = Type.Object({
   trackingNo: Nullable(Type.String()),
   createdAt: Nullable(Type.String()),
   updatedAt: Nullable(Type.String()),
+  remark: Nullable(Type.String({ description: "A remark's text (kind remark)" })),
+  flag: Nullable(Type.Integer({ description: "A remark's flag: 0 none, 1 red, 2 yellow, 3 green, 4 blue, 5 purple" })),
+  doneAt: Nullable(Type.String({ description: 'When the platform took the write' })),
+  confirmedAt: Nullable(Type.String({ description: 'When a pull or push showed the platform order shipped with our tracking number' })),
+  unconfirmedAlertedAt: Nullable(Type.String({ description: 'When the "not confirmed in time" alert was raised' })),
+  handledAt: Nullable(Type.String()),
+  handledBy: Nullable(Type.String()),
+  handledNote: Nullable(Type.String()),
+  supersededBy: Nullable(Type.Integer({ description: 'The write that replaced this one (a corrected resend, a newer remark)' })),
+  resendOf: Nullable(Type.Integer({ description: 'The write this one resends with a correction' })),
+  exception: Nullable(
+    Type.Object({
+      reason: Type.String({ description: 'refund_requested, already_shipped, status_not_allowed, carrier_unknown, order_not_found, tracking_invalid, remark_too_long, no_client, account_gone, auth, rate_limited, platform_unavailable, network, unconfirmed, other' }),
+      actions: Type.Array(Type.String({ description: 'retry, resend (ship-back only), handle' })),
+    }),
+  ),
 });
+
+const OutboundCounts = Type.Object({
+  pending: Type.Integer({ description: 'Still to send (also while the account is paused: they wait for it)' }),
+  failed: Type.Integer({ description: 'Given up after retries, not handled' }),
+  refused: Type.Integer({ description: 'Refused by the platform, not handled' }),
+  unconfirmed: Type.Integer({ description: 'Ship-backs the platform took that no pull has shown yet' }),
+  overdue: Type.Integer({ description: 'Of those, the ones past the confirmation window (alert raised)' }),
+});
+
+const OutboundParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
 export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
   app.get(
@@ -156,10 +183,80 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
           before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
         }),
-        response: { 200: Type.Object({ items: Type.Array(OutboundCall), nextBefore: Nullable(Type.Integer()) }), 400: ErrorBody, 404: ErrorBody },
+        response: { 200: Type.Object({ items: Type.Array(OutboundCall), nextBefore: Nullable(Type.Integer()), counts: OutboundCounts, accountActive: Type.Boolean() }), 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (req) => hub.integration.outboundLog(who(req), req.params.id, { limit: req.query.limit, before: req.query.before }),
+  );
+
+  app.get(
+    '/outbound-exceptions',
+    {
+      config: { access: 'orders.read' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'The exception queue of platform writes: refused, given up, or taken but not confirmed in time, oldest first',
+        description: 'Each item says why (exception.reason) and what may be done (retry, resend, handle). Paged: pass nextAfter as after.',
+        querystring: Type.Object({
+          accountId: Type.Optional(Type.String({ maxLength: 64 })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+          after: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(Type.Composite([OutboundCall, Type.Object({ accountId: Type.String(), channel: Type.String() })])), nextAfter: Nullable(Type.Integer()) }),
+          400: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (req) => hub.integration.outboundExceptions(who(req), req.query),
+  );
+
+  app.post(
+    '/outbound-calls/:id/retry',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Send a refused, given-up or unconfirmed platform write again, now (after fixing its cause). Audited',
+        params: OutboundParams,
+        response: { 200: OutboundCall, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.retryOutbound(who(req), req.params.id),
+  );
+
+  app.post(
+    '/outbound-calls/:id/resend',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Resend a ship-back with a corrected carrier or tracking number: a new write that replaces it. Audited',
+        params: OutboundParams,
+        body: Type.Object(
+          { carrier: Type.Optional(CarrierCode()), trackingNo: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: OutboundCall, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.resendShipBack(who(req), req.params.id, req.body),
+  );
+
+  app.post(
+    '/outbound-calls/:id/handled',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'Close a platform write’s exception by hand, with a note saying what was done. Audited',
+        params: OutboundParams,
+        body: Type.Object({ note: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }),
+        response: { 200: OutboundCall, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.markOutboundHandled(who(req), req.params.id, req.body.note),
   );
 
   app.post(

@@ -60,6 +60,12 @@ export interface NormalizedOrder {
   /** Tax charged on top of the prices (0 where prices include it, as on Chinese platforms). */
   tax?: number | undefined;
   paidAmount: number;
+  /**
+   * The tracking numbers the platform shows on the order (its shipments, as a pull or a push reads them): what closes
+   * the ship-back loop — our number there means the platform really took our shipment. Absent when the platform's
+   * data does not carry them.
+   */
+  platformTrackingNos?: string[] | undefined;
 }
 
 export interface OrderAmounts {

@@ -234,6 +234,24 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
   );
 
   app.post(
+    '/orders/:idOrOrderNo/remark',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['orders'],
+        summary: 'Write the seller’s remark and flag (卖家备注/旗帜): kept on the order and written back to the platform',
+        description:
+          'Where the platform has a remark client (Taobao taobao.trade.memo.update, …) a remark write is queued in the same transaction; the latest remark wins. ' +
+          '400 VALIDATION_FAILED for an empty remark, one beyond the platform’s length (Taobao: 1000 bytes) or a flag outside 0–5.',
+        params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
+        body: Type.Object({ text: Type.String({ maxLength: 2000 }), flag: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 5 }), Type.Null()])) }, { additionalProperties: false }),
+        response: { 200: OrderDetail, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.setSellerRemark(who(req), req.params.idOrOrderNo, req.body),
+  );
+
+  app.post(
     '/orders/:idOrOrderNo/retry-reservation',
     {
       config: { access: 'orders.modify' },

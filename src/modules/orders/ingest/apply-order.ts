@@ -7,6 +7,7 @@ import { sealOrder, type Delivery, type OrderResult, type SealedOrder } from './
 import type { IngestDeps } from './deps.ts';
 import { findOrder, orderResult } from './stored-order.ts';
 import { updateOrder } from './update-order.ts';
+import { confirmShipBacks } from '../../channels/store/outbound.ts';
 
 export async function applyOrder(
   deps: IngestDeps,
@@ -29,6 +30,9 @@ export async function applyOrder(
   };
   const existing = await findOrder(tx, d.accountId, n.platformOrderId);
   if (!existing) return createOrder(deps, tx, d, n, sealed, cause);
+  // The ship-back's closed loop: the platform showing our tracking number confirms it, whatever else this delivery
+  // says (even a stale or repeated one still shows what the platform holds).
+  if (n.platformTrackingNos?.length) await confirmShipBacks(tx, { orderId: existing.id, trackingNos: n.platformTrackingNos, at: d.receivedAt });
   // The stale guard: what the order already reflects is never overwritten by an older or equal source time.
   if (n.sourceUpdatedAt < existing.source_updated_at) {
     return orderResult(existing, 'stale', `source time ${new Date(n.sourceUpdatedAt).toISOString()} is older than the order's`);

@@ -109,19 +109,29 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
       problems: o.dispatch_plan_id || !o.routing_problem ? null : (JSON.parse(o.routing_problem) as { code: string; message: string; sku?: string }[]),
     },
     shipments,
-    platformCalls: platformCalls.map(outboundView).map(({ id, kind, shipmentId, state, attempts, lastStatus, lastCode, lastError, carrier, trackingNo, updatedAt }) => ({
-      id,
-      kind,
-      shipmentId,
-      state,
-      attempts,
-      lastStatus,
-      lastCode,
-      lastError,
-      carrier,
-      trackingNo,
-      updatedAt,
-    })),
+    sellerRemark: o.seller_remark_at === null ? null : { text: o.seller_remark ?? '', flag: o.seller_flag === null ? null : Number(o.seller_flag), at: toIso(Number(o.seller_remark_at)) },
+    platformCalls: platformCalls
+      .map(outboundView)
+      .map(({ id, kind, shipmentId, state, attempts, lastStatus, lastCode, lastError, lastLatencyMs, carrier, trackingNo, remark, flag, createdAt, updatedAt, confirmedAt, supersededBy, exception }) => ({
+        id,
+        kind,
+        shipmentId,
+        state,
+        attempts,
+        lastStatus,
+        lastCode,
+        lastError,
+        lastLatencyMs,
+        carrier,
+        trackingNo,
+        remark,
+        flag,
+        createdAt,
+        updatedAt,
+        confirmedAt,
+        supersededBy,
+        exceptionReason: exception?.reason ?? null,
+      })),
   };
 }
 

@@ -10,6 +10,7 @@ import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/ord
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { shipBackPinduoduo } from './ship-back.ts';
 import { setRemarkPinduoduo } from './remark.ts';
+import { distinctNumbers } from '../tracking-numbers.ts';
 import { pinduoduoRawStatus, pinduoduoStatusDictionary, type PddStateFields } from './status.ts';
 
 export interface PinduoduoCredentials {
@@ -52,6 +53,8 @@ interface PddItem {
 
 export interface PddOrder extends PddStateFields {
   order_sn?: string;
+  /** 快递单号: the tracking number once the order is sent. */
+  tracking_number?: string;
   created_time?: string;
   updated_at?: string;
   pay_amount?: number | string;
@@ -159,6 +162,7 @@ export function normalizePinduoduoOrder(o: PddOrder): NormalizedOrder {
     shippingFee: minor(o.postage, 'postage') + services,
     discountPlatform: minor(o.platform_discount, 'platform_discount'),
     discountSeller: minor(o.seller_discount, 'seller_discount') + minor(o.capital_free_discount, 'capital_free_discount') + (items.length === 1 ? 0 : change),
+    platformTrackingNos: distinctNumbers([o.tracking_number]),
     tax: 0,
     paidAmount,
   };

@@ -9,6 +9,7 @@ import { headerValue, type ChannelAdapter, apiBaseProblems } from '../types.ts';
 import { shopifyAnchor, shopifyStatusDictionary } from './status.ts';
 import { pullShopifyOrders, shopifyApiVersion } from './pull.ts';
 import { shipBackShopify } from './ship-back.ts';
+import { distinctNumbers } from '../tracking-numbers.ts';
 
 export interface ShopifyCredentials {
   /** e.g. my-shop.myshopify.com: pushes from any other shop are refused. */
@@ -69,6 +70,8 @@ interface ShopifyOrder {
   billing_address?: ShopifyAddress | null;
   line_items: { id: number | string; variant_id?: number | string | null; sku?: string | null; title: string; quantity: number; price: string; discount_allocations?: Money[] }[];
   shipping_lines?: { price: string; discount_allocations?: Money[] }[];
+  /** The order's fulfillments with their tracking numbers (a cancelled one no longer counts). */
+  fulfillments?: { status?: string; tracking_number?: string | null; tracking_numbers?: string[] }[];
 }
 
 function fail(message: string): never {
@@ -118,6 +121,7 @@ export function normalizeShopifyOrder(o: ShopifyOrder): NormalizedOrder {
     hold: status ? undefined : { code: 'STATUS_UNKNOWN', reason: `Shopify status ${rawStatus} is not in the dictionary (kept as received, not guessed)` },
     platformTotal: total,
     platformStatus: rawStatus,
+    platformTrackingNos: distinctNumbers((o.fulfillments ?? []).filter((f) => f.status !== 'cancelled').flatMap((f) => [f.tracking_number, ...(f.tracking_numbers ?? [])])),
     platformCreatedAt: instant(o.created_at, 'created_at'),
     sourceUpdatedAt: instant(o.updated_at, 'updated_at'),
     currency: c,

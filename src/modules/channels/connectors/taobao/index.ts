@@ -11,8 +11,10 @@ import { createHash, createHmac } from 'node:crypto';
 import { HubError } from '../../../../kernel/errors.ts';
 import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
+import { distinctNumbers } from '../tracking-numbers.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { shipBackTaobao } from './ship-back.ts';
+import { setRemarkTaobao } from './remark.ts';
 import { taobaoPaidStatuses, taobaoStatusDictionary } from './status.ts';
 
 export const taobaoSignMethods = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -109,6 +111,8 @@ const authCodes = new Set(['25', '26', '27', '28', '29', '53']);
 const authSubCodes = new Set(['invalid-sessionkey', 'session-expired', 'session-not-exist']);
 
 interface TopOrder {
+  /** The tracking number of a sent sub-order (运单号), with its logistics company. */
+  invoice_no?: string;
   oid?: string | number;
   oid_str?: string;
   num_iid?: string | number;
@@ -258,6 +262,7 @@ export function normalizeTaobaoTrade(t: TopTrade): NormalizedOrder {
     discountSeller: sellerOrderLevel,
     tax: 0,
     paidAmount,
+    platformTrackingNos: distinctNumbers(orders.map((o) => o.invoice_no)),
   };
 }
 
@@ -458,4 +463,5 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
   },
 
   shipBack: shipBackTaobao,
+  setRemark: setRemarkTaobao,
 };

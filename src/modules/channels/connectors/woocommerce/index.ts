@@ -11,6 +11,7 @@ import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContex
 import { wooStatusDictionary } from './status.ts';
 import { wooAuthorized } from './auth.ts';
 import { shipBackWoo } from './ship-back.ts';
+import { distinctNumbers } from '../tracking-numbers.ts';
 
 export { oauthBaseString, rfc3986 } from './auth.ts';
 
@@ -74,6 +75,14 @@ export interface WooOrder {
   shipping?: WooAddress | null;
   line_items: WooLine[];
   fee_lines?: WooCharge[];
+  /** The Shipment Tracking extension keeps its tracking items in the order's meta (_wc_shipment_tracking_items). */
+  meta_data?: { key?: string; value?: unknown }[];
+}
+
+/** The tracking numbers of the Shipment Tracking extension's items on the order. */
+function wooTrackingNumbers(o: WooOrder): string[] {
+  const items = (o.meta_data ?? []).filter((m) => m.key === '_wc_shipment_tracking_items').flatMap((m) => (Array.isArray(m.value) ? (m.value as unknown[]) : []));
+  return distinctNumbers(items.map((i) => (i && typeof i === 'object' ? (i as { tracking_number?: unknown }).tracking_number : undefined)));
 }
 
 function fail(message: string): never {
@@ -176,6 +185,7 @@ export function normalizeWooOrder(o: WooOrder): NormalizedOrder {
     hold: meaning.hold,
     platformStatus: rawStatus,
     platformTotal: total,
+    platformTrackingNos: wooTrackingNumbers(o),
     platformCreatedAt: wooGmt(o.date_created_gmt, 'date_created_gmt'),
     sourceUpdatedAt: wooGmt(o.date_modified_gmt, 'date_modified_gmt'),
     currency: c,
