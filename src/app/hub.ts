@@ -34,6 +34,7 @@ import { PaymentService } from '../modules/payments/notices.ts';
 import { RefundService } from '../modules/payments/refunds.ts';
 import { RefundWorker } from '../modules/payments/refund-worker.ts';
 import { defaultOutboundOptions, OutboundWorker, type OutboundWorkerOptions } from '../modules/channels/outbound-worker.ts';
+import { defaultStockSyncOptions, StockSyncWorker, stockSyncFeed, type StockSyncOptions } from '../modules/channels/stock-sync-worker.ts';
 import { RoutingService } from '../modules/fulfilment/routing/service.ts';
 import { WarehouseFlowService } from '../modules/fulfilment/warehouse-flow.ts';
 import { TrackingAccountService } from '../modules/tracking/accounts.ts';
@@ -62,6 +63,8 @@ export interface HubOptions {
   refundQueryAfterMs?: number;
   /** The outbound worker (ship-back): how often it looks, the first retry's delay, attempts before giving up. */
   outbound?: Partial<Omit<OutboundWorkerOptions, 'fetch'>>;
+  /** The stock sync worker (库存同步): its pass, gathering time, full push, back-off; onWrite only in this thread. */
+  stockSync?: Partial<Omit<StockSyncOptions, 'fetch'>>;
   /** Pull channel accounts on the schedule (off in the writer thread: the serving thread pulls). */
   poller?: boolean;
   /** HTTP for platform pulls (tests count or fail requests). */
@@ -83,6 +86,7 @@ export interface LocalRuntime {
   refunds: RefundWorker;
   /** Platform writes the hub owes (ship-back). */
   outbound: OutboundWorker;
+  stockSync: StockSyncWorker;
   /** Tracking subscriptions, delivery re-checks, stale re-queries and tracking alerts. */
   tracking: TrackingWorker;
 }
@@ -274,6 +278,15 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
   refundService.onRefundRequested = () => refunds.poke();
   const outbound = new OutboundWorker(integration, accounts, log, { ...defaultOutboundOptions, ...opts.outbound, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, leases);
+  const stockSyncOptions: StockSyncOptions = {
+    ...defaultStockSyncOptions,
+    gatherMs: config.stockSyncGatherMs,
+    fullPushEveryMs: config.stockSyncFullPushMinutes > 0 ? config.stockSyncFullPushMinutes * 60_000 : 2 ** 31 - 1,
+    ...opts.stockSync,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  };
+  const stockSync = new StockSyncWorker(db, accounts, log, stockSyncOptions, leases);
+  relay.subscribe(stockSyncFeed(stockSyncOptions, () => stockSync.poke()));
   const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook }, leases);
   const trackingWorker = new TrackingWorker(
     db,
@@ -295,6 +308,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     sender.start();
     refunds.start();
     outbound.start();
+    stockSync.start();
     trackingWorker.start();
   }
   const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
@@ -315,7 +329,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     autoRouting,
     live,
     writes,
-    local: { ingest, relay, timers, sender, refunds, outbound, tracking: trackingWorker },
+    local: { ingest, relay, timers, sender, refunds, outbound, stockSync, tracking: trackingWorker },
     isReady: () => readiness(db, true),
     async close() {
       if (closed) return;
@@ -327,7 +341,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       await ingest.idle();
       // Tracking pushes queued for a group commit are written (and answered) before the database closes.
       await trackingService.idle();
-      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), outbound.stop(), trackingWorker.stop()]);
+      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), outbound.stop(), stockSync.stop(), trackingWorker.stop()]);
       await db.close();
     },
   };
@@ -387,6 +401,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       ...(opts.refundPollMs !== undefined ? { refundPollMs: opts.refundPollMs } : {}),
       ...(opts.refundQueryAfterMs !== undefined ? { refundQueryAfterMs: opts.refundQueryAfterMs } : {}),
       ...(opts.outbound ? { outbound: opts.outbound } : {}),
+      ...(opts.stockSync ? { stockSync: (({ onWrite: _onWrite, ...plain }) => plain)(opts.stockSync) } : {}),
     },
   );
   let db: Database;

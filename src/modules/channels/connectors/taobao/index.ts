@@ -13,6 +13,8 @@ import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { shipBackTaobao } from './ship-back.ts';
+import { pullTaobaoListings } from './listings.ts';
+import { setTaobaoStock } from './stock.ts';
 import { taobaoPaidStatuses, taobaoStatusDictionary } from './status.ts';
 
 export const taobaoSignMethods = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -439,4 +441,6 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
   },
 
   shipBack: shipBackTaobao,
+  pullListings: pullTaobaoListings,
+  setStock: setTaobaoStock,
 };

@@ -36,8 +36,8 @@ function writeErrorFor(method: string, e: Record<string, unknown>, status: numbe
   return new PlatformWriteError(sub || code, message, { status, refused: !retryable });
 }
 
-/** One signed TOP call: the method's response object, or a PlatformWriteError. */
-async function topWrite(ctx: CallContext<TaobaoCredentials>, method: string, business: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+/** One signed TOP call: the method's response object, or a PlatformWriteError (stock writes and listing reads use it too). */
+export async function topWrite(ctx: CallContext<TaobaoCredentials>, method: string, business: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   const c = ctx.credentials;
   const signMethod = c.signMethod ?? 'md5';
   const params: Record<string, string> = { method, app_key: c.appKey, session: c.session, timestamp: formatTaobaoTime(ctx.now()), format: 'json', v: '2.0', sign_method: signMethod, ...business };
