@@ -9,6 +9,8 @@ import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { shipBackPinduoduo } from './ship-back.ts';
+import { pullPinduoduoListings } from './listings.ts';
+import { setPinduoduoStock } from './stock.ts';
 import { pinduoduoRawStatus, pinduoduoStatusDictionary, type PddStateFields } from './status.ts';
 
 export interface PinduoduoCredentials {
@@ -298,4 +300,6 @@ export const pinduoduo: ChannelAdapter<PinduoduoCredentials> = {
   },
 
   shipBack: shipBackPinduoduo,
+  pullListings: pullPinduoduoListings,
+  setStock: setPinduoduoStock,
 };
