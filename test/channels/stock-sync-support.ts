@@ -5,6 +5,8 @@ import type { TestServer } from '../support/server.ts';
 import type { SimulatorServer } from '../../src/sandbox/simulators/server.ts';
 import type { PlatformSimulator, SimulatorFactory } from '../../src/sandbox/simulators/types.ts';
 import { taobaoSimulator } from '../../src/sandbox/simulators/taobao.ts';
+import { pinduoduoSimulator } from '../../src/sandbox/simulators/pinduoduo.ts';
+import { jdSimulator } from '../../src/sandbox/simulators/jd.ts';
 
 export interface Shop {
   platform: string;
@@ -26,13 +28,15 @@ interface PlatformSpec {
 
 export const stockPlatforms: PlatformSpec[] = [
   { platform: 'taobao', factory: taobaoSimulator, refusal: { code: 'isv.item-quantity-item-update-service-error-PROMOTION_LOCKED', message: '商品参加活动中，不能修改库存' } },
+  { platform: 'pinduoduo', factory: pinduoduoSimulator, refusal: { code: 'goods_in_promotion', message: '商品在活动中，不能减少库存' } },
+  { platform: 'jd', factory: jdSimulator, refusal: { code: 'ware.stock.locked', message: '商品参加秒杀活动，库存锁定中' } },
 ];
 
 let itemSeq = 0;
 
 export async function platformShops(s: TestServer, sims: SimulatorServer, seed: string): Promise<Shop[]> {
   const out: Shop[] = [];
-  // Three shops: each platform with a stock write at least once, filled up with Taobao shops.
+  // Three shops: Taobao, Pinduoduo and JD.
   const specs = [...stockPlatforms];
   while (specs.length < 3) specs.push(stockPlatforms[0] as PlatformSpec);
   for (const [i, p] of specs.entries()) {

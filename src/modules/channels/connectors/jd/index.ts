@@ -10,6 +10,8 @@ import { decimalToMinor } from '../../../../kernel/money.ts';
 import type { NormalizedOrder, OrderLineInput } from '../../../orders/domain/order.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { jdQueryStates, jdStatuses } from './status.ts';
+import { pullJdListings } from './listings.ts';
+import { setJdStock } from './stock.ts';
 
 export interface JdCredentials {
   /** The JOS app's key (app_key). */
@@ -393,4 +395,6 @@ export const jd: ChannelAdapter<JdCredentials> = {
       page += 1;
     }
   },
+  pullListings: pullJdListings,
+  setStock: setJdStock,
 };
