@@ -2,6 +2,7 @@
 // account only: audited, and the stock sync re-pushes the listings concerned (stock.allocation_changed).
 import { HubError } from '../../../kernel/errors.ts';
 import type { Principal } from '../../../kernel/principal.ts';
+import { isUnlimited } from '../../../kernel/scope.ts';
 import { appendEvent } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
 import { channelAccountExists } from '../../channels/queries/accounts.ts';
@@ -41,7 +42,7 @@ export async function saveAllocation(deps: StockDeps, who: Principal, input: All
 
 /** Gives a SKU to one account only (the others' listings of it get 0), or ends that with accountId null. */
 export async function setExclusive(deps: StockDeps, who: Principal, input: { sku: string; accountId: string | null }, now = Date.now()): Promise<{ sku: string; accountId: string | null }> {
-  if (who.scope.accounts !== null) throw new HubError('FORBIDDEN', 'giving a SKU to one shop changes every shop: it needs an unlimited shop scope');
+  if (!isUnlimited(who.scope)) throw new HubError('FORBIDDEN', 'giving a SKU to one shop changes what every shop may sell: it needs an unlimited scope');
   if (input.accountId !== null && !(await channelAccountExists(deps.db.read, who.tenantId, input.accountId))) throw new HubError('ACCOUNT_NOT_FOUND', `channel account ${input.accountId} not found`);
   if (!(await deps.db.read.get('SELECT 1 AS x FROM skus WHERE tenant_id = ? AND sku = ?', [who.tenantId, input.sku]))) throw new HubError('SKU_NOT_FOUND', `SKU ${input.sku} is not known to the hub`);
   await deps.db.transaction(async (tx) => {
