@@ -123,6 +123,24 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     expect((await detail(sku)).byChannel.filter((c) => listings.some((l) => l.shop.accountId === c.accountId)).map((c) => c.sellable)).toEqual(listings.map(() => 0));
   }, 120_000);
 
+  it('gives units back to every platform when an order is cancelled, unpaid (release) or paid (restock)', async () => {
+    const sku = uniq('SS-CX');
+    const listings = await listEverywhere(sku);
+    await setStock(s, sku, 10, 'WH1');
+    await platformsShow(listings, 10, 'every platform shows 10');
+    const line = [{ sku, title: sku, quantity: 3, unitPrice: 1000, discount: 0 }];
+    const unpaid = orderBody({ status: 'pending_payment', lines: line, updatedAt: '2026-11-22T10:00:00+08:00' });
+    expect((await s.push(own.id, own.secret, unpaid)).body.orders?.[0]).toMatchObject({ reservation: 'held' });
+    const paid = orderBody({ status: 'paid', lines: line, paidAmount: 3000, updatedAt: '2026-11-22T10:00:00+08:00' });
+    expect((await s.push(own.id, own.secret, paid)).body.orders?.[0]).toMatchObject({ reservation: 'deducted' });
+    await platformsShow(listings, 4, 'every platform shows 4 after two orders of 3');
+    const later = '2026-11-22T11:00:00+08:00';
+    expect((await s.push(own.id, own.secret, { ...unpaid, status: 'cancelled', updatedAt: later })).status).toBe(200);
+    await platformsShow(listings, 7, 'the unpaid order’s units back');
+    expect((await s.push(own.id, own.secret, { ...paid, status: 'cancelled', updatedAt: later })).status).toBe(200);
+    await platformsShow(listings, 10, 'the paid order’s units back');
+  }, 30_000);
+
   it('coalesces: 100 stock changes in about a second make a handful of writes per listing, the last value right', async () => {
     const sku = uniq('SS-CO');
     const listings = await listEverywhere(sku);
