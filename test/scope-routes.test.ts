@@ -344,6 +344,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'GET /api/channel-accounts': { targets: all('/api/channel-accounts'), visible: (a) => [a.shop.id] },
     'GET /api/channel-accounts/:id': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}`, dims: ['accounts'] }] },
     'GET /api/stock/:sku': { targets: (x) => [{ path: `/api/stock/${x.sku}`, dims: ['warehouses'] }] },
+    'GET /api/stock-allocation': { targets: all('/api/stock-allocation') },
     'GET /api/stock': {
       targets: all('/api/stock?pageSize=500'),
       visible: (a) => [a.sku],
@@ -454,6 +455,11 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
       target: (x) => [{ path: '/api/stock/adjustments', body: { items: [{ sku: x.sku, warehouse: x.warehouse, delta: -1 }], reason: 'probe' }, dims: ['warehouses'] }],
       allow: [403, 404],
     },
+    'PUT /api/stock-allocation/:accountId': {
+      target: (x) => [{ path: `/api/stock-allocation/${x.shop.id}`, body: { ratioPct: 100, safetyStock: 0, syncEnabled: true }, dims: ['accounts'] }],
+      allow: [404],
+    },
+    'PUT /api/stock/:sku/exclusive': { target: (x) => [{ path: `/api/stock/${x.sku}/exclusive`, body: { accountId: null }, dims: allDims }], allow: [403] },
     'POST /api/sku-mappings': { target: (x) => [{ path: '/api/sku-mappings', body: { externalSku: 'EXT-PROBE', sku: x.sku, accountId: x.shop.id }, dims: ['accounts'] }], allow: [403, 404] },
     'POST /api/orders/:idOrOrderNo/transitions': { target: (x) => [{ path: `${order2(x)}/transitions`, body: { to: 'cancelled', reason: 'probe' }, dims: allDims }], allow: [404] },
     'POST /api/orders/:idOrOrderNo/price-change': { target: (x) => [{ path: `${order2(x)}/price-change`, body: { shippingFee: 1, reason: 'probe' }, dims: allDims }], allow: [404] },

@@ -99,6 +99,8 @@ export const commands = {
   setStock: command('stock', 'set'),
   mapSku: command('stock', 'mapSku'),
   adjustStock: command('stock', 'requestAdjustments'),
+  saveStockAllocation: command('stock', 'saveAllocation'),
+  setStockExclusive: command('stock', 'setExclusive'),
   transitionOrder: command('orders', 'transition'),
   retryReservation: command('orders', 'retryReservation'),
   requestPriceChange: command('orders', 'requestPriceChange'),

@@ -35,6 +35,7 @@ import { PaymentService } from '../modules/payments/notices.ts';
 import { RefundService } from '../modules/payments/refunds.ts';
 import { RefundWorker } from '../modules/payments/refund-worker.ts';
 import { defaultOutboundOptions, OutboundWorker, type OutboundWorkerOptions } from '../modules/channels/outbound-worker.ts';
+import { defaultStockSyncOptions, StockSyncWorker, stockSyncFeed, type StockSyncOptions } from '../modules/channels/stock-sync-worker.ts';
 import { RoutingService } from '../modules/fulfilment/routing/service.ts';
 import { WarehouseFlowService } from '../modules/fulfilment/warehouse-flow.ts';
 import { TrackingAccountService } from '../modules/tracking/accounts.ts';
@@ -65,6 +66,8 @@ export interface HubOptions {
   refundQueryAfterMs?: number;
   /** The outbound worker (ship-back): how often it looks, the first retry's delay, attempts before giving up. */
   outbound?: Partial<Omit<OutboundWorkerOptions, 'fetch'>>;
+  /** The stock sync worker (库存同步): its pass, gathering time, full push, back-off; onWrite only in this thread. */
+  stockSync?: Partial<Omit<StockSyncOptions, 'fetch'>>;
   /** Pull channel accounts on the schedule (off in the writer thread: the serving thread pulls). */
   poller?: boolean;
   /** Taobao's message service consumer (TMC over HTTP): how often, how many, which group. Runs where the poller runs. */
@@ -88,6 +91,7 @@ export interface LocalRuntime {
   refunds: RefundWorker;
   /** Platform writes the hub owes (ship-back). */
   outbound: OutboundWorker;
+  stockSync: StockSyncWorker;
   /** Tracking subscriptions, delivery re-checks, stale re-queries and tracking alerts. */
   tracking: TrackingWorker;
   /** Waybill numbers owed back to the carrier networks (stopped parcels). */
@@ -290,6 +294,15 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   warehouseFlow.onShipped = () => outbound.poke();
   integration.onOutboundDue = () => outbound.poke();
   orders.onRemark = () => outbound.poke();
+  const stockSyncOptions: StockSyncOptions = {
+    ...defaultStockSyncOptions,
+    gatherMs: config.stockSyncGatherMs,
+    fullPushEveryMs: config.stockSyncFullPushMinutes > 0 ? config.stockSyncFullPushMinutes * 60_000 : 2 ** 31 - 1,
+    ...opts.stockSync,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  };
+  const stockSync = new StockSyncWorker(db, accounts, log, stockSyncOptions, leases);
+  relay.subscribe(stockSyncFeed(stockSyncOptions, () => stockSync.poke()));
   const sender = new WebhookSender(db, log, keyring, { ...defaultWebhookOptions, ...opts.webhook }, leases);
   const trackingWorker = new TrackingWorker(
     db,
@@ -313,6 +326,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     sender.start();
     refunds.start();
     outbound.start();
+    stockSync.start();
     trackingWorker.start();
   }
   const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, waybills: svc.waybills, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
@@ -334,7 +348,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     autoRouting,
     live,
     writes,
-    local: { ingest, relay, timers, sender, refunds, outbound, tracking: trackingWorker, waybills: waybillWorker },
+    local: { ingest, relay, timers, sender, refunds, outbound, tracking: trackingWorker, stockSync, waybills: waybillWorker },
     isReady: () => readiness(db, true),
     async close() {
       if (closed) return;
@@ -347,7 +361,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       await ingest.idle();
       // Tracking pushes queued for a group commit are written (and answered) before the database closes.
       await trackingService.idle();
-      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), outbound.stop(), trackingWorker.stop(), waybillWorker.stop()]);
+      await Promise.all([relay.stop(), timers.stop(), sender.stop(), refunds.stop(), outbound.stop(), stockSync.stop(), trackingWorker.stop(), waybillWorker.stop()]);
       await db.close();
     },
   };
@@ -411,6 +425,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       ...(opts.refundPollMs !== undefined ? { refundPollMs: opts.refundPollMs } : {}),
       ...(opts.refundQueryAfterMs !== undefined ? { refundQueryAfterMs: opts.refundQueryAfterMs } : {}),
       ...(opts.outbound ? { outbound: opts.outbound } : {}),
+      ...(opts.stockSync ? { stockSync: (({ onWrite: _onWrite, ...plain }) => plain)(opts.stockSync) } : {}),
     },
   );
   let db: Database;

@@ -127,6 +127,8 @@ export interface EventPayloads {
   'channel.alert': { accountId: string; platform: string; kind: string; key: string; message: string };
   'stock.set': { sku: string; warehouse: string; onHand: number; safetyStock: number | null; cause: string };
   'stock.adjusted': { changes: { sku: string; warehouse: string; onHand: number; safetyStock: number }[]; cause: string };
+  'stock.changed': { skus: string[]; cause: string };
+  'stock.allocation_changed': { accountId: string | null; sku: string | null };
   'sku.mapped': { externalSku: string; sku: string; accountId: string | null; rematchedOrders: string[] };
   'tracking_account.created': { id: string; source: string; name: string };
   'tracking_account.updated': AccountChanged;
@@ -372,6 +374,16 @@ export const eventCatalogue: { readonly [T in EventType]: EventSpec<T> } = {
     fields: { sku: 'the SKU', warehouse: 'the warehouse code', onHand: 'units on hand now', safetyStock: 'the safety stock set, or null', cause: 'why' },
   },
   'stock.adjusted': { aggregate: 'stock', about: 'A bulk stock adjustment (possibly approved).', fields: { changes: 'sku, warehouse, onHand, safetyStock after', cause: 'why' } },
+  'stock.changed': {
+    aggregate: 'sku',
+    about: "What a SKU's channels may sell changed (a reservation, a release, a shipment, a count, an adjustment): its listings are synced.",
+    fields: { skus: 'the SKUs whose stock moved', cause: 'reserve, release, restock, ship or count' },
+  },
+  'stock.allocation_changed': {
+    aggregate: 'stock_allocation',
+    about: "A channel account's share of stock (ratio, safety stock, sync on or off) or a SKU's exclusive account changed.",
+    fields: { accountId: 'the account whose settings changed, or null', sku: 'the SKU whose exclusive account changed, or null' },
+  },
   'sku.mapped': {
     aggregate: 'sku',
     about: "A platform's SKU code mapped to a hub SKU; orders waiting on it are matched again.",

@@ -90,6 +90,13 @@ export interface Config {
    * died waits before another process on the same database takes it over.
    */
   leaseTtlSeconds: number;
+  /**
+   * Milliseconds a listing's stock changes are gathered into one platform write (库存同步); with the worker's pass and
+   * the call this keeps a change on the platform within 5 s. A listing going to 0 is not held back.
+   */
+  stockSyncGatherMs: number;
+  /** Minutes between full stock pushes (every matched listing written again, repairing drift); 0 switches them off. */
+  stockSyncFullPushMinutes: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -139,6 +146,8 @@ export const defaults: Omit<Config, 'configFile'> = {
   autoRoutingRetryMinutes: 30,
   autoRoutingBatchSize: 200,
   leaseTtlSeconds: 30,
+  stockSyncGatherMs: 1000,
+  stockSyncFullPushMinutes: 30,
 };
 
 /** Environment variable for each key. */
@@ -187,6 +196,8 @@ const envNames: Record<keyof typeof defaults, string> = {
   autoRoutingRetryMinutes: 'ORDERHUB_AUTO_ROUTING_RETRY_MINUTES',
   autoRoutingBatchSize: 'ORDERHUB_AUTO_ROUTING_BATCH_SIZE',
   leaseTtlSeconds: 'ORDERHUB_LEASE_TTL_SECONDS',
+  stockSyncGatherMs: 'ORDERHUB_STOCK_SYNC_GATHER_MS',
+  stockSyncFullPushMinutes: 'ORDERHUB_STOCK_SYNC_FULL_PUSH_MINUTES',
 };
 
 export class ConfigError extends Error {}

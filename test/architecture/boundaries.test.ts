@@ -27,6 +27,8 @@ const owner: Record<string, string> = {
   contract_shapes: 'channels',
   outbound_calls: 'channels',
   listings: 'channels',
+  stock_allocation: 'inventory',
+  stock_exclusive: 'inventory',
   channel_alerts: 'health',
   payment_accounts: 'payments',
   payment_notices: 'payments',

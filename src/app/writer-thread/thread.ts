@@ -1,5 +1,6 @@
 // The main thread's side of the SQLite writer thread: starts it, forwards writes, and notices if it dies.
 import type { OutboundWorkerOptions } from '../../modules/channels/outbound-worker.ts';
+import type { StockSyncOptions } from '../../modules/channels/stock-sync-worker.ts';
 import type { AdminToken } from '../../modules/access/admin-token.ts';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../platform/config.ts';
@@ -29,6 +30,7 @@ export interface WriterRuntimeOptions {
   refundPollMs?: number;
   refundQueryAfterMs?: number;
   outbound?: Partial<Omit<OutboundWorkerOptions, 'fetch'>>;
+  stockSync?: Partial<Omit<StockSyncOptions, 'fetch' | 'onWrite'>>;
 }
 
 export async function startWriterThread(

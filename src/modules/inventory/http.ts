@@ -6,6 +6,8 @@ import { who } from '../../app/http/auth.ts';
 import { ErrorBody } from '../../app/http/errors.ts';
 import { PendingApproval, SkuCode, StockView, WarehouseCode } from '../../app/http/schemas.ts';
 import { answerMaybePending } from '../access/http/approvals.ts';
+import { toIso } from '../../kernel/time.ts';
+import type { AllocationView } from './queries/allocation.ts';
 
 const Level = Type.Object({ onHand: Type.Integer(), safetyStock: Type.Integer() });
 const BulkAdjustment = Type.Object({
@@ -14,6 +16,9 @@ const BulkAdjustment = Type.Object({
 });
 
 const Sku = SkuCode();
+const ChannelSellable = Type.Object({ accountId: Type.String(), sellable: Type.Union([Type.Integer(), Type.Null()]) });
+const Allocation = Type.Object({ accountId: Type.String(), ratioPct: Type.Integer(), safetyStock: Type.Integer(), syncEnabled: Type.Boolean(), updatedAt: Type.Union([Type.String(), Type.Null()]) });
+const allocationBody = (a: AllocationView) => ({ ...a, updatedAt: toIso(a.updatedAt) });
 const Warehouse = WarehouseCode();
 
 export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
@@ -48,8 +53,70 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
 
   app.get(
     '/stock/:sku',
-    { config: { access: 'stock.read' }, schema: { tags: ['stock'], params: Type.Object({ sku: Sku }), response: { 200: StockView, 404: ErrorBody } } },
-    async (req) => hub.stock.get(who(req), req.params.sku),
+    {
+      config: { access: 'stock.read' },
+      schema: {
+        tags: ['stock'],
+        description: 'byChannel: what each channel account may offer (ratio, safety stock, exclusive allocation) — the number a stock sync pushes; null when the account is not synced.',
+        params: Type.Object({ sku: Sku }),
+        response: { 200: Type.Composite([StockView, Type.Object({ byChannel: Type.Array(ChannelSellable) })]), 404: ErrorBody },
+      },
+    },
+    async (req) => hub.stock.detail(who(req), req.params.sku),
+  );
+
+  app.get(
+    '/stock-allocation',
+    {
+      config: { access: 'stock.read' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Stock allocation (库存分配): each shop’s ratio, safety stock and sync switch, and SKUs given to one shop',
+        description: 'Accounts without a row use the defaults: ratio 100 %, safety stock 0, synced.',
+        response: { 200: Type.Object({ accounts: Type.Array(Allocation), exclusive: Type.Array(Type.Object({ sku: Type.String(), accountId: Type.String() })) }) },
+      },
+    },
+    async (req) => {
+      const r = await hub.stock.allocation(who(req));
+      return { accounts: r.accounts.map(allocationBody), exclusive: r.exclusive };
+    },
+  );
+
+  app.put(
+    '/stock-allocation/:accountId',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Set a shop’s share of stock: floor((on hand − reserved − safety stock − the shop’s safety stock) × ratio %)',
+        params: Type.Object({ accountId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        body: Type.Object(
+          {
+            ratioPct: Type.Integer({ minimum: 0, maximum: 100 }),
+            safetyStock: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+            syncEnabled: Type.Boolean(),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Allocation, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => allocationBody(await hub.writes.saveStockAllocation(who(req), { accountId: req.params.accountId, ...req.body })),
+  );
+
+  app.put(
+    '/stock/:sku/exclusive',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Give a SKU to one shop only (every other shop’s listings of it get 0), or end that with accountId null',
+        params: Type.Object({ sku: Sku }),
+        body: Type.Object({ accountId: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()]) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ sku: Type.String(), accountId: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.setStockExclusive(who(req), { sku: req.params.sku, accountId: req.body.accountId }),
   );
 
   app.get(

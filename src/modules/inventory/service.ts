@@ -8,13 +8,15 @@ import type { ApprovalContext, ApprovalService, MaybePending } from '../access/a
 import type { StockDeps, StockSettings } from './deps.ts';
 import type { StockAdjustment } from './stock-row.ts';
 import type { StockView } from './views.ts';
-import { skuStock } from './queries/sku-stock.ts';
+import { skuStock, skuStockWithChannels } from './queries/sku-stock.ts';
 import { listStock } from './queries/list-stock.ts';
 import { adjustmentVisibleTo } from './queries/adjustment-visible-to.ts';
 import { setStock } from './commands/set-stock.ts';
 import { requestStockAdjustments } from './commands/request-stock-adjustments.ts';
 import { applyStockAdjustments, type BulkResult } from './commands/apply-stock-adjustments.ts';
 import { mapSku } from './commands/map-sku.ts';
+import { saveAllocation, setExclusive, type AllocationInput } from './commands/save-allocation.ts';
+import { allocationSettings, type AllocationView } from './queries/allocation.ts';
 
 // Where these lived before the split; importers keep naming this file.
 export type { StockSettings } from './deps.ts';
@@ -31,6 +33,11 @@ export class StockService {
 
   get(who: Principal, sku: string): Promise<StockView> {
     return skuStock(this.deps, who, sku);
+  }
+
+  /** One SKU with byChannel: what each shop may offer (the number a stock push sends). */
+  detail(who: Principal, sku: string) {
+    return skuStockWithChannels(this.deps, who, sku);
   }
 
   list(who: Principal, opts: { lowOnly: boolean; limit: number; offset: number }): Promise<{ items: StockView[]; total: number }> {
@@ -59,5 +66,22 @@ export class StockService {
 
   mapSku(who: Principal, input: { externalSku: string; sku: string; accountId?: string | undefined }, now = Date.now()): Promise<{ rematchedOrders: string[] }> {
     return mapSku(this.deps, who, input, now);
+  }
+
+  /** A channel account's share of stock (库存分配): ratio, safety stock, sync on or off. */
+  saveAllocation(who: Principal, input: AllocationInput, now = Date.now()): Promise<AllocationView> {
+    return saveAllocation(this.deps, who, input, now);
+  }
+
+  /** Gives a SKU to one account only, or ends that (accountId null). */
+  setExclusive(who: Principal, input: { sku: string; accountId: string | null }, now = Date.now()): Promise<{ sku: string; accountId: string | null }> {
+    return setExclusive(this.deps, who, input, now);
+  }
+
+  allocation(who: Principal): Promise<{ accounts: AllocationView[]; exclusive: { sku: string; accountId: string }[] }> {
+    return allocationSettings(this.deps.db.read, who.tenantId).then((r) => ({
+      accounts: r.accounts.filter((a) => who.scope.accounts === null || who.scope.accounts.includes(a.accountId)),
+      exclusive: r.exclusive.filter((e) => who.scope.accounts === null || who.scope.accounts.includes(e.accountId)),
+    }));
   }
 }

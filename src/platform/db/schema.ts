@@ -525,6 +525,27 @@ export interface ListingsTable {
   updated_at: number;
 }
 
+/** Per channel account: the share of a SKU's free stock it may offer (issue 17, 库存分配). */
+export interface StockAllocationTable {
+  tenant_id: string;
+  account_id: string;
+  /** Percent of the free stock, 0–100. */
+  ratio_pct: number;
+  /** Units kept back from this account's listings. */
+  safety_stock: number;
+  /** 0: this account's listings are not synced. */
+  sync_enabled: number;
+  updated_at: number;
+}
+
+/** A SKU offered by one channel account only: every other account's listings of it get 0. */
+export interface StockExclusiveTable {
+  tenant_id: string;
+  sku: string;
+  account_id: string;
+  updated_at: number;
+}
+
 export interface DB {
   audit_log: AuditLogTable;
   orders: OrdersTable;
@@ -554,4 +575,6 @@ export interface DB {
   listings: ListingsTable;
   waybill_accounts: WaybillAccountsTable;
   waybills: WaybillsTable;
+  stock_allocation: StockAllocationTable;
+  stock_exclusive: StockExclusiveTable;
 }

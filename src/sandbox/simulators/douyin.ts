@@ -134,7 +134,7 @@ class DouyinSimulator implements PlatformSimulator {
   private throttle = 0;
   private readonly shipments = new Map<string, SimShipment[]>();
   private readonly remarks = new Map<string, { remark: string; star: number | null }>();
-  private readonly catalogue = new Map<string, CatalogueSku>();
+  private readonly skuCatalogue = new Map<string, CatalogueSku>();
   /** multipack request_id → the answer it got: a repeat answers the same and ships nothing. */
   private readonly multiPackRequests = new Map<string, string>();
   private failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
@@ -392,19 +392,19 @@ class DouyinSimulator implements PlatformSimulator {
   }
 
   catalogueOf(): { code: string; itemId: string; skuId: string; quantity: number }[] {
-    return [...this.catalogue.values()].map((c) => ({ code: c.code, itemId: c.productId, skuId: c.skuId, quantity: c.stock }));
+    return [...this.skuCatalogue.values()].map((c) => ({ code: c.code, itemId: c.productId, skuId: c.skuId, quantity: c.stock }));
   }
 
   setCatalogueQuantity(code: string, quantity: number): void {
-    const c = this.catalogue.get(code);
+    const c = this.skuCatalogue.get(code);
     if (!c) throw new Error(`no SKU ${code} in the Douyin catalogue`);
     c.stock = quantity;
   }
 
   private addToCatalogue(o: SimOrder): void {
     for (const l of o.lines) {
-      if (this.catalogue.has(l.sku)) continue;
-      this.catalogue.set(l.sku, { code: l.sku, name: l.title, productId: digitsFrom(hashHex('product', l.sku), 19), skuId: digitsFrom(hashHex('sku', l.sku), 16), stock: initialStock });
+      if (this.skuCatalogue.has(l.sku)) continue;
+      this.skuCatalogue.set(l.sku, { code: l.sku, name: l.title, productId: digitsFrom(hashHex('product', l.sku), 19), skuId: digitsFrom(hashHex('sku', l.sku), 16), stock: initialStock });
     }
   }
 
@@ -573,7 +573,7 @@ class DouyinSimulator implements PlatformSimulator {
     if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > 100 || page * size > 10_000) {
       return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'page 从 1 开始，size 需在 1-100 之间，page*size 不超过 10000');
     }
-    const all = [...this.catalogue.values()];
+    const all = [...this.skuCatalogue.values()];
     const rows = all.slice((page - 1) * size, page * size).map((c) => ({ product_id: big(c.productId), product_id_str: c.productId, name: c.name, status: 0, check_status: 3, product_type: 0 }));
     return this.ok({ data: rows, page, size, total: all.length });
   }
@@ -581,7 +581,7 @@ class DouyinSimulator implements PlatformSimulator {
   /** sku.list: one product's SKUs with code and stock_num. */
   private skuList(p: Record<string, unknown>): SimResponse {
     const productId = typeof p.product_id === 'string' ? p.product_id : '';
-    const skus = [...this.catalogue.values()].filter((c) => c.productId === productId);
+    const skus = [...this.skuCatalogue.values()].filter((c) => c.productId === productId);
     if (!productId || skus.length === 0) return this.businessError('isv.business-failed:product_not_exist', '商品不存在');
     return this.ok(skus.map((c) => ({ id: big(c.skuId), product_id: big(c.productId), product_id_str: c.productId, code: c.code, sku_type: 0, stock_num: c.stock, prehold_stock_num: 0, spec_detail_name1: '默认', price: 1000 })));
   }
@@ -593,7 +593,7 @@ class DouyinSimulator implements PlatformSimulator {
     const stock = p.stock_num;
     if (typeof stock !== 'number' || !Number.isSafeInteger(stock) || stock < 0) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', 'stock_num 必须为非负整数');
     if (p.incremental === true) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', '增量更新需传 idempotent_id');
-    const c = [...this.catalogue.values()].find((x) => x.productId === productId && x.skuId === skuId);
+    const c = [...this.skuCatalogue.values()].find((x) => x.productId === productId && x.skuId === skuId);
     if (!c) return this.businessError('isv.business-failed:sku_not_exist', 'sku不存在');
     const f = this.failWrite;
     this.failWrite = null;

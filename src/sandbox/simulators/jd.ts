@@ -4,6 +4,7 @@
 // limit (2) — every refusal an HTTP 200 with {"error_response":{"code","zh_desc","en_desc"}}, as JD answers.
 // JD has no HTTP push (its message service, JMQ, is not a webhook): record() only changes what later pulls see.
 // Written apart from the hub's adapter (no shared code), so a test of one against the other can fail.
+import { SimCatalogue } from './catalogue.ts';
 import { createCipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { PlatformSimulator, SimOrder, SimPhase, SimRequest, SimResponse, SimulatorFactory } from './types.ts';
 
@@ -275,7 +276,7 @@ export const jdSimulator: SimulatorFactory = (opts) => {
       stats.throttled += 1;
       return gatewayError('2');
     }
-    if (![SEARCH, SHIPMENT, ORDER_GET, VENDER_REMARK].includes(get('method'))) return gatewayError('15');
+    if (![SEARCH, SHIPMENT, ORDER_GET, VENDER_REMARK].includes(get('method')) && !catalogueMethods.has(get('method'))) return gatewayError('15');
     return null;
   }
 
@@ -398,12 +399,58 @@ export const jdSimulator: SimulatorFactory = (opts) => {
     return operatorResult('modifyvenderremark_result', VENDER_REMARK, true);
   }
 
+  // ---- the catalogue (商品): the SKU read and stock writes (库存同步) ------------------------------------------------
+
+  const catalogue = new SimCatalogue();
+  const catalogueMethods = new Set(['jingdong.sku.read.searchSkuList', 'jingdong.stock.write.updateSkuStock']);
+
+  /**
+   * jingdong.sku.read.searchSkuList (SKUs page by page: skuId, wareId, outerId, stockNum) and
+   * jingdong.stock.write.updateSkuStock ({skuId, stockNum}: the full quantity), after the gateway's checks.
+   */
+  function catalogueCall(method: string, paramJson: string): SimResponse | null {
+    if (!catalogueMethods.has(method)) return null;
+    let q: Record<string, unknown>;
+    try {
+      q = JSON.parse(paramJson) as Record<string, unknown>;
+    } catch {
+      return gatewayError('15', '360buy_param_json 不是 JSON');
+    }
+    const key = `${method.replaceAll('.', '_')}_responce`;
+    if (method === 'jingdong.sku.read.searchSkuList') {
+      const page = Number(q.page ?? 1);
+      const size = Number(q.pageSize ?? 20);
+      if (!Number.isSafeInteger(page) || page < 1 || !Number.isSafeInteger(size) || size < 1 || size > 100) return jsonAnswer({ [key]: { code: '1', errorMsg: 'pageSize 1~100' } });
+      const all = catalogue.listings().filter((l) => l.sku !== null);
+      const data = all.slice((page - 1) * size, page * size).map(({ item, sku }) => ({
+        skuId: Number(sku?.skuId),
+        wareId: Number(item.itemId),
+        outerId: sku?.outerId ?? '',
+        skuName: `${item.title} ${sku?.spec ?? ''}`.trim(),
+        wareTitle: item.title,
+        stockNum: sku?.quantity ?? 0,
+      }));
+      return jsonAnswer({ [key]: { code: '0', page: { data, totalItem: all.length, pageNo: page, pageSize: size } } });
+    }
+    const skuId = String(q.skuId ?? '');
+    const stockNum = Number(q.stockNum);
+    if (!/^\d+$/.test(skuId) || !Number.isSafeInteger(stockNum) || stockNum < 0) return jsonAnswer({ [key]: { code: '0', success: false, errorMsg: 'skuId/stockNum 不合法' } });
+    const owner = catalogue.listings().find((l) => l.sku?.skuId === skuId);
+    if (!owner) return jsonAnswer({ [key]: { code: '0', success: false, errorMsg: 'SKU不存在' } });
+    const refusal = catalogue.takeRefusal(owner.item.itemId);
+    if (refusal) return jsonAnswer({ error_response: { code: refusal.code, zh_desc: refusal.message, en_desc: 'refused' } });
+    catalogue.write(owner.item.itemId, skuId, stockNum);
+    return jsonAnswer({ [key]: { code: '0', success: true } });
+  }
+
   const sim: PlatformSimulator = {
     platform: 'jd',
     credentials: { appKey, appSecret, accessToken, apiBase: opts.apiBase },
     stats,
+    catalogue,
     record(order) {
       orders.set(order.id, withWrites(toJd(order)));
+      for (const l of order.lines) catalogue.ensureSku(l.sku, 900_000_000);
       return [];
     },
     failNextWrite(f) {
@@ -433,6 +480,8 @@ export const jdSimulator: SimulatorFactory = (opts) => {
       if (p.get('method') === SHIPMENT) return shipment(p.get('360buy_param_json') ?? '');
       if (p.get('method') === ORDER_GET) return orderGet(p.get('360buy_param_json') ?? '');
       if (p.get('method') === VENDER_REMARK) return venderRemark(p.get('360buy_param_json') ?? '');
+      const listed = catalogueCall(p.get('method') ?? '', p.get('360buy_param_json') ?? '');
+      if (listed) return listed;
       return search(p.get('360buy_param_json') ?? '');
     },
   };

@@ -6,6 +6,7 @@
 // (pdd.order.upload.extra.logistics, in extra_delivery_list); pdd.order.note.update keeps the seller's note and tag. No pushes: PDD's message service is not an HTTP webhook. Only paid orders are listed, as on
 // PDD (a buyer's unpaid order never reaches the seller). Written apart from the hub's adapter (nothing imported).
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { SimCatalogue } from './catalogue.ts';
 import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
 
 const BEIJING = 8 * 3_600_000;
@@ -302,13 +303,58 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
     return answer({ response: { success: true, error_code: 0, error_msg: '', request_id: requestId() } });
   }
 
+  // ---- the catalogue (商品): listing reads and stock writes (库存同步) ----------------------------------------------
+
+  const catalogue = new SimCatalogue();
+
+  /**
+   * pdd.goods.list.get (goods page by page, each with its sku_list: outer_id, sku_quantity) and pdd.goods.quantity.update
+   * (update_type 1: the full quantity; 2: a difference), after the signature check.
+   */
+  function catalogueCall(type: string, p: Map<string, string>): SimResponse | null {
+    if (type === 'pdd.goods.list.get') {
+      const page = Number(p.get('page') ?? '1');
+      const size = Number(p.get('page_size') ?? '100');
+      if (!Number.isSafeInteger(page) || page < 1 || !Number.isSafeInteger(size) || size < 1 || size > 100) return error(10000, '参数错误', 'isv.invalid-parameter:page_size', 'page_size取值范围1~100');
+      const all = [...catalogue.items.values()].sort((a, b) => (a.itemId < b.itemId ? -1 : 1));
+      const goods = all.slice((page - 1) * size, page * size).map((it) => ({
+        goods_id: Number(it.itemId),
+        goods_name: it.title,
+        goods_quantity: it.quantity,
+        is_onsale: 1,
+        sku_list: it.skus.map((k) => ({ sku_id: Number(k.skuId), outer_id: k.outerId ?? '', sku_quantity: k.quantity, spec: k.spec, is_sku_onsale: 1 })),
+      }));
+      return answer({ goods_list_get_response: { total_count: all.length, goods_list: goods, request_id: requestId() } });
+    }
+    if (type === 'pdd.goods.quantity.update') {
+      const goodsId = p.get('goods_id') ?? '';
+      const skuId = p.get('sku_id') ?? '';
+      const quantity = Number(p.get('quantity'));
+      const updateType = p.get('update_type') ?? '1';
+      if (!goodsId) return error(20007, '缺少必填请求参数', 'isv.missing-parameter:goods_id', 'goods_id不能为空');
+      if (!Number.isSafeInteger(quantity) || (updateType === '1' && quantity < 0) || (updateType !== '1' && updateType !== '2')) return error(10000, '参数错误', 'isv.invalid-parameter:quantity', '库存数量不合法');
+      const refusal = catalogue.takeRefusal(goodsId);
+      if (refusal) return error(50001, '业务服务错误', refusal.code, refusal.message);
+      // An item with SKUs is written SKU by SKU.
+      const before = catalogue.quantityOf(goodsId, skuId);
+      if (before === null) return error(50001, '业务服务错误', 'goods_not_exist', '商品或SKU不存在');
+      const after = updateType === '1' ? quantity : before + quantity;
+      if (after < 0) return error(50001, '业务服务错误', 'quantity_negative', '库存不能小于0');
+      catalogue.write(goodsId, skuId, after);
+      return answer({ goods_quantity_update_response: { is_success: true, request_id: requestId() } });
+    }
+    return null;
+  }
+
   return {
     platform: 'pinduoduo',
     credentials: { clientId, clientSecret, accessToken, apiBase: opts.apiBase },
     stats,
+    catalogue,
 
     record(order) {
       orders.set(order.id, structuredClone(order));
+      for (const l of order.lines) catalogue.ensureSku(l.sku, 800_000_000);
       return [];
     },
 
@@ -357,6 +403,8 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
       if (p.get('type') === 'pdd.logistics.online.send') return onlineSend(p);
       if (p.get('type') === 'pdd.order.upload.extra.logistics') return uploadExtra(p);
       if (p.get('type') === 'pdd.order.note.update') return noteUpdate(p);
+      const listed = catalogueCall(p.get('type') ?? '', p);
+      if (listed) return listed;
       return error(20031, '用户没有授权访问此接口');
     },
   };

@@ -5,6 +5,7 @@
 // logistics_company on each order); a split send (is_split, sub_tid) sends some sub-orders and leaves the trade
 // SELLER_CONSIGNED_PART until every one left; taobao.logistics.consign.resend corrects a number. No pushes: TOP's message service is not an HTTP webhook. Written apart from the hub's adapter (nothing imported).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { SimCatalogue, type SimCatalogueItem } from './catalogue.ts';
 import type { PlatformSimulator, SimOrder, SimRequest, SimResponse, SimulatorFactory, SimulatorOptions } from './types.ts';
 
 const BEIJING = 8 * 3_600_000;
@@ -482,10 +483,69 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimul
     return answer(json({ trade_memo_update_response: { trade: { tid: big(tid), modified: beijing(Date.now()) }, request_id: requestId() } }));
   }
 
+  // ---- the catalogue (商品): listing reads and stock writes (库存同步) ----------------------------------------------
+
+  const catalogue = new SimCatalogue();
+
+  /** An item as TOP writes it: num_iid a bare number, the SKU list under skus.sku when `withSkus`. */
+  function itemJson(it: SimCatalogueItem, withSkus: boolean): Record<string, unknown> {
+    return {
+      num_iid: big(it.itemId),
+      title: it.title,
+      num: it.quantity,
+      ...(it.outerId !== null ? { outer_id: it.outerId } : {}),
+      approve_status: 'onsale',
+      ...(withSkus && it.skus.length
+        ? { skus: { sku: it.skus.map((k) => ({ sku_id: big(k.skuId), num_iid: big(it.itemId), quantity: k.quantity, properties_name: k.spec, ...(k.outerId !== null ? { outer_id: k.outerId } : {}) })) } }
+        : {}),
+    };
+  }
+
+  /**
+   * taobao.items.onsale.get (the shop's items on sale, page by page, no SKUs), taobao.item.seller.get (one item with
+   * its SKUs) and taobao.item.quantity.update (type 1: the full quantity; 2: a difference), after the signature check.
+   */
+  function catalogueCall(method: string, p: Map<string, string>): SimResponse | null {
+    if (method === 'taobao.items.onsale.get') {
+      if (!p.get('fields')) return error(40, 'Missing required arguments:fields', 'isv.missing-parameter:fields');
+      const page = Number(p.get('page_no') ?? '1');
+      const size = Number(p.get('page_size') ?? '40');
+      if (!Number.isSafeInteger(page) || page < 1 || !Number.isSafeInteger(size) || size < 1 || size > 200) return error(41, 'Invalid arguments:page_size', 'isv.invalid-parameter:page_size');
+      const all = [...catalogue.items.values()].sort((a, b) => (a.itemId < b.itemId ? -1 : 1));
+      const slice = all.slice((page - 1) * size, page * size);
+      return answer(json({ items_onsale_get_response: { total_results: all.length, items: { item: slice.map((it) => itemJson(it, false)) }, request_id: requestId() } }));
+    }
+    if (method === 'taobao.item.seller.get') {
+      if (!p.get('fields')) return error(40, 'Missing required arguments:fields', 'isv.missing-parameter:fields');
+      const it = catalogue.items.get(p.get('num_iid') ?? '');
+      if (!it) return error(15, 'Remote service error', 'isv.item-get-service-error:ITEM_NOT_FOUND', '商品不存在');
+      return answer(json({ item_seller_get_response: { item: itemJson(it, true), request_id: requestId() } }));
+    }
+    if (method === 'taobao.item.quantity.update') {
+      const numIid = p.get('num_iid') ?? '';
+      const skuId = p.get('sku_id') ?? '';
+      const quantity = Number(p.get('quantity'));
+      const type = p.get('type') ?? '1';
+      if (!numIid) return error(40, 'Missing required arguments:num_iid', 'isv.missing-parameter:num_iid');
+      if (!Number.isSafeInteger(quantity) || (type === '1' && quantity < 0) || (type !== '1' && type !== '2')) return error(41, 'Invalid arguments:quantity', 'isv.invalid-parameter:quantity');
+      const refusal = catalogue.takeRefusal(numIid);
+      if (refusal) return error(15, 'Remote service error', refusal.code, refusal.message);
+      const before = catalogue.quantityOf(numIid, skuId);
+      if (before === null) return error(15, 'Remote service error', 'isv.item-quantity-item-update-service-error-ITEM_NOT_EXIST', '商品或SKU不存在');
+      const after = type === '1' ? quantity : before + quantity;
+      if (after < 0) return error(15, 'Remote service error', 'isv.item-quantity-item-update-service-error-QUANTITY_NEGATIVE', '库存不能小于0');
+      catalogue.write(numIid, skuId, after);
+      const it = catalogue.items.get(numIid) as SimCatalogueItem;
+      return answer(json({ item_quantity_update_response: { item: { num_iid: big(numIid), num: it.quantity, modified: beijing(Date.now()) }, request_id: requestId() } }));
+    }
+    return null;
+  }
+
   return {
     platform: 'taobao',
     credentials: { appKey, appSecret, session, signMethod: 'md5', apiBase: opts.apiBase },
     stats,
+    catalogue,
 
     record(order) {
       const prior = trades.get(order.id);
@@ -494,6 +554,7 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimul
       const stored = { order: structuredClone(order), everPaid: (prior?.everPaid ?? false) || paidNow };
       trades.set(order.id, stored);
       for (const t of topics) publish(t, stored);
+      for (const l of order.lines) catalogue.ensureSku(l.sku, 600_000_000_000);
       return [];
     },
 
@@ -547,6 +608,8 @@ export function createTaobaoSimulator(opts: TaobaoSimulatorOptions): TaobaoSimul
       if (method === 'taobao.tmc.messages.consume') return tmcConsume(p);
       if (method === 'taobao.tmc.messages.confirm') return tmcConfirm(p);
       if (method === 'taobao.trade.memo.update') return memoUpdate(p);
+      const listed = catalogueCall(method, p);
+      if (listed) return listed;
       return error(22, 'Invalid method');
     },
   };

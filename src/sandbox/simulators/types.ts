@@ -2,6 +2,7 @@
 // sends pushes signed as the platform signs them, and answers pull requests as the platform's API does after
 // checking their signature the way the platform checks it. Its signers are written apart from the hub's verifiers
 // (no shared helper), so a test of one against the other can fail.
+import type { SimCatalogue } from './catalogue.ts';
 
 /** Where an order is in its life, platform-neutral; each simulator writes it as its platform's raw status. */
 export type SimPhase = 'created' | 'paid' | 'shipped' | 'delivered' | 'completed' | 'cancelled';
@@ -82,6 +83,8 @@ export interface PlatformSimulator {
   setCatalogueQuantity?(code: string, quantity: number): void;
   /** The seller's remark (卖家备注) and flag the platform holds for an order; null when none was written. */
   remarkOf?(platformOrderId: string): { text: string; flag: number } | null;
+  /** The shop's catalogue (listing pulls read it, stock writes change it), where the simulator has listings. */
+  readonly catalogue?: SimCatalogue;
   /** API calls answered so far, and how many were refused for a bad signature. */
   readonly stats: { calls: number; refusedSignature: number; throttled: number };
 }

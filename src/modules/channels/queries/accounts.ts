@@ -6,3 +6,8 @@ import type { Reader } from '../../../platform/db/database.ts';
 export async function channelAccountExists(q: Reader, tenantId: string, accountId: string): Promise<boolean> {
   return !!(await q.get('SELECT 1 AS x FROM channel_accounts WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL', [accountId, tenantId]));
 }
+
+/** The tenant's channel accounts (not deleted), by id: the shops stock is allocated to. */
+export async function channelAccountIds(q: Reader, tenantId: string): Promise<string[]> {
+  return (await q.all<{ id: string }>('SELECT id FROM channel_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY id', [tenantId])).map((r) => r.id);
+}

@@ -4,6 +4,8 @@ import type { Principal } from '../../../kernel/principal.ts';
 import type { StockDeps } from '../deps.ts';
 import { stockView, type StockRow, type StockView } from '../views.ts';
 import { warehouseInScope } from '../warehouse-scope.ts';
+import { channelAccountIds } from '../../channels/queries/accounts.ts';
+import { allocationOf } from './allocation.ts';
 
 /** One SKU, in the warehouses the principal's scope covers; a SKU not stocked in any of them is not there for it. */
 export async function skuStock(deps: StockDeps, who: Principal, sku: string): Promise<StockView> {
@@ -18,4 +20,18 @@ export async function skuStock(deps: StockDeps, who: Principal, sku: string): Pr
     if (!known) throw new HubError('SKU_NOT_FOUND', `SKU ${sku} is not known to the hub`);
   }
   return stockView(deps.settings.sellableRatio, sku, rows);
+}
+
+/**
+ * One SKU with what each channel account may offer of it (byChannel), by the same rule and rows a stock push uses
+ * (listing overrides aside: a listing's fixed quantity or cap applies to that listing alone). Shops outside the
+ * principal's scope are left out; an account whose sync is off is shown with null.
+ */
+export async function skuStockWithChannels(deps: StockDeps, who: Principal, sku: string): Promise<StockView & { byChannel: { accountId: string; sellable: number | null }[] }> {
+  const view = await skuStock(deps, who, sku);
+  const alloc = await allocationOf(deps.db.read, who.tenantId, sku);
+  // A warehouse-scoped person would read other warehouses' stock through the sum: not shown to them.
+  if (who.scope.warehouses !== null) return { ...view, byChannel: [] };
+  const accounts = (await channelAccountIds(deps.db.read, who.tenantId)).filter((id) => who.scope.accounts === null || who.scope.accounts.includes(id));
+  return { ...view, byChannel: accounts.map((accountId) => ({ accountId, sellable: alloc.sellable(accountId) })) };
 }

@@ -3,6 +3,7 @@ import { quantitiesBySku } from '../../orders/domain/order.ts';
 import type { Tx } from '../../../platform/db/database.ts';
 import { forUpdate, inList } from '../../../platform/db/unit-of-work.ts';
 import { reservationMachine, type ReservationState } from '../domain/reservation-machine.ts';
+import { appendEvent } from '../../../platform/outbox/append.ts';
 
 /**
  * The SKU catalogue's version in this process: bumped by every write that adds a SKU or changes an alias, so that
@@ -22,6 +23,16 @@ export async function lockStock(tx: Tx, tenantId: string, skus: readonly string[
     const skuIn = inList(tx, 'sku', fresh.slice(i, i + 500));
     await tx.all(`SELECT 1 FROM stock WHERE tenant_id = ? AND ${skuIn.sql} ORDER BY sku, warehouse${forUpdate(tx)}`, [tenantId, ...skuIn.params]);
   }
+}
+
+/**
+ * Says, in the transaction that moved them, that these SKUs' stock changed: the stock sync (channels) learns it from
+ * the outbox and pushes the listings' new quantities. One insert per transaction and cause; it locks nothing.
+ */
+export async function markStockChanged(tx: Tx, tenantId: string, skus: readonly string[], cause: string, now: number): Promise<void> {
+  if (skus.length === 0) return;
+  const unique = [...new Set(skus)].sort();
+  await appendEvent(tx, { tenantId, type: 'stock.changed', aggregateType: 'sku', aggregateId: unique[0] as string, at: now, payload: { skus: unique, cause } });
 }
 
 export interface HeldReservation {
@@ -103,6 +114,7 @@ export async function reserveLines(
     );
     held.push({ id: (ins as { id: number }).id, ...t });
   }
+  await markStockChanged(tx, tenantId, taken.map((t) => t.sku), 'reserve', now);
   return held;
 }
 
@@ -148,6 +160,7 @@ export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, no
     if (changed !== 1) throw new Error(`stock invariant broken: cannot ship reservation ${r.id} of ${r.sku}@${r.warehouse}`);
     await tx.run(`UPDATE reservations SET state = 'shipped', updated_at = ? WHERE id = ?`, [now, r.id]);
   }
+  await markStockChanged(tx, tenantId, rows.map((r) => r.sku), 'ship', now);
   return rows;
 }
 
@@ -165,6 +178,7 @@ export async function releaseReservations(tx: Tx, tenantId: string, orderId: str
     if (changed !== 1) throw new Error(`stock invariant broken: cannot release reservation ${r.id} of ${r.sku}@${r.warehouse}`);
     await tx.run(`UPDATE reservations SET state = 'released', updated_at = ? WHERE id = ?`, [now, r.id]);
   }
+  await markStockChanged(tx, tenantId, rows.map((r) => r.sku), 'release', now);
   return rows;
 }
 
@@ -182,6 +196,7 @@ export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string,
     if (changed !== 1) throw new Error(`stock invariant broken: cannot restock reservation ${r.id} of ${r.sku}@${r.warehouse}`);
     await tx.run(`UPDATE reservations SET state = 'restocked', updated_at = ? WHERE id = ?`, [now, r.id]);
   }
+  await markStockChanged(tx, tenantId, rows.map((r) => r.sku), 'restock', now);
   return rows;
 }
 
@@ -224,6 +239,7 @@ export async function moveReserved(tx: Tx, tenantId: string, moves: readonly Res
       if (changed !== 1) return m;
     }
   }
+  await markStockChanged(tx, tenantId, sorted.map((m) => m.sku), 'reroute', now);
   return null;
 }
 
@@ -310,4 +326,5 @@ export async function shipFromWarehouse(
     );
     if (changed !== 1) throw new Error(`stock invariant broken: ${sku}@${warehouse} does not hold the ${q} reserved units ${parcel} takes`);
   }
+  await markStockChanged(tx, tenantId, [...bySku.keys()], 'ship', now);
 }

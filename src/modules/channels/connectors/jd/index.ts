@@ -12,6 +12,8 @@ import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullC
 import { jdQueryStates, jdStatuses } from './status.ts';
 import { setRemarkJd } from './remark.ts';
 import { shipBackJd } from './ship-back.ts';
+import { pullJdListings } from './listings.ts';
+import { setJdStock } from './stock.ts';
 
 export interface JdCredentials {
   /** The JOS app's key (app_key). */
@@ -397,4 +399,6 @@ export const jd: ChannelAdapter<JdCredentials> = {
   },
   shipBack: shipBackJd,
   setRemark: setRemarkJd,
+  pullListings: pullJdListings,
+  setStock: setJdStock,
 };

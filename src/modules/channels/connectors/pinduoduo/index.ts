@@ -11,6 +11,8 @@ import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullC
 import { shipBackPinduoduo } from './ship-back.ts';
 import { setRemarkPinduoduo } from './remark.ts';
 import { distinctNumbers } from '../tracking-numbers.ts';
+import { pullPinduoduoListings } from './listings.ts';
+import { setPinduoduoStock } from './stock.ts';
 import { pinduoduoRawStatus, pinduoduoStatusDictionary, type PddStateFields } from './status.ts';
 
 export interface PinduoduoCredentials {
@@ -304,4 +306,6 @@ export const pinduoduo: ChannelAdapter<PinduoduoCredentials> = {
 
   shipBack: shipBackPinduoduo,
   setRemark: setRemarkPinduoduo,
+  pullListings: pullPinduoduoListings,
+  setStock: setPinduoduoStock,
 };

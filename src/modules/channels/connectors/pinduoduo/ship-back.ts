@@ -33,7 +33,7 @@ function writeErrorFor(type: string, e: Record<string, unknown>, status: number)
   return new PlatformWriteError(sub || code, message, { status, refused: !retryable });
 }
 
-/** One signed PDD call: the type's response object, or a PlatformWriteError. */
+/** One signed PDD call: the type's response object, or a PlatformWriteError (stock writes and listing reads use it too). */
 export async function pddWrite(ctx: CallContext<PinduoduoCredentials>, type: string, responseKey: string, business: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   const c = ctx.credentials;
   const params: Record<string, string> = { type, client_id: c.clientId, access_token: c.accessToken, timestamp: String(Math.floor(ctx.now() / 1000)), data_type: 'JSON', version: 'V1', ...business };

@@ -15,6 +15,8 @@ import { distinctNumbers } from '../tracking-numbers.ts';
 import { meaningOf, PullError, type ChannelAdapter, type PulledOrder, type PullContext, apiBaseProblems } from '../types.ts';
 import { shipBackTaobao } from './ship-back.ts';
 import { setRemarkTaobao } from './remark.ts';
+import { pullTaobaoListings } from './listings.ts';
+import { setTaobaoStock } from './stock.ts';
 import { taobaoPaidStatuses, taobaoStatusDictionary } from './status.ts';
 
 export const taobaoSignMethods = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -464,4 +466,6 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
 
   shipBack: shipBackTaobao,
   setRemark: setRemarkTaobao,
+  pullListings: pullTaobaoListings,
+  setStock: setTaobaoStock,
 };

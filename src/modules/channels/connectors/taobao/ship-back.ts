@@ -38,7 +38,7 @@ function writeErrorFor(method: string, e: Record<string, unknown>, status: numbe
   return new PlatformWriteError(sub || code, message, { status, refused: !retryable });
 }
 
-/** One signed TOP call: the method's response object, or a PlatformWriteError. */
+/** One signed TOP call: the method's response object, or a PlatformWriteError (stock writes and listing reads use it too). */
 export async function topWrite(ctx: CallContext<TaobaoCredentials>, method: string, business: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   const c = ctx.credentials;
   const signMethod = c.signMethod ?? 'md5';

@@ -1,0 +1,57 @@
+// What each channel account may offer of a SKU, read for a push (channels' stock sync), for GET /api/stock/{sku}'s
+// byChannel and for the settings page: the rows the one rule (domain/allocation.ts) takes, read together.
+import type { Reader } from '../../../platform/db/database.ts';
+import type { StockAllocationTable } from '../../../platform/db/schema.ts';
+import { defaultAllocation, sellableFor, type AccountAllocation, type AllocationStock, type ListingOverrides } from '../domain/allocation.ts';
+
+export interface AllocationView {
+  accountId: string;
+  ratioPct: number;
+  safetyStock: number;
+  syncEnabled: boolean;
+  updatedAt: number | null;
+}
+
+const toAllocation = (r: Pick<StockAllocationTable, 'ratio_pct' | 'safety_stock' | 'sync_enabled'> | undefined): AccountAllocation =>
+  r ? { ratioPct: Number(r.ratio_pct), safetyStock: Number(r.safety_stock), syncEnabled: Number(r.sync_enabled) === 1 } : defaultAllocation;
+
+/** The stock rows of a SKU (every warehouse: a platform sells from all of them). */
+async function stockOf(q: Reader, tenantId: string, sku: string): Promise<AllocationStock[]> {
+  const rows = await q.all<{ on_hand: number; reserved: number; safety_stock: number }>('SELECT on_hand, reserved, safety_stock FROM stock WHERE tenant_id = ? AND sku = ?', [tenantId, sku]);
+  return rows.map((r) => ({ onHand: Number(r.on_hand), reserved: Number(r.reserved), safetyStock: Number(r.safety_stock) }));
+}
+
+export async function accountAllocation(q: Reader, tenantId: string, accountId: string): Promise<AccountAllocation> {
+  return toAllocation(await q.get<StockAllocationTable>('SELECT ratio_pct, safety_stock, sync_enabled FROM stock_allocation WHERE tenant_id = ? AND account_id = ?', [tenantId, accountId]));
+}
+
+export async function exclusiveAccountOf(q: Reader, tenantId: string, sku: string): Promise<string | null> {
+  return (await q.get<{ account_id: string }>('SELECT account_id FROM stock_exclusive WHERE tenant_id = ? AND sku = ?', [tenantId, sku]))?.account_id ?? null;
+}
+
+/** The inputs of the rule for one SKU, read once for several accounts or listings. */
+export async function allocationOf(q: Reader, tenantId: string, sku: string) {
+  // One after another: `q` may be a transaction's single connection.
+  const stock = await stockOf(q, tenantId, sku);
+  const exclusiveTo = await exclusiveAccountOf(q, tenantId, sku);
+  const rows = await q.all<StockAllocationTable>('SELECT account_id, ratio_pct, safety_stock, sync_enabled FROM stock_allocation WHERE tenant_id = ?', [tenantId]);
+  const byAccount = new Map(rows.map((r) => [r.account_id, toAllocation(r)]));
+  const settingsOf = (accountId: string) => byAccount.get(accountId) ?? defaultAllocation;
+  return {
+    /** What this account (and this listing of it) may offer now; null when the account's sync is off. */
+    sellable(accountId: string, listing: ListingOverrides | null = null): number | null {
+      const a = settingsOf(accountId);
+      return a.syncEnabled ? sellableFor(stock, accountId, a, exclusiveTo, listing) : null;
+    },
+  };
+}
+
+/** Every account's allocation row (accounts without one use the defaults) and the SKUs given to one account. */
+export async function allocationSettings(q: Reader, tenantId: string): Promise<{ accounts: AllocationView[]; exclusive: { sku: string; accountId: string }[] }> {
+  const rows = await q.all<StockAllocationTable>('SELECT * FROM stock_allocation WHERE tenant_id = ? ORDER BY account_id', [tenantId]);
+  const ex = await q.all<{ sku: string; account_id: string }>('SELECT sku, account_id FROM stock_exclusive WHERE tenant_id = ? ORDER BY sku', [tenantId]);
+  return {
+    accounts: rows.map((r) => ({ accountId: r.account_id, ...toAllocation(r), updatedAt: Number(r.updated_at) })),
+    exclusive: ex.map((r) => ({ sku: r.sku, accountId: r.account_id })),
+  };
+}

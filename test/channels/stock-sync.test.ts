@@ -1,0 +1,287 @@
+// Stock sync (库存同步) from a real hub to platform simulators over loopback HTTP, on SQLite and PostgreSQL: every stock
+// change reaches each matched listing coalesced, the last units sold under 200 concurrent orders end at 0 on every
+// channel with no write ever above what was sellable when it was computed, the full push repairs a listing changed
+// behind the hub's back, a platform's refusal shows on the listing, and the allocation settings change the numbers
+// exactly as GET /api/stock/{sku} reports them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allBackends } from '../support/backends.ts';
+import { createShop, setStock, startServer, type TestServer } from '../support/server.ts';
+import { orderBody } from '../support/sign.ts';
+import { eventually, insertListing, listingState } from '../support/listings.ts';
+import { uniq } from '../fulfilment/hub-support.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
+import { platformShops, type Shop } from './stock-sync-support.ts';
+import type { StockWriteRecord } from '../../src/modules/channels/stock-sync-worker.ts';
+
+interface StockDetail {
+  sellable: number;
+  byChannel: { accountId: string; sellable: number | null }[];
+}
+
+describe.each(allBackends)('stock sync on $name', (backend) => {
+  let s: TestServer;
+  let sims: SimulatorServer;
+  let shops: Shop[];
+  let own: { id: string; secret: string };
+  const records: StockWriteRecord[] = [];
+
+  beforeAll(async () => {
+    sims = await startSimulatorServer();
+    s = await startServer(backend, {}, { stockSync: { pollMs: 20, gatherMs: 300, retryBaseMs: 50, fullPushEveryMs: 3_600_000, onWrite: (r) => records.push(r) } });
+    shops = await platformShops(s, sims, `ss-${backend.name}`);
+    own = await createShop(s);
+  }, 60_000);
+  afterAll(async () => {
+    await s?.close();
+    await sims?.close();
+  });
+
+  /** A SKU listed on every shop (an item with one SKU of that outer id on each platform), matched in the hub. */
+  async function listEverywhere(sku: string, opts: { fixed?: Record<string, number>; cap?: Record<string, number> } = {}) {
+    const out: { shop: Shop; listingId: number; itemId: string; skuId: string }[] = [];
+    for (const shop of shops) {
+      const { itemId, skuId } = shop.list(sku);
+      const listingId = await insertListing(s, {
+        accountId: shop.accountId,
+        channel: shop.platform,
+        platformItemId: itemId,
+        platformSkuId: skuId,
+        sku,
+        fixedQuantity: opts.fixed?.[shop.accountId] ?? null,
+        capQuantity: opts.cap?.[shop.accountId] ?? null,
+      });
+      out.push({ shop, listingId, itemId, skuId });
+    }
+    return out;
+  }
+
+  const onPlatform = (l: { shop: Shop; itemId: string; skuId: string }) => l.shop.sim.catalogue?.quantityOf(l.itemId, l.skuId) ?? null;
+
+  async function platformsShow(listings: Awaited<ReturnType<typeof listEverywhere>>, want: number[] | number, what: string) {
+    const wanted = Array.isArray(want) ? want : listings.map(() => want);
+    await eventually(
+      what,
+      async () => listings.map(onPlatform),
+      (q) => q.every((v, i) => v === wanted[i]),
+    );
+  }
+
+  async function detail(sku: string): Promise<StockDetail> {
+    const r = await s.api<StockDetail>('GET', `/api/stock/${sku}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body;
+  }
+
+  it('writes a SKU’s sellable quantity to every matched listing, and byChannel reports the same numbers', async () => {
+    const sku = uniq('SS-A');
+    const listings = await listEverywhere(sku);
+    await setStock(s, sku, 7, 'WH1');
+    await platformsShow(listings, 7, 'every platform shows 7');
+    const d = await detail(sku);
+    for (const l of listings) {
+      expect(d.byChannel.find((c) => c.accountId === l.shop.accountId)?.sellable).toBe(7);
+      expect(await listingState(s, l.listingId)).toMatchObject({ syncedQuantity: 7, syncError: null, syncDueAt: null, claimedBy: null });
+    }
+  });
+
+  it('sells the last units under 200 concurrent orders: every channel ends at 0, no write above what was sellable when computed', async () => {
+    const sku = uniq('SS-LAST');
+    const units = 20;
+    const listings = await listEverywhere(sku);
+    await setStock(s, sku, units, 'WH1');
+    await platformsShow(listings, units, `every platform shows ${units}`);
+    const from = records.length;
+    /** When each order that took a unit was answered: committed by then. */
+    const taken: number[] = [];
+    let short = 0;
+    await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const body = orderBody({ status: 'paid', lines: [{ sku, title: sku, quantity: 1, unitPrice: 1000, discount: 0 }], paidAmount: 1000 });
+        const r = await s.push(own.id, own.secret, body);
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        if (r.body.orders?.[0]?.reservation === 'deducted') taken.push(Date.now());
+        else short++;
+      }),
+    );
+    expect(taken).toHaveLength(units);
+    expect(short).toBe(200 - units);
+    await platformsShow(listings, 0, 'every platform shows 0');
+    const mine = records.slice(from).filter((r) => r.sku === sku && r.outcome === 'done');
+    expect(mine.length).toBeGreaterThanOrEqual(listings.length);
+    for (const r of mine) {
+      // Orders answered before the stock was read had committed: the write cannot have counted their units as free.
+      const committedBefore = taken.filter((t) => t < r.computedAt).length;
+      expect(r.quantity, `write of ${r.quantity} computed at ${r.computedAt}`).toBeLessThanOrEqual(units - committedBefore);
+    }
+    // What each platform received is what the hub recorded, in order, ending at 0.
+    for (const l of listings) {
+      const got = (l.shop.sim.catalogue?.writes ?? []).filter((w) => w.itemId === l.itemId && w.skuId === l.skuId).map((w) => w.quantity);
+      expect(got.at(-1)).toBe(0);
+      expect(got).toEqual(got.slice().sort((a, b) => b - a));
+      expect(await listingState(s, l.listingId)).toMatchObject({ syncedQuantity: 0, syncError: null });
+    }
+    expect((await detail(sku)).byChannel.filter((c) => listings.some((l) => l.shop.accountId === c.accountId)).map((c) => c.sellable)).toEqual(listings.map(() => 0));
+  }, 120_000);
+
+  it('gives units back to every platform when an order is cancelled, unpaid (release) or paid (restock)', async () => {
+    const sku = uniq('SS-CX');
+    const listings = await listEverywhere(sku);
+    await setStock(s, sku, 10, 'WH1');
+    await platformsShow(listings, 10, 'every platform shows 10');
+    const line = [{ sku, title: sku, quantity: 3, unitPrice: 1000, discount: 0 }];
+    const unpaid = orderBody({ status: 'pending_payment', lines: line, updatedAt: '2026-11-22T10:00:00+08:00' });
+    expect((await s.push(own.id, own.secret, unpaid)).body.orders?.[0]).toMatchObject({ reservation: 'held' });
+    const paid = orderBody({ status: 'paid', lines: line, paidAmount: 3000, updatedAt: '2026-11-22T10:00:00+08:00' });
+    expect((await s.push(own.id, own.secret, paid)).body.orders?.[0]).toMatchObject({ reservation: 'deducted' });
+    await platformsShow(listings, 4, 'every platform shows 4 after two orders of 3');
+    const later = '2026-11-22T11:00:00+08:00';
+    expect((await s.push(own.id, own.secret, { ...unpaid, status: 'cancelled', updatedAt: later })).status).toBe(200);
+    await platformsShow(listings, 7, 'the unpaid order’s units back');
+    expect((await s.push(own.id, own.secret, { ...paid, status: 'cancelled', updatedAt: later })).status).toBe(200);
+    await platformsShow(listings, 10, 'the paid order’s units back');
+  }, 30_000);
+
+  it('coalesces: 100 stock changes in about a second make a handful of writes per listing, the last value right', async () => {
+    const sku = uniq('SS-CO');
+    const listings = await listEverywhere(sku);
+    await setStock(s, sku, 500, 'WH1');
+    await platformsShow(listings, 500, 'every platform shows 500');
+    const before = listings.map((l) => (l.shop.sim.catalogue?.writes ?? []).length);
+    const started = Date.now();
+    for (let i = 1; i <= 100; i++) await setStock(s, sku, 500 - i, 'WH1');
+    const took = Date.now() - started;
+    await platformsShow(listings, 400, 'every platform shows the last value, 400');
+    listings.forEach((l, i) => {
+      const writes = (l.shop.sim.catalogue?.writes ?? []).slice(before[i]).filter((w) => w.itemId === l.itemId);
+      // One write per gathering time (300 ms here) while changes keep coming, and the last one.
+      expect(writes.length, `${writes.length} writes for 100 changes in ${took} ms`).toBeLessThanOrEqual(Math.ceil(took / 300) + 3);
+      expect(writes.at(-1)?.quantity).toBe(400);
+    });
+  }, 60_000);
+
+  it('keeps a platform’s refusal on the listing and does not retry it; a rate limit is retried after Retry-After', async () => {
+    const sku = uniq('SS-REF');
+    const [l] = await listEverywhere(sku);
+    if (!l) throw new Error('no listing');
+    l.shop.refuseNextStockWrite(l.itemId);
+    await setStock(s, sku, 5, 'WH1');
+    const st = await eventually('the refusal is on the listing', () => listingState(s, l.listingId), (x) => x.syncErrorCode !== null);
+    expect(st).toMatchObject({ syncErrorCode: l.shop.refusalCode, syncedQuantity: null, syncDueAt: null, syncAttempts: 0 });
+    expect(st.syncError).toContain(l.shop.refusalMessage);
+    expect(onPlatform(l)).not.toBe(5);
+
+    // The next change is written (a refusal holds only that write); a call limit first: retried, then written.
+    l.shop.sim.throttleNext(1);
+    await setStock(s, sku, 4, 'WH1');
+    const ok = await eventually('written after the limit', () => listingState(s, l.listingId), (x) => x.syncedQuantity === 4);
+    expect(ok).toMatchObject({ syncError: null, syncErrorCode: null, syncAttempts: 0 });
+    expect(onPlatform(l)).toBe(4);
+  }, 30_000);
+
+  it('allocation settings change the numbers (ratio, safety stock, fixed, cap, exclusive) and byChannel agrees with what is pushed', async () => {
+    const sku = uniq('SS-AL');
+    const [a, b, c] = shops;
+    if (!a || !b || !c) throw new Error('three shops expected');
+    const listings = await listEverywhere(sku, { cap: { [c.accountId]: 5 } });
+    await setStock(s, sku, 40, 'WH1', 4);
+    // 40 on hand − 4 safety = 36 each; the third shop's listing is capped at 5.
+    await platformsShow(listings, [36, 36, 5], 'ratio 100 %, the cap');
+    const put = await s.api('PUT', `/api/stock-allocation/${a.accountId}`, { ratioPct: 50, safetyStock: 6, syncEnabled: true });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    // floor((36 − 6) × 50 %) = 15 for the first shop.
+    await platformsShow(listings, [15, 36, 5], 'the first shop at 50 % with 6 kept back');
+    const d = await detail(sku);
+    expect(listings.map((l) => d.byChannel.find((x) => x.accountId === l.shop.accountId)?.sellable)).toEqual([15, 36, 36]);
+
+    const ex = await s.api('PUT', `/api/stock/${sku}/exclusive`, { accountId: b.accountId });
+    expect(ex.status, JSON.stringify(ex.body)).toBe(200);
+    await platformsShow(listings, [0, 36, 0], 'given to the second shop only');
+    const d2 = await detail(sku);
+    expect(listings.map((l) => d2.byChannel.find((x) => x.accountId === l.shop.accountId)?.sellable)).toEqual([0, 36, 0]);
+    expect(listings.map((l) => onPlatform(l))).toEqual([0, 36, 0]);
+
+    const allocation = await s.api<{ accounts: { accountId: string; ratioPct: number; safetyStock: number; syncEnabled: boolean }[]; exclusive: { sku: string; accountId: string }[] }>('GET', '/api/stock-allocation');
+    expect(allocation.body.accounts).toContainEqual(expect.objectContaining({ accountId: a.accountId, ratioPct: 50, safetyStock: 6, syncEnabled: true }));
+    expect(allocation.body.exclusive).toContainEqual({ sku, accountId: b.accountId });
+    const audit = await s.api<{ items: { action: string; targetId: string }[] }>('GET', '/api/audit?limit=20');
+    expect(audit.body.items.map((x) => x.action)).toEqual(expect.arrayContaining(['stock.allocation', 'stock.exclusive']));
+
+    // Back to normal for the other tests.
+    await s.api('PUT', `/api/stock-allocation/${a.accountId}`, { ratioPct: 100, safetyStock: 0, syncEnabled: true });
+  }, 30_000);
+
+  it('a fixed quantity is written as set but never above what is free', async () => {
+    const sku = uniq('SS-FX');
+    const [a] = shops;
+    if (!a) throw new Error('no shop');
+    const listings = await listEverywhere(sku, { fixed: { [a.accountId]: 3 } });
+    await setStock(s, sku, 10, 'WH1');
+    await platformsShow(listings, [3, 10, 10], 'the fixed quantity');
+    await setStock(s, sku, 2, 'WH1');
+    await platformsShow(listings, [2, 2, 2], 'fixed, but only 2 free');
+  }, 30_000);
+
+  it('refuses bad settings with a clear error and changes nothing', async () => {
+    const [a] = shops;
+    if (!a) throw new Error('no shop');
+    const before = (await s.api<{ accounts: unknown[] }>('GET', '/api/stock-allocation')).body;
+    expect((await s.api('PUT', `/api/stock-allocation/${a.accountId}`, { ratioPct: 101, safetyStock: 0, syncEnabled: true })).status).toBe(400);
+    expect((await s.api('PUT', `/api/stock-allocation/${a.accountId}`, { ratioPct: 50, safetyStock: -1, syncEnabled: true })).status).toBe(400);
+    expect((await s.api('PUT', `/api/stock-allocation/${a.accountId}`, { ratioPct: '50', safetyStock: 0, syncEnabled: true })).status).toBe(400);
+    const missing = await s.api<{ error: { code: string } }>('PUT', '/api/stock-allocation/no-such-account', { ratioPct: 50, safetyStock: 0, syncEnabled: true });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('ACCOUNT_NOT_FOUND');
+    const unknownSku = await s.api<{ error: { code: string } }>('PUT', `/api/stock/${uniq('NOPE')}/exclusive`, { accountId: a.accountId });
+    expect(unknownSku.status).toBe(404);
+    expect((await s.api('GET', '/api/stock-allocation')).body).toEqual(before);
+  });
+
+  it('a shop whose sync is off is not written to, and byChannel says null', async () => {
+    const sku = uniq('SS-OFF');
+    const [a] = shops;
+    if (!a) throw new Error('no shop');
+    const listings = await listEverywhere(sku);
+    expect((await s.api('PUT', `/api/stock-allocation/${a.accountId}`, { ratioPct: 100, safetyStock: 0, syncEnabled: false })).status).toBe(200);
+    try {
+      await setStock(s, sku, 9, 'WH1');
+      await platformsShow(listings.slice(1), 9, 'the other shops show 9');
+      const first = listings[0] as (typeof listings)[number];
+      expect(await listingState(s, first.listingId)).toMatchObject({ syncedQuantity: null, syncDueAt: null });
+      expect((await detail(sku)).byChannel.find((c) => c.accountId === a.accountId)?.sellable).toBeNull();
+    } finally {
+      await s.api('PUT', `/api/stock-allocation/${a.accountId}`, { ratioPct: 100, safetyStock: 0, syncEnabled: true });
+    }
+  });
+});
+
+describe.each(allBackends)('the scheduled full push on $name', (backend) => {
+  let s: TestServer;
+  let sims: SimulatorServer;
+  let shops: Shop[];
+
+  beforeAll(async () => {
+    sims = await startSimulatorServer();
+    s = await startServer(backend, {}, { stockSync: { pollMs: 20, gatherMs: 100, retryBaseMs: 50, fullPushEveryMs: 300 } });
+    shops = await platformShops(s, sims, `fp-${backend.name}`);
+  }, 60_000);
+  afterAll(async () => {
+    await s?.close();
+    await sims?.close();
+  });
+
+  it('repairs a listing changed on the platform behind the hub’s back', async () => {
+    const sku = uniq('SS-FP');
+    const placed: { shop: Shop; itemId: string; skuId: string; listingId: number }[] = [];
+    for (const shop of shops) {
+      const { itemId, skuId } = shop.list(sku);
+      placed.push({ shop, itemId, skuId, listingId: await insertListing(s, { accountId: shop.accountId, channel: shop.platform, platformItemId: itemId, platformSkuId: skuId, sku }) });
+    }
+    await setStock(s, sku, 12, 'WH1');
+    const show = () => Promise.resolve(placed.map((p) => p.shop.sim.catalogue?.quantityOf(p.itemId, p.skuId) ?? null));
+    await eventually('every platform shows 12', show, (q) => q.every((v) => v === 12));
+    // The seller types 99 in each platform's back office: the hub's stock did not change, the full push writes 12 again.
+    for (const p of placed) p.shop.sim.catalogue?.setQuantity(p.itemId, p.skuId, 99);
+    expect(await show()).toEqual(placed.map(() => 99));
+    await eventually('the full push wrote 12 again', show, (q) => q.every((v) => v === 12));
+  }, 30_000);
+});
