@@ -97,6 +97,8 @@ export const commands = {
   setStock: command('stock', 'set'),
   mapSku: command('stock', 'mapSku'),
   adjustStock: command('stock', 'requestAdjustments'),
+  defineBundle: command('stock', 'defineBundle'),
+  deleteBundle: command('stock', 'deleteBundle'),
   transitionOrder: command('orders', 'transition'),
   retryReservation: command('orders', 'retryReservation'),
   requestPriceChange: command('orders', 'requestPriceChange'),

@@ -27,6 +27,7 @@ const owner: Record<string, string> = {
   contract_shapes: 'channels',
   outbound_calls: 'channels',
   listings: 'channels',
+  bundle_components: 'inventory',
   channel_alerts: 'health',
   payment_accounts: 'payments',
   payment_notices: 'payments',

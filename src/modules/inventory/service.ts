@@ -15,12 +15,17 @@ import { setStock } from './commands/set-stock.ts';
 import { requestStockAdjustments } from './commands/request-stock-adjustments.ts';
 import { applyStockAdjustments, type BulkResult } from './commands/apply-stock-adjustments.ts';
 import { mapSku } from './commands/map-sku.ts';
+import { defineBundle } from './commands/define-bundle.ts';
+import { deleteBundle } from './commands/delete-bundle.ts';
+import { bundleView, listBundles, type BundleView } from './queries/bundles.ts';
+import type { BundleComponent } from './domain/bundles.ts';
 
 // Where these lived before the split; importers keep naming this file.
 export type { StockSettings } from './deps.ts';
 export type { StockView, WarehouseStock } from './views.ts';
 export type { StockAdjustment } from './stock-row.ts';
 export type { BulkResult } from './commands/apply-stock-adjustments.ts';
+export type { BundleView } from './queries/bundles.ts';
 
 export class StockService {
   private readonly deps: StockDeps;
@@ -59,5 +64,21 @@ export class StockService {
 
   mapSku(who: Principal, input: { externalSku: string; sku: string; accountId?: string | undefined }, now = Date.now()): Promise<{ rematchedOrders: string[] }> {
     return mapSku(this.deps, who, input, now);
+  }
+
+  bundle(who: Principal, sku: string): Promise<BundleView> {
+    return bundleView(this.deps, who, sku);
+  }
+
+  bundles(who: Principal): Promise<{ items: BundleView[] }> {
+    return listBundles(this.deps, who);
+  }
+
+  defineBundle(who: Principal, input: { sku: string; components: BundleComponent[] }, now = Date.now()): Promise<BundleView> {
+    return defineBundle(this.deps, who, input, now);
+  }
+
+  deleteBundle(who: Principal, sku: string, now = Date.now()): Promise<{ deleted: string }> {
+    return deleteBundle(this.deps, who, sku, now);
   }
 }

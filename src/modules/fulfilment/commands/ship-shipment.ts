@@ -6,6 +6,7 @@ import type { Tx } from '../../../platform/db/database.ts';
 import { appendAudit } from '../../access/audit.ts';
 import { enqueueShipBack } from '../../channels/store/outbound.ts';
 import { shipFromWarehouse } from '../../inventory/store/stock.ts';
+import { readBundles } from '../../inventory/store/bundles.ts';
 import { moveOrder, type OrderState } from '../../orders/lifecycle.ts';
 import { setFulfilmentStatus } from '../../orders/store/fulfilment.ts';
 import { lockOrders } from '../../orders/store/orders.ts';
@@ -70,7 +71,7 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
     s.id,
   ]);
   if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
-  const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ?', [s.id]);
+  const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned, bundle_sku, bundle_line_no FROM shipment_lines WHERE shipment_id = ?', [s.id]);
   await markShipped(tx, who.tenantId, s, lines, now);
   // The plan is shipped once its last shipment is; until then it is shipping.
   await tx.run(
@@ -93,8 +94,9 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
     }
   }
   // The platform is told by the outbound worker once this commits: the row is written here, with the shipment.
+  const perBundle = await componentQuantities(tx, who.tenantId, lines);
   for (const o of orders) {
-    const carried = lines.filter((l) => l.order_id === o.id).map((l) => ({ sku: l.sku, quantity: Number(l.quantity) }));
+    const carried = platformLines(lines.filter((l) => l.order_id === o.id), perBundle);
     await enqueueShipBack(tx, { tenantId: o.tenant_id, accountId: o.account_id, channel: o.channel, orderId: o.id, platformOrderId: o.platform_order_id, shipmentId: s.id, carrier, trackingNo, shippedAt: now, lines: carried });
   }
   await appendAudit(tx, deps.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
@@ -107,4 +109,36 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
 async function markShipped(tx: Tx, tenant: string, s: ShipmentRow, lines: readonly LineRow[], now: number): Promise<void> {
   const units = lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) }));
   await shipFromWarehouse(tx, tenant, s.warehouse, units, `shipment ${s.id}`, now);
+}
+
+/** Per bundle in these lines, how many units of each component one unit takes (frozen while its orders hold stock). */
+async function componentQuantities(tx: Tx, tenant: string, lines: readonly LineRow[]): Promise<Map<string, Map<string, number>>> {
+  const bundles = [...new Set(lines.flatMap((l) => (l.bundle_sku ? [l.bundle_sku] : [])))];
+  const out = new Map<string, Map<string, number>>();
+  if (bundles.length === 0) return out;
+  for (const [b, components] of await readBundles(tx, tenant, bundles)) out.set(b, new Map(components.map((c) => [c.sku, c.quantity])));
+  return out;
+}
+
+/**
+ * What the platform is told a parcel carries: it sold the bundle (组合装), not its components, so a bundle line's
+ * components count as the whole bundles they make in this parcel (the scarcest component decides).
+ */
+function platformLines(lines: readonly LineRow[], perBundle: ReadonlyMap<string, ReadonlyMap<string, number>>): { sku: string; quantity: number }[] {
+  const out: { sku: string; quantity: number }[] = [];
+  const groups = new Map<string, { sku: string; made: number }>();
+  for (const l of lines) {
+    if (!l.bundle_sku) {
+      out.push({ sku: l.sku, quantity: Number(l.quantity) });
+      continue;
+    }
+    const per = perBundle.get(l.bundle_sku)?.get(l.sku) ?? 1;
+    const k = `${l.bundle_sku}\u0000${String(l.bundle_line_no)}`;
+    const made = Math.floor(Number(l.quantity) / per);
+    const g = groups.get(k);
+    if (g) g.made = Math.min(g.made, made);
+    else groups.set(k, { sku: l.bundle_sku, made });
+  }
+  for (const g of groups.values()) if (g.made > 0) out.push({ sku: g.sku, quantity: g.made });
+  return out;
 }
