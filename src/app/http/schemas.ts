@@ -71,8 +71,8 @@ export const ShipmentView = Type.Object({
   waveId: NStr,
   shipBy: NStr,
   weightGrams: Int,
-  // bundleSku: the bundle (组合装) a component line belongs to, and the order line it was sold on; null for a plain line.
-  lines: Type.Array(Type.Object({ orderId: Str, lineNo: Int, sku: Str, quantity: Int, scanned: Int, bundleSku: Type.Optional(NStr), bundleLineNo: Type.Optional(Type.Union([Int, Type.Null()])) })),
+  // bundleSku: the bundle (组合装) a component line belongs to, and bundleLineNo the order line it was sold on; absent for a plain line.
+  lines: Type.Array(Type.Object({ orderId: Str, lineNo: Int, sku: Str, quantity: Int, scanned: Int, bundleSku: Type.Optional(Str), bundleLineNo: Type.Optional(Int) })),
   createdAt: NStr,
   wavedAt: NStr,
   pickedAt: NStr,
@@ -117,7 +117,7 @@ export const OrderDetail = Type.Composite([
     ),
     reservation: Type.Object({
       state: Str,
-      items: Type.Array(Type.Object({ sku: Str, warehouse: Str, quantity: Int, state: Str, bundleSku: Type.Optional(NStr) })),
+      items: Type.Array(Type.Object({ sku: Str, warehouse: Str, quantity: Int, state: Str, bundleSku: Type.Optional(Str) })),
     }),
     cancelCause: NStr,
     paidAt: NStr,

@@ -63,7 +63,7 @@ export interface ShipmentView {
   shipBy: string | null;
   weightGrams: number;
   /** bundleSku: the bundle (组合装) a component line belongs to, and bundleLineNo the order line it was sold on. */
-  lines: { orderId: string; lineNo: number; sku: string; quantity: number; scanned: number; bundleSku: string | null; bundleLineNo: number | null }[];
+  lines: { orderId: string; lineNo: number; sku: string; quantity: number; scanned: number; bundleSku?: string; bundleLineNo?: number }[];
   createdAt: string | null;
   wavedAt: string | null;
   pickedAt: string | null;
@@ -125,8 +125,8 @@ function view(s: ShipmentRow, lines: readonly LineRow[], orderNos: ReadonlyMap<s
         sku: l.sku,
         quantity: Number(l.quantity),
         scanned: Number(l.scanned),
-        bundleSku: l.bundle_sku ?? null,
-        bundleLineNo: l.bundle_line_no === null || l.bundle_line_no === undefined ? null : Number(l.bundle_line_no),
+        // Only a bundle's component (组合装) says which bundle and order line it belongs to.
+        ...(l.bundle_sku ? { bundleSku: l.bundle_sku, bundleLineNo: Number(l.bundle_line_no) } : {}),
       })),
     createdAt: toIso(n(s.created_at)),
     wavedAt: toIso(n(s.waved_at)),

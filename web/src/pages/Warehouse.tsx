@@ -214,6 +214,12 @@ function WaveDetail({ waveId, onPack, onChange }: { waveId: string; onPack: (shi
             columns={[
               { title: t('order.sku'), dataIndex: 'sku' },
               { title: t('order.title'), dataIndex: 'title', render: (v: string) => v || '—' },
+              {
+                // A bundle's components are picked as themselves, with the bundles they go into named beside them.
+                title: t('wh.forBundle'),
+                dataIndex: 'bundles',
+                render: (v: PickList['items'][number]['bundles']) => (v?.length ? v.map((b) => `${b.title || b.sku} × ${b.quantity}`).join(', ') : '—'),
+              },
               { title: t('order.quantity'), dataIndex: 'quantity', align: 'right', render: n },
               {
                 title: t('wh.waveShipments'),
@@ -412,12 +418,21 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
               <Progress percent={all ? Math.round((done / all) * 100) : 0} format={() => `${count(done, locale)} / ${count(all, locale)}`} style={{ marginTop: 12 }} data-testid="pack-progress" />
               <Table
                 size="small"
-                rowKey={(l) => `${l.orderId}#${l.lineNo}`}
+                rowKey={(l) => `${l.orderId}#${l.lineNo}#${l.sku}`}
                 pagination={false}
                 dataSource={lines}
                 data-testid="pack-lines"
                 columns={[
-                  { title: t('order.sku'), dataIndex: 'sku', render: (v: string) => <Typography.Text strong>{v}</Typography.Text> },
+                  {
+                    title: t('order.sku'),
+                    dataIndex: 'sku',
+                    render: (v: string, l) => (
+                      <Space>
+                        <Typography.Text strong>{v}</Typography.Text>
+                        {l.bundleSku && <Tag color="blue" data-testid={`bundle-of-${v}`}>{`${t('wh.forBundle')} ${l.bundleSku}`}</Tag>}
+                      </Space>
+                    ),
+                  },
                   { title: t('order.quantity'), dataIndex: 'quantity', align: 'right', width: 80 },
                   { title: t('wh.scanned'), dataIndex: 'scanned', align: 'right', width: 80, render: (v: number, l) => <span data-testid={`scanned-${l.sku}`}>{v}</span> },
                   {

@@ -41,8 +41,9 @@ const pgSeen = new WeakMap<object, Map<string, Map<string, readonly BundleCompon
 export async function bundlesIn(tx: Tx, tenantId: string, skus: readonly string[]): Promise<BundleCatalogue> {
   if (skus.length === 0) return new Map();
   if (tx.dialect === 'sqlite') {
-    if (!checkedIn.has(tx)) {
-      checkedIn.add(tx);
+    // Keyed by the ledger, which every transaction gets new (SQLite reuses its one Tx object).
+    if (!checkedIn.has(tx.locks)) {
+      checkedIn.add(tx.locks);
       const dataVersion = (await tx.get<{ data_version: number }>('PRAGMA data_version'))?.data_version ?? 0;
       const stamp = `${bundleCatalog.version}:${dataVersion}`;
       if (stamp !== sqliteStamp) {
@@ -62,8 +63,8 @@ export async function bundlesIn(tx: Tx, tenantId: string, skus: readonly string[
     }
     return out;
   }
-  let byTenant = pgSeen.get(tx);
-  if (!byTenant) pgSeen.set(tx, (byTenant = new Map()));
+  let byTenant = pgSeen.get(tx.locks);
+  if (!byTenant) pgSeen.set(tx.locks, (byTenant = new Map()));
   let seen = byTenant.get(tenantId);
   if (!seen) byTenant.set(tenantId, (seen = new Map()));
   const unknown = [...new Set(skus)].filter((s) => !seen.has(s)).sort();
