@@ -213,12 +213,18 @@ function WaveDetail({ waveId, onPack, onChange }: { waveId: string; onPack: (shi
             dataSource={pick.items}
             columns={[
               { title: t('order.sku'), dataIndex: 'sku' },
-              { title: t('order.title'), dataIndex: 'title', render: (v: string) => v || '—' },
               {
+                title: t('order.title'),
+                dataIndex: 'title',
                 // A bundle's components are picked as themselves, with the bundles they go into named beside them.
-                title: t('wh.forBundle'),
-                dataIndex: 'bundles',
-                render: (v: PickList['items'][number]['bundles']) => (v?.length ? v.map((b) => `${b.title || b.sku} × ${b.quantity}`).join(', ') : '—'),
+                render: (v: string, r: PickList['items'][number]) => (
+                  <>
+                    {v || '—'}
+                    {r.bundles?.map((b) => (
+                      <Tag key={b.sku} color="blue" style={{ marginLeft: 8 }} data-testid={`pick-bundle-${r.sku}`}>{`${t('wh.forBundle')} ${b.title || b.sku} × ${b.quantity}`}</Tag>
+                    ))}
+                  </>
+                ),
               },
               { title: t('order.quantity'), dataIndex: 'quantity', align: 'right', render: n },
               {
