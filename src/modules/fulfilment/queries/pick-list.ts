@@ -11,7 +11,7 @@ export async function pickList(deps: WarehouseFlowDeps, who: Principal, waveId: 
   const w = await wave(deps, who, waveId);
   const titles = await skuTitles(deps.db.read, who.tenantId, [...new Set(w.shipments.flatMap((s) => s.lines.flatMap((l) => (l.bundleSku ? [l.sku, l.bundleSku] : [l.sku]))))]);
   // A SKU first seen in a stock count has no title of its own: the picker reads the one its orders were sold under.
-  const untitled = [...new Set(w.shipments.flatMap((s) => s.lines.map((l) => l.sku)))].filter((sku) => !titles.has(sku));
+  const untitled = [...new Set(w.shipments.flatMap((s) => s.lines.flatMap((l) => (l.bundleSku ? [l.sku, l.bundleSku] : [l.sku]))))].filter((sku) => !titles.has(sku));
   if (untitled.length) {
     const orderIds = [...new Set(w.shipments.flatMap((s) => s.lines.map((l) => l.orderId)))];
     for (const [sku, title] of await titlesSoldUnder(deps.db.read, orderIds, untitled)) titles.set(sku, title);
