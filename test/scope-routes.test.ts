@@ -399,6 +399,8 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'GET /api/routing/rules': { notScoped: 'routing rules are tenant configuration' },
     'GET /api/warehouses': { targets: all('/api/warehouses'), visible: (a) => [a.warehouse] },
     'GET /api/sku-traits': { notScoped: 'the SKU catalogue and its fulfilment traits: tenant configuration, no stock levels' },
+    'GET /api/bundles': { notScoped: 'bundle definitions (组合装): the SKU catalogue, no stock levels' },
+    'GET /api/bundles/:sku': { notScoped: 'a bundle definition (组合装): the SKU catalogue, no stock levels' },
     'GET /api/shipments': {
       targets: all('/api/shipments?pageSize=500'),
       visible: (a) => [a.shipmentId, a.trackingNo],
@@ -496,6 +498,8 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'PUT /api/routing/rules': { notScoped: 'routing rules are tenant configuration' },
     'PUT /api/warehouses/:code': { target: (x) => [{ path: `/api/warehouses/${x.warehouse}`, body: { priority: 9 }, dims: ['warehouses'] }], allow: [403, 404] },
     'PUT /api/sku-traits/:sku': { notScoped: 'the SKU catalogue: tenant configuration' },
+    'PUT /api/bundles/:sku': { notScoped: 'bundle definitions (组合装): the SKU catalogue, tenant configuration' },
+    'DELETE /api/bundles/:sku': { notScoped: 'bundle definitions (组合装): the SKU catalogue, tenant configuration' },
     'POST /api/routing/dry-run': { target: (x) => [{ path: '/api/routing/dry-run', body: { orderIds: [x.paid.id] }, dims: allDims }], allow: [404] },
     'POST /api/routing/run': { target: (x) => [{ path: '/api/routing/run', body: { orderIds: [x.paid.id] }, dims: allDims }], allow: [404] },
     'POST /api/shipments/:id/scans': { target: (x) => [{ path: `/api/shipments/${x.shipmentId}/scans`, body: { codes: [x.sku] }, dims: allDims }], allow: [404] },

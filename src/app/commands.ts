@@ -101,6 +101,8 @@ export const commands = {
   adjustStock: command('stock', 'requestAdjustments'),
   saveStockAllocation: command('stock', 'saveAllocation'),
   setStockExclusive: command('stock', 'setExclusive'),
+  defineBundle: command('stock', 'defineBundle'),
+  deleteBundle: command('stock', 'deleteBundle'),
   transitionOrder: command('orders', 'transition'),
   retryReservation: command('orders', 'retryReservation'),
   requestPriceChange: command('orders', 'requestPriceChange'),

@@ -29,6 +29,7 @@ const owner: Record<string, string> = {
   listings: 'channels',
   stock_allocation: 'inventory',
   stock_exclusive: 'inventory',
+  bundle_components: 'inventory',
   channel_alerts: 'health',
   payment_accounts: 'payments',
   payment_notices: 'payments',

@@ -120,6 +120,8 @@ export interface StockView {
   sellable: number;
   lowStock: boolean;
   byWarehouse: { warehouse: string; onHand: number; reserved: number; available: number; safetyStock: number; sellable: number; lowStock: boolean; updatedAt: string | null }[];
+  /** A bundle (组合装): its components per unit of the bundle, with their own stock. */
+  components?: { sku: string; quantity: number; onHand: number; available: number; sellable: number }[];
 }
 
 export interface Account {
@@ -268,7 +270,8 @@ export interface Shipment {
   waveId: string | null;
   shipBy: string | null;
   weightGrams: number;
-  lines: { orderId: string; lineNo: number; sku: string; quantity: number; scanned: number }[];
+  /** bundleSku: the bundle (组合装) a component line belongs to. */
+  lines: { orderId: string; lineNo: number; sku: string; quantity: number; scanned: number; bundleSku?: string; bundleLineNo?: number }[];
   createdAt: string | null;
   wavedAt: string | null;
   pickedAt: string | null;
@@ -306,7 +309,7 @@ export interface PickList {
   createdAt: string | null;
   shipments: number;
   units: number;
-  items: { sku: string; title: string; quantity: number; shipments: { shipmentId: string; quantity: number }[] }[];
+  items: { sku: string; title: string; quantity: number; shipments: { shipmentId: string; quantity: number }[]; bundles?: { sku: string; title: string; quantity: number }[] }[];
 }
 
 export interface Warehouse {

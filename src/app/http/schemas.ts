@@ -29,6 +29,8 @@ export const StockView = Type.Object({
   sellable: Int,
   lowStock: Type.Boolean(),
   byWarehouse: Type.Array(StockWarehouse),
+  // A bundle (组合装): its components, per unit of the bundle, with their own stock.
+  components: Type.Optional(Type.Array(Type.Object({ sku: Str, quantity: Int, onHand: Int, available: Int, sellable: Int }))),
 });
 
 export const Hold = Type.Union([Type.Object({ code: Str, reason: NStr }), Type.Null()]);
@@ -69,7 +71,8 @@ export const ShipmentView = Type.Object({
   waveId: NStr,
   shipBy: NStr,
   weightGrams: Int,
-  lines: Type.Array(Type.Object({ orderId: Str, lineNo: Int, sku: Str, quantity: Int, scanned: Int })),
+  // bundleSku: the bundle (组合装) a component line belongs to, and bundleLineNo the order line it was sold on; absent for a plain line.
+  lines: Type.Array(Type.Object({ orderId: Str, lineNo: Int, sku: Str, quantity: Int, scanned: Int, bundleSku: Type.Optional(Str), bundleLineNo: Type.Optional(Int) })),
   createdAt: NStr,
   wavedAt: NStr,
   pickedAt: NStr,
@@ -114,7 +117,7 @@ export const OrderDetail = Type.Composite([
     ),
     reservation: Type.Object({
       state: Str,
-      items: Type.Array(Type.Object({ sku: Str, warehouse: Str, quantity: Int, state: Str })),
+      items: Type.Array(Type.Object({ sku: Str, warehouse: Str, quantity: Int, state: Str, bundleSku: Type.Optional(Str) })),
     }),
     cancelCause: NStr,
     paidAt: NStr,

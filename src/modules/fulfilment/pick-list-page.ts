@@ -8,7 +8,7 @@ export function pickListHtml(p: PickList): string {
   const rows = p.items
     .map(
       (i) =>
-        `<tr><td>${escapeHtml(i.sku)}</td><td>${escapeHtml(i.title)}</td><td class="n">${i.quantity}</td><td>${i.shipments.map((s) => `${escapeHtml(s.shipmentId)} × ${s.quantity}`).join('<br>')}</td><td class="box"></td></tr>`,
+        `<tr><td>${escapeHtml(i.sku)}</td><td>${escapeHtml(i.title)}${i.bundles.map((b) => `<br><small>组合装 Bundle ${escapeHtml(b.sku)} × ${b.quantity}</small>`).join('')}</td><td class="n">${i.quantity}</td><td>${i.shipments.map((s) => `${escapeHtml(s.shipmentId)} × ${s.quantity}`).join('<br>')}</td><td class="box"></td></tr>`,
     )
     .join('\n');
   return `<!doctype html>

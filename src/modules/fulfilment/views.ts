@@ -45,6 +45,8 @@ export interface LineRow {
   sku: string;
   quantity: number;
   scanned: number;
+  bundle_sku: string | null;
+  bundle_line_no: number | null;
 }
 
 export interface ShipmentView {
@@ -60,7 +62,8 @@ export interface ShipmentView {
   waveId: string | null;
   shipBy: string | null;
   weightGrams: number;
-  lines: { orderId: string; lineNo: number; sku: string; quantity: number; scanned: number }[];
+  /** bundleSku: the bundle (组合装) a component line belongs to, and bundleLineNo the order line it was sold on. */
+  lines: { orderId: string; lineNo: number; sku: string; quantity: number; scanned: number; bundleSku?: string; bundleLineNo?: number }[];
   createdAt: string | null;
   wavedAt: string | null;
   pickedAt: string | null;
@@ -92,7 +95,7 @@ export interface PickList {
   shipments: number;
   units: number;
   /** One row per SKU, in SKU order: what to take from the shelf, and how it splits over the parcels. */
-  items: { sku: string; title: string; quantity: number; shipments: { shipmentId: string; quantity: number }[] }[];
+  items: { sku: string; title: string; quantity: number; shipments: { shipmentId: string; quantity: number }[]; bundles: { sku: string; title: string; quantity: number }[] }[];
 }
 
 export const cols =
@@ -116,7 +119,15 @@ function view(s: ShipmentRow, lines: readonly LineRow[], orderNos: ReadonlyMap<s
     weightGrams: Number(s.weight_grams),
     lines: lines
       .filter((l) => l.shipment_id === s.id)
-      .map((l) => ({ orderId: l.order_id, lineNo: Number(l.line_no), sku: l.sku, quantity: Number(l.quantity), scanned: Number(l.scanned) })),
+      .map((l) => ({
+        orderId: l.order_id,
+        lineNo: Number(l.line_no),
+        sku: l.sku,
+        quantity: Number(l.quantity),
+        scanned: Number(l.scanned),
+        // Only a bundle's component (组合装) says which bundle and order line it belongs to.
+        ...(l.bundle_sku ? { bundleSku: l.bundle_sku, bundleLineNo: Number(l.bundle_line_no) } : {}),
+      })),
     createdAt: toIso(n(s.created_at)),
     wavedAt: toIso(n(s.waved_at)),
     pickedAt: toIso(n(s.picked_at)),
@@ -139,7 +150,7 @@ export async function shipmentViews(q: Query, rows: readonly ShipmentRow[]): Pro
     const ids = rows.slice(i, i + 500).map((r) => r.id);
     lines.push(
       ...(await q.all<LineRow>(
-        `SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id IN (${placeholders(ids.length)}) ORDER BY shipment_id, order_id, line_no`,
+        `SELECT shipment_id, order_id, line_no, sku, quantity, scanned, bundle_sku, bundle_line_no FROM shipment_lines WHERE shipment_id IN (${placeholders(ids.length)}) ORDER BY shipment_id, order_id, line_no`,
         ids,
       )),
     );

@@ -7,13 +7,16 @@ import { orderNosWithinScope } from '../orders/queries/order-facts.ts';
 import { lockOrders, ordersHeldForStock, skusOfOrders } from '../orders/store/orders.ts';
 import type { StockDeps } from './deps.ts';
 import { lockStock } from './store/stock.ts';
+import { bundlesContaining } from './store/bundles.ts';
 
 /**
  * The orders held for short stock of these SKUs (the oldest 500), locked, and then every stock row their lines and
- * these SKUs touch: serving them moves stock of other SKUs too, so all of it is taken up front, in order.
+ * these SKUs touch: serving them moves stock of other SKUs too (a bundle's other components), so all of it is taken up
+ * front, in order.
  */
 export async function lockHeldOrders(tx: Tx, tenant: string, skus: readonly string[]): Promise<OrderState[]> {
-  const candidates = await ordersHeldForStock(tx, tenant, skus, 500);
+  // An order of a bundle waits for its components: units of a component may serve it too.
+  const candidates = await ordersHeldForStock(tx, tenant, [...skus, ...(await bundlesContaining(tx, tenant, skus))], 500);
   const locked = await lockOrders(tx, candidates);
   // Still held once locked (another writer may have served or cancelled one meanwhile), oldest first.
   const held = candidates.map((id) => locked.get(id)).filter((o): o is OrderState => !!o && (o.hold_code === 'STOCK_SHORT' || o.hold_code === 'PAID_NO_STOCK') && o.status !== 'cancelled');

@@ -186,4 +186,59 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     },
     async (req) => hub.writes.mapSku(who(req), req.body),
   );
+
+  // Bundles (组合装): a hub SKU sold as components with quantities; it holds no stock of its own.
+  const BundleView = Type.Object({
+    sku: Type.String(),
+    title: Type.String(),
+    components: Type.Array(Type.Object({ sku: Type.String(), title: Type.String(), quantity: Type.Integer() })),
+  });
+
+  app.put(
+    '/bundles/:sku',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Define a bundle (组合装): its component SKUs and how many of each one unit takes',
+        description:
+          'An order line of the bundle reserves, picks and ships its components. Refused (400 BUNDLE_INVALID) when a component is unknown, ' +
+          'is itself a bundle or is the bundle, when a quantity is below 1, or when the SKU holds stock of its own; refused (409 BUNDLE_IN_USE) ' +
+          'when the components would change while orders hold stock for the bundle: those must ship or be cancelled first.',
+        params: Type.Object({ sku: Sku }),
+        body: Type.Object({
+          components: Type.Array(Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 10_000 }) }), { minItems: 1, maxItems: 50 }),
+        }),
+        response: { 200: BundleView, 400: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.defineBundle(who(req), { sku: req.params.sku, components: req.body.components }),
+  );
+
+  app.get(
+    '/bundles/:sku',
+    { config: { access: 'stock.read' }, schema: { tags: ['stock'], summary: 'One bundle and its components', params: Type.Object({ sku: Sku }), response: { 200: BundleView, 404: ErrorBody } } },
+    async (req) => hub.stock.bundle(who(req), req.params.sku),
+  );
+
+  app.get(
+    '/bundles',
+    { config: { access: 'stock.read' }, schema: { tags: ['stock'], summary: 'Every bundle and its components', response: { 200: Type.Object({ items: Type.Array(BundleView) }) } } },
+    async (req) => hub.stock.bundles(who(req)),
+  );
+
+  app.delete(
+    '/bundles/:sku',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['stock'],
+        summary: 'Delete a bundle definition (the SKU stays, as a plain SKU)',
+        description: 'Refused (409 BUNDLE_IN_USE) while orders hold stock for the bundle.',
+        params: Type.Object({ sku: Sku }),
+        response: { 200: Type.Object({ deleted: Type.String() }), 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.deleteBundle(who(req), req.params.sku),
+  );
 };

@@ -17,12 +17,17 @@ import { applyStockAdjustments, type BulkResult } from './commands/apply-stock-a
 import { mapSku } from './commands/map-sku.ts';
 import { saveAllocation, setExclusive, type AllocationInput } from './commands/save-allocation.ts';
 import { allocationSettings, type AllocationView } from './queries/allocation.ts';
+import { defineBundle } from './commands/define-bundle.ts';
+import { deleteBundle } from './commands/delete-bundle.ts';
+import { bundleView, listBundles, type BundleView } from './queries/bundles.ts';
+import type { BundleComponent } from './domain/bundles.ts';
 
 // Where these lived before the split; importers keep naming this file.
 export type { StockSettings } from './deps.ts';
 export type { StockView, WarehouseStock } from './views.ts';
 export type { StockAdjustment } from './stock-row.ts';
 export type { BulkResult } from './commands/apply-stock-adjustments.ts';
+export type { BundleView } from './queries/bundles.ts';
 
 export class StockService {
   private readonly deps: StockDeps;
@@ -83,5 +88,21 @@ export class StockService {
       accounts: r.accounts.filter((a) => who.scope.accounts === null || who.scope.accounts.includes(a.accountId)),
       exclusive: r.exclusive.filter((e) => who.scope.accounts === null || who.scope.accounts.includes(e.accountId)),
     }));
+  }
+
+  bundle(who: Principal, sku: string): Promise<BundleView> {
+    return bundleView(this.deps, who, sku);
+  }
+
+  bundles(who: Principal): Promise<{ items: BundleView[] }> {
+    return listBundles(this.deps, who);
+  }
+
+  defineBundle(who: Principal, input: { sku: string; components: BundleComponent[] }, now = Date.now()): Promise<BundleView> {
+    return defineBundle(this.deps, who, input, now);
+  }
+
+  deleteBundle(who: Principal, sku: string, now = Date.now()): Promise<{ deleted: string }> {
+    return deleteBundle(this.deps, who, sku, now);
   }
 }

@@ -3,6 +3,7 @@ import { HubError } from '../../kernel/errors.ts';
 import type { Tx } from '../../platform/db/database.ts';
 import { ensureWarehouse } from '../fulfilment/store/warehouses.ts';
 import { skuCatalog } from './store/stock.ts';
+import { bundlesIn } from './store/bundles.ts';
 
 /** One row of a bulk adjustment: a new count (onHand) or a difference (delta); optionally a new safety stock. */
 export interface StockAdjustment {
@@ -18,6 +19,9 @@ export interface StockAdjustment {
  * only if it still covers the reservations and stays at 0 or more.
  */
 export async function applyStockRow(tx: Tx, tenant: string, a: StockAdjustment, now: number) {
+  if ((await bundlesIn(tx, tenant, [a.sku])).size > 0) {
+    throw new HubError('BUNDLE_HOLDS_NO_STOCK', `${a.sku} is a bundle (组合装): it holds no stock of its own; count its components instead`, { sku: a.sku });
+  }
   const before = await tx.get<{ on_hand: number; reserved: number; safety_stock: number }>(
     'SELECT on_hand, reserved, safety_stock FROM stock WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
     [tenant, a.sku, a.warehouse],

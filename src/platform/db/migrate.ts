@@ -19,6 +19,7 @@ import * as m016 from './migrations/016_job_leases.ts';
 import * as m017 from './migrations/017_outbound_calls.ts';
 import * as m018 from './migrations/018_listings.ts';
 import * as m019 from './migrations/019_stock_allocation.ts';
+import * as m020 from './migrations/020_bundles.ts';
 import * as m021 from './migrations/021_waybills.ts';
 import * as m022 from './migrations/022_outbound_exceptions.ts';
 import * as m023 from './migrations/023_order_line_platform_id.ts';
@@ -52,6 +53,7 @@ export const migrations: Migration[] = [
   { version: 17, ...m017 },
   { version: 18, ...m018 },
   { version: 19, ...m019 },
+  { version: 20, ...m020 },
   { version: 21, ...m021 },
   { version: 22, ...m022 },
   { version: 23, ...m023 },

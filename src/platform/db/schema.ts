@@ -91,6 +91,8 @@ export interface ReservationsTable {
   state: string;
   created_at: number;
   updated_at: number;
+  /** The bundle whose order line these component units serve (migration 020); null for a plain line. */
+  bundle_sku: string | null;
 }
 
 export interface StockTable {
@@ -401,6 +403,9 @@ export interface ShipmentLinesTable {
   sku: string;
   quantity: number;
   scanned: number;
+  /** A bundle's component (migration 020): the bundle and its order line; null for a plain line. */
+  bundle_sku: string | null;
+  bundle_line_no: number | null;
 }
 
 /** A waybill account (migration 021): the seller's account with a carrier network's e-waybill service. */
@@ -546,6 +551,17 @@ export interface StockExclusiveTable {
   updated_at: number;
 }
 
+/** One component of a bundle (组合装, migration 020): how many units of it one unit of the bundle takes. */
+export interface BundleComponentsTable {
+  tenant_id: string;
+  bundle_sku: string;
+  component_sku: string;
+  quantity: number;
+  /** The component's place in the definition, from 1: its shipment lines are numbered by it. */
+  place: number;
+  created_at: number;
+}
+
 export interface DB {
   audit_log: AuditLogTable;
   orders: OrdersTable;
@@ -577,4 +593,5 @@ export interface DB {
   waybills: WaybillsTable;
   stock_allocation: StockAllocationTable;
   stock_exclusive: StockExclusiveTable;
+  bundle_components: BundleComponentsTable;
 }

@@ -1,6 +1,6 @@
 // Stock per SKU and warehouse: available vs reserved vs safety stock, low stock highlighted, adjustments.
 import { useCallback, useEffect, useState } from 'react';
-import { App, Button, Card, Form, Input, InputNumber, Modal, Space, Switch, Table, Tag } from 'antd';
+import { App, Button, Card, Form, Input, InputNumber, Modal, Space, Switch, Table, Tag, Typography } from 'antd';
 import { ApiError, get, post, put, qs } from '../api.ts';
 import { count } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
@@ -48,7 +48,25 @@ export default function Stock() {
         pagination={{ current: page, pageSize: 50, total: data?.total ?? 0, onChange: setPage }}
         rowClassName={(r) => (r.lowStock ? 'low-stock' : '')}
         expandable={{
-          expandedRowRender: (r) => (
+          expandedRowRender: (r) =>
+            r.components ? (
+              <div data-testid={`bundle-${r.sku}`}>
+                <Typography.Text type="secondary">{t('stock.bundleNote')}</Typography.Text>
+                <Table
+                  size="small"
+                  rowKey="sku"
+                  pagination={false}
+                  dataSource={r.components}
+                  columns={[
+                    { title: t('stock.component'), dataIndex: 'sku' },
+                    { title: t('stock.perBundle'), dataIndex: 'quantity', align: 'right', render: n },
+                    { title: t('stock.onHand'), dataIndex: 'onHand', align: 'right', render: n },
+                    { title: t('stock.available'), dataIndex: 'available', align: 'right', render: n },
+                    { title: t('stock.sellable'), dataIndex: 'sellable', align: 'right', render: n },
+                  ]}
+                />
+              </div>
+            ) : (
             <Table
               size="small"
               rowKey="warehouse"
@@ -66,7 +84,17 @@ export default function Stock() {
           ),
         }}
         columns={[
-          { title: t('stock.sku'), dataIndex: 'sku', render: (v: string, r) => <Space>{v}{r.lowStock && <Tag color="red">{t('stock.low')}</Tag>}</Space> },
+          {
+            title: t('stock.sku'),
+            dataIndex: 'sku',
+            render: (v: string, r) => (
+              <Space>
+                {v}
+                {r.components && <Tag color="blue">{t('stock.bundle')}</Tag>}
+                {r.lowStock && <Tag color="red">{t('stock.low')}</Tag>}
+              </Space>
+            ),
+          },
           { title: t('stock.onHand'), dataIndex: 'onHand', align: 'right', render: n },
           { title: t('stock.reserved'), dataIndex: 'reserved', align: 'right', render: n },
           { title: t('stock.available'), dataIndex: 'available', align: 'right', render: (v: number, r) => <span style={{ color: r.lowStock ? '#cf1322' : undefined, fontWeight: r.lowStock ? 600 : undefined }}>{n(v)}</span> },

@@ -228,7 +228,19 @@ function WaveDetail({ waveId, onPack, onChange }: { waveId: string; onPack: (shi
             dataSource={pick.items}
             columns={[
               { title: t('order.sku'), dataIndex: 'sku' },
-              { title: t('order.title'), dataIndex: 'title', render: (v: string) => v || '—' },
+              {
+                title: t('order.title'),
+                dataIndex: 'title',
+                // A bundle's components are picked as themselves, with the bundles they go into named beside them.
+                render: (v: string, r: PickList['items'][number]) => (
+                  <>
+                    {v || '—'}
+                    {r.bundles?.map((b) => (
+                      <Tag key={b.sku} color="blue" style={{ marginLeft: 8 }} data-testid={`pick-bundle-${r.sku}`}>{`${t('wh.forBundle')} ${b.title || b.sku} × ${b.quantity}`}</Tag>
+                    ))}
+                  </>
+                ),
+              },
               { title: t('order.quantity'), dataIndex: 'quantity', align: 'right', render: n },
               {
                 title: t('wh.waveShipments'),
@@ -475,12 +487,21 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
               <Progress percent={all ? Math.round((done / all) * 100) : 0} format={() => `${count(done, locale)} / ${count(all, locale)}`} style={{ marginTop: 12 }} data-testid="pack-progress" />
               <Table
                 size="small"
-                rowKey={(l) => `${l.orderId}#${l.lineNo}`}
+                rowKey={(l) => `${l.orderId}#${l.lineNo}#${l.sku}`}
                 pagination={false}
                 dataSource={lines}
                 data-testid="pack-lines"
                 columns={[
-                  { title: t('order.sku'), dataIndex: 'sku', render: (v: string) => <Typography.Text strong>{v}</Typography.Text> },
+                  {
+                    title: t('order.sku'),
+                    dataIndex: 'sku',
+                    render: (v: string, l) => (
+                      <Space>
+                        <Typography.Text strong>{v}</Typography.Text>
+                        {l.bundleSku && <Tag color="blue" data-testid={`bundle-of-${v}`}>{`${t('wh.forBundle')} ${l.bundleSku}`}</Tag>}
+                      </Space>
+                    ),
+                  },
                   { title: t('order.quantity'), dataIndex: 'quantity', align: 'right', width: 80 },
                   { title: t('wh.scanned'), dataIndex: 'scanned', align: 'right', width: 80, render: (v: number, l) => <span data-testid={`scanned-${l.sku}`}>{v}</span> },
                   {

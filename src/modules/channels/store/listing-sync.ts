@@ -10,6 +10,7 @@ import type { Database, Reader, Tx } from '../../../platform/db/database.ts';
 import type { ListingsTable } from '../../../platform/db/schema.ts';
 import { dbNow } from '../../../platform/jobs/leases.ts';
 import { allocationOf } from '../../inventory/queries/allocation.ts';
+import { bundlesContaining } from '../../inventory/store/bundles.ts';
 
 export type ListingRow = ListingsTable;
 
@@ -35,7 +36,9 @@ function dueSql(): string {
  */
 export async function markListingsOfSkus(tx: Tx, tenantId: string, skus: readonly string[], now: number, t: MarkTiming): Promise<number> {
   let marked = 0;
-  for (const sku of [...new Set(skus)].sort()) {
+  // A component's change moves what every bundle (组合装) made of it may offer.
+  const withBundles = [...skus, ...(await bundlesContaining(tx, tenantId, skus))];
+  for (const sku of [...new Set(withBundles)].sort()) {
     const listings = await tx.all<Pick<ListingRow, 'id' | 'account_id' | 'fixed_quantity' | 'cap_quantity'>>(
       `SELECT id, account_id, fixed_quantity, cap_quantity FROM listings WHERE tenant_id = ? AND sku = ? AND ignored = 0 AND gone = 0 ORDER BY id`,
       [tenantId, sku],

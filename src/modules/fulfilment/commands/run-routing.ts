@@ -15,7 +15,7 @@ import type { RoutingDeps } from '../deps.ts';
 import { shipmentMachine } from '../domain/shipment-machine.ts';
 import type { DispatchPlan } from '../routing/planner.ts';
 import { key, type OrderRow, type RoutingOutcome, type RoutingReason, type RoutingRequest } from '../routing/views.ts';
-import { prepare } from '../routing/world.ts';
+import { prepare, type BundlePart } from '../routing/world.ts';
 
 /**
  * Routes paid orders and commits the plans in one transaction: shipments and lines, stock moved where a plan ships
@@ -42,7 +42,7 @@ async function runOnce(deps: RoutingDeps, who: Principal, input: RoutingRequest,
       throw new HubError('ORDER_NOT_ROUTABLE', r.unplanned.map((u) => u.reasons.map((x) => x.message).join('; ')).join('; '), { unplanned: r.unplanned });
     }
     if (r.problems.length) throw new HubError('ROUTING_PLAN_STALE', `the plan no longer fits: ${r.problems.map((p) => p.message).join('; ')}`, { problems: r.problems });
-    for (const plan of r.plans) await commitPlan(tx, who, plan, now);
+    for (const plan of r.plans) await commitPlan(tx, who, plan, now, r.parts);
     await moveStock(tx, who.tenantId, r.plans, now);
     await recordUnplanned(tx, who, r.orders, r.unplanned, now);
     await appendAudit(
@@ -61,7 +61,7 @@ async function runOnce(deps: RoutingDeps, who: Principal, input: RoutingRequest,
   });
 }
 
-async function commitPlan(tx: Tx, who: Principal, plan: DispatchPlan, now: number): Promise<void> {
+async function commitPlan(tx: Tx, who: Principal, plan: DispatchPlan, now: number, parts: ReadonlyMap<string, BundlePart>): Promise<void> {
   const t = who.tenantId;
   shipmentMachine.start('planned');
   await tx.run('INSERT INTO dispatch_plans (id, tenant_id, order_ids, state, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
@@ -81,13 +81,17 @@ async function commitPlan(tx: Tx, who: Principal, plan: DispatchPlan, now: numbe
       [s.shipmentNo, t, plan.planId, s.warehouse, JSON.stringify(s.orderIds), s.shipBy, s.weightGrams, s.carrier, now, now],
     );
     for (const l of s.lines) {
-      await tx.run('INSERT INTO shipment_lines (shipment_id, tenant_id, order_id, line_no, sku, quantity) VALUES (?, ?, ?, ?, ?, ?)', [
+      // A bundle's component (组合装) says which bundle and order line it belongs to: pick list and packing show it.
+      const part = parts.get(key(l.orderId, l.lineId));
+      await tx.run('INSERT INTO shipment_lines (shipment_id, tenant_id, order_id, line_no, sku, quantity, bundle_sku, bundle_line_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
         s.shipmentNo,
         t,
         l.orderId,
         Number(l.lineId),
         l.sku,
         l.quantity,
+        part?.bundleSku ?? null,
+        part?.bundleLineNo ?? null,
       ]);
     }
     await appendEvent(tx, {

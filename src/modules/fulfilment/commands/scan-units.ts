@@ -39,7 +39,7 @@ export async function scanUnitsIn(deps: WarehouseFlowDeps, tx: Tx, who: Principa
   if (!packable.has(s.state)) {
     throw new HubError('SHIPMENT_STATE', `shipment ${s.id} is ${s.state}: nothing more can be scanned into it`, { state: s.state });
   }
-  const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ? ORDER BY order_id, line_no', [s.id]);
+  const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned, bundle_sku, bundle_line_no FROM shipment_lines WHERE shipment_id = ? ORDER BY order_id, line_no', [s.id]);
   const remaining = new Map<string, number>();
   for (const l of lines) remaining.set(l.sku, (remaining.get(l.sku) ?? 0) + Number(l.quantity) - Number(l.scanned));
   const counts = new Map<string, number>();

@@ -6,6 +6,7 @@ import type { Tx } from '../../../platform/db/database.ts';
 import { appendAudit } from '../../access/audit.ts';
 import { enqueueShipBack } from '../../channels/store/outbound.ts';
 import { shipFromWarehouse } from '../../inventory/store/stock.ts';
+import { readBundles } from '../../inventory/store/bundles.ts';
 import { moveOrder, type OrderState } from '../../orders/lifecycle.ts';
 import { platformLinesOf, setFulfilmentStatus } from '../../orders/store/fulfilment.ts';
 import { lockOrders } from '../../orders/store/orders.ts';
@@ -82,7 +83,7 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
     s.id,
   ]);
   if (changed !== 1) throw new HubError('CONFLICT', `shipment ${s.id} changed meanwhile`);
-  const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned FROM shipment_lines WHERE shipment_id = ?', [s.id]);
+  const lines = await tx.all<LineRow>('SELECT shipment_id, order_id, line_no, sku, quantity, scanned, bundle_sku, bundle_line_no FROM shipment_lines WHERE shipment_id = ?', [s.id]);
   await markShipped(tx, who.tenantId, s, lines, now);
   // The plan is shipped once its last shipment is; until then it is shipping.
   await tx.run(
@@ -105,13 +106,16 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
     }
   }
   // The platform is told by the outbound worker once this commits: the row is written here, with the shipment. Each
-  // line carries the platform's id of it, and a parcel that does not carry the whole order says so (a split send).
+  // line carries the platform's id of it (a bundle's components count as the whole bundles they make, under the bundle's
+  // order line), and a parcel that does not carry the whole order says so (a split send).
+  const perBundle = await componentQuantities(tx, who.tenantId, lines);
   const orderLines = await platformLinesOf(tx, orders.map((o) => o.id));
   for (const o of orders) {
-    const mine = lines.filter((l) => l.order_id === o.id);
-    const platformId = (lineNo: number) => orderLines.find((x) => x.order_id === o.id && Number(x.line_no) === Number(lineNo))?.platform_line_id ?? null;
-    const carried = mine.map((l) => ({ sku: l.sku, quantity: Number(l.quantity), platformLineId: platformId(l.line_no) }));
-    const partial = orderLines.some((x) => x.order_id === o.id && mine.filter((l) => Number(l.line_no) === Number(x.line_no)).reduce((a, l) => a + Number(l.quantity), 0) < Number(x.quantity));
+    const mine = platformLines(lines.filter((l) => l.order_id === o.id), perBundle);
+    const ofOrder = orderLines.filter((x) => x.order_id === o.id);
+    const platformId = (lineNo: number) => ofOrder.find((x) => Number(x.line_no) === lineNo)?.platform_line_id ?? null;
+    const carried = mine.map((l) => ({ sku: l.sku, quantity: l.quantity, platformLineId: platformId(l.lineNo) }));
+    const partial = ofOrder.some((x) => mine.filter((l) => l.lineNo === Number(x.line_no)).reduce((a, l) => a + l.quantity, 0) < Number(x.quantity));
     await enqueueShipBack(tx, { tenantId: o.tenant_id, accountId: o.account_id, channel: o.channel, orderId: o.id, platformOrderId: o.platform_order_id, shipmentId: s.id, carrier, trackingNo, shippedAt: now, lines: carried, partial });
   }
   await appendAudit(tx, deps.keyring, who, { action: 'shipment.ship', targetType: 'shipment', targetId: s.id, before: { state: s.state }, after: { state: 'shipped', carrier, trackingNo } }, now);
@@ -124,4 +128,36 @@ export async function shipShipmentIn(deps: WarehouseFlowDeps, tx: Tx, who: Princ
 async function markShipped(tx: Tx, tenant: string, s: ShipmentRow, lines: readonly LineRow[], now: number): Promise<void> {
   const units = lines.map((l) => ({ orderId: l.order_id, sku: l.sku, quantity: Number(l.quantity) }));
   await shipFromWarehouse(tx, tenant, s.warehouse, units, `shipment ${s.id}`, now);
+}
+
+/** Per bundle in these lines, how many units of each component one unit takes (frozen while its orders hold stock). */
+async function componentQuantities(tx: Tx, tenant: string, lines: readonly LineRow[]): Promise<Map<string, Map<string, number>>> {
+  const bundles = [...new Set(lines.flatMap((l) => (l.bundle_sku ? [l.bundle_sku] : [])))];
+  const out = new Map<string, Map<string, number>>();
+  if (bundles.length === 0) return out;
+  for (const [b, components] of await readBundles(tx, tenant, bundles)) out.set(b, new Map(components.map((c) => [c.sku, c.quantity])));
+  return out;
+}
+
+/**
+ * What the platform is told a parcel carries: it sold the bundle (组合装), not its components, so a bundle line's
+ * components count as the whole bundles they make in this parcel (the scarcest component decides).
+ */
+function platformLines(lines: readonly LineRow[], perBundle: ReadonlyMap<string, ReadonlyMap<string, number>>): { sku: string; quantity: number; lineNo: number }[] {
+  const out: { sku: string; quantity: number; lineNo: number }[] = [];
+  const groups = new Map<string, { sku: string; made: number; lineNo: number }>();
+  for (const l of lines) {
+    if (!l.bundle_sku) {
+      out.push({ sku: l.sku, quantity: Number(l.quantity), lineNo: Number(l.line_no) });
+      continue;
+    }
+    const per = perBundle.get(l.bundle_sku)?.get(l.sku) ?? 1;
+    const k = `${l.bundle_sku}\u0000${String(l.bundle_line_no)}`;
+    const made = Math.floor(Number(l.quantity) / per);
+    const g = groups.get(k);
+    if (g) g.made = Math.min(g.made, made);
+    else groups.set(k, { sku: l.bundle_sku, made, lineNo: Number(l.bundle_line_no) });
+  }
+  for (const g of groups.values()) if (g.made > 0) out.push({ sku: g.sku, quantity: g.made, lineNo: g.lineNo });
+  return out;
 }

@@ -19,7 +19,16 @@ const PickList = Type.Object({
   createdAt: NStr,
   shipments: Type.Integer(),
   units: Type.Integer(),
-  items: Type.Array(Type.Object({ sku: Str, title: Str, quantity: Type.Integer(), shipments: Type.Array(Type.Object({ shipmentId: Str, quantity: Type.Integer() })) })),
+  items: Type.Array(
+    Type.Object({
+      sku: Str,
+      title: Str,
+      quantity: Type.Integer(),
+      shipments: Type.Array(Type.Object({ shipmentId: Str, quantity: Type.Integer() })),
+      // Units of this SKU that are components of bundles (组合装), per bundle.
+      bundles: Type.Optional(Type.Array(Type.Object({ sku: Str, title: Str, quantity: Type.Integer() }))),
+    }),
+  ),
 });
 
 export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Principal } from '../../../kernel/principal.ts';
 import { firmReservationsOf } from '../../inventory/queries/reservations.ts';
 import { freeStock } from '../../inventory/queries/free-stock.ts';
+import { readBundles } from '../../inventory/store/bundles.ts';
 import { linesOfOrders } from '../../orders/store/fulfilment.ts';
 import type { RoutingDeps } from '../deps.ts';
 import { skuTraitsIn } from '../queries/list-sku-traits.ts';
@@ -31,20 +32,49 @@ function newPlanId(now: number): string {
   return `DP-${d}-${randomBytes(5).toString('hex').toUpperCase()}`;
 }
 
+/** A shipment line that is a bundle's component: the bundle and the order line it was sold on. */
+export interface BundlePart {
+  bundleSku: string;
+  bundleLineNo: number;
+}
+
+/**
+ * The lines routing plans: a plain order line as it is, a bundle line (组合装) as its components — the units that
+ * were reserved and will be picked and shipped — each numbered bundle line × 1000 + the component's place, with the
+ * bundle it belongs to in `parts` (by order and line id).
+ */
+async function plannedLines(q: Query, tenant: string, ids: readonly string[]) {
+  const lines = await linesOfOrders(q, ids);
+  const bundles = await readBundles(q, tenant, [...new Set(lines.map((l) => l.sku).filter((s): s is string => s !== null))]);
+  const parts = new Map<string, BundlePart>();
+  const out: { order_id: string; lineId: string; sku: string; quantity: number }[] = [];
+  for (const l of lines) {
+    if (l.sku === null) continue;
+    const components = bundles.get(l.sku);
+    if (!components) {
+      out.push({ order_id: l.order_id, lineId: String(l.line_no), sku: l.sku, quantity: Number(l.quantity) });
+      continue;
+    }
+    components.forEach((c, i) => {
+      const lineId = String(Number(l.line_no) * 1000 + i + 1);
+      parts.set(key(l.order_id, lineId), { bundleSku: l.sku as string, bundleLineNo: Number(l.line_no) });
+      out.push({ order_id: l.order_id, lineId, sku: c.sku, quantity: Number(l.quantity) * c.quantity });
+    });
+  }
+  return { lines: out, parts };
+}
+
 /** The routing world for these orders: warehouses, traits, stock free now plus what each order already took. */
 async function world(deps: RoutingDeps, q: Query, tenant: string, orders: readonly OrderRow[], now: number) {
   const ids = orders.map((o) => o.id);
-  const lines = await linesOfOrders(q, ids);
+  const { lines, parts } = await plannedLines(q, tenant, ids);
   const deductions = await firmReservationsOf(q, ids);
-  const skus = [...new Set(lines.map((l) => l.sku).filter((s): s is string => s !== null))].sort();
+  const skus = [...new Set(lines.map((l) => l.sku))].sort();
   const free = await freeStock(q, tenant, skus);
   const warehouses = await warehousesIn(deps, q, tenant, now);
   const traits = await skuTraitsIn(deps, q, tenant, skus);
   const linesBy = new Map<string, { lineId: string; sku: string; quantity: number }[]>();
-  for (const l of lines) {
-    if (l.sku === null) continue;
-    linesBy.set(l.order_id, [...(linesBy.get(l.order_id) ?? []), { lineId: String(l.line_no), sku: l.sku, quantity: Number(l.quantity) }]);
-  }
+  for (const l of lines) linesBy.set(l.order_id, [...(linesBy.get(l.order_id) ?? []), { lineId: l.lineId, sku: l.sku, quantity: l.quantity }]);
   const paid: PaidOrder[] = orders.map((o) => ({
     orderId: o.id,
     shopId: o.account_id,
@@ -87,7 +117,7 @@ async function world(deps: RoutingDeps, q: Query, tenant: string, orders: readon
     ...free.map((f) => ({ warehouse: f.warehouse, sku: f.sku, available: Number(f.available) })),
     ...deductions.filter((d) => orderIds.has(d.order_id)).map((d) => ({ warehouse: d.warehouse, sku: d.sku, available: Number(d.quantity) })),
   ];
-  return { paid, base, stockFor, deductions };
+  return { paid, base, stockFor, deductions, parts };
 }
 
 /**
@@ -117,16 +147,16 @@ export async function prepare(deps: RoutingDeps, q: Query, who: Principal, input
   const orderIds = given ? [...new Set(given.flatMap((p) => p.orderIds))] : input.orderIds;
   const { eligible, refused } = await candidates(q, who, { orderIds, due: given ? undefined : input.due, limit: input.limit }, lock);
   const rules = await routingRulesIn(q, who.tenantId);
-  const { paid, base, stockFor } = await world(deps, q, who.tenantId, eligible, now);
+  const { paid, base, stockFor, parts } = await world(deps, q, who.tenantId, eligible, now);
   if (given) {
     const ids = new Set(paid.map((o) => o.orderId));
     const world: RoutingWorld = { ...base, stock: stockFor(ids) };
     const problems = refused.length ? [] : [...dryRun(given, world, { orders: paid }), ...shapeProblems(given, paid)];
-    return { plans: given, unplanned: refused, problems, committed: false, orders: eligible, paid };
+    return { plans: given, unplanned: refused, problems, committed: false, orders: eligible, paid, parts };
   }
   const r = plan(paid, base, stockFor, rules, now);
   const problems = dryRun(r.plans, r.world, { orders: r.included });
-  return { plans: r.plans, unplanned: [...refused, ...r.unplanned], problems, committed: false, orders: eligible, paid };
+  return { plans: r.plans, unplanned: [...refused, ...r.unplanned], problems, committed: false, orders: eligible, paid, parts };
 }
 
 /** What dryRun does not check in a plan handed in from outside: lines that are not the order's, shipments naming other orders. */

@@ -41,7 +41,13 @@ export function sellableFor(
   let free = 0;
   for (const r of stock) free += r.onHand - r.reserved - r.safetyStock;
   // Integer percent: exact in integers, no float rounding at the boundary.
-  let q = Math.max(0, Math.floor((Math.max(0, free - allocation.safetyStock) * allocation.ratioPct) / 100));
+  const q = Math.max(0, Math.floor((Math.max(0, free - allocation.safetyStock) * allocation.ratioPct) / 100));
+  return withListing(q, free, listing);
+}
+
+/** A listing's overrides over the account's number: a fixed quantity (never above what is free), then its cap. */
+export function withListing(quantity: number, free: number, listing: ListingOverrides | null): number {
+  let q = quantity;
   if (listing?.fixedQuantity !== null && listing?.fixedQuantity !== undefined) q = Math.min(listing.fixedQuantity, Math.max(0, free));
   if (listing?.capQuantity !== null && listing?.capQuantity !== undefined) q = Math.min(q, listing.capQuantity);
   return Math.max(0, q);

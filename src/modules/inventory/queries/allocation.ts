@@ -2,7 +2,9 @@
 // byChannel and for the settings page: the rows the one rule (domain/allocation.ts) takes, read together.
 import type { Reader } from '../../../platform/db/database.ts';
 import type { StockAllocationTable } from '../../../platform/db/schema.ts';
-import { defaultAllocation, sellableFor, type AccountAllocation, type AllocationStock, type ListingOverrides } from '../domain/allocation.ts';
+import { defaultAllocation, sellableFor, withListing, type AccountAllocation, type AllocationStock, type ListingOverrides } from '../domain/allocation.ts';
+import { bundleSellable } from '../domain/bundles.ts';
+import { readBundles } from '../store/bundles.ts';
 
 export interface AllocationView {
   accountId: string;
@@ -29,8 +31,38 @@ export async function exclusiveAccountOf(q: Reader, tenantId: string, sku: strin
   return (await q.get<{ account_id: string }>('SELECT account_id FROM stock_exclusive WHERE tenant_id = ? AND sku = ?', [tenantId, sku]))?.account_id ?? null;
 }
 
-/** The inputs of the rule for one SKU, read once for several accounts or listings. */
-export async function allocationOf(q: Reader, tenantId: string, sku: string) {
+export interface SkuAllocation {
+  /** What this account (and this listing of it) may offer now; null when the account's sync is off. */
+  sellable(accountId: string, listing?: ListingOverrides | null): number | null;
+}
+
+/**
+ * The inputs of the rule for one SKU, read once for several accounts or listings. A bundle (组合装) offers what its
+ * components make for that account (each component by the rule, the scarcest wins), then the listing's overrides; a
+ * bundle given to one account goes to that account only.
+ */
+export async function allocationOf(q: Reader, tenantId: string, sku: string): Promise<SkuAllocation> {
+  const components = (await readBundles(q, tenantId, [sku])).get(sku);
+  if (!components) return plainAllocationOf(q, tenantId, sku);
+  const parts = new Map<string, SkuAllocation>();
+  const free = new Map<string, number>();
+  for (const c of components) {
+    parts.set(c.sku, await plainAllocationOf(q, tenantId, c.sku));
+    free.set(c.sku, (await stockOf(q, tenantId, c.sku)).reduce((a, r) => a + r.onHand - r.reserved - r.safetyStock, 0));
+  }
+  const exclusiveTo = await exclusiveAccountOf(q, tenantId, sku);
+  return {
+    sellable(accountId, listing = null) {
+      const each = components.map((c) => parts.get(c.sku)?.sellable(accountId) ?? null);
+      if (each.some((n) => n === null)) return null;
+      if (exclusiveTo !== null && exclusiveTo !== accountId) return 0;
+      const made = bundleSellable(components, (s) => parts.get(s)?.sellable(accountId) ?? 0);
+      return withListing(made, bundleSellable(components, free), listing);
+    },
+  };
+}
+
+async function plainAllocationOf(q: Reader, tenantId: string, sku: string): Promise<SkuAllocation> {
   // One after another: `q` may be a transaction's single connection.
   const stock = await stockOf(q, tenantId, sku);
   const exclusiveTo = await exclusiveAccountOf(q, tenantId, sku);
@@ -38,7 +70,6 @@ export async function allocationOf(q: Reader, tenantId: string, sku: string) {
   const byAccount = new Map(rows.map((r) => [r.account_id, toAllocation(r)]));
   const settingsOf = (accountId: string) => byAccount.get(accountId) ?? defaultAllocation;
   return {
-    /** What this account (and this listing of it) may offer now; null when the account's sync is off. */
     sellable(accountId: string, listing: ListingOverrides | null = null): number | null {
       const a = settingsOf(accountId);
       return a.syncEnabled ? sellableFor(stock, accountId, a, exclusiveTo, listing) : null;

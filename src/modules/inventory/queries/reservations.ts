@@ -9,12 +9,17 @@ export interface ReservationView {
   warehouse: string;
   quantity: number;
   state: string;
+  /** The bundle (组合装) whose line these component units serve; absent for a plain line. */
+  bundleSku?: string;
 }
 
 /** One order's reservation rows, oldest first. */
 export async function reservationsOf(q: Reader, orderId: string): Promise<ReservationView[]> {
-  const rows = await q.all<ReservationView>('SELECT sku, warehouse, quantity, state FROM reservations WHERE order_id = ? ORDER BY id', [orderId]);
-  return rows.map((r) => ({ sku: r.sku, warehouse: r.warehouse, quantity: Number(r.quantity), state: r.state }));
+  const rows = await q.all<Required<Omit<ReservationView, 'bundleSku'>> & { bundle_sku: string | null }>(
+    'SELECT sku, warehouse, quantity, state, bundle_sku FROM reservations WHERE order_id = ? ORDER BY id',
+    [orderId],
+  );
+  return rows.map((r) => ({ sku: r.sku, warehouse: r.warehouse, quantity: Number(r.quantity), state: r.state, ...(r.bundle_sku ? { bundleSku: r.bundle_sku } : {}) }));
 }
 
 /** The warehouses each order holds (or held) stock at: routing reserves at every warehouse it ships from. */

@@ -4,6 +4,8 @@ import type { Tx } from '../../../platform/db/database.ts';
 import { forUpdate, inList } from '../../../platform/db/unit-of-work.ts';
 import { reservationMachine, type ReservationState } from '../domain/reservation-machine.ts';
 import { appendEvent } from '../../../platform/outbox/append.ts';
+import { stockLines } from '../domain/bundles.ts';
+import { bundlesIn, withComponents } from './bundles.ts';
 
 /**
  * The SKU catalogue's version in this process: bumped by every write that adds a SKU or changes an alias, so that
@@ -14,10 +16,11 @@ export const skuCatalog = { version: 0 };
 /**
  * Locks every stock row of these SKUs (all warehouses), SKU by SKU in ascending order: what a write that will move
  * stock of several SKUs — or of several orders — takes up front, after its orders, so it never waits on a row while
- * holding a later one. SQLite's one writer only records them.
+ * holding a later one. A bundle among them brings its components (a bundle line reserves those). SQLite's one writer
+ * only records them.
  */
 export async function lockStock(tx: Tx, tenantId: string, skus: readonly string[]): Promise<void> {
-  const fresh = tx.locks.take('stock', skus);
+  const fresh = tx.locks.take('stock', await withComponents(tx, tenantId, skus, true));
   if (fresh.length === 0 || !forUpdate(tx)) return;
   for (let i = 0; i < fresh.length; i += 500) {
     const skuIn = inList(tx, 'sku', fresh.slice(i, i + 500));
@@ -40,6 +43,8 @@ export interface HeldReservation {
   sku: string;
   warehouse: string;
   quantity: number;
+  /** The bundle whose line these units serve; null for a plain line. */
+  bundleSku: string | null;
 }
 
 /** Thrown by reserveLines once it has put back what it took, so the order is left with no stock at all. */
@@ -73,9 +78,11 @@ const take = takeFromWarehouse('reserved = reserved + ?');
 const giveBack = 'UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?';
 
 /**
- * Reserves every line of an order or none. Lines of the same SKU are summed and SKUs taken in sorted order, so
- * concurrent writers lock rows alike. When one SKU is short, the ones taken before it are given back and
- * StockShort is thrown: no savepoint needed (each costs a journal copy of every page the order touches).
+ * Reserves every line of an order or none. A bundle line (组合装) takes its components instead (line quantity ×
+ * component quantity), summed with the order's other lines of the same SKU: one conditional update per SKU, SKUs taken
+ * in sorted order, so concurrent writers lock rows alike. When one SKU is short, the ones taken before it are given
+ * back and StockShort is thrown (naming the component): no savepoint needed (each costs a journal copy of every page
+ * the order touches). Each reservation row says which bundle its units serve.
  */
 export async function reserveLines(
   tx: Tx,
@@ -86,8 +93,10 @@ export async function reserveLines(
   mode: 'hold' | 'deduct' = 'hold',
 ): Promise<HeldReservation[]> {
   reservationMachine.start(mode === 'hold' ? 'held' : 'deducted');
+  const bundles = await bundlesIn(tx, tenantId, lines.map((l) => l.sku));
+  const wanted = bundles.size ? stockLines(lines, bundles) : null;
   const taken: { sku: string; warehouse: string; quantity: number }[] = [];
-  for (const [sku, qty] of quantitiesBySku(lines)) {
+  for (const [sku, qty] of quantitiesBySku(wanted ?? lines)) {
     // Told just before its row is taken: SKUs out of order throw here, on SQLite too (unit-of-work.ts).
     tx.locks.take('stock', [sku]);
     let row: { warehouse: string } | undefined;
@@ -107,27 +116,36 @@ export async function reserveLines(
   }
   const held: HeldReservation[] = [];
   for (const t of taken) {
-    const ins = await tx.get<{ id: number }>(
-      `INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      [tenantId, orderId, t.sku, t.warehouse, t.quantity, mode === 'hold' ? 'held' : 'deducted', now, now],
-    );
-    held.push({ id: (ins as { id: number }).id, ...t });
+    // One row per bundle the SKU's units serve (and one for the plain lines), all from the warehouse the take chose.
+    const parts = new Map<string | null, number>();
+    if (wanted) {
+      for (const w of wanted) if (w.sku === t.sku) parts.set(w.bundleSku, (parts.get(w.bundleSku) ?? 0) + w.quantity);
+    } else {
+      parts.set(null, t.quantity);
+    }
+    for (const [bundleSku, quantity] of parts) {
+      const ins = await tx.get<{ id: number }>(
+        `INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at, bundle_sku)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        [tenantId, orderId, t.sku, t.warehouse, quantity, mode === 'hold' ? 'held' : 'deducted', now, now, bundleSku],
+      );
+      held.push({ id: (ins as { id: number }).id, sku: t.sku, warehouse: t.warehouse, quantity, bundleSku });
+    }
   }
   await markStockChanged(tx, tenantId, taken.map((t) => t.sku), 'reserve', now);
   return held;
 }
 
 export async function heldReservations(tx: Tx, orderId: string, state: ReservationState = 'held'): Promise<HeldReservation[]> {
-  const rows = await tx.all<HeldReservation & { state: string }>(
-    `SELECT id, sku, warehouse, quantity, state FROM reservations WHERE order_id = ?`,
+  const rows = await tx.all<Omit<HeldReservation, 'bundleSku'> & { state: string; bundle_sku: string | null }>(
+    `SELECT id, sku, warehouse, quantity, state, bundle_sku FROM reservations WHERE order_id = ?`,
     [orderId],
   );
   // Sorted here, not in SQL: the same lock order as reserveLines, without a sort step in the plan.
   const out = rows
     .filter((r) => r.state === state)
     .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.warehouse < b.warehouse ? -1 : a.warehouse > b.warehouse ? 1 : 0))
-    .map(({ id, sku, warehouse, quantity }) => ({ id, sku, warehouse, quantity }));
+    .map(({ id, sku, warehouse, quantity, bundle_sku }) => ({ id, sku, warehouse, quantity, bundleSku: bundle_sku }));
   return out;
 }
 
@@ -250,17 +268,29 @@ export async function moveReserved(tx: Tx, tenantId: string, moves: readonly Res
 export async function rerouteReservation(tx: Tx, tenantId: string, orderId: string, sku: string, to: ReadonlyMap<string, number>, now: number): Promise<void> {
   reservationMachine.check('deducted', 'rerouted', {});
   reservationMachine.start('deducted');
+  // What each bundle (and the plain lines: '') held of the SKU, so the new rows still say whom their units serve.
+  const served = new Map<string, number>();
+  for (const r of await tx.all<{ bundle_sku: string | null; quantity: number }>(
+    `SELECT bundle_sku, quantity FROM reservations WHERE order_id = ? AND sku = ? AND state = 'deducted' ORDER BY id`,
+    [orderId, sku],
+  )) {
+    served.set(r.bundle_sku ?? '', (served.get(r.bundle_sku ?? '') ?? 0) + Number(r.quantity));
+  }
+  const owners = [...served].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   await tx.run(`UPDATE reservations SET state = 'rerouted', updated_at = ? WHERE order_id = ? AND sku = ? AND state = 'deducted'`, [now, orderId, sku]);
   for (const [warehouse, quantity] of [...to].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'deducted', ?, ?)`, [
-      tenantId,
-      orderId,
-      sku,
-      warehouse,
-      quantity,
-      now,
-      now,
-    ]);
+    let left = quantity;
+    // The warehouse's units go to the owners in turn; past what they held (a plan for more), the rest is unowned.
+    while (left > 0) {
+      const owner = owners.find(([, q]) => q > 0);
+      const q = owner ? Math.min(owner[1], left) : left;
+      if (owner) owner[1] -= q;
+      await tx.run(
+        `INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at, bundle_sku) VALUES (?, ?, ?, ?, ?, 'deducted', ?, ?, ?)`,
+        [tenantId, orderId, sku, warehouse, q, now, now, owner && owner[0] !== '' ? owner[0] : null],
+      );
+      left -= q;
+    }
   }
 }
 
@@ -288,8 +318,8 @@ export async function shipFromWarehouse(
   }
   for (const { orderId, sku, quantity } of [...need.values()].sort((a, b) => (a.orderId + a.sku < b.orderId + b.sku ? -1 : 1))) {
     let left = quantity;
-    const rows = await tx.all<{ id: number; quantity: number }>(
-      `SELECT id, quantity FROM reservations WHERE order_id = ? AND sku = ? AND warehouse = ? AND state = 'deducted' ORDER BY id`,
+    const rows = await tx.all<{ id: number; quantity: number; bundle_sku: string | null }>(
+      `SELECT id, quantity, bundle_sku FROM reservations WHERE order_id = ? AND sku = ? AND warehouse = ? AND state = 'deducted' ORDER BY id`,
       [orderId, sku, warehouse],
     );
     for (const r of rows) {
@@ -302,15 +332,10 @@ export async function shipFromWarehouse(
       } else {
         // Part of the row ships: that part is carved off as its own row, deducted → shipped; the rest stays deducted.
         await tx.run(`UPDATE reservations SET quantity = quantity - ?, updated_at = ? WHERE id = ? AND state = 'deducted' AND quantity > ?`, [left, now, r.id, left]);
-        await tx.run(`INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'shipped', ?, ?)`, [
-          tenantId,
-          orderId,
-          sku,
-          warehouse,
-          left,
-          now,
-          now,
-        ]);
+        await tx.run(
+          `INSERT INTO reservations (tenant_id, order_id, sku, warehouse, quantity, state, created_at, updated_at, bundle_sku) VALUES (?, ?, ?, ?, ?, 'shipped', ?, ?, ?)`,
+          [tenantId, orderId, sku, warehouse, left, now, now, r.bundle_sku],
+        );
         left = 0;
       }
     }
