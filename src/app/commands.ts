@@ -96,6 +96,7 @@ export const commands = {
   deleteAccount: command('accounts', 'requestDelete', { forgets: forgetId('accounts') }),
   setStock: command('stock', 'set'),
   mapSku: command('stock', 'mapSku'),
+  createSku: command('stock', 'createSku'),
   adjustStock: command('stock', 'requestAdjustments'),
   transitionOrder: command('orders', 'transition'),
   retryReservation: command('orders', 'retryReservation'),
@@ -153,6 +154,11 @@ export const commands = {
   acquireLease: command('leases', 'acquire'),
   renewLease: command('leases', 'renew'),
   releaseLease: command('leases', 'release'),
+  // Listings (商品下载, 商品对应): the listing puller's steps and a person's ignore.
+  startListingPull: command('integration', 'startListingPull'),
+  recordListingPage: command('integration', 'recordListingPage'),
+  finishListingPull: command('integration', 'finishListingPull'),
+  ignoreListing: command('integration', 'ignoreListing'),
 };
 
 type Commands = typeof commands;

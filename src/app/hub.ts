@@ -20,6 +20,7 @@ import { LiveFeed } from '../modules/orders/live-feed.ts';
 import { IntegrationService } from '../modules/channels/integration.ts';
 import { DriftWatch } from '../modules/channels/drift-watch.ts';
 import { Poller, defaultPollerOptions } from '../modules/channels/poller.ts';
+import { ListingPuller, defaultListingPullerOptions } from '../modules/channels/listing-puller.ts';
 import { parseApprovalPolicy } from '../modules/access/domain/approvals.ts';
 import { contains } from '../kernel/scope.ts';
 import { loadKeyring, type Keyring } from '../platform/security/keyring.ts';
@@ -66,6 +67,8 @@ export interface HubOptions {
   poller?: boolean;
   /** HTTP for platform pulls (tests count or fail requests). */
   fetch?: typeof fetch;
+  /** How often the listing puller looks for accounts due (tests look more often than every 5 s). */
+  listingTickMs?: number;
   /** Tracking worker settings (subscription back-off, stale re-query, alert pass). */
   tracking?: Partial<TrackingWorkerOptions>;
   /** The machines checked before anything starts (default: every machine of the hub, app/machines.ts). */
@@ -129,6 +132,8 @@ export interface Hub {
   integration: Reads<'integration'>;
   drift: DriftWatch;
   poller: Poller;
+  /** Pulls each account's listings (商品下载): new accounts, on a schedule, on demand. */
+  listings: ListingPuller;
   /** Routes paid orders once their merge window has passed (runPass(now) drives it by hand). */
   autoRouting: RoutingRunner;
   writes: WriteApi;
@@ -298,7 +303,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     trackingWorker.start();
   }
   const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
-  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);
+  const { drift, poller, listings } = channelWatch(db, config, log, accounts, writes, opts, leases);
   const autoRouting = routingRunner(routing, writes, config, log, opts, leases);
   let closed = false;
   return {
@@ -312,6 +317,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     integration,
     drift,
     poller,
+    listings,
     autoRouting,
     live,
     writes,
@@ -322,6 +328,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       closed = true;
       live.close();
       await poller.stop();
+      await listings.stop();
       await autoRouting.stop();
       await drift.idle();
       await ingest.idle();
@@ -352,7 +359,17 @@ function channelWatch(db: Database, config: Config, log: Logger, accounts: Accou
     leases,
   );
   if (opts.workers !== false && opts.poller !== false) poller.start();
-  return { drift, poller };
+  const listings = new ListingPuller(
+    db,
+    accounts,
+    writes,
+    log,
+    { ...defaultListingPullerOptions, intervalMs: config.listingPullIntervalHours * 3_600_000, ...(opts.listingTickMs ? { tickMs: opts.listingTickMs } : {}) },
+    opts.fetch ?? fetch,
+    leases,
+  );
+  if (opts.workers !== false && opts.poller !== false) listings.start();
+  return { drift, poller, listings };
 }
 
 /** Like the poller, the routing runner runs where HTTP is served (not in the writer thread) and stores through `writes`. */
@@ -406,7 +423,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
   });
   // This thread's connection only reads: its leases (pulls, routing) are writes of the writer thread.
   const leases = new LeaseKeeper({ acquire: writes.acquireLease, renew: writes.renewLease, release: writes.releaseLease }, log, config.leaseTtlSeconds * 1000);
-  const { drift, poller } = channelWatch(db, config, log, accounts, writes, opts, leases);
+  const { drift, poller, listings } = channelWatch(db, config, log, accounts, writes, opts, leases);
   const autoRouting = routingRunner(svc.routing, writes, config, log, opts, leases);
   let closed = false;
   return {
@@ -420,6 +437,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     integration: new IntegrationService(db, keyring, accounts),
     drift,
     poller,
+    listings,
     autoRouting,
     live,
     writes,
@@ -430,6 +448,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       closed = true;
       live.close();
       await poller.stop();
+      await listings.stop();
       await autoRouting.stop();
       await drift.idle();
       await writer.close();

@@ -60,7 +60,9 @@ export type ErrorCode =
   | 'NOT_READY'
   | 'OVERLOADED'
   | 'BUSY'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'LISTING_NOT_FOUND'
+  | 'SKU_EXISTS';
 
 export class HubError extends Error {
   constructor(

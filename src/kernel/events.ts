@@ -135,6 +135,9 @@ export interface EventPayloads {
   'wms_account.created': { id: string; name: string; warehouse: string };
   'wms_account.updated': AccountChanged;
   'wms_account.deleted': { id: string };
+  'listings.pulled': { accountId: string; platform: string; seen: number; matched: number; unmatched: number; gone: number; errorCode: string | null };
+  'listing.ignored': { accountId: string; listingId: number; merchantCode: string | null; ignored: boolean };
+  'sku.created': { sku: string; title: string };
 }
 
 export type EventType = keyof EventPayloads;
@@ -381,6 +384,25 @@ export const eventCatalogue: { readonly [T in EventType]: EventSpec<T> } = {
   'wms_account.created': { aggregate: 'wms_account', about: 'An external WMS connected.', fields: { id: 'the account id', name: 'its name', warehouse: 'the warehouse it runs' } },
   'wms_account.updated': { aggregate: 'wms_account', about: 'An external WMS account changed.', fields: changed },
   'wms_account.deleted': { aggregate: 'wms_account', about: 'An external WMS account deleted.', fields: { id: 'the account id' } },
+  'listings.pulled': {
+    aggregate: 'channel_account',
+    about: "A pull of a shop's listings (商品下载) ended: what it found, how much of it is matched to hub SKUs.",
+    fields: {
+      accountId: 'the shop',
+      platform: 'the platform',
+      seen: 'listings on the platform',
+      matched: 'of them matched to a hub SKU',
+      unmatched: 'of them neither matched nor ignored (商品未匹配)',
+      gone: 'listings no longer on the platform',
+      errorCode: 'why the pull stopped, or null when it ran to the end',
+    },
+  },
+  'listing.ignored': {
+    aggregate: 'channel_account',
+    about: 'A listing ignored by a person (neither matched nor shown as unmatched), or the ignore taken back.',
+    fields: { accountId: 'the shop', listingId: 'the listing', merchantCode: 'its merchant code', ignored: 'true when ignored, false when taken back' },
+  },
+  'sku.created': { aggregate: 'sku', about: 'A hub SKU added to the catalogue (for a listing that had none).', fields: { sku: 'the hub SKU', title: 'its title' } },
 };
 
 export const eventTypes = Object.keys(eventCatalogue) as EventType[];

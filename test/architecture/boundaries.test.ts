@@ -27,6 +27,7 @@ const owner: Record<string, string> = {
   contract_shapes: 'channels',
   outbound_calls: 'channels',
   listings: 'channels',
+  listing_pulls: 'channels',
   channel_alerts: 'health',
   payment_accounts: 'payments',
   payment_notices: 'payments',

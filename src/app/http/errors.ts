@@ -65,6 +65,8 @@ export const httpStatus: Record<ErrorCode, number> = {
   OVERLOADED: 503,
   BUSY: 503,
   INTERNAL: 500,
+  LISTING_NOT_FOUND: 404,
+  SKU_EXISTS: 409,
 };
 
 export const ErrorBody = Type.Object(

@@ -23,6 +23,12 @@ import { recordOutboundAttempt, type OutboundOutcome } from './commands/record-o
 import { outboundLog } from './queries/outbound-log.ts';
 import type { Claim } from '../../platform/jobs/claims.ts';
 import type { OutboundRow } from './store/outbound.ts';
+import { finishListingPull, recordListingPage, startListingPull, type ListingPullEnd, type ListingPullStart } from './commands/record-listing-pull.ts';
+import { ignoreListing } from './commands/ignore-listing.ts';
+import { accountListingPull, accountListings, unmatchedListings } from './queries/listings.ts';
+import type { PlatformListing } from './connectors/types.ts';
+import type { Lease } from '../../platform/jobs/leases.ts';
+import type { ListingFilter, ListingOwner } from './store/listings.ts';
 
 export { recoveredOutcomes, type PullRunRecord } from './pull-run.ts';
 export type { DriftRecord } from './commands/record-drift.ts';
@@ -59,6 +65,24 @@ export class IntegrationService {
     return replayRawEvent(this.deps, who, rawEventId, now);
   }
 
+  /** A listing pull's steps (the listing puller's writes, fenced on its lease). */
+  startListingPull(s: ListingPullStart): Promise<void> {
+    return startListingPull(this.deps, s);
+  }
+
+  recordListingPage(owner: ListingOwner & { lease: Lease }, listings: PlatformListing[], seenAt: number): Promise<void> {
+    return recordListingPage(this.deps, owner, listings, seenAt);
+  }
+
+  finishListingPull(e: ListingPullEnd): Promise<{ seen: number; matched: number; unmatched: number; gone: number }> {
+    return finishListingPull(this.deps, e);
+  }
+
+  /** A person ignores a listing (or takes the ignore back). */
+  ignoreListing(who: Principal, input: { accountId: string; listingId: number; ignored: boolean }, now = Date.now()): Promise<{ listingId: number; ignored: boolean }> {
+    return ignoreListing(this.deps, who, input, now);
+  }
+
   // ---- the outbound worker's steps (background writes, not commands: nobody asks for them over HTTP) ----------
 
   claimDueOutbound(now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
@@ -87,6 +111,21 @@ export class IntegrationService {
   /** The account's outbound platform writes (ship-backs), newest first. */
   outboundLog(who: Principal, accountId: string, page: { limit: number; before?: number | undefined }) {
     return outboundLog(this.deps, who, accountId, page);
+  }
+
+  /** One account's listings (商品下载) with its last listing pull. */
+  listings(who: Principal, accountId: string, f: ListingFilter) {
+    return accountListings(this.deps, who, accountId, f);
+  }
+
+  /** One account's last listing pull. */
+  listingPull(who: Principal, accountId: string) {
+    return accountListingPull(this.deps, who, accountId);
+  }
+
+  /** Unmatched listings of every account in the caller's scope (商品对应). */
+  unmatchedListings(who: Principal, f: Omit<ListingFilter, 'state'>) {
+    return unmatchedListings(this.deps, who, f);
   }
 
   /** The account's latest raw events (newest first), for the replay list: no bodies. */

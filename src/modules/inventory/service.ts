@@ -15,6 +15,7 @@ import { setStock } from './commands/set-stock.ts';
 import { requestStockAdjustments } from './commands/request-stock-adjustments.ts';
 import { applyStockAdjustments, type BulkResult } from './commands/apply-stock-adjustments.ts';
 import { mapSku } from './commands/map-sku.ts';
+import { createSku } from './commands/create-sku.ts';
 
 // Where these lived before the split; importers keep naming this file.
 export type { StockSettings } from './deps.ts';
@@ -59,5 +60,10 @@ export class StockService {
 
   mapSku(who: Principal, input: { externalSku: string; sku: string; accountId?: string | undefined }, now = Date.now()): Promise<{ rematchedOrders: string[] }> {
     return mapSku(this.deps, who, input, now);
+  }
+
+  /** Adds a SKU to the catalogue with a title (商品对应: create the SKU, then map to it). */
+  createSku(who: Principal, input: { sku: string; title: string }, now = Date.now()): Promise<{ sku: string; title: string }> {
+    return createSku(this.deps, who, input, now);
   }
 }

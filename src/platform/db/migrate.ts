@@ -18,6 +18,7 @@ import * as m015 from './migrations/015_shipment_cancelled.ts';
 import * as m016 from './migrations/016_job_leases.ts';
 import * as m017 from './migrations/017_outbound_calls.ts';
 import * as m018 from './migrations/018_listings.ts';
+import * as m025 from './migrations/025_listing_pulls.ts';
 
 /** One text for both dialects, or one per dialect where they cannot say the same thing (a changed CHECK). */
 export type Ddl = string | Record<Dialect, string>;
@@ -47,6 +48,7 @@ export const migrations: Migration[] = [
   { version: 16, ...m016 },
   { version: 17, ...m017 },
   { version: 18, ...m018 },
+  { version: 25, ...m025 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

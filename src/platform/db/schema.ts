@@ -461,6 +461,23 @@ export interface ListingsTable {
   updated_at: number;
 }
 
+/** The last listing pull of each channel account and when the next is due (migration 025). */
+export interface ListingPullsTable {
+  account_id: string;
+  tenant_id: string;
+  started_at: number | null;
+  finished_at: number | null;
+  seen: number;
+  matched: number;
+  unmatched: number;
+  gone: number;
+  error_code: string | null;
+  error: string | null;
+  failures: number;
+  next_run_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   audit_log: AuditLogTable;
   orders: OrdersTable;
@@ -488,4 +505,5 @@ export interface DB {
   wms_pushes: WmsPushesTable;
   outbound_calls: OutboundCallsTable;
   listings: ListingsTable;
+  listing_pulls: ListingPullsTable;
 }

@@ -76,8 +76,32 @@ export interface PlatformSimulator {
   placeSku?(sku: string, location: number): void;
   /** The tracking numbers the platform holds for an order (one per shipment it knows). */
   shipmentsOf?(platformOrderId: string): string[];
+  /** The shop's listings (its catalogue): the SKUs its orders use, plus those a test put there. */
+  listings?(): SimListing[];
+  /**
+   * Adds a listing, or changes one, behind the hub's back (as the seller would in the platform's back office). `key`
+   * names it for the simulator (its ids derive from it); `code` is its merchant code (default: the key; null: none);
+   * `parent` makes it a variant of that product (platforms with variants).
+   */
+  putListing?(key: string, patch?: { code?: string | null; title?: string; quantity?: number | null; parent?: string }): SimListing;
+  /** Takes a listing off the platform. */
+  removeListing?(key: string): void;
   /** API calls answered so far, and how many were refused for a bad signature. */
   readonly stats: { calls: number; refusedSignature: number; throttled: number };
+}
+
+/** One listing as the simulated platform holds it. */
+export interface SimListing {
+  key: string;
+  itemId: string;
+  /** '' for a product without variants. */
+  skuId: string;
+  code: string | null;
+  title: string;
+  /** null: stock not tracked. */
+  quantity: number | null;
+  /** Where the stock is (Shopify). */
+  location?: number;
 }
 
 export interface SimulatorOptions {

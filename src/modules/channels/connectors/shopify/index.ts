@@ -9,6 +9,8 @@ import { headerValue, type ChannelAdapter, apiBaseProblems } from '../types.ts';
 import { shopifyAnchor, shopifyStatusDictionary } from './status.ts';
 import { pullShopifyOrders, shopifyApiVersion } from './pull.ts';
 import { shipBackShopify } from './ship-back.ts';
+import { pullShopifyListings } from './listings.ts';
+import { setStockShopify } from './stock.ts';
 
 export interface ShopifyCredentials {
   /** e.g. my-shop.myshopify.com: pushes from any other shop are refused. */
@@ -225,6 +227,8 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
   pullConfigured: (c) => Boolean(c.accessToken),
   pull: (ctx) => pullShopifyOrders(ctx, isOrder, normalizeShopifyOrder),
   shipBack: shipBackShopify,
+  pullListings: pullShopifyListings,
+  setStock: setStockShopify,
 
   parsePulled(rawBody) {
     let body: unknown;

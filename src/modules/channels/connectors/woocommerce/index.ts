@@ -11,6 +11,8 @@ import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContex
 import { wooStatusDictionary } from './status.ts';
 import { wooAuthorized } from './auth.ts';
 import { shipBackWoo } from './ship-back.ts';
+import { pullWooListings } from './listings.ts';
+import { setStockWoo } from './stock.ts';
 
 export { oauthBaseString, rfc3986 } from './auth.ts';
 
@@ -451,6 +453,8 @@ export const woocommerce: ChannelAdapter<WooCommerceCredentials> = {
   },
 
   shipBack: shipBackWoo,
+  pullListings: pullWooListings,
+  setStock: setStockWoo,
   pullConfigured: (c) => Boolean(c.consumerKey && c.consumerSecret),
   pull: pullWoo,
 
