@@ -159,6 +159,7 @@ export const commands = {
   recordListingPage: command('integration', 'recordListingPage'),
   finishListingPull: command('integration', 'finishListingPull'),
   ignoreListing: command('integration', 'ignoreListing'),
+  matchListing: command('integration', 'matchListing'),
 };
 
 type Commands = typeof commands;

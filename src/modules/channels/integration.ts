@@ -25,6 +25,7 @@ import type { Claim } from '../../platform/jobs/claims.ts';
 import type { OutboundRow } from './store/outbound.ts';
 import { finishListingPull, recordListingPage, startListingPull, type ListingPullEnd, type ListingPullStart } from './commands/record-listing-pull.ts';
 import { ignoreListing } from './commands/ignore-listing.ts';
+import { matchListing } from './commands/match-listing.ts';
 import { accountListingPull, accountListings, unmatchedListings } from './queries/listings.ts';
 import type { PlatformListing } from './connectors/types.ts';
 import type { Lease } from '../../platform/jobs/leases.ts';
@@ -81,6 +82,11 @@ export class IntegrationService {
   /** A person ignores a listing (or takes the ignore back). */
   ignoreListing(who: Principal, input: { accountId: string; listingId: number; ignored: boolean }, now = Date.now()): Promise<{ listingId: number; ignored: boolean }> {
     return ignoreListing(this.deps, who, input, now);
+  }
+
+  /** A person matches one listing to a hub SKU by hand (kept by later pulls). */
+  matchListing(who: Principal, input: { accountId: string; listingId: number; sku: string }, now = Date.now()): Promise<{ listingId: number; sku: string }> {
+    return matchListing(this.deps, who, input, now);
   }
 
   // ---- the outbound worker's steps (background writes, not commands: nobody asks for them over HTTP) ----------

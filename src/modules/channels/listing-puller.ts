@@ -139,7 +139,9 @@ export class ListingPuller {
         return this.run(accountId, lease, lost);
       })
       .then((r) => r?.value ?? null)
-      .finally(() => this.running.delete(accountId));
+      .finally(() => {
+        if (this.running.get(accountId) === p) this.running.delete(accountId);
+      });
     this.running.set(accountId, p);
     return p;
   }
@@ -190,6 +192,8 @@ export class ListingPuller {
     // A failure that may pass (the network, a limit) is tried again sooner than the schedule: 5 min, doubling.
     const nextRunAt = complete || refused ? finishedAt + interval : finishedAt + Math.min(interval, Math.max(retryAfterMs, 5 * 60_000 * 2 ** Math.min(failures - 1, 10)));
     const counts = await this.writes.finishListingPull({ ...owner, startedAt, finishedAt, complete, errorCode, error, failures, nextRunAt, lease });
+    // Recorded: a pull asked for from now on is a new run, not this one joined while its lease is being let go.
+    this.running.delete(accountId);
     this.log.info({ accountId, platform: account.platform, pages, ...counts, code: errorCode }, 'listing pull done');
     return { accountId, startedAt, finishedAt, pages, ...counts, errorCode, error };
   }

@@ -120,6 +120,21 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     async (req) => hub.writes.ignoreListing(who(req), { accountId: req.params.id, listingId: req.params.listingId, ignored: req.body.ignored }),
   );
 
+  app.post(
+    '/channel-accounts/:id/listings/:listingId/match',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['listings'],
+        summary: 'Match one listing to a hub SKU by hand (kept by later pulls); to map a code for all its listings and held orders use POST /api/sku-mappings',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }), listingId: Type.Integer({ minimum: 1 }) }),
+        body: Type.Object({ sku: SkuCode() }),
+        response: { 200: Type.Object({ listingId: Type.Integer(), sku: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (req) => hub.writes.matchListing(who(req), { accountId: req.params.id, listingId: req.params.listingId, sku: req.body.sku }),
+  );
+
   app.get(
     '/listings/unmatched',
     {
