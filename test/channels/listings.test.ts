@@ -475,4 +475,18 @@ describe.each(httpBackends)('listings in the hub on $name', (backend) => {
     expect((await s.api('PATCH', `/api/channel-accounts/${shopAccount}`, { credentials: shop.credentials })).status).toBe(200);
     expect((await pullNow(shopAccount)).errorCode).toBeNull();
   });
+
+  it('pulls each account again on the schedule (every 6 h by default), not before', async () => {
+    expect(s.config.listingPullIntervalHours).toBe(6);
+    const soon = await s.hub.listings.runDue(Date.now() + 60_000);
+    expect(soon.filter((r) => r.accountId === wooAccount || r.accountId === shopAccount)).toEqual([]);
+    const later = await s.hub.listings.runDue(Date.now() + 6 * 3_600_000 + 60_000);
+    expect(later.map((r) => r.accountId)).toEqual(expect.arrayContaining([wooAccount, shopAccount]));
+    expect(later.find((r) => r.accountId === wooAccount)).toMatchObject({ errorCode: null });
+    // A Shopify shop without an API token is not pulled, and asking for it says why.
+    const pushOnly = await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: 'shopify', name: 'Push only', credentials: { shopDomain: (shop.credentials as { shopDomain: string }).shopDomain, apiSecret: (shop.credentials as { apiSecret: string }).apiSecret } });
+    expect(pushOnly.status, JSON.stringify(pushOnly.body)).toBe(201);
+    expect((await s.api<{ error: { code: string } }>('POST', `/api/channel-accounts/${pushOnly.body.id}/listings/pull`)).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await s.hub.listings.runDue(Date.now() + 7 * 3_600_000)).some((r) => r.accountId === pushOnly.body.id)).toBe(false);
+  });
 });
