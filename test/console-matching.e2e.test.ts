@@ -59,7 +59,7 @@ describe.skipIf(missing !== null)('the 商品对应 page in Chromium', () => {
   beforeAll(async () => {
     sims = await startSimulatorServer();
     woo = sims.mount('woo', woocommerceSimulator, 'matching-e2e');
-    s = await startServer(backend, {}, { listingTickMs: 200 });
+    s = await startServer(backend, { listingPullIntervalHours: 6 }, { listingTickMs: 200 });
     base = s.url.replace('127.0.0.1', 'localhost');
     await setStock(s, target, 10);
     woo.putListing!('GIFT-WRAP', { code: null, title: '礼品包装' });

@@ -69,7 +69,7 @@ export interface Config {
   pullOverlapMinutes: number;
   /** Hours the first pull of a new account reaches back. */
   pullLookbackHours: number;
-  /** Hours between listing pulls (商品下载) of each channel account; 0 switches scheduled listing pulls off. */
+  /** Hours between listing pulls (商品下载) of each channel account (a new one at once); 0 switches scheduled listing pulls off. */
   listingPullIntervalHours: number;
   /** Payment queries tried before the payment timeout closes an order without the provider's answer. */
   paymentQueryAttempts: number;

@@ -302,7 +302,7 @@ describe.each(httpBackends)('listings in the hub on $name', (backend) => {
     sims = await startSimulatorServer();
     woo = sims.mount('woo', woocommerceSimulator, `listings-${backend.name}`);
     shop = sims.mount('shop', shopifySimulator, `listings-${backend.name}`);
-    s = await startServer(backend, {}, { listingTickMs: 100 });
+    s = await startServer(backend, { listingPullIntervalHours: 6 }, { listingTickMs: 100 });
     await setStock(s, code('KNOWN'), 20);
     await setStock(s, code('TARGET'), 50);
     woo.putListing!(code('KNOWN'), { title: 'Known teapot', quantity: 5 });

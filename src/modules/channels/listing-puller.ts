@@ -17,7 +17,7 @@ import { adapterFor } from './connectors/registry.ts';
 import { PlatformWriteError, PullError, type ChannelAdapter } from './connectors/types.ts';
 
 export interface ListingPullerOptions {
-  /** Between two pulls of an account; 0: only new accounts and pulls asked for. */
+  /** Between two pulls of an account; 0: only pulls asked for. */
   intervalMs: number;
   /** One platform request that takes longer is abandoned (and the run fails). */
   requestTimeoutMs: number;
@@ -73,7 +73,9 @@ export class ListingPuller {
     this.runner.add({ name: 'listings', failureMessage: 'listing pull pass failed', everyMs: opts.tickMs, firstRunAfterMs: Math.min(opts.tickMs, 1_000), run: async () => void (await this.runDue()) });
   }
 
+  /** Nothing when the interval is 0: scheduled listing pulls (and the first one of a new account) are off; asking still works. */
   start(): void {
+    if (this.opts.intervalMs <= 0) return;
     this.started = true;
     this.runner.start();
   }
