@@ -159,7 +159,6 @@ export class ListingPuller {
     await this.writes.startListingPull({ ...owner, startedAt, lease });
     const timeout = this.opts.requestTimeoutMs;
     // A lost lease stops the run's requests: another process pulls this account now.
-    const signal = AbortSignal.any([lost]);
     const fetchWithTimeout: typeof fetch = (input, init) => this.fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.any([AbortSignal.timeout(timeout), lost]) });
     let pages = 0;
     let complete = false;
@@ -168,7 +167,7 @@ export class ListingPuller {
     let retryAfterMs = 0;
     let refused = false;
     try {
-      for await (const page of adapter.pullListings({ credentials: account.credentials, fetch: fetchWithTimeout, now: () => Date.now(), signal })) {
+      for await (const page of adapter.pullListings({ credentials: account.credentials, fetch: fetchWithTimeout, now: () => Date.now(), signal: lost })) {
         pages += 1;
         if (page.length) await this.writes.recordListingPage({ ...owner, lease }, page, startedAt);
       }
