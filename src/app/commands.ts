@@ -98,6 +98,7 @@ export const commands = {
   deleteAccount: command('accounts', 'requestDelete', { forgets: forgetId('accounts') }),
   setStock: command('stock', 'set'),
   mapSku: command('stock', 'mapSku'),
+  createSku: command('stock', 'createSku'),
   adjustStock: command('stock', 'requestAdjustments'),
   saveStockAllocation: command('stock', 'saveAllocation'),
   setStockExclusive: command('stock', 'setExclusive'),
@@ -167,6 +168,12 @@ export const commands = {
   acquireLease: command('leases', 'acquire'),
   renewLease: command('leases', 'renew'),
   releaseLease: command('leases', 'release'),
+  // Listings (商品下载, 商品对应): the listing puller's steps and a person's ignore.
+  startListingPull: command('integration', 'startListingPull'),
+  recordListingPage: command('integration', 'recordListingPage'),
+  finishListingPull: command('integration', 'finishListingPull'),
+  ignoreListing: command('integration', 'ignoreListing'),
+  matchListing: command('integration', 'matchListing'),
 };
 
 type Commands = typeof commands;

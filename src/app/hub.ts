@@ -21,6 +21,7 @@ import { IntegrationService } from '../modules/channels/integration.ts';
 import { DriftWatch } from '../modules/channels/drift-watch.ts';
 import { Poller, defaultPollerOptions } from '../modules/channels/poller.ts';
 import { TmcConsumer, defaultTmcOptions, type TmcOptions } from '../modules/channels/tmc-consumer.ts';
+import { ListingPuller, defaultListingPullerOptions } from '../modules/channels/listing-puller.ts';
 import { parseApprovalPolicy } from '../modules/access/domain/approvals.ts';
 import { contains } from '../kernel/scope.ts';
 import { loadKeyring, type Keyring } from '../platform/security/keyring.ts';
@@ -74,6 +75,8 @@ export interface HubOptions {
   tmc?: Partial<Omit<TmcOptions, 'requestTimeoutMs'>>;
   /** HTTP for platform pulls (tests count or fail requests). */
   fetch?: typeof fetch;
+  /** How often the listing puller looks for accounts due (tests look more often than every 5 s). */
+  listingTickMs?: number;
   /** Tracking worker settings (subscription back-off, stale re-query, alert pass). */
   tracking?: Partial<TrackingWorkerOptions>;
   /** The machines checked before anything starts (default: every machine of the hub, app/machines.ts). */
@@ -144,6 +147,8 @@ export interface Hub {
   poller: Poller;
   /** Consumes Taobao's messages (TMC) for every Taobao account: the near-real-time feed beside the pull. */
   tmc: TmcConsumer;
+  /** Pulls each account's listings (商品下载): new accounts, on a schedule, on demand. */
+  listings: ListingPuller;
   /** Routes paid orders once their merge window has passed (runPass(now) drives it by hand). */
   autoRouting: RoutingRunner;
   writes: WriteApi;
@@ -330,7 +335,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     trackingWorker.start();
   }
   const writes = localWrites({ ingest, accounts, stock, orders, webhooks, people, approvals, integration, payments, paymentAccounts, refunds: refundService, routing, warehouseFlow, trackingAccounts, tracking: trackingService, wms: svc.wms, waybills: svc.waybills, leases: leaseStore }, { argsStorable: opts.argsStorable ?? false });
-  const { drift, poller, tmc } = channelWatch(db, config, log, accounts, writes, opts, leases);
+  const { drift, poller, tmc, listings } = channelWatch(db, config, log, accounts, writes, opts, leases);
   const autoRouting = routingRunner(routing, writes, config, log, opts, leases);
   let closed = false;
   return {
@@ -345,6 +350,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     drift,
     poller,
     tmc,
+    listings,
     autoRouting,
     live,
     writes,
@@ -356,6 +362,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
       live.close();
       await poller.stop();
       await tmc.stop();
+      await listings.stop();
       await autoRouting.stop();
       await drift.idle();
       await ingest.idle();
@@ -390,7 +397,17 @@ function channelWatch(db: Database, config: Config, log: Logger, accounts: Accou
   const tmcPollMs = opts.tmc?.pollMs ?? (config.pullIntervalSeconds > 0 ? defaultTmcOptions.pollMs : 0);
   const tmc = new TmcConsumer(db, accounts, writes, log, { ...defaultTmcOptions, ...opts.tmc, pollMs: tmcPollMs }, opts.fetch ?? fetch, leases);
   if (opts.workers !== false && opts.poller !== false) tmc.start();
-  return { drift, poller, tmc };
+  const listings = new ListingPuller(
+    db,
+    accounts,
+    writes,
+    log,
+    { ...defaultListingPullerOptions, intervalMs: config.listingPullIntervalHours * 3_600_000, ...(opts.listingTickMs ? { tickMs: opts.listingTickMs } : {}) },
+    opts.fetch ?? fetch,
+    leases,
+  );
+  if (opts.workers !== false && opts.poller !== false) listings.start();
+  return { drift, poller, tmc, listings };
 }
 
 /** Like the poller, the routing runner runs where HTTP is served (not in the writer thread) and stores through `writes`. */
@@ -445,7 +462,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
   });
   // This thread's connection only reads: its leases (pulls, routing) are writes of the writer thread.
   const leases = new LeaseKeeper({ acquire: writes.acquireLease, renew: writes.renewLease, release: writes.releaseLease }, log, config.leaseTtlSeconds * 1000);
-  const { drift, poller, tmc } = channelWatch(db, config, log, accounts, writes, opts, leases);
+  const { drift, poller, tmc, listings } = channelWatch(db, config, log, accounts, writes, opts, leases);
   const autoRouting = routingRunner(svc.routing, writes, config, log, opts, leases);
   let closed = false;
   return {
@@ -460,6 +477,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
     drift,
     poller,
     tmc,
+    listings,
     autoRouting,
     live,
     writes,
@@ -471,6 +489,7 @@ async function startThreadedHub(config: Config, log: Logger, opts: HubOptions): 
       live.close();
       await poller.stop();
       await tmc.stop();
+      await listings.stop();
       await autoRouting.stop();
       await drift.idle();
       await writer.close();

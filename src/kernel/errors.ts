@@ -73,7 +73,9 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'OUTBOUND_NOT_FOUND'
   | 'OUTBOUND_NOT_OPEN'
-  | 'REMARK_NOT_SUPPORTED';
+  | 'REMARK_NOT_SUPPORTED'
+  | 'LISTING_NOT_FOUND'
+  | 'SKU_EXISTS';
 
 export class HubError extends Error {
   constructor(

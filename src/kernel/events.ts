@@ -140,6 +140,9 @@ export interface EventPayloads {
   'waybill_account.created': { id: string; network: string; name: string; carrier: string };
   'waybill.issued': { shipmentId: string; network: string; carrier: string; waybillNo: string; accountId: string };
   'waybill.cancelled': { shipmentId: string; network: string; carrier: string; waybillNo: string | null; reason: string };
+  'listings.pulled': { accountId: string; platform: string; seen: number; matched: number; unmatched: number; gone: number; errorCode: string | null };
+  'listing.ignored': { accountId: string; listingId: number; merchantCode: string | null; ignored: boolean };
+  'sku.created': { sku: string; title: string };
 }
 
 export type EventType = keyof EventPayloads;
@@ -411,6 +414,25 @@ export const eventCatalogue: { readonly [T in EventType]: EventSpec<T> } = {
     about: 'A parcel’s waybill number given back (the parcel was stopped, or cancelled by hand).',
     fields: { shipmentId: 'the parcel', network: 'the network', carrier: 'the hub carrier', waybillNo: 'the number, when one was issued', reason: 'why' },
   },
+  'listings.pulled': {
+    aggregate: 'channel_account',
+    about: "A pull of a shop's listings (商品下载) ended: what it found, how much of it is matched to hub SKUs.",
+    fields: {
+      accountId: 'the shop',
+      platform: 'the platform',
+      seen: 'listings on the platform',
+      matched: 'of them matched to a hub SKU',
+      unmatched: 'of them neither matched nor ignored (商品未匹配)',
+      gone: 'listings no longer on the platform',
+      errorCode: 'why the pull stopped, or null when it ran to the end',
+    },
+  },
+  'listing.ignored': {
+    aggregate: 'channel_account',
+    about: 'A listing ignored by a person (neither matched nor shown as unmatched), or the ignore taken back.',
+    fields: { accountId: 'the shop', listingId: 'the listing', merchantCode: 'its merchant code', ignored: 'true when ignored, false when taken back' },
+  },
+  'sku.created': { aggregate: 'sku', about: 'A hub SKU added to the catalogue (for a listing that had none).', fields: { sku: 'the hub SKU', title: 'its title' } },
 };
 
 export const eventTypes = Object.keys(eventCatalogue) as EventType[];

@@ -69,6 +69,8 @@ export interface Config {
   pullOverlapMinutes: number;
   /** Hours the first pull of a new account reaches back. */
   pullLookbackHours: number;
+  /** Hours between listing pulls (商品下载) of each channel account (a new one at once); 0 switches scheduled listing pulls off. */
+  listingPullIntervalHours: number;
   /** Payment queries tried before the payment timeout closes an order without the provider's answer. */
   paymentQueryAttempts: number;
   /** Hours a requested refund may go unconfirmed before it is a REFUND_STUCK exception. */
@@ -137,6 +139,7 @@ export const defaults: Omit<Config, 'configFile'> = {
   pullIntervalSeconds: 300,
   pullOverlapMinutes: 60,
   pullLookbackHours: 24,
+  listingPullIntervalHours: 6,
   paymentQueryAttempts: 5,
   refundStuckHours: 24,
   shipBackConfirmMinutes: 30,
@@ -187,6 +190,7 @@ const envNames: Record<keyof typeof defaults, string> = {
   pullIntervalSeconds: 'ORDERHUB_PULL_INTERVAL_SECONDS',
   pullOverlapMinutes: 'ORDERHUB_PULL_OVERLAP_MINUTES',
   pullLookbackHours: 'ORDERHUB_PULL_LOOKBACK_HOURS',
+  listingPullIntervalHours: 'ORDERHUB_LISTING_PULL_INTERVAL_HOURS',
   paymentQueryAttempts: 'ORDERHUB_PAYMENT_QUERY_ATTEMPTS',
   refundStuckHours: 'ORDERHUB_REFUND_STUCK_HOURS',
   shipBackConfirmMinutes: 'ORDERHUB_SHIP_BACK_CONFIRM_MINUTES',

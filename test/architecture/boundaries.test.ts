@@ -30,6 +30,7 @@ const owner: Record<string, string> = {
   stock_allocation: 'inventory',
   stock_exclusive: 'inventory',
   bundle_components: 'inventory',
+  listing_pulls: 'channels',
   channel_alerts: 'health',
   payment_accounts: 'payments',
   payment_notices: 'payments',

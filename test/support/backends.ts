@@ -47,6 +47,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     configFile: null,
     // Tests ask for pulls when they want them (hub.poller.runAccount), against simulators on loopback.
     pullIntervalSeconds: 0,
+    listingPullIntervalHours: 0,
     // Tests route when they mean to (POST /api/routing/run, or hub.autoRouting.runPass with its own `now`): the orders
     // they push are paid in the past, so a background pass could route them halfway through a test.
     autoRouting: false,

@@ -24,6 +24,7 @@ const Warehouse = lazy(() => import('./pages/Warehouse.tsx'));
 const Shipments = lazy(() => import('./pages/Shipments.tsx'));
 const TrustBoard = lazy(() => import('./pages/TrustBoard.tsx'));
 const Wms = lazy(() => import('./pages/Wms.tsx'));
+const Matching = lazy(() => import('./pages/Matching.tsx'));
 
 function Routed() {
   const { me, loading, can } = useSession();
@@ -47,6 +48,7 @@ function Routed() {
           <Route path="/approvals" element={<Approvals />} />
           <Route path="/payments" element={<PaymentExceptions />} />
           {can('users.manage') && <Route path="/users" element={<Users />} />}
+          {can('stock.read') && <Route path="/matching" element={<Matching />} />}
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

@@ -14,6 +14,7 @@ import {
   ShopOutlined,
   TeamOutlined,
   UnorderedListOutlined,
+  LinkOutlined,
 } from '@ant-design/icons';
 import { useI18n, type Key } from './i18n.tsx';
 import { useSession } from './session.tsx';
@@ -26,6 +27,7 @@ const items: { path: string; label: Key; icon: ReactNode; permission: string | n
   { path: '/shipments', label: 'nav.shipments', icon: <CarOutlined />, permission: 'orders.read' },
   { path: '/trust-board', label: 'nav.trustBoard', icon: <SafetyCertificateOutlined />, permission: 'orders.read' },
   { path: '/wms', label: 'nav.wms', icon: <ApiOutlined />, permission: 'stock.read' },
+  { path: '/matching', label: 'nav.matching', icon: <LinkOutlined />, permission: 'stock.read' },
   { path: '/accounts', label: 'nav.accounts', icon: <ShopOutlined />, permission: 'accounts.read' },
   { path: '/outbound', label: 'nav.outbound', icon: <AlertOutlined />, permission: 'orders.read' },
   { path: '/payments', label: 'nav.payments', icon: <AlertOutlined />, permission: 'payments.read' },

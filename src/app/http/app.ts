@@ -23,6 +23,7 @@ import { healthRoutes } from './health.ts';
 import { registerConsole } from './console.ts';
 import { dashboardRoutes } from '../../modules/orders/http/dashboard.ts';
 import { integrationRoutes } from '../../modules/channels/http/integration.ts';
+import { listingRoutes } from '../../modules/channels/http/listings.ts';
 import { paymentHookRoutes } from '../../modules/payments/http/hooks.ts';
 import { paymentRoutes } from '../../modules/payments/http/payments.ts';
 import { routingRoutes } from '../../modules/fulfilment/http/routing.ts';
@@ -139,6 +140,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
       await api.register(trackingRoutes, { hub });
       await api.register(wmsRoutes, { hub });
       await api.register(waybillRoutes, { hub });
+      await api.register(listingRoutes, { hub });
     },
     { prefix: '/api' },
   );

@@ -78,6 +78,8 @@ export const httpStatus: Record<ErrorCode, number> = {
   OUTBOUND_NOT_FOUND: 404,
   OUTBOUND_NOT_OPEN: 409,
   REMARK_NOT_SUPPORTED: 409,
+  LISTING_NOT_FOUND: 404,
+  SKU_EXISTS: 409,
 };
 
 export const ErrorBody = Type.Object(

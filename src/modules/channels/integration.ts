@@ -28,6 +28,13 @@ import { markOutboundHandled } from './commands/mark-outbound-handled.ts';
 import { outboundExceptions } from './queries/outbound-exceptions.ts';
 import type { Claim } from '../../platform/jobs/claims.ts';
 import type { OutboundRow } from './store/outbound.ts';
+import { finishListingPull, recordListingPage, startListingPull, type ListingPullEnd, type ListingPullStart } from './commands/record-listing-pull.ts';
+import { ignoreListing } from './commands/ignore-listing.ts';
+import { matchListing } from './commands/match-listing.ts';
+import { accountListingPull, accountListings, unmatchedListings } from './queries/listings.ts';
+import type { PlatformListing } from './connectors/types.ts';
+import type { Lease } from '../../platform/jobs/leases.ts';
+import type { ListingFilter, ListingOwner } from './store/listings.ts';
 
 export { recoveredOutcomes, type PullRunRecord } from './pull-run.ts';
 export type { DriftRecord } from './commands/record-drift.ts';
@@ -84,6 +91,29 @@ export class IntegrationService {
     this.deps.onOutboundDue = fn;
   }
 
+  /** A listing pull's steps (the listing puller's writes, fenced on its lease). */
+  startListingPull(s: ListingPullStart): Promise<void> {
+    return startListingPull(this.deps, s);
+  }
+
+  recordListingPage(owner: ListingOwner & { lease: Lease }, listings: PlatformListing[], seenAt: number): Promise<void> {
+    return recordListingPage(this.deps, owner, listings, seenAt);
+  }
+
+  finishListingPull(e: ListingPullEnd): Promise<{ seen: number; matched: number; unmatched: number; gone: number }> {
+    return finishListingPull(this.deps, e);
+  }
+
+  /** A person ignores a listing (or takes the ignore back). */
+  ignoreListing(who: Principal, input: { accountId: string; listingId: number; ignored: boolean }, now = Date.now()): Promise<{ listingId: number; ignored: boolean }> {
+    return ignoreListing(this.deps, who, input, now);
+  }
+
+  /** A person matches one listing to a hub SKU by hand (kept by later pulls). */
+  matchListing(who: Principal, input: { accountId: string; listingId: number; sku: string }, now = Date.now()): Promise<{ listingId: number; sku: string }> {
+    return matchListing(this.deps, who, input, now);
+  }
+
   // ---- the outbound worker's steps (background writes, not commands: nobody asks for them over HTTP) ----------
 
   claimDueOutbound(now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
@@ -122,6 +152,21 @@ export class IntegrationService {
   /** The queue of platform writes people must act on (refused, given up, unconfirmed), oldest first. */
   outboundExceptions(who: Principal, f: { accountId?: string | undefined; limit: number; after?: number | undefined }) {
     return outboundExceptions(this.deps, who, f);
+  }
+
+  /** One account's listings (商品下载) with its last listing pull. */
+  listings(who: Principal, accountId: string, f: ListingFilter) {
+    return accountListings(this.deps, who, accountId, f);
+  }
+
+  /** One account's last listing pull. */
+  listingPull(who: Principal, accountId: string) {
+    return accountListingPull(this.deps, who, accountId);
+  }
+
+  /** Unmatched listings of every account in the caller's scope (商品对应). */
+  unmatchedListings(who: Principal, f: Omit<ListingFilter, 'state'>) {
+    return unmatchedListings(this.deps, who, f);
   }
 
   /** The account's latest raw events (newest first), for the replay list: no bodies. */

@@ -21,6 +21,7 @@ import { defineBundle } from './commands/define-bundle.ts';
 import { deleteBundle } from './commands/delete-bundle.ts';
 import { bundleView, listBundles, type BundleView } from './queries/bundles.ts';
 import type { BundleComponent } from './domain/bundles.ts';
+import { createSku } from './commands/create-sku.ts';
 
 // Where these lived before the split; importers keep naming this file.
 export type { StockSettings } from './deps.ts';
@@ -104,5 +105,10 @@ export class StockService {
 
   deleteBundle(who: Principal, sku: string, now = Date.now()): Promise<{ deleted: string }> {
     return deleteBundle(this.deps, who, sku, now);
+  }
+
+  /** Adds a SKU to the catalogue with a title (商品对应: create the SKU, then map to it). */
+  createSku(who: Principal, input: { sku: string; title: string }, now = Date.now()): Promise<{ sku: string; title: string }> {
+    return createSku(this.deps, who, input, now);
   }
 }

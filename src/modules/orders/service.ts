@@ -32,11 +32,18 @@ export type { OrderDetail } from './queries/order-detail.ts';
 export type { PriceChangeInput } from './commands/request-price-change.ts';
 export type { PriceChangePayload } from './commands/apply-price-change.ts';
 
+import { unmatchedCodes, type UnmatchedCode } from './queries/unmatched-codes.ts';
+
 export class OrderService {
   private readonly deps: OrderDeps;
 
   constructor(db: Database, settings: LifecycleSettings, keyring: Keyring, approvals: ApprovalService) {
     this.deps = { db, settings, keyring, approvals };
+  }
+
+  /** Platform codes order lines wait on (商品未匹配), by shop, with their held orders. */
+  unmatchedCodes(who: Principal, limit = 500): Promise<UnmatchedCode[]> {
+    return unmatchedCodes(this.deps, who, limit);
   }
 
   count(who: Principal, f: Omit<OrderFilter, 'page' | 'pageSize'>): Promise<number> {

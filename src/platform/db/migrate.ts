@@ -23,6 +23,7 @@ import * as m020 from './migrations/020_bundles.ts';
 import * as m021 from './migrations/021_waybills.ts';
 import * as m022 from './migrations/022_outbound_exceptions.ts';
 import * as m023 from './migrations/023_order_line_platform_id.ts';
+import * as m024 from './migrations/024_listing_pulls.ts';
 
 /** One text for both dialects, or one per dialect where they cannot say the same thing (a changed CHECK). */
 export type Ddl = string | Record<Dialect, string>;
@@ -57,6 +58,7 @@ export const migrations: Migration[] = [
   { version: 21, ...m021 },
   { version: 22, ...m022 },
   { version: 23, ...m023 },
+  { version: 24, ...m024 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

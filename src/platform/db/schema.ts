@@ -562,6 +562,23 @@ export interface BundleComponentsTable {
   created_at: number;
 }
 
+/** The last listing pull of each channel account and when the next is due (migration 024). */
+export interface ListingPullsTable {
+  account_id: string;
+  tenant_id: string;
+  started_at: number | null;
+  finished_at: number | null;
+  seen: number;
+  matched: number;
+  unmatched: number;
+  gone: number;
+  error_code: string | null;
+  error: string | null;
+  failures: number;
+  next_run_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   audit_log: AuditLogTable;
   orders: OrdersTable;
@@ -594,4 +611,5 @@ export interface DB {
   stock_allocation: StockAllocationTable;
   stock_exclusive: StockExclusiveTable;
   bundle_components: BundleComponentsTable;
+  listing_pulls: ListingPullsTable;
 }

@@ -4,7 +4,7 @@
 // GET /admin/api/{version}/orders.json behind X-Shopify-Access-Token with Link-header cursor pages. Written apart
 // from the hub's adapter.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { PlatformSimulator, SimOrder, SimPush, SimRequest, SimResponse, SimulatorFactory } from './types.ts';
+import type { PlatformSimulator, SimListing, SimOrder, SimPush, SimRequest, SimResponse, SimulatorFactory } from './types.ts';
 
 const apiVersion = '2025-10';
 const shopZone = 'America/New_York';
@@ -283,6 +283,7 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
 
   function record(o: SimOrder): SimPush[] {
     const id = numericId(o.id);
+    for (const l of o.lines) if (!catalogue.has(l.sku)) putListing(l.sku, { title: l.title });
     const previous = phases.get(id);
     const stored = build(o, id);
     orders.set(id, stored);
@@ -429,6 +430,105 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
   /** Units fulfilled per line item id. */
   const fulfilledUnits = new Map<number, number>();
   let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
+
+  // The shop's catalogue: one product per key (or per parent key, its variants grouped), ids derived from the keys as
+  // the orders' line items derive theirs, so an order's variant is the listing's variant.
+  interface CatalogueEntry extends SimListing {
+    productKey: string;
+    productTitle: string;
+    variantTitle: string | null;
+    inventoryItemId: number;
+  }
+  const catalogue = new Map<string, CatalogueEntry>();
+  const productIdOf = (key: string) => smallId(`p:${key}`, 9_999_999) + 8_000_000_000;
+
+  function putListing(key: string, patch: { code?: string | null; title?: string; quantity?: number | null; parent?: string } = {}): SimListing {
+    const was = catalogue.get(key);
+    const productKey = patch.parent ?? was?.productKey ?? key;
+    const entry: CatalogueEntry = {
+      key,
+      productKey,
+      itemId: String(productIdOf(productKey)),
+      skuId: String(smallId(key, 9_999_999) + 40_000_000_000),
+      code: patch.code !== undefined ? patch.code : (was?.code ?? key),
+      title: patch.title ?? was?.title ?? key,
+      productTitle: patch.parent ? patch.parent : (patch.title ?? was?.productTitle ?? key),
+      variantTitle: patch.parent ? (patch.title ?? key) : (was?.variantTitle ?? null),
+      quantity: patch.quantity !== undefined ? patch.quantity : (was?.quantity ?? 100),
+      inventoryItemId: smallId(`i:${key}`, 9_999_999) + 45_000_000_000,
+      location: locationOfSku.get(key) ?? defaultLocation,
+    };
+    catalogue.set(key, entry);
+    return { ...entry };
+  }
+
+  function productsBody(req: SimRequest): SimResponse {
+    const limitRaw = req.query.get('limit');
+    const limit = limitRaw === null ? 50 : Number(limitRaw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 250) return { status: 400, body: JSON.stringify({ errors: { limit: 'must be between 1 and 250' } }) };
+    const since = Number(req.query.get('since_id') ?? '0');
+    const byProduct = new Map<number, CatalogueEntry[]>();
+    for (const e of catalogue.values()) byProduct.set(Number(e.itemId), [...(byProduct.get(Number(e.itemId)) ?? []), e]);
+    const products = [...byProduct]
+      .filter(([id]) => id > since)
+      .sort((a, b) => a[0] - b[0])
+      .slice(0, limit)
+      .map(([id, entries]) => ({
+        id,
+        title: entries[0]?.productTitle ?? '',
+        status: 'active',
+        variants: entries.map((e, i) => ({
+          id: Number(e.skuId),
+          product_id: id,
+          title: e.variantTitle ?? 'Default Title',
+          sku: e.code ?? '',
+          position: i + 1,
+          inventory_item_id: e.inventoryItemId,
+          inventory_quantity: e.quantity ?? 0,
+          inventory_management: e.quantity === null ? null : 'shopify',
+        })),
+      }));
+    const fields = req.query.get('fields');
+    const shaped = fields ? products.map((p) => Object.fromEntries(fields.split(',').map((f) => [f.trim(), (p as Record<string, unknown>)[f.trim()]]))) : products;
+    return { status: 200, body: JSON.stringify({ products: shaped }) };
+  }
+
+  function inventoryLevels(req: SimRequest): SimResponse {
+    const ids = (req.query.get('inventory_item_ids') ?? '').split(',').filter(Boolean).map(Number);
+    if (ids.length === 0) return { status: 422, body: JSON.stringify({ errors: { base: ['inventory_item_ids or location_ids is required'] } }) };
+    if (ids.length > 50) return { status: 422, body: JSON.stringify({ errors: { inventory_item_ids: ['must have at most 50 ids'] } }) };
+    const levels = [...catalogue.values()]
+      .filter((e) => ids.includes(e.inventoryItemId))
+      .map((e) => ({ inventory_item_id: e.inventoryItemId, location_id: e.location ?? defaultLocation, available: e.quantity, updated_at: shopTime(Date.now()) }));
+    return { status: 200, body: JSON.stringify({ inventory_levels: levels }) };
+  }
+
+  function setInventoryLevel(req: SimRequest): SimResponse {
+    interface SetBody {
+      location_id?: unknown;
+      inventory_item_id?: unknown;
+      available?: unknown;
+    }
+    let b: SetBody | null;
+    try {
+      b = JSON.parse(req.body.toString('utf8')) as SetBody | null;
+    } catch {
+      return { status: 400, body: JSON.stringify({ errors: { inventory_level: 'Required parameter missing or invalid' } }) };
+    }
+    if (!b || typeof b.location_id !== 'number' || typeof b.inventory_item_id !== 'number' || typeof b.available !== 'number' || !Number.isInteger(b.available)) {
+      return { status: 422, body: JSON.stringify({ errors: { base: ['location_id, inventory_item_id and an integer available are required'] } }) };
+    }
+    const itemId = b.inventory_item_id;
+    const entry = [...catalogue.values()].find((e) => e.inventoryItemId === itemId);
+    if (!entry) return { status: 422, body: JSON.stringify({ errors: ['Inventory item does not exist'] }) };
+    if ((entry.location ?? defaultLocation) !== b.location_id) return { status: 422, body: JSON.stringify({ errors: ['Inventory item is not stocked at the location'] }) };
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return { status: f.status, body: JSON.stringify({ errors: [f.message ?? 'Refused'] }) };
+    entry.quantity = b.available;
+    if (f) return { status: f.status, body: JSON.stringify({ errors: 'Internal Server Error' }) };
+    return { status: 200, body: JSON.stringify({ inventory_level: { inventory_item_id: entry.inventoryItemId, location_id: b.location_id, available: b.available, updated_at: shopTime(Date.now()) } }) };
+  }
   let nextFulfillmentId = 6_000_000_000;
 
   type LineItem = { id: number; sku: string; quantity: number; fulfillable_quantity: number; fulfillment_status: string | null };
@@ -539,7 +639,9 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
       stats.calls++;
       const rest = /^\/admin\/api\/(?:\d{4}-\d{2}|unstable)(\/.*)$/.exec(req.path)?.[1] ?? '';
       const ofOrder = /^\/orders\/(\d+)(\.json|\/fulfillments\.json|\/fulfillment_orders\.json)$/.exec(rest);
-      const known = (rest === '/orders.json' && req.method === 'GET') || (ofOrder && req.method === 'GET') || (rest === '/fulfillments.json' && req.method === 'POST');
+      const catalogueCall =
+        ((rest === '/products.json' || rest === '/inventory_levels.json') && req.method === 'GET') || (rest === '/inventory_levels/set.json' && req.method === 'POST');
+      const known = (rest === '/orders.json' && req.method === 'GET') || (ofOrder && req.method === 'GET') || (rest === '/fulfillments.json' && req.method === 'POST') || catalogueCall;
       if (!known) return { status: 404, body: JSON.stringify({ errors: 'Not Found' }) };
       const token = req.headers['x-shopify-access-token'];
       const given = Buffer.from(typeof token === 'string' ? token : '');
@@ -562,6 +664,9 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
       bucket = Math.max(0, bucket - 1);
       if (ofOrder) return readOrder(Number(ofOrder[1]), ofOrder[2] ?? '', req);
       if (rest === '/fulfillments.json') return createFulfillment(req);
+      if (rest === '/products.json') return productsBody(req);
+      if (rest === '/inventory_levels.json') return inventoryLevels(req);
+      if (rest === '/inventory_levels/set.json') return setInventoryLevel(req);
       return listOrders(req);
     },
     failNextWrite(f) {
@@ -572,6 +677,13 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
     },
     placeSku(sku, location) {
       locationOfSku.set(sku, location);
+      const e = catalogue.get(sku);
+      if (e) e.location = location;
+    },
+    listings: () => [...catalogue.values()].map((e) => ({ key: e.key, itemId: e.itemId, skuId: e.skuId, code: e.code, title: e.title, quantity: e.quantity, ...(e.location !== undefined ? { location: e.location } : {}) })),
+    putListing,
+    removeListing(key) {
+      catalogue.delete(key);
     },
     throttleNext(n) {
       throttle += n;

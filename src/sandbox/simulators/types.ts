@@ -85,8 +85,32 @@ export interface PlatformSimulator {
   remarkOf?(platformOrderId: string): { text: string; flag: number } | null;
   /** The shop's catalogue (listing pulls read it, stock writes change it), where the simulator has listings. */
   readonly catalogue?: SimCatalogue;
+  /** The shop's listings (its catalogue): the SKUs its orders use, plus those a test put there. */
+  listings?(): SimListing[];
+  /**
+   * Adds a listing, or changes one, behind the hub's back (as the seller would in the platform's back office). `key`
+   * names it for the simulator (its ids derive from it); `code` is its merchant code (default: the key; null: none);
+   * `parent` makes it a variant of that product (platforms with variants).
+   */
+  putListing?(key: string, patch?: { code?: string | null; title?: string; quantity?: number | null; parent?: string }): SimListing;
+  /** Takes a listing off the platform. */
+  removeListing?(key: string): void;
   /** API calls answered so far, and how many were refused for a bad signature. */
   readonly stats: { calls: number; refusedSignature: number; throttled: number };
+}
+
+/** One listing as the simulated platform holds it. */
+export interface SimListing {
+  key: string;
+  itemId: string;
+  /** '' for a product without variants. */
+  skuId: string;
+  code: string | null;
+  title: string;
+  /** null: stock not tracked. */
+  quantity: number | null;
+  /** Where the stock is (Shopify). */
+  location?: number;
 }
 
 export interface SimulatorOptions {

@@ -3,7 +3,7 @@
 // GET /wp-json/wc/v3/orders checked as WC_REST_Authentication checks a plain-HTTP request (one-legged OAuth 1.0a,
 // 15-minute timestamp window, nonces remembered). Written apart from the hub's adapter.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { SimOrder, SimPush, SimRequest, SimResponse, SimulatorFactory } from './types.ts';
+import type { SimListing, SimOrder, SimPush, SimRequest, SimResponse, SimulatorFactory } from './types.ts';
 
 const wcVersion = '9.8.5';
 const wpVersion = '6.8.1';
@@ -253,6 +253,7 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
 
   function record(o: SimOrder): SimPush[] {
     const id = numericId(o.id);
+    for (const l of o.lines) if (!catalogue.has(l.sku)) putListing(l.sku, { title: l.title });
     const status = statusOf(o);
     const before = memory.get(id);
     const mem: OrderMemory = before ?? { paidAt: null, completedAt: null, lastStatus: '' };
@@ -337,6 +338,82 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
     tracking_id: string;
   }
   const trackingOf = new Map<number, TrackingItem[]>();
+
+  // The store's catalogue: a simple product per key, or a variation of a variable product (its parent key).
+  interface CatalogueEntry extends SimListing {
+    parentKey: string | null;
+  }
+  const catalogue = new Map<string, CatalogueEntry>();
+  const productIdOf = (key: string) => smallId(`p:${key}`, 900_000) + 20_000;
+
+  function putListing(key: string, patch: { code?: string | null; title?: string; quantity?: number | null; parent?: string } = {}): SimListing {
+    const was = catalogue.get(key);
+    const parentKey = patch.parent ?? was?.parentKey ?? null;
+    const entry: CatalogueEntry = {
+      key,
+      parentKey,
+      itemId: String(productIdOf(parentKey ?? key)),
+      skuId: parentKey ? String(smallId(`v:${key}`, 900_000) + 1_000_000) : '',
+      code: patch.code !== undefined ? patch.code : (was?.code ?? key),
+      title: patch.title ?? was?.title ?? key,
+      quantity: patch.quantity !== undefined ? patch.quantity : (was?.quantity ?? 100),
+    };
+    catalogue.set(key, entry);
+    return { ...entry };
+  }
+
+  const stockFields = (e: CatalogueEntry) => ({
+    sku: e.code ?? '',
+    manage_stock: e.quantity !== null,
+    stock_quantity: e.quantity,
+    stock_status: e.quantity === null || e.quantity > 0 ? 'instock' : 'outofstock',
+  });
+
+  function paged<T>(req: SimRequest, all: T[]): SimResponse {
+    const page = Number(req.query.get('page') ?? '1');
+    const perPage = Number(req.query.get('per_page') ?? '10');
+    if (!Number.isInteger(page) || page < 1) return wooError(400, 'rest_invalid_param', 'Invalid parameter(s): page', { params: { page: 'page must be greater than or equal to 1' } });
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) return wooError(400, 'rest_invalid_param', 'Invalid parameter(s): per_page', { params: { per_page: 'per_page must be between 1 (inclusive) and 100 (inclusive)' } });
+    const slice = all.slice((page - 1) * perPage, page * perPage);
+    return { status: 200, headers: { 'x-wp-total': String(all.length), 'x-wp-totalpages': String(Math.ceil(all.length / perPage)) }, body: phpJson(slice) };
+  }
+
+  function listProducts(req: SimRequest): SimResponse {
+    const products = new Map<number, Record<string, unknown>>();
+    for (const e of catalogue.values()) {
+      const id = Number(e.itemId);
+      if (e.parentKey) {
+        const p = products.get(id) ?? { id, name: e.parentKey, type: 'variable', status: 'publish', sku: '', manage_stock: false, stock_quantity: null, variations: [] as number[] };
+        (p.variations as number[]).push(Number(e.skuId));
+        products.set(id, p);
+      } else {
+        products.set(id, { id, name: e.title, type: 'simple', status: 'publish', ...stockFields(e), variations: [] });
+      }
+    }
+    return paged(req, [...products.values()].sort((a, b) => Number(a.id) - Number(b.id)));
+  }
+
+  function listVariations(req: SimRequest, productId: number): SimResponse {
+    const vs = [...catalogue.values()].filter((e) => e.parentKey && Number(e.itemId) === productId);
+    if (vs.length === 0) return wooError(404, 'woocommerce_rest_product_invalid_id', 'Invalid ID.');
+    return paged(
+      req,
+      vs.map((e) => ({ id: Number(e.skuId), parent_id: productId, ...stockFields(e), attributes: [{ id: 0, name: 'Option', option: e.title }] })).sort((a, b) => a.id - b.id),
+    );
+  }
+
+  function updateStock(req: SimRequest, productId: number, variationId: number | null): SimResponse {
+    const e = [...catalogue.values()].find((x) => Number(x.itemId) === productId && (variationId === null ? !x.parentKey : Number(x.skuId) === variationId));
+    if (!e) return wooError(404, variationId === null ? 'woocommerce_rest_product_invalid_id' : 'woocommerce_rest_product_variation_invalid_id', 'Invalid ID.');
+    const b = jsonBody(req);
+    const q = b?.stock_quantity;
+    if (q !== undefined && (typeof q !== 'number' || !Number.isInteger(q))) return wooError(400, 'rest_invalid_param', 'Invalid parameter(s): stock_quantity', { params: { stock_quantity: 'stock_quantity is not of type integer.' } });
+    return write(() => {
+      if (typeof q === 'number' && (b?.manage_stock === true || e.quantity !== null)) e.quantity = q;
+      const body = variationId === null ? { id: productId, name: e.title, type: 'simple', ...stockFields(e) } : { id: variationId, parent_id: productId, ...stockFields(e) };
+      return { status: 200, body: phpJson(body) };
+    });
+  }
   let failWrite: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
 
   function jsonBody(req: SimRequest): Record<string, unknown> | null {
@@ -495,6 +572,13 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
       const one = /^\/wp-json\/wc\/v3\/orders\/(\d+)$/.exec(path);
       if (tracking && (req.method === 'GET' || req.method === 'POST')) return authenticate(req) ?? trackingItems(req, Number(tracking[1]));
       if (one && (req.method === 'PUT' || req.method === 'POST')) return authenticate(req) ?? updateOrder(req, Number(one[1]));
+      const product = /^\/wp-json\/wc\/v3\/products\/(\d+)$/.exec(path);
+      const variations = /^\/wp-json\/wc\/v3\/products\/(\d+)\/variations$/.exec(path);
+      const variation = /^\/wp-json\/wc\/v3\/products\/(\d+)\/variations\/(\d+)$/.exec(path);
+      if (path === '/wp-json/wc/v3/products' && req.method === 'GET') return authenticate(req) ?? listProducts(req);
+      if (variations && req.method === 'GET') return authenticate(req) ?? listVariations(req, Number(variations[1]));
+      if (product && (req.method === 'PUT' || req.method === 'POST')) return authenticate(req) ?? updateStock(req, Number(product[1]), null);
+      if (variation && (req.method === 'PUT' || req.method === 'POST')) return authenticate(req) ?? updateStock(req, Number(variation[1]), Number(variation[2]));
       if (req.method !== 'GET' || path !== '/wp-json/wc/v3/orders') {
         return wooError(404, 'rest_no_route', 'No route was found matching the URL and request method.');
       }
@@ -505,6 +589,11 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
     },
     shipmentsOf(platformOrderId) {
       return (trackingOf.get(numericId(platformOrderId)) ?? []).map((t) => t.tracking_number);
+    },
+    listings: () => [...catalogue.values()].map((e) => ({ key: e.key, itemId: e.itemId, skuId: e.skuId, code: e.code, title: e.title, quantity: e.quantity })),
+    putListing,
+    removeListing(key) {
+      catalogue.delete(key);
     },
     throttleNext(n) {
       throttle += n;

@@ -5,6 +5,7 @@ import { contains } from '../../../kernel/scope.ts';
 import { appendEvent } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
 import { channelAccountExists } from '../../channels/queries/accounts.ts';
+import { matchListingsByCode } from '../../channels/store/listings.ts';
 import { tryReserve } from '../../orders/lifecycle.ts';
 import { lockOrders, matchLines, ordersUnmatchedFor, skusOfOrders } from '../../orders/store/orders.ts';
 import type { StockDeps } from '../deps.ts';
@@ -59,6 +60,9 @@ export async function mapSku(
         out.push(o.order_no);
       }
     }
+    // The shop's listings with that merchant code are this SKU too (商品对应): matched in the same transaction, after
+    // the orders and stock rows (listing rows are not in the lock order: nothing waits on them before stock).
+    const listings = await matchListingsByCode(tx, who.tenantId, accountId, input.externalSku, input.sku, now);
     await appendEvent(tx, {
       tenantId: who.tenantId,
       type: 'sku.mapped',
@@ -77,7 +81,7 @@ export async function mapSku(
         targetId: `${accountId || '*'}:${input.externalSku}`,
         before: previous ? { sku: previous.sku } : null,
         after: { sku: input.sku },
-        detail: { rematchedOrders: out },
+        detail: { rematchedOrders: out, listingsMatched: listings },
       },
       now,
     );

@@ -10,6 +10,8 @@ import { shopifyAnchor, shopifyStatusDictionary } from './status.ts';
 import { pullShopifyOrders, shopifyApiVersion } from './pull.ts';
 import { shipBackShopify } from './ship-back.ts';
 import { distinctNumbers } from '../tracking-numbers.ts';
+import { pullShopifyListings } from './listings.ts';
+import { setStockShopify } from './stock.ts';
 
 export interface ShopifyCredentials {
   /** e.g. my-shop.myshopify.com: pushes from any other shop are refused. */
@@ -229,6 +231,8 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
   pullConfigured: (c) => Boolean(c.accessToken),
   pull: (ctx) => pullShopifyOrders(ctx, isOrder, normalizeShopifyOrder),
   shipBack: shipBackShopify,
+  pullListings: pullShopifyListings,
+  setStock: setStockShopify,
 
   parsePulled(rawBody) {
     let body: unknown;

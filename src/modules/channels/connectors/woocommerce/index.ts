@@ -12,6 +12,8 @@ import { wooStatusDictionary } from './status.ts';
 import { wooAuthorized } from './auth.ts';
 import { shipBackWoo } from './ship-back.ts';
 import { distinctNumbers } from '../tracking-numbers.ts';
+import { pullWooListings } from './listings.ts';
+import { setStockWoo } from './stock.ts';
 
 export { oauthBaseString, rfc3986 } from './auth.ts';
 
@@ -461,6 +463,8 @@ export const woocommerce: ChannelAdapter<WooCommerceCredentials> = {
   },
 
   shipBack: shipBackWoo,
+  pullListings: pullWooListings,
+  setStock: setStockWoo,
   pullConfigured: (c) => Boolean(c.consumerKey && c.consumerSecret),
   pull: pullWoo,
 
