@@ -68,6 +68,7 @@ export interface EventPayloads {
   'order.stock_reserved': OrderRef & { lines: StockLine[] };
   'order.stock_deducted': OrderRef & { lines: StockLine[] };
   'order.amounts_changed': OrderRef & { before: OrderAmounts; after: OrderAmounts };
+  'order.remark_set': OrderRef & { flag: number | null; length: number; toPlatform: boolean };
   'order.price_changed': OrderRef & {
     lines: { lineNo: number; sku: string; quantity: number; from: { unitPrice: number; discount: number }; to: { unitPrice: number; discount: number } }[];
     shippingFee: FromTo | null;
@@ -222,6 +223,11 @@ export const eventCatalogue: { readonly [T in EventType]: EventSpec<T> } = {
     aggregate: 'order',
     about: 'Stock taken firm for a paid order.',
     fields: { ...orderRef, lines: 'sku, warehouse, quantity taken' },
+  },
+  'order.remark_set': {
+    aggregate: 'order',
+    about: "A person wrote the seller's remark (卖家备注) and flag on the order; it goes back to the platform where the platform takes remarks.",
+    fields: { ...orderRef, flag: 'the flag, 0 (none) to 5, or null', length: 'how many characters the remark has (its text stays out of the event)', toPlatform: 'true when a write to the platform was queued' },
   },
   'order.amounts_changed': {
     aggregate: 'order',

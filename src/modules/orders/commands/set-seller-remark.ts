@@ -3,7 +3,7 @@
 // platform is told exactly when the remark committed. The latest remark wins there too.
 import { HubError } from '../../../kernel/errors.ts';
 import { requirePermission, type Principal } from '../../../kernel/principal.ts';
-import { appendHistory } from '../../../platform/outbox/append.ts';
+import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
 import { enqueueRemark, remarkProblem } from '../../channels/store/outbound.ts';
 import type { OrderDeps } from '../deps.ts';
@@ -25,12 +25,25 @@ export async function setSellerRemark(deps: OrderDeps, who: Principal, idOrOrder
   if (flag !== null && !(Number.isInteger(flag) && flag >= 0 && flag <= 5)) throw new HubError('VALIDATION_FAILED', 'a flag is 0 (none) to 5');
   const id = await resolveOrderId(deps, idOrOrderNo, who);
   await deps.db.transaction(async (tx) => {
-    const o = await lockOrder<{ tenant_id: string; channel: string; account_id: string; platform_order_id: string; seller_flag: number | null }>(tx, id, 'tenant_id, channel, account_id, platform_order_id, seller_flag');
+    const o = await lockOrder<{ tenant_id: string; order_no: string; channel: string; account_id: string; platform_order_id: string; seller_flag: number | null }>(
+      tx,
+      id,
+      'tenant_id, order_no, channel, account_id, platform_order_id, seller_flag',
+    );
     const problem = remarkProblem(o.channel, text);
     if (problem) throw new HubError('VALIDATION_FAILED', problem);
     const keptFlag = flag ?? (o.seller_flag === null ? null : Number(o.seller_flag));
     await tx.run('UPDATE orders SET seller_remark = ?, seller_flag = ?, seller_remark_at = ?, updated_at = ? WHERE id = ?', [text, keptFlag, now, now, id]);
     const outboundId = await enqueueRemark(tx, { tenantId: o.tenant_id, accountId: o.account_id, channel: o.channel, orderId: id, platformOrderId: o.platform_order_id, text, flag: keptFlag, at: now });
+    const length = [...text].length;
+    await appendEvent(tx, {
+      tenantId: o.tenant_id,
+      type: 'order.remark_set',
+      aggregateType: 'order',
+      aggregateId: id,
+      at: now,
+      payload: { orderId: id, orderNo: o.order_no, channel: o.channel, accountId: o.account_id, platformOrderId: o.platform_order_id, flag: keptFlag, length, toPlatform: outboundId !== null },
+    });
     await appendHistory(tx, { tenantId: o.tenant_id, orderId: id, at: now, kind: 'remark', cause: `remark by ${who.name}`, detail: { flag: keptFlag, length: [...text].length, toPlatform: outboundId !== null } });
     await appendAudit(tx, deps.keyring, who, { action: 'order.remark', targetType: 'order', targetId: id, after: { flag: keptFlag, length: [...text].length, outbound: outboundId } }, now);
   });
