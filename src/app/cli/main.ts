@@ -123,7 +123,7 @@ export async function serve(
   const local = url.replace('localhost', '127.0.0.1');
   const demoPayments = demo.setup ? await startDemoPayments(hub, demo.setup, local, log) : null;
   const simulator = demo.setup
-    ? new DemoSimulator(local, demo.setup, config.demoRate, log, Math.random, (id) => hub.poller.runAccount(id), publicBase(hub), demoPayments)
+    ? new DemoSimulator(local, demo.setup, config.demoRate, log, Math.random, (id) => hub.poller.runAccount(id), publicBase(hub), demoPayments, (id) => hub.listings.request(id))
     : null;
   simulator?.start();
   let stopping: Promise<void> | null = null;

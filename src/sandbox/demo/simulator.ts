@@ -58,9 +58,12 @@ export class DemoSimulator {
     private readonly hookBase: string = baseUrl,
     /** The demo's WeChat Pay: pays the own shops' orders and tells the hub as WeChat does. */
     private readonly payments: DemoPayments | null = null,
+    /** Asks the hub to pull one account's listings now (商品下载): the platforms list what the demo's orders sell. */
+    private readonly pullListingsNow: ((accountId: string) => Promise<unknown>) | null = null,
   ) {}
 
   private pullTimer: NodeJS.Timeout | null = null;
+  private listingTimer: NodeJS.Timeout | null = null;
 
   start(burst = 30): void {
     this.stopped = false;
@@ -76,6 +79,19 @@ export class DemoSimulator {
       this.pullTimer = setInterval(pullAll, 10_000);
       this.pullTimer.unref();
     }
+    if (this.pullListingsNow) {
+      const pull = this.pullListingsNow;
+      const platformShops = this.demo.shops.filter((x) => x.sim);
+      const pullAll = () => {
+        for (const shop of platformShops) void pull(shop.id).catch((e: unknown) => this.log.warn({ err: e, shop: shop.name }, 'demo: a listing pull failed'));
+      };
+      // A shop lists what its orders sell: read again once the first orders are in, then every 2 minutes, so the
+      // listings page and the stock sync have every demo SKU within seconds (a real shop is read every 6 hours).
+      const first = setTimeout(pullAll, 15_000);
+      first.unref();
+      this.listingTimer = setInterval(pullAll, 120_000);
+      this.listingTimer.unref();
+    }
     this.running = (async () => {
       for (let i = 0; i < burst && !this.stopped; i++) await this.step(i < burst * 0.7 ? 'new' : undefined);
       this.schedule();
@@ -87,8 +103,10 @@ export class DemoSimulator {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.pullTimer) clearInterval(this.pullTimer);
+    if (this.listingTimer) clearInterval(this.listingTimer);
     this.timer = null;
     this.pullTimer = null;
+    this.listingTimer = null;
     await this.running;
   }
 

@@ -3,6 +3,7 @@
 // statuses through its dictionary (data), and pulls orders modified in a time window with the platform's signing.
 import type { NormalizedOrder } from '../../orders/domain/order.ts';
 import type { OrderStatus } from '../../orders/domain/machine.ts';
+import { carrierEntry } from '../../../kernel/carriers.ts';
 
 export interface PushRequest {
   /** Lower-cased header names. */
@@ -260,8 +261,7 @@ export interface ShipBackClient<Credentials = unknown> {
  * a guessed name would put a wrong tracking link in front of the buyer.
  */
 export function platformCarrier<T>(dictionary: Readonly<Record<string, T>>, carrier: string, platformLabel: string): T {
-  const key = carrier.trim().toLowerCase();
-  const name = Object.hasOwn(dictionary, key) ? dictionary[key] : undefined;
+  const name = carrierEntry(dictionary, carrier);
   if (!name) throw new PlatformWriteError('CARRIER_UNKNOWN', `carrier ${JSON.stringify(carrier)} is not in the ${platformLabel} carrier dictionary: add it before shipping back`, { refused: true });
   return name;
 }

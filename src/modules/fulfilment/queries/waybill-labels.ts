@@ -5,6 +5,7 @@ import type { Principal } from '../../../kernel/principal.ts';
 import { maskAddress, maskName, maskPhone } from '../../orders/domain/order.ts';
 import { shipmentRow } from '../store/shipment-row.ts';
 import { waveRow, waveShipments } from './wave.ts';
+import { carrierEntry } from '../../../kernel/carriers.ts';
 import { carrierNames } from '../waybills/carriers.ts';
 import { ordersOf } from '../waybills/issue.ts';
 import { renderLabels, type LabelData, type LabelSize } from '../waybills/label.ts';
@@ -29,7 +30,7 @@ async function labelOf(deps: WaybillDeps, s: ShipmentRow): Promise<LabelData> {
   const byId = new Map(orders.map((o) => [o.id, o]));
   return {
     waybillNo: w.waybill_no,
-    carrierName: carrierNames[w.carrier] ?? w.carrier.toUpperCase(),
+    carrierName: carrierEntry(carrierNames, w.carrier) ?? w.carrier.toUpperCase(),
     sortCode: w.sort_code,
     receiver: {
       name: readable(print.receiverName) || readable(maskName(r?.name)) || '',

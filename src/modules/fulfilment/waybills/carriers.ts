@@ -1,5 +1,7 @@
 // The hub's carrier codes as each waybill network names them (Cainiao cp_code, PDD wp_code): data, one line per
 // carrier. A carrier missing here cannot get a waybill from that network (refused, not guessed).
+import { carrierEntry } from '../../../kernel/carriers.ts';
+
 export const cainiaoCarriers: Readonly<Record<string, string>> = {
   zto: 'ZTO',
   yto: 'YTO',
@@ -8,8 +10,9 @@ export const cainiaoCarriers: Readonly<Record<string, string>> = {
   sf: 'SF',
   shunfeng: 'SF',
   ems: 'EMS',
-  postb: 'POSTB',
-  jt: 'HTKY',
+  chinapost: 'POSTB',
+  best: 'HTKY',
+  jt: 'JTSD',
 };
 
 export const pinduoduoWaybillCarriers: Readonly<Record<string, string>> = {
@@ -24,8 +27,7 @@ export const pinduoduoWaybillCarriers: Readonly<Record<string, string>> = {
 };
 
 export function codeFor(dictionary: Readonly<Record<string, string>>, carrier: string): string | null {
-  const key = carrier.trim().toLowerCase();
-  return Object.hasOwn(dictionary, key) ? (dictionary[key] ?? null) : null;
+  return carrierEntry(dictionary, carrier) ?? null;
 }
 
 /** The carriers as people read them on a label. */
@@ -37,7 +39,8 @@ export const carrierNames: Readonly<Record<string, string>> = {
   sf: '顺丰速运',
   shunfeng: '顺丰速运',
   ems: 'EMS',
-  postb: '邮政快递包裹',
+  chinapost: '邮政快递包裹',
+  best: '百世快递',
   jt: '极兔速递',
   jd: '京东快递',
 };
