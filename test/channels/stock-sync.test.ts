@@ -252,6 +252,25 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
       await s.api('PUT', `/api/stock-allocation/${a.accountId}`, { ratioPct: 100, safetyStock: 0, syncEnabled: true });
     }
   });
+
+  it('offers a bundle (组合装) what its components make, following the scarcest one when a component moves', async () => {
+    const a = uniq('SS-BA');
+    const b = uniq('SS-BB');
+    const bundle = uniq('SS-BUNDLE');
+    await setStock(s, a, 10, 'WH1');
+    await setStock(s, b, 9, 'WH1');
+    const defined = await s.api('PUT', `/api/bundles/${bundle}`, { components: [{ sku: a, quantity: 2 }, { sku: b, quantity: 1 }] });
+    expect(defined.status, JSON.stringify(defined.body)).toBe(200);
+    const listings = await listEverywhere(bundle);
+    // Nothing marks a listing inserted behind the feed's back: a stock change of a component does.
+    await setStock(s, b, 8, 'WH1');
+    // min(⌊10 ÷ 2⌋, ⌊8 ÷ 1⌋) = 5
+    await platformsShow(listings, 5, 'every platform shows the 5 bundles the components make');
+    expect((await detail(bundle)).byChannel.filter((c) => listings.some((l) => l.shop.accountId === c.accountId)).map((c) => c.sellable)).toEqual(listings.map(() => 5));
+    // The scarcer component now decides: ⌊10 ÷ 2⌋ = 5 → ⌊3 ÷ 1⌋ = 3.
+    await setStock(s, b, 3, 'WH1');
+    await platformsShow(listings, 3, 'every platform follows the scarcest component down to 3');
+  }, 30_000);
 });
 
 describe.each(allBackends)('the scheduled full push on $name', (backend) => {

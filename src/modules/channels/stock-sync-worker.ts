@@ -190,7 +190,7 @@ export class StockSyncWorker {
     const computedAt = Date.now();
     const outcome = await this.attempt(l);
     const doneAt = Date.now();
-    await recordStockWrite(this.db, Number(l.id), claim, outcome, doneAt);
+    await recordStockWrite(this.db, Number(l.id), claim, outcome, doneAt, this.opts.gatherMs);
     if (this.opts.onWrite && outcome.kind !== 'skipped')
       this.opts.onWrite({ listingId: Number(l.id), accountId: l.account_id, sku: l.sku ?? '', quantity: outcome.kind === 'done' ? outcome.quantity : -1, computedAt, doneAt, outcome: outcome.kind });
   }

@@ -112,10 +112,12 @@ export type StockWriteOutcome =
 
 /**
  * Records a write under the claim it ran with, and ends the claim (one statement: fence and write together). A listing
- * marked again while its write was in flight stays due: the value written may already be old.
+ * marked again while its write was in flight stays due — the value written may already be old — after one more
+ * gathering time (at once when it is going to 0): a stream of changes makes one write per gathering time, not one
+ * write after another.
  */
-export async function recordStockWrite(db: Database, id: number, claim: ListingClaim, o: StockWriteOutcome, now: number): Promise<boolean> {
-  const stillOwed = `CASE WHEN sync_wanted_at > ? THEN sync_due_at ELSE NULL END`;
+export async function recordStockWrite(db: Database, id: number, claim: ListingClaim, o: StockWriteOutcome, now: number, gatherMs: number): Promise<boolean> {
+  const stillOwed = `CASE WHEN sync_wanted_at > ${Number(claim.claimedAt)} THEN (CASE WHEN sync_wanted = 0 THEN ${Number(now)} ELSE ${Number(now + gatherMs)} END) ELSE NULL END`;
   const end = 'sync_claimed_by = NULL, sync_claimed_until = NULL, updated_at = ?';
   return db.transaction(async (tx) => {
     let n: number;
@@ -123,7 +125,7 @@ export async function recordStockWrite(db: Database, id: number, claim: ListingC
       n = await tx.run(
         `UPDATE listings SET synced_quantity = ?, synced_at = ?, platform_quantity = ?, sync_error = NULL, sync_error_code = NULL, sync_attempts = 0, sync_due_at = ${stillOwed}, ${end}
          WHERE id = ? AND sync_claimed_by = ?`,
-        [o.quantity, now, o.quantity, claim.claimedAt, now, id, claim.token],
+        [o.quantity, now, o.quantity, now, id, claim.token],
       );
     } else if (o.kind === 'retry') {
       n = await tx.run(`UPDATE listings SET sync_error = ?, sync_error_code = ?, sync_attempts = sync_attempts + 1, sync_due_at = ?, ${end} WHERE id = ? AND sync_claimed_by = ?`, [
@@ -138,7 +140,6 @@ export async function recordStockWrite(db: Database, id: number, claim: ListingC
       n = await tx.run(`UPDATE listings SET sync_error = ?, sync_error_code = ?, sync_attempts = 0, sync_due_at = ${stillOwed}, ${end} WHERE id = ? AND sync_claimed_by = ?`, [
         o.error === null ? null : o.error.slice(0, 1000),
         o.kind === 'skipped' && o.error === null ? null : o.code,
-        claim.claimedAt,
         now,
         id,
         claim.token,
