@@ -1,9 +1,9 @@
 // JD listings (商品下载): jingdong.sku.read.searchSkuList, page by page: each SKU with its ware (item) id, the merchant
-// code (outerId) and stockNum. Signed like the pull (josCall). The method and its field names are from JOS's SKU read
+// code (outerId) and stockNum. Signed like the pull (jdWrite). The method and its field names are from JOS's SKU read
 // API as documented; not checked against a captured answer.
 import type { CallContext, PlatformListing } from '../types.ts';
 import type { JdCredentials } from './index.ts';
-import { josCall } from './stock.ts';
+import { jdWrite } from './write.ts';
 
 const pageSize = 100;
 const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
@@ -14,7 +14,7 @@ const int = (v: unknown): number | null => {
 
 export async function* pullJdListings(ctx: CallContext<JdCredentials>): AsyncGenerator<PlatformListing[], void, void> {
   for (let page = 1; ; page++) {
-    const r = await josCall(ctx, 'jingdong.sku.read.searchSkuList', { page, pageSize, field: 'skuId,wareId,outerId,skuName,stockNum,wareTitle' });
+    const r = await jdWrite(ctx, 'jingdong.sku.read.searchSkuList', { page, pageSize, field: 'skuId,wareId,outerId,skuName,stockNum,wareTitle' });
     const p = (r.body.page ?? {}) as Record<string, unknown>;
     const data = (Array.isArray(p.data) ? p.data : []) as Record<string, unknown>[];
     const out: PlatformListing[] = data

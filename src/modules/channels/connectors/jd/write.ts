@@ -11,15 +11,19 @@ const productionBase = 'https://api.jd.com';
 const callLimitedBackoffMs = 60_000;
 /**
  * Gateway codes that are JD's trouble, not the call's: 1 服务不可用, 3 (服务调用超时), 66/67 平台连接后端服务不可用 /
- * 处理过程中出错. Retried. Every other gateway code (a bad key, token or signature, a missing parameter) is refused:
- * sending the same again cannot help. (1/3/66/67 as JOS's gateway error table lists them; not confirmed against a
- * live answer.)
+ * 处理过程中出错, and isp.* (a service behind the gateway failed). Retried. Every other gateway code (a bad key, token
+ * or signature, a missing parameter) is refused: sending the same again cannot help. (1/3/66/67 as JOS's gateway error
+ * table lists them; not confirmed against a live answer.)
  */
 const platformCodes = new Set(['1', '3', '66', '67']);
+const isPlatformTrouble = (code: string) => platformCodes.has(code) || code.startsWith('isp');
 
 export const jdStr = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
 
-/** One signed JOS call: the method's response object (`code` '0'), or a PlatformWriteError. */
+/**
+ * One signed JOS call — every JD write, and the reads the writes and the listing pull make: the method's response
+ * object (`code` '0'), or a PlatformWriteError.
+ */
 export async function jdWrite(ctx: CallContext<JdCredentials>, method: string, business: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
   const c = ctx.credentials;
   const paramJson = JSON.stringify(business);
@@ -36,11 +40,17 @@ export async function jdWrite(ctx: CallContext<JdCredentials>, method: string, b
     const e = err as Record<string, unknown>;
     const code = jdStr(e.code) || 'UNKNOWN';
     const message = `${jdStr(e.zh_desc) || jdStr(e.en_desc) || 'JD error'} (${method}: ${code})`;
-    if (code === '2') throw new PlatformWriteError(code, message, { status: res.status, retryAfterMs: callLimitedBackoffMs });
-    throw new PlatformWriteError(code, message, { status: res.status, refused: !platformCodes.has(code) });
+    if (code === '2') throw new PlatformWriteError(code, message, { status: res.status, retryAfterMs: res.retryAfterMs ?? callLimitedBackoffMs });
+    throw new PlatformWriteError(code, message, { status: res.status, refused: !isPlatformTrouble(code) });
   }
   // A gateway's 5xx page, or an answer cut short: JD's trouble, retried.
-  if (!res.ok || !b) throw new PlatformWriteError(`HTTP_${res.status}`, `JD ${method} answered HTTP ${res.status}${b ? '' : ', not JSON'}`, { status: res.status, refused: res.ok ? false : res.status < 500 && res.status !== 429 });
+  if (!res.ok || !b) {
+    throw new PlatformWriteError(`HTTP_${res.status}`, `JD ${method} answered HTTP ${res.status}${b ? '' : ', not JSON'}`, {
+      status: res.status,
+      refused: res.ok ? false : res.status < 500 && res.status !== 429,
+      ...(res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}),
+    });
+  }
   const key = `${method.replaceAll('.', '_')}_responce`;
   const r = b[key];
   if (!r || typeof r !== 'object') throw new PlatformWriteError('BAD_RESPONSE', `JD ${method}: no ${key} in the answer`, { status: res.status });
