@@ -1,6 +1,6 @@
 // The `orderhub` command as an operator uses it: a separate process, real files.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,15 +11,25 @@ const cleanEnv = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !k.startsWith('ORDERHUB_') && k !== 'DATABASE_URL' && k !== 'PORT'),
 ) as Record<string, string>;
 
-function run(args: string[], env: Record<string, string> = {}, input?: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    ...(input !== undefined ? { input } : {}),
-    env: { ...cleanEnv, ORDERHUB_DATA_DIR: dir, LOG_LEVEL: 'warn', ...env },
-    encoding: 'utf8',
-    cwd: dir,
-    timeout: 60_000,
+/**
+ * Runs the CLI as a child process without blocking this worker: a test that ran a dozen synchronous CLI starts on a busy
+ * machine held the worker's event loop past vitest's 60 s RPC timeout ("Timeout calling onTaskUpdate").
+ */
+function run(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...cleanEnv, ORDERHUB_DATA_DIR: dir, LOG_LEVEL: 'warn', ...env }, cwd: dir });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+    child.stdin.end(input ?? '');
   });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 beforeAll(() => {
@@ -28,15 +38,15 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('orderhub CLI', () => {
-  it('explains itself', () => {
-    const r = run(['--help']);
+  it('explains itself', async () => {
+    const r = await run(['--help']);
     expect(r.code).toBe(0);
     for (const cmd of ['serve', 'migrate', 'config', 'token', 'account', 'stock']) expect(r.out).toContain(cmd);
-    expect(run(['stock', '--help']).out).toMatch(/set \[options\] <sku>/);
+    expect((await run(['stock', '--help'])).out).toMatch(/set \[options\] <sku>/);
   });
 
-  it('prints the effective configuration with secrets hidden', () => {
-    const r = run(['config'], { DATABASE_URL: 'postgres://hub:supersecret@db.example:5432/hub', ORDERHUB_ADMIN_TOKEN: 'topsecret-token', PORT: '4100' });
+  it('prints the effective configuration with secrets hidden', async () => {
+    const r = await run(['config'], { DATABASE_URL: 'postgres://hub:supersecret@db.example:5432/hub', ORDERHUB_ADMIN_TOKEN: 'topsecret-token', PORT: '4100' });
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('supersecret');
     expect(r.out).not.toContain('topsecret-token');
@@ -45,39 +55,39 @@ describe('orderhub CLI', () => {
     expect(r.out).toMatch(/port\s+4100\s+PORT/);
   });
 
-  it('reads an optional config file and refuses bad settings clearly', () => {
+  it('reads an optional config file and refuses bad settings clearly', async () => {
     writeFileSync(join(dir, 'good.json'), JSON.stringify({ paymentTimeoutMinutes: 30 }));
-    expect(run(['config'], { ORDERHUB_CONFIG: 'good.json' }).out).toMatch(/paymentTimeoutMinutes\s+30/);
+    expect((await run(['config'], { ORDERHUB_CONFIG: 'good.json' })).out).toMatch(/paymentTimeoutMinutes\s+30/);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ paymentTimeoutMinute: 30 }));
-    const bad = run(['config'], { ORDERHUB_CONFIG: 'bad.json' });
+    const bad = await run(['config'], { ORDERHUB_CONFIG: 'bad.json' });
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('unknown setting "paymentTimeoutMinute"');
-    const port = run(['config'], { PORT: 'eighty' });
+    const port = await run(['config'], { PORT: 'eighty' });
     expect(port.code).toBe(2);
     expect(port.err).toContain('PORT: must be a number');
   });
 
-  it('migrates, creates a shop and sets stock', () => {
-    expect(run(['migrate']).out).toContain('applied: 001_foundation');
-    expect(run(['migrate']).out).toContain('up to date');
-    const created = run(['account', 'create', '--platform', 'ownshop', '--name', 'Web shop', '--secret', 'cli-secret-123']);
+  it('migrates, creates a shop and sets stock', async () => {
+    expect((await run(['migrate'])).out).toContain('applied: 001_foundation');
+    expect((await run(['migrate'])).out).toContain('up to date');
+    const created = await run(['account', 'create', '--platform', 'ownshop', '--name', 'Web shop', '--secret', 'cli-secret-123']);
     expect(created.code).toBe(0);
     const acct = JSON.parse(created.out) as { id: string; webhookUrl: string };
     expect(acct.webhookUrl).toBe(`http://127.0.0.1:3000/hooks/ownshop/${acct.id}`);
-    expect(run(['account', 'list']).out).toContain(acct.id);
-    const stock = JSON.parse(run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '7']).out) as { onHand: number; available: number };
+    expect((await run(['account', 'list'])).out).toContain(acct.id);
+    const stock = JSON.parse((await run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '7'])).out) as { onHand: number; available: number };
     expect(stock).toMatchObject({ onHand: 7, available: 7 });
-    expect(JSON.parse(run(['stock', 'get', 'A1']).out)).toMatchObject({ sku: 'A1', onHand: 7 });
+    expect(JSON.parse((await run(['stock', 'get', 'A1'])).out)).toMatchObject({ sku: 'A1', onHand: 7 });
   });
 
-  it('refuses bad operator input with a clear message', () => {
-    const r = run(['account', 'create', '--platform', 'myspace', '--name', 'x']);
+  it('refuses bad operator input with a clear message', async () => {
+    const r = await run(['account', 'create', '--platform', 'myspace', '--name', 'x']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('PLATFORM_NOT_SUPPORTED');
-    const n = run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '-3']);
+    const n = await run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '-3']);
     expect(n.code).not.toBe(0);
     expect(n.err).toContain('--on-hand must be a whole number');
-    expect(run(['stock', 'get', 'NOPE']).err).toContain('SKU_NOT_FOUND');
+    expect((await run(['stock', 'get', 'NOPE'])).err).toContain('SKU_NOT_FOUND');
   });
 
   it('generates an admin token on first start and shows it once; the database keeps only its hash; `token` issues a new one', async () => {
@@ -125,24 +135,24 @@ describe('orderhub CLI', () => {
   });
 
   it('adds a user from the shell, audits it, and names the row someone edited in the audit log', async () => {
-    const weak = run(['user', 'create', 'li.lei', '--role', 'operations'], {}, 'short\n');
+    const weak = await run(['user', 'create', 'li.lei', '--role', 'operations'], {}, 'short\n');
     expect(weak.code).toBe(1);
     expect(weak.err).toMatch(/VALIDATION_FAILED: the password is too short/);
-    const made = run(['user', 'create', 'li.lei', '--role', 'operations', '--provinces', '浙江省,江苏省'], {}, 'a long enough passphrase\n');
+    const made = await run(['user', 'create', 'li.lei', '--role', 'operations', '--provinces', '浙江省,江苏省'], {}, 'a long enough passphrase\n');
     expect(made.code, made.err).toBe(0);
     expect(JSON.parse(made.out)).toMatchObject({ username: 'li.lei', roles: ['operations'], scope: { provinces: ['江苏省', '浙江省'] } });
-    expect(run(['user', 'list']).out).toMatch(/li\.lei\s+active\s+operations/);
+    expect((await run(['user', 'list'])).out).toMatch(/li\.lei\s+active\s+operations/);
     // A second seller's first admin (代运营): same username, another tenant, not listed in the default one.
-    const other = run(['user', 'create', 'li.lei', '--role', 'admin', '--tenant', 'acme'], {}, 'another long passphrase\n');
+    const other = await run(['user', 'create', 'li.lei', '--role', 'admin', '--tenant', 'acme'], {}, 'another long passphrase\n');
     expect(other.code, other.err).toBe(0);
-    expect(run(['user', 'list', '--tenant', 'acme']).out).toMatch(/li\.lei\s+active\s+admin/);
-    expect(run(['user', 'list']).out).not.toMatch(/admin/);
-    const badTenant = run(['user', 'create', 'x.y', '--tenant', 'no good'], {}, 'another long passphrase\n');
+    expect((await run(['user', 'list', '--tenant', 'acme'])).out).toMatch(/li\.lei\s+active\s+admin/);
+    expect((await run(['user', 'list'])).out).not.toMatch(/admin/);
+    const badTenant = await run(['user', 'create', 'x.y', '--tenant', 'no good'], {}, 'another long passphrase\n');
     expect(badTenant.code).toBe(1);
     expect(badTenant.err).toMatch(/--tenant must be/);
-    expect(run(['stock', 'set', 'AUD1', '--warehouse', 'WH1', '--on-hand', '5']).code).toBe(0);
+    expect((await run(['stock', 'set', 'AUD1', '--warehouse', 'WH1', '--on-hand', '5'])).code).toBe(0);
 
-    const ok = run(['audit', 'verify']);
+    const ok = await run(['audit', 'verify']);
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toMatch(/tenant default: ok, \d+ entries, chain intact/);
 
@@ -156,7 +166,7 @@ describe('orderhub CLI', () => {
     expect(later.seq).toBeGreaterThan(row.seq);
     db.prepare(`UPDATE audit_log SET after = '{"onHand":500}' WHERE id = ?`).run(later.id);
     db.close();
-    const broken = run(['audit', 'verify']);
+    const broken = await run(['audit', 'verify']);
     expect(broken.code).toBe(1);
     expect(broken.out).toMatch(/tenant default: BROKEN, 2 broken links in \d+ entries/);
     expect(broken.out).toContain(`entry seq ${row.seq} (row id ${row.id}): its content does not match its MAC (edited)`);
