@@ -172,6 +172,27 @@ describe('ship-back requests, checked from the platforms’ documentation', () =
     expect(sim.shipmentsOf!('3001')).toEqual(['SF1234567890']);
   });
 
+  it('tells WooCommerce a Chinese carrier its provider list lacks as a custom provider with a tracking link; an unknown one is refused', async () => {
+    const sim = sims.mount('woo-zto', woocommerceSimulator, 'zto');
+    const c = sim.credentials as { consumerKey: string; consumerSecret: string };
+    sim.record(simOrder('3002', 'CNY', [['WA', 1]]), 'http://127.0.0.1:9/unused');
+    const seen: Recorded[] = [];
+    const ctx = { credentials: sim.credentials, fetch: recordingFetch(seen), now: Date.now };
+    // Typed as Kuaidi100's pinyin code: the same carrier as the hub's zto.
+    await (woocommerce as ChannelAdapter<unknown>).shipBack!(ctx, { ...parcel('3002', [{ sku: 'WA', quantity: 1 }]), carrier: 'zhongtong', trackingNo: 'ZT7300000001' });
+    for (const x of seen) expect(wooSignatureValid(x.method, x.url, c.consumerKey, c.consumerSecret), x.url).toBe(true);
+    expect(JSON.parse(seen[1]?.body ?? '{}')).toEqual({
+      custom_tracking_provider: '中通快递',
+      custom_tracking_link: 'https://www.kuaidi100.com/chaxun?com=zhongtong&nu=%1$s',
+      tracking_number: 'ZT7300000001',
+      date_shipped: new Date().toISOString().slice(0, 10),
+    });
+    expect(sim.shipmentsOf!('3002')).toEqual(['ZT7300000001']);
+    const before = seen.length;
+    await expect((woocommerce as ChannelAdapter<unknown>).shipBack!(ctx, { ...parcel('3002', [{ sku: 'WA', quantity: 1 }]), carrier: 'pigeon-post', trackingNo: 'PG1' })).rejects.toMatchObject({ code: 'CARRIER_UNKNOWN', opts: { refused: true } });
+    expect(seen.length).toBe(before);
+  });
+
   it('fulfils a Shopify order through its fulfillment orders with the paths and header of the official library, one request per location', async () => {
     const { sim, server } = await shopAtRoot();
     onTestFinished(() => new Promise<void>((r) => server.close(() => r())));

@@ -451,11 +451,15 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
     const b = jsonBody(req);
     const number = typeof b?.tracking_number === 'string' ? b.tracking_number.trim() : '';
     const provider = typeof b?.tracking_provider === 'string' ? b.tracking_provider : '';
+    const customProvider = typeof b?.custom_tracking_provider === 'string' ? b.custom_tracking_provider : '';
+    const customLink = typeof b?.custom_tracking_link === 'string' ? b.custom_tracking_link : '';
     if (!number) return wooError(400, 'rest_missing_callback_param', 'Missing parameter(s): tracking_number', { params: ['tracking_number'] });
+    // A custom provider needs both its name and its link (the extension documents both as required for it).
+    if (!provider && (!customProvider || !customLink)) return wooError(400, 'rest_missing_callback_param', 'Missing parameter(s): tracking_provider or custom_tracking_provider and custom_tracking_link', { params: ['tracking_provider'] });
     const shipped = typeof b?.date_shipped === 'string' ? b.date_shipped : '';
     if (shipped && !/^\d{4}-\d{2}-\d{2}$/.test(shipped)) return wooError(400, 'rest_invalid_param', 'Invalid parameter(s): date_shipped', { params: { date_shipped: 'date_shipped is not a date.' } });
     return write(() => {
-      const item: TrackingItem = { tracking_provider: provider, custom_tracking_provider: '', custom_tracking_link: '', tracking_number: number, date_shipped: shipped, tracking_id: derive(`trk:${id}:${items.length}:${number}`).slice(0, 32) };
+      const item: TrackingItem = { tracking_provider: provider, custom_tracking_provider: provider ? '' : customProvider, custom_tracking_link: provider ? '' : customLink, tracking_number: number, date_shipped: shipped, tracking_id: derive(`trk:${id}:${items.length}:${number}`).slice(0, 32) };
       items.push(item);
       trackingOf.set(id, items);
       stored.body.meta_data = [...((stored.body.meta_data as unknown[]) ?? []).filter((m) => (m as { key?: string }).key !== '_wc_shipment_tracking_items'), { id: id * 7 + 1, key: '_wc_shipment_tracking_items', value: items }];

@@ -3,10 +3,10 @@
 // (PUT /wp-json/wc/v3/orders/{id}). WooCommerce has no idempotency key, so the tracking items are read first and a
 // tracking number already there is not added again; setting `completed` twice changes nothing.
 // woocommerce.com/document/shipment-tracking/shipment-tracking-rest-api-create-tracking-item/
-import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackParcel, type WriteResult } from '../types.ts';
+import { PlatformWriteError, type CallContext, type ShipBackParcel, type WriteResult } from '../types.ts';
 import { sendPlatformRequest } from '../write-http.ts';
 import { wooAuthorized } from './auth.ts';
-import { wooCarriers } from './carriers.ts';
+import { wooProviderFields } from './carriers.ts';
 import type { WooCommerceCredentials } from './index.ts';
 
 interface Answer {
@@ -37,7 +37,8 @@ async function wooCall(ctx: CallContext<WooCommerceCredentials>, method: string,
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export async function shipBackWoo(ctx: CallContext<WooCommerceCredentials>, parcel: ShipBackParcel): Promise<WriteResult> {
-  const provider = platformCarrier(wooCarriers, parcel.carrier, 'WooCommerce');
+  const provider = wooProviderFields(parcel.carrier);
+  if (!provider) throw new PlatformWriteError('CARRIER_UNKNOWN', `carrier ${JSON.stringify(parcel.carrier)} is not in the WooCommerce carrier dictionary: add it before shipping back`, { refused: true });
   if (!/^\d{1,20}$/.test(parcel.platformOrderId)) throw new PlatformWriteError('ORDER_ID_INVALID', `WooCommerce order id ${JSON.stringify(parcel.platformOrderId)} is not a number`, { refused: true });
   const trackings = `/wp-json/wc-shipment-tracking/v3/orders/${parcel.platformOrderId}/shipment-trackings`;
   const existing = await wooCall(ctx, 'GET', trackings);
@@ -45,7 +46,7 @@ export async function shipBackWoo(ctx: CallContext<WooCommerceCredentials>, parc
   const found = items.find((t) => t.tracking_number === parcel.trackingNo);
   let ref = found && typeof found.tracking_id === 'string' ? found.tracking_id : null;
   if (!found) {
-    const made = await wooCall(ctx, 'POST', trackings, { tracking_provider: provider, tracking_number: parcel.trackingNo, date_shipped: day(parcel.shippedAt) });
+    const made = await wooCall(ctx, 'POST', trackings, { ...provider, tracking_number: parcel.trackingNo, date_shipped: day(parcel.shippedAt) });
     const id = (made.body as { tracking_id?: unknown } | null)?.tracking_id;
     ref = typeof id === 'string' ? id : null;
   }
