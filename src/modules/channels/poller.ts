@@ -159,7 +159,9 @@ export class Poller {
         return this.run(accountId, lease, lost);
       })
       .then((r) => r?.value ?? null)
-      .finally(() => this.running.delete(accountId));
+      .finally(() => {
+        if (this.running.get(accountId) === p) this.running.delete(accountId);
+      });
     this.running.set(accountId, p);
     return p;
   }
@@ -354,6 +356,9 @@ export class Poller {
     }
     record.finishedAt = Date.now();
     await this.writes.recordPull(record);
+    // Recorded: a pull asked for from now on is a new run that reads the platform again, not this one joined while its
+    // lease is being let go (it would answer with what the platform said before the ask).
+    this.running.delete(accountId);
     if (record.recovered > 0) this.log.info({ accountId, platform: account.platform, recovered: record.recovered }, 'pull recovered orders that pushes had missed');
     return record;
   }
