@@ -380,6 +380,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     },
     'GET /api/channel-accounts/:id/pulls': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/pulls`, dims: ['accounts'] }] },
     'GET /api/channel-accounts/:id/outbound': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/outbound`, dims: ['accounts'] }] },
+    'GET /api/channel-accounts/:id/platform-calls': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/platform-calls`, dims: ['accounts'] }] },
     'GET /api/channel-accounts/:id/raw-events': {
       targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/raw-events`, dims: ['accounts'] }],
       visible: (a) => [a.paid.eventId, a.unpaid.eventId],

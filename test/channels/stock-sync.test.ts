@@ -78,9 +78,23 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     await setStock(s, sku, 7, 'WH1');
     await platformsShow(listings, 7, 'every platform shows 7');
     const d = await detail(sku);
+    const methods: Record<string, string> = { taobao: 'taobao.item.quantity.update', pinduoduo: 'pdd.goods.quantity.update', jd: 'jingdong.stock.write.updateSkuStock' };
     for (const l of listings) {
       expect(d.byChannel.find((c) => c.accountId === l.shop.accountId)?.sellable).toBe(7);
       expect(await listingState(s, l.listingId)).toMatchObject({ syncedQuantity: 7, syncError: null, syncDueAt: null, claimedBy: null });
+      // Each write is in the account's call log under the platform's own method, with the listing it was for.
+      const log = await s.api<{ items: { kind: string; op: string; subject: string; listingId: number; attempt: number; httpStatus: number; result: string }[] }>(
+        'GET',
+        `/api/channel-accounts/${l.shop.accountId}/platform-calls?kind=stock`,
+      );
+      expect(log.body.items.find((c) => c.listingId === l.listingId)).toMatchObject({
+        kind: 'stock',
+        op: methods[l.shop.platform],
+        subject: `${l.itemId}:${l.skuId}`,
+        attempt: 1,
+        httpStatus: 200,
+        result: 'ok',
+      });
     }
   });
 
@@ -169,6 +183,11 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     expect(st).toMatchObject({ syncErrorCode: l.shop.refusalCode, syncedQuantity: null, syncDueAt: null, syncAttempts: 0 });
     expect(st.syncError).toContain(l.shop.refusalMessage);
     expect(onPlatform(l)).not.toBe(5);
+    // The integration page counts it, and the call log shows the refused request with the platform's code.
+    const page = await s.api<{ counts: { stock: { refused: number } } }>('GET', `/api/channel-accounts/${l.shop.accountId}/outbound`);
+    expect(page.body.counts.stock.refused).toBeGreaterThanOrEqual(1);
+    const refused = await s.api<{ items: { listingId: number; result: string; code: string }[] }>('GET', `/api/channel-accounts/${l.shop.accountId}/platform-calls?kind=stock&result=refused`);
+    expect(refused.body.items.find((c) => c.listingId === l.listingId)).toMatchObject({ result: 'refused', code: l.shop.refusalCode });
 
     // The next change is written (a refusal holds only that write); a call limit first: retried, then written.
     l.shop.sim.throttleNext(1);
@@ -176,6 +195,13 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     const ok = await eventually('written after the limit', () => listingState(s, l.listingId), (x) => x.syncedQuantity === 4);
     expect(ok).toMatchObject({ syncError: null, syncErrorCode: null, syncAttempts: 0 });
     expect(onPlatform(l)).toBe(4);
+    const calls = await s.api<{ items: { listingId: number; result: string; httpStatus: number | null; attempt: number }[] }>('GET', `/api/channel-accounts/${l.shop.accountId}/platform-calls?kind=stock`);
+    const mine = calls.body.items.filter((c) => c.listingId === l.listingId);
+    // Newest first: the write that went through on its second attempt, after the one the limit turned back.
+    expect(mine.slice(0, 2).map((c) => [c.attempt, c.result])).toEqual([
+      [2, 'ok'],
+      [1, 'retry'],
+    ]);
   }, 30_000);
 
   it('allocation settings change the numbers (ratio, safety stock, fixed, cap, exclusive) and byChannel agrees with what is pushed', async () => {

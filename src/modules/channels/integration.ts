@@ -21,6 +21,8 @@ import { recentRawEvents } from './queries/recent-raw-events.ts';
 import { claimDueOutbound } from './commands/claim-due-outbound.ts';
 import { recordOutboundAttempt, type OutboundOutcome } from './commands/record-outbound-attempt.ts';
 import { outboundLog } from './queries/outbound-log.ts';
+import { platformCallLog, type CallLogFilter } from './queries/call-log.ts';
+import { pruneCallLog } from './store/call-log.ts';
 import { raiseUnconfirmedShipBacks } from './commands/raise-unconfirmed.ts';
 import { retryOutbound } from './commands/retry-outbound.ts';
 import { resendShipBack, type ShipBackCorrection } from './commands/resend-ship-back.ts';
@@ -147,6 +149,16 @@ export class IntegrationService {
   /** The account's outbound platform writes (ship-backs), newest first. */
   outboundLog(who: Principal, accountId: string, page: { limit: number; before?: number | undefined }) {
     return outboundLog(this.deps, who, accountId, page);
+  }
+
+  /** The account's platform call log (every request a write made), newest first. */
+  callLog(who: Principal, accountId: string, f: CallLogFilter, now = Date.now()) {
+    return platformCallLog(this.deps, who, accountId, f, now);
+  }
+
+  /** Deletes call log entries older than `before` (the outbound worker's hourly job). */
+  pruneCallLog(before: number): Promise<number> {
+    return pruneCallLog(this.deps.db, before);
   }
 
   /** The queue of platform writes people must act on (refused, given up, unconfirmed), oldest first. */
