@@ -33,7 +33,8 @@ import type { OutboundRow } from './store/outbound.ts';
 import { finishListingPull, recordListingPage, startListingPull, type ListingPullEnd, type ListingPullStart } from './commands/record-listing-pull.ts';
 import { ignoreListing } from './commands/ignore-listing.ts';
 import { matchListing } from './commands/match-listing.ts';
-import { accountListingPull, accountListings, unmatchedListings } from './queries/listings.ts';
+import { setListingOverrides, type ListingOverridesInput } from './commands/set-listing-overrides.ts';
+import { accountListingPull, accountListings, skuListings, unmatchedListings } from './queries/listings.ts';
 import type { PlatformListing } from './connectors/types.ts';
 import type { Lease } from '../../platform/jobs/leases.ts';
 import type { ListingFilter, ListingOwner } from './store/listings.ts';
@@ -116,6 +117,11 @@ export class IntegrationService {
     return matchListing(this.deps, who, input, now);
   }
 
+  /** A person sets one listing's fixed quantity or cap (or takes them away). */
+  setListingOverrides(who: Principal, input: ListingOverridesInput, now = Date.now()): Promise<{ listingId: number; fixedQuantity: number | null; capQuantity: number | null }> {
+    return setListingOverrides(this.deps, who, input, now);
+  }
+
   // ---- the outbound worker's steps (background writes, not commands: nobody asks for them over HTTP) ----------
 
   claimDueOutbound(now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
@@ -179,6 +185,11 @@ export class IntegrationService {
   /** Unmatched listings of every account in the caller's scope (商品对应). */
   unmatchedListings(who: Principal, f: Omit<ListingFilter, 'state'>) {
     return unmatchedListings(this.deps, who, f);
+  }
+
+  /** Every listing of a hub SKU in the caller's shops, with its overrides and what the next push offers. */
+  skuListings(who: Principal, sku: string) {
+    return skuListings(this.deps, who, sku);
   }
 
   /** The account's latest raw events (newest first), for the replay list: no bodies. */

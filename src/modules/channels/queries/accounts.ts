@@ -11,3 +11,12 @@ export async function channelAccountExists(q: Reader, tenantId: string, accountI
 export async function channelAccountIds(q: Reader, tenantId: string): Promise<string[]> {
   return (await q.all<{ id: string }>('SELECT id FROM channel_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY id', [tenantId])).map((r) => r.id);
 }
+
+/** The tenant's channel accounts (not deleted) with what a person knows them by: the stock allocation page's rows. */
+export async function channelAccountNames(q: Reader, tenantId: string): Promise<{ id: string; name: string; platform: string; active: boolean }[]> {
+  const rows = await q.all<{ id: string; name: string; platform: string; active: number }>(
+    'SELECT id, name, platform, active FROM channel_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY name, id',
+    [tenantId],
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, platform: r.platform, active: Number(r.active) === 1 }));
+}
