@@ -29,8 +29,9 @@ const cancelMethod = 'logistics.cancelOrder';
 const looksEncrypted = (v: string) => /^#.+#$/s.test(v) || /^\$.+\$$/s.test(v);
 
 /**
- * pack_id takes digits, letters and underscores only. The hub's object ids are UUIDs with '-' (and a '-N' suffix for a
- * parcel's later numbers), never '_', so '-' → '_' keeps one pack_id per object id.
+ * pack_id takes digits, letters and underscores only. The hub's object ids are shipment ids (DP-20261207-3677D93E35-1:
+ * letters, digits and '-', with a '-N' suffix for a parcel's later numbers), never '_', so '-' → '_' keeps one pack_id
+ * per object id.
  */
 export const douyinPackId = (objectId: string): string => objectId.replace(/[^0-9A-Za-z_]/g, '_');
 
