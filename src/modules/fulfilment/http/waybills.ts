@@ -56,7 +56,8 @@ export const waybillRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         tags: ['shipments'],
         summary: 'Add a carrier network’s e-waybill account',
         description:
-          'network: cainiao (Taobao/Tmall orders, TOP keys: appKey, appSecret, session) or pinduoduo (PDD orders: clientId, clientSecret, accessToken). ' +
+          'network: cainiao (Taobao/Tmall orders, TOP keys: appKey, appSecret, session), pinduoduo (PDD orders: clientId, clientSecret, accessToken), ' +
+          'douyin (Douyin orders: appKey, appSecret, accessToken, signMethod) or jd (JD orders, 无界电子面单: appKey, appSecret, accessToken, vendorCode, and branchCode or settlementCode). ' +
           'carrier: the hub carrier its numbers belong to. The credentials are encrypted and never shown again. 400 VALIDATION_FAILED with every problem.',
         body: Type.Object(
           { network: Type.Union(waybillNetworks.map((n) => Type.Literal(n))), name: Type.String({ minLength: 1, maxLength: 100 }), carrier: CarrierCode(), credentials: Type.Record(Type.String(), Type.Unknown()), sender: Sender },
