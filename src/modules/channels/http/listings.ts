@@ -27,6 +27,12 @@ const Listing = Type.Object({
   syncedQuantity: Nullable(Type.Integer({ description: 'What stock sync last told the platform' })),
   syncedAt: Nullable(Type.String()),
   syncError: Nullable(Type.String()),
+  platformChange: Nullable(
+    Type.Object(
+      { at: Nullable(Type.String()), lastWritten: Type.Integer(), found: Type.Integer(), written: Type.Integer() },
+      { description: "The last stock write that found the platform's quantity changed since the hub's own last write (a sale there, a person's edit): written over with the hub's number" },
+    ),
+  ),
 });
 
 const ListingPull = Type.Object({

@@ -21,6 +21,12 @@ export interface ListingView {
   syncedQuantity: number | null;
   syncedAt: string | null;
   syncError: string | null;
+  /**
+   * The last write that found the platform's quantity changed since the hub's own last write (a sale on the platform,
+   * a person's edit; Shopify's compare-and-set tells): what the hub had written, what the platform showed, and what
+   * the hub wrote over it. Null when no write found a change.
+   */
+  platformChange: { at: string | null; lastWritten: number; found: number; written: number } | null;
 }
 
 export interface ListingPullView {
@@ -54,6 +60,10 @@ export function listingView(r: ListingRow): ListingView {
     syncedQuantity: num(r.synced_quantity),
     syncedAt: toIso(num(r.synced_at)),
     syncError: r.sync_error,
+    platformChange:
+      r.drift_at === null || r.drift_at === undefined
+        ? null
+        : { at: toIso(Number(r.drift_at)), lastWritten: Number(r.drift_expected), found: Number(r.drift_found), written: Number(r.drift_written) },
   };
 }
 
