@@ -189,7 +189,7 @@ function services(db: Database, config: Config, keyring: Keyring, log: Logger, f
   const refunds = new RefundService(db, keyring, { refundStuckMs: config.refundStuckHours * 3_600_000, publicUrl: config.publicUrl || null });
   const payments = new PaymentService(db, keyring, paymentAccounts, refunds, { ...lifecycle, queryAttempts: Math.max(1, config.paymentQueryAttempts) }, log, fetchFn);
   const approvals = new ApprovalService(db, keyring, { required: parseApprovalPolicy(config.approvals), ttlHours: config.approvalHours });
-  const accounts = new AccountService(db, keyring, approvals);
+  const accounts = new AccountService(db, keyring, approvals, fetchFn);
   const orders = new OrderService(db, lifecycle, keyring, approvals);
   const stock = new StockService(db, { ...lifecycle, sellableRatio: config.sellableRatio }, keyring, approvals);
   const warehouseFlow = new WarehouseFlowService(db, keyring, lifecycle);

@@ -75,6 +75,7 @@ export type ErrorCode =
   | 'OUTBOUND_NOT_OPEN'
   | 'REMARK_NOT_SUPPORTED'
   | 'LISTING_NOT_FOUND'
+  | 'PLATFORM_UNAVAILABLE'
   | 'SKU_EXISTS';
 
 export class HubError extends Error {

@@ -205,33 +205,7 @@ describe('listing reads and stock writes, checked from the platforms’ document
     expect((await fetch(seen[0]?.url ?? '', { headers: { 'x-shopify-access-token': tampered } })).status).toBe(401);
     await expect(allListings(shopify as ChannelAdapter<unknown>, { ...sim.credentials, accessToken: tampered })).rejects.toMatchObject({ code: 'HTTP_401', opts: { refused: true } });
   });
-
-  it('sets Shopify stock with inventory_levels/set at the listing’s location; a 429 is retryable, a 4xx refused', async () => {
-    const { sim, server } = await shopAtRoot('stock');
-    onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
-    sim.putListing!('SS-1', { quantity: 9 });
-    const l = (await allListings(shopify as ChannelAdapter<unknown>, sim.credentials)).find((x) => x.merchantCode === 'SS-1') as PlatformListing;
-    const listing = { platformItemId: l.platformItemId, platformSkuId: l.platformSkuId, ref: l.ref ?? {} };
-    const seen: Recorded[] = [];
-    const ctx = { credentials: sim.credentials, fetch: recordingFetch(seen), now: Date.now };
-    const setStock = (shopify as ChannelAdapter<unknown>).setStock!;
-    expect((await setStock(ctx, { listing, quantity: 3, expected: 9 })).status).toBe(200);
-    expect(sim.listings!().find((x) => x.code === 'SS-1')?.quantity).toBe(3);
-    expect(seen).toHaveLength(1);
-    expect(restResources.InventoryLevel && shopifyPaths(restResources.InventoryLevel).some((d) => d.method === 'POST' && d.re.test(new URL(seen[0]?.url ?? '').pathname))).toBe(true);
-    expect(JSON.parse(seen[0]?.body ?? '{}')).toEqual({ location_id: Number(l.ref?.locationId), inventory_item_id: Number(l.ref?.inventoryItemId), available: 3 });
-    sim.throttleNext(1);
-    const limited = await setStock(ctx, { listing, quantity: 1, expected: 3 }).catch((e: unknown) => e);
-    expect(limited).toMatchObject({ code: 'HTTP_429', opts: { status: 429, retryAfterMs: 2000 } });
-    expect((limited as PlatformWriteError).opts.refused).toBeFalsy();
-    sim.failNextWrite!({ status: 422, message: 'Inventory item is not stocked at the location' });
-    await expect(setStock(ctx, { listing, quantity: 1, expected: 3 })).rejects.toMatchObject({ code: 'HTTP_422', opts: { refused: true } });
-    // A listing without its location (never pulled) is refused before any request.
-    seen.length = 0;
-    await expect(setStock(ctx, { listing: { ...listing, ref: {} }, quantity: 1, expected: null })).rejects.toMatchObject({ code: 'LISTING_REF_MISSING', opts: { refused: true } });
-    expect(seen).toEqual([]);
-    expect(sim.listings!().find((x) => x.code === 'SS-1')?.quantity).toBe(3);
-  });
+  // Shopify's stock writes (GraphQL inventorySetQuantities with compare-and-set) are tested in shopify-stock-cas.test.ts.
 });
 
 // ---- the hub ---------------------------------------------------------------------------------------------------

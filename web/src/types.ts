@@ -130,6 +130,10 @@ export interface Account {
   name: string;
   active: boolean;
   credentialKeys: string[];
+  /** The seller's settings for the shop (Shopify stockLocationId). */
+  settings: Record<string, unknown>;
+  /** What the hub read from the shop once (Shopify primaryLocationId, primaryLocationName). */
+  learned: Record<string, string>;
   webhookUrl: string | null;
   createdAt: string | null;
 }
@@ -140,6 +144,8 @@ export interface Platform {
   push: string | null;
   pull: string | null;
   credentialFields: { name: string; label: string; secret: boolean; optional: boolean; hint?: string }[];
+  /** Settings beyond the credentials (PATCH settings), e.g. Shopify stockLocationId. */
+  settingFields: { name: string; label: string; hint?: string }[];
   statuses: { raw: string; anchor: string | null; hold: string | null; doc: string }[];
 }
 

@@ -79,6 +79,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   OUTBOUND_NOT_OPEN: 409,
   REMARK_NOT_SUPPORTED: 409,
   LISTING_NOT_FOUND: 404,
+  PLATFORM_UNAVAILABLE: 503,
   SKU_EXISTS: 409,
 };
 

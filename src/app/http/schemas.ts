@@ -186,6 +186,8 @@ export const Account = Type.Object({
   name: Str,
   active: Type.Boolean(),
   credentialKeys: Type.Array(Str, { description: 'Names of the stored credentials; values are never returned' }),
+  settings: Type.Record(Str, Type.Unknown(), { description: 'The seller’s settings for the shop (not secret), e.g. Shopify stockLocationId' }),
+  learned: Type.Record(Str, Str, { description: 'What the hub read from the shop once and keeps, e.g. Shopify primaryLocationId (the stock location when none is chosen)' }),
   webhookUrl: Type.Union([Str, Type.Null()], { description: 'The URL to paste into the platform; null for platforms the hub only pulls' }),
   createdAt: NStr,
   updatedAt: NStr,

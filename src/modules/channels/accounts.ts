@@ -10,7 +10,8 @@ import type { Keyring } from '../../platform/security/keyring.ts';
 import type { ChannelAccount } from './account-views.ts';
 import type { AccountDeps } from './deps.ts';
 import { createAccount } from './commands/create-account.ts';
-import { updateAccount } from './commands/update-account.ts';
+import { updateAccount, type AccountPatch } from './commands/update-account.ts';
+import { keepLearned } from './commands/keep-learned.ts';
 import { deleteAccount } from './commands/delete-account.ts';
 import { applyDeleteAccount } from './commands/apply-delete-account.ts';
 import { channelAccount, channelAccountFor } from './queries/channel-account.ts';
@@ -21,16 +22,21 @@ export type { ChannelAccount } from './account-views.ts';
 export class AccountService {
   private readonly deps: AccountDeps;
 
-  constructor(db: Database, keyring: Keyring, approvals: ApprovalService) {
-    this.deps = { db, keyring, approvals, cache: new AccountCache<ChannelAccount>((id) => this.get(id)) };
+  constructor(db: Database, keyring: Keyring, approvals: ApprovalService, fetchFn: typeof fetch = fetch) {
+    this.deps = { db, keyring, approvals, fetch: fetchFn, cache: new AccountCache<ChannelAccount>((id) => this.get(id)) };
   }
 
   create(who: Principal, input: { platform: string; name: string; credentials: unknown }, now = Date.now()): Promise<ChannelAccount> {
     return createAccount(this.deps, who, input, now);
   }
 
-  update(who: Principal, id: string, patch: { name?: string; credentials?: unknown; active?: boolean }, now = Date.now()): Promise<ChannelAccount> {
+  update(who: Principal, id: string, patch: AccountPatch, now = Date.now()): Promise<ChannelAccount> {
     return updateAccount(this.deps, who, id, patch, now);
+  }
+
+  /** Keeps facts a connector read from the shop (Shopify's primary location); for the workers where writes run. */
+  learn(id: string, facts: Record<string, string>): Promise<void> {
+    return keepLearned(this.deps, id, facts);
   }
 
   /** Any tenant's account, for the push path (which knows no principal); null when unknown or deleted. */

@@ -11,6 +11,8 @@ export interface AccountDeps {
   db: Database;
   keyring: Keyring;
   approvals: ApprovalService;
+  /** HTTP to the platforms, for a settings check when settings are saved (a Shopify location must be the shop's). */
+  fetch: typeof fetch;
   /** The ingest path looks accounts up on every push: a short-lived cache keeps that off the database. */
   cache: AccountCache<ChannelAccount>;
 }

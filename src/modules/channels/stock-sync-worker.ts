@@ -228,12 +228,35 @@ export class StockSyncWorker {
       ref = {};
     }
     try {
-      await adapter.setStock(
-        { credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal, onCall: (c) => calls.push(c) },
-        { listing: { platformItemId: l.platform_item_id, platformSkuId: l.platform_sku_id, ref }, quantity, expected: l.synced_quantity === null ? null : Number(l.synced_quantity) },
+      const res = await adapter.setStock(
+        {
+          credentials: account.credentials,
+          fetch: this.opts.fetch ?? fetch,
+          now: Date.now,
+          signal,
+          settings: account.settings,
+          learned: account.learned,
+          learn: (facts) => this.accounts.learn(account.id, facts),
+          onCall: (c) => calls.push(c),
+        },
+        {
+          listing: { platformItemId: l.platform_item_id, platformSkuId: l.platform_sku_id, ref },
+          quantity,
+          // What the hub wrote last, and where: a compare-and-set platform (Shopify) notices a change made since.
+          expected: l.synced_quantity === null ? null : Number(l.synced_quantity),
+          expectedTarget: l.synced_target,
+          listingId: Number(l.id),
+        },
       );
+      if (res.drift) {
+        // Not a failure: the hub's number is written over it. Kept on the listing (drift_*) for the seller to see.
+        this.log.info(
+          { platform: account.platform, accountId: account.id, listingId: Number(l.id), lastWritten: res.drift.expected, found: res.drift.found, written: quantity },
+          'stock sync: the platform showed another quantity than the hub last wrote; written over',
+        );
+      }
       this.log.debug({ platform: account.platform, accountId: account.id, listingId: Number(l.id), quantity }, 'stock written');
-      return { kind: 'done', quantity };
+      return { kind: 'done', quantity, target: res.target ?? null, drift: res.drift ?? null };
     } catch (e) {
       const err = e instanceof PlatformWriteError ? e : new PlatformWriteError('NETWORK', e instanceof Error ? e.message : String(e));
       const attempts = Number(l.sync_attempts) + 1;

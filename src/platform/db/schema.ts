@@ -115,6 +115,10 @@ export interface ChannelAccountsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** JSON: the seller's settings for the shop (Shopify stockLocationId), migration 029. */
+  settings: string;
+  /** JSON of strings: what the hub read once from the platform and keeps (Shopify primaryLocationId). */
+  learned: string;
 }
 
 export interface RawEventsTable {
@@ -552,6 +556,13 @@ export interface ListingsTable {
   sync_claimed_until: number | null;
   created_at: number;
   updated_at: number;
+  /** Where the last write went (a Shopify location gid); null where the platform has one place per listing (029). */
+  synced_target: string | null;
+  /** The last write that found the platform's number changed since the hub's own last write (029). */
+  drift_at: number | null;
+  drift_expected: number | null;
+  drift_found: number | null;
+  drift_written: number | null;
 }
 
 /** Per channel account: the share of a SKU's free stock it may offer (issue 17, 库存分配). */

@@ -1,10 +1,12 @@
 // A Shopify store: REST Admin orders as Shopify writes them (amount strings with price_set twins, times with the
 // shop's offset, financial/fulfillment status and cancelled_at consistent with the phase), webhooks signed as Shopify
 // signs them (X-Shopify-Hmac-Sha256 = base64 HMAC-SHA256 of the body with the app secret), and
-// GET /admin/api/{version}/orders.json behind X-Shopify-Access-Token with Link-header cursor pages. Written apart
-// from the hub's adapter.
+// GET /admin/api/{version}/orders.json behind X-Shopify-Access-Token with Link-header cursor pages; the catalogue with
+// its inventory levels per location, on REST and on POST graphql.json (shopify-inventory.ts). Written apart from the
+// hub's adapter.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { PlatformSimulator, SimListing, SimOrder, SimPush, SimRequest, SimResponse, SimulatorFactory } from './types.ts';
+import { ShopifyInventory } from './shopify-inventory.ts';
 
 const apiVersion = '2025-10';
 const shopZone = 'America/New_York';
@@ -426,6 +428,8 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
   /** Every line ships from one location unless the test put its SKU elsewhere (a multi-location shop). */
   const locationOfSku = new Map<string, number>();
   const defaultLocation = 70_000_000_001;
+  /** Locations and the available quantity of each inventory item at each (the primary location is the default one). */
+  const inventory = new ShopifyInventory(defaultLocation);
   const fulfillmentsOf = new Map<number, SimFulfillment[]>();
   /** Units fulfilled per line item id. */
   const fulfilledUnits = new Map<number, number>();
@@ -438,13 +442,24 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
     productTitle: string;
     variantTitle: string | null;
     inventoryItemId: number;
+    /** Shopify tracks its stock (inventory_management "shopify"); its levels are in `inventory`. */
+    tracked: boolean;
   }
   const catalogue = new Map<string, CatalogueEntry>();
   const productIdOf = (key: string) => smallId(`p:${key}`, 9_999_999) + 8_000_000_000;
 
+  /** On offer: every location's available added (the variant's inventory_quantity); null when not tracked. */
+  const quantityOf = (e: CatalogueEntry) => (e.tracked ? inventory.total(e.inventoryItemId) : null);
+  const view = (e: CatalogueEntry): SimListing => ({ key: e.key, itemId: e.itemId, skuId: e.skuId, code: e.code, title: e.title, quantity: quantityOf(e), ...(e.location !== undefined ? { location: e.location } : {}) });
+
   function putListing(key: string, patch: { code?: string | null; title?: string; quantity?: number | null; parent?: string } = {}): SimListing {
     const was = catalogue.get(key);
     const productKey = patch.parent ?? was?.productKey ?? key;
+    const inventoryItemId = smallId(`i:${key}`, 9_999_999) + 45_000_000_000;
+    const location = locationOfSku.get(key) ?? was?.location ?? defaultLocation;
+    // A quantity given is the level at the item's location (its other locations keep theirs); a new item has 100 there.
+    if (patch.quantity !== undefined && patch.quantity !== null) inventory.stock(inventoryItemId, location, patch.quantity);
+    else if (!was || inventory.available(inventoryItemId, location) === undefined) inventory.stock(inventoryItemId, location, patch.quantity === null ? 0 : 100);
     const entry: CatalogueEntry = {
       key,
       productKey,
@@ -454,12 +469,13 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
       title: patch.title ?? was?.title ?? key,
       productTitle: patch.parent ? patch.parent : (patch.title ?? was?.productTitle ?? key),
       variantTitle: patch.parent ? (patch.title ?? key) : (was?.variantTitle ?? null),
-      quantity: patch.quantity !== undefined ? patch.quantity : (was?.quantity ?? 100),
-      inventoryItemId: smallId(`i:${key}`, 9_999_999) + 45_000_000_000,
-      location: locationOfSku.get(key) ?? defaultLocation,
+      quantity: null,
+      inventoryItemId,
+      location,
+      tracked: patch.quantity !== undefined ? patch.quantity !== null : (was?.tracked ?? true),
     };
     catalogue.set(key, entry);
-    return { ...entry };
+    return view(entry);
   }
 
   function productsBody(req: SimRequest): SimResponse {
@@ -484,8 +500,8 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
           sku: e.code ?? '',
           position: i + 1,
           inventory_item_id: e.inventoryItemId,
-          inventory_quantity: e.quantity ?? 0,
-          inventory_management: e.quantity === null ? null : 'shopify',
+          inventory_quantity: quantityOf(e) ?? 0,
+          inventory_management: e.tracked ? 'shopify' : null,
         })),
       }));
     const fields = req.query.get('fields');
@@ -497,9 +513,14 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
     const ids = (req.query.get('inventory_item_ids') ?? '').split(',').filter(Boolean).map(Number);
     if (ids.length === 0) return { status: 422, body: JSON.stringify({ errors: { base: ['inventory_item_ids or location_ids is required'] } }) };
     if (ids.length > 50) return { status: 422, body: JSON.stringify({ errors: { inventory_item_ids: ['must have at most 50 ids'] } }) };
+    // The item's own location first, as Shopify lists the level it was created with first.
     const levels = [...catalogue.values()]
       .filter((e) => ids.includes(e.inventoryItemId))
-      .map((e) => ({ inventory_item_id: e.inventoryItemId, location_id: e.location ?? defaultLocation, available: e.quantity, updated_at: shopTime(Date.now()) }));
+      .flatMap((e) =>
+        [...inventory.levelsOf(e.inventoryItemId)]
+          .sort((a, b) => (a[0] === e.location ? -1 : b[0] === e.location ? 1 : a[0] - b[0]))
+          .map(([location, available]) => ({ inventory_item_id: e.inventoryItemId, location_id: location, available: e.tracked ? available : null, updated_at: shopTime(Date.now()) })),
+      );
     return { status: 200, body: JSON.stringify({ inventory_levels: levels }) };
   }
 
@@ -521,11 +542,11 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
     const itemId = b.inventory_item_id;
     const entry = [...catalogue.values()].find((e) => e.inventoryItemId === itemId);
     if (!entry) return { status: 422, body: JSON.stringify({ errors: ['Inventory item does not exist'] }) };
-    if ((entry.location ?? defaultLocation) !== b.location_id) return { status: 422, body: JSON.stringify({ errors: ['Inventory item is not stocked at the location'] }) };
+    if (inventory.available(entry.inventoryItemId, b.location_id) === undefined) return { status: 422, body: JSON.stringify({ errors: ['Inventory item is not stocked at the location'] }) };
     const f = failWrite;
     failWrite = null;
     if (f && f.status < 500) return { status: f.status, body: JSON.stringify({ errors: [f.message ?? 'Refused'] }) };
-    entry.quantity = b.available;
+    inventory.stock(entry.inventoryItemId, b.location_id, b.available);
     if (f) return { status: f.status, body: JSON.stringify({ errors: 'Internal Server Error' }) };
     return { status: 200, body: JSON.stringify({ inventory_level: { inventory_item_id: entry.inventoryItemId, location_id: b.location_id, available: b.available, updated_at: shopTime(Date.now()) } }) };
   }
@@ -641,7 +662,8 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
       const ofOrder = /^\/orders\/(\d+)(\.json|\/fulfillments\.json|\/fulfillment_orders\.json)$/.exec(rest);
       const catalogueCall =
         ((rest === '/products.json' || rest === '/inventory_levels.json') && req.method === 'GET') || (rest === '/inventory_levels/set.json' && req.method === 'POST');
-      const known = (rest === '/orders.json' && req.method === 'GET') || (ofOrder && req.method === 'GET') || (rest === '/fulfillments.json' && req.method === 'POST') || catalogueCall;
+      const graphql = rest === '/graphql.json' && req.method === 'POST';
+      const known = (rest === '/orders.json' && req.method === 'GET') || (ofOrder && req.method === 'GET') || (rest === '/fulfillments.json' && req.method === 'POST') || catalogueCall || graphql;
       if (!known) return { status: 404, body: JSON.stringify({ errors: 'Not Found' }) };
       const token = req.headers['x-shopify-access-token'];
       const given = Buffer.from(typeof token === 'string' ? token : '');
@@ -649,6 +671,15 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         stats.refusedSignature++;
         return unauthorized;
+      }
+      // GraphQL has its own limit, a bucket of query cost (answered as GraphQL answers it: 200 with THROTTLED).
+      if (graphql) {
+        const throttled = throttle > 0;
+        if (throttled) {
+          throttle--;
+          stats.throttled++;
+        }
+        return inventory.graphql(req.body, throttled);
       }
       // The leaky bucket belongs to the app on this shop, so it is looked at once the token is known.
       if (throttle > 0) {
@@ -678,9 +709,28 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
     placeSku(sku, location) {
       locationOfSku.set(sku, location);
       const e = catalogue.get(sku);
-      if (e) e.location = location;
+      if (e) {
+        inventory.move(e.inventoryItemId, e.location ?? defaultLocation, location);
+        e.location = location;
+      }
     },
-    listings: () => [...catalogue.values()].map((e) => ({ key: e.key, itemId: e.itemId, skuId: e.skuId, code: e.code, title: e.title, quantity: e.quantity, ...(e.location !== undefined ? { location: e.location } : {}) })),
+    listings: () => [...catalogue.values()].map(view),
+    addLocation(id, name, active) {
+      inventory.addLocation(id, name, active);
+    },
+    stockAt(key, location, quantity) {
+      const e = catalogue.get(key);
+      if (!e) throw new Error(`no listing ${key}`);
+      inventory.stock(e.inventoryItemId, location, quantity);
+    },
+    levelsOf(key) {
+      const e = catalogue.get(key);
+      return e ? Object.fromEntries([...inventory.levelsOf(e.inventoryItemId)].map(([loc, q]) => [String(loc), q])) : {};
+    },
+    failNextStockWrite(f) {
+      inventory.failNext = f;
+    },
+    stockWrites: () => [...inventory.writes],
     putListing,
     removeListing(key) {
       catalogue.delete(key);

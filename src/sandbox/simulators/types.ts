@@ -73,8 +73,18 @@ export interface PlatformSimulator {
    * the shop has it), or refused with the platform's error `code` and `message` (4xx), the change not applied.
    */
   failNextWrite?(f: { status: number; applied?: boolean; code?: string; message?: string }): void;
-  /** A multi-location shop: this SKU's lines are assigned to that location (Shopify's fulfillment orders). */
+  /** A multi-location shop: this SKU's lines are assigned to that location (Shopify's fulfillment orders), its stock moved there. */
   placeSku?(sku: string, location: number): void;
+  /** Shopify: a location of the shop (active unless said otherwise). */
+  addLocation?(id: number, name?: string, active?: boolean): void;
+  /** Shopify: stocks a listing at a location with this available quantity, behind the hub's back (null: unstocked there). */
+  stockAt?(key: string, location: number, quantity: number | null): void;
+  /** Shopify: a listing's available quantity per location id. */
+  levelsOf?(key: string): Record<string, number>;
+  /** Shopify: the next inventory set fails — refused with a userError (4xx status given), or a 5xx before or after applying. */
+  failNextStockWrite?(f: { status: number; applied?: boolean; code?: string; message?: string }): void;
+  /** Shopify: every inventory set the shop accepted, in order. */
+  stockWrites?(): { inventoryItemId: number; locationId: number; quantity: number; compareQuantity: number | null; reason: string; referenceDocumentUri: string | null }[];
   /** The tracking numbers the platform holds for an order (one per shipment it knows). */
   shipmentsOf?(platformOrderId: string): string[];
   /** The shop's catalogue as the platform holds it: each SKU code its orders used, with its ids and the quantity on offer. */

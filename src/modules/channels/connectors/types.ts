@@ -138,6 +138,16 @@ export interface ChannelAdapter<Credentials = unknown> {
   setStock?(ctx: CallContext<Credentials>, write: StockWrite): Promise<WriteResult>;
   /** Writes the seller's remark (卖家备注) and flag on a platform order; idempotent (the remark replaces the last one). */
   setRemark?(ctx: CallContext<Credentials>, remark: RemarkWrite): Promise<WriteResult>;
+
+  /** The account settings the platform takes besides its credentials (Shopify's stock location), for the form. */
+  readonly settingFields?: readonly { name: string; label: string; hint?: string }[];
+  /** Problems with settings as given (their shape); empty when usable. Settings not listed in settingFields are refused. */
+  settingsProblems?(settings: Readonly<Record<string, unknown>>): string[];
+  /**
+   * Checks settings against the shop when they are saved (a Shopify location must be one of the shop's): problems in
+   * the seller's words, empty when the shop agrees; throws PlatformWriteError when the shop cannot be asked.
+   */
+  checkSettings?(ctx: CallContext<Credentials>, settings: Readonly<Record<string, unknown>>): Promise<string[]>;
 }
 
 /** One platform SKU of a shop as a listing pull finds it (an item without SKUs is one listing with platformSkuId ''). */
@@ -165,8 +175,15 @@ export interface StockWrite {
   listing: ListingRef;
   /** The absolute sellable quantity the platform should show, >= 0. */
   quantity: number;
-  /** What the hub last knew the platform to show (compare-and-set where the platform offers it); null when unknown. */
+  /**
+   * What the hub last wrote there (compare-and-set where the platform offers it: a different number on the platform
+   * means it changed behind the hub's back); null when the hub never wrote it.
+   */
   expected: number | null;
+  /** Where that last write went (WriteResult.target); a connector ignores `expected` written to another place. */
+  expectedTarget?: string | null | undefined;
+  /** The hub's listing id: named in the platform's history where it keeps one (Shopify referenceDocumentUri). */
+  listingId?: number | undefined;
 }
 
 export interface RemarkWrite {
@@ -224,6 +241,12 @@ export interface CallContext<Credentials> {
   fetch: typeof fetch;
   now(): number;
   signal?: AbortSignal | undefined;
+  /** The account's settings as saved (ChannelAdapter.settingFields); absent or empty when none. */
+  settings?: Readonly<Record<string, unknown>> | undefined;
+  /** What the hub read from the shop before and kept (Shopify's primary location). */
+  learned?: Readonly<Record<string, string>> | undefined;
+  /** Keeps facts read from the shop with the account, so the next call need not ask again; absent where nothing is kept. */
+  learn?: ((facts: Record<string, string>) => Promise<void>) | undefined;
   /** Told of every request the call makes (the outbound call log): the transport calls it, the worker records it. */
   onCall?: ((call: PlatformCallTrace) => void) | undefined;
 }
@@ -246,6 +269,13 @@ export interface WriteResult {
   already: boolean;
   /** The HTTP status of the last request. */
   status: number;
+  /** Where a stock write went when the platform has several places (a Shopify location gid); the next write's expectedTarget. */
+  target?: string | undefined;
+  /**
+   * A compare-and-set stock write found the platform's number changed since the hub's last write (a sale there, a
+   * person's edit) and wrote the hub's number over it: what the hub had written and what the platform showed.
+   */
+  drift?: { expected: number; found: number } | undefined;
 }
 
 /**

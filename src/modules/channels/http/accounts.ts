@@ -18,6 +18,8 @@ export function accountView(hub: Hub, a: ChannelAccount) {
     name: a.name,
     active: a.active,
     credentialKeys: Object.keys(a.credentials),
+    settings: a.settings,
+    learned: a.learned,
     webhookUrl: adapterFor(a.platform)?.verifyPush ? `${publicBase(hub)}/hooks/${a.platform}/${a.id}` : null,
     createdAt: toIso(a.createdAt),
     updatedAt: toIso(a.updatedAt),
@@ -68,8 +70,14 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
             Type.Record(Type.String(), Type.Unknown(), { description: 'Changes the fields given and keeps the others; a field set to null is removed' }),
           ),
           active: Type.Optional(Type.Boolean()),
+          settings: Type.Optional(
+            Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+              description:
+                'The settings GET /api/platforms lists for the platform (settingFields), e.g. Shopify {"stockLocationId": "gid://shopify/Location/123"}: the fields given change, the others stay, null removes one. Checked with the shop before they are kept (a Shopify location must be one of the shop’s): 400 when it says no, 503 PLATFORM_UNAVAILABLE when it cannot be asked.',
+            }),
+          ),
         }),
-        response: { 200: Account, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: Account, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
       },
     },
     async (req) => accountView(hub, await hub.writes.updateAccount(who(req), req.params.id, req.body)),

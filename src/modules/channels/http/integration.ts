@@ -144,6 +144,9 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
                 credentialFields: Type.Array(
                   Type.Object({ name: Type.String(), label: Type.String(), secret: Type.Boolean(), optional: Type.Boolean(), hint: Type.Optional(Type.String()) }),
                 ),
+                settingFields: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), hint: Type.Optional(Type.String()) }), {
+                  description: 'Settings beyond the credentials (PATCH /api/channel-accounts/{id} settings), e.g. Shopify stockLocationId',
+                }),
                 statuses: Type.Array(Type.Object({ raw: Type.String(), anchor: Nullable(Type.String()), hold: Nullable(Type.String()), doc: Type.String() })),
               }),
             ),
@@ -158,6 +161,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
         push: a.verifyPush ? (a.pushDescription ?? '') : null,
         pull: a.pull ? (a.pullDescription ?? '') : null,
         credentialFields: a.credentialFields.map((f) => ({ name: f.name, label: f.label, secret: Boolean(f.secret), optional: Boolean(f.optional), ...(f.hint ? { hint: f.hint } : {}) })),
+        settingFields: (a.settingFields ?? []).map((f) => ({ name: f.name, label: f.label, ...(f.hint ? { hint: f.hint } : {}) })),
         statuses: Object.entries(a.statusDictionary).map(([raw, m]) => ({ raw, anchor: m.anchor, hold: m.hold ?? null, doc: m.doc })),
       })),
     }),

@@ -29,6 +29,12 @@ const Listing = Type.Object({
   syncError: Nullable(Type.String()),
   fixedQuantity: Nullable(Type.Integer({ description: 'Override: the listing offers this many (never more than is free), whatever the shop’s ratio' })),
   capQuantity: Nullable(Type.Integer({ description: 'Override: the listing offers at most this many' })),
+  platformChange: Nullable(
+    Type.Object(
+      { at: Nullable(Type.String()), lastWritten: Type.Integer(), found: Type.Integer(), written: Type.Integer() },
+      { description: "The last stock write that found the platform's quantity changed since the hub's own last write (a sale there, a person's edit): written over with the hub's number" },
+    ),
+  ),
 });
 
 const ListingPull = Type.Object({

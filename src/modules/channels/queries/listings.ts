@@ -26,6 +26,12 @@ export interface ListingView {
   fixedQuantity: number | null;
   /** A person's override: this listing offers at most this many. */
   capQuantity: number | null;
+  /**
+   * The last write that found the platform's quantity changed since the hub's own last write (a sale on the platform,
+   * a person's edit; Shopify's compare-and-set tells): what the hub had written, what the platform showed, and what
+   * the hub wrote over it. Null when no write found a change.
+   */
+  platformChange: { at: string | null; lastWritten: number; found: number; written: number } | null;
 }
 
 export interface ListingPullView {
@@ -61,6 +67,10 @@ export function listingView(r: ListingRow): ListingView {
     syncError: r.sync_error,
     fixedQuantity: num(r.fixed_quantity),
     capQuantity: num(r.cap_quantity),
+    platformChange:
+      r.drift_at === null || r.drift_at === undefined
+        ? null
+        : { at: toIso(Number(r.drift_at)), lastWritten: Number(r.drift_expected), found: Number(r.drift_found), written: Number(r.drift_written) },
   };
 }
 

@@ -71,6 +71,13 @@ export async function markAllListingsDue(db: Database, now: number): Promise<num
   return db.transaction((tx) => tx.run(`UPDATE listings SET sync_due_at = ?, updated_at = ? WHERE ${syncable} AND sync_due_at IS NULL`, [now, now]));
 }
 
+/** Every syncable listing of one account becomes due now (its stock is written somewhere else from now on). */
+export async function markAccountListingsDue(tx: Tx, accountId: string, now: number): Promise<number> {
+  // sync_wanted_at moves too: a write in flight now (to the old location) finds itself outdated when it records, and
+  // the listing stays owed — marking only listings not due would lose the change to a write about to finish.
+  return tx.run(`UPDATE listings SET sync_wanted_at = ?, sync_due_at = ${dueSql()}, updated_at = ? WHERE account_id = ? AND ${syncable}`, [now, now, now, now, accountId]);
+}
+
 /** A batch of listings this pass claimed for a stock write. */
 export interface ListingClaim {
   token: string;
@@ -106,7 +113,11 @@ export async function claimDueListings(db: Database, holder: string, now: number
 
 /** What one stock write came to. */
 export type StockWriteOutcome =
-  | { kind: 'done'; quantity: number }
+  /**
+   * `target`: where it went (a Shopify location), compared against on the next write. `drift`: the platform's number
+   * had changed since the hub's last write (what the hub had written, what the platform showed); written over.
+   */
+  | { kind: 'done'; quantity: number; target?: string | null | undefined; drift?: { expected: number; found: number } | null | undefined }
   | { kind: 'retry'; code: string; error: string; nextAt: number }
   | { kind: 'refused'; code: string; error: string }
   /** Not sent: the account's sync is off, the account paused or gone, or its platform has no stock write. */
@@ -133,10 +144,11 @@ export async function recordStockWrite(
   return db.transaction(async (tx) => {
     let n: number;
     if (o.kind === 'done') {
+      const drift = o.drift ? ', drift_at = ?, drift_expected = ?, drift_found = ?, drift_written = ?' : '';
       n = await tx.run(
-        `UPDATE listings SET synced_quantity = ?, synced_at = ?, platform_quantity = ?, sync_error = NULL, sync_error_code = NULL, sync_attempts = 0, sync_due_at = ${stillOwed}, ${end}
+        `UPDATE listings SET synced_quantity = ?, synced_at = ?, synced_target = ?, platform_quantity = ?, sync_error = NULL, sync_error_code = NULL, sync_attempts = 0${drift}, sync_due_at = ${stillOwed}, ${end}
          WHERE id = ? AND sync_claimed_by = ?`,
-        [o.quantity, now, o.quantity, now, id, claim.token],
+        [o.quantity, now, o.target ?? null, o.quantity, ...(o.drift ? [now, o.drift.expected, o.drift.found, o.quantity] : []), now, id, claim.token],
       );
     } else if (o.kind === 'retry') {
       n = await tx.run(`UPDATE listings SET sync_error = ?, sync_error_code = ?, sync_attempts = sync_attempts + 1, sync_due_at = ?, ${end} WHERE id = ? AND sync_claimed_by = ?`, [

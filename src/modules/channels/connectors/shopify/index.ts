@@ -11,7 +11,7 @@ import { pullShopifyOrders, shopifyApiVersion } from './pull.ts';
 import { shipBackShopify } from './ship-back.ts';
 import { distinctNumbers } from '../tracking-numbers.ts';
 import { pullShopifyListings } from './listings.ts';
-import { setStockShopify } from './stock.ts';
+import { checkShopifySettings, setStockShopify, shopifySettingsProblems } from './stock.ts';
 
 export interface ShopifyCredentials {
   /** e.g. my-shop.myshopify.com: pushes from any other shop are refused. */
@@ -166,7 +166,7 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
     { name: 'shopDomain', label: 'Shop domain', hint: 'my-shop.myshopify.com' },
     { name: 'apiSecret', label: 'App client secret', secret: true, hint: 'signs webhooks' },
     { name: 'previousApiSecret', label: 'Previous client secret', secret: true, optional: true, hint: 'accepted for an hour after a rotation' },
-    { name: 'accessToken', label: 'Admin API access token', secret: true, optional: true, hint: 'shpat_… with read_orders; needed to pull' },
+    { name: 'accessToken', label: 'Admin API access token', secret: true, optional: true, hint: 'shpat_… with read_orders (pull), read_products and read_inventory (listings), write_inventory and read_locations (stock sync)' },
     { name: 'apiBase', label: 'API base URL', optional: true, hint: 'replaces https://{shop domain} for API calls' },
   ],
 
@@ -233,6 +233,15 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
   shipBack: shipBackShopify,
   pullListings: pullShopifyListings,
   setStock: setStockShopify,
+  settingFields: [
+    {
+      name: 'stockLocationId',
+      label: 'Stock location',
+      hint: "the Shopify location the hub's sellable quantity is written to (its id: Settings → Locations, the number at the end of the address); empty: the shop's primary location",
+    },
+  ],
+  settingsProblems: shopifySettingsProblems,
+  checkSettings: checkShopifySettings,
 
   parsePulled(rawBody) {
     let body: unknown;

@@ -1,7 +1,8 @@
 // Shopify listings (商品下载) on the REST Admin API the pull uses: GET products.json walked by since_id (documented
 // for products: shopify.dev/docs/api/admin-rest/2025-10/resources/product), one listing per variant — the variant's
 // `sku` is the merchant code — and the variants' inventory levels (GET inventory_levels.json by inventory_item_ids, at
-// most 50 per request) for the location a stock write goes to. The quantity is the variant's inventory_quantity; null
+// most 50 per request) for where the item is stocked (ref.locationId, the first location Shopify lists; a stock write
+// goes to the account's stock location instead, stock.ts). The quantity is the variant's inventory_quantity; null
 // when Shopify does not track it (inventory_management null).
 import { PlatformWriteError, type CallContext, type PlatformListing } from '../types.ts';
 import { sendPlatformRequest } from '../write-http.ts';
@@ -64,7 +65,7 @@ export async function* pullShopifyListings(ctx: CallContext<ShopifyPullCredentia
     const products = listOf<Product>((await shopifyAdmin(ctx, 'GET', `/products.json?${q.toString()}`)).body, 'products');
     if (products.length === 0) return;
     const variants = products.flatMap((p) => (p.variants ?? []).map((v) => ({ p, v })));
-    // Where each variant's stock is: the location a stock write names (the first one Shopify lists for the item).
+    // Where each variant's stock is (the first location Shopify lists for the item).
     const locationOf = new Map<number, number>();
     const items = variants.map(({ v }) => v.inventory_item_id).filter((id): id is number => typeof id === 'number');
     for (let i = 0; i < items.length; i += 50) {
