@@ -285,7 +285,7 @@ describe.each(httpBackends)('e-waybills in the hub on $name', (backend) => {
 
     it('asks again after a lost answer and still gets one number for the parcel', async () => {
       const { waybills } = shops.get(n.platform)!;
-      const { shipment } = await routedParcel(n);
+      const { orderId, shipment } = await routedParcel(n);
       waybills.failNextWrite!({ status: 502, applied: true });
       const lost = await getWaybill(shipment.id);
       expect(lost.status, JSON.stringify(lost.body)).toBe(503);
@@ -298,6 +298,18 @@ describe.each(httpBackends)('e-waybills in the hub on $name', (backend) => {
       expect(retry.status, JSON.stringify(retry.body)).toBe(200);
       expect(retry.body.waybillNo).toBe(issuedThere[0]?.waybillNo);
       expect(waybills.issued().filter((x) => x.objectId === shipment.id)).toHaveLength(1);
+      // The shop's call log has both requests under the order: the lost answer (retried), then the number.
+      const { account } = shops.get(n.platform)!;
+      const log = await s.api<{ items: { kind: string; op: string; subject: string; orderId: string; attempt: number; httpStatus: number | null; result: string }[] }>(
+        'GET',
+        `/api/channel-accounts/${account}/platform-calls?kind=waybill`,
+      );
+      const mine = log.body.items.filter((c) => c.orderId === orderId).reverse();
+      expect(mine.map((c) => [c.attempt, c.httpStatus, c.result, c.subject])).toEqual([
+        [1, 502, 'retry', shipment.id],
+        [2, 200, 'ok', retry.body.waybillNo],
+      ]);
+      expect(mine.every((c) => c.op === (n.network === 'cainiao' ? 'cainiao.waybill.ii.get' : 'pdd.waybill.get'))).toBe(true);
     });
 
     it('gives the number back by hand, and a new one is asked under a new object id', async () => {

@@ -12,6 +12,8 @@ import type { Principal } from '../../../kernel/principal.ts';
 import type { Tx } from '../../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { receiverHandle } from '../../channels/queries/receiver-handle.ts';
+import type { PlatformCallTrace } from '../../channels/connectors/types.ts';
+import { recordPlatformCalls } from '../../channels/store/call-log.ts';
 import { maskAddress, maskName, maskPhone } from '../../orders/domain/order.ts';
 import { waybillOrders, type WaybillOrder } from '../../orders/queries/waybill-orders.ts';
 import type { Query, ShipmentRow } from '../views.ts';
@@ -87,10 +89,13 @@ export async function requestNumber(deps: WaybillDeps, who: Principal, s: Shipme
   const client = account ? waybillClientFor(account.network) : null;
   if (!account || !client) throw new HubError('WAYBILL_ACCOUNT_MISSING', `the waybill account of shipment ${s.id} is gone`);
   const request = await buildRequest(deps, s, w, account, orders);
+  const calls: PlatformCallTrace[] = [];
+  const log = (tx: Tx, outcome: Parameters<typeof recordPlatformCalls>[3], subject = w.object_id) => recordWaybillCalls(tx, s, w, account, orders, calls, outcome, subject);
   try {
-    const issued = await client.issue({ credentials: openCredentials(deps.keyring, account), fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs) }, request);
+    const issued = await client.issue({ credentials: openCredentials(deps.keyring, account), fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs), onCall: (c) => calls.push(c) }, request);
     deps.log.info({ network: account.network, accountId: account.id, shipmentId: s.id, objectId: w.object_id }, 'waybill issued');
     await deps.db.transaction(async (tx) => {
+      await log(tx, { result: 'ok', code: null, error: null }, issued.waybillNo);
       // A parcel stopped while the call was out is still owed its cancel: the number is kept for it.
       const changed = await tx.run(
         `UPDATE waybills SET state = CASE WHEN state = 'requesting' THEN 'issued' ELSE state END, waybill_no = ?, sort_code = ?, print_data = ?, issued_at = ?, error_code = NULL, error = NULL,
@@ -107,11 +112,17 @@ export async function requestNumber(deps: WaybillDeps, who: Principal, s: Shipme
     deps.log.warn({ network: account.network, accountId: account.id, shipmentId: s.id, code: err.code, refused: Boolean(err.opts.refused) }, 'waybill request failed');
     if (err.opts.refused) {
       // Refused: nothing was issued under this object id, so nothing is kept (a fixed request may use it again).
-      await deps.db.transaction((tx) => tx.run(`DELETE FROM waybills WHERE id = ? AND state = 'requesting' AND waybill_no IS NULL`, [w.id]));
+      await deps.db.transaction(async (tx) => {
+        await tx.run(`DELETE FROM waybills WHERE id = ? AND state = 'requesting' AND waybill_no IS NULL`, [w.id]);
+        await log(tx, { result: 'refused', code: err.code, error: err.message });
+      });
       throw new HubError('WAYBILL_REFUSED', `${client.label} refused the waybill for shipment ${s.id}: ${err.message}`, { network: account.network, code: err.code });
     }
     // Maybe issued behind a lost answer: the row stays `requesting` and the next request asks for the same object id.
-    await deps.db.transaction((tx) => tx.run('UPDATE waybills SET attempts = attempts + 1, error_code = ?, error = ?, updated_at = ? WHERE id = ?', [err.code, err.message.slice(0, 500), now, w.id]));
+    await deps.db.transaction(async (tx) => {
+      await tx.run('UPDATE waybills SET attempts = attempts + 1, error_code = ?, error = ?, updated_at = ? WHERE id = ?', [err.code, err.message.slice(0, 500), now, w.id]);
+      await log(tx, { result: 'retry', code: err.code, error: err.message });
+    });
     throw new HubError('WAYBILL_UNAVAILABLE', `${client.label} did not answer the waybill request for shipment ${s.id} (${err.message}): try again, the same number will come back`, { network: account.network, code: err.code });
   }
   return (await deps.db.read.get<WaybillRow>('SELECT * FROM waybills WHERE id = ?', [w.id])) as WaybillRow;
@@ -135,15 +146,15 @@ export async function workCancel(deps: WaybillDeps, who: Principal, w: WaybillRo
   const client = account ? waybillClientFor(account.network) : null;
   const s = await deps.db.read.get<ShipmentRow>('SELECT * FROM shipments WHERE id = ?', [w.shipment_id]);
   if (!account || !client || !s) return false;
-  const ctx = () => ({ credentials: openCredentials(deps.keyring, account), fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs) });
+  const calls: PlatformCallTrace[] = [];
+  const ctx = () => ({ credentials: openCredentials(deps.keyring, account), fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs), onCall: (c: PlatformCallTrace) => calls.push(c) });
+  const orders = await ordersOf(deps, s);
   try {
     let number = w.waybill_no;
-    if (!number) {
-      const orders = await ordersOf(deps, s);
-      number = (await client.issue(ctx(), await buildRequest(deps, s, w, account, orders))).waybillNo;
-    }
+    if (!number) number = (await client.issue(ctx(), await buildRequest(deps, s, w, account, orders))).waybillNo;
     await client.cancel(ctx(), { carrier: w.carrier, waybillNo: number });
     await deps.db.transaction(async (tx) => {
+      await recordWaybillCalls(tx, s, w, account, orders, calls, { result: 'ok', code: null, error: null }, number);
       const changed = await tx.run(`UPDATE waybills SET state = 'cancelled', waybill_no = ?, cancelled_at = ?, next_attempt_at = NULL, error_code = NULL, error = NULL, updated_at = ? WHERE id = ? AND state = 'cancel_pending'`, [number, now, now, w.id]);
       if (changed !== 1) return;
       await appendEvent(tx, { tenantId: w.tenant_id, type: 'waybill.cancelled', aggregateType: 'shipment', aggregateId: w.shipment_id, at: now, payload: { shipmentId: w.shipment_id, network: w.network, carrier: w.carrier, waybillNo: number, reason: w.cancel_reason ?? '' } });
@@ -157,9 +168,34 @@ export async function workCancel(deps: WaybillDeps, who: Principal, w: WaybillRo
     const err = e instanceof PlatformWriteError ? e : new PlatformWriteError('NETWORK', e instanceof Error ? e.message : String(e));
     const wait = Math.max(Math.min(3_600_000, deps.retryBaseMs * 2 ** Math.min(Number(w.attempts), 16)), err.opts.retryAfterMs ?? 0);
     deps.log.warn({ network: w.network, shipmentId: w.shipment_id, code: err.code }, 'waybill cancel failed');
-    await deps.db.transaction((tx) =>
-      tx.run(`UPDATE waybills SET attempts = attempts + 1, error_code = ?, error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'cancel_pending'`, [err.code, err.message.slice(0, 500), now + wait, now, w.id]),
-    );
+    await deps.db.transaction(async (tx) => {
+      await tx.run(`UPDATE waybills SET attempts = attempts + 1, error_code = ?, error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'cancel_pending'`, [err.code, err.message.slice(0, 500), now + wait, now, w.id]);
+      await recordWaybillCalls(tx, s, w, account, orders, calls, { result: err.opts.refused ? 'refused' : 'retry', code: err.code, error: err.message }, w.waybill_no ?? w.object_id);
+    });
     return false;
   }
+}
+
+/**
+ * A waybill call's requests in the platform call log, under the shop of the parcel's (first) order, so they show on
+ * that shop's integration page and in the order's 360° view beside its ship-back.
+ */
+async function recordWaybillCalls(
+  tx: Tx,
+  s: ShipmentRow,
+  w: WaybillRow,
+  account: WaybillAccountRow,
+  orders: readonly WaybillOrder[],
+  calls: readonly PlatformCallTrace[],
+  outcome: Parameters<typeof recordPlatformCalls>[3],
+  subject: string,
+): Promise<void> {
+  const first = orders[0];
+  if (!first || !calls.length) return;
+  await recordPlatformCalls(
+    tx,
+    { tenantId: s.tenant_id, accountId: first.accountId, platform: account.network, kind: 'waybill', subject, orderId: first.id, attempt: Number(w.attempts) + 1 },
+    calls,
+    outcome,
+  );
 }
