@@ -1,11 +1,13 @@
 // Every carrier network's waybill client, by network name. Adding a network means one line here.
 import { cainiaoWaybills } from './cainiao.ts';
 import { pinduoduoWaybills } from './pinduoduo.ts';
+import { shopeeWaybills } from './shopee.ts';
 import type { WaybillClient, WaybillNetwork } from './types.ts';
 
 const clients: Partial<Record<WaybillNetwork, WaybillClient<never>>> = {
   cainiao: cainiaoWaybills as WaybillClient<never>,
   pinduoduo: pinduoduoWaybills as WaybillClient<never>,
+  shopee: shopeeWaybills as WaybillClient<never>,
 };
 
 export function waybillClientFor(network: string): WaybillClient<unknown> | null {
