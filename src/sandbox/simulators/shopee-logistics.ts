@@ -39,7 +39,7 @@ export interface ShopeeLogisticsHooks {
   collectParcel(orderSn: string): void;
   /** How many times ship_order was applied for the order (a retried call must not make a second shipment). */
   arrangementsOf(orderSn: string): number;
-  /** The document asks answered PROCESSING before a new task is READY (default 1). */
+  /** The document asks answered PROCESSING before a task is READY (default 1; tasks under way are shortened too). */
   documentReadyAfter(asks: number): void;
 }
 
@@ -325,6 +325,8 @@ export function shopeeLogistics(env: ShopeeLogisticsEnv) {
       },
       documentReadyAfter(asks) {
         documentAsks = asks;
+        // Tasks under way finish no later than new ones would.
+        for (const p of packages.values()) for (const [t, left] of p.documents) p.documents.set(t, Math.min(left, asks));
       },
     } satisfies ShopeeLogisticsHooks,
   };

@@ -102,7 +102,7 @@ function shipBody(orderSn: string, p: Json, how: Arrangement): Json {
   const nonIntegratedNeeds = names(needed.non_integrated);
   const refuse = (code: string, message: string) => new PlatformWriteError(code, message, { refused: true });
   if (how.kind === 'non_integrated') {
-    if (!nonIntegratedNeeds) throw refuse('CHANNEL_INTEGRATED', `Shopee order ${orderSn} ships with a Shopee-integrated channel: its number comes from Shopee (get it with the shopee waybill network), not from another carrier`);
+    if (!nonIntegratedNeeds) throw refuse('CHANNEL_INTEGRATED', `Shopee order ${orderSn} ships with a Shopee-integrated logistics channel: its tracking number comes from Shopee (get it with the shopee waybill network), not from another courier`);
     return { non_integrated: { tracking_number: how.trackingNo } };
   }
   const { choice } = how;

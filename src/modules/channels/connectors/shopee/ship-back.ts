@@ -43,7 +43,7 @@ export async function shipBackShopee(ctx: CallContext<ShopeeCredentials>, parcel
   // Arranged before this call: ours (a retry after a lost answer) when Shopee holds our number.
   const t = await shopeeTrackingNumber(ctx, sn, arranged.packageNumber);
   if (t.trackingNo !== trackingNo) {
-    throw new PlatformWriteError('ALREADY_ARRANGED', `Shopee has order ${sn} arranged already, with tracking number ${t.trackingNo || '(none yet)'}, not ${trackingNo}`, { status: t.status, refused: true });
+    throw new PlatformWriteError('ALREADY_ARRANGED', `Shopee has order ${sn} already shipped (arranged) with tracking number ${t.trackingNo || '(none yet)'}, not ${trackingNo}`, { status: t.status, refused: true });
   }
   return { platformRef: arranged.packageNumber ?? null, already: true, status: t.status };
 }
