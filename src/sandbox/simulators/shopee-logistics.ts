@@ -24,6 +24,7 @@ interface Package {
   /** get_tracking_number answers empty this many more times before the number is given. */
   readsBeforeNumber: number;
   collected: boolean;
+  arrangedAt: number;
   /** How many times ship_order was applied for the order (one platform shipment: 1). */
   applied: number;
   /** Shipping document tasks by type: result asks left before it is READY. */
@@ -41,6 +42,8 @@ export interface ShopeeLogisticsHooks {
   arrangementsOf(orderSn: string): number;
   /** The document asks answered PROCESSING before a task is READY (default 1; tasks under way are shortened too). */
   documentReadyAfter(asks: number): void;
+  /** The 3PL picks every arranged parcel up this long after it was arranged (the demo); null: only when told. */
+  collectParcelsAfter(ms: number | null): void;
 }
 
 export interface ShopeeLogisticsEnv {
@@ -60,6 +63,7 @@ export function shopeeLogistics(env: ShopeeLogisticsEnv) {
   const nonIntegrated = new Set<string>();
   let delayReads = 0;
   let documentAsks = 1;
+  let collectAfterMs: number | null = null;
 
   const packageNumber = (sn: string) => `OFG${digits(`pkg:${sn}`, 12)}`;
 
@@ -167,7 +171,7 @@ export function shopeeLogistics(env: ShopeeLogisticsEnv) {
       if (!address) return env.failure(400, 'logistics.error_param', 'Wrong parameters, detail: pickup.address_id is invalid.');
       if (!address.time_slot_list.some((t) => t.pickup_time_id === arg.pickup_time_id)) return env.failure(400, 'logistics.error_param', 'Wrong parameters, detail: pickup.pickup_time_id is invalid.');
     }
-    const p: Package = { packageNumber: packageNumber(o.id), method: way, trackingNo, readsBeforeNumber: way === 'non_integrated' ? 0 : delayReads, collected: false, applied: 1, documents: new Map() };
+    const p: Package = { packageNumber: packageNumber(o.id), method: way, trackingNo, readsBeforeNumber: way === 'non_integrated' ? 0 : delayReads, collected: false, arrangedAt: Date.now(), applied: 1, documents: new Map() };
     delayReads = 0;
     // Shopee's channel numbers its parcel: an SPX-like number, the same for the same order.
     if (way !== 'non_integrated' && p.readsBeforeNumber === 0) p.trackingNo = `SPXMY${digits(`awb:${o.id}`, 11)}`;
@@ -280,6 +284,17 @@ export function shopeeLogistics(env: ShopeeLogisticsEnv) {
   return {
     statusOf,
     packageList,
+    /** The 3PL's pickups that are due (collectParcelsAfter): run before each request, so every read sees them. */
+    tick(now = Date.now()): void {
+      if (collectAfterMs === null) return;
+      for (const [sn, p] of packages) {
+        const o = env.orders.get(sn);
+        if (!p.collected && p.trackingNo && o && env.baseStatus(o) === 'READY_TO_SHIP' && now - p.arrangedAt >= collectAfterMs) {
+          p.collected = true;
+          env.touch(o);
+        }
+      }
+    },
     /** The tracking numbers Shopee holds for the order (shipmentsOf). */
     numbersOf(sn: string): string[] {
       const p = packages.get(sn);
@@ -322,6 +337,9 @@ export function shopeeLogistics(env: ShopeeLogisticsEnv) {
       },
       arrangementsOf(sn) {
         return packages.get(sn)?.applied ?? 0;
+      },
+      collectParcelsAfter(ms) {
+        collectAfterMs = ms;
       },
       documentReadyAfter(asks) {
         documentAsks = asks;

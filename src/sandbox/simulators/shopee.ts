@@ -485,6 +485,7 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
 
     handle(req) {
       stats.calls++;
+      logistics.tick();
       if (throttle > 0) {
         throttle--;
         stats.throttled++;
