@@ -57,7 +57,10 @@ export async function shipmentLabel(deps: WaybillDeps, who: Principal, shipmentI
   return renderLabels([await labelOf(deps, s)], size);
 }
 
-/** The wave's parcels that have a number, in pick order, one page each; refused when none has one yet. */
+/**
+ * The wave's parcels that have a number, in pick order, one page each; refused when none has one yet. All pages are the
+ * hub's own (a Shopee parcel's too, with Shopee's number): a network's own PDFs are not merged into one file here.
+ */
 export async function waveLabels(deps: WaybillDeps, who: Principal, waveId: string, size: LabelSize): Promise<Buffer> {
   await waveRow(deps, who, waveId);
   const labels: LabelData[] = [];
