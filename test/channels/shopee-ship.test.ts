@@ -243,6 +243,27 @@ describe('Shopee logistics requests, checked by the test’s own signer', () => 
     expect(seen.length).toBe(before);
   });
 
+  it('reads the numbers of arranged packages in the pull (get_mass_tracking_number, signed), kept in the raw order for a replay', async () => {
+    const sim = sims.mount('pull', shopeeSimulator, 'pull') as Sim;
+    const seen: Seen[] = [];
+    const ctx = ctxOf(sim, seen);
+    const [arranged, waiting] = [newSn(), newSn()];
+    for (const sn of [arranged, waiting]) sim.record(simOrder(sn, uniq('SPP')), 'http://127.0.0.1:9/unused');
+    const no = (await client.issue(ctx, request(arranged))).waybillNo;
+    seen.length = 0;
+    const got = await adapter.fetchOrders!({ credentials: sim.credentials, fetch, now: Date.now }, [arranged, waiting]);
+    expect(routes(seen)).toEqual(['GET order/get_order_detail', 'POST payment/get_escrow_detail_batch', 'POST logistics/get_mass_tracking_number']);
+    expectSigned(seen, keyOf(sim));
+    // Only the arranged order's package is asked about.
+    expect(JSON.parse(seen[2]!.body)).toEqual({ package_list: [{ package_number: expect.stringMatching(/^OFG\d{12}$/) as unknown }] });
+    const byId = new Map(got.map((p) => [p.order.platformOrderId, p]));
+    expect(byId.get(arranged)?.order).toMatchObject({ platformStatus: 'PROCESSED', status: 'paid', platformTrackingNos: [no] });
+    expect(byId.get(arranged)?.eventId).toMatch(new RegExp(`^${arranged}@\\d+\\+${no}$`));
+    expect(adapter.parsePulled!(byId.get(arranged)!.rawBody)[0]?.platformTrackingNos).toEqual([no]);
+    expect(byId.get(waiting)?.order.platformTrackingNos).toBeUndefined();
+    expect(byId.get(waiting)?.eventId).toMatch(new RegExp(`^${waiting}@\\d+$`));
+  });
+
   it('checks a waybill account’s settings: the shop signs, so shop keys are refused; only pickup or dropoff and Shopee ids', () => {
     expect(client.credentialProblems({})).toEqual([]);
     expect(client.credentialProblems({ method: 'dropoff', pickupAddressId: 3019, documentType: 'THERMAL_AIR_WAYBILL' })).toEqual([]);
@@ -466,6 +487,20 @@ describe.each(httpBackends)('Shopee’s inverted flow in the hub on $name', (bac
     expect(retry.body.waybillNo).toBe(sim.shipmentsOf!(sn)[0]);
     expect(sim.arrangementsOf(sn)).toBe(1);
     expect(seen.filter((x) => x.path.endsWith('/ship_order') && x.body.includes(sn))).toHaveLength(1);
+  });
+
+  it('cancels a Shopee waybill by recording it only (Shopee has no call to give a number back); asked again, Shopee’s number returns', { timeout: 60_000 }, async () => {
+    const { sn, shipment } = await routedParcel();
+    const no = (await getWaybill(shipment.id)).body.waybillNo as string;
+    const before = seen.length;
+    const c = await s.api<WaybillBody & { cancelReason: string }>('POST', `/api/shipments/${shipment.id}/waybill/cancel`);
+    expect(c.status, JSON.stringify(c.body)).toBe(200);
+    expect(c.body).toMatchObject({ state: 'cancelled', waybillNo: no, cancelReason: 'manual' });
+    expect(seen.length).toBe(before);
+    const again = await getWaybill(shipment.id);
+    expect(again.body).toMatchObject({ state: 'issued', waybillNo: no });
+    expect(sim.arrangementsOf(sn)).toBe(1);
+    expect((await waybillRows(shipment.id)).map((r) => r.state)).toEqual(['cancelled', 'issued']);
   });
 
   it('takes a number Shopee gives late: the request says so, and it is asked again later and filled', { timeout: 60_000 }, async () => {
