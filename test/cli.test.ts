@@ -1,7 +1,7 @@
 // The `orderhub` command as an operator uses it: a separate process, real files.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, exited, spawnHub } from './support/process.ts';
@@ -89,6 +89,25 @@ describe('orderhub CLI', () => {
     expect(n.err).toContain('--on-hand must be a whole number');
     expect((await run(['stock', 'get', 'NOPE'])).err).toContain('SKU_NOT_FOUND');
   });
+
+  it('prints its version, and reads and writes the organisation --tenant names, saying where data is when it finds none', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const v = await run(['--version']);
+    expect([v.code, v.out.trim()]).toEqual([0, pkg.version]);
+    const made = await run(['account', 'create', '--platform', 'ownshop', '--name', 'Second seller', '--secret', 'cli-secret-456', '--tenant', 'shop2']);
+    expect(made.code, made.err).toBe(0);
+    const id = (JSON.parse(made.out) as { id: string }).id;
+    expect((await run(['account', 'list', '--tenant', 'shop2'])).out).toContain(id);
+    expect((await run(['account', 'list'])).out).not.toContain(id);
+    expect((await run(['stock', 'set', 'T2SKU', '--warehouse', 'WH1', '--on-hand', '4', '--tenant', 'shop2'])).code).toBe(0);
+    expect(JSON.parse((await run(['stock', 'get', 'T2SKU', '--tenant', 'shop2'])).out)).toMatchObject({ sku: 'T2SKU', onHand: 4 });
+    expect((await run(['stock', 'get', 'T2SKU'])).err).toContain('SKU_NOT_FOUND');
+    // An organisation with nothing in it: the empty list says which organisations hold data, on stderr.
+    const empty = await run(['account', 'list', '--tenant', 'nobody']);
+    expect([empty.code, empty.out]).toEqual([0, '']);
+    expect(empty.err).toMatch(/no shops in organisation "nobody"; organisations here: .*shop2/);
+    expect((await run(['stock', 'get', 'X', '--tenant', 'bad tenant'])).err).toMatch(/--tenant must be/);
+  }, 240_000); // ten CLI starts, each a Node process with a TypeScript loader: minutes on a busy 2-core machine
 
   it('generates an admin token on first start and shows it once; the database keeps only its hash; `token` issues a new one', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'orderhub-token-'));

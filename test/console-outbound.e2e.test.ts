@@ -116,6 +116,16 @@ describe.skipIf(missing !== null)('platform write-backs in the console, in Chrom
     const text = await log.innerText();
     for (const words of ['待发送', '平台拒绝', '待拉取确认', '超时未确认', '平台回传记录', 'HTTP 200']) expect(text).toContain(words);
     expect(text).not.toContain('refused');
+    expect(await page.getByTestId('stock-counts').innerText()).toContain('库存同步被拒');
+    // The call log: Taobao's own method names, the refusal with the platform's code, filtered by result.
+    const calls = page.getByTestId('call-log');
+    await calls.getByText('taobao.logistics.offline.send').first().waitFor();
+    const callText = await calls.innerText();
+    for (const words of ['平台调用记录', '发货回传', '平台拒绝', 'isv.logistics-offline-service-error-B150', '近24小时调用']) expect(callText).toContain(words);
+    await calls.getByTestId('call-result').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: '成功' }).click();
+    await calls.locator('tbody tr').first().waitFor();
+    expect(await calls.locator('tbody').innerText()).not.toContain('isv.logistics-offline-service-error-B150');
     await page.screenshot({ path: `${shots}outbound-log.png`, fullPage: true });
     await page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('orderhub.lang', 'en'));
     await page.reload();
@@ -127,6 +137,9 @@ describe.skipIf(missing !== null)('platform write-backs in the console, in Chrom
     const page = await signIn(browser, base, 'e2e-outbound');
     await page.goto(`${base}/orders/${orderId}`);
     await page.getByTestId('platform-calls').getByRole('cell', { name: '发货回传' }).waitFor();
+    // Each write opens onto the requests it made.
+    await page.getByTestId('platform-calls').locator('.ant-table-row-expand-icon').first().click();
+    await page.getByTestId('call-requests').getByText('taobao.logistics.offline.send').first().waitFor();
     await page.getByTestId('remark-text').fill('周末送达，别打电话');
     await page.getByTestId('remark-flag-3').click();
     await page.getByTestId('remark-save').click();

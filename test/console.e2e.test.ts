@@ -100,7 +100,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     expect(await page.content()).not.toContain('13800000005');
     await page.screenshot({ path: `${shots}order-360.png`, fullPage: true });
 
-    await page.getByRole('menuitem', { name: '库存' }).click();
+    await page.getByRole('menuitem', { name: /库存$/ }).click();
     await page.getByText('B2').first().waitFor();
     await page.screenshot({ path: `${shots}stock.png` });
     await page.close();
@@ -203,7 +203,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.goto(`${base}/orders/${orderNo}`);
     await page.getByTestId('order-no').waitFor();
     expect(await page.getByTestId('transition-button').isDisabled()).toBe(true);
-    await page.getByRole('menuitem', { name: '库存' }).click();
+    await page.getByRole('menuitem', { name: /库存$/ }).click();
     await page.getByTestId('stock-adjust').waitFor();
     expect(await page.getByTestId('stock-adjust').isDisabled()).toBe(true);
     await page.close();

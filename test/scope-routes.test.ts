@@ -380,6 +380,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     },
     'GET /api/channel-accounts/:id/pulls': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/pulls`, dims: ['accounts'] }] },
     'GET /api/channel-accounts/:id/outbound': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/outbound`, dims: ['accounts'] }] },
+    'GET /api/channel-accounts/:id/platform-calls': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/platform-calls`, dims: ['accounts'] }] },
     'GET /api/channel-accounts/:id/raw-events': {
       targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/raw-events`, dims: ['accounts'] }],
       visible: (a) => [a.paid.eventId, a.unpaid.eventId],
@@ -389,6 +390,8 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'GET /api/channel-accounts/:id/listings': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/listings`, dims: ['accounts'] }] },
     'GET /api/channel-accounts/:id/listings/pull': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/listings/pull`, dims: ['accounts'] }] },
     'GET /api/listings/unmatched': { targets: all('/api/listings/unmatched?limit=500') },
+    // A list: the listings of the SKU in the caller's shops only (empty for a SKU no shop of theirs lists).
+    'GET /api/listings': { targets: (x) => [{ path: `/api/listings?sku=${x.sku}`, dims: [] }] },
     'GET /api/unmatched-codes': { targets: all('/api/unmatched-codes') },
     'GET /api/payment-providers': { notScoped: 'the catalogue of payment providers' },
     'GET /api/payment-accounts': { notScoped: 'payment accounts are tenant configuration (credentials never shown), not order data' },
@@ -479,6 +482,10 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'POST /api/channel-accounts/:id/listings/pull': { target: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/listings/pull`, dims: ['accounts'] }], allow: [404] },
     'POST /api/channel-accounts/:id/listings/:listingId/ignore': {
       target: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/listings/1/ignore`, body: { ignored: true }, dims: ['accounts'] }],
+      allow: [404],
+    },
+    'PUT /api/channel-accounts/:id/listings/:listingId/overrides': {
+      target: (x) => [{ path: `/api/channel-accounts/${x.shop.id}/listings/1/overrides`, body: { fixedQuantity: 1, capQuantity: null }, dims: ['accounts'] }],
       allow: [404],
     },
     'POST /api/channel-accounts/:id/listings/:listingId/match': {

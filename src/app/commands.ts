@@ -174,6 +174,8 @@ export const commands = {
   finishListingPull: command('integration', 'finishListingPull'),
   ignoreListing: command('integration', 'ignoreListing'),
   matchListing: command('integration', 'matchListing'),
+  // 库存分配 per listing: a fixed quantity or a cap.
+  setListingOverrides: command('integration', 'setListingOverrides'),
 };
 
 type Commands = typeof commands;

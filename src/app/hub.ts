@@ -294,7 +294,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   // A requested refund wakes the worker at once (the table stays the truth; the worker also polls). Not an outbox
   // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
   refundService.onRefundRequested = () => refunds.poke();
-  const outbound = new OutboundWorker(integration, accounts, log, { ...defaultOutboundOptions, unconfirmedAfterMs: config.shipBackConfirmMinutes * 60_000, ...opts.outbound, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, leases);
+  const outbound = new OutboundWorker(integration, accounts, log, { ...defaultOutboundOptions, unconfirmedAfterMs: config.shipBackConfirmMinutes * 60_000, callLogKeepMs: config.callLogDays * 86_400_000, ...opts.outbound, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, leases);
   // A ship, a retry, a resend or a remark wakes the outbound worker at once (it also polls).
   warehouseFlow.onShipped = () => outbound.poke();
   integration.onOutboundDue = () => outbound.poke();

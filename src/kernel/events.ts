@@ -390,8 +390,8 @@ export const eventCatalogue: { readonly [T in EventType]: EventSpec<T> } = {
   },
   'stock.allocation_changed': {
     aggregate: 'stock_allocation',
-    about: "A channel account's share of stock (ratio, safety stock, sync on or off) or a SKU's exclusive account changed.",
-    fields: { accountId: 'the account whose settings changed, or null', sku: 'the SKU whose exclusive account changed, or null' },
+    about: "A channel account's share of stock (ratio, safety stock, sync on or off), a SKU's exclusive account, or a listing's fixed quantity or cap changed.",
+    fields: { accountId: 'the account whose settings changed, or null', sku: 'the SKU whose exclusive account or listing overrides changed, or null' },
   },
   'sku.mapped': {
     aggregate: 'sku',

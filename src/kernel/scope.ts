@@ -288,6 +288,14 @@ export function outboundCallScopeSql(scope: DataScope, c = 'outbound_calls'): Sc
   return rawEventScopeSql(scope, c);
 }
 
+/**
+ * The platform call log (alias `c`): like the writes it records — a shop's, and its order's; a call about no order (a
+ * stock write) is seen by the scopes not limited to provinces or warehouses.
+ */
+export function platformCallScopeSql(scope: DataScope, c = 'platform_calls'): ScopeSql {
+  return rawEventScopeSql(scope, c);
+}
+
 /** Rows of one warehouse (its code in `column`): stock, warehouses, WMS accounts. */
 export function warehouseScopeSql(scope: DataScope, column: string): ScopeSql {
   return scope.warehouses === null ? yes : inList(column, scope.warehouses);

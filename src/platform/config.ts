@@ -99,6 +99,8 @@ export interface Config {
   stockSyncGatherMs: number;
   /** Minutes between full stock pushes (every matched listing written again, repairing drift); 0 switches them off. */
   stockSyncFullPushMinutes: number;
+  /** Days the platform call log keeps each request the hub made to a platform (pruned hourly). */
+  callLogDays: number;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -151,6 +153,7 @@ export const defaults: Omit<Config, 'configFile'> = {
   leaseTtlSeconds: 30,
   stockSyncGatherMs: 1000,
   stockSyncFullPushMinutes: 30,
+  callLogDays: 14,
 };
 
 /** Environment variable for each key. */
@@ -202,6 +205,7 @@ const envNames: Record<keyof typeof defaults, string> = {
   leaseTtlSeconds: 'ORDERHUB_LEASE_TTL_SECONDS',
   stockSyncGatherMs: 'ORDERHUB_STOCK_SYNC_GATHER_MS',
   stockSyncFullPushMinutes: 'ORDERHUB_STOCK_SYNC_FULL_PUSH_MINUTES',
+  callLogDays: 'ORDERHUB_CALL_LOG_DAYS',
 };
 
 export class ConfigError extends Error {}
@@ -231,7 +235,7 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
     if (
       (key === 'ingestBatchMax' || key === 'pgWriteLanes' || key === 'pgPoolSize' || key === 'sessionHours' || key === 'lockoutThreshold' ||
         key === 'signInPerMinute' || key === 'approvalHours' || key === 'autoRoutingIntervalSeconds' || key === 'autoRoutingBatchSize' ||
-        key === 'leaseTtlSeconds' ||
+        key === 'leaseTtlSeconds' || key === 'callLogDays' ||
         key === 'headersTimeoutSeconds' || key === 'requestTimeoutSeconds' || key === 'keepAliveTimeoutSeconds' || key === 'idleTimeoutSeconds') &&
       n < 1
     ) {

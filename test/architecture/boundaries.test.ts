@@ -31,6 +31,7 @@ const owner: Record<string, string> = {
   stock_exclusive: 'inventory',
   bundle_components: 'inventory',
   listing_pulls: 'channels',
+  platform_calls: 'channels',
   channel_alerts: 'health',
   payment_accounts: 'payments',
   payment_notices: 'payments',

@@ -36,6 +36,21 @@ interface OutboundItem {
   trackingNo: string | null;
   carrier: string | null;
 }
+interface CallRequest {
+  op: string;
+  attempt: number;
+  httpStatus: number | null;
+  result: string;
+  code: string | null;
+  latencyMs: number;
+}
+interface LoggedCall extends CallRequest {
+  kind: string;
+  subject: string;
+  orderId: string | null;
+  outboundId: number | null;
+  error: string | null;
+}
 interface OutboundPage {
   items: OutboundItem[];
   nextBefore: number | null;
@@ -291,6 +306,11 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
   });
 
   const outbound = (accountId: string, query = '') => s.api<OutboundPage & { error?: { code: string } }>('GET', `/api/channel-accounts/${accountId}/outbound${query}`);
+  async function callLog(accountId: string, query = '') {
+    const r = await s.api<{ items: LoggedCall[]; nextBefore: number | null; last24h: { byKind: Record<string, number> } }>('GET', `/api/channel-accounts/${accountId}/platform-calls${query}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body;
+  }
 
   /** Waits until the account's call for this platform order is in one of `states` (the worker polls every 50 ms). */
   async function settled(accountId: string, platformOrderId: string, states: string[]): Promise<OutboundItem[]> {
@@ -333,9 +353,23 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
     const [call] = await settled(wooAccount, o.id, ['done']);
     expect(call).toMatchObject({ kind: 'ship_back', orderId, state: 'done', attempts: 1, lastStatus: 200, carrier: 'sf', trackingNo: 'SF4101000001', lastError: null });
     expect(woo.shipmentsOf!(o.id)).toEqual(['SF4101000001']);
-    // The 360° view shows the order's call too.
-    const view = (await s.api<{ platformCalls: { kind: string; state: string; trackingNo: string }[] }>('GET', `/api/orders/${orderId}`)).body;
+    // The 360° view shows the order's call too, with every request it made (the call log).
+    const view = (await s.api<{ platformCalls: { kind: string; state: string; trackingNo: string; requests: CallRequest[] }[] }>('GET', `/api/orders/${orderId}`)).body;
     expect(view.platformCalls).toEqual([expect.objectContaining({ kind: 'ship_back', state: 'done', trackingNo: 'SF4101000001' })]);
+    const ops = ['GET /wp-json/wc-shipment-tracking/v3/orders/{id}/shipment-trackings', 'POST /wp-json/wc-shipment-tracking/v3/orders/{id}/shipment-trackings', 'PUT /wp-json/wc/v3/orders/{id}'];
+    expect(view.platformCalls[0]?.requests.map((r) => [r.op.replace(/^(\w+) \/[^/]+/, '$1 '), r.attempt, r.httpStatus, r.result])).toEqual([
+      [ops[0], 1, 200, 'ok'],
+      [ops[1], 1, 201, 'ok'],
+      [ops[2], 1, 200, 'ok'],
+    ]);
+    // The account's call log has them, newest first, with the platform order they were about.
+    const log = await callLog(wooAccount, '?kind=ship_back');
+    expect(log.items.filter((c) => c.subject === o.id).map((c) => [c.op.replace(/^(\w+) \/[^/]+/, '$1 '), c.orderId, c.result])).toEqual([
+      [ops[2], orderId, 'ok'],
+      [ops[1], orderId, 'ok'],
+      [ops[0], orderId, 'ok'],
+    ]);
+    expect(log.last24h.byKind.ship_back).toBeGreaterThanOrEqual(3);
     // Closed loop: the next pull reads the platform's order as completed.
     expect((await pulledAgain(woocommerce as ChannelAdapter<never>, wooAccount, o.id)).platformStatus).toBe('completed');
   });
@@ -357,6 +391,11 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
     const [call] = await settled(shopAccount, o.id, ['done']);
     expect(call).toMatchObject({ state: 'done', attempts: 2, lastCode: 'ALREADY_THERE' });
     expect(shop.shipmentsOf!(o.id)).toEqual(['SF5102000001']);
+    // The call log tells both attempts apart: the first one's lost answer (502, retried), the second one's check.
+    const mine = (await callLog(shopAccount, '?kind=ship_back')).items.filter((c) => c.outboundId === call?.id).reverse();
+    expect(mine.filter((c) => c.attempt === 1).at(-1)).toMatchObject({ httpStatus: 502, result: 'retry', code: 'HTTP_502' });
+    expect(mine.filter((c) => c.attempt === 2).at(-1)).toMatchObject({ result: 'ok', code: 'ALREADY_THERE' });
+    expect((await callLog(shopAccount, '?kind=ship_back&result=retry')).items.every((c) => c.result === 'retry')).toBe(true);
 
     woo.failNextWrite!({ status: 503, applied: true });
     const w = simOrder('4102', 'CNY', [[uniq('WC'), 1]]);
@@ -372,6 +411,12 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
     await shipInHub(woo, woocommerce as ChannelAdapter<never>, wooAccount, w, 'sf', 'SF4103000001');
     const [call] = await settled(wooAccount, w.id, ['refused']);
     expect(call).toMatchObject({ state: 'refused', attempts: 1, lastStatus: 400, lastCode: 'woocommerce_rest_order_refunded', lastError: 'The buyer was refunded: the order cannot be shipped.' });
+    expect((await callLog(wooAccount, '?result=refused')).items.find((c) => c.outboundId === call?.id)).toMatchObject({
+      kind: 'ship_back',
+      httpStatus: 400,
+      code: 'woocommerce_rest_order_refunded',
+      error: 'The buyer was refunded: the order cannot be shipped.',
+    });
     const callsBefore = woo.stats.calls;
     await new Promise((r) => setTimeout(r, 400));
     expect(woo.stats.calls).toBe(callsBefore);
@@ -383,6 +428,8 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
     const [c2] = await settled(shopAccount, o.id, ['refused']);
     expect(c2).toMatchObject({ state: 'refused', lastCode: 'CARRIER_UNKNOWN' });
     expect(c2?.lastError).toContain('pigeon');
+    // Refused before any request: nothing in the call log (it records requests the platform got).
+    expect((await callLog(shopAccount)).items.filter((c) => c.outboundId === c2?.id)).toEqual([]);
   });
 
   it('gives a ship-back up as failed after the last attempt when the platform keeps answering 429, the error kept', { timeout: 30_000 }, async () => {
@@ -421,5 +468,23 @@ describe.each(httpBackends)('ship-back from the hub on $name', (backend) => {
     );
     const r = await outbound(other);
     expect(r.status).toBe(404);
+    expect((await s.api('GET', `/api/channel-accounts/${other}/platform-calls`)).status).toBe(404);
+  });
+
+  it('pages the platform call log, refuses a filter it does not know, and prunes entries past the keeping time', async () => {
+    const all = (await callLog(wooAccount)).items;
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    const first = await callLog(wooAccount, '?limit=2');
+    const second = await callLog(wooAccount, `?limit=2&before=${first.nextBefore}`);
+    expect([...first.items, ...second.items].map((c) => c.op)).toEqual(all.slice(0, 4).map((c) => c.op));
+    for (const q of ['?kind=stok', '?result=fine', '?limit=501', '?before=0']) {
+      const r = await s.api<{ error?: { code: string } }>('GET', `/api/channel-accounts/${wooAccount}/platform-calls${q}`);
+      expect([r.status, r.body.error?.code], q).toEqual([400, 'VALIDATION_FAILED']);
+    }
+    if (!s.hub.local) return;
+    // The hourly prune: nothing younger than the keeping time goes; everything older does.
+    expect(await s.hub.local.outbound.pruneCallLog()).toBe(0);
+    expect(await s.hub.local.outbound.pruneCallLog(Date.now() + 15 * 86_400_000)).toBeGreaterThanOrEqual(all.length);
+    expect((await callLog(wooAccount)).items).toEqual([]);
   });
 });

@@ -78,9 +78,23 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     await setStock(s, sku, 7, 'WH1');
     await platformsShow(listings, 7, 'every platform shows 7');
     const d = await detail(sku);
+    const methods: Record<string, string> = { taobao: 'taobao.item.quantity.update', pinduoduo: 'pdd.goods.quantity.update', jd: 'jingdong.stock.write.updateSkuStock' };
     for (const l of listings) {
       expect(d.byChannel.find((c) => c.accountId === l.shop.accountId)?.sellable).toBe(7);
       expect(await listingState(s, l.listingId)).toMatchObject({ syncedQuantity: 7, syncError: null, syncDueAt: null, claimedBy: null });
+      // Each write is in the account's call log under the platform's own method, with the listing it was for.
+      const log = await s.api<{ items: { kind: string; op: string; subject: string; listingId: number; attempt: number; httpStatus: number; result: string }[] }>(
+        'GET',
+        `/api/channel-accounts/${l.shop.accountId}/platform-calls?kind=stock`,
+      );
+      expect(log.body.items.find((c) => c.listingId === l.listingId)).toMatchObject({
+        kind: 'stock',
+        op: methods[l.shop.platform],
+        subject: `${l.itemId}:${l.skuId}`,
+        attempt: 1,
+        httpStatus: 200,
+        result: 'ok',
+      });
     }
   });
 
@@ -169,6 +183,11 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     expect(st).toMatchObject({ syncErrorCode: l.shop.refusalCode, syncedQuantity: null, syncDueAt: null, syncAttempts: 0 });
     expect(st.syncError).toContain(l.shop.refusalMessage);
     expect(onPlatform(l)).not.toBe(5);
+    // The integration page counts it, and the call log shows the refused request with the platform's code.
+    const page = await s.api<{ counts: { stock: { refused: number } } }>('GET', `/api/channel-accounts/${l.shop.accountId}/outbound`);
+    expect(page.body.counts.stock.refused).toBeGreaterThanOrEqual(1);
+    const refused = await s.api<{ items: { listingId: number; result: string; code: string }[] }>('GET', `/api/channel-accounts/${l.shop.accountId}/platform-calls?kind=stock&result=refused`);
+    expect(refused.body.items.find((c) => c.listingId === l.listingId)).toMatchObject({ result: 'refused', code: l.shop.refusalCode });
 
     // The next change is written (a refusal holds only that write); a call limit first: retried, then written.
     l.shop.sim.throttleNext(1);
@@ -176,6 +195,13 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     const ok = await eventually('written after the limit', () => listingState(s, l.listingId), (x) => x.syncedQuantity === 4);
     expect(ok).toMatchObject({ syncError: null, syncErrorCode: null, syncAttempts: 0 });
     expect(onPlatform(l)).toBe(4);
+    const calls = await s.api<{ items: { listingId: number; result: string; httpStatus: number | null; attempt: number }[] }>('GET', `/api/channel-accounts/${l.shop.accountId}/platform-calls?kind=stock`);
+    const mine = calls.body.items.filter((c) => c.listingId === l.listingId);
+    // Newest first: the write that went through on its second attempt, after the one the limit turned back.
+    expect(mine.slice(0, 2).map((c) => [c.attempt, c.result])).toEqual([
+      [2, 'ok'],
+      [1, 'retry'],
+    ]);
   }, 30_000);
 
   it('allocation settings change the numbers (ratio, safety stock, fixed, cap, exclusive) and byChannel agrees with what is pushed', async () => {
@@ -200,9 +226,13 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     expect(listings.map((l) => d2.byChannel.find((x) => x.accountId === l.shop.accountId)?.sellable)).toEqual([0, 36, 0]);
     expect(listings.map((l) => onPlatform(l))).toEqual([0, 36, 0]);
 
-    const allocation = await s.api<{ accounts: { accountId: string; ratioPct: number; safetyStock: number; syncEnabled: boolean }[]; exclusive: { sku: string; accountId: string }[] }>('GET', '/api/stock-allocation');
+    const allocation = await s.api<{ accounts: { accountId: string; accountName: string; ratioPct: number; safetyStock: number; syncEnabled: boolean }[]; exclusive: { sku: string; accountId: string }[] }>('GET', '/api/stock-allocation');
     expect(allocation.body.accounts).toContainEqual(expect.objectContaining({ accountId: a.accountId, ratioPct: 50, safetyStock: 6, syncEnabled: true }));
     expect(allocation.body.exclusive).toContainEqual({ sku, accountId: b.accountId });
+    // Every shop is listed, by name and platform; one never set shows the defaults.
+    expect(allocation.body.accounts.map((x) => x.accountId)).toEqual(expect.arrayContaining(shops.map((x) => x.accountId)));
+    expect(allocation.body.accounts).toContainEqual(expect.objectContaining({ accountId: c.accountId, platform: c.platform, active: true, ratioPct: 100, safetyStock: 0, syncEnabled: true, updatedAt: null }));
+    expect(allocation.body.accounts.every((x) => typeof x.accountName === 'string' && x.accountName.length > 0)).toBe(true);
     const audit = await s.api<{ items: { action: string; targetId: string }[] }>('GET', '/api/audit?limit=20');
     expect(audit.body.items.map((x) => x.action)).toEqual(expect.arrayContaining(['stock.allocation', 'stock.exclusive']));
 
@@ -235,6 +265,99 @@ describe.each(allBackends)('stock sync on $name', (backend) => {
     expect(unknownSku.status).toBe(404);
     expect((await s.api('GET', '/api/stock-allocation')).body).toEqual(before);
   });
+
+  interface SkuListing {
+    id: number;
+    accountId: string;
+    accountName: string;
+    platform: string;
+    fixedQuantity: number | null;
+    capQuantity: number | null;
+    offered: number | null;
+  }
+  const skuListings = async (sku: string, token?: string) => {
+    const r = token
+      ? await fetch(`${s.url}/api/listings?sku=${sku}`, { headers: { authorization: `Bearer ${token}` } }).then(async (x) => ({ status: x.status, body: (await x.json()) as { items: SkuListing[] } }))
+      : await s.api<{ items: SkuListing[] }>('GET', `/api/listings?sku=${sku}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body.items;
+  };
+
+  it('a listing’s fixed quantity and cap set over the API are pushed, and GET /api/listings?sku= shows them with what each listing is offered', async () => {
+    const sku = uniq('SS-OV');
+    const [a, b] = shops;
+    if (!a || !b) throw new Error('two shops expected');
+    const listings = await listEverywhere(sku);
+    await setStock(s, sku, 20, 'WH1');
+    await platformsShow(listings, 20, 'every shop offers all 20');
+    const [la, lb] = listings as [(typeof listings)[number], (typeof listings)[number]];
+    const cap = await s.api('PUT', `/api/channel-accounts/${a.accountId}/listings/${la.listingId}/overrides`, { fixedQuantity: null, capQuantity: 6 });
+    expect(cap.status, JSON.stringify(cap.body)).toBe(200);
+    expect(cap.body).toEqual({ listingId: la.listingId, fixedQuantity: null, capQuantity: 6 });
+    const fixed = await s.api('PUT', `/api/channel-accounts/${b.accountId}/listings/${lb.listingId}/overrides`, { fixedQuantity: 25, capQuantity: null });
+    expect(fixed.status, JSON.stringify(fixed.body)).toBe(200);
+    // The fixed 25 is more than the 20 free: 20.
+    await platformsShow(listings, [6, 20, ...listings.slice(2).map(() => 20)], 'the cap of 6 on the first shop');
+    const items = await skuListings(sku);
+    expect(items.map((l) => [l.id, l.fixedQuantity, l.capQuantity, l.offered])).toEqual(
+      expect.arrayContaining([
+        [la.listingId, null, 6, 6],
+        [lb.listingId, 25, null, 20],
+      ]),
+    );
+    expect(items.find((l) => l.id === la.listingId)).toMatchObject({ accountId: a.accountId, platform: a.platform });
+    // byChannel is the shop's share (a listing's override is that listing's alone).
+    expect((await detail(sku)).byChannel.find((c) => c.accountId === a.accountId)?.sellable).toBe(20);
+    const audit = await s.api<{ items: { action: string; targetId: string }[] }>('GET', '/api/audit?limit=20');
+    expect(audit.body.items.filter((x) => x.action === 'listing.overrides').map((x) => x.targetId)).toEqual(expect.arrayContaining([a.accountId, b.accountId]));
+    // Taken away: the shop's share again.
+    expect((await s.api('PUT', `/api/channel-accounts/${a.accountId}/listings/${la.listingId}/overrides`, { fixedQuantity: null, capQuantity: null })).status).toBe(200);
+    await platformsShow([la], 20, 'the cap taken away');
+  }, 30_000);
+
+  it('refuses bad listing overrides with a clear error and writes nothing; a shop-scoped person cannot reach another shop’s listing', async () => {
+    const sku = uniq('SS-OVX');
+    const [a, b] = shops;
+    if (!a || !b) throw new Error('two shops expected');
+    const listings = await listEverywhere(sku);
+    const la = listings[0] as (typeof listings)[number];
+    const lb = listings[1] as (typeof listings)[number];
+    const path = `/api/channel-accounts/${a.accountId}/listings/${la.listingId}/overrides`;
+    const before = await skuListings(sku);
+    for (const body of [
+      { fixedQuantity: -1, capQuantity: null },
+      { fixedQuantity: null, capQuantity: 1.5 },
+      { fixedQuantity: '3', capQuantity: null },
+      { fixedQuantity: null, capQuantity: 2_000_000_000 },
+      { fixedQuantity: null },
+      { fixedQuantity: null, capQuantity: null, ratioPct: 50 },
+    ]) {
+      const r = await s.api<{ error: { code: string } }>('PUT', path, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error.code).toBe('VALIDATION_FAILED');
+    }
+    // The listing of another shop, under this shop's path: not found.
+    const wrong = await s.api<{ error: { code: string } }>('PUT', `/api/channel-accounts/${a.accountId}/listings/${lb.listingId}/overrides`, { fixedQuantity: 1, capQuantity: null });
+    expect(wrong.status).toBe(404);
+    expect(wrong.body.error.code).toBe('LISTING_NOT_FOUND');
+    const noShop = await s.api<{ error: { code: string } }>('PUT', `/api/channel-accounts/no-such-shop/listings/${la.listingId}/overrides`, { fixedQuantity: 1, capQuantity: null });
+    expect(noShop.status).toBe(404);
+    // A person who sees only the first shop: the second shop's listing does not exist for them, and its list leaves it out.
+    const role = await s.api('PUT', '/api/roles/alloc_probe', { description: 'stock allocation probe', permissions: ['stock.read', 'stock.adjust'] });
+    expect(role.status, JSON.stringify(role.body)).toBe(200);
+    const name = uniq('alloc-shop').toLowerCase();
+    const u = await s.api<{ id: string }>('POST', '/api/users', { username: name, password: 'correct horse battery', roles: ['alloc_probe'], scope: { accounts: [a.accountId], provinces: null, warehouses: null } });
+    expect(u.status, JSON.stringify(u.body)).toBe(201);
+    const token = (await s.api<{ token: string }>('POST', '/api/tokens', { name: `${name} token`, userId: u.body.id })).body.token;
+    const scoped = await fetch(`${s.url}/api/channel-accounts/${b.accountId}/listings/${lb.listingId}/overrides`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ fixedQuantity: 1, capQuantity: null }),
+    });
+    expect(scoped.status).toBe(404);
+    expect((await skuListings(sku, token)).map((l) => l.accountId)).toEqual([a.accountId]);
+    expect(await skuListings(sku)).toEqual(before);
+  }, 30_000);
 
   it('a shop whose sync is off is not written to, and byChannel says null', async () => {
     const sku = uniq('SS-OFF');

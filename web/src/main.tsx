@@ -25,6 +25,7 @@ const Shipments = lazy(() => import('./pages/Shipments.tsx'));
 const TrustBoard = lazy(() => import('./pages/TrustBoard.tsx'));
 const Wms = lazy(() => import('./pages/Wms.tsx'));
 const Matching = lazy(() => import('./pages/Matching.tsx'));
+const Allocation = lazy(() => import('./pages/Allocation.tsx'));
 
 function Routed() {
   const { me, loading, can } = useSession();
@@ -38,6 +39,7 @@ function Routed() {
           {can('orders.read') && <Route path="/orders" element={<Orders />} />}
           {can('orders.read') && <Route path="/orders/:ref" element={<OrderView />} />}
           {can('stock.read') && <Route path="/stock" element={<Stock />} />}
+          {can('stock.read') && <Route path="/allocation" element={<Allocation />} />}
           {can('orders.read') && <Route path="/warehouse" element={<Warehouse />} />}
           {can('orders.read') && <Route path="/shipments" element={<Shipments />} />}
           {can('orders.read') && <Route path="/trust-board" element={<TrustBoard />} />}

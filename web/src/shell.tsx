@@ -15,6 +15,7 @@ import {
   TeamOutlined,
   UnorderedListOutlined,
   LinkOutlined,
+  PieChartOutlined,
 } from '@ant-design/icons';
 import { useI18n, type Key } from './i18n.tsx';
 import { useSession } from './session.tsx';
@@ -23,6 +24,7 @@ const items: { path: string; label: Key; icon: ReactNode; permission: string | n
   { path: '/', label: 'nav.dashboard', icon: <DashboardOutlined />, permission: 'orders.read' },
   { path: '/orders', label: 'nav.orders', icon: <UnorderedListOutlined />, permission: 'orders.read' },
   { path: '/stock', label: 'nav.stock', icon: <DatabaseOutlined />, permission: 'stock.read' },
+  { path: '/allocation', label: 'nav.allocation', icon: <PieChartOutlined />, permission: 'stock.read' },
   { path: '/warehouse', label: 'nav.warehouse', icon: <InboxOutlined />, permission: 'orders.read' },
   { path: '/shipments', label: 'nav.shipments', icon: <CarOutlined />, permission: 'orders.read' },
   { path: '/trust-board', label: 'nav.trustBoard', icon: <SafetyCertificateOutlined />, permission: 'orders.read' },

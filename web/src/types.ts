@@ -338,3 +338,43 @@ export interface TrustBoard {
   carriers: (TrustRow & { carrier: string })[];
   outlets: (TrustRow & { outlet?: string; carrier?: string | null })[];
 }
+
+/** A shop's share of stock (库存分配), as GET /api/stock-allocation lists it. */
+export interface ShopAllocation {
+  accountId: string;
+  accountName: string;
+  platform: string;
+  active: boolean;
+  ratioPct: number;
+  safetyStock: number;
+  syncEnabled: boolean;
+  /** null: never set (the defaults). */
+  updatedAt: string | null;
+}
+
+export interface AllocationSettings {
+  accounts: ShopAllocation[];
+  exclusive: { sku: string; accountId: string }[];
+}
+
+/** One SKU with what each shop may offer of it (null: the shop's sync is off). */
+export type StockDetail = StockView & { byChannel: { accountId: string; sellable: number | null }[] };
+
+/** A shop's listing of a hub SKU, with its overrides and what the next stock push offers on it. */
+export interface SkuListing {
+  id: number;
+  accountId: string;
+  accountName: string;
+  platform: string;
+  platformItemId: string;
+  platformSkuId: string;
+  merchantCode: string | null;
+  title: string;
+  ignored: boolean;
+  fixedQuantity: number | null;
+  capQuantity: number | null;
+  offered: number | null;
+  syncedQuantity: number | null;
+  syncedAt: string | null;
+  syncError: string | null;
+}

@@ -18,9 +18,30 @@ import { startDemoPayments } from '../../sandbox/demo/payments.ts';
 import { startSimulatorServer, type SimulatorServer } from '../../sandbox/simulators/server.ts';
 import { keyReport, MAX_BATCH, reencrypt, type KeyReport } from '../../platform/security/reencrypt.ts';
 import { userInfo } from 'node:os';
+import { readFileSync } from 'node:fs';
 
 function checkTenant(t: string): void {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(t)) throw new HubError('VALIDATION_FAILED', `--tenant must be 1–64 letters, digits, _ or - (got "${t}")`);
+}
+
+/** `--tenant` on every command that reads or writes an organisation's data (one hub may host several: 代运营). */
+function withTenant(cmd: Command, help = 'the seller organisation (one hub can host several)'): Command {
+  return cmd.option('--tenant <id>', help, DEFAULT_TENANT);
+}
+
+/**
+ * A list that came back empty for the organisation asked about, while others hold data: say so on stderr (the demo
+ * runs in organisation "demo"; a silent empty list reads as "nothing here").
+ */
+async function hintOtherOrganisations(hub: Hub, tenant: string, what: string): Promise<void> {
+  const others = (await hub.people.organisations()).filter((t) => t !== tenant);
+  if (others.length) process.stderr.write(`no ${what} in organisation "${tenant}"; organisations here: ${others.join(', ')} (use --tenant <id>)\n`);
+}
+
+/** The package's version, for `--version`. */
+function hubVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 /** The CLI acts as the operator at this machine's shell; the audit log names the OS user. */
@@ -153,6 +174,7 @@ export async function main(argv: string[]): Promise<void> {
   program
     .name('orderhub')
     .description('Self-hosted order hub: every order from every channel, honest stock, trusted payments.')
+    .version(hubVersion(), '-V, --version', 'print the hub\'s version')
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
 
@@ -230,14 +252,15 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   const account = program.command('account').description('channel accounts (shops)');
-  account
+  withTenant(account
     .command('create')
-    .description('add a shop, e.g. orderhub account create --platform ownshop --name "Web shop" --secret s3cr3t')
+    .description('add a shop, e.g. orderhub account create --platform ownshop --name "Web shop" --secret s3cr3t'))
     .requiredOption('--platform <platform>', 'platform: ownshop')
     .requiredOption('--name <name>', 'a name people recognise')
     .option('--secret <secret>', 'own shop: the HMAC signing secret')
     .option('--credentials <json>', 'credentials as a JSON object (instead of --secret)')
-    .action(async (opts: { platform: string; name: string; secret?: string; credentials?: string }) => {
+    .action(async (opts: { platform: string; name: string; secret?: string; credentials?: string; tenant: string }) => {
+      checkTenant(opts.tenant);
       let credentials: unknown = opts.secret !== undefined ? { secret: opts.secret } : {};
       if (opts.credentials) {
         try {
@@ -247,44 +270,46 @@ export async function main(argv: string[]): Promise<void> {
         }
       }
       await withHub(config(), async (hub) => {
-        const a = await hub.writes.createAccount(cli(), { platform: opts.platform, name: opts.name, credentials });
+        const a = await hub.writes.createAccount(cli(opts.tenant), { platform: opts.platform, name: opts.name, credentials });
         out({ id: a.id, platform: a.platform, name: a.name, webhookUrl: `${publicBase(hub)}/hooks/${a.platform}/${a.id}` });
       });
     });
-  account
-    .command('list')
-    .description('list shops')
-    .action(async () => {
+  withTenant(account.command('list').description('list shops'))
+    .action(async (opts: { tenant: string }) => {
+      checkTenant(opts.tenant);
       await withHub(config(), async (hub) => {
-        for (const a of await hub.accounts.list(cli())) out(`${a.id}  ${a.platform.padEnd(10)} ${a.active ? 'active  ' : 'inactive'} ${a.name}`);
+        const accounts = await hub.accounts.list(cli(opts.tenant));
+        for (const a of accounts) out(`${a.id}  ${a.platform.padEnd(10)} ${a.active ? 'active  ' : 'inactive'} ${a.name}`);
+        if (!accounts.length) await hintOtherOrganisations(hub, opts.tenant, 'shops');
       });
     });
 
   const stock = program.command('stock').description('stock per SKU and warehouse');
-  stock
-    .command('set <sku>')
+  withTenant(stock
+    .command('set <sku>'))
     .description('set counted stock, e.g. orderhub stock set A1 --warehouse WH1 --on-hand 100')
     .requiredOption('--warehouse <code>', 'warehouse code')
     .requiredOption('--on-hand <n>', 'units on hand', int('--on-hand'))
     .option('--safety <n>', 'safety stock', int('--safety'))
-    .action(async (sku: string, opts: { warehouse: string; onHand: number; safety?: number }) => {
+    .action(async (sku: string, opts: { warehouse: string; onHand: number; safety?: number; tenant: string }) => {
+      checkTenant(opts.tenant);
       await withHub(config(), async (hub) => {
-        const r = await hub.writes.setStock(cli(), { sku, warehouse: opts.warehouse, onHand: opts.onHand, safetyStock: opts.safety, cause: 'cli' });
+        const r = await hub.writes.setStock(cli(opts.tenant), { sku, warehouse: opts.warehouse, onHand: opts.onHand, safetyStock: opts.safety, cause: 'cli' });
         out({ ...r.stock, servedOrders: r.servedOrders });
       });
     });
-  stock
-    .command('get <sku>')
-    .description('show stock of a SKU')
-    .action(async (sku: string) => {
-      await withHub(config(), async (hub) => out(await hub.stock.get(cli(), sku)));
+  withTenant(stock.command('get <sku>').description('show stock of a SKU'))
+    .action(async (sku: string, opts: { tenant: string }) => {
+      checkTenant(opts.tenant);
+      await withHub(config(), async (hub) => out(await hub.stock.get(cli(opts.tenant), sku)));
     });
-  stock
-    .command('map <platformSku> <sku>')
+  withTenant(stock
+    .command('map <platformSku> <sku>'))
     .description('map a platform SKU code to a hub SKU; orders held as unmatched are reserved')
     .option('--account <id>', 'only for this channel account')
-    .action(async (platformSku: string, sku: string, opts: { account?: string }) => {
-      await withHub(config(), async (hub) => out(await hub.writes.mapSku(cli(), { externalSku: platformSku, sku, accountId: opts.account })));
+    .action(async (platformSku: string, sku: string, opts: { account?: string; tenant: string }) => {
+      checkTenant(opts.tenant);
+      await withHub(config(), async (hub) => out(await hub.writes.mapSku(cli(opts.tenant), { externalSku: platformSku, sku, accountId: opts.account })));
     });
 
   const user = program.command('user').description('people who sign in to the console');
@@ -321,9 +346,11 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (opts: { tenant: string }) => {
       checkTenant(opts.tenant);
       await withHub(config(), async (hub) => {
-        for (const u of await hub.people.listUsers(opts.tenant)) {
+        const users = await hub.people.listUsers(opts.tenant);
+        for (const u of users) {
           out(`${u.id}  ${u.username.padEnd(20)} ${(u.active ? (u.locked ? 'locked' : 'active') : 'inactive').padEnd(8)} ${u.roles.join(',')}`);
         }
+        if (!users.length) await hintOtherOrganisations(hub, opts.tenant, 'users');
       });
     });
 

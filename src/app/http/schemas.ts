@@ -170,6 +170,10 @@ export const OrderDetail = Type.Composite([
         confirmedAt: Type.Union([Str, Type.Null()], { description: 'When a pull or push showed our tracking number on the platform' }),
         supersededBy: Type.Union([Int, Type.Null()]),
         exceptionReason: Type.Union([Str, Type.Null()], { description: 'Why it is an open exception (refund_requested, carrier_unknown, unconfirmed …); null when it is not one' }),
+        requests: Type.Array(
+          Type.Object({ op: Str, attempt: Int, httpStatus: Type.Union([Int, Type.Null()]), result: Str, code: NStr, latencyMs: Int, at: Str }),
+          { description: 'Every request the write made to the platform (the call log), oldest first' },
+        ),
       }),
       { description: 'What the platform was told about this order (ship-back) and what it answered; the account log has every attempt field' },
     ),

@@ -12,6 +12,7 @@ import type { TokenView, UserView } from './people-views.ts';
 import { listRoles } from './queries/list-roles.ts';
 import { permissionsOf } from './queries/permissions-of.ts';
 import { listUsers } from './queries/list-users.ts';
+import { listOrganisations } from './queries/list-organisations.ts';
 import { getUser } from './queries/get-user.ts';
 import { credentialsOf } from './queries/credentials-of.ts';
 import { sessionPrincipal } from './queries/session-principal.ts';
@@ -54,6 +55,11 @@ export class PeopleService {
 
   listUsers(tenantId: string): Promise<UserView[]> {
     return listUsers(this.deps, tenantId);
+  }
+
+  /** Every organisation (tenant) with a user or an audited action, by id. */
+  organisations(): Promise<string[]> {
+    return listOrganisations(this.deps);
   }
 
   getUser(tenantId: string, id: string): Promise<UserView> {

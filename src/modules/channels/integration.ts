@@ -21,6 +21,8 @@ import { recentRawEvents } from './queries/recent-raw-events.ts';
 import { claimDueOutbound } from './commands/claim-due-outbound.ts';
 import { recordOutboundAttempt, type OutboundOutcome } from './commands/record-outbound-attempt.ts';
 import { outboundLog } from './queries/outbound-log.ts';
+import { platformCallLog, type CallLogFilter } from './queries/call-log.ts';
+import { pruneCallLog } from './store/call-log.ts';
 import { raiseUnconfirmedShipBacks } from './commands/raise-unconfirmed.ts';
 import { retryOutbound } from './commands/retry-outbound.ts';
 import { resendShipBack, type ShipBackCorrection } from './commands/resend-ship-back.ts';
@@ -31,7 +33,8 @@ import type { OutboundRow } from './store/outbound.ts';
 import { finishListingPull, recordListingPage, startListingPull, type ListingPullEnd, type ListingPullStart } from './commands/record-listing-pull.ts';
 import { ignoreListing } from './commands/ignore-listing.ts';
 import { matchListing } from './commands/match-listing.ts';
-import { accountListingPull, accountListings, unmatchedListings } from './queries/listings.ts';
+import { setListingOverrides, type ListingOverridesInput } from './commands/set-listing-overrides.ts';
+import { accountListingPull, accountListings, skuListings, unmatchedListings } from './queries/listings.ts';
 import type { PlatformListing } from './connectors/types.ts';
 import type { Lease } from '../../platform/jobs/leases.ts';
 import type { ListingFilter, ListingOwner } from './store/listings.ts';
@@ -114,6 +117,11 @@ export class IntegrationService {
     return matchListing(this.deps, who, input, now);
   }
 
+  /** A person sets one listing's fixed quantity or cap (or takes them away). */
+  setListingOverrides(who: Principal, input: ListingOverridesInput, now = Date.now()): Promise<{ listingId: number; fixedQuantity: number | null; capQuantity: number | null }> {
+    return setListingOverrides(this.deps, who, input, now);
+  }
+
   // ---- the outbound worker's steps (background writes, not commands: nobody asks for them over HTTP) ----------
 
   claimDueOutbound(now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
@@ -149,6 +157,16 @@ export class IntegrationService {
     return outboundLog(this.deps, who, accountId, page);
   }
 
+  /** The account's platform call log (every request a write made), newest first. */
+  callLog(who: Principal, accountId: string, f: CallLogFilter, now = Date.now()) {
+    return platformCallLog(this.deps, who, accountId, f, now);
+  }
+
+  /** Deletes call log entries older than `before` (the outbound worker's hourly job). */
+  pruneCallLog(before: number): Promise<number> {
+    return pruneCallLog(this.deps.db, before);
+  }
+
   /** The queue of platform writes people must act on (refused, given up, unconfirmed), oldest first. */
   outboundExceptions(who: Principal, f: { accountId?: string | undefined; limit: number; after?: number | undefined }) {
     return outboundExceptions(this.deps, who, f);
@@ -167,6 +185,11 @@ export class IntegrationService {
   /** Unmatched listings of every account in the caller's scope (商品对应). */
   unmatchedListings(who: Principal, f: Omit<ListingFilter, 'state'>) {
     return unmatchedListings(this.deps, who, f);
+  }
+
+  /** Every listing of a hub SKU in the caller's shops, with its overrides and what the next push offers. */
+  skuListings(who: Principal, sku: string) {
+    return skuListings(this.deps, who, sku);
   }
 
   /** The account's latest raw events (newest first), for the replay list: no bodies. */

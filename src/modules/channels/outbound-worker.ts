@@ -13,7 +13,7 @@ import { newHolderId, type LeaseKeeper } from '../../platform/jobs/leases.ts';
 import { JobRunner } from '../../platform/jobs/runner.ts';
 import type { AccountService } from './accounts.ts';
 import { adapterFor } from './connectors/registry.ts';
-import { PlatformWriteError, type CallContext, type ChannelAdapter, type RemarkWrite, type ShipBackParcel, type WriteResult } from './connectors/types.ts';
+import { PlatformWriteError, type CallContext, type ChannelAdapter, type PlatformCallTrace, type RemarkWrite, type ShipBackParcel, type WriteResult } from './connectors/types.ts';
 import type { IntegrationService, OutboundOutcome } from './integration.ts';
 import type { OutboundRow } from './store/outbound.ts';
 
@@ -27,10 +27,12 @@ export interface OutboundWorkerOptions {
   callTimeoutMs: number;
   /** How long a ship-back the platform took may stay unconfirmed by a pull or push before it raises an alert. */
   unconfirmedAfterMs: number;
+  /** How long the platform call log keeps a request (pruned hourly by this worker). */
+  callLogKeepMs: number;
   fetch?: typeof fetch;
 }
 
-export const defaultOutboundOptions: OutboundWorkerOptions = { pollMs: 2000, retryBaseMs: 10_000, maxAttempts: 12, callTimeoutMs: 30_000, unconfirmedAfterMs: 30 * 60_000 };
+export const defaultOutboundOptions: OutboundWorkerOptions = { pollMs: 2000, retryBaseMs: 10_000, maxAttempts: 12, callTimeoutMs: 30_000, unconfirmedAfterMs: 30 * 60_000, callLogKeepMs: 14 * 86_400_000 };
 
 /** The client call for each kind of write: a row of another kind has no client and is refused as such. */
 function callFor(adapter: ChannelAdapter<unknown> | undefined, r: OutboundRow): ((ctx: CallContext<unknown>) => Promise<WriteResult>) | null {
@@ -66,6 +68,14 @@ export class OutboundWorker {
     this.holder = leases.holder;
     this.runner = new JobRunner(log);
     this.runner.add({ name: 'outbound', failureMessage: 'outbound pass failed', everyMs: opts.pollMs, run: async () => void (await this.runDue()) });
+    this.runner.add({ name: 'call-log-prune', failureMessage: 'call log prune failed', everyMs: 3_600_000, firstRunAfterMs: 60_000, run: async () => void (await this.pruneCallLog()) });
+  }
+
+  /** Deletes call log entries older than the keeping time; returns how many. */
+  async pruneCallLog(now = Date.now()): Promise<number> {
+    const n = await this.integration.pruneCallLog(now - this.opts.callLogKeepMs);
+    if (n) this.log.info({ deleted: n }, 'platform call log pruned');
+    return n;
   }
 
   start(): void {
@@ -109,14 +119,16 @@ export class OutboundWorker {
     if (!call) return { kind: 'refused', status: null, code: 'NO_CLIENT', error: `${account.platform} has no ${r.kind} client`, latencyMs: 0 };
     const signal = AbortSignal.timeout(this.opts.callTimeoutMs);
     const attempts = Number(r.attempts) + 1;
+    // Every request the client makes, for the call log (recorded with the attempt).
+    const calls: PlatformCallTrace[] = [];
     try {
-      const res = await call({ credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal });
+      const res = await call({ credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal, onCall: (c) => calls.push(c) });
       // Ids only: the parcel's lines, the remark and the buyer stay out of the log.
       this.log.info({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), kind: r.kind, attempts, already: res.already, status: res.status }, 'platform write done');
-      return { kind: 'done', status: res.status, latencyMs: latency(), platformRef: res.platformRef, already: res.already };
+      return { kind: 'done', status: res.status, latencyMs: latency(), platformRef: res.platformRef, already: res.already, calls };
     } catch (e) {
       const err = e instanceof PlatformWriteError ? e : new PlatformWriteError('NETWORK', e instanceof Error ? e.message : String(e));
-      const base = { status: err.opts.status ?? null, code: err.code, error: err.message, latencyMs: latency() };
+      const base = { status: err.opts.status ?? null, code: err.code, error: err.message, latencyMs: latency(), calls };
       this.log.warn({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), kind: r.kind, attempts, code: err.code, status: err.opts.status, refused: Boolean(err.opts.refused) }, 'platform write failed');
       if (err.opts.refused) return { kind: 'refused', ...base };
       if (attempts >= this.opts.maxAttempts) return { kind: 'failed', ...base };

@@ -16,7 +16,8 @@ import type { OutboxEvent, Subscriber } from '../../platform/outbox/relay.ts';
 import type { EventType, HubEvent } from '../../kernel/events.ts';
 import type { AccountService } from './accounts.ts';
 import { adapterFor } from './connectors/registry.ts';
-import { PlatformWriteError, type ChannelAdapter } from './connectors/types.ts';
+import { PlatformWriteError, type ChannelAdapter, type PlatformCallTrace } from './connectors/types.ts';
+import type { CallAbout } from './store/call-log.ts';
 import {
   claimDueListings,
   keepListingClaim,
@@ -188,15 +189,30 @@ export class StockSyncWorker {
 
   private async write(l: ListingRow, claim: ListingClaim): Promise<void> {
     const computedAt = Date.now();
-    const outcome = await this.attempt(l);
+    const calls: PlatformCallTrace[] = [];
+    const { outcome, platform } = await this.attempt(l, calls);
     const doneAt = Date.now();
-    await recordStockWrite(this.db, Number(l.id), claim, outcome, doneAt, this.opts.gatherMs);
+    const about: CallAbout = {
+      tenantId: l.tenant_id,
+      accountId: l.account_id,
+      platform,
+      kind: 'stock',
+      subject: l.platform_sku_id ? `${l.platform_item_id}:${l.platform_sku_id}` : l.platform_item_id,
+      listingId: Number(l.id),
+      attempt: Number(l.sync_attempts) + 1,
+    };
+    await recordStockWrite(this.db, Number(l.id), claim, outcome, doneAt, this.opts.gatherMs, { about, calls });
     if (this.opts.onWrite && outcome.kind !== 'skipped')
       this.opts.onWrite({ listingId: Number(l.id), accountId: l.account_id, sku: l.sku ?? '', quantity: outcome.kind === 'done' ? outcome.quantity : -1, computedAt, doneAt, outcome: outcome.kind });
   }
 
-  private async attempt(l: ListingRow): Promise<StockWriteOutcome> {
+  private async attempt(l: ListingRow, calls: PlatformCallTrace[]): Promise<{ outcome: StockWriteOutcome; platform: string }> {
     const account = await this.accounts.get(l.account_id);
+    const platform = account?.platform ?? '';
+    return { outcome: await this.attemptWith(l, account, calls), platform };
+  }
+
+  private async attemptWith(l: ListingRow, account: Awaited<ReturnType<AccountService['get']>>, calls: PlatformCallTrace[]): Promise<StockWriteOutcome> {
     const adapter = account ? (adapterFor(account.platform) as ChannelAdapter<unknown> | undefined) : undefined;
     if (!account || !account.active || !adapter?.setStock) {
       return { kind: 'skipped', code: 'NO_CLIENT', error: account ? `${account.platform} has no stock write (or the account is paused)` : 'the channel account is gone' };
@@ -213,7 +229,7 @@ export class StockSyncWorker {
     }
     try {
       await adapter.setStock(
-        { credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal },
+        { credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal, onCall: (c) => calls.push(c) },
         { listing: { platformItemId: l.platform_item_id, platformSkuId: l.platform_sku_id, ref }, quantity, expected: l.synced_quantity === null ? null : Number(l.synced_quantity) },
       );
       this.log.debug({ platform: account.platform, accountId: account.id, listingId: Number(l.id), quantity }, 'stock written');

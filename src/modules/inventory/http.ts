@@ -18,7 +18,11 @@ const BulkAdjustment = Type.Object({
 const Sku = SkuCode();
 const ChannelSellable = Type.Object({ accountId: Type.String(), sellable: Type.Union([Type.Integer(), Type.Null()]) });
 const Allocation = Type.Object({ accountId: Type.String(), ratioPct: Type.Integer(), safetyStock: Type.Integer(), syncEnabled: Type.Boolean(), updatedAt: Type.Union([Type.String(), Type.Null()]) });
-const allocationBody = (a: AllocationView) => ({ ...a, updatedAt: toIso(a.updatedAt) });
+const ListedAllocation = Type.Composite([
+  Allocation,
+  Type.Object({ accountName: Type.String(), platform: Type.String(), active: Type.Boolean({ description: 'false when the shop is switched off' }) }),
+]);
+const allocationBody = <A extends AllocationView>(a: A) => ({ ...a, updatedAt: toIso(a.updatedAt) });
 const Warehouse = WarehouseCode();
 
 export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
@@ -72,8 +76,9 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       schema: {
         tags: ['stock'],
         summary: 'Stock allocation (库存分配): each shop’s ratio, safety stock and sync switch, and SKUs given to one shop',
-        description: 'Accounts without a row use the defaults: ratio 100 %, safety stock 0, synced.',
-        response: { 200: Type.Object({ accounts: Type.Array(Allocation), exclusive: Type.Array(Type.Object({ sku: Type.String(), accountId: Type.String() })) }) },
+        description:
+          'Every channel account in the caller’s scope, with its name and platform; one never set uses the defaults (ratio 100 %, safety stock 0, synced) and has updatedAt null.',
+        response: { 200: Type.Object({ accounts: Type.Array(ListedAllocation), exclusive: Type.Array(Type.Object({ sku: Type.String(), accountId: Type.String() })) }) },
       },
     },
     async (req) => {

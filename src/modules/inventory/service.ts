@@ -16,7 +16,7 @@ import { requestStockAdjustments } from './commands/request-stock-adjustments.ts
 import { applyStockAdjustments, type BulkResult } from './commands/apply-stock-adjustments.ts';
 import { mapSku } from './commands/map-sku.ts';
 import { saveAllocation, setExclusive, type AllocationInput } from './commands/save-allocation.ts';
-import { allocationSettings, type AllocationView } from './queries/allocation.ts';
+import { allocationSettings, type AccountAllocationView, type AllocationView } from './queries/allocation.ts';
 import { defineBundle } from './commands/define-bundle.ts';
 import { deleteBundle } from './commands/delete-bundle.ts';
 import { bundleView, listBundles, type BundleView } from './queries/bundles.ts';
@@ -84,7 +84,8 @@ export class StockService {
     return setExclusive(this.deps, who, input, now);
   }
 
-  allocation(who: Principal): Promise<{ accounts: AllocationView[]; exclusive: { sku: string; accountId: string }[] }> {
+  /** Every shop in scope with its share of stock, and the SKUs given to one shop (of those shops). */
+  allocation(who: Principal): Promise<{ accounts: AccountAllocationView[]; exclusive: { sku: string; accountId: string }[] }> {
     return allocationSettings(this.deps.db.read, who.tenantId).then((r) => ({
       accounts: r.accounts.filter((a) => who.scope.accounts === null || who.scope.accounts.includes(a.accountId)),
       exclusive: r.exclusive.filter((e) => who.scope.accounts === null || who.scope.accounts.includes(e.accountId)),

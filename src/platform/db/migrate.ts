@@ -25,6 +25,7 @@ import * as m022 from './migrations/022_outbound_exceptions.ts';
 import * as m023 from './migrations/023_order_line_platform_id.ts';
 import * as m024 from './migrations/024_listing_pulls.ts';
 import * as m025 from './migrations/025_shopee_waybills.ts';
+import * as m031 from './migrations/031_platform_calls.ts';
 
 /** One text for both dialects, or one per dialect where they cannot say the same thing (a changed CHECK). */
 export type Ddl = string | Record<Dialect, string>;
@@ -61,6 +62,7 @@ export const migrations: Migration[] = [
   { version: 23, ...m023 },
   { version: 24, ...m024 },
   { version: 25, ...m025 },
+  { version: 31, ...m031 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

@@ -467,6 +467,30 @@ export interface WaybillsTable {
 }
 
 /** An outbound platform write (migration 017): what the hub must tell a platform, and its last attempt. */
+/** The platform call log: one request the hub made to a platform (migration 031). */
+export interface PlatformCallsTable {
+  id: number;
+  tenant_id: string;
+  account_id: string;
+  platform: string;
+  /** ship_back, remark, stock, waybill. */
+  kind: string;
+  op: string;
+  /** What the call was about, in the platform's words: its order id, item:sku, a waybill number. */
+  subject: string;
+  order_id: string | null;
+  outbound_id: number | null;
+  listing_id: number | null;
+  attempt: number;
+  http_status: number | null;
+  /** ok, retry, refused, failed. */
+  result: string;
+  code: string | null;
+  error: string | null;
+  latency_ms: number;
+  at: number;
+}
+
 export interface OutboundCallsTable {
   id: number;
   tenant_id: string;
@@ -625,4 +649,5 @@ export interface DB {
   stock_exclusive: StockExclusiveTable;
   bundle_components: BundleComponentsTable;
   listing_pulls: ListingPullsTable;
+  platform_calls: PlatformCallsTable;
 }

@@ -8,6 +8,8 @@ import type { Hub } from '../../app/hub.ts';
 import { hashPassword } from '../../platform/security/secrets.ts';
 import { simulators } from '../simulators/index.ts';
 import { cainiaoWaybillSimulator, pddWaybillSimulator } from '../simulators/waybills.ts';
+import { douyinWaybillSimulator } from '../simulators/douyin-waybills.ts';
+import { jdWaybillSimulator } from '../simulators/jd-waybills.ts';
 import type { ShopeeSimulatorHooks } from '../simulators/shopee.ts';
 import type { SimulatorServer } from '../simulators/server.ts';
 import type { PlatformSimulator } from '../simulators/types.ts';
@@ -109,11 +111,14 @@ export async function prepareDemo(hub: Hub, sims: SimulatorServer): Promise<Demo
     const a = await hub.writes.createAccount(who, { platform, name, credentials: sim.credentials });
     made.push({ id: a.id, name, platform, secret: '', sim });
   }
-  // E-waybill accounts (电子面单) on the networks' simulators: the demo's Taobao and PDD parcels get their numbers there.
+  // E-waybill accounts (电子面单) on the networks' simulators: the demo's Taobao, PDD, Douyin and JD parcels get their
+  // numbers there.
   const sender = { name: '杭州仓（演示）', phone: '057188886666', province: '浙江省', city: '杭州市', district: '余杭区', address: '仓前街道 8 号' };
   for (const [network, factory, name] of [
     ['cainiao', cainiaoWaybillSimulator, '菜鸟电子面单 韵达（演示）'],
     ['pinduoduo', pddWaybillSimulator, '拼多多电子面单 韵达（演示）'],
+    ['douyin', douyinWaybillSimulator, '抖店电子面单 韵达（演示）'],
+    ['jd', jdWaybillSimulator, '京东无界电子面单 韵达（演示）'],
   ] as const) {
     const sim = sims.mount(`demo-${network}-waybill`, factory, `demo-${network}-waybill`);
     await hub.writes.createWaybillAccount(who, { network, name, carrier: 'yunda', credentials: sim.credentials, sender });

@@ -63,12 +63,16 @@ const same = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+export type Obj = Record<string, unknown>;
+export const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const s = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
-/** The issuing core both networks share: numbers per (code, object id), the print data, cancels, lost answers. */
-function issuer(seed: string, codes: readonly string[]) {
+/**
+ * The issuing core the networks share (Douyin's and JD's in their own files): numbers per (code, object id — or the
+ * network's own request key), the print data, cancels, lost answers. `prefixOf` names a network's codes by the
+ * carriers' number prefixes when its codes are not the carriers' (Douyin's pinyin).
+ */
+export function issuer(seed: string, codes: readonly string[], prefixOf: Readonly<Record<string, string>> = numberPrefix) {
   const h = createHash('sha256').update(`waybill-sim:${seed}`).digest('hex');
   const byObject = new Map<string, IssuedSimWaybill>();
   const list: IssuedSimWaybill[] = [];
@@ -85,14 +89,14 @@ function issuer(seed: string, codes: readonly string[]) {
     setFailure(f: typeof failWrite) {
       failWrite = f;
     },
-    issue(code: string, dto: Obj): IssuedSimWaybill {
+    issue(code: string, dto: Obj, requestKey?: string): IssuedSimWaybill {
       const objectId = s(dto.object_id);
-      const key = `${code}:${objectId}`;
+      const key = `${code}:${requestKey ?? objectId}`;
       const prior = byObject.get(key);
       if (prior) return prior;
       serial++;
       const digits = `${Date.now()}`.slice(-6) + String(serial).padStart(6, '0');
-      const w: IssuedSimWaybill = { objectId, code, waybillNo: `${numberPrefix[code] ?? code}${digits}`, tradeOrders: ((obj(dto.order_info).trade_order_list as unknown[]) ?? []).map(s), recipient: obj(dto.recipient), cancelled: false };
+      const w: IssuedSimWaybill = { objectId, code, waybillNo: `${prefixOf[code] ?? code}${digits}`, tradeOrders: ((obj(dto.order_info).trade_order_list as unknown[]) ?? []).map(s), recipient: obj(dto.recipient), cancelled: false };
       byObject.set(key, w);
       list.push(w);
       return w;

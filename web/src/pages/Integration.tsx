@@ -8,7 +8,7 @@ import { count, dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
 import type { ChannelAlert, Integration as Overview, Platform, PullRun, RawEventRow } from '../types.ts';
-import { OutboundLog } from './Outbound.tsx';
+import { CallLog, OutboundLog } from './Outbound.tsx';
 
 const outcomeColor: Record<string, string> = { created: 'green', updated: 'blue', unchanged: 'default', duplicate: 'default', stale: 'orange', refused_transition: 'red', no_order: 'default' };
 
@@ -143,6 +143,7 @@ export default function Integration() {
       </Row>
 
       <OutboundLog accountId={id} />
+      <CallLog accountId={id} />
       <Card title={t('integration.rawEvents')} size="small">
         <Table<RawEventRow>
           rowKey="id"

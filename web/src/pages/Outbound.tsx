@@ -2,7 +2,7 @@
 // the exception queue with its actions (retry after a fix, correct and resend, mark handled), and an order's calls.
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { Alert, App, Button, Card, Col, Form, Input, Modal, Row, Space, Statistic, Table, Tag, Typography, type ButtonProps } from 'antd';
+import { Alert, App, Button, Card, Col, Form, Input, Modal, Row, Select, Space, Statistic, Table, Tag, Typography, type ButtonProps } from 'antd';
 import { ApiError, get, post, qs } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useI18n, type Key } from '../i18n.tsx';
@@ -29,6 +29,8 @@ export interface OutboundCall {
   exception?: { reason: string; actions: string[] } | null;
   exceptionReason?: string | null;
   accountId?: string;
+  /** In an order's 360° view: every request the write made (the call log). */
+  requests?: { op: string; attempt: number; httpStatus: number | null; result: string; code: string | null; latencyMs: number; at: string }[];
 }
 interface Counts {
   pending: number;
@@ -36,6 +38,103 @@ interface Counts {
   refused: number;
   unconfirmed: number;
   overdue: number;
+  stock: { pending: number; retrying: number; refused: number };
+}
+
+/** One request the hub made to a platform (the call log). */
+export interface PlatformCall {
+  id: number;
+  kind: string;
+  op: string;
+  subject: string;
+  orderId: string | null;
+  attempt: number;
+  httpStatus: number | null;
+  result: string;
+  code: string | null;
+  error: string | null;
+  latencyMs: number;
+  at: string;
+}
+interface CallPage {
+  items: PlatformCall[];
+  nextBefore: number | null;
+  last24h: { calls: number; ok: number; retry: number; refused: number; failed: number; slowestMs: number };
+}
+
+const callColor: Record<string, string> = { ok: 'green', retry: 'orange', refused: 'red', failed: 'red' };
+
+/** The account's call log: every request to the platform, filtered by kind and result, newest first, paged on. */
+export function CallLog({ accountId }: { accountId: string }) {
+  const { t, locale } = useI18n();
+  const me = useMe();
+  const [kind, setKind] = useState('');
+  const [result, setResult] = useState('');
+  const [page, setPage] = useState<CallPage | null>(null);
+  const [items, setItems] = useState<PlatformCall[]>([]);
+  const load = useCallback(
+    (before?: number) => {
+      void get<CallPage>(`/api/channel-accounts/${accountId}/platform-calls${qs({ limit: 100, kind: kind || undefined, result: result || undefined, before })}`)
+        .then((r) => (setPage(r), setItems((old) => (before === undefined ? r.items : [...old, ...r.items]))))
+        .catch(() => undefined);
+    },
+    [accountId, kind, result],
+  );
+  useEffect(() => load(), [load]);
+  const w = (group: 'kind' | 'result', code: string) => (t(`calls.${group}.${code}` as Key) as string | undefined) ?? code;
+  const s = page?.last24h;
+  return (
+    <Card title={t('calls.title')} size="small" data-testid="call-log" extra={<Typography.Text type="secondary">{t('calls.hint')}</Typography.Text>}>
+      {s && (
+        <Row gutter={16} style={{ marginBottom: 12 }}>
+          <Col span={5}><Statistic title={t('calls.last24h')} value={s.calls} /></Col>
+          <Col span={4}><Statistic title={w('result', 'ok')} value={s.ok} /></Col>
+          <Col span={4}><Statistic title={w('result', 'retry')} value={s.retry} valueStyle={s.retry ? { color: '#d46b08' } : undefined} /></Col>
+          <Col span={4}><Statistic title={w('result', 'refused')} value={s.refused} valueStyle={s.refused ? { color: '#cf1322' } : undefined} /></Col>
+          <Col span={3}><Statistic title={w('result', 'failed')} value={s.failed} valueStyle={s.failed ? { color: '#cf1322' } : undefined} /></Col>
+          <Col span={4}><Statistic title={t('calls.slowest')} value={s.slowestMs} suffix="ms" /></Col>
+        </Row>
+      )}
+      <Space style={{ marginBottom: 12 }}>
+        <Select
+          style={{ width: 140 }}
+          value={kind}
+          onChange={setKind}
+          data-testid="call-kind"
+          options={[{ value: '', label: `${t('calls.kind')}：${t('calls.all')}` }, ...['ship_back', 'remark', 'stock', 'waybill'].map((k) => ({ value: k, label: w('kind', k) }))]}
+        />
+        <Select
+          style={{ width: 140 }}
+          value={result}
+          onChange={setResult}
+          data-testid="call-result"
+          options={[{ value: '', label: `${t('calls.result')}：${t('calls.all')}` }, ...['ok', 'retry', 'refused', 'failed'].map((k) => ({ value: k, label: w('result', k) }))]}
+        />
+      </Space>
+      <Table
+        size="small"
+        rowKey="id"
+        dataSource={items}
+        pagination={false}
+        columns={[
+          { title: t('calls.when'), dataIndex: 'at', render: (v: string) => dateTime(v, me.timezone, locale) },
+          { title: t('calls.kind'), dataIndex: 'kind', render: (k: string) => w('kind', k) },
+          { title: t('calls.op'), dataIndex: 'op', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
+          { title: t('calls.subject'), render: (_: unknown, c: PlatformCall) => (c.orderId ? <Link to={`/orders/${c.orderId}`}>{c.subject}</Link> : c.subject) },
+          { title: t('calls.attempt'), dataIndex: 'attempt' },
+          { title: t('calls.http'), dataIndex: 'httpStatus', render: (v: number | null) => (v === null ? '—' : v) },
+          { title: t('calls.result'), render: (_: unknown, c: PlatformCall) => <Tag color={callColor[c.result]}>{w('result', c.result)}</Tag> },
+          { title: t('calls.code'), render: (_: unknown, c: PlatformCall) => (c.code ? <span title={c.error ?? undefined}>{c.code}</span> : '—') },
+          { title: t('calls.latency'), dataIndex: 'latencyMs', render: (v: number) => `${v} ms` },
+        ]}
+      />
+      {page?.nextBefore !== null && page?.nextBefore !== undefined && (
+        <Button style={{ marginTop: 8 }} onClick={() => load(page.nextBefore ?? undefined)}>
+          {t('calls.more')}
+        </Button>
+      )}
+    </Card>
+  );
 }
 
 const stateColor: Record<string, string> = { pending: 'blue', in_flight: 'blue', done: 'green', failed: 'red', refused: 'red', superseded: 'default' };
@@ -95,6 +194,13 @@ export function OutboundLog({ accountId }: { accountId: string }) {
           <Col span={5}><Statistic title={t('outbound.overdue')} value={counts.overdue} valueStyle={counts.overdue ? { color: '#d46b08' } : undefined} /></Col>
         </Row>
       )}
+      {counts && (
+        <Row gutter={16} style={{ marginBottom: 12 }} data-testid="stock-counts">
+          <Col span={4}><Statistic title={t('outbound.stockPending')} value={counts.stock.pending} /></Col>
+          <Col span={5}><Statistic title={t('outbound.stockRetrying')} value={counts.stock.retrying} valueStyle={counts.stock.retrying ? { color: '#d46b08' } : undefined} /></Col>
+          <Col span={5}><Statistic title={t('outbound.stockRefused')} value={counts.stock.refused} valueStyle={counts.stock.refused ? { color: '#cf1322' } : undefined} /></Col>
+        </Row>
+      )}
       <Table
         size="small"
         rowKey="id"
@@ -128,6 +234,27 @@ export function PlatformCalls({ calls }: { calls: OutboundCall[] }) {
         rowKey="id"
         pagination={false}
         dataSource={calls}
+        expandable={{
+          rowExpandable: (c) => Boolean(c.requests?.length),
+          expandedRowRender: (c) => (
+            <Table
+              size="small"
+              rowKey={(r) => `${r.at}-${r.op}-${r.attempt}`}
+              pagination={false}
+              dataSource={c.requests ?? []}
+              data-testid="call-requests"
+              columns={[
+                { title: t('calls.when'), dataIndex: 'at', render: (v: string) => dateTime(v, me.timezone, locale) },
+                { title: t('calls.op'), dataIndex: 'op', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
+                { title: t('calls.attempt'), dataIndex: 'attempt' },
+                { title: t('calls.http'), dataIndex: 'httpStatus', render: (v: number | null) => (v === null ? '—' : v) },
+                { title: t('calls.result'), dataIndex: 'result', render: (v: string) => <Tag color={callColor[v]}>{(t(`calls.result.${v}` as Key) as string | undefined) ?? v}</Tag> },
+                { title: t('calls.code'), dataIndex: 'code', render: (v: string | null) => v ?? '—' },
+                { title: t('calls.latency'), dataIndex: 'latencyMs', render: (v: number) => `${v} ms` },
+              ]}
+            />
+          ),
+        }}
         columns={[
           { title: t('outbound.kind'), dataIndex: 'kind', render: (k: string) => word('kind', k) },
           { title: t('outbound.detail'), render: (_: unknown, c: OutboundCall) => detailOf(c, t) },

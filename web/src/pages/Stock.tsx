@@ -5,11 +5,30 @@ import { ApiError, get, post, put, qs } from '../api.ts';
 import { count } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
-import type { StockView } from '../types.ts';
+import type { AllocationSettings, StockDetail, StockView } from '../types.ts';
+import { ChannelShares, useAllocation } from '../allocation.tsx';
+
+/** A SKU's byChannel, read when its row is opened: what each shop is offered (the number a stock push sends). */
+function ChannelRow({ sku, settings }: { sku: string; settings: AllocationSettings | null }) {
+  const { t } = useI18n();
+  const [detail, setDetail] = useState<StockDetail | null>(null);
+  useEffect(() => {
+    get<StockDetail>(`/api/stock/${encodeURIComponent(sku)}`)
+      .then(setDetail)
+      .catch(() => undefined);
+  }, [sku]);
+  if (!detail) return null;
+  return (
+    <div style={{ marginTop: 12 }} data-testid={`channels-${sku}`}>
+      <Typography.Text strong>{t('stock.byChannel')}</Typography.Text>
+      <ChannelShares detail={detail} settings={settings} />
+    </div>
+  );
+}
 
 export default function Stock() {
   const { t, locale } = useI18n();
-  const { can } = useSession();
+  const { can, me } = useSession();
   const { message } = App.useApp();
   const [low, setLow] = useState(false);
   const [page, setPage] = useState(1);
@@ -17,6 +36,9 @@ export default function Stock() {
   const [dialog, setDialog] = useState<'one' | 'bulk' | null>(null);
   const [one] = Form.useForm<{ sku: string; warehouse: string; onHand: number; safetyStock?: number }>();
   const [bulk] = Form.useForm<{ lines: string; reason: string }>();
+  const { settings } = useAllocation();
+  // A warehouse-scoped person is not shown the shops' numbers (they are summed over every warehouse).
+  const channelsShown = me?.scope.warehouses === null;
 
   const load = useCallback(() => {
     get<{ items: StockView[]; total: number }>(`/api/stock${qs({ low: low || undefined, page, pageSize: 50 })}`).then(setData).catch(() => undefined);
@@ -48,39 +70,43 @@ export default function Stock() {
         pagination={{ current: page, pageSize: 50, total: data?.total ?? 0, onChange: setPage }}
         rowClassName={(r) => (r.lowStock ? 'low-stock' : '')}
         expandable={{
-          expandedRowRender: (r) =>
-            r.components ? (
-              <div data-testid={`bundle-${r.sku}`}>
-                <Typography.Text type="secondary">{t('stock.bundleNote')}</Typography.Text>
+          expandedRowRender: (r) => (
+            <>
+              {r.components ? (
+                <div data-testid={`bundle-${r.sku}`}>
+                  <Typography.Text type="secondary">{t('stock.bundleNote')}</Typography.Text>
+                  <Table
+                    size="small"
+                    rowKey="sku"
+                    pagination={false}
+                    dataSource={r.components}
+                    columns={[
+                      { title: t('stock.component'), dataIndex: 'sku' },
+                      { title: t('stock.perBundle'), dataIndex: 'quantity', align: 'right', render: n },
+                      { title: t('stock.onHand'), dataIndex: 'onHand', align: 'right', render: n },
+                      { title: t('stock.available'), dataIndex: 'available', align: 'right', render: n },
+                      { title: t('stock.sellable'), dataIndex: 'sellable', align: 'right', render: n },
+                    ]}
+                  />
+                </div>
+              ) : (
                 <Table
                   size="small"
-                  rowKey="sku"
+                  rowKey="warehouse"
                   pagination={false}
-                  dataSource={r.components}
+                  dataSource={r.byWarehouse}
                   columns={[
-                    { title: t('stock.component'), dataIndex: 'sku' },
-                    { title: t('stock.perBundle'), dataIndex: 'quantity', align: 'right', render: n },
+                    { title: t('order.warehouse'), dataIndex: 'warehouse' },
                     { title: t('stock.onHand'), dataIndex: 'onHand', align: 'right', render: n },
+                    { title: t('stock.reserved'), dataIndex: 'reserved', align: 'right', render: n },
                     { title: t('stock.available'), dataIndex: 'available', align: 'right', render: n },
+                    { title: t('stock.safety'), dataIndex: 'safetyStock', align: 'right', render: n },
                     { title: t('stock.sellable'), dataIndex: 'sellable', align: 'right', render: n },
                   ]}
                 />
-              </div>
-            ) : (
-            <Table
-              size="small"
-              rowKey="warehouse"
-              pagination={false}
-              dataSource={r.byWarehouse}
-              columns={[
-                { title: t('order.warehouse'), dataIndex: 'warehouse' },
-                { title: t('stock.onHand'), dataIndex: 'onHand', align: 'right', render: n },
-                { title: t('stock.reserved'), dataIndex: 'reserved', align: 'right', render: n },
-                { title: t('stock.available'), dataIndex: 'available', align: 'right', render: n },
-                { title: t('stock.safety'), dataIndex: 'safetyStock', align: 'right', render: n },
-                { title: t('stock.sellable'), dataIndex: 'sellable', align: 'right', render: n },
-              ]}
-            />
+              )}
+              {channelsShown && <ChannelRow sku={r.sku} settings={settings} />}
+            </>
           ),
         }}
         columns={[

@@ -224,6 +224,19 @@ export interface CallContext<Credentials> {
   fetch: typeof fetch;
   now(): number;
   signal?: AbortSignal | undefined;
+  /** Told of every request the call makes (the outbound call log): the transport calls it, the worker records it. */
+  onCall?: ((call: PlatformCallTrace) => void) | undefined;
+}
+
+/** One request a platform call made, as the transport saw it: no body, no credentials, no personal data. */
+export interface PlatformCallTrace {
+  /** The platform's method (taobao.logistics.offline.send, pdd.waybill.get), or the HTTP method and path for REST. */
+  op: string;
+  /** The HTTP status; null when no answer came (the network, a timeout). */
+  status: number | null;
+  latencyMs: number;
+  /** When it was sent (epoch ms). */
+  at: number;
 }
 
 /** What a platform write came to when it worked. `already`: the platform had it before this call (a retry). */

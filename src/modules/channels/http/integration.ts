@@ -8,6 +8,7 @@ import { toIso } from '../../../kernel/time.ts';
 import { who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
 import { CarrierCode } from '../../../app/http/schemas.ts';
+import { callKinds, callResults } from '../store/call-log.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -95,6 +96,31 @@ const OutboundCounts = Type.Object({
   refused: Type.Integer({ description: 'Refused by the platform, not handled' }),
   unconfirmed: Type.Integer({ description: 'Ship-backs the platform took that no pull has shown yet' }),
   overdue: Type.Integer({ description: 'Of those, the ones past the confirmation window (alert raised)' }),
+  stock: Type.Object(
+    {
+      pending: Type.Integer({ description: 'Listings owed a stock write now (coalesced: one write per listing)' }),
+      retrying: Type.Integer({ description: 'Listings whose stock write failed and is being retried with back-off' }),
+      refused: Type.Integer({ description: 'Listings whose last stock write the platform refused (the listing shows why)' }),
+    },
+    { description: 'Stock writes (库存同步), counted on the listings' },
+  ),
+});
+
+const PlatformCall = Type.Object({
+  id: Type.Integer(),
+  kind: Type.String({ description: 'ship_back, remark, stock, waybill' }),
+  op: Type.String({ description: "The platform's method (taobao.logistics.offline.send), or the HTTP method and path of a REST call (ids as {id})" }),
+  subject: Type.String({ description: "What the call was about in the platform's words: its order id, item:sku, a waybill" }),
+  orderId: Nullable(Type.String()),
+  outboundId: Nullable(Type.Integer({ description: 'The platform write (outbound log) this call was an attempt of' })),
+  listingId: Nullable(Type.Integer()),
+  attempt: Type.Integer({ minimum: 1 }),
+  httpStatus: Nullable(Type.Integer({ description: 'null: no answer (network, timeout)' })),
+  result: Type.String({ description: 'ok, retry (tried again later), refused (the platform said no), failed (given up)' }),
+  code: Nullable(Type.String({ description: "The platform's error code, NETWORK, ALREADY_THERE" })),
+  error: Nullable(Type.String()),
+  latencyMs: Type.Integer(),
+  at: Type.String(),
 });
 
 const OutboundParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
@@ -187,6 +213,44 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
       },
     },
     async (req) => hub.integration.outboundLog(who(req), req.params.id, { limit: req.query.limit, before: req.query.before }),
+  );
+
+  app.get(
+    '/channel-accounts/:id/platform-calls',
+    {
+      config: { access: 'accounts.read' },
+      schema: {
+        tags: ['channel accounts'],
+        summary: 'The platform call log (调用记录): every request the hub made to the platform, newest first',
+        description:
+          'Ship-backs, remarks, stock writes and e-waybill calls: the method, what it was about, the attempt, the HTTP status, latency and what came of it. Kept for callLogDays (default 14). Paged: pass nextBefore as before.',
+        params: AccountParams,
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+          before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+          kind: Type.Optional(Type.Union(callKinds.map((k) => Type.Literal(k)))),
+          result: Type.Optional(Type.Union(callResults.map((k) => Type.Literal(k)))),
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(PlatformCall),
+            nextBefore: Nullable(Type.Integer()),
+            last24h: Type.Object({
+              calls: Type.Integer(),
+              ok: Type.Integer(),
+              retry: Type.Integer(),
+              refused: Type.Integer(),
+              failed: Type.Integer(),
+              slowestMs: Type.Integer(),
+              byKind: Type.Record(Type.String(), Type.Integer()),
+            }),
+          }),
+          400: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (req) => hub.integration.callLog(who(req), req.params.id, req.query),
   );
 
   app.get(

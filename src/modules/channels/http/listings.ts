@@ -27,6 +27,8 @@ const Listing = Type.Object({
   syncedQuantity: Nullable(Type.Integer({ description: 'What stock sync last told the platform' })),
   syncedAt: Nullable(Type.String()),
   syncError: Nullable(Type.String()),
+  fixedQuantity: Nullable(Type.Integer({ description: 'Override: the listing offers this many (never more than is free), whatever the shop’s ratio' })),
+  capQuantity: Nullable(Type.Integer({ description: 'Override: the listing offers at most this many' })),
 });
 
 const ListingPull = Type.Object({
@@ -133,6 +135,56 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
       },
     },
     async (req) => hub.writes.matchListing(who(req), { accountId: req.params.id, listingId: req.params.listingId, sku: req.body.sku }),
+  );
+
+  app.put(
+    '/channel-accounts/:id/listings/:listingId/overrides',
+    {
+      config: { access: 'stock.adjust' },
+      schema: {
+        tags: ['listings'],
+        summary: 'Set what one listing offers (库存分配 per listing): a fixed quantity, a cap, or neither (null)',
+        description:
+          'A fixed quantity replaces the shop’s share for this listing but is never more than is free (on hand − reserved − safety stock); a cap limits ' +
+          'whatever the listing would offer. A SKU given to another shop still offers 0, and a shop whose sync is off is not written to. The listing is pushed again.',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }), listingId: Type.Integer({ minimum: 1 }) }),
+        body: Type.Object(
+          {
+            fixedQuantity: Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+            capQuantity: Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ listingId: Type.Integer(), fixedQuantity: Nullable(Type.Integer()), capQuantity: Nullable(Type.Integer()) }),
+          400: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (req) => hub.writes.setListingOverrides(who(req), { accountId: req.params.id, listingId: req.params.listingId, ...req.body }),
+  );
+
+  app.get(
+    '/listings',
+    {
+      config: { access: 'stock.read' },
+      schema: {
+        tags: ['listings'],
+        summary: 'Every listing of a hub SKU in the shops in scope, with its overrides and what the next stock push offers on it',
+        description:
+          '`offered` is the number a stock push sends now (the shop’s share with the listing’s fixed quantity or cap); null when the shop’s sync is off, the ' +
+          'listing is ignored, or the caller is limited to some warehouses.',
+        querystring: Type.Object({ sku: SkuCode() }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(Type.Intersect([Listing, Type.Object({ accountName: Type.String(), platform: Type.String(), offered: Nullable(Type.Integer()) })])),
+          }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (req) => hub.integration.skuListings(who(req), req.query.sku),
   );
 
   app.get(

@@ -13,6 +13,15 @@ export async function channelAccountIds(q: Reader, tenantId: string): Promise<st
   return (await q.all<{ id: string }>('SELECT id FROM channel_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY id', [tenantId])).map((r) => r.id);
 }
 
+/** The tenant's channel accounts (not deleted) with what a person knows them by: the stock allocation page's rows. */
+export async function channelAccountNames(q: Reader, tenantId: string): Promise<{ id: string; name: string; platform: string; active: boolean }[]> {
+  const rows = await q.all<{ id: string; name: string; platform: string; active: number }>(
+    'SELECT id, name, platform, active FROM channel_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY name, id',
+    [tenantId],
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, platform: r.platform, active: Number(r.active) === 1 }));
+}
+
 /**
  * A shop's platform and credentials (decrypted), for a module that calls the platform as that shop: Shopee's waybill
  * network arranges an order's shipment with the keys of the shop the order came from. Null when the account is gone.

@@ -4,7 +4,8 @@ import type { Principal } from '../../../kernel/principal.ts';
 import { toIso } from '../../../kernel/time.ts';
 import { adapterFor } from '../connectors/registry.ts';
 import type { IntegrationDeps } from '../deps.ts';
-import { listingPullOf, listListings, type ListingFilter, type ListingPullRow, type ListingRow } from '../store/listings.ts';
+import { listingPullOf, listListings, listingsOfSkuIn, type ListingFilter, type ListingPullRow, type ListingRow } from '../store/listings.ts';
+import { allocationOf } from '../../inventory/queries/allocation.ts';
 
 export interface ListingView {
   id: number;
@@ -21,6 +22,10 @@ export interface ListingView {
   syncedQuantity: number | null;
   syncedAt: string | null;
   syncError: string | null;
+  /** A person's override: this listing offers this many (never more than is free), whatever the shop's ratio. */
+  fixedQuantity: number | null;
+  /** A person's override: this listing offers at most this many. */
+  capQuantity: number | null;
 }
 
 export interface ListingPullView {
@@ -54,6 +59,8 @@ export function listingView(r: ListingRow): ListingView {
     syncedQuantity: num(r.synced_quantity),
     syncedAt: toIso(num(r.synced_at)),
     syncError: r.sync_error,
+    fixedQuantity: num(r.fixed_quantity),
+    capQuantity: num(r.cap_quantity),
   };
 }
 
@@ -105,5 +112,25 @@ export async function unmatchedListings(deps: IntegrationDeps, who: Principal, f
   return {
     items: rows.map((r) => ({ ...listingView(r), accountName: names.get(r.account_id)?.name ?? '', platform: names.get(r.account_id)?.platform ?? r.channel })),
     total,
+  };
+}
+
+/**
+ * Every listing of a hub SKU in the shops the caller may see (the 库存分配 page's listing overrides), each with what
+ * the next stock push would offer on it: inventory's one rule with the listing's own fixed quantity or cap — null when
+ * the shop's sync is off, the listing is ignored, or the caller is limited to some warehouses (the number is summed
+ * over every warehouse, so it is not shown to them, as byChannel is not).
+ */
+export async function skuListings(deps: IntegrationDeps, who: Principal, sku: string) {
+  const accounts = await deps.accounts.list(who);
+  const names = new Map(accounts.map((a) => [a.id, { name: a.name, platform: a.platform }]));
+  const rows = await listingsOfSkuIn(deps.db.read, who.tenantId, sku, [...names.keys()]);
+  const alloc = rows.length > 0 && who.scope.warehouses === null ? await allocationOf(deps.db.read, who.tenantId, sku) : null;
+  return {
+    items: rows.map((r) => {
+      const v = listingView(r);
+      const offered = alloc && !v.ignored ? alloc.sellable(r.account_id, { fixedQuantity: v.fixedQuantity, capQuantity: v.capQuantity }) : null;
+      return { ...v, accountName: names.get(r.account_id)?.name ?? '', platform: names.get(r.account_id)?.platform ?? r.channel, offered };
+    }),
   };
 }

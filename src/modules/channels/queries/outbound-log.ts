@@ -109,5 +109,21 @@ async function outboundCounts(deps: IntegrationDeps, tenantId: string, accountId
     [tenantId, accountId, ...(scope.params as never[])],
   );
   const n = (v: number | string | null | undefined) => Number(v ?? 0);
-  return { pending: n(r?.pending), failed: n(r?.failed), refused: n(r?.refused), unconfirmed: n(r?.unconfirmed), overdue: n(r?.overdue) };
+  // Stock writes live on their listings (one owed write per listing, coalesced): owed now, failing and retried, refused.
+  const st = await deps.db.read.get<Record<'pending' | 'retrying' | 'refused', number | string | null>>(
+    `SELECT
+       SUM(CASE WHEN sync_due_at IS NOT NULL THEN 1 ELSE 0 END) AS pending,
+       SUM(CASE WHEN sync_attempts > 0 THEN 1 ELSE 0 END) AS retrying,
+       SUM(CASE WHEN sync_attempts = 0 AND sync_error_code IS NOT NULL THEN 1 ELSE 0 END) AS refused
+     FROM listings WHERE tenant_id = ? AND account_id = ? AND sku IS NOT NULL AND ignored = 0 AND gone = 0`,
+    [tenantId, accountId],
+  );
+  return {
+    pending: n(r?.pending),
+    failed: n(r?.failed),
+    refused: n(r?.refused),
+    unconfirmed: n(r?.unconfirmed),
+    overdue: n(r?.overdue),
+    stock: { pending: n(st?.pending), retrying: n(st?.retrying), refused: n(st?.refused) },
+  };
 }

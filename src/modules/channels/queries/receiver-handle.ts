@@ -4,8 +4,12 @@
 import type { Reader } from '../../../platform/db/database.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
 
-/** Where each platform puts the handle in its order JSON. */
-const handleField: Readonly<Record<string, string>> = { taobao: 'oaid' };
+/**
+ * Where each platform puts the handle in its order JSON. JD's orderInfo `oaid` is read when JD sends one (JD's
+ * jingdong.jos.order.oaid.decrypt takes orderId + oaid; its place in enSearch's orderInfo is not confirmed); Douyin and
+ * PDD need none: their ciphertexts are the handle, kept as the receiver.
+ */
+const handleField: Readonly<Record<string, string>> = { taobao: 'oaid', jd: 'oaid' };
 
 export async function receiverHandle(q: Reader, keyring: Keyring, orderId: string, channel: string): Promise<string | null> {
   const field = handleField[channel];

@@ -11,6 +11,8 @@ import type { ListingsTable } from '../../../platform/db/schema.ts';
 import { dbNow } from '../../../platform/jobs/leases.ts';
 import { allocationOf } from '../../inventory/queries/allocation.ts';
 import { bundlesContaining } from '../../inventory/store/bundles.ts';
+import type { PlatformCallTrace } from '../connectors/types.ts';
+import { recordPlatformCalls, type CallAbout } from './call-log.ts';
 
 export type ListingRow = ListingsTable;
 
@@ -116,7 +118,16 @@ export type StockWriteOutcome =
  * gathering time (at once when it is going to 0): a stream of changes makes one write per gathering time, not one
  * write after another.
  */
-export async function recordStockWrite(db: Database, id: number, claim: ListingClaim, o: StockWriteOutcome, now: number, gatherMs: number): Promise<boolean> {
+export async function recordStockWrite(
+  db: Database,
+  id: number,
+  claim: ListingClaim,
+  o: StockWriteOutcome,
+  now: number,
+  gatherMs: number,
+  /** The requests the write made, for the call log (written in the same transaction, when the claim held). */
+  log: { about: CallAbout; calls: readonly PlatformCallTrace[] } | null = null,
+): Promise<boolean> {
   const stillOwed = `CASE WHEN sync_wanted_at > ${Number(claim.claimedAt)} THEN (CASE WHEN sync_wanted = 0 THEN ${Number(now)} ELSE ${Number(now + gatherMs)} END) ELSE NULL END`;
   const end = 'sync_claimed_by = NULL, sync_claimed_until = NULL, updated_at = ?';
   return db.transaction(async (tx) => {
@@ -144,6 +155,9 @@ export async function recordStockWrite(db: Database, id: number, claim: ListingC
         id,
         claim.token,
       ]);
+    }
+    if (n === 1 && log?.calls.length && o.kind !== 'skipped') {
+      await recordPlatformCalls(tx, log.about, log.calls, o.kind === 'done' ? { result: 'ok', code: null, error: null } : { result: o.kind, code: o.code, error: o.error });
     }
     return n === 1;
   });

@@ -146,6 +146,20 @@ export async function listListings(q: Reader, tenantId: string, accountIds: read
   return { rows, total };
 }
 
+/** The listings of some accounts matched to a hub SKU, still on the platform, by account. */
+export async function listingsOfSkuIn(q: Reader, tenantId: string, sku: string, accountIds: readonly string[]): Promise<ListingRow[]> {
+  if (accountIds.length === 0) return [];
+  return q.all<ListingRow>(
+    `SELECT * FROM listings WHERE tenant_id = ? AND sku = ? AND gone = 0 AND account_id IN (${accountIds.map(() => '?').join(', ')}) ORDER BY account_id, platform_item_id, platform_sku_id`,
+    [tenantId, sku, ...accountIds],
+  );
+}
+
+/** A person's overrides of one listing's quantity (null: none). Stock sync reads them at every push. */
+export async function setListingOverrides(tx: Tx, tenantId: string, id: number, o: { fixedQuantity: number | null; capQuantity: number | null }, now: number): Promise<number> {
+  return tx.run('UPDATE listings SET fixed_quantity = ?, cap_quantity = ?, updated_at = ? WHERE tenant_id = ? AND id = ?', [o.fixedQuantity, o.capQuantity, now, tenantId, id]);
+}
+
 // ---- the pull's own record ------------------------------------------------------------------------------------
 
 export function listingPullOf(q: Reader, accountId: string): Promise<ListingPullRow | undefined> {

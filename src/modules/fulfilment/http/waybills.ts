@@ -56,7 +56,8 @@ export const waybillRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         tags: ['shipments'],
         summary: 'Add a carrier network’s e-waybill account',
         description:
-          'network: cainiao (Taobao/Tmall orders, TOP keys: appKey, appSecret, session), pinduoduo (PDD orders: clientId, clientSecret, accessToken) or ' +
+          'network: cainiao (Taobao/Tmall orders, TOP keys: appKey, appSecret, session), pinduoduo (PDD orders: clientId, clientSecret, accessToken), ' +
+          'douyin (Douyin orders: appKey, appSecret, accessToken, signMethod), jd (JD orders, 无界电子面单: appKey, appSecret, accessToken, vendorCode, and branchCode or settlementCode) or ' +
           'shopee (Shopee orders, carrier shopee; the order’s own shop signs, so credentials hold only the shipping settings: method pickup|dropoff, ' +
           'pickupAddressId, branchId, senderRealName, documentType). ' +
           'carrier: the hub carrier its numbers belong to. The credentials are encrypted and never shown again. 400 VALIDATION_FAILED with every problem.',

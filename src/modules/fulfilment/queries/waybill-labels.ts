@@ -13,8 +13,10 @@ import type { WaybillPrint, WaybillSender } from '../waybills/types.ts';
 import { notFound, type WaybillAccountRow, type WaybillDeps, type WaybillRow } from '../waybills/views.ts';
 import type { ShipmentRow } from '../views.ts';
 
-/** Ciphertext (PDD's ~…~) is never printed: a label shows what a person can read, or nothing. */
-const readable = (v: string | null | undefined) => (v && !/^~.+~/.test(v) ? v : '');
+/** The platforms' ciphertexts: PDD's ~…~, Douyin's #…# and $…$, JD's base64 (TDE). */
+const ciphertext = (v: string) => /^~.+~/s.test(v) || /^#.+#$/s.test(v) || /^\$.+\$$/s.test(v) || /^[A-Za-z0-9+/]{24,}={0,2}$/.test(v);
+/** Ciphertext is never printed, nor a mask of it: a label shows what a person can read, or nothing. */
+const readable = (v: string | null | undefined) => (v && !ciphertext(v) ? v : '');
 
 async function labelOf(deps: WaybillDeps, s: ShipmentRow): Promise<LabelData> {
   const w = await deps.db.read.get<WaybillRow>(`SELECT * FROM waybills WHERE shipment_id = ? AND state = 'issued' AND waybill_no IS NOT NULL`, [s.id]);
@@ -34,9 +36,9 @@ async function labelOf(deps: WaybillDeps, s: ShipmentRow): Promise<LabelData> {
     carrierName: print.carrierName || (carrierEntry(carrierNames, w.carrier) ?? w.carrier.toUpperCase()),
     sortCode: w.sort_code,
     receiver: {
-      name: readable(print.receiverName) || readable(maskName(r?.name)) || '',
-      phone: readable(print.receiverPhone) || readable(maskPhone(r?.phone)) || '',
-      address: readable(print.receiverAddress) || `${place}${readable(maskAddress(r?.address))}`,
+      name: readable(print.receiverName) || maskName(readable(r?.name)) || '',
+      phone: readable(print.receiverPhone) || maskPhone(readable(r?.phone)) || '',
+      address: readable(print.receiverAddress) || `${place}${maskAddress(readable(r?.address)) ?? ''}`,
     },
     sender: sender ? { name: sender.name, phone: sender.phone, address: `${sender.province}${sender.city}${sender.district}${sender.address}` } : { name: '', phone: '', address: '' },
     orderNos: orders.map((o) => o.orderNo),

@@ -40,7 +40,7 @@ async function topCall(ctx: CallContext<CainiaoCredentials>, method: string, bus
     ctx,
     'Cainiao',
     `${(c.apiBase ?? productionBase).replace(/\/+$/, '')}/router/rest`,
-    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: new URLSearchParams(params).toString() },
+    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: new URLSearchParams(params).toString(), op: method },
     parseTopJson,
   );
   const b = isRecord(res.body) ? res.body : null;

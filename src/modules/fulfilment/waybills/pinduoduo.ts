@@ -37,6 +37,7 @@ async function pddCall(ctx: CallContext<PddWaybillCredentials>, type: string, re
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(params),
+    op: type,
   });
   const b = isRecord(res.body) ? res.body : null;
   if (b && isRecord(b.error_response)) throw writeErrorFor(type, b.error_response, res.status);

@@ -5,6 +5,7 @@ import type { StockAllocationTable } from '../../../platform/db/schema.ts';
 import { defaultAllocation, sellableFor, withListing, type AccountAllocation, type AllocationStock, type ListingOverrides } from '../domain/allocation.ts';
 import { bundleSellable } from '../domain/bundles.ts';
 import { readBundles } from '../store/bundles.ts';
+import { channelAccountNames } from '../../channels/queries/accounts.ts';
 
 export interface AllocationView {
   accountId: string;
@@ -77,12 +78,28 @@ async function plainAllocationOf(q: Reader, tenantId: string, sku: string): Prom
   };
 }
 
-/** Every account's allocation row (accounts without one use the defaults) and the SKUs given to one account. */
-export async function allocationSettings(q: Reader, tenantId: string): Promise<{ accounts: AllocationView[]; exclusive: { sku: string; accountId: string }[] }> {
+/** An account as the stock allocation page lists it: its name and platform beside its settings. */
+export interface AccountAllocationView extends AllocationView {
+  accountName: string;
+  platform: string;
+  /** False when the account is switched off (its settings still apply once it is on again). */
+  active: boolean;
+}
+
+/**
+ * Every channel account (not deleted) with its allocation (the defaults, updatedAt null, for one without a row), and
+ * the SKUs given to one account.
+ */
+export async function allocationSettings(q: Reader, tenantId: string): Promise<{ accounts: AccountAllocationView[]; exclusive: { sku: string; accountId: string }[] }> {
   const rows = await q.all<StockAllocationTable>('SELECT * FROM stock_allocation WHERE tenant_id = ? ORDER BY account_id', [tenantId]);
+  const byAccount = new Map(rows.map((r) => [r.account_id, r]));
+  const accounts = await channelAccountNames(q, tenantId);
   const ex = await q.all<{ sku: string; account_id: string }>('SELECT sku, account_id FROM stock_exclusive WHERE tenant_id = ? ORDER BY sku', [tenantId]);
   return {
-    accounts: rows.map((r) => ({ accountId: r.account_id, ...toAllocation(r), updatedAt: Number(r.updated_at) })),
+    accounts: accounts.map((a) => {
+      const r = byAccount.get(a.id);
+      return { accountId: a.id, accountName: a.name, platform: a.platform, active: a.active, ...toAllocation(r), updatedAt: r ? Number(r.updated_at) : null };
+    }),
     exclusive: ex.map((r) => ({ sku: r.sku, accountId: r.account_id })),
   };
 }

@@ -5,6 +5,8 @@ import { toIso } from '../../../kernel/time.ts';
 import { reservationsOf } from '../../inventory/queries/reservations.ts';
 import { rawEventsOfOrder } from '../../channels/store/raw-events.ts';
 import { outboundCallsOfOrder } from '../../channels/store/outbound.ts';
+import { callsOfOrder } from '../../channels/store/call-log.ts';
+import { platformCallView, type PlatformCallView } from '../../channels/queries/call-log.ts';
 import { outboundView } from '../../channels/queries/outbound-log.ts';
 import { shipmentsOfOrder } from '../../fulfilment/warehouse-flow.ts';
 import { maskAddress, maskName, maskPhone } from '../domain/order.ts';
@@ -23,7 +25,7 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
   const id = await resolveOrderId(deps, idOrOrderNo, who);
   const k = deps.db.kysely;
   const o = await k.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const [lines, history, reservations, rawEvents, notes, shipments, platformCalls] = await Promise.all([
+  const [lines, history, reservations, rawEvents, notes, shipments, platformCalls, requests] = await Promise.all([
     k.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
     k.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
     reservationsOf(deps.db.read, id),
@@ -34,7 +36,14 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
     ),
     shipmentsOfOrder(deps.db.read, id, who.scope),
     outboundCallsOfOrder(deps.db.read, id),
+    callsOfOrder(deps.db.read, o.tenant_id, id),
   ]);
+  // Each write's requests to the platform (the call log), by write.
+  const requestsOf = new Map<number, PlatformCallView[]>();
+  for (const c of requests.map(platformCallView)) {
+    if (c.outboundId === null) continue;
+    requestsOf.set(c.outboundId, [...(requestsOf.get(c.outboundId) ?? []), c]);
+  }
   const status = o.status as OrderStatus;
   const k2 = deps.keyring;
   const phone = k2.decryptNullable(o.receiver_phone);
@@ -131,6 +140,7 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
         confirmedAt,
         supersededBy,
         exceptionReason: exception?.reason ?? null,
+        requests: (requestsOf.get(id) ?? []).map(({ op, attempt, httpStatus, result, code, latencyMs, at }) => ({ op, attempt, httpStatus, result, code, latencyMs, at })),
       })),
   };
 }

@@ -60,7 +60,8 @@ export async function waybillOrders(q: Reader, keyring: Keyring, tenantId: strin
         province: o.receiver_province,
         city: o.receiver_city,
         district: o.receiver_district,
-        address: o.receiver_address,
+        // Stored under the hub's own key (like the phone): opened here to the text the platform gave.
+        address: keyring.decryptNullable(o.receiver_address) ?? '',
       },
       titles: new Map(lines.map((l) => [Number(l.line_no), l.title])),
     });

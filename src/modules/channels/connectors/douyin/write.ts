@@ -67,7 +67,7 @@ export async function douyinCall(ctx: CallContext<DouyinCredentials>, method: st
     ctx,
     'Douyin',
     `${base}/${method.replaceAll('.', '/')}?${query.toString()}`,
-    { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-open-no-old-err-code': '1' }, body: paramJson },
+    { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-open-no-old-err-code': '1' }, body: paramJson, op: method },
     parseExactJson,
   );
   const b = res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? (res.body as Record<string, unknown>) : null;

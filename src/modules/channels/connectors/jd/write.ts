@@ -33,6 +33,7 @@ export async function jdWrite(ctx: CallContext<JdCredentials>, method: string, b
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
     body: new URLSearchParams({ '360buy_param_json': paramJson }).toString(),
+    op: method,
   });
   const b = res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? (res.body as Record<string, unknown>) : null;
   const err = b?.error_response;

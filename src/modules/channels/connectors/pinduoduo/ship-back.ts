@@ -42,6 +42,7 @@ export async function pddWrite(ctx: CallContext<PinduoduoCredentials>, type: str
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(params),
+    op: type,
   });
   const parsed = res.body;
   const b = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;

@@ -48,7 +48,7 @@ export async function topWrite(ctx: CallContext<TaobaoCredentials>, method: stri
     ctx,
     'Taobao',
     `${(c.apiBase ?? productionBase).replace(/\/+$/, '')}/router/rest`,
-    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: new URLSearchParams(params).toString() },
+    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: new URLSearchParams(params).toString(), op: method },
     parseTopJson,
   );
   const parsed = res.body;
