@@ -200,7 +200,7 @@ export const backgroundWrites = {
   refunds: ['afterAttempt'],
   integration: ['claimDueOutbound', 'afterOutboundAttempt', 'raiseUnconfirmedShipBacks'],
   payments: ['beforeClose', 'recordClosedUnconfirmed'],
-  waybills: ['cancelDue'],
+  waybills: ['cancelDue', 'fillDue'],
 } as const satisfies { [S in Service]?: readonly AsyncMethods<WriteServices[S]>[] };
 
 type Registered<S extends Service> = { [K in WriteOp]: Commands[K]['service'] extends S ? Commands[K]['method'] : never }[WriteOp];

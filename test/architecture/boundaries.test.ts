@@ -47,6 +47,7 @@ const owner: Record<string, string> = {
   wms_accounts: 'fulfilment',
   waybill_accounts: 'fulfilment',
   waybills: 'fulfilment',
+  waybill_documents: 'fulfilment',
   wms_pushes: 'fulfilment',
   tracking_accounts: 'tracking',
   tracking_pushes: 'tracking',

@@ -24,6 +24,7 @@ import * as m021 from './migrations/021_waybills.ts';
 import * as m022 from './migrations/022_outbound_exceptions.ts';
 import * as m023 from './migrations/023_order_line_platform_id.ts';
 import * as m024 from './migrations/024_listing_pulls.ts';
+import * as m025 from './migrations/025_shopee_waybills.ts';
 import * as m029 from './migrations/029_account_settings.ts';
 import * as m031 from './migrations/031_platform_calls.ts';
 
@@ -61,6 +62,7 @@ export const migrations: Migration[] = [
   { version: 22, ...m022 },
   { version: 23, ...m023 },
   { version: 24, ...m024 },
+  { version: 25, ...m025 },
   // Numbers were given out per branch of issue 17: a gap is a number its branch did not need (or not merged yet).
   { version: 29, ...m029 },
   { version: 31, ...m031 },

@@ -416,10 +416,10 @@ export interface ShipmentLinesTable {
 export interface WaybillAccountsTable {
   id: string;
   tenant_id: string;
-  /** 'cainiao' | 'pinduoduo' | 'douyin' | 'jd'. */
+  /** 'cainiao' | 'pinduoduo' | 'douyin' | 'jd' | 'shopee'. */
   network: string;
   name: string;
-  /** The hub carrier code the numbers belong to (zto, yunda …). */
+  /** The hub carrier code the numbers belong to (zto, yunda …; shopee: the channel Shopee assigns). */
   carrier: string;
   /** Encrypted JSON: the network's keys and session. */
   credentials: string;
@@ -431,6 +431,18 @@ export interface WaybillAccountsTable {
 }
 
 /** One waybill number asked for a parcel (migration 021). */
+/** The network's own printable label for a waybill (Shopee's shipping document), kept for reprints. */
+export interface WaybillDocumentsTable {
+  waybill_id: number;
+  tenant_id: string;
+  shipment_id: string;
+  /** As the network served it (application/pdf). */
+  content_type: string;
+  /** Base64 of the bytes. */
+  body: string;
+  fetched_at: number;
+}
+
 export interface WaybillsTable {
   id: number;
   tenant_id: string;
@@ -643,6 +655,7 @@ export interface DB {
   listings: ListingsTable;
   waybill_accounts: WaybillAccountsTable;
   waybills: WaybillsTable;
+  waybill_documents: WaybillDocumentsTable;
   stock_allocation: StockAllocationTable;
   stock_exclusive: StockExclusiveTable;
   bundle_components: BundleComponentsTable;

@@ -10,6 +10,7 @@ import { simulators } from '../simulators/index.ts';
 import { cainiaoWaybillSimulator, pddWaybillSimulator } from '../simulators/waybills.ts';
 import { douyinWaybillSimulator } from '../simulators/douyin-waybills.ts';
 import { jdWaybillSimulator } from '../simulators/jd-waybills.ts';
+import type { ShopeeSimulatorHooks } from '../simulators/shopee.ts';
 import type { SimulatorServer } from '../simulators/server.ts';
 import type { PlatformSimulator } from '../simulators/types.ts';
 
@@ -76,7 +77,10 @@ export async function prepareDemo(hub: Hub, sims: SimulatorServer): Promise<Demo
   const mount = (platform: string) => {
     const factory = simulators[platform];
     if (!factory) throw new Error(`no simulator for ${platform}`);
-    return sims.mount(`demo-${platform}`, factory, `demo-${platform}`);
+    const sim = sims.mount(`demo-${platform}`, factory, `demo-${platform}`);
+    // Shopee's 3PL picks up an arranged parcel a little later, so the demo's Shopee orders move on to SHIPPED.
+    if (platform === 'shopee') (sim as ShopeeSimulatorHooks).collectParcelsAfter(20_000);
+    return sim;
   };
   const existing = await hub.accounts.list(who);
   if (existing.length) {
@@ -119,6 +123,8 @@ export async function prepareDemo(hub: Hub, sims: SimulatorServer): Promise<Demo
     const sim = sims.mount(`demo-${network}-waybill`, factory, `demo-${network}-waybill`);
     await hub.writes.createWaybillAccount(who, { network, name, carrier: 'yunda', credentials: sim.credentials, sender });
   }
+  // Shopee arranges its own orders' shipments and gives the number: the account holds only the seller's choice.
+  await hub.writes.createWaybillAccount(who, { network: 'shopee', name: 'Shopee 物流（演示）', carrier: 'shopee', credentials: { method: 'pickup' }, sender });
   for (const [i, s] of demoSkus.entries()) {
     // The limited gift box is short on purpose: the demo shows 库存不足 holds and the never-oversell guarantee.
     const hot = s.sku === 'HOT-1111';

@@ -143,8 +143,8 @@ export async function startDemoTracking(
       try {
         const lines = await hub.db.read.all<{ sku: string; quantity: number }>('SELECT sku, quantity FROM shipment_lines WHERE shipment_id = ?', [id]);
         await hub.writes.scanShipment(who, id, lines.flatMap((l) => Array.from({ length: Number(l.quantity) }, () => l.sku)));
-        // A Taobao, PDD, Douyin or JD parcel gets its e-waybill from the network's simulator and ships with it; the
-        // others (and a resumed demo, whose waybill simulators answer elsewhere now) are typed in as before.
+        // A Taobao, PDD, Douyin or JD parcel gets its e-waybill from the network's simulator, a Shopee one its number from
+        // Shopee, and ships with it; the others (and a resumed demo, whose waybill simulators answer elsewhere now) are typed in.
         const waybill = await hub.writes.getWaybill(who, id).catch(() => null);
         if (waybill?.state === 'issued') {
           await hub.writes.shipShipment(who, id, {});

@@ -29,7 +29,7 @@ export async function startSimulatorServer(port = 0, host = '127.0.0.1'): Promis
       } catch (e) {
         answer = { status: 500, body: JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) };
       }
-      res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers }).end(answer.body);
+      res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers }).end(answer.bytes ?? answer.body);
     });
   });
   server.keepAliveTimeout = 1000;

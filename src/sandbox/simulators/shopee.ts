@@ -1,9 +1,11 @@
 // A Shopee shop on Open Platform v2: order status pushes signed (push key) for the registered callback URL, and the order
-// API (get_order_list, get_order_detail, get_escrow_detail and its batch form) behind Shopee's gateway checks:
-// partner_id, a 5-minute timestamp, the shop-level sign, access_token and shop_id, with Shopee's error envelope.
+// API (get_order_list, get_order_detail, get_escrow_detail and its batch form), the product API and the logistics API
+// (shopee-logistics.ts: arranging shipments, Shopee's tracking numbers, shipping documents) behind Shopee's gateway
+// checks: partner_id, a 5-minute timestamp, the shop-level sign, access_token and shop_id, with Shopee's error envelope.
 // Written apart from the adapter (nothing from src/channels): its signer and checks are its own.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { currencyExponent } from '../../kernel/money.ts';
+import { shopeeLogistics, type ShopeeLogisticsHooks } from './shopee-logistics.ts';
 import type { PlatformSimulator, SimOrder, SimPush, SimRequest, SimResponse, SimulatorFactory } from './types.ts';
 
 const phaseStatus: Record<SimOrder['phase'], string> = {
@@ -28,7 +30,7 @@ const optionalFields = new Set([
 const secs = (ms: number) => Math.floor(ms / 1000);
 const numberFrom = (text: string) => Number.parseInt(createHash('sha256').update(text).digest('hex').slice(0, 10), 16);
 
-export interface ShopeeSimulatorHooks extends PlatformSimulator {
+export interface ShopeeSimulatorHooks extends PlatformSimulator, ShopeeLogisticsHooks {
   reservePromotionStock(code: string, quantity: number): void;
 }
 
@@ -45,16 +47,32 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
   let throttle = 0;
   let requests = 0;
 
-  const rawStatus = (o: SimOrder) => o.rawStatus ?? phaseStatus[o.phase];
-  // An order is paid once it left UNPAID, unless it was cancelled before (the simulator's cancelled orders never paid).
-  const isPaid = (o: SimOrder) => o.phase !== 'created' && o.phase !== 'cancelled' && rawStatus(o) !== 'UNPAID';
-  const money = (minor: number, currency: string) => minor / 10 ** currencyExponent(currency);
-
+  const baseStatus = (o: SimOrder) => o.rawStatus ?? phaseStatus[o.phase];
   const answer = (status: number, body: Record<string, unknown>): SimResponse => {
     const requestId = createHash('md5').update(`${seed}:${++requests}`).digest('hex');
     return { status, body: JSON.stringify({ request_id: requestId, error: '', message: '', ...body }) };
   };
   const failure = (status: number, error: string, message: string) => answer(status, { error, message });
+  let writeFailure: { status: number; applied?: boolean; code?: string; message?: string } | null = null;
+  const logistics = shopeeLogistics({
+    orders,
+    baseStatus,
+    answer,
+    failure,
+    // Shopee's update_time is in seconds: a change lands in a later second than the last one.
+    touch: (o) => {
+      o.updatedAt = Math.max(Date.now(), o.updatedAt - (o.updatedAt % 1000) + 1000);
+    },
+    takeFailure: () => {
+      const f = writeFailure;
+      writeFailure = null;
+      return f;
+    },
+  });
+  const rawStatus = (o: SimOrder) => logistics.statusOf(o);
+  // An order is paid once it left UNPAID, unless it was cancelled before (the simulator's cancelled orders never paid).
+  const isPaid = (o: SimOrder) => o.phase !== 'created' && o.phase !== 'cancelled' && rawStatus(o) !== 'UNPAID';
+  const money = (minor: number, currency: string) => minor / 10 ** currencyExponent(currency);
 
   // ---- the catalogue: every SKU code the shop's orders used, with its quantity on offer (seller stock) ----------
 
@@ -239,7 +257,7 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
       buyer_cpf_id: null,
       fulfillment_flag: 'fulfilled_by_local_seller',
       pickup_done_time: 0,
-      package_list: [],
+      package_list: logistics.packageList(o),
       shipping_carrier: 'Standard Delivery',
       payment_method: paid ? 'ShopeePay' : '',
       ...(paid ? { total_amount: money(total, c) } : {}),
@@ -467,6 +485,7 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
 
     handle(req) {
       stats.calls++;
+      logistics.tick();
       if (throttle > 0) {
         throttle--;
         stats.throttled++;
@@ -477,6 +496,12 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
       if (route === 'GET /api/v2/product/get_item_base_info') return gate(req) ?? itemBaseInfo(req.query);
       if (route === 'GET /api/v2/product/get_model_list') return gate(req) ?? modelList(req.query);
       if (route === 'POST /api/v2/product/update_stock') return gate(req) ?? updateStock(req.body);
+      if (route.includes(' /api/v2/logistics/')) {
+        const refused = gate(req);
+        if (refused) return refused;
+        const r = logistics.handle(route, req);
+        if (r) return r;
+      }
       const known = ['GET /api/v2/order/get_order_list', 'GET /api/v2/order/get_order_detail', 'POST /api/v2/payment/get_escrow_detail_batch', 'GET /api/v2/payment/get_escrow_detail'];
       if (!known.includes(route)) return failure(404, 'error_param', 'Permission denied. This API is currently offline or the request path is incorrect.');
       const refused = gate(req);
@@ -489,6 +514,14 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
 
     throttleNext(n) {
       throttle += n;
+    },
+
+    failNextWrite(f) {
+      writeFailure = f;
+    },
+
+    shipmentsOf(platformOrderId) {
+      return logistics.numbersOf(platformOrderId);
     },
 
     catalogueOf() {
@@ -505,5 +538,6 @@ export const shopeeSimulator: SimulatorFactory = ({ apiBase, seed = 'shopee' }) 
   (sim as ShopeeSimulatorHooks).reservePromotionStock = (code, quantity) => {
     entryOf(code).reserved = quantity;
   };
+  Object.assign(sim, logistics.hooks);
   return sim;
 };

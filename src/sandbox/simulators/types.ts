@@ -56,6 +56,8 @@ export interface SimResponse {
   status: number;
   headers?: Record<string, string>;
   body: string;
+  /** A file the platform serves (Shopee's shipping document PDF): sent instead of `body`. */
+  bytes?: Buffer;
 }
 
 export interface PlatformSimulator {

@@ -298,7 +298,14 @@ interface Waybill {
   sortCode: string | null;
 }
 
-const waybillErrors = new Set(['WAYBILL_ACCOUNT_MISSING', 'WAYBILL_REFUSED', 'WAYBILL_UNAVAILABLE', 'WAYBILL_MISMATCH', 'SHIPMENT_CANCELLED', 'ORDER_HELD', 'LABEL_FONT_MISSING']);
+const waybillErrors = new Set(['WAYBILL_ACCOUNT_MISSING', 'WAYBILL_REFUSED', 'WAYBILL_UNAVAILABLE', 'TRACKING_NUMBER_PENDING', 'WAYBILL_MISMATCH', 'SHIPMENT_CANCELLED', 'ORDER_HELD', 'LABEL_FONT_MISSING']);
+
+/** The network's own reason where it says more than "no answer" (Shopee has arranged the parcel but not numbered it yet). */
+function waybillErrorCode(e: unknown): string {
+  if (!(e instanceof ApiError)) return 'ERROR';
+  const d = e.details as { code?: unknown } | undefined;
+  return e.code === 'WAYBILL_UNAVAILABLE' && d?.code === 'TRACKING_NUMBER_PENDING' ? 'TRACKING_NUMBER_PENDING' : e.code;
+}
 
 function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen: (id: string) => void }) {
   const { t, label, locale } = useI18n();
@@ -406,8 +413,7 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
         window.open(labelUrl(shipment.id, '76x130'), '_blank');
       }
     } catch (e) {
-      const code = e instanceof ApiError ? e.code : 'ERROR';
-      setWaybillError({ code, text: errorText(e) });
+      setWaybillError({ code: waybillErrorCode(e), text: errorText(e) });
     } finally {
       setFetchingWaybill(false);
     }

@@ -55,3 +55,35 @@ export async function sendPlatformRequest(
   const after = Number(res.headers.get('retry-after') ?? Number.NaN);
   return { status: res.status, ok: res.ok, body, retryAfterMs: Number.isFinite(after) && after >= 0 ? Math.ceil(after * 1000) : undefined };
 }
+
+/** An answer kept as bytes (a document a platform serves: a PDF label), with its content type. */
+export interface PlatformBytes {
+  status: number;
+  ok: boolean;
+  contentType: string;
+  bytes: Buffer;
+  retryAfterMs: number | undefined;
+}
+
+/** The same transport for an answer that is a file, not text: the bytes as they came (never decoded as UTF-8). */
+export async function sendPlatformRequestBytes(
+  ctx: Pick<CallContext<unknown>, 'fetch' | 'signal' | 'onCall'>,
+  platform: string,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string | undefined; op?: string | undefined },
+): Promise<PlatformBytes> {
+  let res: Response | undefined;
+  let bytes: Buffer;
+  const at = Date.now();
+  const started = performance.now();
+  try {
+    res = await ctx.fetch(url, { method: init.method, headers: init.headers, ...(init.body !== undefined ? { body: init.body } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    bytes = Buffer.from(await res.arrayBuffer());
+  } catch (e) {
+    throw new PlatformWriteError('NETWORK', `${platform} unreachable: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    ctx.onCall?.({ op: init.op ?? restOp(init.method, url), status: res?.status ?? null, latencyMs: Math.round(performance.now() - started), at });
+  }
+  const after = Number(res.headers.get('retry-after') ?? Number.NaN);
+  return { status: res.status, ok: res.ok, contentType: res.headers.get('content-type') ?? '', bytes, retryAfterMs: Number.isFinite(after) && after >= 0 ? Math.ceil(after * 1000) : undefined };
+}

@@ -5,7 +5,9 @@ import { HubError } from '../../../kernel/errors.ts';
 import type { Principal } from '../../../kernel/principal.ts';
 import { waveRow, waveShipments } from '../queries/wave.ts';
 import { shipmentRow } from '../store/shipment-row.ts';
-import { chooseAccount, liveWaybill, ordersOf, refuseStopped, requestNumber } from '../waybills/issue.ts';
+import { systemPrincipal } from '../../../kernel/principal.ts';
+import type { ShipmentRow } from '../views.ts';
+import { chooseAccount, ensureDocument, liveWaybill, ordersOf, refuseStopped, requestNumber } from '../waybills/issue.ts';
 import { toWaybillView, type WaybillDeps, type WaybillRow, type WaybillView } from '../waybills/views.ts';
 
 export async function getWaybill(deps: WaybillDeps, who: Principal, shipmentId: string, now = Date.now()): Promise<WaybillView> {
@@ -13,7 +15,10 @@ export async function getWaybill(deps: WaybillDeps, who: Principal, shipmentId: 
   const orders = await ordersOf(deps, s);
   refuseStopped(s, orders);
   const live = await liveWaybill(deps.db.read, s.id);
-  if (live?.state === 'issued') return toWaybillView(live);
+  if (live?.state === 'issued') {
+    await ensureDocument(deps, live, orders, now);
+    return toWaybillView(live);
+  }
   const account = live ? null : await chooseAccount(deps.db.read, s.tenant_id, orders, s.carrier);
   const row =
     live ??
@@ -57,4 +62,35 @@ export async function getWaveWaybills(deps: WaybillDeps, who: Principal, waveId:
     }
   }
   return { waveId, items };
+}
+
+/**
+ * The numbers a network said to come back for (Shopee's number given a while after the arrangement, a rate limit):
+ * each due `requesting` row is claimed and asked again under its object id, as the packer's retry would. A parcel
+ * stopped or held meanwhile is left for the packer (its next request says why). Background: the waybill worker.
+ */
+export async function fillDueWaybills(deps: WaybillDeps, now = Date.now(), limit = 50): Promise<number> {
+  const due = await deps.db.read.all<WaybillRow>(`SELECT * FROM waybills WHERE state = 'requesting' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, [now, limit]);
+  let worked = 0;
+  for (const w of due) {
+    // Claimed by moving its next attempt: a second process that read the same row finds it changed and skips it.
+    const claimed = await deps.db.transaction((tx) =>
+      tx.run(`UPDATE waybills SET next_attempt_at = ? WHERE id = ? AND state = 'requesting' AND next_attempt_at = ?`, [now + deps.callTimeoutMs * 2, w.id, w.next_attempt_at]),
+    );
+    if (claimed !== 1) continue;
+    const who = systemPrincipal(w.tenant_id);
+    const s = await deps.db.read.get<ShipmentRow>('SELECT * FROM shipments WHERE id = ?', [w.shipment_id]);
+    try {
+      if (!s) throw new HubError('SHIPMENT_NOT_FOUND', `shipment ${w.shipment_id} is gone`);
+      const orders = await ordersOf(deps, s);
+      refuseStopped(s, orders);
+      await requestNumber(deps, who, s, w, orders, now);
+    } catch (e) {
+      if (!(e instanceof HubError)) throw e;
+      // Retryable failures set the next attempt themselves; anything else waits for the packer.
+      if (e.code !== 'WAYBILL_UNAVAILABLE') await deps.db.transaction((tx) => tx.run(`UPDATE waybills SET next_attempt_at = NULL WHERE id = ? AND state = 'requesting'`, [w.id]));
+    }
+    worked++;
+  }
+  return worked;
 }

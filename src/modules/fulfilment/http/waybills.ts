@@ -57,7 +57,9 @@ export const waybillRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         summary: 'Add a carrier network’s e-waybill account',
         description:
           'network: cainiao (Taobao/Tmall orders, TOP keys: appKey, appSecret, session), pinduoduo (PDD orders: clientId, clientSecret, accessToken), ' +
-          'douyin (Douyin orders: appKey, appSecret, accessToken, signMethod) or jd (JD orders, 无界电子面单: appKey, appSecret, accessToken, vendorCode, and branchCode or settlementCode). ' +
+          'douyin (Douyin orders: appKey, appSecret, accessToken, signMethod), jd (JD orders, 无界电子面单: appKey, appSecret, accessToken, vendorCode, and branchCode or settlementCode) or ' +
+          'shopee (Shopee orders, carrier shopee; the order’s own shop signs, so credentials hold only the shipping settings: method pickup|dropoff, ' +
+          'pickupAddressId, branchId, senderRealName, documentType). ' +
           'carrier: the hub carrier its numbers belong to. The credentials are encrypted and never shown again. 400 VALIDATION_FAILED with every problem.',
         body: Type.Object(
           { network: Type.Union(waybillNetworks.map((n) => Type.Literal(n))), name: Type.String({ minLength: 1, maxLength: 100 }), carrier: CarrierCode(), credentials: Type.Record(Type.String(), Type.Unknown()), sender: Sender },
@@ -84,8 +86,10 @@ export const waybillRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
         summary: 'Get the parcel’s waybill number (取号) from its orders’ carrier network',
         description:
           'The number it has, or a new one: asked with the platform’s encrypted receiver (Taobao oaid, PDD ciphertext), never a decrypted address. ' +
+          'A Shopee order’s shipment is arranged with Shopee (ship_order) and Shopee’s tracking number taken, with its shipping document as the label. ' +
           'Idempotent: a retry after a lost answer gets the same number. 409 WAYBILL_ACCOUNT_MISSING when no account serves its orders; ' +
-          '409 SHIPMENT_CANCELLED / SHIPMENT_ALREADY_SHIPPED / ORDER_HELD; 422 WAYBILL_REFUSED with the network’s reason; 503 WAYBILL_UNAVAILABLE (try again).',
+          '409 SHIPMENT_CANCELLED / SHIPMENT_ALREADY_SHIPPED / ORDER_HELD; 422 WAYBILL_REFUSED with the network’s reason; 503 WAYBILL_UNAVAILABLE (try again; ' +
+          'details.code TRACKING_NUMBER_PENDING: Shopee has not given the number yet, and the hub asks again by itself after details.retryAfterMs).',
         params: Type.Object({ id: Id }),
         response: { 200: WaybillView, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody },
       },
@@ -130,7 +134,14 @@ export const waybillRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     '/shipments/:id/label.pdf',
     {
       config: { access: 'orders.read' },
-      schema: { tags: ['warehouse'], summary: 'The parcel’s label (面单) as PDF; again for a reprint', params: Type.Object({ id: Id }), querystring: Type.Object({ size: Size }), produces: ['application/pdf'] },
+      schema: {
+        tags: ['warehouse'],
+        summary: 'The parcel’s label (面单) as PDF; again for a reprint',
+        description: 'A Shopee parcel’s label is Shopee’s own shipping document as Shopee made it (size ignored) once it is kept; until then the hub’s own, with Shopee’s number.',
+        params: Type.Object({ id: Id }),
+        querystring: Type.Object({ size: Size }),
+        produces: ['application/pdf'],
+      },
     },
     async (req, reply) => reply.type('application/pdf').header('cache-control', 'no-store').send(await hub.waybills.label(who(req), req.params.id, req.query.size as LabelSize)),
   );

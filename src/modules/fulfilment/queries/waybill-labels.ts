@@ -7,7 +7,7 @@ import { shipmentRow } from '../store/shipment-row.ts';
 import { waveRow, waveShipments } from './wave.ts';
 import { carrierEntry } from '../../../kernel/carriers.ts';
 import { carrierNames } from '../waybills/carriers.ts';
-import { ordersOf } from '../waybills/issue.ts';
+import { keptDocument, ordersOf } from '../waybills/issue.ts';
 import { renderLabels, type LabelData, type LabelSize } from '../waybills/label.ts';
 import type { WaybillPrint, WaybillSender } from '../waybills/types.ts';
 import { notFound, type WaybillAccountRow, type WaybillDeps, type WaybillRow } from '../waybills/views.ts';
@@ -32,7 +32,8 @@ async function labelOf(deps: WaybillDeps, s: ShipmentRow): Promise<LabelData> {
   const byId = new Map(orders.map((o) => [o.id, o]));
   return {
     waybillNo: w.waybill_no,
-    carrierName: carrierEntry(carrierNames, w.carrier) ?? w.carrier.toUpperCase(),
+    // The network's name for the carrier where it chose one (Shopee's logistics channel), else ours for the code.
+    carrierName: print.carrierName || (carrierEntry(carrierNames, w.carrier) ?? w.carrier.toUpperCase()),
     sortCode: w.sort_code,
     receiver: {
       name: readable(print.receiverName) || maskName(readable(r?.name)) || '',
@@ -45,12 +46,23 @@ async function labelOf(deps: WaybillDeps, s: ShipmentRow): Promise<LabelData> {
   };
 }
 
+/**
+ * One parcel's label. Where the network made its own (Shopee's shipping document, kept when the number was issued) that
+ * one is served as it came, in the network's own format — the 3PL scans what its network printed; else the hub renders
+ * one in the size asked for.
+ */
 export async function shipmentLabel(deps: WaybillDeps, who: Principal, shipmentId: string, size: LabelSize): Promise<Buffer> {
   const s = await shipmentRow(deps.db.read, who, shipmentId);
+  const w = await deps.db.read.get<WaybillRow>(`SELECT * FROM waybills WHERE shipment_id = ? AND state = 'issued' AND waybill_no IS NOT NULL`, [s.id]);
+  const own = w ? await keptDocument(deps.db.read, w.id) : null;
+  if (own?.contentType === 'application/pdf') return own.body;
   return renderLabels([await labelOf(deps, s)], size);
 }
 
-/** The wave's parcels that have a number, in pick order, one page each; refused when none has one yet. */
+/**
+ * The wave's parcels that have a number, in pick order, one page each; refused when none has one yet. All pages are the
+ * hub's own (a Shopee parcel's too, with Shopee's number): a network's own PDFs are not merged into one file here.
+ */
 export async function waveLabels(deps: WaybillDeps, who: Principal, waveId: string, size: LabelSize): Promise<Buffer> {
   await waveRow(deps, who, waveId);
   const labels: LabelData[] = [];

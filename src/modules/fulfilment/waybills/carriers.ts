@@ -77,4 +77,5 @@ export const carrierNames: Readonly<Record<string, string>> = {
   best: '百世快递',
   jt: '极兔速递',
   jd: '京东快递',
+  shopee: 'Shopee 物流',
 };

@@ -11,6 +11,7 @@ import { HubError } from '../../../kernel/errors.ts';
 import type { Principal } from '../../../kernel/principal.ts';
 import type { Tx } from '../../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
+import { shopCredentials } from '../../channels/queries/accounts.ts';
 import { receiverHandle } from '../../channels/queries/receiver-handle.ts';
 import type { PlatformCallTrace } from '../../channels/connectors/types.ts';
 import { recordPlatformCalls } from '../../channels/store/call-log.ts';
@@ -18,7 +19,7 @@ import { maskAddress, maskName, maskPhone } from '../../orders/domain/order.ts';
 import { waybillOrders, type WaybillOrder } from '../../orders/queries/waybill-orders.ts';
 import type { Query, ShipmentRow } from '../views.ts';
 import { waybillClientFor } from './networks.ts';
-import { PlatformWriteError, type WaybillRequest, type WaybillSender } from './types.ts';
+import { PlatformWriteError, type WaybillClient, type WaybillPrint, type WaybillRequest, type WaybillSender } from './types.ts';
 import { networkForChannel, openCredentials, type WaybillAccountRow, type WaybillDeps, type WaybillRow } from './views.ts';
 
 /** The parcel's live waybill (being requested, or issued), if any. */
@@ -45,6 +46,21 @@ export async function chooseAccount(q: Query, tenantId: string, orders: readonly
   const pick = (carrier ? rows.find((r) => r.carrier === carrier) : undefined) ?? rows[0];
   if (!pick) throw new HubError('WAYBILL_ACCOUNT_MISSING', `there is no ${network} waybill account: add one under waybill accounts before printing labels for ${channel} orders`, { network, channel });
   return pick;
+}
+
+/**
+ * What the network's calls are signed with: the waybill account's credentials, and for a network that is the orders'
+ * own platform (Shopee) the credentials of the shop the parcel's order came from beside them, as `shop`.
+ */
+export async function callCredentials(deps: WaybillDeps, client: WaybillClient<unknown>, account: WaybillAccountRow, orders: readonly WaybillOrder[]): Promise<unknown> {
+  const own = openCredentials(deps.keyring, account);
+  if (!client.signedByShop) return own;
+  const first = orders[0];
+  const shop = first ? await shopCredentials(deps.db.read, deps.keyring, account.tenant_id, first.accountId) : null;
+  if (!shop || shop.platform !== client.signedByShop) {
+    throw new HubError('WAYBILL_ACCOUNT_MISSING', `${client.label} waybills are signed by the order's own ${client.signedByShop} shop, and this parcel's shop is gone or is not one`, { network: account.network });
+  }
+  return { ...own, shop: shop.credentials };
 }
 
 /** The receiver as the network gets it: the platform's ciphertext as stored, else the hub's mask; never decrypted. */
@@ -89,10 +105,11 @@ export async function requestNumber(deps: WaybillDeps, who: Principal, s: Shipme
   const client = account ? waybillClientFor(account.network) : null;
   if (!account || !client) throw new HubError('WAYBILL_ACCOUNT_MISSING', `the waybill account of shipment ${s.id} is gone`);
   const request = await buildRequest(deps, s, w, account, orders);
+  const credentials = await callCredentials(deps, client, account, orders);
   const calls: PlatformCallTrace[] = [];
   const log = (tx: Tx, outcome: Parameters<typeof recordPlatformCalls>[3], subject = w.object_id) => recordWaybillCalls(tx, s, w, account, orders, calls, outcome, subject);
   try {
-    const issued = await client.issue({ credentials: openCredentials(deps.keyring, account), fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs), onCall: (c) => calls.push(c) }, request);
+    const issued = await client.issue({ credentials, fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs), onCall: (c) => calls.push(c) }, request);
     deps.log.info({ network: account.network, accountId: account.id, shipmentId: s.id, objectId: w.object_id }, 'waybill issued');
     await deps.db.transaction(async (tx) => {
       await log(tx, { result: 'ok', code: null, error: null }, issued.waybillNo);
@@ -106,6 +123,9 @@ export async function requestNumber(deps: WaybillDeps, who: Principal, s: Shipme
       const after = await tx.get<{ state: string }>('SELECT state FROM waybills WHERE id = ?', [w.id]);
       if (after?.state === 'issued') await issuedEvent(tx, who, s, { ...w, waybill_no: issued.waybillNo }, now);
     });
+    // The network's own label, where it makes one, while the parcel is still at the station (the number is what
+    // matters: a label not ready yet is asked for again at the next request, and the hub prints its own meanwhile).
+    await fetchDocument(deps, client, { ...w, waybill_no: issued.waybillNo, print_data: JSON.stringify(issued.print) }, credentials, now);
   } catch (e) {
     if (e instanceof HubError) throw e;
     const err = e instanceof PlatformWriteError ? e : new PlatformWriteError('NETWORK', e instanceof Error ? e.message : String(e));
@@ -119,11 +139,15 @@ export async function requestNumber(deps: WaybillDeps, who: Principal, s: Shipme
       throw new HubError('WAYBILL_REFUSED', `${client.label} refused the waybill for shipment ${s.id}: ${err.message}`, { network: account.network, code: err.code });
     }
     // Maybe issued behind a lost answer: the row stays `requesting` and the next request asks for the same object id.
+    // A network that said when to come back (Shopee's number not given yet, a rate limit) is asked again then by the
+    // waybill worker, so the number arrives without the packer asking.
+    const due = err.opts.retryAfterMs !== undefined ? now + err.opts.retryAfterMs : null;
     await deps.db.transaction(async (tx) => {
-      await tx.run('UPDATE waybills SET attempts = attempts + 1, error_code = ?, error = ?, updated_at = ? WHERE id = ?', [err.code, err.message.slice(0, 500), now, w.id]);
+      await tx.run(`UPDATE waybills SET attempts = attempts + 1, error_code = ?, error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'requesting'`, [err.code, err.message.slice(0, 500), due, now, w.id]);
       await log(tx, { result: 'retry', code: err.code, error: err.message });
     });
-    throw new HubError('WAYBILL_UNAVAILABLE', `${client.label} did not answer the waybill request for shipment ${s.id} (${err.message}): try again, the same number will come back`, { network: account.network, code: err.code });
+    const again = err.code === 'TRACKING_NUMBER_PENDING' ? 'it is asked again shortly' : 'try again, the same number will come back';
+    throw new HubError('WAYBILL_UNAVAILABLE', `${client.label} did not give a number for shipment ${s.id} (${err.message}): ${again}`, { network: account.network, code: err.code, ...(due !== null ? { retryAfterMs: err.opts.retryAfterMs } : {}) });
   }
   return (await deps.db.read.get<WaybillRow>('SELECT * FROM waybills WHERE id = ?', [w.id])) as WaybillRow;
 }
@@ -147,17 +171,22 @@ export async function workCancel(deps: WaybillDeps, who: Principal, w: WaybillRo
   const s = await deps.db.read.get<ShipmentRow>('SELECT * FROM shipments WHERE id = ?', [w.shipment_id]);
   if (!account || !client || !s) return false;
   const calls: PlatformCallTrace[] = [];
-  const ctx = () => ({ credentials: openCredentials(deps.keyring, account), fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs), onCall: (c: PlatformCallTrace) => calls.push(c) });
   const orders = await ordersOf(deps, s);
   try {
     let number = w.waybill_no;
-    if (!number) number = (await client.issue(ctx(), await buildRequest(deps, s, w, account, orders))).waybillNo;
-    await client.cancel(ctx(), { carrier: w.carrier, waybillNo: number });
+    // A network that keeps its numbers (Shopee) has nothing to give back: the cancel is only recorded, and a number it
+    // has not given is not asked for (asking would arrange the shipment).
+    if (!client.keepsNumbers) {
+      const credentials = await callCredentials(deps, client, account, orders);
+      const ctx = () => ({ credentials, fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs), onCall: (c: PlatformCallTrace) => calls.push(c) });
+      number ??= (await client.issue(ctx(), await buildRequest(deps, s, w, account, orders))).waybillNo;
+      await client.cancel(ctx(), { carrier: w.carrier, waybillNo: number });
+    }
     await deps.db.transaction(async (tx) => {
-      await recordWaybillCalls(tx, s, w, account, orders, calls, { result: 'ok', code: null, error: null }, number);
-      const changed = await tx.run(`UPDATE waybills SET state = 'cancelled', waybill_no = ?, cancelled_at = ?, next_attempt_at = NULL, error_code = NULL, error = NULL, updated_at = ? WHERE id = ? AND state = 'cancel_pending'`, [number, now, now, w.id]);
+      await recordWaybillCalls(tx, s, w, account, orders, calls, { result: 'ok', code: null, error: null }, number ?? w.object_id);
+      const changed = await tx.run(`UPDATE waybills SET state = 'cancelled', waybill_no = ?, cancelled_at = ?, next_attempt_at = NULL, error_code = NULL, error = NULL, updated_at = ? WHERE id = ? AND state = 'cancel_pending'`, [number || null, now, now, w.id]);
       if (changed !== 1) return;
-      await appendEvent(tx, { tenantId: w.tenant_id, type: 'waybill.cancelled', aggregateType: 'shipment', aggregateId: w.shipment_id, at: now, payload: { shipmentId: w.shipment_id, network: w.network, carrier: w.carrier, waybillNo: number, reason: w.cancel_reason ?? '' } });
+      await appendEvent(tx, { tenantId: w.tenant_id, type: 'waybill.cancelled', aggregateType: 'shipment', aggregateId: w.shipment_id, at: now, payload: { shipmentId: w.shipment_id, network: w.network, carrier: w.carrier, waybillNo: number ?? '', reason: w.cancel_reason ?? '' } });
       for (const orderId of JSON.parse(s.order_ids) as string[]) {
         await appendHistory(tx, { tenantId: w.tenant_id, orderId, at: now, kind: 'fulfilment', cause: `${who.name}: waybill cancelled`, detail: { shipmentId: w.shipment_id, step: 'waybill_cancelled', waybillNo: number, reason: w.cancel_reason } });
       }
@@ -198,4 +227,61 @@ async function recordWaybillCalls(
     calls,
     outcome,
   );
+}
+
+/**
+ * Fetches and keeps the network's own label for an issued waybill (Shopee's shipping document), once: Shopee prints it
+ * only until the parcel is picked up, and a reprint must still work. Best effort — a label not ready yet or a network
+ * that does not answer is logged and asked for again at the parcel's next waybill request; the hub's own label prints
+ * meanwhile. Returns whether a document is kept now.
+ */
+export async function fetchDocument(deps: WaybillDeps, client: WaybillClient<unknown>, w: WaybillRow, credentials: unknown, now: number): Promise<boolean> {
+  if (!client.document || !w.waybill_no) return false;
+  const kept = await deps.db.read.get<{ waybill_id: number }>('SELECT waybill_id FROM waybill_documents WHERE waybill_id = ?', [w.id]);
+  if (kept) return true;
+  try {
+    const print = (w.print_data ? JSON.parse(w.print_data) : {}) as WaybillPrint;
+    const doc = await client.document({ credentials, fetch: deps.fetch, now: Date.now, signal: AbortSignal.timeout(deps.callTimeoutMs) }, { waybillNo: w.waybill_no, print }, { polls: deps.documentPolls, pollMs: deps.documentPollMs });
+    if (!doc) {
+      deps.log.info({ network: w.network, shipmentId: w.shipment_id }, 'waybill document not ready yet');
+      return false;
+    }
+    await deps.db.transaction((tx) =>
+      tx.run(`INSERT INTO waybill_documents (waybill_id, tenant_id, shipment_id, content_type, body, fetched_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (waybill_id) DO NOTHING`, [
+        w.id,
+        w.tenant_id,
+        w.shipment_id,
+        doc.contentType,
+        doc.body.toString('base64'),
+        now,
+      ]),
+    );
+    deps.log.info({ network: w.network, shipmentId: w.shipment_id, bytes: doc.body.length }, 'waybill document kept');
+    return true;
+  } catch (e) {
+    const err = e instanceof PlatformWriteError ? e : new PlatformWriteError('NETWORK', e instanceof Error ? e.message : String(e));
+    deps.log.warn({ network: w.network, shipmentId: w.shipment_id, code: err.code }, 'waybill document not fetched');
+    return false;
+  }
+}
+
+/** The network's own label kept for a waybill, if any. */
+export async function keptDocument(q: Query, waybillId: number): Promise<{ contentType: string; body: Buffer } | null> {
+  const r = await q.get<{ content_type: string; body: string }>('SELECT content_type, body FROM waybill_documents WHERE waybill_id = ?', [waybillId]);
+  return r ? { contentType: r.content_type, body: Buffer.from(r.body, 'base64') } : null;
+}
+
+/** For a parcel asked for again (a reprint, a second click): the network's own label if it was not ready before. */
+export async function ensureDocument(deps: WaybillDeps, w: WaybillRow, orders: readonly WaybillOrder[], now: number): Promise<void> {
+  const account = await deps.db.read.get<WaybillAccountRow>('SELECT * FROM waybill_accounts WHERE id = ?', [w.account_id]);
+  const client = account ? waybillClientFor(account.network) : null;
+  if (!account || !client?.document || w.state !== 'issued') return;
+  if (await keptDocument(deps.db.read, w.id)) return;
+  let credentials: unknown;
+  try {
+    credentials = await callCredentials(deps, client, account, orders);
+  } catch {
+    return;
+  }
+  await fetchDocument(deps, client, w, credentials, now);
 }

@@ -3,6 +3,7 @@ import { cainiaoWaybills } from './cainiao.ts';
 import { douyinWaybills } from './douyin.ts';
 import { jdWaybills } from './jd.ts';
 import { pinduoduoWaybills } from './pinduoduo.ts';
+import { shopeeWaybills } from './shopee.ts';
 import type { WaybillClient, WaybillNetwork } from './types.ts';
 
 const clients: Partial<Record<WaybillNetwork, WaybillClient<never>>> = {
@@ -10,6 +11,7 @@ const clients: Partial<Record<WaybillNetwork, WaybillClient<never>>> = {
   pinduoduo: pinduoduoWaybills as WaybillClient<never>,
   douyin: douyinWaybills as WaybillClient<never>,
   jd: jdWaybills as WaybillClient<never>,
+  shopee: shopeeWaybills as WaybillClient<never>,
 };
 
 export function waybillClientFor(network: string): WaybillClient<unknown> | null {

@@ -7,7 +7,7 @@ import type { Logger } from '../../../platform/log.ts';
 import type { Keyring } from '../../../platform/security/keyring.ts';
 import { cancelDueWaybills, cancelWaybill } from '../commands/cancel-waybill.ts';
 import { createWaybillAccount } from '../commands/create-waybill-account.ts';
-import { getWaveWaybills, getWaybill, type WaveWaybills } from '../commands/get-waybill.ts';
+import { fillDueWaybills, getWaveWaybills, getWaybill, type WaveWaybills } from '../commands/get-waybill.ts';
 import { listWaybillAccounts } from '../queries/waybill-accounts.ts';
 import { shipmentLabel, waveLabels } from '../queries/waybill-labels.ts';
 import { waybillOf } from '../queries/waybill-of.ts';
@@ -19,15 +19,17 @@ export type { WaveWaybills } from '../commands/get-waybill.ts';
 export interface WaybillOptions {
   callTimeoutMs: number;
   retryBaseMs: number;
+  documentPolls: number;
+  documentPollMs: number;
 }
 
-export const defaultWaybillOptions: WaybillOptions = { callTimeoutMs: 15_000, retryBaseMs: 10_000 };
+export const defaultWaybillOptions: WaybillOptions = { callTimeoutMs: 15_000, retryBaseMs: 10_000, documentPolls: 4, documentPollMs: 500 };
 
 export class WaybillService {
   private readonly deps: WaybillDeps;
 
-  constructor(db: Database, keyring: Keyring, log: Logger, fetchFn: typeof fetch = fetch, opts: WaybillOptions = defaultWaybillOptions) {
-    this.deps = { db, keyring, log, fetch: fetchFn, ...opts };
+  constructor(db: Database, keyring: Keyring, log: Logger, fetchFn: typeof fetch = fetch, opts: Partial<WaybillOptions> = {}) {
+    this.deps = { db, keyring, log, fetch: fetchFn, ...defaultWaybillOptions, ...opts };
   }
 
   createAccount(who: Principal, input: WaybillAccountInput, now = Date.now()): Promise<WaybillAccountView> {
@@ -56,6 +58,11 @@ export class WaybillService {
   /** The owed cancels due now (background: the waybill worker). */
   cancelDue(now = Date.now()): Promise<number> {
     return cancelDueWaybills(this.deps, now);
+  }
+
+  /** The numbers a network said to come back for, due now (background: the waybill worker). */
+  fillDue(now = Date.now()): Promise<number> {
+    return fillDueWaybills(this.deps, now);
   }
 
   get(who: Principal, shipmentId: string): Promise<WaybillView> {

@@ -5,7 +5,7 @@ import type { CallContext } from '../../channels/connectors/types.ts';
 export { PlatformWriteError } from '../../channels/connectors/types.ts';
 export type { CallContext } from '../../channels/connectors/types.ts';
 
-export const waybillNetworks = ['cainiao', 'pinduoduo', 'douyin', 'jd'] as const;
+export const waybillNetworks = ['cainiao', 'pinduoduo', 'douyin', 'jd', 'shopee'] as const;
 export type WaybillNetwork = (typeof waybillNetworks)[number];
 
 /** The sender (发件人) as the network takes it: the seller's return address, printed on the label. */
@@ -44,6 +44,16 @@ export interface WaybillPrint {
   sortCode?: string | undefined;
   /** The network's print data as given (often encrypted for its cloud-print component). */
   raw?: string | undefined;
+  /** The carrier as the network names it, where the network chose it (Shopee's logistics channel: "SPX Express"). */
+  carrierName?: string | undefined;
+  /** What the network needs to find this waybill again (Shopee: the order_sn and package_number). */
+  networkRef?: Record<string, string> | undefined;
+}
+
+/** A network's own printable label for an issued number (Shopee's shipping document). */
+export interface WaybillDocument {
+  contentType: string;
+  body: Buffer;
 }
 
 export interface IssuedWaybill {
@@ -55,6 +65,16 @@ export interface IssuedWaybill {
 export interface WaybillClient<Credentials = unknown> {
   readonly network: WaybillNetwork;
   readonly label: string;
+  /**
+   * Set where the network is the order's own platform (Shopee): its calls are signed with the credentials of the shop
+   * (channel account) the parcel's order belongs to, given as `shop` beside the waybill account's own settings.
+   */
+  readonly signedByShop?: string;
+  /**
+   * Set where the network has no call to give a number back (Shopee keeps an arranged shipment on its order): an owed
+   * cancel is recorded without calling it, and never asks for a number it does not know.
+   */
+  readonly keepsNumbers?: boolean;
   /** Problems with the credentials given for a new account; empty when usable. */
   credentialProblems(credentials: unknown): string[];
   /** The network's code for a hub carrier, or null when it does not carry for it. */
@@ -63,6 +83,11 @@ export interface WaybillClient<Credentials = unknown> {
   issue(ctx: CallContext<Credentials>, req: WaybillRequest): Promise<IssuedWaybill>;
   /** Gives a number back (the parcel was stopped); a number already cancelled is fine. */
   cancel(ctx: CallContext<Credentials>, w: { carrier: string; waybillNo: string }): Promise<{ status: number }>;
+  /**
+   * The network's own label for an issued number, where it makes one; null while it is not ready (ask again later) or
+   * when what it serves is not a PDF. Throws PlatformWriteError.
+   */
+  document?(ctx: CallContext<Credentials>, w: { waybillNo: string; print: WaybillPrint }, opts: { polls: number; pollMs: number }): Promise<WaybillDocument | null>;
 }
 
 export const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');

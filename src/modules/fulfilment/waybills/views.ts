@@ -19,6 +19,9 @@ export interface WaybillDeps {
   callTimeoutMs: number;
   /** The first retry of an owed cancel; each next one doubles, up to an hour. */
   retryBaseMs: number;
+  /** A network's own label (Shopee's shipping document): how often to ask whether it is made, and how long between. */
+  documentPolls: number;
+  documentPollMs: number;
 }
 
 export interface WaybillAccountInput {
@@ -94,7 +97,7 @@ export function toWaybillView(r: WaybillRow): WaybillView {
 }
 
 /** The network that serves each channel's orders with the platform's own receiver handle. */
-export const networkForChannel: Readonly<Record<string, string>> = { taobao: 'cainiao', tmall: 'cainiao', pinduoduo: 'pinduoduo', douyin: 'douyin', jd: 'jd' };
+export const networkForChannel: Readonly<Record<string, string>> = { taobao: 'cainiao', tmall: 'cainiao', pinduoduo: 'pinduoduo', douyin: 'douyin', jd: 'jd', shopee: 'shopee' };
 
 export function senderProblems(v: unknown): string[] {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return ['sender must be an object'];

@@ -10,6 +10,8 @@ import { headerValue, meaningOf, PullError, type ChannelAdapter, type PullContex
 import { shopeeStatusDictionary } from './status.ts';
 import { pullShopeeListings } from './listings.ts';
 import { setStockShopee } from './stock.ts';
+import { shipBackShopee } from './ship-back.ts';
+import { distinctNumbers } from '../tracking-numbers.ts';
 
 export interface ShopeeCredentials {
   partnerId: string;
@@ -144,6 +146,8 @@ export interface ShopeeOrderDetail {
   buyer_username?: string;
   recipient_address?: ShopeeAddress;
   item_list?: ShopeeDetailItem[];
+  /** The order's packages (asked for in response_optional_fields): what a shipment is arranged for. */
+  package_list?: { package_number?: string; logistics_status?: string }[];
 }
 interface ShopeeEscrowItem extends ShopeeItemBase {
   quantity_purchased?: number;
@@ -200,7 +204,7 @@ const masked = (a: ShopeeAddress) => [a.name, a.phone, a.full_address].some((v) 
  * buyer paid at checkout), else the hub holds the order. Without it (unpaid orders) only the lines are known: list
  * price and item promotion, no shipping, and no total to check against.
  */
-export function normalizeShopeeOrder(d: ShopeeOrderDetail, escrow: ShopeeEscrowDetail | null): NormalizedOrder {
+export function normalizeShopeeOrder(d: ShopeeOrderDetail, escrow: ShopeeEscrowDetail | null, trackingNos: readonly string[] = []): NormalizedOrder {
   const sn = d.order_sn;
   const c = d.currency;
   const minor = (v: Amount, field: string, required = false): number => {
@@ -255,6 +259,8 @@ export function normalizeShopeeOrder(d: ShopeeOrderDetail, escrow: ShopeeEscrowD
     platformStatus: d.order_status,
     platformTotal,
     receiverProtection: masked(a) ? 'masked' : undefined,
+    // The numbers Shopee holds for the order's packages: a ship-back is confirmed when its number shows here.
+    platformTrackingNos: trackingNos.length ? distinctNumbers(trackingNos) : undefined,
     platformCreatedAt: d.create_time * 1000,
     sourceUpdatedAt: d.update_time * 1000,
     currency: c,
@@ -351,7 +357,31 @@ async function call(ctx: ShopeeApiContext, path: string, params: Record<string, 
   return json;
 }
 
-const detailFields = ['buyer_user_id', 'buyer_username', 'recipient_address', 'item_list', 'pay_time', 'total_amount', 'shipping_carrier', 'payment_method'].join(',');
+const detailFields = ['buyer_user_id', 'buyer_username', 'recipient_address', 'item_list', 'pay_time', 'total_amount', 'shipping_carrier', 'payment_method', 'package_list'].join(',');
+
+/** Order statuses whose packages have a shipment arranged, and so a tracking number to read for the ship-back's loop. */
+const arrangedStatuses = new Set(['PROCESSED', 'RETRY_SHIP', 'SHIPPED', 'TO_CONFIRM_RECEIVE']);
+
+/**
+ * The tracking numbers of the arranged packages among these orders, by package number: get_mass_tracking_number, 50
+ * packages a call (no call per order). Best effort: a package without a number yet is left out, and a failure other
+ * than a rate limit leaves every number out (the order is still pulled; the ship-back waits for a later pull).
+ */
+async function trackingNumbers(ctx: ShopeeApiContext, details: readonly ShopeeOrderDetail[]): Promise<Map<string, string>> {
+  const packages = details.filter((d) => arrangedStatuses.has(d.order_status)).flatMap((d) => (d.package_list ?? []).map((p) => p.package_number).filter((n): n is string => isText(n)));
+  const out = new Map<string, string>();
+  for (const part of chunks([...new Set(packages)], 50)) {
+    try {
+      const r = await call(ctx, '/api/v2/logistics/get_mass_tracking_number', {}, { package_list: part.map((package_number) => ({ package_number })) });
+      const ok = isObject(r.response) && Array.isArray(r.response.success_list) ? (r.response.success_list as unknown[]) : [];
+      for (const x of ok) if (isObject(x) && isText(x.package_number) && typeof x.tracking_number === 'string' && x.tracking_number.trim()) out.set(x.package_number, x.tracking_number.trim());
+    } catch (e) {
+      if (e instanceof PullError && e.opts.rateLimited) throw e;
+      return new Map();
+    }
+  }
+  return out;
+}
 const chunks = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 /** Whether Shopee has money to account for: past UNPAID, and not an order cancelled before it was ever paid. */
@@ -380,19 +410,22 @@ export async function fetchShopeeOrders(ctx: ShopeeApiContext, orderSns: readonl
       if (e && isText(e.order_sn) && isObject(e.order_income)) escrows.set(e.order_sn, { raw: e, detail: e as unknown as ShopeeEscrowDetail });
     }
   }
+  const tracking = await trackingNumbers(ctx, details);
   return details.map((d) => {
     const escrow = escrows.get(d.order_sn);
+    const numbers = (d.package_list ?? []).flatMap((p) => (isText(p.package_number) && tracking.has(p.package_number) ? [tracking.get(p.package_number) as string] : []));
     let order: NormalizedOrder;
     try {
-      order = normalizeShopeeOrder(d, escrow?.detail ?? null);
+      order = normalizeShopeeOrder(d, escrow?.detail ?? null, numbers);
     } catch (e) {
       if (e instanceof HubError) throw new PullError(e.code, e.message);
       throw e;
     }
     return {
-      eventId: `${d.order_sn}@${order.sourceUpdatedAt}`,
+      // A number Shopee gives after the order last changed is a new version of what the hub saw (update_time may not move).
+      eventId: `${d.order_sn}@${order.sourceUpdatedAt}${numbers.length ? `+${numbers.join(',')}` : ''}`,
       // Both answers for this one order, as fetched: the detail and the escrow that the amounts come from.
-      rawBody: Buffer.from(JSON.stringify({ order_detail: d, escrow_detail: escrow?.raw ?? null }), 'utf8'),
+      rawBody: Buffer.from(JSON.stringify({ order_detail: d, escrow_detail: escrow?.raw ?? null, ...(numbers.length ? { tracking_numbers: numbers } : {}) }), 'utf8'),
       order,
     };
   });
@@ -492,14 +525,15 @@ export const shopee: ChannelAdapter<ShopeeCredentials> = {
     } catch {
       throw new HubError('BODY_INVALID_JSON', 'the stored order is not valid JSON');
     }
-    const x = o as { order_detail?: unknown; escrow_detail?: unknown } | null;
+    const x = o as { order_detail?: unknown; escrow_detail?: unknown; tracking_numbers?: unknown } | null;
     const escrow = x?.escrow_detail ? (x.escrow_detail as ShopeeEscrowDetail) : null;
-    return [normalizeShopeeOrder(checkDetail(x?.order_detail), escrow)];
+    const numbers = Array.isArray(x?.tracking_numbers) ? x.tracking_numbers.filter((n): n is string => typeof n === 'string') : [];
+    return [normalizeShopeeOrder(checkDetail(x?.order_detail), escrow, numbers)];
   },
 
   pullDescription:
-    'GET /api/v2/order/get_order_list (time_range_field=update_time, page_size 100, cursor), then get_order_detail (50 at a time) and ' +
-    'POST /api/v2/payment/get_escrow_detail_batch (20 at a time) for the amounts; every call carries partner_id, timestamp (unix s), ' +
+    'GET /api/v2/order/get_order_list (time_range_field=update_time, page_size 100, cursor), then get_order_detail (50 at a time), ' +
+    'POST /api/v2/payment/get_escrow_detail_batch (20 at a time) for the amounts and POST /api/v2/logistics/get_mass_tracking_number (50 packages at a time) for the numbers of arranged packages; every call carries partner_id, timestamp (unix s), ' +
     'access_token, shop_id and sign = hex(HMAC-SHA256(partner key, partner_id + path + timestamp + access_token + shop_id)).',
   // get_order_list takes at most 15 days; the window is widened to whole seconds at both ends, so keep 2 s spare.
   maxPullWindowMs: 15 * day - 2_000,
@@ -532,4 +566,5 @@ export const shopee: ChannelAdapter<ShopeeCredentials> = {
   },
   pullListings: pullShopeeListings,
   setStock: setStockShopee,
+  shipBack: shipBackShopee,
 };
