@@ -427,7 +427,7 @@ describe.each(httpBackends)('correcting a shipped parcel’s tracking number in 
     await fake?.close();
   });
 
-  const adapterOf = (platform: string) => (platform === 'jd' ? (jd as ChannelAdapter<never>) : (flowPlatforms.find((f) => f.platform === platform) as FlowPlatform).adapter);
+  const adapterOf = (platform: string) => (platform === 'jd' ? (jd as ChannelAdapter<never>) : (flowPlatforms.find((f) => platform.startsWith(f.platform)) as FlowPlatform).adapter);
 
   async function outboundOf(platform: string, platformOrderId: string): Promise<OutboundItem[]> {
     const { account } = shops.get(platform)!;
@@ -444,7 +444,7 @@ describe.each(httpBackends)('correcting a shipped parcel’s tracking number in 
   }
 
   /** An order pulled in from the platform and routed; packed and shipped with this number unless `ship` is false. */
-  async function shipInHub(platform: string, carrier: string, trackingNo: string, opts: { ship?: boolean } = {}): Promise<{ id: string; orderId: string; shipment: ShipmentBody }> {
+  async function shipInHub(platform: string, carrier: string, trackingNo: string, opts: { ship?: boolean; beforeShip?: () => void } = {}): Promise<{ id: string; orderId: string; shipment: ShipmentBody }> {
     const { sim, account } = shops.get(platform)!;
     const id = platform === 'jd' ? newJdId() : newLongId();
     const sku = uniq('RTS');
@@ -457,6 +457,7 @@ describe.each(httpBackends)('correcting a shipped parcel’s tracking number in 
     await route(s, [orderId]);
     const sh = (await order(s, orderId)).shipments[0] as ShipmentBody;
     if (opts.ship === false) return { id, orderId, shipment: sh };
+    opts.beforeShip?.();
     const scan = await s.api<ShipmentBody>('POST', `/api/shipments/${sh.id}/scans`, { codes: sh.lines.flatMap((l) => Array.from({ length: l.quantity }, () => l.sku)) });
     expect(scan.body.state).toBe('packed');
     const shipped = await s.api<ShipmentBody>('POST', `/api/shipments/${sh.id}/ship`, { carrier, trackingNo });
@@ -571,6 +572,34 @@ describe.each(httpBackends)('correcting a shipped parcel’s tracking number in 
       } finally {
         await s.api('PATCH', `/api/channel-accounts/${account}`, { active: true });
       }
+    },
+  );
+
+  it(
+    'refuses while the platform is still being told the old number (a retry due after a failed attempt): SHIP_BACK_IN_FLIGHT, nothing written',
+    { timeout: 120_000 },
+    async () => {
+      // A shop of its own, throttled for good once its order is in: its ship-back fails and waits to be tried again.
+      const sim = sims.mount(`taobao-busy-${backend.name.replaceAll(' ', '-')}`, taobaoSimulator, `busy-${backend.name}`);
+      const a = await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: 'taobao', name: 'busy Taobao shop', credentials: sim.credentials });
+      expect(a.status, JSON.stringify(a.body)).toBe(201);
+      shops.set('taobao-busy', { sim, account: a.body.id, received: [] });
+      const oldNo = num('ZT');
+      const { id, shipment } = await shipInHub('taobao-busy', 'zto', oldNo, { beforeShip: () => sim.throttleNext(100_000) });
+      let call: OutboundItem | undefined;
+      await until(async () => {
+        call = (await outboundOf('taobao-busy', id))[0];
+        return call?.state === 'pending' && call.lastCode !== null;
+      });
+      // Paused before TOP's one-second back-off ends: the write stays due, tried once.
+      expect((await s.api('PATCH', `/api/channel-accounts/${a.body.id}`, { active: false })).status).toBe(200);
+      const r = await correct(shipment.id, { trackingNo: num('ZT') });
+      expect(r.status, JSON.stringify(r.body)).toBe(409);
+      expect(r.body.error?.code).toBe('SHIP_BACK_IN_FLIGHT');
+      expect(r.body.error?.message).toContain(oldNo);
+      expect((await s.api<ShipmentBody>('GET', `/api/shipments/${shipment.id}`)).body.trackingNo).toBe(oldNo);
+      expect((await outboundOf('taobao-busy', id)).map((c) => [c.id, c.trackingNo, c.supersededBy])).toEqual([[call?.id, oldNo, null]]);
+      expect(await count(`SELECT COUNT(*) AS c FROM outbox WHERE type = 'shipment.tracking_corrected' AND aggregate_id = ?`, [shipment.id])).toBe(0);
     },
   );
 
