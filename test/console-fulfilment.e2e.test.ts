@@ -310,4 +310,36 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
     expect(await page.getByTestId('ship-button').isDisabled()).toBe(true);
     await page.close();
   });
+
+  it('corrects a mistyped tracking number from the order’s 360° view (更正运单号): a bad number stays in the form, a good one shows on the parcel, the same again is refused in words', async () => {
+    const { orderId: id, shipment: parcel } = await shippedShipment(s, shop, 'zto', 'ZT7700119900');
+    const page = await signIn('e2e-admin');
+    await page.goto(`${base}/orders/${encodeURIComponent(id)}`);
+    const card = page.getByTestId(`shipment-${parcel.id}`);
+    await card.waitFor();
+    await card.getByTestId('correct-tracking').click();
+    const modal = page.locator('.ant-modal');
+    await modal.getByText('更正运单号').first().waitFor();
+    // A number with a space: the form says so and nothing is sent.
+    await page.getByTestId('correct-tracking-no').fill('ZT 77');
+    await page.getByTestId('correct-tracking-ok').click();
+    await modal.getByText('运单号只能是字母、数字和 -', { exact: false }).waitFor();
+    expect((await s.api<ShipmentBody>('GET', `/api/shipments/${parcel.id}`)).body.trackingNo).toBe('ZT7700119900');
+
+    await page.getByTestId('correct-tracking-no').fill('ZT7700119901');
+    const answer = page.waitForResponse((r) => r.url().endsWith(`/api/shipments/${parcel.id}/tracking`) && r.request().method() === 'POST');
+    await page.getByTestId('correct-tracking-ok').click();
+    expect((await answer).status()).toBe(200);
+    await expect.poll(() => card.getByTestId('shipment-tracking-no').textContent()).toBe('ZT7700119901');
+    // The own shop is told through its webhooks, not a platform write: said so.
+    await page.locator('.ant-message').getByText('已更正', { exact: false }).first().waitFor();
+    await page.screenshot({ path: `${shots}correct-tracking.png`, fullPage: true });
+
+    // The same number again: refused, in Chinese.
+    await card.getByTestId('correct-tracking').click();
+    await page.getByTestId('correct-tracking-no').fill('ZT7700119901');
+    await page.getByTestId('correct-tracking-ok').click();
+    await page.locator('.ant-message').getByText('无需更正', { exact: false }).waitFor();
+    await page.close();
+  });
 });

@@ -525,6 +525,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'POST /api/routing/run': { target: (x) => [{ path: '/api/routing/run', body: { orderIds: [x.paid.id] }, dims: allDims }], allow: [404] },
     'POST /api/shipments/:id/scans': { target: (x) => [{ path: `/api/shipments/${x.shipmentId}/scans`, body: { codes: [x.sku] }, dims: allDims }], allow: [404] },
     'POST /api/shipments/:id/ship': { target: (x) => [{ path: `/api/shipments/${x.shipmentId}/ship`, body: { carrier: 'yuantong', trackingNo: 'PROBE1' }, dims: allDims }], allow: [404] },
+    'POST /api/shipments/:id/tracking': { target: (x) => [{ path: `/api/shipments/${x.shipmentId}/tracking`, body: { trackingNo: 'PROBE2' }, dims: allDims }], allow: [404] },
     'POST /api/waves': { target: (x) => [{ path: '/api/waves', body: { warehouse: x.warehouse, shipmentIds: [x.shipmentId] }, dims: allDims }], allow: [403, 404] },
     'POST /api/waves/:id/picked': { target: (x) => [{ path: `/api/waves/${x.waveId}/picked`, dims: allDims }], allow: [404] },
     'POST /api/tracking-accounts': { notScoped: 'tracking source accounts are tenant configuration' },

@@ -149,6 +149,7 @@ export const commands = {
   confirmPicked: command('warehouseFlow', 'confirmPicked'),
   scanShipment: command('warehouseFlow', 'scan'),
   shipShipment: command('warehouseFlow', 'ship'),
+  correctShipmentTracking: command('warehouseFlow', 'correctTracking'),
   recordTracking: command('tracking', 'record'),
   reportNotReceived: command('tracking', 'reportNotReceived'),
   saveTrackingSettings: command('tracking', 'saveSettings'),

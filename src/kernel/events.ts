@@ -98,6 +98,13 @@ export interface EventPayloads {
   'shipment.shipped': ShipmentStepRef & { carrier: string; trackingNo: string; lines: { orderId: string; sku: string; quantity: number }[] };
   'shipment.cancelled': ShipmentWithdrawal & { from: string };
   'shipment.order_withdrawn': ShipmentWithdrawal & { repack: boolean };
+  'shipment.tracking_corrected': {
+    shipmentId: string;
+    orderIds: string[];
+    from: { carrier: string | null; trackingNo: string | null };
+    to: { carrier: string; trackingNo: string };
+    platformWrites: number;
+  };
   'shipment.tracking_subscribed': { shipmentId: string; source: string; trackingAccountId: string };
   'shipment.tracking_updated': { shipmentId: string; source: string; via: 'push' | 'query'; status: string | null; lastEventAt: number | null; newEvents: number };
   'shipment.delivered': { shipmentId: string; orderIds: string[]; trustGrade: string; deliveredAt: number; source: string; via: string };
@@ -290,6 +297,17 @@ export const eventCatalogue: { readonly [T in EventType]: EventSpec<T> } = {
     aggregate: 'shipment',
     about: 'One order taken out of a merged shipment that goes on for the others.',
     fields: { ...withdrawal, repack: 'true when a packed parcel must be scanned again' },
+  },
+  'shipment.tracking_corrected': {
+    aggregate: 'shipment',
+    about: 'A shipped parcel’s carrier or tracking number corrected (a typo found after it left): tracking follows the new number, and each platform that was told the old one is told the correction.',
+    fields: {
+      shipmentId: 'the shipment',
+      orderIds: 'the orders it carries',
+      from: 'carrier and trackingNo before',
+      to: 'carrier and trackingNo after',
+      platformWrites: 'platform writes queued for it (a correction, or a send with the new number where the first one never went out)',
+    },
   },
   'shipment.tracking_subscribed': {
     aggregate: 'shipment',

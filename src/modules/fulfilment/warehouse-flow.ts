@@ -21,12 +21,14 @@ import { confirmPicked } from './commands/confirm-picked.ts';
 import { pickShipmentIn } from './commands/pick-shipment.ts';
 import { scanUnits, scanUnitsIn } from './commands/scan-units.ts';
 import { lockOrdersOfShipment, shipShipment, shipShipmentIn } from './commands/ship-shipment.ts';
+import { correctTracking, type TrackingCorrected, type TrackingCorrectionInput } from './commands/correct-tracking.ts';
 import { pickListHtml } from './pick-list-page.ts';
 
 // Where these lived before the split; importers keep naming this file.
 export { shipmentStates } from './domain/shipment-machine.ts';
 export { shipmentsOfOrder } from './queries/shipments-of-order.ts';
 export type { PickList, ShipmentView, WaveView } from './views.ts';
+export type { TrackingCorrected, TrackingCorrectionInput } from './commands/correct-tracking.ts';
 
 export class WarehouseFlowService {
   private readonly deps: WarehouseFlowDeps;
@@ -118,7 +120,17 @@ export class WarehouseFlowService {
     return view;
   }
 
-  /** Called after a ship committed (the hub wakes the outbound worker: the ship-back is due now). */
+  /**
+   * Corrects a shipped parcel's carrier or tracking number (更正运单号, a typo found after it left): the shipment takes
+   * the new number, tracking follows it, and each platform told the old one gets a correction write.
+   */
+  async correctTracking(who: Principal, shipmentId: string, input: TrackingCorrectionInput, now = Date.now()): Promise<TrackingCorrected> {
+    const done = await correctTracking(this.deps, who, shipmentId, input, now);
+    if (done.platformWrites.some((w) => w.kind === 'queued')) this.onShipped?.();
+    return done;
+  }
+
+  /** Called after a ship (or a correction) committed (the hub wakes the outbound worker: the write is due now). */
   onShipped: (() => void) | null = null;
 
   /** Locks the orders of a shipment (before the shipment itself, as shipping will need them). */

@@ -8,7 +8,7 @@ import type { PlatformSimulator, SimOrder, SimPhase, SimPush, SimRequest, SimRes
 /** The platform's allowed clock difference for `timestamp` [not confirmed in the docs read; TOP's is the same]. */
 const timestampWindowSeconds = 600;
 /** The API methods the simulator answers (each at /<method with dots as slashes>). */
-const apiMethods = new Set(['order.searchList', 'order.orderDetail', 'order.logisticsAdd', 'order.logisticsAddMultiPack', 'order.addOrderRemark', 'product.listV2', 'sku.list', 'sku.syncStock']);
+const apiMethods = new Set(['order.searchList', 'order.orderDetail', 'order.logisticsAdd', 'order.logisticsAddMultiPack', 'order.logisticsEdit', 'order.logisticsEditByPack', 'order.addOrderRemark', 'product.listV2', 'sku.list', 'sku.syncStock']);
 
 const statusOfPhase: Record<SimPhase, number> = { created: 1, paid: 2, shipped: 3, delivered: 3, completed: 5, cancelled: 4 };
 const statusText: Record<string, string> = {
@@ -550,6 +550,32 @@ class DouyinSimulator implements PlatformSimulator {
     return lost ? lost() : answer;
   }
 
+  /**
+   * order.logisticsEdit / order.logisticsEditByPack: a sent parcel's company and number changed (修改物流), what the
+   * buyer and the next pull see. logisticsEdit names the order and edits its one parcel; an order sent in several
+   * parcels names the parcel by pack_id (the simulator refuses logisticsEdit for it rather than guess which). The
+   * pack keeps its id; an order not sent yet has nothing to edit.
+   */
+  private logisticsEdit(p: Record<string, unknown>, byPack: boolean): SimResponse {
+    const id = typeof p.order_id === 'string' ? p.order_id : '';
+    const packId = typeof p.pack_id === 'string' ? p.pack_id : '';
+    const companyCode = typeof p.company_code === 'string' ? p.company_code : '';
+    const trackingNo = typeof p.logistics_code === 'string' ? p.logistics_code : '';
+    if (!id || !companyCode || !trackingNo || (byPack && !packId)) return this.error(40004, '非法的参数（业务校验）', 'isv.business-failed', `order_id${byPack ? '、pack_id' : ''}、company_code、logistics_code 必填`);
+    const s = this.orders.get(id);
+    if (!s) return this.businessError('isv.business-failed:order_not_exist', '订单不存在');
+    if (!Object.hasOwn(companyCodes, companyCode)) return this.businessError('isv.business-failed:company_not_exist', '物流公司不存在');
+    const sent = this.shipments.get(id) ?? [];
+    if (sent.length === 0) return this.businessError('isv.business-failed:status_not_allow', '订单未发货，不能修改物流信息');
+    const target = byPack ? sent.find((x) => x.packId === packId) : sent.length === 1 ? sent[0] : undefined;
+    if (!target) return byPack ? this.businessError('isv.business-failed:pack_not_exist', '包裹不存在') : this.businessError('isv.business-failed:multi_pack', '该订单有多个包裹，请按包裹修改');
+    const { refusal, lost } = this.takeFailure();
+    if (refusal) return refusal;
+    this.shipments.set(id, sent.map((x) => (x === target ? { ...x, trackingNo, companyCode } : x)));
+    this.touch(s, s.order.rawStatus ? { rawStatus: s.order.rawStatus } : {});
+    return lost ? lost() : this.ok({});
+  }
+
   /** order.addOrderRemark: the remark (at most 60 characters) replaces the last; a star 0–5 when is_add_star. */
   private addOrderRemark(p: Record<string, unknown>): SimResponse {
     const id = typeof p.order_id === 'string' ? p.order_id : '';
@@ -655,6 +681,8 @@ class DouyinSimulator implements PlatformSimulator {
     if (method === 'order.orderDetail') return this.orderDetail(p);
     if (method === 'order.logisticsAdd') return this.logisticsAdd(p);
     if (method === 'order.logisticsAddMultiPack') return this.logisticsAddMultiPack(p);
+    if (method === 'order.logisticsEdit') return this.logisticsEdit(p, false);
+    if (method === 'order.logisticsEditByPack') return this.logisticsEdit(p, true);
     if (method === 'order.addOrderRemark') return this.addOrderRemark(p);
     if (method === 'product.listV2') return this.productList(p);
     if (method === 'sku.list') return this.skuList(p);

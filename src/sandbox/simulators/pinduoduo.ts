@@ -242,6 +242,18 @@ export function createPinduoduoSimulator(opts: SimulatorOptions): PlatformSimula
     failWrite = null;
     if (f && f.status < 500) return error(50001, '业务服务错误', f.code ?? 'order_refunding', f.message ?? '订单售后中，不能发货');
     const st = orderJson(o);
+    // redelivery_type: 1 (or absent) 首次发货, only for an order waiting to be sent; 2 修改发货, only for one already
+    // sent, its carrier and number overwritten.
+    const redelivery = p.get('redelivery_type') ?? '1';
+    if (redelivery !== '1' && redelivery !== '2') return error(50001, '业务服务错误', 'redelivery_type_invalid', 'redelivery_type 只能为 1 或 2');
+    if (redelivery === '2') {
+      const before = sent.get(orderSn);
+      if (st.order_status !== 2 || !before) return error(50001, '业务服务错误', 'order_status_invalid', '仅已发货订单可修改发货');
+      sent.set(orderSn, { logisticsId, trackingNumber, at: before.at });
+      orders.set(orderSn, { ...o, updatedAt: Math.max(Date.now(), Math.floor(o.updatedAt / 1000) * 1000 + 1000) });
+      if (f) return f.code ? error(50000, '系统内部错误', f.code, f.message ?? '') : { status: f.status, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+      return answer({ logistics_online_send_response: { is_success: true, request_id: requestId() } });
+    }
     if (st.order_status !== 1 || st.refund_status !== 1) return error(50001, '业务服务错误', 'order_status_invalid', '订单状态不允许发货');
     const now = Date.now();
     sent.set(orderSn, { logisticsId, trackingNumber, at: now });

@@ -652,6 +652,40 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
     return { status: 201, body: JSON.stringify({ fulfillment: made }) };
   }
 
+  /**
+   * POST /fulfillments/{id}/update_tracking.json ({fulfillment: {tracking_info: {number, company, url}, notify_customer}}):
+   * a fulfillment's tracking replaced, what the order and the next pull show (a newer updated_at). A cancelled
+   * fulfillment cannot be updated.
+   */
+  function updateTracking(req: SimRequest, fulfillmentId: number): SimResponse {
+    let input: { tracking_info?: { number?: unknown; company?: unknown; url?: unknown } } | undefined;
+    try {
+      input = (JSON.parse(req.body.toString('utf8')) as { fulfillment?: typeof input }).fulfillment;
+    } catch {
+      return { status: 400, body: JSON.stringify({ errors: { fulfillment: 'Required parameter missing or invalid' } }) };
+    }
+    const info = input?.tracking_info;
+    if (!info || typeof info.number !== 'string' || !info.number) return { status: 400, body: JSON.stringify({ errors: { tracking_info: 'Required parameter missing or invalid' } }) };
+    const stored = [...orders.values()].find((o) => (fulfillmentsOf.get(o.id) ?? []).some((f) => f.id === fulfillmentId));
+    const made = stored ? (fulfillmentsOf.get(stored.id) ?? []).find((f) => f.id === fulfillmentId) : undefined;
+    if (!stored || !made) return { status: 404, body: JSON.stringify({ errors: 'Not Found' }) };
+    if (made.status === 'cancelled') return { status: 422, body: JSON.stringify({ errors: ['Cannot update tracking of a cancelled fulfillment.'] }) };
+    const f = failWrite;
+    failWrite = null;
+    if (f && f.status < 500) return { status: f.status, body: JSON.stringify({ errors: [f.message ?? 'Refused'] }) };
+    const url = typeof info.url === 'string' ? info.url : null;
+    made.tracking_number = info.number;
+    made.tracking_numbers = [info.number];
+    if (typeof info.company === 'string') made.tracking_company = info.company;
+    made.tracking_url = url;
+    made.tracking_urls = url ? [url] : [];
+    stored.body.fulfillments = fulfillmentsOf.get(stored.id);
+    stored.updatedSec = Math.max(Math.floor(Date.now() / 1000), stored.updatedSec + 1);
+    stored.body.updated_at = shopTime(stored.updatedSec * 1000);
+    if (f) return { status: f.status, body: JSON.stringify({ errors: 'Internal Server Error' }) };
+    return { status: 200, body: JSON.stringify({ fulfillment: made }) };
+  }
+
   const sim: PlatformSimulator = {
     platform: 'shopify',
     credentials,
@@ -663,7 +697,8 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
       const catalogueCall =
         ((rest === '/products.json' || rest === '/inventory_levels.json') && req.method === 'GET') || (rest === '/inventory_levels/set.json' && req.method === 'POST');
       const graphql = rest === '/graphql.json' && req.method === 'POST';
-      const known = (rest === '/orders.json' && req.method === 'GET') || (ofOrder && req.method === 'GET') || (rest === '/fulfillments.json' && req.method === 'POST') || catalogueCall || graphql;
+      const trackingUpdate = req.method === 'POST' ? /^\/fulfillments\/(\d+)\/update_tracking\.json$/.exec(rest) : null;
+      const known = (rest === '/orders.json' && req.method === 'GET') || (ofOrder && req.method === 'GET') || (rest === '/fulfillments.json' && req.method === 'POST') || trackingUpdate || catalogueCall || graphql;
       if (!known) return { status: 404, body: JSON.stringify({ errors: 'Not Found' }) };
       const token = req.headers['x-shopify-access-token'];
       const given = Buffer.from(typeof token === 'string' ? token : '');
@@ -695,6 +730,7 @@ export const shopifySimulator: SimulatorFactory = ({ apiBase, seed = 'shopify' }
       bucket = Math.max(0, bucket - 1);
       if (ofOrder) return readOrder(Number(ofOrder[1]), ofOrder[2] ?? '', req);
       if (rest === '/fulfillments.json') return createFulfillment(req);
+      if (trackingUpdate) return updateTracking(req, Number(trackingUpdate[1]));
       if (rest === '/products.json') return productsBody(req);
       if (rest === '/inventory_levels.json') return inventoryLevels(req);
       if (rest === '/inventory_levels/set.json') return setInventoryLevel(req);

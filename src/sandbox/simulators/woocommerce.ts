@@ -468,6 +468,22 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
     });
   }
 
+  /** DELETE …/shipment-trackings/{tracking_id}: the item gone from the order (answered with the item, as the extension does). */
+  function deleteTrackingItem(id: number, trackingId: string): SimResponse {
+    const stored = orders.get(id);
+    if (!stored) return wooError(404, 'woocommerce_rest_shop_order_invalid_id', 'Invalid ID.');
+    const items = trackingOf.get(id) ?? [];
+    const item = items.find((t) => t.tracking_id === trackingId);
+    if (!item) return wooError(404, 'woocommerce_rest_order_invalid_id', 'Invalid tracking ID.');
+    return write(() => {
+      const left = items.filter((t) => t !== item);
+      trackingOf.set(id, left);
+      stored.body.meta_data = [...((stored.body.meta_data as unknown[]) ?? []).filter((m) => (m as { key?: string }).key !== '_wc_shipment_tracking_items'), { id: id * 7 + 1, key: '_wc_shipment_tracking_items', value: left }];
+      touch(stored);
+      return { status: 200, body: phpJson(item) };
+    });
+  }
+
   function updateOrder(req: SimRequest, id: number): SimResponse {
     const stored = orders.get(id);
     if (!stored) return wooError(404, 'woocommerce_rest_shop_order_invalid_id', 'Invalid ID.');
@@ -575,6 +591,8 @@ export const woocommerceSimulator: SimulatorFactory = ({ apiBase, seed = 'woocom
       const tracking = /^\/wp-json\/wc-shipment-tracking\/v3\/orders\/(\d+)\/shipment-trackings$/.exec(path);
       const one = /^\/wp-json\/wc\/v3\/orders\/(\d+)$/.exec(path);
       if (tracking && (req.method === 'GET' || req.method === 'POST')) return authenticate(req) ?? trackingItems(req, Number(tracking[1]));
+      const trackingItem = /^\/wp-json\/wc-shipment-tracking\/v3\/orders\/(\d+)\/shipment-trackings\/([A-Za-z0-9_-]+)$/.exec(path);
+      if (trackingItem && req.method === 'DELETE') return authenticate(req) ?? deleteTrackingItem(Number(trackingItem[1]), trackingItem[2] ?? '');
       if (one && (req.method === 'PUT' || req.method === 'POST')) return authenticate(req) ?? updateOrder(req, Number(one[1]));
       const product = /^\/wp-json\/wc\/v3\/products\/(\d+)$/.exec(path);
       const variations = /^\/wp-json\/wc\/v3\/products\/(\d+)\/variations$/.exec(path);

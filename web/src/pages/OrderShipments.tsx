@@ -1,15 +1,16 @@
 // The order's shipments in its 360° view: how routing split it, where each parcel is in the warehouse, and for a shipped
-// one the carrier's tracking timeline with the delivery's trust grade and the customer's "not received".
+// one the carrier's tracking timeline with the delivery's trust grade, the customer's "not received", and the correction
+// of a mistyped tracking number (更正运单号).
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, App, Button, Card, Descriptions, Empty, Input, Modal, Space, Tag, Timeline, Typography } from 'antd';
-import { get, post } from '../api.ts';
+import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Space, Tag, Timeline, Typography } from 'antd';
+import { ApiError, get, post } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
 import { errorText, gone, ShipmentStateTag, trackingMissing, TrackingStatusTag, TrustGradeTag } from '../shipping.tsx';
 import type { OrderDetail, Shipment, ShipmentTracking } from '../types.ts';
 
-export function OrderShipmentsCard({ order }: { order: OrderDetail }) {
+export function OrderShipmentsCard({ order, onChanged }: { order: OrderDetail; onChanged?: () => void }) {
   const { t, locale } = useI18n();
   const me = useMe();
   const shipments = order.shipments ?? [];
@@ -40,7 +41,7 @@ export function OrderShipmentsCard({ order }: { order: OrderDetail }) {
       ) : (
         <Space orientation="vertical" style={{ width: '100%' }} size={12}>
           {shipments.map((s) => (
-            <OneShipment key={s.id} s={s} orderId={order.id} />
+            <OneShipment key={s.id} s={s} orderId={order.id} onChanged={onChanged} />
           ))}
         </Space>
       )}
@@ -48,9 +49,11 @@ export function OrderShipmentsCard({ order }: { order: OrderDetail }) {
   );
 }
 
-function OneShipment({ s, orderId }: { s: Shipment; orderId: string }) {
+function OneShipment({ s, orderId, onChanged }: { s: Shipment; orderId: string; onChanged?: (() => void) | undefined }) {
   const { t, locale } = useI18n();
   const me = useMe();
+  const { can } = useSession();
+  const [correcting, setCorrecting] = useState(false);
   const dt = (v: string | null | undefined) => dateTime(v, me.timezone, locale);
   const mine = s.lines.filter((l) => l.orderId === orderId);
   return (
@@ -69,7 +72,14 @@ function OneShipment({ s, orderId }: { s: Shipment; orderId: string }) {
       <Descriptions size="small" column={{ xs: 1, md: 3 }}>
         <Descriptions.Item label={t('wh.carrier')}>{s.carrier ?? '—'}</Descriptions.Item>
         <Descriptions.Item label={t('ship.trackingNo')}>
-          <span data-testid="shipment-tracking-no">{s.trackingNo ?? '—'}</span>
+          <Space size={8} wrap>
+            <span data-testid="shipment-tracking-no">{s.trackingNo ?? '—'}</span>
+            {s.state === 'shipped' && (
+              <Button size="small" type="link" disabled={!can('orders.modify')} onClick={() => setCorrecting(true)} data-testid="correct-tracking">
+                {t('retrack.action')}
+              </Button>
+            )}
+          </Space>
         </Descriptions.Item>
         <Descriptions.Item label={t('ship.shippedAt')}>{dt(s.shippedAt)}</Descriptions.Item>
         <Descriptions.Item label={t('order.lines')} span={2}>
@@ -78,8 +88,70 @@ function OneShipment({ s, orderId }: { s: Shipment; orderId: string }) {
         </Descriptions.Item>
         <Descriptions.Item label={t('wh.shipBy')}>{dt(s.shipBy)}</Descriptions.Item>
       </Descriptions>
-      {gone.has(s.state) && <TrackingTimeline shipmentId={s.id} />}
+      {/* Keyed by the number: a corrected one is tracked afresh. */}
+      {gone.has(s.state) && <TrackingTimeline key={`${s.id}:${s.trackingNo ?? ''}`} shipmentId={s.id} />}
+      {correcting && (
+        <CorrectTracking
+          s={s}
+          onClose={() => setCorrecting(false)}
+          onDone={() => {
+            setCorrecting(false);
+            onChanged?.();
+          }}
+        />
+      )}
     </Card>
+  );
+}
+
+/** The codes a correction is refused with, each said in words (the hub's English message otherwise). */
+const correctionErrors = new Set(['CORRECTION_UNSUPPORTED', 'TRACKING_NO_UNCHANGED', 'TRACKING_NO_IN_USE', 'SHIP_BACK_IN_FLIGHT', 'SHIPMENT_STATE', 'WAYBILL_MISMATCH', 'VALIDATION_FAILED']);
+
+/**
+ * 更正运单号: the right carrier code and number for a parcel that left with a typo. The hub corrects the shipment, tracks
+ * the new number and tells each platform that had the old one with the platform's own correction.
+ */
+function CorrectTracking({ s, onClose, onDone }: { s: Shipment; onClose: () => void; onDone: () => void }) {
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const [form] = Form.useForm<{ carrier: string; trackingNo: string }>();
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    // A field the form refuses says so under itself; nothing is sent.
+    const v = await form.validateFields().catch(() => null);
+    if (!v) return;
+    setBusy(true);
+    try {
+      const carrier = v.carrier.trim();
+      const r = await post<{ platformWrites: { kind: string }[] }>(`/api/shipments/${encodeURIComponent(s.id)}/tracking`, {
+        trackingNo: v.trackingNo.trim(),
+        ...(carrier && carrier !== s.carrier ? { carrier } : {}),
+      });
+      message.success(r.platformWrites.some((w) => w.kind === 'queued') ? t('retrack.done') : t('retrack.doneLocal'));
+      onDone();
+    } catch (e) {
+      const known = e instanceof ApiError && correctionErrors.has(e.code);
+      // The refusal in words, with what the hub said (the platform's name, the other parcel) beneath it.
+      message.error(known ? `${t(`retrack.err.${e.code}` as 'retrack.err.CORRECTION_UNSUPPORTED')}（${e.message}）` : errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal open title={t('retrack.title')} onCancel={onClose} onOk={() => void submit()} okButtonProps={{ loading: busy, 'data-testid': 'correct-tracking-ok' }} destroyOnHidden>
+      <Typography.Paragraph type="secondary">{t('retrack.hint')}</Typography.Paragraph>
+      <Typography.Paragraph>
+        {t('retrack.current')}: {s.carrier ?? '—'} {s.trackingNo ?? '—'}
+      </Typography.Paragraph>
+      <Form form={form} layout="vertical" initialValues={{ carrier: s.carrier ?? '', trackingNo: '' }}>
+        <Form.Item name="carrier" label={t('retrack.carrier')} rules={[{ pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, message: t('retrack.err.VALIDATION_FAILED') }]}>
+          <Input data-testid="correct-tracking-carrier" />
+        </Form.Item>
+        <Form.Item name="trackingNo" label={t('retrack.trackingNo')} rules={[{ required: true, pattern: /^[A-Za-z0-9-]{1,64}$/, message: t('retrack.err.VALIDATION_FAILED') }]}>
+          <Input data-testid="correct-tracking-no" autoFocus />
+        </Form.Item>
+      </Form>
+    </Modal>
   );
 }
 

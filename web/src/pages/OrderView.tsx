@@ -104,7 +104,7 @@ export default function OrderView() {
           <Descriptions.Item label={t('order.reservation')}>{order.reservationState}</Descriptions.Item>
         </Descriptions>
       </Card>
-      {order.shipments && <OrderShipmentsCard order={order} />}
+      {order.shipments && <OrderShipmentsCard order={order} onChanged={() => void load()} />}
       <Row gutter={16}>
         <Col xs={24} lg={14}>
           <Card title={t('order.lines')} size="small">

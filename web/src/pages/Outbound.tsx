@@ -21,6 +21,8 @@ export interface OutboundCall {
   lastError: string | null;
   carrier: string | null;
   trackingNo: string | null;
+  /** A tracking-number correction (更正运单号): the number it replaces on the platform. */
+  replacesTrackingNo?: string | null;
   remark: string | null;
   flag: number | null;
   createdAt: string | null;
@@ -165,7 +167,8 @@ function Result({ c }: { c: OutboundCall }) {
 
 function detailOf(c: OutboundCall, t: (k: Key) => string): string {
   if (c.kind === 'remark') return `${c.remark ?? ''}${c.flag !== null ? ` · ${t('remark.flag')} ${t(`remark.flag.${c.flag}` as Key)}` : ''}`;
-  return [c.carrier, c.trackingNo].filter(Boolean).join(' ');
+  const sent = [c.carrier, c.trackingNo].filter(Boolean).join(' ');
+  return c.replacesTrackingNo ? `${sent} (${t('outbound.replaces')} ${c.replacesTrackingNo})` : sent;
 }
 
 /** The account's outbound log: counts of pending, failed, refused and unconfirmed writes, and every call. */

@@ -132,6 +132,14 @@ export interface ChannelAdapter<Credentials = unknown> {
   parsePulled?(rawBody: Buffer): NormalizedOrder[];
   /** Tells the platform a parcel shipped (发货回传); absent where the hub cannot ship back yet. */
   shipBack?(ctx: CallContext<Credentials>, parcel: ShipBackParcel): Promise<WriteResult>;
+  /**
+   * The platform's method for correcting a parcel's carrier or tracking number after it was told of it (for the API
+   * document): `shipBack` then takes a parcel with `replacesTrackingNo`. A platform with a ship-back but no correction is
+   * refused a correction before anything is written, so the new number never goes as a second parcel.
+   */
+  readonly trackingCorrection?: string;
+  /** Why the platform cannot take a corrected number at all (it issues the number itself, it documents no method). */
+  readonly trackingCorrectionRefused?: string;
   /** The shop's listings (商品下载), page by page, with the platform's signing; throws PlatformWriteError. */
   pullListings?(ctx: CallContext<Credentials>): AsyncGenerator<PlatformListing[], void, void>;
   /** Sets one listing's sellable quantity on the platform (库存同步); idempotent (an absolute value, never a delta). */

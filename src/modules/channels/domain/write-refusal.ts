@@ -8,6 +8,8 @@ export type WriteExceptionReason =
   | 'carrier_unknown'
   | 'order_not_found'
   | 'tracking_invalid'
+  | 'correction_unsupported'
+  | 'nothing_to_correct'
   | 'remark_too_long'
   | 'no_client'
   | 'account_gone'
@@ -40,6 +42,9 @@ export function writeExceptionReason(r: { state: string; code: string | null; er
   if (code === 'NO_CLIENT') return 'no_client';
   if (code === 'ACCOUNT_GONE') return 'account_gone';
   if (code === 'NETWORK') return 'network';
+  // A tracking-number correction the platform cannot take, or one whose old number the platform does not hold.
+  if (code === 'CORRECTION_UNSUPPORTED') return 'correction_unsupported';
+  if (code === 'NOTHING_TO_CORRECT') return 'nothing_to_correct';
   const text = `${code} ${r.error ?? ''}`;
   for (const [reason, re] of rules) if (re.test(text)) return reason;
   if (r.status === 429) return 'rate_limited';

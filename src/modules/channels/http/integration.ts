@@ -70,6 +70,7 @@ const OutboundCall = Type.Object({
   platformRef: Nullable(Type.String({ description: "What the platform made (a fulfillment or tracking item id)" })),
   carrier: Nullable(Type.String()),
   trackingNo: Nullable(Type.String()),
+  replacesTrackingNo: Nullable(Type.String({ description: 'A tracking-number correction (更正运单号): the number the platform held that this write replaces' })),
   createdAt: Nullable(Type.String()),
   updatedAt: Nullable(Type.String()),
   remark: Nullable(Type.String({ description: "A remark's text (kind remark)" })),
@@ -84,7 +85,7 @@ const OutboundCall = Type.Object({
   resendOf: Nullable(Type.Integer({ description: 'The write this one resends with a correction' })),
   exception: Nullable(
     Type.Object({
-      reason: Type.String({ description: 'refund_requested, already_shipped, status_not_allowed, carrier_unknown, order_not_found, tracking_invalid, remark_too_long, no_client, account_gone, auth, rate_limited, platform_unavailable, network, unconfirmed, other' }),
+      reason: Type.String({ description: 'refund_requested, already_shipped, status_not_allowed, carrier_unknown, order_not_found, tracking_invalid, correction_unsupported, nothing_to_correct, remark_too_long, no_client, account_gone, auth, rate_limited, platform_unavailable, network, unconfirmed, other' }),
       actions: Type.Array(Type.String({ description: 'retry, resend (ship-back only), handle' })),
     }),
   ),

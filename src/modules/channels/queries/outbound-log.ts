@@ -22,6 +22,8 @@ export interface OutboundView {
   platformRef: string | null;
   carrier: string | null;
   trackingNo: string | null;
+  /** A correction (更正运单号): the number the platform held that this write replaces. */
+  replacesTrackingNo: string | null;
   createdAt: string | null;
   updatedAt: string | null;
   /** A remark's text and flag (kind remark). */
@@ -42,7 +44,7 @@ export interface OutboundView {
 }
 
 export function outboundView(r: OutboundRow): OutboundView {
-  const req = JSON.parse(r.request) as { carrier?: unknown; trackingNo?: unknown; text?: unknown; flag?: unknown };
+  const req = JSON.parse(r.request) as { carrier?: unknown; trackingNo?: unknown; replacesTrackingNo?: unknown; text?: unknown; flag?: unknown };
   const num = (v: number | null) => (v === null ? null : Number(v));
   const iso = (v: number | null) => (v === null ? null : toIso(Number(v)));
   return {
@@ -61,6 +63,7 @@ export function outboundView(r: OutboundRow): OutboundView {
     platformRef: r.platform_ref,
     carrier: typeof req.carrier === 'string' ? req.carrier : null,
     trackingNo: typeof req.trackingNo === 'string' ? req.trackingNo : null,
+    replacesTrackingNo: typeof req.replacesTrackingNo === 'string' ? req.replacesTrackingNo : null,
     createdAt: toIso(Number(r.created_at)),
     updatedAt: toIso(Number(r.updated_at)),
     remark: r.kind === 'remark' && typeof req.text === 'string' ? req.text : null,

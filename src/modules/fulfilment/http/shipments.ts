@@ -106,6 +106,52 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
   );
 
   app.post(
+    '/shipments/:id/tracking',
+    {
+      config: { access: 'orders.modify' },
+      schema: {
+        tags: ['warehouse'],
+        summary: 'Correct a shipped parcel’s carrier or tracking number (更正运单号): the platforms told the old one are told the correction. Audited',
+        description:
+          'For a typo found after the parcel left. In one transaction the shipment takes the new number, tracking is registered again for it, and each ' +
+          'platform order in the parcel gets a ship-back correction (its platform’s own method: Taobao consign.resend, Douyin logisticsEdit, PDD ' +
+          'online.send 修改发货, Shopify update_tracking, WooCommerce a new tracking item for the old one) superseding the write that told it the old ' +
+          'number (a plain send of the new number where that write never reached the platform). platformWrites says what was queued per order. ' +
+          '409 CORRECTION_UNSUPPORTED when a platform of the parcel takes no correction (JD, Shopee), nothing written; 409 SHIPMENT_STATE before it ' +
+          'ships (ship it with the right number instead) and once delivered or returned; 409 TRACKING_NO_UNCHANGED for the number it has; ' +
+          '409 TRACKING_NO_IN_USE; 409 WAYBILL_MISMATCH for a parcel with an e-waybill; 409 SHIP_BACK_IN_FLIGHT while the platform is being told ' +
+          'the old number (try again once it settled); 404 SHIPMENT_NOT_FOUND.',
+        params: Type.Object({ id: Id }),
+        body: Type.Object(
+          { carrier: Type.Optional(CarrierCode('the right carrier; absent: the shipment’s stays')), trackingNo: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            shipment: ShipmentView,
+            from: Type.Object({ carrier: NStr, trackingNo: NStr }),
+            platformWrites: Type.Array(
+              Type.Object({
+                orderId: Str,
+                platformOrderId: Str,
+                kind: Type.String({ description: 'queued: a write to the platform; none: nothing to tell it' }),
+                id: Type.Optional(Type.Integer({ description: 'the queued write (GET /api/channel-accounts/{id}/outbound)' })),
+                supersedes: Type.Optional(Type.Integer({ description: 'the write it replaces' })),
+                mode: Type.Optional(Type.String({ description: 'correct (the platform has the old number), resend (its send was refused), replace (it was not sent yet)' })),
+                reason: Type.Optional(Type.String({ description: 'never_told (the hub never told this platform of the parcel) or platform_has_it' })),
+              }),
+            ),
+          }),
+          400: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (req) => hub.writes.correctShipmentTracking(who(req), req.params.id, req.body),
+  );
+
+  app.post(
     '/waves',
     {
       config: { access: 'fulfilment.ship' },

@@ -21,6 +21,7 @@ import { shipBackDouyin } from './ship-back.ts';
 import { setRemarkDouyin } from './remark.ts';
 import { pullDouyinListings } from './listings.ts';
 import { setStockDouyin } from './stock.ts';
+import { distinctNumbers } from '../tracking-numbers.ts';
 
 export type DouyinSignMethod = 'md5' | 'hmac-sha256';
 
@@ -230,6 +231,8 @@ export interface DouyinShopOrder {
   mask_post_addr?: DouyinAddress | null;
   sku_order_list: DouyinSkuOrder[];
   order_phase_list?: DouyinPhase[] | null;
+  /** The parcels sent (order.logisticsAdd, …MultiPack, as corrected by logisticsEdit): the ship-back's closed loop reads their numbers. */
+  logistics_info?: { tracking_no?: unknown }[] | null;
 }
 
 function fail(message: string): never {
@@ -351,8 +354,10 @@ export function normalizeDouyinOrder(o: DouyinShopOrder): NormalizedOrder {
   else paidAmount = Object.hasOwn(douyinStatusDictionary, orderStatus) ? payAmount : o.pay_time ? payAmount : 0;
 
   const { receiver, protection } = receiverOf(o);
+  const sentNumbers = distinctNumbers((Array.isArray(o.logistics_info) ? o.logistics_info : []).map((l) => l?.tracking_no));
   return {
     platformOrderId: orderId,
+    ...(sentNumbers.length ? { platformTrackingNos: sentNumbers } : {}),
     status: meaning.status,
     hold: meaning.hold,
     platformStatus: rawStatus,
@@ -676,6 +681,7 @@ export const douyin: ChannelAdapter<DouyinCredentials> = {
     return pullDouyinOrders(ctx);
   },
   shipBack: shipBackDouyin,
+  trackingCorrection: 'order.logisticsEdit (an order sent as one parcel) or order.logisticsEditByPack (one of several parcels, by its pack id)',
   setRemark: setRemarkDouyin,
   pullListings: pullDouyinListings,
   setStock: setStockDouyin,

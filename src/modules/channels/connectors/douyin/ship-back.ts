@@ -10,6 +10,7 @@
 import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackParcel, type WriteResult } from '../types.ts';
 import { douyinCarriers } from './carriers.ts';
 import type { DouyinCredentials } from './index.ts';
+import { correctDouyinTracking } from './tracking-correction.ts';
 import { douyinCall } from './write.ts';
 
 /** order_status 2 备货中 and 105 已支付: nothing of the order has left yet. */
@@ -71,6 +72,8 @@ function packOf(skuOrders: SkuOrder[], lines: ShipBackParcel['lines'], platformO
 export async function shipBackDouyin(ctx: CallContext<DouyinCredentials>, parcel: ShipBackParcel): Promise<WriteResult> {
   const companyCode = platformCarrier(douyinCarriers, parcel.carrier, 'Douyin');
   if (!/^\d{1,30}$/.test(parcel.platformOrderId)) throw new PlatformWriteError('ORDER_ID_INVALID', `Douyin order_id ${JSON.stringify(parcel.platformOrderId)} is not a number`, { refused: true });
+  const replaces = parcel.replacesTrackingNo;
+  if (replaces !== undefined) return correctDouyinTracking(ctx, { ...parcel, replacesTrackingNo: replaces }, companyCode);
   const read = await douyinCall(ctx, 'order.orderDetail', { shop_order_id: parcel.platformOrderId });
   const detail = obj(obj(read.data).shop_order_detail);
   if (list(detail.logistics_info).some((l) => str(obj(l).tracking_no) === parcel.trackingNo)) return { platformRef: null, already: true, status: read.status };

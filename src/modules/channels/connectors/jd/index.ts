@@ -398,6 +398,9 @@ export const jd: ChannelAdapter<JdCredentials> = {
     }
   },
   shipBack: shipBackJd,
+  // jingdong.pop.order.shipment sends an order once; no JOS method that changes a POP order's waybill afterwards could
+  // be confirmed (jingdong.pop.order.modifyWaybill is named in hearsay only, in no SDK or document found).
+  trackingCorrectionRefused: 'JD takes no correction of a shipped order’s waybill through its open platform (no documented method): correct it in the JD seller back office (京麦), then here',
   setRemark: setRemarkJd,
   pullListings: pullJdListings,
   setStock: setJdStock,

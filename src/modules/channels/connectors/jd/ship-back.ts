@@ -26,6 +26,9 @@ export async function readJdOrder(ctx: CallContext<JdCredentials>, orderId: stri
 export async function shipBackJd(ctx: CallContext<JdCredentials>, parcel: ShipBackParcel): Promise<WriteResult> {
   const logiCoprId = platformCarrier(jdCarriers, parcel.carrier, 'JD');
   if (!/^\d{1,20}$/.test(parcel.platformOrderId)) throw new PlatformWriteError('ORDER_ID_INVALID', `JD orderId ${JSON.stringify(parcel.platformOrderId)} is not a number`, { refused: true });
+  // A correction is refused before it is queued (trackingCorrectionRefused); one that got here anyway is not sent as a
+  // second shipment.
+  if (parcel.replacesTrackingNo !== undefined) throw new PlatformWriteError('CORRECTION_UNSUPPORTED', `JD documents no correction of a shipped order's waybill: correct ${parcel.replacesTrackingNo} → ${parcel.trackingNo} in the JD seller back office`, { refused: true });
   const now = await readJdOrder(ctx, parcel.platformOrderId);
   if (sentStates.has(now.state)) {
     if (now.waybills.includes(parcel.trackingNo)) return { platformRef: null, already: true, status: now.status };

@@ -305,6 +305,7 @@ export const pinduoduo: ChannelAdapter<PinduoduoCredentials> = {
   },
 
   shipBack: shipBackPinduoduo,
+  trackingCorrection: 'pdd.logistics.online.send with redelivery_type=2 (修改发货: overwrites the order’s carrier and number); an extra parcel’s number cannot be changed',
   setRemark: setRemarkPinduoduo,
   pullListings: pullPinduoduoListings,
   setStock: setPinduoduoStock,

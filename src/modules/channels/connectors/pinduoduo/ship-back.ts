@@ -7,6 +7,7 @@ import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackPar
 import { sendPlatformRequest } from '../write-http.ts';
 import { pinduoduoCarriers } from './carriers.ts';
 import { pinduoduoSign, type PinduoduoCredentials } from './index.ts';
+import { correctPinduoduoTracking } from './tracking-correction.ts';
 
 const productionBase = 'https://gw-api.pinduoduo.com';
 const sendType = 'pdd.logistics.online.send';
@@ -59,6 +60,8 @@ export async function shipBackPinduoduo(ctx: CallContext<PinduoduoCredentials>, 
   const logisticsId = platformCarrier(pinduoduoCarriers, parcel.carrier, 'Pinduoduo');
   if (!/^[0-9A-Za-z-]{1,64}$/.test(parcel.platformOrderId)) throw new PlatformWriteError('ORDER_ID_INVALID', `PDD order_sn ${JSON.stringify(parcel.platformOrderId)} is malformed`, { refused: true });
   const read = await pddWrite(ctx, readType, 'order_info_get_response', { order_sn: parcel.platformOrderId });
+  const replaces = parcel.replacesTrackingNo;
+  if (replaces !== undefined) return correctPinduoduoTracking(ctx, { ...parcel, replacesTrackingNo: replaces }, logisticsId, read);
   const info = (read.body.order_info ?? {}) as { order_status?: unknown; tracking_number?: unknown; extra_delivery_list?: unknown };
   const extras = (Array.isArray(info.extra_delivery_list) ? (info.extra_delivery_list as Record<string, unknown>[]) : []).map((x) => str(x.tracking_number));
   if (sentStatuses.has(str(info.order_status)) && (str(info.tracking_number) === parcel.trackingNo || extras.includes(parcel.trackingNo))) return { platformRef: null, already: true, status: read.status };

@@ -564,6 +564,8 @@ export const shopee: ChannelAdapter<ShopeeCredentials> = {
       cursor = next;
     }
   },
+  // Shopee issues the number itself (v2.logistics.ship_order, then get_tracking_number): there is no typed number to correct.
+  trackingCorrectionRefused: 'Shopee issues the tracking number itself (v2.logistics.get_tracking_number): it cannot be corrected from the hub; if the parcel left with another carrier, settle it in Shopee Seller Centre',
   pullListings: pullShopeeListings,
   setStock: setStockShopee,
   shipBack: shipBackShopee,

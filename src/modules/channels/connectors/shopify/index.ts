@@ -231,6 +231,7 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
   pullConfigured: (c) => Boolean(c.accessToken),
   pull: (ctx) => pullShopifyOrders(ctx, isOrder, normalizeShopifyOrder),
   shipBack: shipBackShopify,
+  trackingCorrection: 'POST fulfillments/{id}/update_tracking.json (tracking_info, notify_customer) on each fulfillment that carries the old number',
   pullListings: pullShopifyListings,
   setStock: setStockShopify,
   settingFields: [

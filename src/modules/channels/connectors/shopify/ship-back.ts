@@ -9,6 +9,7 @@ import { PlatformWriteError, platformCarrier, type CallContext, type ShipBackPar
 import { sendPlatformRequest } from '../write-http.ts';
 import { shopifyCarriers } from './carriers.ts';
 import { shopifyApiVersion, type ShopifyPullCredentials } from './pull.ts';
+import { correctShopifyTracking } from './tracking-correction.ts';
 
 interface FulfillmentOrderLine {
   id: number;
@@ -39,7 +40,7 @@ function errorText(body: unknown, status: number): string {
   return `HTTP ${status}`;
 }
 
-async function shopifyCall(ctx: CallContext<ShopifyPullCredentials>, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+export async function shopifyCall(ctx: CallContext<ShopifyPullCredentials>, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const { accessToken, shopDomain } = ctx.credentials;
   if (!accessToken) throw new PlatformWriteError('CREDENTIALS_MISSING', 'an Admin API access token (write_merchant_managed_fulfillment_orders) is needed to ship back to Shopify', { refused: true });
   const base = (ctx.credentials.apiBase ?? `https://${shopDomain}`).replace(/\/+$/, '');
@@ -53,7 +54,7 @@ async function shopifyCall(ctx: CallContext<ShopifyPullCredentials>, method: str
   throw new PlatformWriteError(`HTTP_${res.status}`, errorText(res.body, res.status), { refused, status: res.status, ...(res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}) });
 }
 
-function list<T>(body: unknown, key: string): T[] {
+export function list<T>(body: unknown, key: string): T[] {
   const v = (body as Record<string, unknown> | null)?.[key];
   if (!Array.isArray(v)) throw new PlatformWriteError('INVALID_RESPONSE', `Shopify answered without ${key}`);
   return v as T[];
@@ -63,6 +64,8 @@ export async function shipBackShopify(ctx: CallContext<ShopifyPullCredentials>, 
   const carrier = platformCarrier(shopifyCarriers, parcel.carrier, 'Shopify');
   if (!/^\d{1,20}$/.test(parcel.platformOrderId)) throw new PlatformWriteError('ORDER_ID_INVALID', `Shopify order id ${JSON.stringify(parcel.platformOrderId)} is not a number`, { refused: true });
   const order = parcel.platformOrderId;
+  const replaces = parcel.replacesTrackingNo;
+  if (replaces !== undefined) return correctShopifyTracking(ctx, { ...parcel, replacesTrackingNo: replaces }, carrier);
 
   const fulfillments = list<Fulfillment>((await shopifyCall(ctx, 'GET', `/orders/${order}/fulfillments.json`)).body, 'fulfillments');
   const ours = fulfillments.filter((f) => f.status !== 'cancelled' && (f.tracking_number === parcel.trackingNo || (f.tracking_numbers ?? []).includes(parcel.trackingNo)));

@@ -465,6 +465,7 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
   },
 
   shipBack: shipBackTaobao,
+  trackingCorrection: 'taobao.logistics.consign.resend (the same tid and sub-orders, the new out_sid and company_code)',
   setRemark: setRemarkTaobao,
   pullListings: pullTaobaoListings,
   setStock: setTaobaoStock,

@@ -96,7 +96,8 @@ export async function shipBackTaobao(ctx: CallContext<TaobaoCredentials>, parcel
   };
 
   if (parcel.replacesTrackingNo !== undefined) {
-    if (mine.length > 0 && mine.every((o) => o.invoiceNo === parcel.trackingNo)) return done(read, true);
+    // Only the carrier changed (the same number): resent as asked (the read here compares numbers, not companies).
+    if (parcel.replacesTrackingNo !== parcel.trackingNo && mine.length > 0 && mine.every((o) => o.invoiceNo === parcel.trackingNo)) return done(read, true);
     const wrong = mine.filter((o) => o.invoiceNo === parcel.replacesTrackingNo).map((o) => o.oid);
     if (wrong.length === 0) throw new PlatformWriteError('NOTHING_TO_CORRECT', `Taobao trade ${parcel.platformOrderId} does not hold ${parcel.replacesTrackingNo} on these lines: nothing to correct`, { refused: true, status: read.status });
     const resent = await topWrite(ctx, resendMethod, { tid: parcel.platformOrderId, out_sid: parcel.trackingNo, company_code: companyCode, ...(split ? { is_split: '1', sub_tid: wrong.join(',') } : {}) });

@@ -463,6 +463,7 @@ export const woocommerce: ChannelAdapter<WooCommerceCredentials> = {
   },
 
   shipBack: shipBackWoo,
+  trackingCorrection: 'Shipment Tracking: POST shipment-trackings with the new number, then DELETE shipment-trackings/{tracking_id} of the old one',
   pullListings: pullWooListings,
   setStock: setStockWoo,
   pullConfigured: (c) => Boolean(c.consumerKey && c.consumerSecret),

@@ -8,13 +8,14 @@ import { sendPlatformRequest } from '../write-http.ts';
 import { wooAuthorized } from './auth.ts';
 import { wooProviderFields } from './carriers.ts';
 import type { WooCommerceCredentials } from './index.ts';
+import { correctWooTracking } from './tracking-correction.ts';
 
 interface Answer {
   status: number;
   body: unknown;
 }
 
-async function wooCall(ctx: CallContext<WooCommerceCredentials>, method: string, path: string, body?: unknown): Promise<Answer> {
+export async function wooCall(ctx: CallContext<WooCommerceCredentials>, method: string, path: string, body?: unknown): Promise<Answer> {
   const { consumerKey: key, consumerSecret: secret } = ctx.credentials;
   if (!key || !secret) throw new PlatformWriteError('CREDENTIALS_MISSING', 'consumerKey and consumerSecret (read/write) are needed to ship back to WooCommerce', { refused: true });
   const base = (ctx.credentials.apiBase ?? ctx.credentials.storeUrl).replace(/\/+$/, '');
@@ -40,6 +41,8 @@ export async function shipBackWoo(ctx: CallContext<WooCommerceCredentials>, parc
   const provider = wooProviderFields(parcel.carrier);
   if (!provider) throw new PlatformWriteError('CARRIER_UNKNOWN', `carrier ${JSON.stringify(parcel.carrier)} is not in the WooCommerce carrier dictionary: add it before shipping back`, { refused: true });
   if (!/^\d{1,20}$/.test(parcel.platformOrderId)) throw new PlatformWriteError('ORDER_ID_INVALID', `WooCommerce order id ${JSON.stringify(parcel.platformOrderId)} is not a number`, { refused: true });
+  const replaces = parcel.replacesTrackingNo;
+  if (replaces !== undefined) return correctWooTracking(ctx, { ...parcel, replacesTrackingNo: replaces }, provider);
   const trackings = `/wp-json/wc-shipment-tracking/v3/orders/${parcel.platformOrderId}/shipment-trackings`;
   const existing = await wooCall(ctx, 'GET', trackings);
   const items = Array.isArray(existing.body) ? (existing.body as { tracking_number?: unknown; tracking_id?: unknown }[]) : [];
