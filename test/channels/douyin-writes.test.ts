@@ -4,7 +4,6 @@
 // (sku.syncStock, incremental=false). Every request's sign is checked by the test's own Douyin signer, written from
 // the platform's formula (app_secret + "app_key"… "method"… "param_json"… "timestamp"… "v"… + app_secret, MD5 or
 // HMAC-SHA256 keyed by app_secret) apart from the adapter and the simulator; a tampered byte is refused.
-import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { startServer, type TestServer } from '../support/server.ts';
@@ -15,6 +14,7 @@ import { douyinSimulator } from '../../src/sandbox/simulators/douyin.ts';
 import type { PlatformSimulator, SimOrder, SimRequest } from '../../src/sandbox/simulators/types.ts';
 import { douyin } from '../../src/modules/channels/connectors/douyin/index.ts';
 import type { ChannelAdapter, PlatformListing, ShipBackParcel } from '../../src/modules/channels/connectors/types.ts';
+import { ourDouyinSign } from '../support/platform-signers.ts';
 
 const adapter = douyin as ChannelAdapter<unknown>;
 const receiver = { name: '张三', phone: '13812341234', province: '浙江省', city: '杭州市', district: '西湖区', address: '文三路 1 号' };
@@ -46,11 +46,6 @@ interface Recorded {
   url: string;
   query: URLSearchParams;
   body: string;
-}
-
-function ourDouyinSign(secret: string, q: URLSearchParams, paramJson: string): string {
-  const text = `${secret}app_key${q.get('app_key') ?? ''}method${q.get('method') ?? ''}param_json${paramJson}timestamp${q.get('timestamp') ?? ''}v${q.get('v') ?? ''}${secret}`;
-  return q.get('sign_method') === 'md5' ? createHash('md5').update(text, 'utf8').digest('hex') : createHmac('sha256', secret).update(text, 'utf8').digest('hex');
 }
 
 /** param_json's keys are sorted at every level (Douyin signs the text, and its SDK writes keys sorted). */

@@ -5,7 +5,6 @@
 // creation, on demand — matching by merchant code and alias, keeping a person's match and ignore, marking what left the
 // platform as gone — and mapping an unmatched code, which releases every order held for it and matches its listings in
 // one transaction. On SQLite (with and without the writer thread) and PostgreSQL.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import '@shopify/shopify-api/adapters/node';
@@ -22,27 +21,9 @@ import { woocommerce } from '../../src/modules/channels/connectors/woocommerce/i
 import { shopify } from '../../src/modules/channels/connectors/shopify/index.ts';
 import { PlatformWriteError, type ChannelAdapter, type PlatformListing } from '../../src/modules/channels/connectors/types.ts';
 import { systemPrincipal } from '../../src/kernel/principal.ts';
+import { wooSignatureValid } from '../support/platform-signers.ts';
 
 // ---- the tests' own checks, from the platforms' documentation ------------------------------------------------
-
-/** PHP rawurlencode, byte by byte (RFC 3986 unreserved kept). */
-function enc(s: string): string {
-  return [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
-}
-
-/** WooCommerce over plain HTTP: OAuth 1.0a in the query, base64(HMAC-SHA256("cs&", METHOD & enc(url) & enc(sorted params))). */
-function wooSignatureValid(method: string, url: string, consumerKey: string, consumerSecret: string): boolean {
-  const u = new URL(url);
-  const params = [...u.searchParams.entries()];
-  const given = params.find(([k]) => k === 'oauth_signature')?.[1] ?? '';
-  if (params.find(([k]) => k === 'oauth_consumer_key')?.[1] !== consumerKey) return false;
-  const rest = params.filter(([k]) => k !== 'oauth_signature').map(([k, v]) => [enc(k), enc(v)] as const);
-  rest.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
-  const base = `${method}&${enc(`${u.origin}${u.pathname}`)}&${enc(rest.map(([k, v]) => `${k}=${v}`).join('&'))}`;
-  const want = createHmac('sha256', `${consumerSecret}&`).update(base).digest();
-  const got = Buffer.from(given, 'base64');
-  return got.length === want.length && timingSafeEqual(got, want);
-}
 
 interface Recorded {
   method: string;

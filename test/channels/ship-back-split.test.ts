@@ -3,7 +3,6 @@
 // trade is 卖家部分发货 (SELLER_CONSIGNED_PART) after the first and 卖家已发货 only after both. One parcel carrying two
 // trades is one send per trade. A wrong number is corrected with taobao.logistics.consign.resend. Every request is
 // checked by the test's own TOP signer (written from TOP's formula, apart from the adapter and the simulator).
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { startServer, type TestServer } from '../support/server.ts';
@@ -14,6 +13,7 @@ import { taobaoSimulator } from '../../src/sandbox/simulators/taobao.ts';
 import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
 import { taobao } from '../../src/modules/channels/connectors/taobao/index.ts';
 import type { ChannelAdapter, ShipBackParcel } from '../../src/modules/channels/connectors/types.ts';
+import { ourTopSign } from '../support/platform-signers.ts';
 
 const adapter = taobao as ChannelAdapter<unknown>;
 const receiver = { name: '张三', phone: '13812341234', province: '浙江省', city: '杭州市', district: '西湖区', address: '文三路 1 号' };
@@ -35,13 +35,6 @@ function simOrder(id: string, lines: [string, number][], buyer = '777'): SimOrde
     buyer: { id: buyer, name: '张三', phone: '13812341234' },
     receiver,
   };
-}
-
-/** The test's own TOP md5 signer: UPPER(hex(MD5(secret + k1v1… (sorted, all but sign, empty left out) + secret))). */
-function ourTopSign(params: Record<string, string>, secret: string): string {
-  let s = '';
-  for (const k of Object.keys(params).sort()) if (k !== 'sign' && params[k] !== '') s += k + params[k];
-  return createHash('md5').update(secret + s + secret, 'utf8').digest('hex').toUpperCase();
 }
 
 interface Recorded {

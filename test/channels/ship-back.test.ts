@@ -3,7 +3,6 @@
 // and not again when the platform refuses (the reason kept). The requests are checked by the tests' own code from the
 // platforms' documentation: WooCommerce's one-legged OAuth 1.0a (RFC 5849 over plain HTTP, as
 // WC_REST_Authentication checks it), and Shopify's paths and headers from the official @shopify/shopify-api package.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import '@shopify/shopify-api/adapters/node';
@@ -22,6 +21,7 @@ import { woocommerce } from '../../src/modules/channels/connectors/woocommerce/i
 import { shopify } from '../../src/modules/channels/connectors/shopify/index.ts';
 import type { ChannelAdapter, ShipBackParcel } from '../../src/modules/channels/connectors/types.ts';
 import { outboundBackoff } from '../../src/modules/channels/outbound-worker.ts';
+import { wooSignatureValid } from '../support/platform-signers.ts';
 
 interface OutboundItem {
   id: number;
@@ -76,28 +76,6 @@ function simOrder(id: string, currency: string, lines: [string, number][]): SimO
 }
 
 // ---- the tests' own checks, from the platforms' documentation ------------------------------------------------
-
-/** PHP rawurlencode, byte by byte (RFC 3986 unreserved kept). */
-function enc(s: string): string {
-  return [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
-}
-
-/**
- * Checks a WooCommerce request sent over plain HTTP the way the REST API documents it: one-legged OAuth 1.0a in the
- * query, signature = base64(HMAC-SHA256("consumer_secret&", METHOD & enc(url) & enc(sorted params))).
- */
-function wooSignatureValid(method: string, url: string, consumerKey: string, consumerSecret: string): boolean {
-  const u = new URL(url);
-  const params = [...u.searchParams.entries()];
-  const given = params.find(([k]) => k === 'oauth_signature')?.[1] ?? '';
-  if (params.find(([k]) => k === 'oauth_consumer_key')?.[1] !== consumerKey) return false;
-  const rest = params.filter(([k]) => k !== 'oauth_signature').map(([k, v]) => [enc(k), enc(v)] as const);
-  rest.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
-  const base = `${method}&${enc(`${u.origin}${u.pathname}`)}&${enc(rest.map(([k, v]) => `${k}=${v}`).join('&'))}`;
-  const want = createHmac('sha256', `${consumerSecret}&`).update(base).digest();
-  const got = Buffer.from(given, 'base64');
-  return got.length === want.length && timingSafeEqual(got, want);
-}
 
 interface Recorded {
   method: string;

@@ -6,7 +6,6 @@
 // (hex HMAC-SHA256(partner key, partner_id + path + timestamp + access_token + shop_id)) apart from the connector and
 // the simulator; a tampered byte is refused. Lost answers, Shopee's refusals and a number given late are covered.
 import { execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,7 @@ import { shopee } from '../../src/modules/channels/connectors/shopee/index.ts';
 import type { CallContext, ChannelAdapter, ShipBackParcel } from '../../src/modules/channels/connectors/types.ts';
 import { shopeeWaybills } from '../../src/modules/fulfilment/waybills/shopee.ts';
 import type { WaybillClient, WaybillRequest } from '../../src/modules/fulfilment/waybills/types.ts';
+import { ourShopeeSign } from '../support/platform-signers.ts';
 
 type Sim = ShopeeSimulatorHooks;
 
@@ -49,13 +49,6 @@ function simOrder(id: string, sku: string, phase: SimOrder['phase'] = 'paid', qu
 }
 
 // ---- the test's own Shopee signer, and what the shop received ---------------------------------------------------
-
-/** Shopee's shop-level API sign, from the Open Platform's formula. */
-function ourShopeeSign(partnerKey: string, q: URLSearchParams, path: string): string {
-  return createHmac('sha256', partnerKey)
-    .update(`${q.get('partner_id') ?? ''}${path}${q.get('timestamp') ?? ''}${q.get('access_token') ?? ''}${q.get('shop_id') ?? ''}`)
-    .digest('hex');
-}
 
 interface Seen {
   method: string;

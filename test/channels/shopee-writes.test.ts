@@ -4,13 +4,13 @@
 // its orders use. Every request's sign is checked by the test's own Shopee signer, written from the platform's
 // formula (hex HMAC-SHA256(partner key, partner_id + path + timestamp + access_token + shop_id)) apart from the
 // adapter and the simulator; a tampered byte is refused.
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatorServer, type SimulatorServer } from '../../src/sandbox/simulators/server.ts';
 import { shopeeSimulator, type ShopeeSimulatorHooks } from '../../src/sandbox/simulators/shopee.ts';
 import type { PlatformSimulator, SimOrder } from '../../src/sandbox/simulators/types.ts';
 import { shopee } from '../../src/modules/channels/connectors/shopee/index.ts';
 import type { CallContext, ChannelAdapter, PlatformListing, StockWrite } from '../../src/modules/channels/connectors/types.ts';
+import { ourShopeeSign } from '../support/platform-signers.ts';
 
 const adapter = shopee as ChannelAdapter<unknown>;
 
@@ -42,13 +42,6 @@ function recordingFetch(out: Recorded[]): typeof fetch {
     out.push({ url: new URL(String(input)), method: init?.method ?? 'GET', body: typeof init?.body === 'string' ? init.body : '' });
     return fetch(input, init);
   };
-}
-
-/** Shopee's shop-level API sign, from the Open Platform's formula. */
-function ourShopeeSign(partnerKey: string, q: URLSearchParams, path: string): string {
-  return createHmac('sha256', partnerKey)
-    .update(`${q.get('partner_id') ?? ''}${path}${q.get('timestamp') ?? ''}${q.get('access_token') ?? ''}${q.get('shop_id') ?? ''}`)
-    .digest('hex');
 }
 
 /** The path below the simulator's mount point, as Shopee signs it. */

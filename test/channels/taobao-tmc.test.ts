@@ -4,7 +4,6 @@
 // between storing and confirming loses nothing (TMC delivers the message again) and doubles nothing (the same raw event
 // id). Every TMC request is checked by the test's own TOP signer. The last block measures the status-sync delay from a
 // change on the platform to the hub's anchor with the consumer at its default pace (figures in docs/benchmarks.md).
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
 import { startServer, type TestServer } from '../support/server.ts';
@@ -15,6 +14,7 @@ import { tmcConfirm, tmcConsume, tmcPermit } from '../../src/modules/channels/co
 import type { TaobaoCredentials } from '../../src/modules/channels/connectors/taobao/index.ts';
 import { TmcConsumer, defaultTmcOptions } from '../../src/modules/channels/tmc-consumer.ts';
 import { createLogger } from '../../src/platform/log.ts';
+import { ourTopSign } from '../support/platform-signers.ts';
 
 const receiver = { name: '张三', phone: '13812341234', province: '浙江省', city: '杭州市', district: '西湖区', address: '文三路 1 号' };
 let seq = 0;
@@ -38,13 +38,6 @@ function simOrder(id: string, phase: SimOrder['phase'], updatedAt = Date.now()):
 
 /** The simulated TOP with unconfirmed messages coming back after `redeliverMs`. */
 const tmcSim = (redeliverMs: number): SimulatorFactory => (o) => createTaobaoSimulator({ ...o, tmcRedeliverMs: redeliverMs });
-
-/** The test's own TOP md5 signer: UPPER(hex(MD5(secret + k1v1… (sorted, all but sign, empty left out) + secret))). */
-function ourTopSign(params: Record<string, string>, secret: string): string {
-  let s = '';
-  for (const k of Object.keys(params).sort()) if (k !== 'sign' && params[k] !== '') s += k + params[k];
-  return createHash('md5').update(secret + s + secret, 'utf8').digest('hex').toUpperCase();
-}
 
 interface Recorded {
   url: string;

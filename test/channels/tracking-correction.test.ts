@@ -7,7 +7,7 @@
 // platform's next read shows the new number. JD and Shopee take none and are refused before anything is written. In
 // the hub (POST /api/shipments/{id}/tracking): the shipment takes the new number, tracking follows it, the platform is
 // told once (a double submit makes one correction), the next pull confirms it; refusals are clear and write nothing.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { restResources } from '@shopify/shopify-api/rest/admin/2025-10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
@@ -31,6 +31,7 @@ import { shopify } from '../../src/modules/channels/connectors/shopify/index.ts'
 import { woocommerce } from '../../src/modules/channels/connectors/woocommerce/index.ts';
 import { jd } from '../../src/modules/channels/connectors/jd/index.ts';
 import type { ChannelAdapter, ShipBackParcel } from '../../src/modules/channels/connectors/types.ts';
+import { ourDouyinSign, ourTopSign, wooSignatureValid } from '../support/platform-signers.ts';
 
 const receiver = { name: '张三', phone: '13812341234', province: '浙江省', city: '杭州市', district: '西湖区', address: '文三路 1 号' };
 
@@ -65,13 +66,6 @@ const flip = (t: string, i: number) => t.slice(0, i) + String.fromCharCode(t.cha
 
 // ---- the test's own signers and checks, from each platform's documentation --------------------------------------
 
-/** TOP (md5): UPPER(hex(MD5(secret + k1v1… (sorted, all but sign, empty left out) + secret))). */
-function ourTopSign(params: Record<string, string>, secret: string): string {
-  let s = '';
-  for (const k of Object.keys(params).sort()) if (k !== 'sign' && params[k] !== '') s += k + params[k];
-  return createHash('md5').update(secret + s + secret, 'utf8').digest('hex').toUpperCase();
-}
-
 /** PDD: every parameter but sign, sorted by name, k1v1…, wrapped in the client secret, MD5, upper hex. */
 function ourPddSign(params: Record<string, string>, secret: string): string {
   const body = Object.entries(params)
@@ -80,31 +74,6 @@ function ourPddSign(params: Record<string, string>, secret: string): string {
     .map(([k, v]) => k + v)
     .join('');
   return createHash('md5').update(secret + body + secret, 'utf8').digest('hex').toUpperCase();
-}
-
-/** Douyin: app_secret + "app_key"… "method"… "param_json"… "timestamp"… "v"… + app_secret, HMAC-SHA256 (or MD5) hex. */
-function ourDouyinSign(secret: string, q: URLSearchParams, paramJson: string): string {
-  const text = `${secret}app_key${q.get('app_key') ?? ''}method${q.get('method') ?? ''}param_json${paramJson}timestamp${q.get('timestamp') ?? ''}v${q.get('v') ?? ''}${secret}`;
-  return q.get('sign_method') === 'md5' ? createHash('md5').update(text, 'utf8').digest('hex') : createHmac('sha256', secret).update(text, 'utf8').digest('hex');
-}
-
-/** PHP rawurlencode, byte by byte (RFC 3986 unreserved kept). */
-function enc(s: string): string {
-  return [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
-}
-
-/** WooCommerce over plain HTTP: one-legged OAuth 1.0a in the query, base64(HMAC-SHA256("secret&", METHOD & url & sorted params)). */
-function wooSignatureValid(method: string, url: string, consumerKey: string, consumerSecret: string): boolean {
-  const u = new URL(url);
-  const params = [...u.searchParams.entries()];
-  const given = params.find(([k]) => k === 'oauth_signature')?.[1] ?? '';
-  if (params.find(([k]) => k === 'oauth_consumer_key')?.[1] !== consumerKey) return false;
-  const rest = params.filter(([k]) => k !== 'oauth_signature').map(([k, v]) => [enc(k), enc(v)] as const);
-  rest.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
-  const base = `${method}&${enc(`${u.origin}${u.pathname}`)}&${enc(rest.map(([k, v]) => `${k}=${v}`).join('&'))}`;
-  const want = createHmac('sha256', `${consumerSecret}&`).update(base).digest();
-  const got = Buffer.from(given, 'base64');
-  return got.length === want.length && timingSafeEqual(got, want);
 }
 
 /** The Admin REST paths @shopify/shopify-api declares for the Fulfillment resource (generated from Shopify's API description). */

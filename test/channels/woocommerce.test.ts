@@ -14,16 +14,12 @@ import { normalizeWooOrder, oauthBaseString, woocommerce, type WooCommerceCreden
 import { wooStatusDictionary } from '../../src/modules/channels/connectors/woocommerce/status.ts';
 import { meaningOf, PullError, type PullContext, type PulledOrder } from '../../src/modules/channels/connectors/types.ts';
 import { computeAmounts } from '../../src/modules/orders/domain/order.ts';
+import { enc } from '../support/platform-signers.ts';
 
 // ---- the tests' own signers -------------------------------------------------------------------------------------
 
 /** WC_Webhook::generate_signature: base64(hash_hmac('sha256', body, secret, true)). */
 const webhookSignature = (secret: string, body: string) => createHmac('sha256', secret).update(body, 'utf8').digest('base64');
-
-/** PHP rawurlencode, byte by byte. */
-function enc(s: string): string {
-  return [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
-}
 
 /** A signed GET /wp-json/wc/v3/orders URL, as a WooCommerce REST client signs one over plain HTTP. */
 function signedOrdersUrl(c: { apiBase: string; consumerKey: string; consumerSecret: string }, query: Record<string, string>, o: { timestamp?: number; nonce?: string } = {}) {

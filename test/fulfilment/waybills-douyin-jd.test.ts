@@ -8,7 +8,7 @@
 // number; a number is given back; bad credentials are refused when the account is created; a refusal carries the
 // platform's reason, a limit is retried.
 import { execFileSync } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,7 @@ import type { ChannelAdapter } from '../../src/modules/channels/connectors/types
 import { douyinPackId, douyinWaybills } from '../../src/modules/fulfilment/waybills/douyin.ts';
 import { jdWaybills } from '../../src/modules/fulfilment/waybills/jd.ts';
 import type { WaybillClient, WaybillRequest } from '../../src/modules/fulfilment/waybills/types.ts';
+import { ourDouyinSign } from '../support/platform-signers.ts';
 
 const receiver = { name: '张三丰', phone: '13812341234', province: '浙江省', city: '杭州市', district: '西湖区', address: '文三路 1 号' };
 const sender = { name: '杭州仓', phone: '057188886666', province: '浙江省', city: '杭州市', district: '余杭区', address: '仓前街道 8 号' };
@@ -39,12 +40,6 @@ let seq = 0;
 const newId = () => `${Date.now()}${String(++seq).padStart(3, '0')}${String(Math.floor(Math.random() * 100)).padStart(2, '0')}`;
 
 // ---- the test's own signers, from the platforms' documentation ----------------------------------------------------
-
-/** Douyin: the secret around app_key, method, param_json, timestamp, v (names and values, that order); hex. */
-function ourDouyinSign(secret: string, q: URLSearchParams, paramJson: string): string {
-  const text = `${secret}app_key${q.get('app_key') ?? ''}method${q.get('method') ?? ''}param_json${paramJson}timestamp${q.get('timestamp') ?? ''}v${q.get('v') ?? ''}${secret}`;
-  return q.get('sign_method') === 'md5' ? createHash('md5').update(text, 'utf8').digest('hex') : createHmac('sha256', secret).update(text, 'utf8').digest('hex');
-}
 
 /** JOS: every non-empty parameter but sign, sorted by name, k1v1…, wrapped in the secret, MD5, upper-case hex. */
 function ourJosSign(params: Record<string, string>, secret: string): string {
