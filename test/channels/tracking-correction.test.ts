@@ -627,4 +627,25 @@ describe.each(httpBackends)('correcting a shipped parcel’s tracking number in 
       await refused(t.shipment.id, { trackingNo: num('ZT') }, 409, 'SHIPMENT_STATE', /delivered/);
     },
   );
+
+  it('corrects the hub’s record only when the number was corrected in the platform’s back office (JD): no request, the old write closed with a note', { timeout: 120_000 }, async () => {
+    const jdNo = num('ZT');
+    const j = await shipInHub('jd', 'zto', jdNo);
+    await settled('jd', j.id, 1);
+    const calls = shops.get('jd')!.sim.stats.calls;
+    const fixed = num('ZT');
+    const r = await correct(j.shipment.id, { trackingNo: fixed, correctedOnPlatform: true });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ shipment: { trackingNo: fixed }, platformWrites: [{ kind: 'none', reason: 'corrected_by_hand' }] });
+    const rows = await s.hub.db.read.all<{ handled_at: number | null; handled_note: string | null; superseded_by: number | null }>(
+      `SELECT handled_at, handled_note, superseded_by FROM outbound_calls WHERE shipment_id = ? ORDER BY id`,
+      [j.shipment.id],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.handled_note).toContain(fixed);
+    // Nothing was sent to JD: it holds what the person typed there (the simulator still has the old number).
+    await new Promise((res) => setTimeout(res, 300));
+    expect(shops.get('jd')!.sim.stats.calls).toBe(calls);
+    expect(shops.get('jd')!.sim.shipmentsOf!(j.id)).toEqual([jdNo]);
+  });
 });

@@ -2,7 +2,7 @@
 // one the carrier's tracking timeline with the delivery's trust grade, the customer's "not received", and the correction
 // of a mistyped tracking number (更正运单号).
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Space, Tag, Timeline, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Descriptions, Empty, Form, Input, Modal, Space, Tag, Timeline, Typography } from 'antd';
 import { ApiError, get, post } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
@@ -114,7 +114,7 @@ const correctionErrors = new Set(['CORRECTION_UNSUPPORTED', 'TRACKING_NO_UNCHANG
 function CorrectTracking({ s, onClose, onDone }: { s: Shipment; onClose: () => void; onDone: () => void }) {
   const { t } = useI18n();
   const { message } = App.useApp();
-  const [form] = Form.useForm<{ carrier: string; trackingNo: string }>();
+  const [form] = Form.useForm<{ carrier: string; trackingNo: string; byHand?: boolean }>();
   const [busy, setBusy] = useState(false);
   const submit = async () => {
     // A field the form refuses says so under itself; nothing is sent.
@@ -126,6 +126,7 @@ function CorrectTracking({ s, onClose, onDone }: { s: Shipment; onClose: () => v
       const r = await post<{ platformWrites: { kind: string }[] }>(`/api/shipments/${encodeURIComponent(s.id)}/tracking`, {
         trackingNo: v.trackingNo.trim(),
         ...(carrier && carrier !== s.carrier ? { carrier } : {}),
+        ...(v.byHand ? { correctedOnPlatform: true } : {}),
       });
       message.success(r.platformWrites.some((w) => w.kind === 'queued') ? t('retrack.done') : t('retrack.doneLocal'));
       onDone();
@@ -149,6 +150,9 @@ function CorrectTracking({ s, onClose, onDone }: { s: Shipment; onClose: () => v
         </Form.Item>
         <Form.Item name="trackingNo" label={t('retrack.trackingNo')} rules={[{ required: true, pattern: /^[A-Za-z0-9-]{1,64}$/, message: t('retrack.err.VALIDATION_FAILED') }]}>
           <Input data-testid="correct-tracking-no" autoFocus />
+        </Form.Item>
+        <Form.Item name="byHand" valuePropName="checked" extra={t('retrack.byHandHint')}>
+          <Checkbox data-testid="correct-tracking-by-hand">{t('retrack.byHand')}</Checkbox>
         </Form.Item>
       </Form>
     </Modal>

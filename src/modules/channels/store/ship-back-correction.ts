@@ -33,7 +33,40 @@ export interface ShipBackCorrectionDraft {
 /** What happened to one platform order's ship-back: the write queued (and the one it supersedes), or why none was. */
 export type ShipBackCorrection =
   | { kind: 'queued'; id: number; supersedes: number; mode: 'correct' | 'resend' | 'replace' }
-  | { kind: 'none'; reason: 'never_told' | 'platform_has_it' };
+  | { kind: 'none'; reason: 'never_told' | 'platform_has_it' | 'corrected_by_hand' };
+
+/**
+ * Whether correcting this platform order's ship-back means asking the platform to change a number it already holds
+ * (`correct`) — the one case a platform without a correction method cannot take — rather than sending the new number
+ * in place of one it never got. Read-only: the caller decides before anything is written.
+ */
+export async function shipBackCorrectionMode(tx: Tx, shipmentId: string, orderId: string): Promise<'correct' | 'resend' | 'replace' | null> {
+  const current = (await tx.all<OutboundRow>(`SELECT * FROM outbound_calls WHERE kind = 'ship_back' AND shipment_id = ? AND order_id = ? AND superseded_by IS NULL ORDER BY id`, [shipmentId, orderId])).at(-1);
+  if (!current) return null;
+  if (current.state === 'pending' || current.state === 'in_flight') return 'replace';
+  return current.state === 'done' || current.handled_at !== null ? 'correct' : 'resend';
+}
+
+/**
+ * The platform was corrected by hand in its own back office (a platform the hub cannot correct, or a person who did it
+ * there): the write that told it the old number is closed with a note, so its "not confirmed" alert does not wait for a
+ * number the platform no longer shows. Nothing is sent.
+ */
+export async function closeCorrectedByHand(tx: Tx, d: ShipBackCorrectionDraft, who: string): Promise<ShipBackCorrection> {
+  const current = (await tx.all<OutboundRow>(`SELECT * FROM outbound_calls WHERE kind = 'ship_back' AND shipment_id = ? AND order_id = ? AND superseded_by IS NULL ORDER BY id`, [d.shipmentId, d.orderId])).at(-1);
+  if (!current) return { kind: 'none', reason: 'never_told' };
+  if (current.handled_at === null) {
+    await tx.run('UPDATE outbound_calls SET handled_at = ?, handled_by = ?, handled_note = ?, updated_at = ? WHERE id = ? AND handled_at IS NULL', [
+      d.at,
+      who,
+      `corrected to ${d.carrier} ${d.trackingNo} on the platform by hand`,
+      d.at,
+      current.id,
+    ]);
+  }
+  if (current.unconfirmed_alerted_at !== null) await resolveAlert(tx, current.account_id, unconfirmedAlertKind, unconfirmedAlertKey(Number(current.id)), d.at);
+  return { kind: 'none', reason: 'corrected_by_hand' };
+}
 
 /**
  * In the transaction that corrects the shipment (its orders and the shipment locked by the caller): the platform order's

@@ -6,7 +6,7 @@ import { isCode } from '../../../kernel/codes.ts';
 import { requirePermission, type Principal } from '../../../kernel/principal.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { appendAudit } from '../../access/audit.ts';
-import { enqueueShipBackCorrection, trackingCorrectionRefusal, type ShipBackCorrection } from '../../channels/store/ship-back-correction.ts';
+import { closeCorrectedByHand, enqueueShipBackCorrection, shipBackCorrectionMode, trackingCorrectionRefusal, type ShipBackCorrection } from '../../channels/store/ship-back-correction.ts';
 import { lockOrders } from '../../orders/store/orders.ts';
 import { retrackShipmentIn } from '../../tracking/commands/retrack-shipment.ts';
 import type { WarehouseFlowDeps } from '../deps.ts';
@@ -19,6 +19,11 @@ export interface TrackingCorrectionInput {
   /** The right carrier; absent: the shipment's carrier stays. */
   carrier?: string | undefined;
   trackingNo: string;
+  /**
+   * The number was already corrected in the platform's own back office (JD and Shopee, which the hub cannot correct, or
+   * by a person there): the hub corrects its own shipment and tracking, closes the old write, and tells no platform.
+   */
+  correctedOnPlatform?: boolean | undefined;
 }
 
 export interface TrackingCorrected {
@@ -66,10 +71,17 @@ export async function correctTracking(deps: WarehouseFlowDeps, who: Principal, s
     }
     const taken = await tx.get<{ id: string }>('SELECT id FROM shipments WHERE tenant_id = ? AND carrier = ? AND tracking_no = ? AND id <> ?', [who.tenantId, carrier, trackingNo, s.id]);
     if (taken) throw new HubError('TRACKING_NO_IN_USE', `${carrier} tracking number ${trackingNo} is already on shipment ${taken.id}`, { shipmentId: taken.id });
-    // Every platform is asked before anything is written: one that cannot take a correction refuses the whole of it.
-    for (const o of orders) {
-      const refusal = trackingCorrectionRefusal(o.channel);
-      if (refusal) throw new HubError('CORRECTION_UNSUPPORTED', `order ${o.order_no}: ${refusal}`, { orderId: o.id, channel: o.channel });
+    // Every platform is asked before anything is written. Only a number the platform already holds needs its
+    // correction method; one it never got is simply sent. A platform without that method refuses the whole of it —
+    // unless the person corrected it there by hand.
+    const byHand = input.correctedOnPlatform === true;
+    if (!byHand) {
+      for (const o of orders) {
+        const refusal = trackingCorrectionRefusal(o.channel);
+        if (refusal && (await shipBackCorrectionMode(tx, s.id, o.id)) === 'correct') {
+          throw new HubError('CORRECTION_UNSUPPORTED', `order ${o.order_no}: ${refusal}; if you corrected it there already, correct the hub's record with correctedOnPlatform`, { orderId: o.id, channel: o.channel });
+        }
+      }
     }
 
     const changed = await tx.run(`UPDATE shipments SET carrier = ?, tracking_no = ?, updated_at = ? WHERE id = ? AND state = 'shipped'`, [carrier, trackingNo, now, s.id]);
@@ -77,7 +89,8 @@ export async function correctTracking(deps: WarehouseFlowDeps, who: Principal, s
     const retracked = await retrackShipmentIn(tx, { id: s.id, tenantId: s.tenant_id }, trackingNo !== s.tracking_no, now);
     const platformWrites: TrackingCorrected['platformWrites'] = [];
     for (const o of orders) {
-      const w = await enqueueShipBackCorrection(tx, { shipmentId: s.id, orderId: o.id, carrier, trackingNo, at: now });
+      const draft = { shipmentId: s.id, orderId: o.id, carrier, trackingNo, at: now };
+      const w = byHand ? await closeCorrectedByHand(tx, draft, who.name) : await enqueueShipBackCorrection(tx, draft);
       platformWrites.push({ orderId: o.id, platformOrderId: o.platform_order_id, ...w });
     }
     const queued = platformWrites.filter((w) => w.kind === 'queued').length;

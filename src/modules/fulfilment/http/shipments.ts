@@ -117,13 +117,19 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
           'platform order in the parcel gets a ship-back correction (its platform’s own method: Taobao consign.resend, Douyin logisticsEdit, PDD ' +
           'online.send 修改发货, Shopify update_tracking, WooCommerce a new tracking item for the old one) superseding the write that told it the old ' +
           'number (a plain send of the new number where that write never reached the platform). platformWrites says what was queued per order. ' +
-          '409 CORRECTION_UNSUPPORTED when a platform of the parcel takes no correction (JD, Shopee), nothing written; 409 SHIPMENT_STATE before it ' +
+          '409 CORRECTION_UNSUPPORTED when a platform of the parcel holds the old number and takes no correction (JD, Shopee), nothing written — correct it in its back office and send correctedOnPlatform: true; 409 SHIPMENT_STATE before it ' +
           'ships (ship it with the right number instead) and once delivered or returned; 409 TRACKING_NO_UNCHANGED for the number it has; ' +
           '409 TRACKING_NO_IN_USE; 409 WAYBILL_MISMATCH for a parcel with an e-waybill; 409 SHIP_BACK_IN_FLIGHT while the platform is being told ' +
           'the old number (try again once it settled); 404 SHIPMENT_NOT_FOUND.',
         params: Type.Object({ id: Id }),
         body: Type.Object(
-          { carrier: Type.Optional(CarrierCode('the right carrier; absent: the shipment’s stays')), trackingNo: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) },
+          {
+            carrier: Type.Optional(CarrierCode('the right carrier; absent: the shipment’s stays')),
+            trackingNo: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }),
+            correctedOnPlatform: Type.Optional(
+              Type.Boolean({ description: 'true: the number was corrected in the platform’s own back office already; the hub corrects its record and tracking, closes the old write, tells no platform' }),
+            ),
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -138,7 +144,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
                 id: Type.Optional(Type.Integer({ description: 'the queued write (GET /api/channel-accounts/{id}/outbound)' })),
                 supersedes: Type.Optional(Type.Integer({ description: 'the write it replaces' })),
                 mode: Type.Optional(Type.String({ description: 'correct (the platform has the old number), resend (its send was refused), replace (it was not sent yet)' })),
-                reason: Type.Optional(Type.String({ description: 'never_told (the hub never told this platform of the parcel) or platform_has_it' })),
+                reason: Type.Optional(Type.String({ description: 'never_told (the hub never told this platform of the parcel), platform_has_it, or corrected_by_hand (correctedOnPlatform)' })),
               }),
             ),
           }),
