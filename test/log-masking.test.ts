@@ -402,7 +402,7 @@ describe('the logger itself', () => {
 });
 
 describe('log lines of `orderhub serve` (SQLite writer thread, trace) carry no personal data or secrets', () => {
-  it('keeps them out of stdout and stderr, the writer thread included', async () => {
+  it('keeps them out of stdout and stderr, the writer thread included', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orderhub-logs-'));
     const rx = await failingReceiver();
     let hub: Awaited<ReturnType<typeof spawnHub>> | null = null;

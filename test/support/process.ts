@@ -27,7 +27,7 @@ export async function spawnHub(env: Record<string, string>, args: string[] = [])
       // Not left running behind a failed test (on a loaded machine a start can take this long).
       child.kill('SIGKILL');
       reject(new Error(`hub did not start:\n${out}`));
-    }, 30_000);
+    }, 90_000);
     const check = () => {
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (m) {
