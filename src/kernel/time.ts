@@ -74,3 +74,8 @@ export function parseBeijingTime(s: unknown): number | null {
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) - beijingOffsetMs;
   return Number.isFinite(ms) && formatBeijingTime(ms) === s ? ms : null;
 }
+
+/** An instant as 'YYYY-MM-DD HH:mm:ss' on the wall clock of a time zone (the shop's), for people and spreadsheets. */
+export function formatInZone(ms: number, timeZone: string): string {
+  return new Date(ms + zoneOffsetMinutes(ms, timeZone) * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+}
