@@ -224,6 +224,23 @@ describe.each(httpBackends)('finance export on $name', (backend) => {
     expect(cup?.getCell(price).numFmt).toBe('0.00');
   });
 
+  it('keeps the scope and the masking in the line layout', async () => {
+    const other = await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: 'ownshop', name: '宁波店', credentials: { secret: 'other-shop-0123456789' } });
+    const u = await s.api<{ id: string }>('POST', '/api/users', { username: 'fin-other-shop', password: 'correct horse battery', roles: ['finance'], scope: { accounts: [other.body.id] } });
+    expect(u.status).toBe(201);
+    const token = (await s.api<{ token: string }>('POST', '/api/tokens', { name: 'fin-other-shop', userId: u.body.id })).body.token;
+    const res = await fetch(`${s.url}/api/orders/export?layout=lines&lang=zh`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-total-count')).toBe('0');
+    const text = await res.text();
+    expect(parseCsv(text.replace(/^\uFEFF/, ''))).toHaveLength(1);
+    const lines = await exported(s, '?layout=lines&lang=zh');
+    for (const r of lines.records.filter((x) => x['订单号'] === plainNo)) {
+      expect(r['收件人电话']).toMatch(/^138\*+5678$/);
+      expect(r['详细地址']).not.toContain('文三路 100 号');
+    }
+  });
+
   it('refuses bad parameters with 400 before anything is audited', async () => {
     const before = (await s.api<{ items: unknown[] }>('GET', '/api/audit?action=orders.export&limit=500')).body.items.length;
     for (const q of ['?layout=rows', '?lang=fr', '?format=pdf', '?layout=', '?lang=ZH']) {
