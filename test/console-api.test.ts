@@ -137,18 +137,19 @@ describe.each(httpBackends)('console API on $name', (backend) => {
   });
 
   it('exports XLSX that Excel opens: a header row, one row per order, phones masked', async () => {
-    const res = await fetch(`${s.url}/api/orders/export?format=xlsx`, { headers: { authorization: `Bearer ${tokens.get('ops')}` } });
+    const res = await fetch(`${s.url}/api/orders/export?format=xlsx&lang=en`, { headers: { authorization: `Bearer ${tokens.get('ops')}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    expect(res.headers.get('content-disposition')).toMatch(/\.xlsx"$/);
+    expect(res.headers.get('content-disposition')).toMatch(/\.xlsx"; filename\*=UTF-8''orders-\d{8}-\d{4}\.xlsx$/);
     const book = new ExcelJS.Workbook();
     await book.xlsx.load((await res.arrayBuffer()) as unknown as Parameters<typeof book.xlsx.load>[0]);
     const sheet = book.getWorksheet('orders');
-    expect(sheet?.getRow(1).getCell(1).value).toBe('order_no');
+    expect(sheet?.getRow(1).getCell(1).value).toBe('Order no.');
+    const phoneColumn = (sheet?.getRow(1).values as unknown[]).indexOf('Receiver phone');
     const rows = (sheet?.rowCount ?? 0) - 1;
     expect(rows).toBe(Number(res.headers.get('x-orderhub-rows')));
     expect(rows).toBeGreaterThanOrEqual(4);
-    const phones = Array.from({ length: rows }, (_, i) => String(sheet?.getRow(i + 2).getCell(14).value));
+    const phones = Array.from({ length: rows }, (_, i) => String(sheet?.getRow(i + 2).getCell(phoneColumn).value));
     expect(phones.every((p) => /^\d{3}\*+\d{4}$/.test(p))).toBe(true);
     const audit = await s.api<{ items: { detail: { format: string } }[] }>('GET', '/api/audit?action=orders.export');
     expect(audit.body.items[0]?.detail.format).toBe('xlsx');

@@ -41,3 +41,17 @@ function numberText(n: number): string {
   const s = String(n);
   return /e/i.test(s) ? n.toFixed(12).replace(/0+$/, '').replace(/\.$/, '') : s;
 }
+
+/**
+ * Integer minor units as the decimal amount a person reads, with the currency's decimals: 9980 CNY → "99.80",
+ * 500 JPY → "500", -5 CNY → "-0.05". String arithmetic only, never a float.
+ */
+export function minorToDecimal(minor: number, currency: string): string {
+  if (!Number.isSafeInteger(minor)) throw new HubError('VALIDATION_FAILED', `amount ${minor} is not an integer of minor units`);
+  const exp = currencyExponent(currency);
+  const digits = String(Math.abs(minor));
+  const sign = minor < 0 ? '-' : '';
+  if (exp === 0) return sign + digits;
+  const padded = digits.padStart(exp + 1, '0');
+  return `${sign}${padded.slice(0, -exp)}.${padded.slice(-exp)}`;
+}

@@ -39,9 +39,17 @@ export function toIso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
 
+/** One formatter per zone: building one costs far more than using it (an export formats three times a row). */
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** Minutes a time zone is ahead of UTC at an instant (Asia/Shanghai: 480). */
 export function zoneOffsetMinutes(epochMs: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(epochMs);
+  let f = offsetFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+    offsetFormats.set(timeZone, f);
+  }
+  const parts = f.formatToParts(epochMs);
   const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
   if (!m) return 0;
@@ -73,4 +81,9 @@ export function parseBeijingTime(s: unknown): number | null {
   if (!m) return null;
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) - beijingOffsetMs;
   return Number.isFinite(ms) && formatBeijingTime(ms) === s ? ms : null;
+}
+
+/** An instant as 'YYYY-MM-DD HH:mm:ss' on the wall clock of a time zone (the shop's), for people and spreadsheets. */
+export function formatInZone(ms: number, timeZone: string): string {
+  return new Date(ms + zoneOffsetMinutes(ms, timeZone) * 60_000).toISOString().slice(0, 19).replace('T', ' ');
 }

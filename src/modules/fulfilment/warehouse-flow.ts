@@ -27,6 +27,7 @@ import { pickListHtml } from './pick-list-page.ts';
 // Where these lived before the split; importers keep naming this file.
 export { shipmentStates } from './domain/shipment-machine.ts';
 export { shipmentsOfOrder } from './queries/shipments-of-order.ts';
+export { parcelsOfLines, type LineParcel } from './queries/parcels-of-lines.ts';
 export type { PickList, ShipmentView, WaveView } from './views.ts';
 export type { TrackingCorrected, TrackingCorrectionInput } from './commands/correct-tracking.ts';
 

@@ -10,7 +10,7 @@ import type { OrderDeps } from './deps.ts';
 import type { PiiView } from './views.ts';
 import type { OrderFilter } from './queries/order-filter.ts';
 import { countOrders } from './queries/count-orders.ts';
-import { exportOrderRows, exportOrders, type OrderExportRow } from './queries/export-orders.ts';
+import { exportOrderPages, exportOrderRows, exportOrders, type ExportCounts, type OrderExportRow } from './queries/export-orders.ts';
 import { listOrders } from './queries/list-orders.ts';
 import { resolveOrderId } from './queries/resolve-order-id.ts';
 import { orderDetail, type OrderDetail } from './queries/order-detail.ts';
@@ -27,7 +27,8 @@ import { expireUnpaid } from './commands/expire-unpaid.ts';
 // Where these lived before the split; importers keep naming this file.
 export { orderSorts, scoped, type OrderFilter, type OrderSort } from './queries/order-filter.ts';
 export type { OrderSummary, PiiView } from './views.ts';
-export type { OrderExportRow } from './queries/export-orders.ts';
+export type { ExportCounts, OrderExportRow } from './queries/export-orders.ts';
+export { contentDisposition, exportColumns, exportFileName, exportLayouts, sheetRows, type ExportLayout } from './queries/export-sheet.ts';
 export type { OrderDetail } from './queries/order-detail.ts';
 export type { PriceChangeInput } from './commands/request-price-change.ts';
 export type { PriceChangePayload } from './commands/apply-price-change.ts';
@@ -55,8 +56,13 @@ export class OrderService {
     f: Omit<OrderFilter, 'page' | 'pageSize'>,
     pii: PiiView,
     record: (entry: { action: string; targetType: string; targetId: null; detail: unknown }) => Promise<void>,
-  ): Promise<{ total: number; rows: AsyncGenerator<OrderExportRow> }> {
+  ): Promise<{ total: number; counts: ExportCounts; rows: AsyncGenerator<OrderExportRow> }> {
     return exportOrders(this.deps, who, f, pii, record);
+  }
+
+  /** The export's orders a page at a time (what the rows generator flattens). */
+  exportPages(who: Principal, f: Omit<OrderFilter, 'page' | 'pageSize'>, pii: PiiView, pageSize = 1000): AsyncGenerator<OrderExportRow[]> {
+    return exportOrderPages(this.deps, who, f, pii, pageSize);
   }
 
   exportRows(who: Principal, f: Omit<OrderFilter, 'page' | 'pageSize'>, pii: PiiView, pageSize = 1000): AsyncGenerator<OrderExportRow> {

@@ -10,6 +10,7 @@ import { dateTime, money } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMe, useSession } from '../session.tsx';
 import type { Account, OrderSummary, Page } from '../types.ts';
+import { OrderExport } from './OrderExport.tsx';
 
 const statuses = ['pending_payment', 'paid', 'shipped', 'delivered', 'completed', 'cancelled'];
 const statusColor: Record<string, string> = { pending_payment: 'gold', paid: 'blue', shipped: 'cyan', delivered: 'green', completed: 'green', cancelled: 'default' };
@@ -23,6 +24,7 @@ export default function Orders() {
   const [loading, setLoading] = useState(false);
   const [accounts, setAccounts] = useState<Account[]>([]);
   const [form] = Form.useForm();
+  const [exporting, setExporting] = useState(false);
 
   const filter = useMemo(
     () => ({
@@ -70,7 +72,6 @@ export default function Orders() {
       page: undefined,
     });
 
-  const exportUrl = (format: 'csv' | 'xlsx') => `/api/orders/export${qs({ ...filter, format })}`;
   const accountName = (id: string) => accounts.find((a) => a.id === id)?.name ?? id.slice(-6);
 
   return (
@@ -109,13 +110,13 @@ export default function Orders() {
             {t('common.reset')}
           </Button>
           {can('orders.export') && (
-            <>
-              <Button href={exportUrl('csv')}>{t('orders.exportCsv')}</Button>
-              <Button href={exportUrl('xlsx')}>{t('orders.exportXlsx')}</Button>
-            </>
+            <Button onClick={() => setExporting(true)} data-testid="order-export">
+              {t('common.export')}
+            </Button>
           )}
         </Space>
       </Form>
+      <OrderExport filter={filter} open={exporting} onClose={() => setExporting(false)} />
       <Table<OrderSummary>
         rowKey="id"
         size="middle"

@@ -8,7 +8,8 @@ import { PassThrough, Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
 import { orderSorts } from '../queries/order-filter.ts';
-import type { OrderExportRow } from '../queries/export-orders.ts';
+import { contentDisposition, exportColumns, exportFileName, exportLayouts, sheetRows, type ExportColumn, type SheetRow } from '../queries/export-sheet.ts';
+import { langs, pickLang, type Lang } from '../../../kernel/catalogue.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
 import { Instant, OrderDetail, OrderSummary, PaymentTimeline, PendingApproval } from '../../../app/http/schemas.ts';
 import { instantAt } from '../../../app/http/edge.ts';
@@ -27,46 +28,24 @@ const filterQuery = {
   createdTo: Type.Optional(Instant('orders created before')),
 };
 
-/** The export's columns, in order: [row field, header]. */
-const exportColumns: [keyof OrderExportRow, string][] = [
-  ['orderNo', 'order_no'],
-  ['platformOrderId', 'platform_order_id'],
-  ['channel', 'channel'],
-  ['accountId', 'account_id'],
-  ['status', 'status'],
-  ['paymentStatus', 'payment_status'],
-  ['fulfilmentStatus', 'fulfilment_status'],
-  ['reservation', 'reservation'],
-  ['hold', 'hold'],
-  ['currency', 'currency'],
-  ['totalAmount', 'total_amount_minor'],
-  ['paidAmount', 'paid_amount_minor'],
-  ['receiverName', 'receiver_name'],
-  ['receiverPhone', 'receiver_phone'],
-  ['province', 'province'],
-  ['city', 'city'],
-  ['district', 'district'],
-  ['address', 'address'],
-  ['platformCreatedAt', 'platform_created_at'],
-  ['createdAt', 'created_at'],
-  ['paidAt', 'paid_at'],
-];
-
-/** A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed with ' (CSV injection). */
-function cell(v: string | number): string | number {
-  return typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-}
-
 /** The export as an XLSX workbook, written row by row into the response (exceljs' streaming writer). */
-function xlsxStream(rows: AsyncGenerator<OrderExportRow>): PassThrough {
+function xlsxStream(rows: AsyncIterable<SheetRow>, columns: readonly ExportColumn[], lang: Lang): PassThrough {
   const out = new PassThrough();
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
-  const sheet = book.addWorksheet('orders');
-  sheet.columns = exportColumns.map(([key, header]) => ({ key, header, width: key === 'address' ? 40 : 18 }));
+  const sheet = book.addWorksheet(lang === 'zh' ? '订单' : 'orders');
+  sheet.columns = columns.map((c) => ({ key: c.key, header: c.header[lang], width: c.key === 'address' || c.key === 'title' ? 40 : 18 }));
   sheet.getRow(1).font = { bold: true };
   sheet.getRow(1).commit();
   void (async () => {
-    for await (const r of rows) sheet.addRow(Object.fromEntries(exportColumns.map(([key]) => [key, cell(r[key])]))).commit();
+    for await (const r of rows) {
+      // An amount is a number in a workbook (finance sums it), parsed from our exact decimal text and shown with its decimals.
+      const row = sheet.addRow(Object.fromEntries(columns.map((c) => [c.key, c.kind === 'amount' && r[c.key] !== '' ? Number(r[c.key]) : r[c.key]])));
+      for (const c of columns) {
+        const v = r[c.key];
+        if (c.kind === 'amount' && typeof v === 'string' && v !== '') row.getCell(c.key).numFmt = v.includes('.') ? `0.${'0'.repeat(v.split('.')[1]?.length ?? 0)}` : '0';
+      }
+      row.commit();
+    }
     sheet.commit();
     await book.commit();
   })().catch((e: unknown) => out.destroy(e as Error));
@@ -82,34 +61,48 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         tags: ['orders'],
         summary: 'Export the orders a filter matches as CSV (UTF-8 with BOM, opens in Excel) or XLSX, newest first',
         description:
-          'The same filters as the order list, inside the caller’s data scope. Amounts in minor units. Phones, names and addresses are ' +
-          'masked; `reveal=true` needs pii.view. Every export is written to the audit log (orders.export, with the filter and the row count).',
+          'The same filters as the order list, inside the caller’s data scope. `layout=orders` gives one row per order, `layout=lines` one row per ' +
+          'order line (SKU, title, quantity, unit price, line discount, and the carrier and tracking number of the parcel carrying it). Headers, ' +
+          'states, channels and carriers in `lang` (zh or en; without it, the first of Accept-Language the hub speaks, else zh). Amounts in ' +
+          'currency units with the currency’s decimals ("99.80"), times as YYYY-MM-DD HH:mm:ss in the shop’s time zone, the shop by name with ' +
+          'its id in the last column. X-Total-Count says how many data rows follow (for a progress bar). The file is named by the shop’s date ' +
+          '(orders-YYYYMMDD-HHmm.csv). Phones, names and addresses are masked; `reveal=true` needs pii.view. Every export is written to the ' +
+          'audit log (orders.export, with the filter and the row count) before any row is read.',
         querystring: Type.Object({
           ...filterQuery,
           reveal: Type.Boolean({ default: false }),
           format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')], { default: 'csv' }),
+          layout: Type.Union(exportLayouts.map((l) => Type.Literal(l)), { default: 'orders', description: 'orders: a row per order; lines: a row per order line' }),
+          lang: Type.Optional(Type.Union(langs.map((l) => Type.Literal(l)), { description: 'headers and labels; default from Accept-Language, else zh' })),
         }),
-        response: { 200: Type.Unknown({ description: 'text/csv; one header row, then one row per order' }), 400: ErrorBody, 403: ErrorBody },
+        response: { 200: Type.Unknown({ description: 'text/csv; one header row, then one row per order (or per line)' }), 400: ErrorBody, 403: ErrorBody },
       },
     },
     async (req, reply) => {
       const p = who(req);
-      const { reveal, format, ...q } = req.query;
+      const { reveal, format, layout, lang: asked, ...q } = req.query;
+      const lang = pickLang(asked, req.headers['accept-language']);
       const filter = { ...q, createdFrom: instant('createdFrom', q.createdFrom), createdTo: instant('createdTo', q.createdTo) };
-      const { total, rows } = await hub.orders.export(p, filter, { reveal }, (entry) => hub.writes.recordAudit(p, { ...entry, detail: { ...(entry.detail as object), format } }));
-      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
-      void reply.header('content-disposition', `attachment; filename="orders-${day}.${format}"`).header('x-orderhub-rows', String(total));
-      if (format === 'xlsx') {
-        return reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(xlsxStream(rows));
-      }
-      const csv = stringify({ header: true, columns: exportColumns.map(([key, header]) => ({ key, header })), bom: true });
-      const source = Readable.from(
-        (async function* () {
-          for await (const r of rows) {
-            yield Object.fromEntries(exportColumns.map(([key]) => [key, cell(r[key])]));
-          }
-        })(),
+      const { counts, rows } = await hub.orders.export(p, filter, { reveal }, (entry) =>
+        hub.writes.recordAudit(p, { ...entry, detail: { ...(entry.detail as object), format, layout, lang } }),
       );
+      const timeZone = hub.config.timezone;
+      const columns = exportColumns(layout);
+      const total = layout === 'lines' ? counts.lineRows : counts.orders;
+      const sheet = (async function* () {
+        for await (const o of rows) yield* sheetRows(o, { layout, lang, timeZone });
+      })();
+      void reply
+        .header('content-disposition', contentDisposition(exportFileName(layout, format, Date.now(), timeZone)))
+        .header('x-total-count', String(total))
+        .header('x-orderhub-rows', String(counts.orders))
+        .header('content-language', lang)
+        .header('cache-control', 'no-store');
+      if (format === 'xlsx') {
+        return reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(xlsxStream(sheet, columns, lang));
+      }
+      const csv = stringify({ header: true, columns: columns.map((c) => ({ key: c.key, header: c.header[lang] })), bom: true });
+      const source = Readable.from(sheet);
       source.on('error', (e) => csv.destroy(e));
       return reply.header('content-type', 'text/csv; charset=utf-8').send(source.pipe(csv));
     },
