@@ -335,6 +335,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'GET /api/audit': { targets: all('/api/audit?limit=500'), visible: (a) => [a.paid.id] },
     'GET /api/audit/verify': { refused: 'verifying the whole chain reads every entry: an unlimited scope only', path: '/api/audit/verify' },
     'GET /api/approvals': { targets: all('/api/approvals?limit=200'), visible: (a) => [a.priceApproval, a.stockApproval] },
+    'GET /api/approvals/inbox': { targets: all('/api/approvals/inbox') },
     'GET /api/approvals/:id': {
       targets: (x) => [
         { path: `/api/approvals/${x.priceApproval}`, dims: allDims },

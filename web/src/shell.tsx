@@ -1,11 +1,12 @@
 // The frame around every page: the menu (only what the principal may use), language switch, sign-out.
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { useLocation, useNavigate } from 'react-router';
-import { Alert, Button, Layout, Menu, Space, Typography } from 'antd';
+import { Alert, Badge, Button, Layout, Menu, Space, Tooltip, Typography } from 'antd';
 import {
   AlertOutlined,
   ApiOutlined,
   AuditOutlined,
+  BellOutlined,
   CarOutlined,
   DashboardOutlined,
   DatabaseOutlined,
@@ -19,6 +20,7 @@ import {
 } from '@ant-design/icons';
 import { useI18n, type Key } from './i18n.tsx';
 import { useSession } from './session.tsx';
+import { get } from './api.ts';
 
 const items: { path: string; label: Key; icon: ReactNode; permission: string | null }[] = [
   { path: '/', label: 'nav.dashboard', icon: <DashboardOutlined />, permission: 'orders.read' },
@@ -58,6 +60,7 @@ export function Shell({ children }: { children: ReactNode }) {
       <Layout>
         <Layout.Header style={{ background: '#fff', padding: '0 24px', display: 'flex', justifyContent: 'flex-end', alignItems: 'center' }}>
           <Space>
+            {can('approvals.decide') && <ApprovalBell />}
             <Typography.Text type="secondary" data-testid="whoami">
               {me?.user?.displayName ?? me?.name} · {me?.tenant}
             </Typography.Text>
@@ -73,5 +76,38 @@ export function Shell({ children }: { children: ReactNode }) {
         <Layout.Content style={{ margin: 16 }}>{children}</Layout.Content>
       </Layout>
     </Layout>
+  );
+}
+
+/**
+ * The notification bell: how many requests the signed-in person may decide, polled (and again on every page change,
+ * so deciding one on the approvals page lowers it at once); a click opens the approvals page.
+ */
+function ApprovalBell() {
+  const { t } = useI18n();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [n, setN] = useState<{ count: number; more: boolean } | null>(null);
+  useEffect(() => {
+    let live = true;
+    const read = () => void get<{ count: number; more: boolean }>('/api/approvals/inbox').then((r) => live && setN(r)).catch(() => undefined);
+    read();
+    const timer = setInterval(read, 20_000);
+    window.addEventListener('orderhub:approvals-changed', read);
+    return () => {
+      live = false;
+      clearInterval(timer);
+      window.removeEventListener('orderhub:approvals-changed', read);
+    };
+  }, [location.pathname]);
+  const count = n?.count ?? 0;
+  return (
+    <Tooltip title={count ? `${t('bell.title')}：${count}${n?.more ? '+' : ''}` : t('bell.none')}>
+      <Button type="text" aria-label={t('bell.title')} data-testid="approval-bell" onClick={() => navigate('/approvals')}>
+        <Badge count={count} overflowCount={99} size="small" data-testid="approval-bell-count">
+          <BellOutlined style={{ fontSize: 18 }} />
+        </Badge>
+      </Button>
+    </Tooltip>
   );
 }

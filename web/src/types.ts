@@ -30,9 +30,11 @@ export interface OrderSummary {
   receiverRegion: string;
   platformCreatedAt: string | null;
   createdAt: string | null;
+  /** Kinds of the requests on the order waiting for a second person (the list only). */
+  pendingApprovals?: string[];
 }
 
-export interface OrderDetail extends OrderSummary {
+export interface OrderDetail extends Omit<OrderSummary, 'pendingApprovals'> {
   piiRevealed: boolean;
   receiver: { name: string; phone: string | null; province: string; city: string; district: string; address: string; protection: string | null };
   buyer: { id: string | null; name: string | null; phone: string | null };
@@ -44,6 +46,8 @@ export interface OrderDetail extends OrderSummary {
   cancelledAt: string | null;
   version: number;
   allowedTransitions: string[];
+  blockedActions: { priceChange: string | null; ship: string | null };
+  pendingApprovals: { id: string; kind: string }[];
   history: { at: string | null; kind: string; from: string | null; to: string | null; cause: string; sourceTime: string | null; rawEventId: number | null; detail: unknown }[];
   rawEvents: { id: number; eventId: string; channel: string; receivedAt: string | null; deliveries: number; outcome: string }[];
   notes: { id: number; at: string | null; author: string; text: string }[];
@@ -205,12 +209,35 @@ export interface Integration {
   };
 }
 
+type Change = { from: number; to: number };
+
+/** What a request would change, per kind (money in minor units). */
+export type ApprovalDiff =
+  | {
+      kind: 'order.price_change';
+      orderId: string;
+      orderNo: string;
+      currency: string;
+      lines: { lineNo: number; sku: string; quantity: number; unitPrice: Change; discount: Change }[];
+      shippingFee: Change | null;
+      discountSeller: Change | null;
+      total: Change;
+    }
+  | { kind: 'order.cancel_paid'; orderId: string; orderNo: string; currency: string | null; status: { from: string; to: string }; paidAmount: number }
+  | { kind: 'stock.bulk_adjust'; rows: { sku: string; warehouse: string; before: number | null; after: number | null; delta: number | null; safetyStock: { from: number | null; to: number } | null }[] }
+  | { kind: 'channel_account.delete'; accountId: string; name: string; platform: string }
+  | { kind: 'user.delete'; userId: string; username: string };
+
 export interface Approval {
   id: string;
   kind: string;
   label: string;
   state: string;
   summary: string;
+  targetType: string;
+  targetId: string | null;
+  payload: Record<string, unknown>;
+  diff: ApprovalDiff | null;
   requestedBy: string;
   requestedAt: string | null;
   expiresAt: string | null;

@@ -125,6 +125,14 @@ export const OrderDetail = Type.Composite([
     sourceUpdatedAt: NStr,
     version: Int,
     allowedTransitions: Type.Array(Str),
+    blockedActions: Type.Object(
+      {
+        priceChange: Type.Union([Type.Literal('PRICE_CHANGE_UNSUPPORTED'), Type.Null()], { description: 'the channel cannot carry a price change to what the buyer pays' }),
+        ship: Type.Union([Type.Literal('SHIP_THROUGH_WAREHOUSE'), Type.Null()], { description: 'a parcel is in the warehouse: it ships through the warehouse flow, not by a hand move' }),
+      },
+      { description: 'actions refused as the order stands, with the error code the server answers them with' },
+    ),
+    pendingApprovals: Type.Array(Type.Object({ id: Str, kind: Str }), { description: 'requests on this order waiting for a second person (待审批)' }),
     history: Type.Array(
       Type.Object({
         at: NStr,
@@ -262,6 +270,38 @@ export const AuditEntry = Type.Object({
   detail: Type.Unknown(),
 });
 
+const Change = Type.Object({ from: Int, to: Int });
+function ApprovalDiffSchema() {
+  const order = { orderId: Str, orderNo: Str };
+  return Type.Union([
+    Type.Object({
+      kind: Type.Literal('order.price_change'),
+      ...order,
+      currency: Str,
+      lines: Type.Array(Type.Object({ lineNo: Int, sku: Str, quantity: Int, unitPrice: Change, discount: Change })),
+      shippingFee: Type.Union([Change, Type.Null()]),
+      discountSeller: Type.Union([Change, Type.Null()]),
+      total: Change,
+    }),
+    Type.Object({ kind: Type.Literal('order.cancel_paid'), ...order, currency: NStr, status: Type.Object({ from: Str, to: Type.Literal('cancelled') }), paidAmount: Int }),
+    Type.Object({
+      kind: Type.Literal('stock.bulk_adjust'),
+      rows: Type.Array(
+        Type.Object({
+          sku: Str,
+          warehouse: Str,
+          before: Type.Union([Int, Type.Null()]),
+          after: Type.Union([Int, Type.Null()]),
+          delta: Type.Union([Int, Type.Null()]),
+          safetyStock: Type.Union([Type.Object({ from: Type.Union([Int, Type.Null()]), to: Int }), Type.Null()]),
+        }),
+      ),
+    }),
+    Type.Object({ kind: Type.Literal('channel_account.delete'), accountId: Str, name: Str, platform: Str }),
+    Type.Object({ kind: Type.Literal('user.delete'), userId: Str, username: Str }),
+  ]);
+}
+
 export const Approval = Type.Object(
   {
     id: Str,
@@ -273,6 +313,11 @@ export const Approval = Type.Object(
     targetId: NStr,
     summary: Str,
     payload: Type.Record(Type.String(), Type.Unknown()),
+    diff: Type.Union([ApprovalDiffSchema(), Type.Null()], {
+      description:
+        'what the request would change, by kind: order.price_change (lines with SKU, quantity, unit price and discount from → to; shipping fee; seller discount; total; money in minor units), ' +
+        'order.cancel_paid (status from → cancelled, amount paid), stock.bulk_adjust (per SKU and warehouse: on hand before → after, as counted when asked), channel_account.delete, user.delete',
+    }),
     requestedBy: Str,
     requestedAt: NStr,
     expiresAt: NStr,

@@ -3,6 +3,7 @@ import { actorKey, approvalKinds, isApprovalKind, type ApprovalKind, type Approv
 import type { Principal } from '../../kernel/principal.ts';
 import { toIso } from '../../kernel/time.ts';
 import type { ApprovalSettings } from './deps.ts';
+import { approvalDiff, type ApprovalDiff } from './approval-diff.ts';
 
 export interface ApprovalRow {
   id: string;
@@ -34,6 +35,8 @@ export interface ApprovalView {
   targetId: string | null;
   summary: string;
   payload: Record<string, unknown>;
+  /** What it would change, per kind (SKUs, quantities, old → new), for the decider; null for an unknown payload shape. */
+  diff: ApprovalDiff | null;
   requestedBy: string;
   requestedAt: string | null;
   expiresAt: string | null;
@@ -51,6 +54,7 @@ export type MaybePending<T> = { done: T } | { pending: ApprovalView };
 export function approvalView(settings: ApprovalSettings, r: ApprovalRow, who: Principal): ApprovalView {
   const kind = r.kind as ApprovalKind;
   const expiresAt = Number(r.requested_at) + settings.ttlHours * 3_600_000;
+  const payload = JSON.parse(r.payload) as Record<string, unknown>;
   return {
     id: r.id,
     kind,
@@ -60,7 +64,8 @@ export function approvalView(settings: ApprovalSettings, r: ApprovalRow, who: Pr
     targetType: r.target_type,
     targetId: r.target_id,
     summary: r.summary,
-    payload: JSON.parse(r.payload) as Record<string, unknown>,
+    payload,
+    diff: isApprovalKind(kind) ? approvalDiff(kind, payload) : null,
     requestedBy: r.requested_by_name,
     requestedAt: toIso(Number(r.requested_at)),
     expiresAt: r.state === 'pending' ? toIso(expiresAt) : null,

@@ -13,10 +13,12 @@ import { decideApproval } from './commands/decide-approval.ts';
 import { withdrawApproval } from './commands/withdraw-approval.ts';
 import { listApprovals } from './queries/list-approvals.ts';
 import { getApproval } from './queries/get-approval.ts';
+import { decidableCount, pendingOnTargets, type PendingMarker } from './queries/pending-approvals.ts';
 
 export type { ApprovalContext, ApprovalExecutor, ApprovalSettings } from './deps.ts';
 export type { ApprovalView, MaybePending } from './approval-view.ts';
 export type { ApprovalDraft } from './commands/open-approval.ts';
+export type { PendingMarker } from './queries/pending-approvals.ts';
 
 export class ApprovalService {
   private readonly deps: ApprovalDeps;
@@ -44,6 +46,16 @@ export class ApprovalService {
 
   get(who: Principal, id: string): Promise<ApprovalView> {
     return getApproval(this.deps, who, id);
+  }
+
+  /** The open requests on each target (the "待审批" marker of an order), by target id. */
+  pendingOn(tenantId: string, targetType: string, ids: readonly string[], now = Date.now()): Promise<Map<string, PendingMarker[]>> {
+    return pendingOnTargets(this.deps, tenantId, targetType, ids, now);
+  }
+
+  /** The notification bell: how many open requests the caller may decide. */
+  decidable(who: Principal, now = Date.now()): Promise<{ count: number; more: boolean }> {
+    return decidableCount(this.deps, who, now);
   }
 
   decide(who: Principal, id: string, input: { decision: 'approve' | 'reject'; reason?: string | undefined }, now = Date.now()): Promise<ApprovalView> {

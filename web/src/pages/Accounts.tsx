@@ -17,7 +17,7 @@ const settingKeys = new Set(['stockLocationId']);
 export default function Accounts() {
   const { t } = useI18n();
   const { can } = useSession();
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const [items, setItems] = useState<Account[]>([]);
   const [platforms, setPlatforms] = useState<Platform[]>([]);
   const [editing, setEditing] = useState<Account | 'new' | null>(null);
@@ -27,6 +27,16 @@ export default function Accounts() {
   useEffect(load, [load]);
   useEffect(() => void get<{ items: Platform[] }>('/api/platforms').then((r) => setPlatforms(r.items)).catch(() => undefined), []);
   const fail = (e: unknown) => message.error(e instanceof ApiError ? e.message : String(e));
+
+  // Switching off stops a shop's orders (a user's sign-in) at once: the person confirms, reading what will happen.
+  const confirmActive = (a: { id: string; name: string }, on: boolean) =>
+    modal.confirm({
+      title: t(on ? 'accounts.confirmOn' : 'accounts.confirmOff').replace('{name}', a.name),
+      content: t(on ? 'accounts.confirmOnText' : 'accounts.confirmOffText'),
+      okText: t(on ? 'common.confirmOn' : 'common.confirmOff'),
+      okButtonProps: { danger: !on },
+      onOk: () => patch(`/api/channel-accounts/${a.id}`, { active: on }).then(load).catch(fail),
+    });
   const manage = can('accounts.manage');
   const label = (p: string) => platforms.find((x) => x.platform === p)?.label ?? p;
   const fields = platforms.find((p) => p.platform === platform)?.credentialFields ?? [];
@@ -90,7 +100,7 @@ export default function Accounts() {
               });
             },
           },
-          { title: t('accounts.active'), dataIndex: 'active', render: (v: boolean, a) => <Switch checked={v} disabled={!manage} onChange={(on) => void patch(`/api/channel-accounts/${a.id}`, { active: on }).then(load).catch(fail)} /> },
+          { title: t('accounts.active'), dataIndex: 'active', render: (v: boolean, a) => <Switch checked={v} disabled={!manage} data-testid="active-switch" onChange={(on) => confirmActive(a, on)} /> },
           {
             title: t('common.actions'),
             render: (_: unknown, a) => (

@@ -1,7 +1,7 @@
 // The 360° view (客服作战室): one screen answers "where is my order?".
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { App, Button, Card, Col, Descriptions, Empty, Form, Input, InputNumber, List, Modal, Row, Select, Space, Table, Tag, Timeline, Typography } from 'antd';
+import { Alert, App, Button, Card, Col, Descriptions, Empty, Form, Input, InputNumber, List, Modal, Row, Select, Space, Table, Tag, Timeline, Tooltip, Typography } from 'antd';
 import { ApiError, get, post, qs } from '../api.ts';
 import { dateTime, money, toMajor, toMinor } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
@@ -13,7 +13,7 @@ import { OrderShipmentsCard } from './OrderShipments.tsx';
 
 export default function OrderView() {
   const { ref = '' } = useParams();
-  const { t, status, kind, locale } = useI18n();
+  const { t, status, kind, locale, label } = useI18n();
   const me = useMe();
   const { can } = useSession();
   const { message } = App.useApp();
@@ -52,7 +52,8 @@ export default function OrderView() {
       setDialog(null);
       await load();
     } catch (e) {
-      message.error(e instanceof ApiError ? e.message : String(e));
+      // A refusal the console knows is said in the reader's language; others as the server put them.
+      message.error(e instanceof ApiError ? (label('err', e.code) !== e.code ? label('err', e.code) : e.message) : String(e));
     }
   };
 
@@ -64,6 +65,15 @@ export default function OrderView() {
             <span data-testid="order-no">{order.orderNo}</span>
             <Tag color="blue" data-testid="order-status">{status(order.status)}</Tag>
             {order.hold && <Tag color="red">{order.hold.code}</Tag>}
+            {order.pendingApprovals.length > 0 && (
+              <Tooltip title={`${t('order.pendingApprovalHint')}${order.pendingApprovals.map((p) => label('approvalKind', p.kind)).join('、')}`}>
+                <Link to="/approvals">
+                  <Tag color="gold" data-testid="order-pending-approval">
+                    {t('order.pendingApproval')}
+                  </Tag>
+                </Link>
+              </Tooltip>
+            )}
           </Space>
         }
         extra={
@@ -73,8 +83,8 @@ export default function OrderView() {
             <Button type="primary" disabled={!can('orders.modify') || order.allowedTransitions.length === 0} onClick={() => setDialog('transition')} data-testid="transition-button">
               {t('order.transition')}
             </Button>
-            {order.status === 'pending_payment' && (
-              <Button disabled={!can('prices.change')} onClick={() => setDialog('price')}>
+            {order.status === 'pending_payment' && !order.blockedActions.priceChange && (
+              <Button disabled={!can('prices.change')} onClick={() => setDialog('price')} data-testid="price-change-button">
                 {t('order.priceChange')}
               </Button>
             )}
@@ -86,6 +96,9 @@ export default function OrderView() {
           </Space>
         }
       >
+        {order.status === 'pending_payment' && order.blockedActions.priceChange && (
+          <Alert style={{ marginBottom: 12 }} type="info" showIcon data-testid="price-change-blocked" message={`${t('order.priceChange')}：${t('order.priceChangeBlocked')}`} />
+        )}
         <Descriptions size="small" column={{ xs: 1, md: 3 }}>
           <Descriptions.Item label={t('orders.channel')}>{order.channel}</Descriptions.Item>
           <Descriptions.Item label={t('orders.platformOrderId')}>{order.platformOrderId}</Descriptions.Item>
@@ -229,11 +242,15 @@ export default function OrderView() {
 function TransitionDialog(props: { open: boolean; order: OrderDetail; onClose(): void; onSubmit(to: string, reason: string): Promise<void> }) {
   const { t, status } = useI18n();
   const [form] = Form.useForm<{ to: string; reason: string }>();
+  // A parcel in the warehouse ships through the warehouse flow: "shipped" by hand is not offered, and says why.
+  const shipBlocked = props.order.blockedActions.ship !== null && props.order.allowedTransitions.includes('shipped');
+  const targets = props.order.allowedTransitions.filter((s) => !(s === 'shipped' && shipBlocked));
   return (
     <Modal open={props.open} title={t('order.transition')} onCancel={props.onClose} onOk={() => form.submit()} destroyOnHidden>
+      {shipBlocked && <Alert style={{ marginBottom: 12 }} type="info" showIcon data-testid="ship-blocked" message={t('order.shipBlocked')} />}
       <Form form={form} layout="vertical" onFinish={(v) => void props.onSubmit(v.to, v.reason)}>
         <Form.Item name="to" label={t('orders.status')} rules={[{ required: true }]}>
-          <Select options={props.order.allowedTransitions.map((s) => ({ value: s, label: status(s) }))} />
+          <Select data-testid="transition-target" options={targets.map((s) => ({ value: s, label: status(s) }))} />
         </Form.Item>
         <Form.Item name="reason" label={t('common.reason')} rules={[{ required: true, whitespace: true }]}>
           <Input maxLength={500} />

@@ -16,7 +16,7 @@ const statuses = ['pending_payment', 'paid', 'shipped', 'delivered', 'completed'
 const statusColor: Record<string, string> = { pending_payment: 'gold', paid: 'blue', shipped: 'cyan', delivered: 'green', completed: 'green', cancelled: 'default' };
 
 export default function Orders() {
-  const { t, status, locale } = useI18n();
+  const { t, status, locale, label } = useI18n();
   const me = useMe();
   const { can } = useSession();
   const [params, setParams] = useSearchParams();
@@ -144,6 +144,13 @@ export default function Orders() {
             render: (v: string, o) => (
               <Space size={4}>
                 <Tag color={statusColor[v]}>{status(v)}</Tag>
+                {o.pendingApprovals && o.pendingApprovals.length > 0 && (
+                  <Tooltip title={o.pendingApprovals.map((k) => label('approvalKind', k)).join('、')}>
+                    <Tag color="gold" data-testid="order-pending-approval">
+                      {t('order.pendingApproval')}
+                    </Tag>
+                  </Tooltip>
+                )}
                 {o.hold && (
                   <Tooltip title={o.hold.reason}>
                     <Tag color="red">{o.hold.code}</Tag>

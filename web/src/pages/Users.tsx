@@ -13,7 +13,7 @@ const scopeText = (s: User['scope']) =>
 export default function Users() {
   const { t, locale } = useI18n();
   const me = useMe();
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const [users, setUsers] = useState<User[]>([]);
   const [roles, setRoles] = useState<Role[]>([]);
   const [adding, setAdding] = useState(false);
@@ -35,6 +35,16 @@ export default function Users() {
   useEffect(load, [load]);
   const fail = (e: unknown) => message.error(e instanceof ApiError ? e.message : String(e));
 
+  // Switching off stops a shop's orders (a user's sign-in) at once: the person confirms, reading what will happen.
+  const confirmActive = (u: { id: string; username: string }, on: boolean) =>
+    modal.confirm({
+      title: t(on ? 'users.confirmOn' : 'users.confirmOff').replace('{name}', u.username),
+      content: t(on ? 'users.confirmOnText' : 'users.confirmOffText'),
+      okText: t(on ? 'common.confirmOn' : 'common.confirmOff'),
+      okButtonProps: { danger: !on },
+      onOk: () => patch(`/api/users/${u.id}`, { active: on }).then(load).catch(fail),
+    });
+
   return (
     <Card>
       <Tabs
@@ -55,7 +65,7 @@ export default function Users() {
                     { title: t('users.username'), dataIndex: 'username' },
                     { title: t('users.roles.col'), dataIndex: 'roles', render: (v: string[]) => v.map((r) => <Tag key={r}>{r}</Tag>) },
                     { title: t('users.scope'), dataIndex: 'scope', render: scopeText },
-                    { title: t('users.active'), dataIndex: 'active', render: (v: boolean, u) => <Switch checked={v} disabled={u.id === me.user?.id} onChange={(on) => void patch(`/api/users/${u.id}`, { active: on }).then(load).catch(fail)} /> },
+                    { title: t('users.active'), dataIndex: 'active', render: (v: boolean, u) => <Switch checked={v} disabled={u.id === me.user?.id} data-testid="active-switch" onChange={(on) => confirmActive(u, on)} /> },
                     { title: t('users.lastSignIn'), dataIndex: 'lastSignInAt', render: (v: string | null) => dateTime(v, me.timezone, locale) },
                     {
                       title: t('common.actions'),

@@ -37,6 +37,22 @@ export const approvalRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
   );
 
   app.get(
+    '/approvals/inbox',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['approvals'],
+        summary: 'How many open requests the caller may decide (the console’s notification bell)',
+        description:
+          'Counts pending, unexpired requests the caller may decide: someone else’s, of a kind whose permission the caller holds, on a target in its scope. ' +
+          'Zero for a caller without approvals.decide. Capped at 200 (`more` then says there are more).',
+        response: { 200: Type.Object({ count: Type.Integer({ minimum: 0 }), more: Type.Boolean() }) },
+      },
+    },
+    async (req) => hub.approvals.decidable(who(req)),
+  );
+
+  app.get(
     '/approvals/:id',
     { config: { access: 'authenticated' }, schema: { tags: ['approvals'], params: Id, response: { 200: Approval, 404: ErrorBody } } },
     async (req) => hub.approvals.get(who(req), req.params.id),

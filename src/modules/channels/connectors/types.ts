@@ -147,6 +147,13 @@ export interface ChannelAdapter<Credentials = unknown> {
   /** Writes the seller's remark (卖家备注) and flag on a platform order; idempotent (the remark replaces the last one). */
   setRemark?(ctx: CallContext<Credentials>, remark: RemarkWrite): Promise<WriteResult>;
 
+  /**
+   * How a price change made in the hub (改价, before payment) reaches what the buyer pays, for the API document. Absent:
+   * the buyer pays on the platform at the platform's price, so the hub refuses the change (PRICE_CHANGE_UNSUPPORTED)
+   * instead of holding a total the platform never charges.
+   */
+  readonly priceChange?: string;
+
   /** The account settings the platform takes besides its credentials (Shopify's stock location), for the form. */
   readonly settingFields?: readonly { name: string; label: string; hint?: string }[];
   /** Problems with settings as given (their shape); empty when usable. Settings not listed in settingFields are refused. */

@@ -1,7 +1,7 @@
 // An order that leaves the warehouse flow before its shipments were handed to a carrier — cancelled, or shipped by the
 // seller another way (the platform's back office) — is withdrawn from them in the transaction that moved it (拦截).
 // Lives beside the order lifecycle, not in the warehouse-flow service, which itself moves orders along the anchor.
-import type { Tx } from '../../../platform/db/database.ts';
+import type { Reader, Tx } from '../../../platform/db/database.ts';
 import { forUpdate, inList } from '../../../platform/db/unit-of-work.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
 import { shipmentMachine } from '../domain/shipment-machine.ts';
@@ -27,6 +27,17 @@ export async function lockUnshippedShipmentsOf(tx: Tx, orderIds: readonly string
 
 /** States in which a shipment has not left yet: an order can still be taken out of it. */
 const unshipped = ['planned', 'waved', 'picked', 'packed'] as const;
+
+/**
+ * The order's parcels the warehouse still works on (planned to packed). A hand move to shipped would withdraw the order
+ * from them and stop them, so it is refused while there are any: the parcel ships through the warehouse flow.
+ */
+export async function openParcelsOf(r: Pick<Reader, 'all'>, orderId: string): Promise<{ id: string; state: string; warehouse: string }[]> {
+  return r.all<{ id: string; state: string; warehouse: string }>(
+    `SELECT id, state, warehouse FROM shipments WHERE id IN (SELECT shipment_id FROM shipment_lines WHERE order_id = ?) AND state IN (${unshipped.map(() => '?').join(', ')}) ORDER BY id`,
+    [orderId, ...unshipped],
+  );
+}
 
 interface Row {
   id: string;

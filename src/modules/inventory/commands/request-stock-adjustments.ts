@@ -34,8 +34,18 @@ export async function requestStockAdjustments(
   const payload: BulkPayload = { items: input.items.map((a) => ({ ...a })), reason };
   if (deps.approvals.required('stock.bulk_adjust')) {
     const warehouses = [...new Set(input.items.map((a) => a.warehouse))];
-    const pending = await deps.db.transaction((tx) =>
-      deps.approvals.open(
+    const pending = await deps.db.transaction(async (tx) => {
+      // The rows as they stand when asked, so the decider reads before → after (a row not there yet starts at 0).
+      const before: { sku: string; warehouse: string; onHand: number; safetyStock: number }[] = [];
+      for (const a of input.items) {
+        const r = await tx.get<{ on_hand: number; safety_stock: number }>('SELECT on_hand, safety_stock FROM stock WHERE tenant_id = ? AND sku = ? AND warehouse = ?', [
+          who.tenantId,
+          a.sku,
+          a.warehouse,
+        ]);
+        before.push({ sku: a.sku, warehouse: a.warehouse, onHand: Number(r?.on_hand ?? 0), safetyStock: Number(r?.safety_stock ?? 0) });
+      }
+      return deps.approvals.open(
         tx,
         who,
         {
@@ -43,11 +53,11 @@ export async function requestStockAdjustments(
           targetType: 'stock',
           targetId: null,
           summary: `${input.items.length} stock rows in ${warehouses.join(', ')}: ${reason}`,
-          payload: { ...payload },
+          payload: { ...payload, before },
         },
         now,
-      ),
-    );
+      );
+    });
     return { pending };
   }
   const done = await deps.db.transaction((tx) => applyBulk(deps, tx, who, payload, null, now));

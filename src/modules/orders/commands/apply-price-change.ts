@@ -1,5 +1,6 @@
 // Carries out a price change (改价): at once, or approved, against the order's version when it was asked for.
 import { HubError } from '../../../kernel/errors.ts';
+import { priceChangeRefusal } from '../../channels/queries/channel-capabilities.ts';
 import type { Principal } from '../../../kernel/principal.ts';
 import type { Tx } from '../../../platform/db/database.ts';
 import { appendEvent, appendHistory } from '../../../platform/outbox/append.ts';
@@ -30,6 +31,9 @@ export async function applyPriceChange(deps: OrderDeps, tx: Tx, who: Principal, 
 export async function applyPriceChangeNow(deps: OrderDeps, tx: Tx, who: Principal, p: PriceChangePayload, ctx: ApprovalContext | null, now: number) {
   const o = await sameOrder(deps, tx, who, p);
   if (o.status !== 'pending_payment') throw new HubError('CONFLICT', `order ${o.order_no} is ${o.status}: prices can only change before payment`);
+  // A request opened before the channel rule existed is refused on approval too (it then closes as failed).
+  const refused = priceChangeRefusal(o.channel);
+  if (refused) throw new HubError('PRICE_CHANGE_UNSUPPORTED', `order ${o.order_no}: ${refused}`, { channel: o.channel });
   for (const l of p.lines) {
     await tx.run('UPDATE order_lines SET unit_price = ?, discount = ? WHERE order_id = ? AND line_no = ?', [l.to.unitPrice, l.to.discount, o.id, l.lineNo]);
   }

@@ -9,6 +9,7 @@ import type { OrderDeps } from '../deps.ts';
 import { orderDetail, type OrderDetail } from '../queries/order-detail.ts';
 import { resolveOrderId } from '../queries/resolve-order-id.ts';
 import { lockOrder } from '../store/orders.ts';
+import { priceChangeRefusal } from '../../channels/queries/channel-capabilities.ts';
 import { applyPriceChangeNow, type PriceChangePayload } from './apply-price-change.ts';
 
 export interface PriceChangeInput {
@@ -59,6 +60,8 @@ async function planPriceChange(tx: Tx, id: string, input: PriceChangeInput): Pro
   if (o.status !== 'pending_payment') {
     throw new HubError('CONFLICT', `order ${o.order_no} is ${o.status}: prices can only change before payment`, { status: o.status });
   }
+  const refused = priceChangeRefusal(o.channel);
+  if (refused) throw new HubError('PRICE_CHANGE_UNSUPPORTED', `order ${o.order_no}: ${refused}`, { channel: o.channel });
   const lines = await tx.all<{ line_no: number; sku: string | null; external_sku: string; quantity: number; unit_price: number; discount: number }>(
     'SELECT line_no, sku, external_sku, quantity, unit_price, discount FROM order_lines WHERE order_id = ? ORDER BY line_no',
     [id],

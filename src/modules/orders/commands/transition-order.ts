@@ -11,6 +11,7 @@ import { orderDetail, type OrderDetail } from '../queries/order-detail.ts';
 import { resolveOrderId } from '../queries/resolve-order-id.ts';
 import { versionOf } from '../requested-order.ts';
 import { lockOrder } from '../store/orders.ts';
+import { openParcelsOf } from '../../fulfilment/store/shipments.ts';
 
 /** A cancellation of a paid order as stored for its approval. */
 export interface CancelPaidPayload {
@@ -20,6 +21,8 @@ export interface CancelPaidPayload {
   reason: string;
   status: string;
   paidAmount: number;
+  /** Absent on requests made before the decider's diff showed it. */
+  currency?: string;
 }
 
 /**
@@ -38,15 +41,27 @@ export async function transitionOrder(
   const id = await resolveOrderId(deps, idOrOrderNo, who);
   const pending = await deps.db.transaction(async (tx) => {
     const o = await lockOrder(tx, id);
+    if (to === 'shipped') {
+      // Marking it shipped by hand would stop the warehouse's parcel (shipped elsewhere) and ship it without a number.
+      const open = await openParcelsOf(tx, id);
+      if (open.length) {
+        throw new HubError(
+          'SHIP_THROUGH_WAREHOUSE',
+          `order ${o.order_no} has a parcel the warehouse is working on (${open.map((s) => `${s.id} ${s.state}`).join(', ')}): ship it through the warehouse flow, which records the carrier and tracking number`,
+          { shipments: open.map((s) => s.id) },
+        );
+      }
+    }
     if (to === 'cancelled' && o.payment_status === 'paid') {
       requirePermission(who, 'orders.cancel_paid');
       planMove(o, to, 'operator'); // refused moves are refused now, not after someone approved them
-      const payload: CancelPaidPayload = { orderId: id, orderNo: o.order_no, version: await versionOf(tx, id), reason, status: o.status, paidAmount: o.paid_amount };
+      const currency = await currencyOf(tx, id);
+      const payload: CancelPaidPayload = { orderId: id, orderNo: o.order_no, version: await versionOf(tx, id), reason, status: o.status, paidAmount: o.paid_amount, currency };
       if (deps.approvals.required('order.cancel_paid')) {
         return deps.approvals.open(
           tx,
           who,
-          { kind: 'order.cancel_paid', targetType: 'order', targetId: id, summary: `cancel paid order ${o.order_no} (${o.status}, paid ${o.paid_amount} ${await currencyOf(tx, id)}): ${reason}`, payload: { ...payload } },
+          { kind: 'order.cancel_paid', targetType: 'order', targetId: id, summary: `cancel paid order ${o.order_no} (${o.status}, paid ${o.paid_amount} ${currency}): ${reason}`, payload: { ...payload } },
           now,
         );
       }

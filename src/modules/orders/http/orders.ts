@@ -121,7 +121,17 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
           pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
         }),
         response: {
-          200: Type.Object({ items: Type.Array(OrderSummary), total: Type.Integer(), page: Type.Integer(), pageSize: Type.Integer() }),
+          200: Type.Object({
+            items: Type.Array(
+              Type.Composite([
+                OrderSummary,
+                Type.Object({ pendingApprovals: Type.Array(Type.String(), { description: 'kinds of the requests on the order waiting for a second person (待审批)' }) }),
+              ]),
+            ),
+            total: Type.Integer(),
+            page: Type.Integer(),
+            pageSize: Type.Integer(),
+          }),
           400: ErrorBody,
         },
       },

@@ -5,7 +5,7 @@ import type { OrderDeps } from '../deps.ts';
 import { summary, type OrderSummary } from '../views.ts';
 import { filteredOrders, type OrderFilter } from './order-filter.ts';
 
-export async function listOrders(deps: OrderDeps, who: Principal, f: OrderFilter): Promise<{ items: OrderSummary[]; total: number; page: number; pageSize: number }> {
+export async function listOrders(deps: OrderDeps, who: Principal, f: OrderFilter): Promise<{ items: (OrderSummary & { pendingApprovals: string[] })[]; total: number; page: number; pageSize: number }> {
   const q = await filteredOrders(deps, who, f);
   const [{ total }] = (await q.select(sql<number>`count(*)`.as('total')).execute()) as [{ total: number }];
   // With an exact key (platform id, phone, order number) few rows match: order by an expression so the
@@ -21,5 +21,12 @@ export async function listOrders(deps: OrderDeps, who: Principal, f: OrderFilter
     .limit(f.pageSize)
     .offset((f.page - 1) * f.pageSize)
     .execute();
-  return { items: rows.map((o) => summary(o, deps.keyring, { reveal: false })), total: Number(total), page: f.page, pageSize: f.pageSize };
+  // The "待审批" marker: open requests on the page's orders, in one query.
+  const pending = await deps.approvals.pendingOn(who.tenantId, 'order', rows.map((o) => o.id));
+  return {
+    items: rows.map((o) => ({ ...summary(o, deps.keyring, { reveal: false }), pendingApprovals: (pending.get(o.id) ?? []).map((p) => p.kind) })),
+    total: Number(total),
+    page: f.page,
+    pageSize: f.pageSize,
+  };
 }

@@ -9,6 +9,8 @@ import { callsOfOrder } from '../../channels/store/call-log.ts';
 import { platformCallView, type PlatformCallView } from '../../channels/queries/call-log.ts';
 import { outboundView } from '../../channels/queries/outbound-log.ts';
 import { shipmentsOfOrder } from '../../fulfilment/warehouse-flow.ts';
+import { openParcelsOf } from '../../fulfilment/store/shipments.ts';
+import { priceChangeRefusal } from '../../channels/queries/channel-capabilities.ts';
 import { maskAddress, maskName, maskPhone } from '../domain/order.ts';
 import { allowedTargets, isOrderStatus, type OrderStatus } from '../domain/machine.ts';
 import type { OrderDeps } from '../deps.ts';
@@ -25,7 +27,7 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
   const id = await resolveOrderId(deps, idOrOrderNo, who);
   const k = deps.db.kysely;
   const o = await k.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const [lines, history, reservations, rawEvents, notes, shipments, platformCalls, requests] = await Promise.all([
+  const [lines, history, reservations, rawEvents, notes, shipments, platformCalls, requests, openParcels, pending] = await Promise.all([
     k.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('line_no').execute(),
     k.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
     reservationsOf(deps.db.read, id),
@@ -37,6 +39,8 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
     shipmentsOfOrder(deps.db.read, id, who.scope),
     outboundCallsOfOrder(deps.db.read, id),
     callsOfOrder(deps.db.read, o.tenant_id, id),
+    openParcelsOf(deps.db.read, id),
+    deps.approvals.pendingOn(o.tenant_id, 'order', [id]),
   ]);
   // Each write's requests to the platform (the call log), by write.
   const requestsOf = new Map<number, PlatformCallView[]>();
@@ -93,6 +97,12 @@ export async function orderDetail(deps: OrderDeps, who: Principal, idOrOrderNo: 
     sourceUpdatedAt: toIso(o.source_updated_at),
     version: o.version,
     allowedTransitions: isOrderStatus(status) ? allowedTargets(status) : [],
+    // Actions the console must not offer as they stand, each with the code the server would refuse it with.
+    blockedActions: {
+      priceChange: priceChangeRefusal(o.channel) ? ('PRICE_CHANGE_UNSUPPORTED' as const) : null,
+      ship: openParcels.length ? ('SHIP_THROUGH_WAREHOUSE' as const) : null,
+    },
+    pendingApprovals: pending.get(id) ?? [],
     history: history.map((h) => ({
       at: toIso(h.at),
       kind: h.kind,

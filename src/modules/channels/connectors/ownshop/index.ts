@@ -30,6 +30,8 @@ export const ownshop: ChannelAdapter<OwnshopCredentials> = {
   label: 'Own web shop',
   pushDescription: 'X-Orderhub-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + rawBody)>.',
   statusDictionary: ownshopStatuses,
+  // The own shop's buyers pay through the hub's payment accounts (payments module): the hub's total is what is charged.
+  priceChange: 'the hub’s total is what its payment accounts charge the buyer (the own shop takes no payment of its own)',
   credentialFields: [{ name: 'secret', label: 'Signing secret', secret: true, hint: 'HMAC-SHA256 key your shop signs pushes with' }],
 
   credentialProblems(c) {
