@@ -136,7 +136,7 @@ export async function serve(
       sims = null;
     }
   }
-  const app = await buildApp(hub, { demoTenant: demo.setup?.tenant ?? null });
+  const app = await buildApp(hub, { demo: demo.setup ? { tenant: demo.setup.tenant, password: DEMO_PASSWORD, users: demo.setup.users } : null });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('[::1]', 'localhost');
   // Port 0 asked for any free port: the URLs the hub shows platforms (and the demo's signed pushes) need the real one.

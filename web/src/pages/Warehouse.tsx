@@ -484,8 +484,8 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
                     showIcon
                     title={`${t('wh.scanRefused')} (${feedback.code})`}
                     description={
-                      <span data-testid="scan-error">
-                        {feedback.errorCode}: {feedback.error}
+                      <span data-testid="scan-error" data-code={feedback.errorCode}>
+                        {feedback.error}
                       </span>
                     }
                   />
