@@ -200,7 +200,7 @@ export async function main(argv: string[]): Promise<void> {
       if (opts.demo) {
         process.stdout.write(
           demo.setup
-            ? `\n  Demo (${demo.reason}): open ${url} and sign in as demo-admin, demo-ops, demo-cs, demo-wh, demo-fin or demo-readonly,\n` +
+            ? `\n  Demo (${demo.reason}): open ${url} and sign in as ${demo.setup.users.map((u) => `${u.username} (${u.role})`).join(', ')},\n` +
                 `  password ${DEMO_PASSWORD}, organisation ${demo.setup.tenant}. A simulator sends about ${c.demoRate} orders a minute.\n` +
                 `  ORDERHUB_DEMO=0 npm start runs without it.\n\n`
             : `\n  Demo ${demo.reason}. Console: ${url}\n\n`,
