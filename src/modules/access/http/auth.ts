@@ -114,7 +114,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub; demo: SignInDemo 
 
   app.post(
     '/auth/sign-out',
-    { config: { access: 'authenticated' }, schema: { tags: ['auth'], response: { 204: Type.Null() } } },
+    { config: { access: 'authenticated' }, schema: { summary: 'Sign out: end this session', description: 'Ends the session of the cookie (or the principal) that calls it and clears the cookie; 204. Other sessions of the same user stay open.', tags: ['auth'], response: { 204: Type.Null() } } },
     async (req, reply) => {
       await hub.writes.signOut(who(req));
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -126,7 +126,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub; demo: SignInDemo 
     '/auth/me',
     {
       config: { access: 'authenticated' },
-      schema: { tags: ['auth'], summary: 'Who is asking, what they may do and see (and, for a session, its CSRF token)', response: { 200: Me } },
+      schema: { description: 'For a console session the answer carries `csrfToken`, which every write made with the cookie sends as X-CSRF-Token; for an API token it is null. `permissions` and `scope` are what every other route checks.', tags: ['auth'], summary: 'Who is asking, what they may do and see (and, for a session, its CSRF token)', response: { 200: Me } },
     },
     async (req) => {
       const p = who(req);
