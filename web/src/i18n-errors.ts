@@ -1,6 +1,7 @@
 // The hub's error codes as people read them, in Chinese and English: the part of the console's catalogue that the
 // API layer (api.ts) uses to word every refusal once. A code missing here shows the server's own message.
-import type { Lang } from './i18n.tsx';
+/** The console's languages (i18n.tsx's Lang; kept here so that this file stands alone, also for the tests). */
+type Lang = 'zh' | 'en';
 
 type Details = Record<string, unknown>;
 /** Names a code's value (a shipment state …) in the current language; the code itself when it has no name. */
@@ -127,6 +128,13 @@ const errors: Record<string, Entry> = {
   CONFIG_INVALID: { zh: '配置有误', en: 'The configuration is not valid' },
   SIGNATURE_INVALID: { zh: '签名校验失败', en: 'The signature does not match' },
   SIGNATURE_MISSING: { zh: '缺少签名', en: 'The signature is missing' },
+  URL_INVALID: { zh: '地址格式有误', en: 'The address is malformed' },
+  URI_TOO_LONG: { zh: '地址太长', en: 'The address is too long' },
+  HEADERS_TOO_LARGE: { zh: '请求头太大', en: 'The request headers are too large' },
+  UNSUPPORTED_MEDIA_TYPE: { zh: '不支持的内容格式', en: 'This content type is not accepted' },
+  EVENT_ID_MISSING: { zh: '缺少消息编号', en: 'The event id is missing' },
+  TIMESTAMP_INVALID: { zh: '时间戳格式有误', en: 'The timestamp is malformed' },
+  TIMESTAMP_OUT_OF_WINDOW: { zh: '时间戳超出允许范围（请检查服务器时间）', en: 'The timestamp is too far from now (check the clocks)' },
 };
 
 /** The error codes the console words itself. */
