@@ -33,5 +33,7 @@ describe('the console’s words for the hub’s error codes', () => {
     // Details of an unexpected shape never break the words.
     expect(errorText('zh', 'PACK_SCAN_MISMATCH', 'nonsense', name)).toBe('扫描错误，本次未记录');
     expect(errorText('en', 'VALIDATION_FAILED', { errors: 7 }, name)).toBe('Invalid input, check it and try again');
+    // A use case's check that names no field keeps its sentence, behind the console's words.
+    expect(errorText('zh', 'VALIDATION_FAILED', undefined, name, 'secret must be at least 16 characters')).toBe('输入有误：secret must be at least 16 characters');
   });
 });

@@ -169,7 +169,7 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
     await expect.poll(() => page.getByTestId('scanned-B2').textContent()).toBe('1');
     // One unit more than the parcel still needs: refused whole, the error says how many are still needed.
     await scan(page, 'B2');
-    await expect.poll(() => page.getByTestId('scan-error').textContent()).toContain('B2: 1 scanned, 0 still needed');
+    await expect.poll(() => page.getByTestId('scan-error').textContent()).toBe('扫描错误，本次未记录（B2 扫了 1 件，还需 0 件）');
     expect(await scanned()).toEqual({ A1: 1, B2: 1 });
 
     await scan(page, 'A1');

@@ -15,7 +15,7 @@ export class ApiError extends Error {
     serverMessage: string,
     readonly details?: unknown,
   ) {
-    super(wordError(code, details) ?? serverMessage);
+    super(wordError(code, details, serverMessage) ?? serverMessage);
     this.serverMessage = serverMessage;
   }
 }

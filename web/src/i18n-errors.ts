@@ -6,7 +6,7 @@ type Lang = 'zh' | 'en';
 type Details = Record<string, unknown>;
 /** Names a code's value (a shipment state …) in the current language; the code itself when it has no name. */
 export type Namer = (group: 'shipState' | 'status' | 'approvalState', code: string) => string;
-type Text = string | ((d: Details, name: Namer) => string | null);
+type Text = string | ((d: Details, name: Namer, server: string | null) => string | null);
 type Entry = { zh: Text; en: Text };
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
@@ -29,9 +29,11 @@ const errors: Record<string, Entry> = {
   CSRF_TOKEN_INVALID: { zh: '页面已过期，请刷新后重试', en: 'The page is out of date, reload it and try again' },
   FORBIDDEN: { zh: '你没有执行此操作的权限', en: 'You are not allowed to do this' },
   // Input
+  // A use case's own check names no field: its sentence (still the hub's English) says what to fix, until those
+  // checks carry codes of their own.
   VALIDATION_FAILED: {
-    zh: (d) => (field(d) ? `输入有误：请检查「${field(d)}」` : '输入有误，请检查后重试'),
-    en: (d) => (field(d) ? `Invalid input: check “${field(d)}”` : 'Invalid input, check it and try again'),
+    zh: (d, _n, server) => (field(d) ? `输入有误：请检查「${field(d)}」` : server ? `输入有误：${server}` : '输入有误，请检查后重试'),
+    en: (d, _n, server) => (field(d) ? `Invalid input: check “${field(d)}”` : server ? `Invalid input: ${server}` : 'Invalid input, check it and try again'),
   },
   BODY_INVALID_JSON: { zh: '请求格式有误', en: 'The request is malformed' },
   BODY_TOO_LARGE: { zh: '提交的内容太大', en: 'What was sent is too large' },
@@ -74,7 +76,8 @@ const errors: Record<string, Entry> = {
   },
   ORDER_NOT_ROUTABLE: { zh: '订单无法分配到仓库（没有合适的仓库或库存不足）', en: 'The order cannot be routed to a warehouse (no suitable warehouse or not enough stock)' },
   ROUTING_PLAN_STALE: { zh: '分仓方案已过期（库存已变化），请重新分仓', en: 'The routing plan no longer fits (stock changed): route again' },
-  CONFLICT: { zh: '数据已被修改或与当前状态冲突，请刷新后重试', en: 'It changed meanwhile or conflicts with its current state: reload and try again' },
+  // One code for many situations (a username taken, a built-in role, a change made meanwhile): said generally.
+  CONFLICT: { zh: '与当前状态冲突，未执行（可能已被他人修改，请刷新后查看）', en: 'Refused: it conflicts with the current state, nothing was done (reload to see whether it changed meanwhile)' },
   REMARK_NOT_SUPPORTED: { zh: '该平台不支持写回备注', en: 'This platform does not take remarks' },
   // Warehouse work: waves, scanning, packing, shipping
   SHIPMENT_STATE: {
@@ -141,11 +144,11 @@ const errors: Record<string, Entry> = {
 export const translatedErrorCodes: readonly string[] = Object.keys(errors);
 
 /** An error code worded for people in `lang`, or null when the catalogue has no words for it. */
-export function errorText(lang: Lang, code: string, details: unknown, name: Namer): string | null {
+export function errorText(lang: Lang, code: string, details: unknown, name: Namer, serverMessage: string | null = null): string | null {
   const entry = Object.hasOwn(errors, code) ? errors[code] : undefined;
   if (!entry) return null;
   const text = entry[lang];
   if (typeof text === 'string') return text;
   const d = details && typeof details === 'object' && !Array.isArray(details) ? (details as Details) : {};
-  return text(d, name);
+  return text(d, name, serverMessage);
 }

@@ -1061,9 +1061,9 @@ const storedLang = (): Lang => (localStorage.getItem('orderhub.lang') === 'en' ?
 let activeLang: Lang = storedLang();
 
 /** A hub error code in the console's words, in the language shown now; null for a code the catalogue lacks. */
-export function wordError(code: string, details: unknown): string | null {
+export function wordError(code: string, details: unknown, serverMessage: string): string | null {
   const d = dictionaries[activeLang] as Record<string, string>;
-  return errorText(activeLang, code, details, (group, c) => d[`${group}.${c}`] ?? c);
+  return errorText(activeLang, code, details, (group, c) => d[`${group}.${c}`] ?? c, serverMessage);
 }
 
 interface I18n {
