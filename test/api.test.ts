@@ -75,4 +75,14 @@ describe.each(httpBackends)('API surface on $name', (backend) => {
     expect(JSON.stringify(doc.paths['/hooks/ownshop/{accountId}'])).toContain('paidAmount');
     expect((await fetch(`${s.url}/docs`)).status).toBeLessThan(400);
   });
+
+  it('gives every OpenAPI operation a summary and a description', async () => {
+    const doc = (await (await fetch(`${s.url}/docs/json`)).json()) as { paths: Record<string, Record<string, { summary?: string; description?: string }>> };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })));
+    expect(operations.length).toBeGreaterThan(100);
+    const lacking = operations.filter(({ op }) => !op.summary?.trim() || !op.description?.trim()).map(({ name, op }) => `${name}${op.summary?.trim() ? '' : ' (no summary)'}${op.description?.trim() ? '' : ' (no description)'}`);
+    expect(lacking).toEqual([]);
+    // A description says more than its summary does.
+    expect(operations.filter(({ op }) => op.description?.trim() === op.summary?.trim()).map(({ name }) => name)).toEqual([]);
+  });
 });

@@ -157,8 +157,9 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
 
     // A code the parcel does not carry: the hub's error is shown, nothing is recorded.
     await scan(page, 'ZZ-404');
-    await expect.poll(() => page.getByTestId('scan-error').textContent()).toContain('PACK_SCAN_MISMATCH');
-    expect(await page.getByTestId('scan-error').textContent()).toContain('ZZ-404');
+    // In the console's words (no raw code), naming the code that is not in the parcel.
+    await expect.poll(() => page.getByTestId('scan-error').getAttribute('data-code')).toBe('PACK_SCAN_MISMATCH');
+    expect(await page.getByTestId('scan-error').textContent()).toBe('扫描错误，本次未记录（不属于此包裹：ZZ-404）');
     expect(await scanned()).toEqual({ A1: 1, B2: 0 });
     expect(await page.getByTestId('scanned-A1').textContent()).toBe('1');
     expect(await page.getByTestId('scanned-B2').textContent()).toBe('0');
@@ -168,7 +169,7 @@ describe.skipIf(missing !== null)('the warehouse pages in Chromium', () => {
     await expect.poll(() => page.getByTestId('scanned-B2').textContent()).toBe('1');
     // One unit more than the parcel still needs: refused whole, the error says how many are still needed.
     await scan(page, 'B2');
-    await expect.poll(() => page.getByTestId('scan-error').textContent()).toContain('B2: 1 scanned, 0 still needed');
+    await expect.poll(() => page.getByTestId('scan-error').textContent()).toBe('扫描错误，本次未记录（B2 扫了 1 件，还需 0 件）');
     expect(await scanned()).toEqual({ A1: 1, B2: 1 });
 
     await scan(page, 'A1');

@@ -230,7 +230,8 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.getByTestId('username').fill('e2e-admin');
     await page.getByTestId('password').fill('not the password');
     await page.getByTestId('sign-in').click();
-    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toContain('wrong username or password');
+    // In the console's words (Chinese by default), not the hub's English sentence.
+    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toBe('用户名或密码错误，或该用户不属于这个组织');
     await page.close();
   });
 });

@@ -46,7 +46,7 @@ describe('the demo', () => {
     try {
       await expect.poll(() => hub.output()).toContain('Demo (created)');
       expect(hub.output()).toContain('demo-admin');
-      expect(await (await fetch(`${hub.url}/api/auth/options`)).json()).toEqual({ demoTenant: 'demo' });
+      expect(await (await fetch(`${hub.url}/api/auth/options`)).json()).toMatchObject({ defaultTenant: 'demo', demo: { tenant: 'demo', password: 'orderhub-demo' } });
       const get = await signIn(hub, 'demo-admin');
       await expect
         .poll(async () => (await get<{ ordersToday: number }>('/api/dashboard')).body.ordersToday, { timeout: 15_000, interval: 500 })
@@ -99,7 +99,7 @@ describe('the demo', () => {
     const off = await spawnHub({ ...cleanEnv, ORDERHUB_DATA_DIR: fresh(), ORDERHUB_DEMO: '0' }, ['--demo']);
     try {
       expect(off.output()).toContain('Demo switched off (ORDERHUB_DEMO=0)');
-      expect(await (await fetch(`${off.url}/api/auth/options`)).json()).toEqual({ demoTenant: null });
+      expect(await (await fetch(`${off.url}/api/auth/options`)).json()).toMatchObject({ demo: null });
     } finally {
       await stop(off);
     }

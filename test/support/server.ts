@@ -2,7 +2,7 @@
 import type { Config } from '../../src/platform/config.ts';
 import { createLogger, type Logger } from '../../src/platform/log.ts';
 import { startHub, type Hub, type HubOptions } from '../../src/app/hub.ts';
-import { buildApp } from '../../src/app/http/app.ts';
+import { buildApp, type AppOptions } from '../../src/app/http/app.ts';
 import type { Backend } from './backends.ts';
 import { ownshopHeaders, type OrderBody } from './sign.ts';
 
@@ -29,11 +29,11 @@ export interface PushBody {
 export async function startServer(
   backend: Backend,
   overrides: Partial<Config> = {},
-  hubOptions: HubOptions & { /** Where the hub logs (default: nowhere). */ log?: Logger } = {},
+  hubOptions: HubOptions & { /** Where the hub logs (default: nowhere). */ log?: Logger; /** What the app is built with (the demo's sign-in hint …). */ app?: AppOptions } = {},
   reuse?: { config: Config; pgSchema?: string; cleanup: () => Promise<void> },
 ): Promise<TestServer & { place: { config: Config; pgSchema?: string; cleanup: () => Promise<void> } }> {
   const place = reuse ?? (await backend.fresh(overrides));
-  const { log = createLogger('silent'), ...options } = hubOptions;
+  const { log = createLogger('silent'), app: appOptions, ...options } = hubOptions;
   const hub = await startHub(place.config, log, {
     writerThread: backend.writerThread ?? false,
     relayPollMs: 50,
@@ -41,7 +41,7 @@ export async function startServer(
     ...(place.pgSchema ? { pgSchema: place.pgSchema } : {}),
     ...options,
   });
-  const app = await buildApp(hub);
+  const app = await buildApp(hub, appOptions);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const token = place.config.adminToken || (hub.adminToken.token ?? '');
   let stopped = false;

@@ -1,13 +1,22 @@
 // The console's one door to the hub: JSON over /api with the session cookie, the CSRF token on writes, and
 // errors as values with the hub's stable codes.
+import { wordError } from './i18n.tsx';
+
+/**
+ * A refusal from the hub. Its `message` is already in the console's words and language (the one place where server
+ * errors are translated): every page shows `e.message`. The hub's own English sentence stays in `serverMessage`,
+ * and is the message only for a code the catalogue does not know.
+ */
 export class ApiError extends Error {
+  readonly serverMessage: string;
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string,
+    serverMessage: string,
     readonly details?: unknown,
   ) {
-    super(message);
+    super(wordError(code, details, serverMessage) ?? serverMessage);
+    this.serverMessage = serverMessage;
   }
 }
 

@@ -1,5 +1,6 @@
 // Chinese by default, English on a switch; the choice is kept in the browser.
 import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
+import { errorText } from './i18n-errors.ts';
 
 export type Lang = 'zh' | 'en';
 
@@ -35,7 +36,14 @@ const zh = {
   'signIn.password': '密码',
   'signIn.tenant': '组织',
   'signIn.submit': '登录',
-  'signIn.demo': '演示：用户 demo-admin / demo-ops / demo-cs / demo-readonly，密码 orderhub-demo，组织 demo',
+  'signIn.demo': '演示组织 {tenant} 正在运行。演示用户（密码都是 {password}，点击即可填入）：',
+  'signIn.tenantHint': '不填则为 default',
+  'role.admin': '管理员',
+  'role.operations': '运营',
+  'role.customer_service': '客服',
+  'role.warehouse': '仓库',
+  'role.finance': '财务',
+  'role.read_only': '只读',
   'signOut': '退出',
   'lang.switch': 'English',
   'common.search': '搜索',
@@ -617,7 +625,14 @@ const en: Record<Key, string> = {
   'signIn.password': 'Password',
   'signIn.tenant': 'Organisation',
   'signIn.submit': 'Sign in',
-  'signIn.demo': 'Demo: users demo-admin / demo-ops / demo-cs / demo-readonly, password orderhub-demo, organisation demo',
+  'signIn.demo': 'The demo organisation {tenant} is running. Its users (password {password} for all; click one to fill it in):',
+  'signIn.tenantHint': 'default when empty',
+  'role.admin': 'Administrator',
+  'role.operations': 'Operations',
+  'role.customer_service': 'Customer service',
+  'role.warehouse': 'Warehouse',
+  'role.finance': 'Finance',
+  'role.read_only': 'Read only',
   'signOut': 'Sign out',
   'lang.switch': '中文',
   'common.search': 'Search',
@@ -1167,6 +1182,16 @@ const en: Record<Key, string> = {
 
 const dictionaries: Record<Lang, Record<Key, string>> = { zh, en };
 
+const storedLang = (): Lang => (localStorage.getItem('orderhub.lang') === 'en' ? 'en' : 'zh');
+/** The language the console shows now, for what words texts outside React (the API layer's errors). */
+let activeLang: Lang = storedLang();
+
+/** A hub error code in the console's words, in the language shown now; null for a code the catalogue lacks. */
+export function wordError(code: string, details: unknown, serverMessage: string): string | null {
+  const d = dictionaries[activeLang] as Record<string, string>;
+  return errorText(activeLang, code, details, (group, c) => d[`${group}.${c}`] ?? c, serverMessage);
+}
+
 interface I18n {
   lang: Lang;
   locale: string;
@@ -1177,13 +1202,13 @@ interface I18n {
   /** An order-history entry's kind. */
   kind(code: string): string;
   /** A code's name within a group of the dictionary (`shipState`, `track`, `grade` …), or the code itself. */
-  label(group: 'shipState' | 'waveState' | 'track' | 'grade' | 'priority' | 'cancelReason' | 'platform' | 'approvalKind' | 'approvalState' | 'err', code: string | null | undefined): string;
+  label(group: 'shipState' | 'waveState' | 'track' | 'grade' | 'priority' | 'cancelReason' | 'platform' | 'approvalKind' | 'approvalState' | 'err' | 'role', code: string | null | undefined): string;
 }
 
 const Ctx = createContext<I18n | null>(null);
 
 export function I18nProvider({ children }: { children: ReactNode }) {
-  const [lang, setLangState] = useState<Lang>(() => (localStorage.getItem('orderhub.lang') === 'en' ? 'en' : 'zh'));
+  const [lang, setLangState] = useState<Lang>(storedLang);
   const value = useMemo<I18n>(() => {
     const d = dictionaries[lang];
     return {
@@ -1191,6 +1216,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       locale: lang === 'zh' ? 'zh-CN' : 'en-GB',
       setLang(l) {
         localStorage.setItem('orderhub.lang', l);
+        activeLang = l;
         document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
         setLangState(l);
       },

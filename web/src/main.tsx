@@ -9,6 +9,7 @@ import { I18nProvider, useI18n } from './i18n.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 import { Shell } from './shell.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { landingPath } from './landing.ts';
 
 const Dashboard = lazy(() => import('./pages/Dashboard.tsx'));
 const Orders = lazy(() => import('./pages/Orders.tsx'));
@@ -35,7 +36,9 @@ function Routed() {
     <Shell>
       <Suspense fallback={<Spin style={{ margin: 48 }} />}>
         <Routes>
-          <Route path="/" element={can('orders.read') ? <Dashboard /> : <Navigate to="/stock" replace />} />
+          {/* Each role's day starts on its own page: "/" (and so the first page after signing in) opens it. */}
+          <Route path="/" element={<Navigate to={landingPath(me)} replace />} />
+          {can('orders.read') && <Route path="/dashboard" element={<Dashboard />} />}
           {can('orders.read') && <Route path="/orders" element={<Orders />} />}
           {can('orders.read') && <Route path="/orders/:ref" element={<OrderView />} />}
           {can('stock.read') && <Route path="/stock" element={<Stock />} />}

@@ -23,7 +23,7 @@ import { useSession } from './session.tsx';
 import { get } from './api.ts';
 
 const items: { path: string; label: Key; icon: ReactNode; permission: string | null }[] = [
-  { path: '/', label: 'nav.dashboard', icon: <DashboardOutlined />, permission: 'orders.read' },
+  { path: '/dashboard', label: 'nav.dashboard', icon: <DashboardOutlined />, permission: 'orders.read' },
   { path: '/orders', label: 'nav.orders', icon: <UnorderedListOutlined />, permission: 'orders.read' },
   { path: '/stock', label: 'nav.stock', icon: <DatabaseOutlined />, permission: 'stock.read' },
   { path: '/allocation', label: 'nav.allocation', icon: <PieChartOutlined />, permission: 'stock.read' },
@@ -45,14 +45,14 @@ export function Shell({ children }: { children: ReactNode }) {
   const navigate = useNavigate();
   const location = useLocation();
   const visible = items.filter((i) => i.permission === null || can(i.permission));
-  const selected = visible.filter((i) => i.path !== '/' && location.pathname.startsWith(i.path)).map((i) => i.path);
+  const selected = visible.filter((i) => location.pathname.startsWith(i.path)).map((i) => i.path);
   return (
     <Layout style={{ minHeight: '100vh' }}>
       <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light" width={200}>
         <div style={{ padding: '16px 20px', fontWeight: 600, fontSize: 16 }}>{t('app.title')}</div>
         <Menu
           mode="inline"
-          selectedKeys={selected.length ? selected : ['/']}
+          selectedKeys={selected}
           items={visible.map((i) => ({ key: i.path, icon: i.icon, label: t(i.label) }))}
           onClick={(e) => navigate(e.key)}
         />
@@ -67,7 +67,8 @@ export function Shell({ children }: { children: ReactNode }) {
             <Button size="small" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} data-testid="lang-switch">
               {t('lang.switch')}
             </Button>
-            <Button size="small" onClick={() => void signOut()}>
+            {/* The next person starts on their own page, not on the one this person left. */}
+            <Button size="small" onClick={() => void signOut().then(() => navigate('/', { replace: true }))}>
               {t('signOut')}
             </Button>
           </Space>

@@ -136,7 +136,7 @@ export async function serve(
       sims = null;
     }
   }
-  const app = await buildApp(hub, { demoTenant: demo.setup?.tenant ?? null });
+  const app = await buildApp(hub, { demo: demo.setup ? { tenant: demo.setup.tenant, password: DEMO_PASSWORD, users: demo.setup.users } : null });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('[::1]', 'localhost');
   // Port 0 asked for any free port: the URLs the hub shows platforms (and the demo's signed pushes) need the real one.
@@ -200,7 +200,7 @@ export async function main(argv: string[]): Promise<void> {
       if (opts.demo) {
         process.stdout.write(
           demo.setup
-            ? `\n  Demo (${demo.reason}): open ${url} and sign in as demo-admin, demo-ops, demo-cs, demo-wh, demo-fin or demo-readonly,\n` +
+            ? `\n  Demo (${demo.reason}): open ${url} and sign in as ${demo.setup.users.map((u) => `${u.username} (${u.role})`).join(', ')},\n` +
                 `  password ${DEMO_PASSWORD}, organisation ${demo.setup.tenant}. A simulator sends about ${c.demoRate} orders a minute.\n` +
                 `  ORDERHUB_DEMO=0 npm start runs without it.\n\n`
             : `\n  Demo ${demo.reason}. Console: ${url}\n\n`,

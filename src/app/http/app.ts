@@ -8,7 +8,7 @@ import { HubError } from '../../kernel/errors.ts';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { installAuth, type RouteAccess } from './auth.ts';
-import { authRoutes } from '../../modules/access/http/auth.ts';
+import { authRoutes, type SignInDemo } from '../../modules/access/http/auth.ts';
 import { peopleRoutes } from '../../modules/access/http/people.ts';
 import { auditRoutes } from '../../modules/access/http/audit.ts';
 import { approvalRoutes } from '../../modules/access/http/approvals.ts';
@@ -52,7 +52,12 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = {}): Promise<FastifyInstance> {
+export interface AppOptions {
+  /** The demo, while it runs: the sign-in page offers its organisation and names its users. */
+  demo?: SignInDemo | null;
+}
+
+export async function buildApp(hub: Hub, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: hub.log as FastifyBaseLogger,
     // One log line per request would cost more than the order itself at promotion load; errors are logged.
@@ -123,7 +128,7 @@ export async function buildApp(hub: Hub, opts: { demoTenant?: string | null } = 
   await app.register(
     async (api) => {
       installAuth(api, hub);
-      await api.register(authRoutes, { hub, demoTenant: opts.demoTenant ?? null });
+      await api.register(authRoutes, { hub, demo: opts.demo ?? null });
       await api.register(peopleRoutes, { hub });
       await api.register(auditRoutes, { hub });
       await api.register(approvalRoutes, { hub });

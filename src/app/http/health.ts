@@ -6,13 +6,14 @@ import type { Hub } from '../hub.ts';
 export const healthRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
   app.get(
     '/health',
-    { schema: { tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { schema: { summary: 'Liveness: the process answers', description: 'Always 200 {status: "ok"} while the process runs; it does not touch the database (use /ready for that). No authentication.', tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
   app.get(
     '/ready',
     {
       schema: {
+        summary: 'Readiness: the database answers and every migration is applied',
         tags: ['health'],
         security: [],
         description: 'Ready when the database answers and every migration is applied.',

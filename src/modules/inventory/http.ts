@@ -60,6 +60,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'stock.read' },
       schema: {
+        summary: 'One SKU’s stock in every warehouse, and what each shop is offered',
         tags: ['stock'],
         description: 'byChannel: what each channel account may offer (ratio, safety stock, exclusive allocation) — the number a stock sync pushes; null when the account is not synced.',
         params: Type.Object({ sku: Sku }),
@@ -92,6 +93,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'stock.adjust' },
       schema: {
+        description: 'The ratio is in per cent (0–100) with a safety stock of the shop’s own; the new number is pushed to the shop’s listings by the stock sync. Audited.',
         tags: ['stock'],
         summary: 'Set a shop’s share of stock: floor((on hand − reserved − safety stock − the shop’s safety stock) × ratio %)',
         params: Type.Object({ accountId: Type.String({ minLength: 1, maxLength: 64 }) }),
@@ -114,6 +116,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'stock.adjust' },
       schema: {
+        description: 'Used for a launch or a live-stream: one shop gets the SKU’s whole share, every other shop is pushed 0 until the exclusivity ends. Audited.',
         tags: ['stock'],
         summary: 'Give a SKU to one shop only (every other shop’s listings of it get 0), or end that with accountId null',
         params: Type.Object({ sku: Sku }),
@@ -129,6 +132,8 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'stock.read' },
       schema: {
+        summary: 'Stock levels per SKU and warehouse',
+        description: 'On hand, reserved, safety stock and what is free per SKU and warehouse; `low` keeps the SKUs at or below safety stock; paged (page, pageSize) with the total. A warehouse-scoped user sees only their warehouses.',
         tags: ['stock'],
         querystring: Type.Object({
           low: Type.Optional(Type.Boolean({ description: 'only SKUs at or below safety stock' })),
@@ -222,13 +227,13 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
 
   app.get(
     '/bundles/:sku',
-    { config: { access: 'stock.read' }, schema: { tags: ['stock'], summary: 'One bundle and its components', params: Type.Object({ sku: Sku }), response: { 200: BundleView, 404: ErrorBody } } },
+    { config: { access: 'stock.read' }, schema: { description: 'The components and quantity of each; a bundle holds no stock of its own: its availability is its scarcest component’s. 404 BUNDLE_NOT_FOUND for an unknown bundle.', tags: ['stock'], summary: 'One bundle and its components', params: Type.Object({ sku: Sku }), response: { 200: BundleView, 404: ErrorBody } } },
     async (req) => hub.stock.bundle(who(req), req.params.sku),
   );
 
   app.get(
     '/bundles',
-    { config: { access: 'stock.read' }, schema: { tags: ['stock'], summary: 'Every bundle and its components', response: { 200: Type.Object({ items: Type.Array(BundleView) }) } } },
+    { config: { access: 'stock.read' }, schema: { description: 'Every bundle (组合商品) of the organisation with its components; an order line of a bundle reserves the components.', tags: ['stock'], summary: 'Every bundle and its components', response: { 200: Type.Object({ items: Type.Array(BundleView) }) } } },
     async (req) => hub.stock.bundles(who(req)),
   );
 

@@ -59,13 +59,14 @@ const platformShops: [string, string][] = [
   ['shopify', 'Shopify 海外站（演示）'],
   ['woocommerce', 'WooCommerce 独立站（演示）'],
 ];
-const roles: [string, string][] = [
-  ['demo-admin', 'admin'],
-  ['demo-ops', 'operations'],
-  ['demo-cs', 'customer_service'],
-  ['demo-wh', 'warehouse'],
-  ['demo-fin', 'finance'],
-  ['demo-readonly', 'read_only'],
+/** The demo's people, one per built-in role: the sign-in page and the start-up message name them from here. */
+export const demoUsers: readonly { username: string; role: string }[] = [
+  { username: 'demo-admin', role: 'admin' },
+  { username: 'demo-ops', role: 'operations' },
+  { username: 'demo-cs', role: 'customer_service' },
+  { username: 'demo-wh', role: 'warehouse' },
+  { username: 'demo-fin', role: 'finance' },
+  { username: 'demo-readonly', role: 'read_only' },
 ];
 
 /**
@@ -94,7 +95,7 @@ export async function prepareDemo(hub: Hub, sims: SimulatorServer): Promise<Demo
         shops.push({ id: a.id, name: a.name, platform: a.platform, secret: '', sim });
       }
     }
-    return { tenant: DEMO_TENANT, shops, skus: demoSkus, users: roles.map(([username, role]) => ({ username, role })), created: false };
+    return { tenant: DEMO_TENANT, shops, skus: demoSkus, users: demoUsers.map((u) => ({ ...u })), created: false };
   }
   const others = await hub.db.read.get<{ n: number }>('SELECT (SELECT count(*) FROM channel_accounts) + (SELECT count(*) FROM users) AS n');
   if (Number(others?.n ?? 0) > 0) return null;
@@ -132,8 +133,8 @@ export async function prepareDemo(hub: Hub, sims: SimulatorServer): Promise<Demo
     if (!hot) await hub.writes.setStock(who, { sku: s.sku, warehouse: 'WH-GZ', onHand: 200 + i * 11, safetyStock: 20, cause: 'demo' });
   }
   const passwordHash = await hashPassword(DEMO_PASSWORD, 'demo');
-  for (const [username, role] of roles) {
+  for (const { username, role } of demoUsers) {
     await hub.writes.createUser(who, { username, displayName: `${username} (demo)`, passwordHash, roles: [role] });
   }
-  return { tenant: DEMO_TENANT, shops: made, skus: demoSkus, users: roles.map(([username, role]) => ({ username, role })), created: true };
+  return { tenant: DEMO_TENANT, shops: made, skus: demoSkus, users: demoUsers.map((u) => ({ ...u })), created: true };
 }

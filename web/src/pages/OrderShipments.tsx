@@ -132,8 +132,8 @@ function CorrectTracking({ s, onClose, onDone }: { s: Shipment; onClose: () => v
       onDone();
     } catch (e) {
       const known = e instanceof ApiError && correctionErrors.has(e.code);
-      // The refusal in words, with what the hub said (the platform's name, the other parcel) beneath it.
-      message.error(known ? `${t(`retrack.err.${e.code}` as 'retrack.err.CORRECTION_UNSUPPORTED')}（${e.message}）` : errorText(e));
+      // The refusal in the words of a correction; any other in the console's words for its code.
+      message.error(known ? t(`retrack.err.${e.code}` as 'retrack.err.CORRECTION_UNSUPPORTED') : errorText(e));
     } finally {
       setBusy(false);
     }

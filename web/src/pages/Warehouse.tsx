@@ -484,8 +484,8 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
                     showIcon
                     title={`${t('wh.scanRefused')} (${feedback.code})`}
                     description={
-                      <span data-testid="scan-error">
-                        {feedback.errorCode}: {feedback.error}
+                      <span data-testid="scan-error" data-code={feedback.errorCode}>
+                        {feedback.error}
                       </span>
                     }
                   />
@@ -582,7 +582,8 @@ function PackStation({ shipmentId, onOpen }: { shipmentId: string | null; onOpen
                       type="error"
                       showIcon
                       title={waybillErrors.has(waybillError.code) ? t(`wh.err.${waybillError.code}` as Parameters<typeof t>[0]) : t('wh.waybillFailed')}
-                      description={<span data-testid="waybill-error">{waybillError.text}</span>}
+                      // A refusal the pack station words itself needs no second wording of the same code.
+                      description={waybillErrors.has(waybillError.code) ? undefined : <span data-testid="waybill-error">{waybillError.text}</span>}
                     />
                   )}
                   <Typography.Text>{t('wh.trackingNo')}</Typography.Text>

@@ -220,7 +220,7 @@ export default function Wms() {
             showIcon
             closable
             onClose={() => setRefused(null)}
-            title={`${w('removeRefused')}: ${refused.message}`}
+            title={w('removeRefused')}
             description={w('removeRefusedHint')}
             action={
               current?.active ? (

@@ -24,6 +24,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
       // Everyone sees their own requests; deciders also see the ones in their scope.
       config: { access: 'authenticated' },
       schema: {
+        description: 'Changes held for four-eyes approval (paid-order cancellations, price changes, bulk stock adjustments, deletions) with who asked, when, and their state (pending, approved, rejected, withdrawn, expired).',
         tags: ['approvals'],
         summary: 'Requests waiting for (or decided by) a second person, newest first',
         querystring: Type.Object({
@@ -54,7 +55,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
 
   app.get(
     '/approvals/:id',
-    { config: { access: 'authenticated' }, schema: { tags: ['approvals'], params: Id, response: { 200: Approval, 404: ErrorBody } } },
+    { config: { access: 'authenticated' }, schema: { summary: 'One approval request', description: 'The request with its payload and decision; 404 APPROVAL_NOT_FOUND for an id of another organisation.', tags: ['approvals'], params: Id, response: { 200: Approval, 404: ErrorBody } } },
     async (req) => hub.approvals.get(who(req), req.params.id),
   );
 
@@ -80,7 +81,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     '/approvals/:id/withdraw',
     {
       config: { access: 'authenticated' },
-      schema: { tags: ['approvals'], summary: 'Take back one’s own pending request', params: Id, response: { 200: Approval, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } },
+      schema: { description: 'Only the requester may withdraw, and only while it is pending (409 APPROVAL_DECIDED otherwise). Audited.', tags: ['approvals'], summary: 'Take back one’s own pending request', params: Id, response: { 200: Approval, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } },
     },
     async (req) => hub.writes.withdrawApproval(who(req), req.params.id),
   );

@@ -14,6 +14,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'audit.read' },
       schema: {
+        description: 'Who did what, when, to which object, with the detail of the change; filter by actor, action and target, page back with beforeSeq. Entries form a hash chain per organisation (GET /api/audit/verify checks it). Needs audit.read.',
         tags: ['audit'],
         summary: 'Audit entries, newest first',
         querystring: Type.Object({

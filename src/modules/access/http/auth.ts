@@ -9,7 +9,22 @@ import { anonymous, SESSION_COOKIE, who } from '../../../app/http/auth.ts';
 import { ErrorBody } from '../../../app/http/errors.ts';
 import { Me } from '../../../app/http/schemas.ts';
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub; demoTenant: string | null }> = async (app, { hub, demoTenant }) => {
+/** What the sign-in page may say about the demo while it runs: its organisation, its shared password, its users. */
+export interface SignInDemo {
+  tenant: string;
+  password: string;
+  users: { username: string; role: string }[];
+}
+
+const DemoUser = Type.Object({ username: Type.String(), role: Type.String({ description: 'a built-in role name' }) });
+
+export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub; demo: SignInDemo | null }> = async (app, { hub, demo }) => {
+  // The one organisation, or null: never which ones there are when there are several.
+  const onlyOrganisation = async (): Promise<string | null> => {
+    const orgs = await hub.people.organisations();
+    return orgs.length === 1 ? (orgs[0] as string) : null;
+  };
+
   const me = async (p: ReturnType<typeof who>, csrfToken: string | null) => ({
     user: p.userId ? await hub.people.getUser(p.tenantId, p.userId) : null,
     name: p.name,
@@ -28,10 +43,22 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub; demoTenant: strin
       schema: {
         tags: ['auth'],
         summary: 'What the sign-in page needs to know before anyone signs in',
-        response: { 200: Type.Object({ demoTenant: Type.Union([Type.String(), Type.Null()], { description: 'the demo organisation, when the demo runs' }) }) },
+        description:
+          'Unauthenticated, so it says as little as the page needs: `defaultTenant` is the demo organisation while the demo runs, ' +
+          'else the one organisation when the hub holds exactly one, else null (the sign-in then uses `default`). The list of ' +
+          'organisations is never given. `demo` (only while the demo runs) names the demo users, their roles and their shared password, ' +
+          'which the demo prints on start anyway.',
+        response: {
+          200: Type.Object({
+            defaultTenant: Type.Union([Type.String(), Type.Null()], { description: 'the organisation to offer on the sign-in page, or null' }),
+            demo: Type.Union([Type.Object({ tenant: Type.String(), password: Type.String(), users: Type.Array(DemoUser) }), Type.Null()], {
+              description: 'the demo, while it runs',
+            }),
+          }),
+        },
       },
     },
-    async () => ({ demoTenant }),
+    async () => ({ defaultTenant: demo ? demo.tenant : await onlyOrganisation(), demo }),
   );
 
   app.post(
@@ -87,7 +114,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub; demoTenant: strin
 
   app.post(
     '/auth/sign-out',
-    { config: { access: 'authenticated' }, schema: { tags: ['auth'], response: { 204: Type.Null() } } },
+    { config: { access: 'authenticated' }, schema: { summary: 'Sign out: end this session', description: 'Ends the session of the cookie (or the principal) that calls it and clears the cookie; 204. Other sessions of the same user stay open.', tags: ['auth'], response: { 204: Type.Null() } } },
     async (req, reply) => {
       await hub.writes.signOut(who(req));
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -99,7 +126,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ hub: Hub; demoTenant: strin
     '/auth/me',
     {
       config: { access: 'authenticated' },
-      schema: { tags: ['auth'], summary: 'Who is asking, what they may do and see (and, for a session, its CSRF token)', response: { 200: Me } },
+      schema: { description: 'For a console session the answer carries `csrfToken`, which every write made with the cookie sends as X-CSRF-Token; for an API token it is null. `permissions` and `scope` are what every other route checks.', tags: ['auth'], summary: 'Who is asking, what they may do and see (and, for a session, its CSRF token)', response: { 200: Me } },
     },
     async (req) => {
       const p = who(req);

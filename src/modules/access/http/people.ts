@@ -16,7 +16,7 @@ const Role = RoleName();
 export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
   const manage = { access: 'users.manage' } as const;
 
-  app.get('/users', { config: manage, schema: { tags: ['people'], response: { 200: Type.Object({ items: Type.Array(User) }) } } }, async (req) => ({
+  app.get('/users', { config: manage, schema: { summary: 'The users of this organisation', description: 'Every user with roles, data scope (accounts, warehouses, provinces) and whether they are active. Password hashes are never returned. Needs users.manage.', tags: ['people'], response: { 200: Type.Object({ items: Type.Array(User) }) } } }, async (req) => ({
     items: await hub.people.listUsers(who(req).tenantId),
   }));
 
@@ -25,6 +25,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     {
       config: manage,
       schema: {
+        description: 'Username unique within the organisation (409 CONFLICT when taken); roles must exist (404 ROLE_NOT_FOUND); the password is stored only as a hash. Audited.',
         tags: ['people'],
         summary: 'Add a user',
         body: Type.Object({
@@ -44,7 +45,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     },
   );
 
-  app.get('/users/:id', { config: manage, schema: { tags: ['people'], params: Id, response: { 200: User, 404: ErrorBody } } }, async (req) =>
+  app.get('/users/:id', { config: manage, schema: { summary: 'One user', description: 'The user with roles and data scope; 404 USER_NOT_FOUND for an id of another organisation. Needs users.manage.', tags: ['people'], params: Id, response: { 200: User, 404: ErrorBody } } }, async (req) =>
     hub.people.getUser(who(req).tenantId, req.params.id),
   );
 
@@ -53,6 +54,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     {
       config: manage,
       schema: {
+        description: 'Only the fields sent change. Nobody can deactivate themselves or take away their own admin role (409 CONFLICT). Changing roles, scope, active or the password ends the user’s sessions. Audited.',
         tags: ['people'],
         summary: 'Change a user: roles, scope, active, password (ends the user’s sessions when access changes)',
         params: Id,
@@ -98,12 +100,12 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     '/permissions',
     {
       config: { access: 'authenticated' },
-      schema: { tags: ['people'], response: { 200: Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })) }) } },
+      schema: { summary: 'Every permission the hub knows, with what it allows', description: 'The names custom roles are built from (orders.read, fulfilment.ship …) and a sentence on each.', tags: ['people'], response: { 200: Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })) }) } },
     },
     async () => ({ items: Object.entries(permissions).map(([name, description]) => ({ name, description })) }),
   );
 
-  app.get('/roles', { config: manage, schema: { tags: ['people'], response: { 200: Type.Object({ items: Type.Array(RoleView) }) } } }, async (req) => ({
+  app.get('/roles', { config: manage, schema: { summary: 'The built-in and custom roles with their permissions', description: 'Built-in roles (admin, operations, customer_service, warehouse, finance, read_only) cannot be changed or deleted; custom roles are this organisation’s own.', tags: ['people'], response: { 200: Type.Object({ items: Type.Array(RoleView) }) } } }, async (req) => ({
     items: (await hub.people.roles(who(req).tenantId)).map((r) => ({ ...r, permissions: [...r.permissions] })),
   }));
 
@@ -112,6 +114,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     {
       config: manage,
       schema: {
+        description: 'Replaces the role’s description and permissions; users holding it get the new permissions on their next request. A built-in role name is refused (409 CONFLICT). Audited.',
         tags: ['people'],
         summary: 'Create or change a custom role',
         params: Type.Object({ name: Role }),
@@ -129,7 +132,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     '/roles/:name',
     {
       config: manage,
-      schema: { tags: ['people'], params: Type.Object({ name: Role }), response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody } },
+      schema: { summary: 'Delete a custom role', description: 'Refused with 409 CONFLICT for a built-in role, or while any user still holds the role (the answer names them). Audited.', tags: ['people'], params: Type.Object({ name: Role }), response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody } },
     },
     async (req, reply) => {
       await hub.writes.deleteRole(who(req), req.params.name);
@@ -141,7 +144,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     '/tokens',
     {
       config: manage,
-      schema: { tags: ['people'], querystring: Type.Object({ userId: Type.Optional(Type.String()) }), response: { 200: Type.Object({ items: Type.Array(ApiToken) }) } },
+      schema: { summary: 'The API tokens of this organisation', description: 'Each token’s name, its user, when it was made and last used; the token itself is shown only once, when it is created.', tags: ['people'], querystring: Type.Object({ userId: Type.Optional(Type.String()) }), response: { 200: Type.Object({ items: Type.Array(ApiToken) }) } },
     },
     async (req) => ({ items: await hub.people.listTokens(who(req).tenantId, req.query.userId) }),
   );
@@ -151,6 +154,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     {
       config: manage,
       schema: {
+        description: 'The token acts as the user it belongs to, with that user’s permissions and data scope. The database keeps only its hash: copy it from this answer. Audited.',
         tags: ['people'],
         summary: 'Create an API token for a user (an integration); the token is shown once',
         body: Type.Object({
@@ -167,7 +171,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app,
     },
   );
 
-  app.delete('/tokens/:id', { config: manage, schema: { tags: ['people'], params: Id, response: { 204: Type.Null(), 404: ErrorBody } } }, async (req, reply) => {
+  app.delete('/tokens/:id', { config: manage, schema: { summary: 'Revoke an API token', description: 'The token is refused from the next request on. Audited.', tags: ['people'], params: Id, response: { 204: Type.Null(), 404: ErrorBody } } }, async (req, reply) => {
     await hub.writes.revokeToken(who(req), req.params.id);
     return reply.code(204).send(null);
   });

@@ -32,6 +32,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'accounts.manage' },
       schema: {
+        description: 'The credentials a platform needs are listed by GET /api/platforms; they are stored encrypted and never returned (only their names, `credentialKeys`). 400 PLATFORM_NOT_SUPPORTED for an unknown platform. Audited.',
         tags: ['channel accounts'],
         summary: 'Add a shop on a platform',
         body: Type.Object({
@@ -47,13 +48,13 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
 
   app.get(
     '/channel-accounts',
-    { config: { access: 'accounts.read' }, schema: { tags: ['channel accounts'], response: { 200: Type.Object({ items: Type.Array(Account) }) } } },
+    { config: { access: 'accounts.read' }, schema: { summary: 'The shops (channel accounts) in scope', description: 'Each shop’s platform, name, whether it is active, its webhook URL and pull settings, and the names of its credentials (never their values). A user scoped to some shops sees only those.', tags: ['channel accounts'], response: { 200: Type.Object({ items: Type.Array(Account) }) } } },
     async (req) => ({ items: (await hub.accounts.list(who(req))).map((a) => accountView(hub, a)) }),
   );
 
   app.get(
     '/channel-accounts/:id',
-    { config: { access: 'accounts.read' }, schema: { tags: ['channel accounts'], params: Type.Object({ id: Type.String() }), response: { 200: Account, 404: ErrorBody } } },
+    { config: { access: 'accounts.read' }, schema: { summary: 'One shop (channel account)', description: 'The shop as in the list; 404 ACCOUNT_NOT_FOUND when it is out of scope or of another organisation. Credentials are never shown.', tags: ['channel accounts'], params: Type.Object({ id: Type.String() }), response: { 200: Account, 404: ErrorBody } } },
     async (req) => accountView(hub, await hub.accounts.getFor(who(req), req.params.id)),
   );
 
@@ -62,6 +63,8 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'accounts.manage' },
       schema: {
+        summary: 'Change a shop: name, active, pull settings, credentials',
+        description: 'Credentials sent are merged into the stored ones and re-encrypted; a switched-off shop refuses pushes (403 ACCOUNT_INACTIVE) and is not pulled. Audited.',
         tags: ['channel accounts'],
         params: Type.Object({ id: Type.String() }),
         body: Type.Object({

@@ -132,6 +132,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'accounts.read' },
       schema: {
+        description: 'What the console’s “add a shop” form is built from: for each platform the credential fields, whether it pushes, whether it can be pulled, and its status mapping.',
         tags: ['channel accounts'],
         summary: 'The platforms the hub speaks: credentials each needs, push and pull, and each status dictionary',
         response: {
@@ -191,6 +192,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'accounts.read' },
       schema: {
+        description: 'Newest first: when each pull ran, the time window it asked for, how many orders it found and recovered, any error and its duration. 404 for an out-of-scope shop.',
         tags: ['channel accounts'],
         summary: 'The pull log: one row per run (window, orders found, errors, duration)',
         params: AccountParams,
@@ -286,6 +288,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'orders.modify' },
       schema: {
+        description: '409 OUTBOUND_NOT_OPEN for a write that is pending, in flight or confirmed. The write goes through the outbox like the first time.',
         tags: ['channel accounts'],
         summary: 'Send a refused, given-up or unconfirmed platform write again, now (after fixing its cause). Audited',
         params: OutboundParams,
@@ -300,6 +303,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'orders.modify' },
       schema: {
+        description: 'Only for a ship-back that was refused, given up or left unconfirmed (409 OUTBOUND_NOT_OPEN otherwise); the old write is closed as superseded.',
         tags: ['channel accounts'],
         summary: 'Resend a ship-back with a corrected carrier or tracking number: a new write that replaces it. Audited',
         params: OutboundParams,
@@ -318,6 +322,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'orders.modify' },
       schema: {
+        description: 'For a write fixed outside the hub (e.g. in the platform’s seller back office); 409 OUTBOUND_NOT_OPEN when it is not an open exception.',
         tags: ['channel accounts'],
         summary: 'Close a platform write’s exception by hand, with a note saying what was done. Audited',
         params: OutboundParams,
@@ -333,6 +338,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'accounts.manage' },
       schema: {
+        description: 'Runs one pull of the shop’s recent orders and answers with its log row (found, recovered, errorCode). 409 CONFLICT while another hub process pulls the same shop.',
         tags: ['channel accounts'],
         summary: 'Pull this account now (the scheduled pull runs anyway)',
         params: AccountParams,
@@ -364,6 +370,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'accounts.read' },
       schema: {
+        description: 'Every push and pulled order is kept as it came before it is parsed; this lists them with their outcome (stored, duplicate, refused and why) to find what a platform really sent.',
         tags: ['channel accounts'],
         summary: 'The latest raw events of an account (without bodies), newest first: what came, how it ended',
         params: AccountParams,
@@ -395,6 +402,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'accounts.read' },
       schema: {
+        description: 'Alerts per shop with kind, detail, when first and last seen and how often; `accountId` narrows to one shop, `open` to the unacknowledged; `limit` caps the list.',
         tags: ['channel accounts'],
         summary: 'Drift and integration alerts: unknown statuses, new or vanished fields, large bodies, refusals, failing pulls',
         querystring: Type.Object({
@@ -413,6 +421,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async 
     {
       config: { access: 'accounts.manage' },
       schema: {
+        description: 'Marks it seen by the caller; a new occurrence opens it again. 404 ALERT_NOT_FOUND for an out-of-scope alert.',
         tags: ['channel accounts'],
         summary: 'Acknowledge an alert (it opens again if it happens again)',
         params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),

@@ -64,6 +64,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'accounts.read' },
       schema: {
+        description: 'Each listing (商品链接) and SKU variant with its merchant code, the hub SKU it is matched to (by code or by hand) or none, and whether it is ignored.',
         tags: ['listings'],
         summary: "The shop's listings (商品下载) as the last pull found them, with their hub SKU, and the last listing pull",
         params: AccountParams,
@@ -82,6 +83,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'accounts.read' },
       schema: {
+        description: 'null when the shop’s listings were never pulled.',
         tags: ['listings'],
         summary: "The account's last listing pull: when it ran, what it found, why it failed",
         params: AccountParams,
@@ -118,6 +120,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'stock.adjust' },
       schema: {
+        description: 'For listings that are not stock items (gift cards, services). Audited.',
         tags: ['listings'],
         summary: 'Ignore a listing (neither matched nor shown as unmatched; later pulls keep it ignored), or take the ignore back',
         params: Type.Object({ id: Type.String({ maxLength: 64 }), listingId: Type.Integer({ minimum: 1 }) }),
@@ -133,6 +136,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'stock.adjust' },
       schema: {
+        description: 'The SKU must exist in the catalogue (404 SKU_NOT_FOUND). Audited.',
         tags: ['listings'],
         summary: 'Match one listing to a hub SKU by hand (kept by later pulls); to map a code for all its listings and held orders use POST /api/sku-mappings',
         params: Type.Object({ id: Type.String({ maxLength: 64 }), listingId: Type.Integer({ minimum: 1 }) }),
@@ -198,6 +202,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'stock.read' },
       schema: {
+        description: 'Listings whose merchant code matches no hub SKU, newest first; matching one releases orders held for it.',
         tags: ['listings'],
         summary: 'Unmatched listings (商品未匹配) of every shop in scope, for the 商品对应 page',
         querystring: Type.Object(Paging),
@@ -232,6 +237,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'stock.adjust' },
       schema: {
+        description: 'For a listing whose code is not in the catalogue yet; 409 SKU_EXISTS for a SKU already known. Stock is set afterwards (PUT /api/stock/{sku}). Audited.',
         tags: ['stock'],
         summary: 'Add a SKU to the catalogue with a title (nothing on hand yet)',
         body: Type.Object({ sku: SkuCode(), title: Type.String({ minLength: 1, maxLength: 200 }) }),

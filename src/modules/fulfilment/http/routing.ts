@@ -90,7 +90,7 @@ function outcomeOut(o: RoutingOutcome) {
 }
 
 export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
-  app.get('/routing/rules', { config: { access: 'orders.read' }, schema: { tags: ['routing'], summary: 'The routing rules of this tenant', response: { 200: RulesView } } }, async (req) =>
+  app.get('/routing/rules', { config: { access: 'orders.read' }, schema: { description: 'The rules that pick a warehouse for a paid order (by province, channel, SKU, priority), in the order they are tried.', tags: ['routing'], summary: 'The routing rules of this tenant', response: { 200: RulesView } } }, async (req) =>
     hub.routing.getRules(who(req)),
   );
 
@@ -109,7 +109,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     async (req) => hub.writes.saveRoutingRules(who(req), req.body.rules),
   );
 
-  app.get('/warehouses', { config: { access: 'stock.read' }, schema: { tags: ['routing'], summary: 'Warehouses and their routing attributes', response: { 200: Type.Array(WarehouseView) } } }, async (req) =>
+  app.get('/warehouses', { config: { access: 'stock.read' }, schema: { description: 'Each warehouse with the regions it serves, its daily capacity, customs and carriers — what routing weighs.', tags: ['routing'], summary: 'Warehouses and their routing attributes', response: { 200: Type.Array(WarehouseView) } } }, async (req) =>
     hub.routing.listWarehouses(who(req)),
   );
 
@@ -140,7 +140,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     },
   );
 
-  app.get('/sku-traits', { config: { access: 'stock.read' }, schema: { tags: ['routing'], summary: 'Fulfilment traits of every SKU', response: { 200: Type.Array(SkuTraitsView) } } }, async (req) =>
+  app.get('/sku-traits', { config: { access: 'stock.read' }, schema: { description: 'Per SKU: weight, volume, fragile, hazardous and similar traits that routing and carriers take into account.', tags: ['routing'], summary: 'Fulfilment traits of every SKU', response: { 200: Type.Array(SkuTraitsView) } } }, async (req) =>
     hub.routing.listSkuTraits(who(req)),
   );
 
@@ -149,6 +149,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'fulfilment.configure' },
       schema: {
+        description: 'Replaces the SKU’s traits; routing uses them from the next order on. Needs fulfilment.configure. Audited.',
         tags: ['routing'],
         summary: 'Set the fulfilment traits of a SKU',
         params: Type.Object({ sku: SkuCode() }),

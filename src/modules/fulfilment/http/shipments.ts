@@ -37,6 +37,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     {
       config: { access: 'orders.read' },
       schema: {
+        description: 'Parcels with their orders, warehouse, state (planned, waved, picked, packed, shipped …), ship-by time, carrier and tracking number; filter by state and warehouse. A warehouse-scoped user sees only their warehouses.',
         tags: ['warehouse'],
         summary: 'Shipments, most urgent (ship-by) first',
         querystring: Type.Object({
@@ -57,7 +58,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
 
   app.get(
     '/shipments/:id',
-    { config: { access: 'orders.read' }, schema: { tags: ['warehouse'], params: Type.Object({ id: Id }), response: { 200: ShipmentView, 404: ErrorBody } } },
+    { config: { access: 'orders.read' }, schema: { summary: 'One shipment (parcel)', description: 'The parcel with its lines (SKU, quantity, scanned), orders, state history, carrier, tracking number and waybill. 404 SHIPMENT_NOT_FOUND when out of scope.', tags: ['warehouse'], params: Type.Object({ id: Id }), response: { 200: ShipmentView, 404: ErrorBody } } },
     async (req) => hub.warehouseFlow.get(who(req), req.params.id),
   );
 
@@ -183,6 +184,8 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     {
       config: { access: 'orders.read' },
       schema: {
+        summary: 'Waves (波次) of parcels to pick',
+        description: 'Each wave’s warehouse, state, the number of parcels and when it was made; newest first.',
         tags: ['warehouse'],
         querystring: Type.Object({ warehouse: Type.Optional(Str), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
         response: { 200: Type.Array(WaveSummary) },
@@ -193,7 +196,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
 
   app.get(
     '/waves/:id',
-    { config: { access: 'orders.read' }, schema: { tags: ['warehouse'], params: Type.Object({ id: Id }), response: { 200: WaveView, 404: ErrorBody } } },
+    { config: { access: 'orders.read' }, schema: { summary: 'One wave with its parcels', description: 'The wave and the shipments in it with their states. 404 WAVE_NOT_FOUND when out of scope.', tags: ['warehouse'], params: Type.Object({ id: Id }), response: { 200: WaveView, 404: ErrorBody } } },
     async (req) => hub.warehouseFlow.getWave(who(req), req.params.id),
   );
 
@@ -201,7 +204,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     '/waves/:id/pick-list',
     {
       config: { access: 'orders.read' },
-      schema: { tags: ['warehouse'], summary: 'The pick list (拣货单) of a wave, summed per SKU', params: Type.Object({ id: Id }), response: { 200: PickList, 404: ErrorBody } },
+      schema: { description: 'One row per SKU with the quantity to pick for the whole wave (and the count of parcels and units), so a picker walks the shelves once.', tags: ['warehouse'], summary: 'The pick list (拣货单) of a wave, summed per SKU', params: Type.Object({ id: Id }), response: { 200: PickList, 404: ErrorBody } },
     },
     async (req) => hub.warehouseFlow.pickList(who(req), req.params.id),
   );
@@ -210,7 +213,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     '/waves/:id/pick-list.html',
     {
       config: { access: 'orders.read' },
-      schema: { tags: ['warehouse'], summary: 'The pick list as a page to print', params: Type.Object({ id: Id }), produces: ['text/html'] },
+      schema: { description: 'The same pick list as a self-contained HTML page sized for printing.', tags: ['warehouse'], summary: 'The pick list as a page to print', params: Type.Object({ id: Id }), produces: ['text/html'] },
     },
     async (req, reply) => reply.type('text/html; charset=utf-8').send(WarehouseFlowService.pickListHtml(await hub.warehouseFlow.pickList(who(req), req.params.id))),
   );
@@ -219,7 +222,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     '/waves/:id/picked',
     {
       config: { access: 'fulfilment.ship' },
-      schema: { tags: ['warehouse'], summary: 'Confirm the wave is picked: its waved shipments become picked', params: Type.Object({ id: Id }), response: { 200: WaveView, 404: ErrorBody } },
+      schema: { description: 'Shipments of the wave that are still waved move to picked (ready to pack by scanning); cancelled ones stay out. Needs fulfilment.ship.', tags: ['warehouse'], summary: 'Confirm the wave is picked: its waved shipments become picked', params: Type.Object({ id: Id }), response: { 200: WaveView, 404: ErrorBody } },
     },
     async (req) => hub.writes.confirmPicked(who(req), req.params.id),
   );

@@ -44,7 +44,7 @@ const Size = Type.Union(Object.keys(labelSizes).map((k) => Type.Literal(k)), { d
 export const waybillRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { hub }) => {
   app.get(
     '/waybill-accounts',
-    { config: { access: 'stock.read' }, schema: { tags: ['shipments'], summary: 'E-waybill accounts (电子面单) per carrier network', response: { 200: Type.Object({ items: Type.Array(AccountView) }) } } },
+    { config: { access: 'stock.read' }, schema: { description: 'Each network account (Cainiao, PDD, Douyin, JD, Shopee) with its carrier, sender address and whether it is active; credentials are never shown.', tags: ['shipments'], summary: 'E-waybill accounts (电子面单) per carrier network', response: { 200: Type.Object({ items: Type.Array(AccountView) }) } } },
     async (req) => ({ items: await hub.waybills.listAccounts(who(req)) }),
   );
 
@@ -73,7 +73,7 @@ export const waybillRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
 
   app.get(
     '/shipments/:id/waybill',
-    { config: { access: 'orders.read' }, schema: { tags: ['warehouse'], summary: 'A parcel’s waybill', params: Type.Object({ id: Id }), response: { 200: WaybillView, 404: ErrorBody } } },
+    { config: { access: 'orders.read' }, schema: { description: 'The e-waybill number, carrier and state of the parcel’s label; 404 WAYBILL_NOT_FOUND when it has none yet (POST to get one).', tags: ['warehouse'], summary: 'A parcel’s waybill', params: Type.Object({ id: Id }), response: { 200: WaybillView, 404: ErrorBody } } },
     async (req) => hub.waybills.get(who(req), req.params.id),
   );
 
@@ -150,7 +150,7 @@ export const waybillRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     '/waves/:id/labels.pdf',
     {
       config: { access: 'orders.read' },
-      schema: { tags: ['warehouse'], summary: 'Every label of a wave in one PDF, one page per parcel', params: Type.Object({ id: Id }), querystring: Type.Object({ size: Size }), produces: ['application/pdf'] },
+      schema: { description: 'The labels in pick order, sized by `size`; 404 WAYBILL_NOT_FOUND when no parcel of the wave has a waybill yet.', tags: ['warehouse'], summary: 'Every label of a wave in one PDF, one page per parcel', params: Type.Object({ id: Id }), querystring: Type.Object({ size: Size }), produces: ['application/pdf'] },
     },
     async (req, reply) => reply.type('application/pdf').header('cache-control', 'no-store').send(await hub.waybills.waveLabels(who(req), req.params.id, req.query.size as LabelSize)),
   );

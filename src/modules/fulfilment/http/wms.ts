@@ -66,13 +66,13 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
 
   app.get(
     '/wms-accounts',
-    { config: { access: 'stock.read' }, schema: { tags: ['shipments'], summary: 'External WMS accounts', response: { 200: Type.Object({ items: Type.Array(WmsAccountView) }) } } },
+    { config: { access: 'stock.read' }, schema: { description: 'Each external WMS’s name, warehouses it runs, whether it is active and its push URL; the signing secret is never shown again.', tags: ['shipments'], summary: 'External WMS accounts', response: { 200: Type.Object({ items: Type.Array(WmsAccountView) }) } } },
     async (req) => ({ items: (await hub.wms.list(who(req))).map((a) => view(hub, a)) }),
   );
 
   app.get(
     '/wms-accounts/:id',
-    { config: { access: 'stock.read' }, schema: { tags: ['shipments'], summary: 'One external WMS account', params: Id, response: { 200: WmsAccountView, 404: ErrorBody } } },
+    { config: { access: 'stock.read' }, schema: { description: '404 ACCOUNT_NOT_FOUND for another organisation’s. The signing secret is never shown again.', tags: ['shipments'], summary: 'One external WMS account', params: Id, response: { 200: WmsAccountView, 404: ErrorBody } } },
     async (req) => view(hub, await hub.wms.getFor(who(req), req.params.id)),
   );
 
@@ -113,6 +113,7 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
     {
       config: { access: 'fulfilment.configure' },
       schema: {
+        description: 'The overlap lets the WMS switch without losing a push. Audited.',
         tags: ['shipments'],
         summary: 'Make a new signing secret, shown this once; the previous one keeps signing for 24 hours',
         params: Id,
@@ -130,6 +131,7 @@ export const wmsRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, { 
     {
       config: { access: 'fulfilment.configure' },
       schema: {
+        description: 'An account whose pushes are in the shipments’ history is kept for that history; switch it off with PATCH instead. Audited.',
         tags: ['shipments'],
         summary: 'Delete a WMS account that never reported anything (409 for one that did: switch it off instead)',
         params: Id,

@@ -18,6 +18,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (a
     {
       config: { access: 'orders.read' },
       schema: {
+        description: 'Orders and sales today, per channel and per minute, holds, open exceptions and parcels to ship: what the console’s overview draws. Counts only what the caller may see.',
         tags: ['dashboard'],
         summary: "Today in the shop's time zone, inside the caller's scope",
         response: {

@@ -113,6 +113,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'orders.read' },
       schema: {
+        summary: 'Orders, newest first, inside the caller’s scope',
+        description: 'Filter by status, channel, shop, hold code, platform order id, creation time and a search text `q`; paged (page, pageSize) with the total. Receivers’ phones and addresses are masked unless the caller has pii.view.',
         tags: ['orders'],
         querystring: Type.Object({
           ...filterQuery,
@@ -226,6 +228,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'orders.modify' },
       schema: {
+        description: 'The note appears on the order’s timeline with its author; it is not sent to the platform. Audited.',
         tags: ['orders'],
         summary: 'Add a note to an order (customer service, warehouse)',
         params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),
@@ -259,6 +262,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'orders.modify' },
       schema: {
+        description: 'For an order held for stock (STOCK_SHORT, PAID_NO_STOCK) after stock came in: reserves now if it can, or stays held with the reason. 409 CONFLICT when there is nothing to reserve.',
         tags: ['orders'],
         summary: 'Try again to reserve stock for a held order',
         params: Type.Object({ idOrOrderNo: Type.String({ maxLength: 64 }) }),

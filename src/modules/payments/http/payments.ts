@@ -59,6 +59,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'payments.read' },
       schema: {
+        description: 'For the “add a payment account” form: each provider (WeChat Pay, Alipay, Stripe) with the credential fields it needs.',
         tags: ['payments'],
         summary: 'The payment providers and the credential fields each takes',
         response: { 200: Type.Object({ items: Type.Array(Type.Object({ provider: Str, label: Str, credentialFields: Type.Array(Str) })) }) },
@@ -72,6 +73,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'payments.manage' },
       schema: {
+        description: 'Credentials are stored encrypted and never returned; the answer gives the notify URL to configure at the provider. Needs payments.manage. Audited.',
         tags: ['payments'],
         summary: 'Add a payment account (a WeChat Pay merchant, an Alipay app, a Stripe account)',
         body: Type.Object({
@@ -89,7 +91,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
 
   app.get(
     '/payment-accounts',
-    { config: { access: 'payments.read' }, schema: { tags: ['payments'], response: { 200: Type.Object({ items: Type.Array(PaymentAccountView) }) } } },
+    { config: { access: 'payments.read' }, schema: { summary: 'The payment accounts of this organisation', description: 'Each account’s provider, merchant id, name and notify URL, and the names of its credentials (never their values). Needs payments.read.', tags: ['payments'], response: { 200: Type.Object({ items: Type.Array(PaymentAccountView) }) } } },
     async (req) => ({ items: (await hub.paymentAccounts.list(who(req))).map((a) => view(hub, a)) }),
   );
 
@@ -97,7 +99,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     '/payment-accounts/:id',
     {
       config: { access: 'payments.read' },
-      schema: { tags: ['payments'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: PaymentAccountView, 404: ErrorBody } },
+      schema: { summary: 'One payment account', description: 'As in the list; 404 ACCOUNT_NOT_FOUND for another organisation’s. Credentials are never shown.', tags: ['payments'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: PaymentAccountView, 404: ErrorBody } },
     },
     async (req) => view(hub, await hub.paymentAccounts.getFor(who(req), req.params.id)),
   );
@@ -107,6 +109,8 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'payments.manage' },
       schema: {
+        summary: 'Change a payment account: name, active, credentials',
+        description: 'Credentials sent are merged into the stored ones and re-encrypted; a switched-off account refuses notices. Needs payments.manage. Audited.',
         tags: ['payments'],
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         body: Type.Object({
@@ -127,6 +131,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'payments.read' },
       schema: {
+        description: 'Open first, then resolved; filter by state and code. Each row says what the hub saw, the order it concerns and what it proposes (a refund, a recheck).',
         tags: ['payments'],
         summary: 'The payment exceptions queue: amount or merchant mismatch, unknown order, paid-no-stock, late payment, refund stuck …',
         querystring: Type.Object({
@@ -143,7 +148,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
 
   app.get(
     '/payment-exceptions/:id',
-    { config: { access: 'payments.read' }, schema: { tags: ['payments'], params: ExceptionId, response: { 200: PaymentException, 404: ErrorBody } } },
+    { config: { access: 'payments.read' }, schema: { summary: 'One payment exception', description: 'With the notice or query that raised it, its proposed refund if any, and how it was resolved. 404 PAYMENT_EXCEPTION_NOT_FOUND for another organisation’s.', tags: ['payments'], params: ExceptionId, response: { 200: PaymentException, 404: ErrorBody } } },
     async (req) => hub.refunds.exception(who(req), req.params.id),
   );
 
@@ -151,7 +156,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     '/payment-exceptions/:id/resolve',
     {
       config: { access: 'payments.manage' },
-      schema: { tags: ['payments'], summary: 'Resolve an exception with a note', params: ExceptionId, body: Note, response: { 200: PaymentException, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody } },
+      schema: { description: 'Closes the exception with what was done; one that proposes a refund must be approved or declined instead (409 CONFLICT). Audited.', tags: ['payments'], summary: 'Resolve an exception with a note', params: ExceptionId, body: Note, response: { 200: PaymentException, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody } },
     },
     async (req) => hub.writes.resolvePaymentException(who(req), req.params.id, req.body.note),
   );
@@ -161,6 +166,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'refunds.approve' },
       schema: {
+        description: 'Needs refunds.approve; the refund is sent through the outbox (idempotent on out_refund_no) and its outcome follows on the exception. Audited.',
         tags: ['payments'],
         summary: 'Approve the refund an exception proposes: it is sent to the provider with its out_refund_no',
         params: ExceptionId,
@@ -176,6 +182,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'refunds.approve' },
       schema: {
+        description: 'Needs refunds.approve; 409 CONFLICT when no refund proposal waits for a decision. Audited.',
         tags: ['payments'],
         summary: 'Decline the refund an exception proposes (e.g. stock came back and the order ships); resolves the exception',
         params: ExceptionId,
@@ -191,6 +198,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'payments.manage' },
       schema: {
+        description: 'Queries the provider for the order’s payment now; a confirmed payment goes through the same path as a notice, so nothing is applied twice.',
         tags: ['payments'],
         summary: "Ask the provider about the exception's order again; a payment it confirms is applied like a notice",
         params: ExceptionId,

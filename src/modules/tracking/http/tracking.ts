@@ -134,6 +134,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     {
       config: { access: 'accounts.read' },
       schema: {
+        description: 'For the “add a tracking account” form: Kuaidi100, AfterShip, 17TRACK and the credential fields each takes.',
         tags: ['tracking'],
         summary: 'The tracking sources and the credential fields each takes',
         response: { 200: Type.Object({ items: Type.Array(Type.Object({ source: Str, label: Str, credentialFields: Type.Array(Str) })) }) },
@@ -159,13 +160,13 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
 
   app.get(
     '/tracking-accounts',
-    { config: { access: 'accounts.read' }, schema: { tags: ['tracking'], response: { 200: Type.Object({ items: Type.Array(TrackingAccountView) }) } } },
+    { config: { access: 'accounts.read' }, schema: { summary: 'The tracking accounts of this organisation', description: 'Each account’s source, name, whether it is active and its push URL; credentials are never shown.', tags: ['tracking'], response: { 200: Type.Object({ items: Type.Array(TrackingAccountView) }) } } },
     async (req) => ({ items: (await hub.trackingAccounts.list(who(req))).map((a) => view(hub, a)) }),
   );
 
   app.get(
     '/tracking-accounts/:id',
-    { config: { access: 'accounts.read' }, schema: { tags: ['tracking'], params: Id, response: { 200: TrackingAccountView, 404: ErrorBody } } },
+    { config: { access: 'accounts.read' }, schema: { summary: 'One tracking account', description: 'As in the list; 404 ACCOUNT_NOT_FOUND for another organisation’s.', tags: ['tracking'], params: Id, response: { 200: TrackingAccountView, 404: ErrorBody } } },
     async (req) => view(hub, await hub.trackingAccounts.getFor(who(req), req.params.id)),
   );
 
@@ -174,6 +175,8 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     {
       config: { access: 'tracking.manage' },
       schema: {
+        summary: 'Change a tracking account: name, active, credentials',
+        description: 'Credentials sent are merged into the stored ones and re-encrypted. Needs tracking.manage. Audited.',
         tags: ['tracking'],
         params: Id,
         body: Type.Object({
@@ -192,7 +195,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     '/tracking-accounts/:id',
     {
       config: { access: 'tracking.manage' },
-      schema: { tags: ['tracking'], summary: 'Delete a tracking account: its pushes are refused from now on', params: Id, response: { 200: Type.Object({ id: Str, deleted: Type.Boolean() }), 404: ErrorBody } },
+      schema: { description: 'Parcels already tracked keep their events. Needs tracking.manage. Audited.', tags: ['tracking'], summary: 'Delete a tracking account: its pushes are refused from now on', params: Id, response: { 200: Type.Object({ id: Str, deleted: Type.Boolean() }), 404: ErrorBody } },
     },
     async (req) => hub.writes.deleteTrackingAccount(who(req), req.params.id),
   );
@@ -201,7 +204,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     '/shipments/:id/tracking',
     {
       config: { access: 'orders.read' },
-      schema: { tags: ['tracking'], summary: 'A shipment’s tracking: status, trust grade and the carrier’s events', params: Id, response: { 200: TrackingView, 404: ErrorBody } },
+      schema: { description: 'The tracking status as the carrier reports it, the trust grade the hub gives the delivery (签收可信度) and every event received, newest first.', tags: ['tracking'], summary: 'A shipment’s tracking: status, trust grade and the carrier’s events', params: Id, response: { 200: TrackingView, 404: ErrorBody } },
     },
     async (req) => hub.tracking.tracking(who(req), req.params.id),
   );
@@ -229,6 +232,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     {
       config: { access: 'orders.read' },
       schema: {
+        description: 'For each carrier and outlet: deliveries seen, how many were confirmed as trustworthy, the rate, and those under the alert threshold.',
         tags: ['tracking'],
         summary: 'Delivery trust rate per carrier and per delivering outlet (签收可信度)',
         querystring: Type.Object({ days: Type.Integer({ minimum: 1, maximum: 366, default: 30 }) }),
@@ -250,6 +254,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     {
       config: { access: 'orders.read' },
       schema: {
+        description: 'The thresholds that grade a delivery as trusted and raise an alert when a carrier’s or outlet’s rate drops.',
         tags: ['tracking'],
         summary: 'The tenant’s delivery trust and tracking alert thresholds (the defaults until saved)',
         response: { 200: SettingsView },
@@ -282,6 +287,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (ap
     {
       config: { access: 'orders.read' },
       schema: {
+        description: 'Cases opened when a buyer reports a parcel not received or delivery trust flags one, most urgent first, with their parcel and order.',
         tags: ['tracking'],
         summary: 'After-sales cases (for now: not_received, opened by delivery trust), urgent first',
         querystring: Type.Object({ state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])) }),

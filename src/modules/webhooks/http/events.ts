@@ -11,6 +11,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
     {
       config: { access: 'webhooks.manage' },
       schema: {
+        description: 'The outbox as a feed: read from a cursor to follow everything that happened (order created, paid, shipped, stock changed …); the same events webhooks deliver. Payloads carry no personal data.',
         tags: ['events'],
         summary: 'Domain events in the order they were written',
         querystring: Type.Object({

@@ -37,13 +37,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     async (req, reply) => reply.code(201).send(await hub.writes.createWebhook(who(req), req.body)),
   );
 
-  app.get('/webhooks', { config: { access: 'webhooks.manage' }, schema: { tags: ['webhooks'], response: { 200: Type.Object({ items: Type.Array(Endpoint) }) } } }, async (req) => ({
+  app.get('/webhooks', { config: { access: 'webhooks.manage' }, schema: { summary: 'Outbound webhooks of this organisation', description: 'Each subscription’s URL, the events it takes and whether it is active; the signing secret is never shown again after creation.', tags: ['webhooks'], response: { 200: Type.Object({ items: Type.Array(Endpoint) }) } } }, async (req) => ({
     items: await hub.webhooks.list(who(req)),
   }));
 
   app.delete(
     '/webhooks/:id',
-    { config: { access: 'webhooks.manage' }, schema: { tags: ['webhooks'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), 404: ErrorBody } } },
+    { config: { access: 'webhooks.manage' }, schema: { summary: 'Remove an outbound webhook', description: 'Deliveries stop at once; the delivery log is kept. Audited.', tags: ['webhooks'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), 404: ErrorBody } } },
     async (req, reply) => {
       await hub.writes.removeWebhook(who(req), req.params.id);
       return reply.code(204).send(null);
@@ -55,6 +55,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app
     {
       config: { access: 'webhooks.manage' },
       schema: {
+        summary: 'The delivery log of one webhook',
+        description: 'Each attempt with the event, the answer status, the duration and when it is tried again; newest first.',
         tags: ['webhooks'],
         params: Type.Object({ id: Type.String() }),
         querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
