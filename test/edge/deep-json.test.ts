@@ -39,7 +39,7 @@ describe.each(httpBackends)('deeply nested JSON on $name', (backend) => {
 
   it('refuses a deep /api body with 400 in the error shape, stores nothing, and keeps answering', async () => {
     const sku = `DEEP-${randomUUID().slice(0, 8)}`;
-    const r = await raw('PUT', `/api/stock/${sku}`, `{"warehouse":"WH1","onHand":5,"note":${deepText()}}`);
+    const r = await raw('PUT', `/api/stock/${sku}`, `{"warehouse":"WH1","onHand":5,"reason":"t","note":${deepText()}}`);
     expect(r.status, JSON.stringify(r.body)).toBe(400);
     expect(r.body.error?.code).toBe('BODY_TOO_DEEP');
     expect(await ready()).toBe(200);
@@ -65,7 +65,7 @@ describe.each(httpBackends)('deeply nested JSON on $name', (backend) => {
     const at65 = `{"warehouse":"WH1","onHand":3,"note":${deepText(64)}}`;
     expect((await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, at65)).status).toBe(400);
     // Brackets inside strings are text, not nesting.
-    const inText = await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, JSON.stringify({ warehouse: 'WH1', onHand: 1, note: '['.repeat(5000) }));
+    const inText = await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, JSON.stringify({ warehouse: 'WH1', onHand: 1, reason: 't', note: '['.repeat(5000) }));
     expect(inText.status, JSON.stringify(inText.body)).toBe(200);
   });
 

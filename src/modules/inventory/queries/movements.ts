@@ -48,6 +48,14 @@ export async function skuMovements(
   }
   const known = await deps.db.read.get('SELECT 1 AS x FROM skus WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]);
   if (!known) throw new HubError('SKU_NOT_FOUND', `SKU ${sku} is not known to the hub`);
+  // As for its stock: a SKU not stocked in any warehouse of a warehouse scope is not there for it.
+  if (who.scope.warehouses !== null) {
+    const rows = await deps.db.read.all<{ warehouse: string }>('SELECT warehouse FROM stock WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]);
+    if (!rows.some((r) => warehouseInScope(who.scope, r.warehouse))) throw new HubError('SKU_NOT_FOUND', `SKU ${sku} is not known to the hub`);
+  }
+  // The order (or parcel) a move served is named only to whom every order is visible: a shop- or province-scoped
+  // person would otherwise read the ids of orders outside their scope.
+  const showRefs = who.scope.accounts === null && who.scope.provinces === null;
   const where = ['tenant_id = ?', 'sku = ?'];
   const params: (string | number)[] = [who.tenantId, sku];
   if (opts.warehouse !== undefined) {
@@ -77,7 +85,7 @@ export async function skuMovements(
       cause: r.cause,
       reason: r.reason,
       actor: r.actor_name,
-      ref: r.ref,
+      ref: showRefs || r.cause === 'set' || r.cause === 'adjust' || r.cause === 'count' ? r.ref : null,
       onHand: { before: Number(r.on_hand_before), after: Number(r.on_hand_after) },
       reserved: { before: Number(r.reserved_before), after: Number(r.reserved_after) },
     })),
