@@ -197,6 +197,7 @@ async function exercise(base: string, receiver: string): Promise<Exercised> {
   const acct = await call(base, 'POST', '/api/channel-accounts', { ...admin, body: { platform: 'ownshop', name: 'Web shop', credentials: { secret: SHOP_SECRET } } });
   expect(acct.status, acct.text).toBe(201);
   const accountId = acct.json.id as string;
+  expect((await call(base, 'PUT', '/api/warehouses/WH1', { ...admin, body: { name: 'WH1' } })).status).toBe(200);
   expect((await call(base, 'PUT', '/api/stock/A1', { ...admin, body: { warehouse: 'WH1', onHand: 100, reason: 'test count' } })).status).toBe(200);
 
   // Webhook endpoints, one with a secret, one whose URL carries basic-auth credentials; both fail, so the sender logs.

@@ -4,7 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allBackends } from '../support/backends.ts';
-import { startServer, type TestServer } from '../support/server.ts';
+import { ensureWarehouse, startServer, type TestServer } from '../support/server.ts';
 import { dictionary } from '../fulfilment/wms-support.ts';
 
 interface ErrorAnswer {
@@ -16,6 +16,7 @@ describe.each(allBackends)('codes and dates at the edge on $name', (backend) => 
 
   beforeAll(async () => {
     s = await startServer(backend);
+    for (const code of ['WH1', 'HZ-01', 'NB.BONDED', 'wh_2']) await ensureWarehouse(s, code);
   });
   afterAll(async () => {
     await s?.close();

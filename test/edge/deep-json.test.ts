@@ -5,7 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
-import { createShop, setStock, startServer, type TestServer } from '../support/server.ts';
+import { createShop, ensureWarehouse, setStock, startServer, type TestServer } from '../support/server.ts';
 import { orderBody, ownshopHeaders } from '../support/sign.ts';
 import { createPaymentAccount, deliver, stripeIntent, stripeWebhookSecret, transaction, wechatCredentials, wechatFake, wechatNotice, type WechatSetup } from '../payments/support/hub.ts';
 import { dictionary } from '../fulfilment/wms-support.ts';
@@ -24,6 +24,7 @@ describe.each(httpBackends)('deeply nested JSON on $name', (backend) => {
   beforeAll(async () => {
     s = await startServer(backend);
     shop = await createShop(s);
+    await ensureWarehouse(s, 'WH1');
     wechat = await wechatFake();
   });
   afterAll(async () => {
