@@ -60,10 +60,10 @@ describe.each(httpBackends)('deeply nested JSON on $name', (backend) => {
   });
 
   it('accepts nesting up to the documented limit of 64', async () => {
-    const at64 = `{"warehouse":"WH1","onHand":3,"note":${deepText(63)}}`;
+    const at64 = `{"warehouse":"WH1","onHand":3,"reason":"t","note":${deepText(63)}}`;
     const ok = await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, at64);
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-    const at65 = `{"warehouse":"WH1","onHand":3,"note":${deepText(64)}}`;
+    const at65 = `{"warehouse":"WH1","onHand":3,"reason":"t","note":${deepText(64)}}`;
     expect((await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, at65)).status).toBe(400);
     // Brackets inside strings are text, not nesting.
     const inText = await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, JSON.stringify({ warehouse: 'WH1', onHand: 1, reason: 't', note: '['.repeat(5000) }));
