@@ -75,7 +75,11 @@ describe('orderhub CLI', () => {
     const acct = JSON.parse(created.out) as { id: string; webhookUrl: string };
     expect(acct.webhookUrl).toBe(`http://127.0.0.1:3000/hooks/ownshop/${acct.id}`);
     expect((await run(['account', 'list'])).out).toContain(acct.id);
-    const stock = JSON.parse((await run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '7'])).out) as { onHand: number; available: number };
+    // An unknown warehouse is refused unless creating it is asked for (a typo must not make a warehouse).
+    const typo = await run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '7']);
+    expect(typo.code).toBe(1);
+    expect(typo.err).toContain('WAREHOUSE_NOT_FOUND');
+    const stock = JSON.parse((await run(['stock', 'set', 'A1', '--warehouse', 'WH1', '--on-hand', '7', '--create-warehouse'])).out) as { onHand: number; available: number };
     expect(stock).toMatchObject({ onHand: 7, available: 7 });
     expect(JSON.parse((await run(['stock', 'get', 'A1'])).out)).toMatchObject({ sku: 'A1', onHand: 7 });
   });
@@ -99,7 +103,7 @@ describe('orderhub CLI', () => {
     const id = (JSON.parse(made.out) as { id: string }).id;
     expect((await run(['account', 'list', '--tenant', 'shop2'])).out).toContain(id);
     expect((await run(['account', 'list'])).out).not.toContain(id);
-    expect((await run(['stock', 'set', 'T2SKU', '--warehouse', 'WH1', '--on-hand', '4', '--tenant', 'shop2'])).code).toBe(0);
+    expect((await run(['stock', 'set', 'T2SKU', '--warehouse', 'WH1', '--on-hand', '4', '--tenant', 'shop2', '--create-warehouse', '--reason', 'opening count'])).code).toBe(0);
     expect(JSON.parse((await run(['stock', 'get', 'T2SKU', '--tenant', 'shop2'])).out)).toMatchObject({ sku: 'T2SKU', onHand: 4 });
     expect((await run(['stock', 'get', 'T2SKU'])).err).toContain('SKU_NOT_FOUND');
     // An organisation with nothing in it: the empty list says which organisations hold data, on stderr.
@@ -169,7 +173,7 @@ describe('orderhub CLI', () => {
     const badTenant = await run(['user', 'create', 'x.y', '--tenant', 'no good'], {}, 'another long passphrase\n');
     expect(badTenant.code).toBe(1);
     expect(badTenant.err).toMatch(/--tenant must be/);
-    expect((await run(['stock', 'set', 'AUD1', '--warehouse', 'WH1', '--on-hand', '5'])).code).toBe(0);
+    expect((await run(['stock', 'set', 'AUD1', '--warehouse', 'WH1', '--on-hand', '5', '--create-warehouse'])).code).toBe(0);
 
     const ok = await run(['audit', 'verify']);
     expect(ok.code, ok.err).toBe(0);

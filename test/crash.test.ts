@@ -25,7 +25,8 @@ describe.each(allBackends)('crash during load on $name', (backend) => {
       const acct = await api(first.url, 'POST', '/api/channel-accounts', { platform: 'ownshop', name: 'crash', credentials: { secret: 'crash-secret' } });
       const accountId = acct.body.id as string;
       const skus = ['CR-A', 'CR-B', 'CR-C'];
-      for (const sku of skus) await api(first.url, 'PUT', `/api/stock/${sku}`, { warehouse: 'WH1', onHand: 150 });
+      await api(first.url, 'PUT', '/api/warehouses/WH1', { name: 'WH1' });
+      for (const sku of skus) await api(first.url, 'PUT', `/api/stock/${sku}`, { warehouse: 'WH1', onHand: 150, reason: 'test count' });
 
       const acked = new Set<string>();
       let sent = 0;

@@ -268,7 +268,7 @@ describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
 
     // Restocking serves the held orders, oldest first, up to what arrived.
-    const restock = await s.api<{ servedOrders: string[]; reserved: number }>('PUT', `/api/stock/${hot}`, { warehouse: 'WH1', onHand: 25 });
+    const restock = await s.api<{ servedOrders: string[]; reserved: number }>('PUT', `/api/stock/${hot}`, { warehouse: 'WH1', onHand: 25, reason: 'test count' });
     expect(restock.body.servedOrders).toHaveLength(15);
     expect(restock.body.reserved).toBe(25);
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
@@ -293,11 +293,11 @@ describe.each(httpBackends)('own-shop ingestion on $name', (backend) => {
     const a = sku('L');
     await setStock(s, a, 5);
     await s.push(shop.id, shop.secret, orderBody({ lines: [{ sku: a, quantity: 4, unitPrice: 100 }] }));
-    const r = await s.api<{ error: { code: string; message: string } }>('PUT', `/api/stock/${a}`, { warehouse: 'WH1', onHand: 3 });
+    const r = await s.api<{ error: { code: string; message: string } }>('PUT', `/api/stock/${a}`, { warehouse: 'WH1', onHand: 3, reason: 'test count' });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('STOCK_BELOW_RESERVED');
     expect(await stock(a)).toMatchObject({ onHand: 5, reserved: 4 });
-    const neg = await s.api<{ error: { code: string } }>('PUT', `/api/stock/${a}`, { warehouse: 'WH1', onHand: -1 });
+    const neg = await s.api<{ error: { code: string } }>('PUT', `/api/stock/${a}`, { warehouse: 'WH1', onHand: -1, reason: 'test count' });
     expect(neg.status).toBe(400);
     expect(neg.body.error.code).toBe('VALIDATION_FAILED');
   });

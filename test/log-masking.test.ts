@@ -197,7 +197,8 @@ async function exercise(base: string, receiver: string): Promise<Exercised> {
   const acct = await call(base, 'POST', '/api/channel-accounts', { ...admin, body: { platform: 'ownshop', name: 'Web shop', credentials: { secret: SHOP_SECRET } } });
   expect(acct.status, acct.text).toBe(201);
   const accountId = acct.json.id as string;
-  expect((await call(base, 'PUT', '/api/stock/A1', { ...admin, body: { warehouse: 'WH1', onHand: 100 } })).status).toBe(200);
+  expect((await call(base, 'PUT', '/api/warehouses/WH1', { ...admin, body: { name: 'WH1' } })).status).toBe(200);
+  expect((await call(base, 'PUT', '/api/stock/A1', { ...admin, body: { warehouse: 'WH1', onHand: 100, reason: 'test count' } })).status).toBe(200);
 
   // Webhook endpoints, one with a secret, one whose URL carries basic-auth credentials; both fail, so the sender logs.
   const hook = await call(base, 'POST', '/api/webhooks', { ...admin, body: { url: `${receiver}/orderhub`, secret: WEBHOOK_SECRET, events: ['*'] } });
@@ -273,8 +274,8 @@ async function exercise(base: string, receiver: string): Promise<Exercised> {
   const csrf = signIn.json.csrfToken as string;
   expect((await call(base, 'GET', '/api/auth/me', { cookie })).status).toBe(200);
   expect((await call(base, 'GET', `/api/orders/${orderId}?reveal=true`, { cookie })).status).toBe(200);
-  expect((await call(base, 'PUT', '/api/stock/A1', { cookie, body: { warehouse: 'WH1', onHand: 100 } })).status).toBe(403);
-  expect((await call(base, 'PUT', '/api/stock/A1', { cookie, csrf: `${csrf}x`, body: { warehouse: 'WH1', onHand: 100 } })).status).toBe(403);
+  expect((await call(base, 'PUT', '/api/stock/A1', { cookie, body: { warehouse: 'WH1', onHand: 100, reason: 'test count' } })).status).toBe(403);
+  expect((await call(base, 'PUT', '/api/stock/A1', { cookie, csrf: `${csrf}x`, body: { warehouse: 'WH1', onHand: 100, reason: 'test count' } })).status).toBe(403);
   const tok = await call(base, 'POST', '/api/tokens', { ...admin, body: { name: 'ERP', userId } });
   expect(tok.status, tok.text).toBe(201);
   const apiToken = tok.json.token as string;

@@ -86,7 +86,7 @@ describe.each(allBackends)('payment timeout on $name', (backend) => {
     expect((await s.api<{ onHand: number; reserved: number }>('GET', `/api/stock/${sku}`)).body).toMatchObject({ onHand: 1, reserved: 1 });
     expect(await stockInvariants(s.hub)).toEqual({ oversold: [], mismatched: [] });
     // Restocking serves it: the count is what is on the shelf, the reserved unit and the one that arrived.
-    const restock = await s.api<{ servedOrders: string[] }>('PUT', `/api/stock/${sku}`, { warehouse: 'WH1', onHand: 2 });
+    const restock = await s.api<{ servedOrders: string[] }>('PUT', `/api/stock/${sku}`, { warehouse: 'WH1', onHand: 2, reason: 'test count' });
     expect(restock.body.servedOrders).toEqual([late.body.orders?.[0]?.orderNo]);
   });
 

@@ -345,6 +345,12 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'GET /api/channel-accounts': { targets: all('/api/channel-accounts'), visible: (a) => [a.shop.id] },
     'GET /api/channel-accounts/:id': { targets: (x) => [{ path: `/api/channel-accounts/${x.shop.id}`, dims: ['accounts'] }] },
     'GET /api/stock/:sku': { targets: (x) => [{ path: `/api/stock/${x.sku}`, dims: ['warehouses'] }] },
+    'GET /api/stock/:sku/movements': {
+      targets: (x) => [
+        { path: `/api/stock/${x.sku}/movements`, dims: ['warehouses'] },
+        { path: `/api/stock/${x.sku}/movements?warehouse=${x.warehouse}`, dims: ['warehouses'] },
+      ],
+    },
     'GET /api/stock-allocation': { targets: all('/api/stock-allocation') },
     'GET /api/stock': {
       targets: all('/api/stock?pageSize=500'),
@@ -460,7 +466,7 @@ describe.each(allBackends)('the data scope over every route on $name', (backend)
     'POST /api/channel-accounts': { notScoped: 'adds a new shop; names no existing object' },
     'PATCH /api/channel-accounts/:id': { target: (x) => [{ path: `/api/channel-accounts/${x.shop.id}`, body: { name: 'taken over' }, dims: ['accounts'] }], allow: [404] },
     'DELETE /api/channel-accounts/:id': { target: (x) => [{ path: `/api/channel-accounts/${x.shop.id}?reason=probe`, dims: ['accounts'] }], allow: [404] },
-    'PUT /api/stock/:sku': { target: (x) => [{ path: `/api/stock/${x.sku}`, body: { warehouse: x.warehouse, onHand: 7 }, dims: ['warehouses'] }], allow: [403, 404] },
+    'PUT /api/stock/:sku': { target: (x) => [{ path: `/api/stock/${x.sku}`, body: { warehouse: x.warehouse, onHand: 7, reason: 'test count' }, dims: ['warehouses'] }], allow: [403, 404] },
     'POST /api/stock/adjustments': {
       target: (x) => [{ path: '/api/stock/adjustments', body: { items: [{ sku: x.sku, warehouse: x.warehouse, delta: -1 }], reason: 'probe' }, dims: ['warehouses'] }],
       allow: [403, 404],

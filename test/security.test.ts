@@ -141,10 +141,10 @@ describe.each(httpBackends)('people and permissions on $name', (backend) => {
     expect(me.body.csrfToken).toBe(csrf);
 
     // A write riding on the cookie alone (what a forged cross-site form would send) is refused and audited.
-    const forged = await call(s, 'PUT', '/api/stock/A1', { cookie, body: { warehouse: 'WH1', onHand: 1 } });
+    const forged = await call(s, 'PUT', '/api/stock/A1', { cookie, body: { warehouse: 'WH1', onHand: 1, reason: 'test count' } });
     expect(forged.status).toBe(403);
     expect((forged.body as { error: { code: string } }).error.code).toBe('CSRF_TOKEN_INVALID');
-    expect((await call(s, 'PUT', '/api/stock/A1', { cookie, csrf: 'ohc_wrong', body: { warehouse: 'WH1', onHand: 1 } })).status).toBe(403);
+    expect((await call(s, 'PUT', '/api/stock/A1', { cookie, csrf: 'ohc_wrong', body: { warehouse: 'WH1', onHand: 1, reason: 'test count' } })).status).toBe(403);
     const stock = await s.api<{ onHand: number }>('GET', '/api/stock/A1');
     expect(stock.body.onHand).toBe(100);
     const refused = await s.api<{ items: { action: string; actor: { name: string } }[] }>('GET', '/api/audit?action=auth.csrf_refused');
@@ -152,7 +152,7 @@ describe.each(httpBackends)('people and permissions on $name', (backend) => {
     expect(refused.body.items).toHaveLength(1);
     expect(refused.body.items[0]?.actor.name).toBe('u_operations');
 
-    const ok = await call(s, 'PUT', '/api/stock/A1', { cookie, csrf, body: { warehouse: 'WH1', onHand: 100 } });
+    const ok = await call(s, 'PUT', '/api/stock/A1', { cookie, csrf, body: { warehouse: 'WH1', onHand: 100, reason: 'test count' } });
     expect(ok.status).toBe(200);
 
     expect((await call(s, 'POST', '/api/auth/sign-out', { cookie, csrf })).status).toBe(204);

@@ -81,7 +81,7 @@ describe.each(httpBackends)('Shopify webhooks on $name', (backend) => {
     expect(a.body.webhookUrl).toMatch(/\/hooks\/shopify\//);
     accountId = a.body.id;
     await setStock(s, 'A1', 10);
-    await s.api('PUT', '/api/stock/variant-102', { warehouse: 'WH1', onHand: 10 });
+    await s.api('PUT', '/api/stock/variant-102', { warehouse: 'WH1', onHand: 10, reason: 'test count' });
   });
   afterAll(async () => {
     await s?.close();

@@ -55,7 +55,8 @@ describe.each(httpBackends)('tenants on $name', (backend) => {
     for (const tenant of ['default', 'acme']) {
       const shop = await as<{ id: string }>(tenant, 'POST', '/api/channel-accounts', { platform: 'ownshop', name: `${tenant} shop`, credentials: { secret: `${tenant}-secret-0123456789` } });
       expect(shop.status).toBe(201);
-      expect((await as(tenant, 'PUT', '/api/stock/A1', { warehouse: 'WH1', onHand: tenant === 'acme' ? 7 : 3 })).status).toBe(200);
+      expect((await as(tenant, 'PUT', '/api/warehouses/WH1', { name: 'WH1' })).status).toBe(200);
+      expect((await as(tenant, 'PUT', '/api/stock/A1', { warehouse: 'WH1', onHand: tenant === 'acme' ? 7 : 3, reason: 'test count' })).status).toBe(200);
       const pushed = await s.push(shop.body.id, `${tenant}-secret-0123456789`, orderBody());
       expect(pushed.status).toBe(200);
       if (tenant === 'acme') {

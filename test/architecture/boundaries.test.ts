@@ -30,6 +30,7 @@ const owner: Record<string, string> = {
   stock_allocation: 'inventory',
   stock_exclusive: 'inventory',
   bundle_components: 'inventory',
+  stock_movements: 'inventory',
   listing_pulls: 'channels',
   platform_calls: 'channels',
   channel_alerts: 'health',

@@ -4,7 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allBackends } from '../support/backends.ts';
-import { startServer, type TestServer } from '../support/server.ts';
+import { ensureWarehouse, startServer, type TestServer } from '../support/server.ts';
 import { dictionary } from '../fulfilment/wms-support.ts';
 
 interface ErrorAnswer {
@@ -16,6 +16,7 @@ describe.each(allBackends)('codes and dates at the edge on $name', (backend) => 
 
   beforeAll(async () => {
     s = await startServer(backend);
+    for (const code of ['WH1', 'HZ-01', 'NB.BONDED', 'wh_2']) await ensureWarehouse(s, code);
   });
   afterAll(async () => {
     await s?.close();
@@ -31,7 +32,7 @@ describe.each(allBackends)('codes and dates at the edge on $name', (backend) => 
   it('refuses warehouse codes outside ^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$ wherever one is created, and creates nothing', async () => {
     const before = await warehouses();
     for (const code of [' ', '../../etc/passwd', '-WH', 'WH 1', '仓库一', 'a'.repeat(33), '']) {
-      refused(await s.api('PUT', '/api/stock/CODE-A', { warehouse: code, onHand: 1 }), `stock in ${JSON.stringify(code)}`);
+      refused(await s.api('PUT', '/api/stock/CODE-A', { warehouse: code, onHand: 1, reason: 'test count' }), `stock in ${JSON.stringify(code)}`);
       refused(await s.api('POST', '/api/stock/adjustments', { items: [{ sku: 'CODE-A', warehouse: code, onHand: 1 }], reason: 'count' }), `adjust in ${JSON.stringify(code)}`);
       if (code.trim() && !code.includes('/')) refused(await s.api('PUT', `/api/warehouses/${encodeURIComponent(code)}`, { name: 'x' }), `warehouse ${JSON.stringify(code)}`);
     }
@@ -39,17 +40,17 @@ describe.each(allBackends)('codes and dates at the edge on $name', (backend) => 
     expect((await s.api('PUT', '/api/warehouses/WH%00', { name: 'x' })).status).toBe(400);
     expect((await s.api('PUT', '/api/warehouses/..%2F..%2Fetc%2Fpasswd', { name: 'x' })).status).toBe(400);
     expect(await warehouses()).toEqual(before);
-    for (const code of ['WH1', 'HZ-01', 'NB.BONDED', 'wh_2']) expect((await s.api('PUT', '/api/stock/CODE-A', { warehouse: code, onHand: 1 })).status, code).toBe(200);
+    for (const code of ['WH1', 'HZ-01', 'NB.BONDED', 'wh_2']) expect((await s.api('PUT', '/api/stock/CODE-A', { warehouse: code, onHand: 1, reason: 'test count' })).status, code).toBe(200);
   });
 
   it('takes hub SKU codes with Chinese, dashes and inner spaces, and refuses control characters, slashes and outer spaces', async () => {
     const before = await skus();
     for (const sku of [' A1', 'A1 ', 'a/b', 'a\\b', 'a\tb', '\u3000杯', 'x'.repeat(65)]) {
-      refused(await s.api('PUT', `/api/stock/${encodeURIComponent(sku)}`, { warehouse: 'WH1', onHand: 1 }), `sku ${JSON.stringify(sku)}`);
+      refused(await s.api('PUT', `/api/stock/${encodeURIComponent(sku)}`, { warehouse: 'WH1', onHand: 1, reason: 'test count' }), `sku ${JSON.stringify(sku)}`);
       refused(await s.api('POST', '/api/sku-mappings', { externalSku: 'P-1', sku }), `mapping to ${JSON.stringify(sku)}`);
     }
     expect(await skus()).toEqual(before);
-    for (const sku of ['保温杯-500ml 红', 'TEE-R-M', 'A1']) expect((await s.api('PUT', `/api/stock/${encodeURIComponent(sku)}`, { warehouse: 'WH1', onHand: 1 })).status, sku).toBe(200);
+    for (const sku of ['保温杯-500ml 红', 'TEE-R-M', 'A1']) expect((await s.api('PUT', `/api/stock/${encodeURIComponent(sku)}`, { warehouse: 'WH1', onHand: 1, reason: 'test count' })).status, sku).toBe(200);
     // The platform's own code is whatever the platform sends (a slash included): it must match its orders.
     expect((await s.api('POST', '/api/sku-mappings', { externalSku: 'TB/RED L', sku: 'A1' })).status).toBe(200);
   });

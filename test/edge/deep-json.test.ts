@@ -5,7 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from '../support/backends.ts';
-import { createShop, setStock, startServer, type TestServer } from '../support/server.ts';
+import { createShop, ensureWarehouse, setStock, startServer, type TestServer } from '../support/server.ts';
 import { orderBody, ownshopHeaders } from '../support/sign.ts';
 import { createPaymentAccount, deliver, stripeIntent, stripeWebhookSecret, transaction, wechatCredentials, wechatFake, wechatNotice, type WechatSetup } from '../payments/support/hub.ts';
 import { dictionary } from '../fulfilment/wms-support.ts';
@@ -24,6 +24,7 @@ describe.each(httpBackends)('deeply nested JSON on $name', (backend) => {
   beforeAll(async () => {
     s = await startServer(backend);
     shop = await createShop(s);
+    await ensureWarehouse(s, 'WH1');
     wechat = await wechatFake();
   });
   afterAll(async () => {
@@ -39,7 +40,7 @@ describe.each(httpBackends)('deeply nested JSON on $name', (backend) => {
 
   it('refuses a deep /api body with 400 in the error shape, stores nothing, and keeps answering', async () => {
     const sku = `DEEP-${randomUUID().slice(0, 8)}`;
-    const r = await raw('PUT', `/api/stock/${sku}`, `{"warehouse":"WH1","onHand":5,"note":${deepText()}}`);
+    const r = await raw('PUT', `/api/stock/${sku}`, `{"warehouse":"WH1","onHand":5,"reason":"t","note":${deepText()}}`);
     expect(r.status, JSON.stringify(r.body)).toBe(400);
     expect(r.body.error?.code).toBe('BODY_TOO_DEEP');
     expect(await ready()).toBe(200);
@@ -59,13 +60,13 @@ describe.each(httpBackends)('deeply nested JSON on $name', (backend) => {
   });
 
   it('accepts nesting up to the documented limit of 64', async () => {
-    const at64 = `{"warehouse":"WH1","onHand":3,"note":${deepText(63)}}`;
+    const at64 = `{"warehouse":"WH1","onHand":3,"reason":"t","note":${deepText(63)}}`;
     const ok = await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, at64);
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-    const at65 = `{"warehouse":"WH1","onHand":3,"note":${deepText(64)}}`;
+    const at65 = `{"warehouse":"WH1","onHand":3,"reason":"t","note":${deepText(64)}}`;
     expect((await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, at65)).status).toBe(400);
     // Brackets inside strings are text, not nesting.
-    const inText = await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, JSON.stringify({ warehouse: 'WH1', onHand: 1, note: '['.repeat(5000) }));
+    const inText = await raw('PUT', `/api/stock/NEST-${randomUUID().slice(0, 8)}`, JSON.stringify({ warehouse: 'WH1', onHand: 1, reason: 't', note: '['.repeat(5000) }));
     expect(inText.status, JSON.stringify(inText.body)).toBe(200);
   });
 

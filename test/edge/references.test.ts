@@ -36,8 +36,11 @@ describe.each(allBackends)("another tenant's references on $name", (backend) => 
     // The admin token acts for the default organisation.
     defaultShop = (await s.api<{ id: string }>('POST', '/api/channel-accounts', { platform: 'ownshop', name: 'default shop', credentials: { secret: 'default-secret-0123456789' } })).body.id;
     acmeShop = (await asAcme<{ id: string }>('POST', '/api/channel-accounts', { platform: 'ownshop', name: 'acme shop', credentials: { secret: 'acme-secret-0123456789' } })).body.id;
-    expect(await asAcme('PUT', '/api/stock/A1', { warehouse: 'WH1', onHand: 5 })).toMatchObject({ status: 200 });
-    expect(await s.api('PUT', '/api/stock/A1', { warehouse: 'WH-DEFAULT', onHand: 5 })).toMatchObject({ status: 200 });
+    // A stock count names an existing warehouse: each organisation creates its own.
+    expect(await asAcme('PUT', '/api/warehouses/WH1', { name: 'WH1' })).toMatchObject({ status: 200 });
+    expect(await s.api('PUT', '/api/warehouses/WH-DEFAULT', { name: 'WH-DEFAULT' })).toMatchObject({ status: 200 });
+    expect(await asAcme('PUT', '/api/stock/A1', { warehouse: 'WH1', onHand: 5, reason: 'test count' })).toMatchObject({ status: 200 });
+    expect(await s.api('PUT', '/api/stock/A1', { warehouse: 'WH-DEFAULT', onHand: 5, reason: 'test count' })).toMatchObject({ status: 200 });
   });
   afterAll(async () => {
     await s?.close();

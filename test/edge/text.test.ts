@@ -52,7 +52,7 @@ describe.each(httpBackends)('text and numbers at the edge on $name', (backend) =
     const name = `u${randomUUID().slice(0, 8)}`;
     refusedAt(await send('POST', '/api/users', `{"username":"${name}","displayName":"\\udc00x","password":"correct horse battery","roles":["readonly"]}`), 'body/displayName');
     expect((await s.hub.db.read.get('SELECT id FROM users WHERE username = ?', [name])) ?? null).toBeNull();
-    refusedAt(await send('PUT', '/api/stock/TXT-1', '{"warehouse":"WH1","onHand":1,"x\\u0000":1}'), 'body/x\u0000');
+    refusedAt(await send('PUT', '/api/stock/TXT-1', '{"warehouse":"WH1","onHand":1,"reason":"t","x\\u0000":1}'), 'body/x\u0000');
     refusedAt(await send('POST', '/api/stock/adjustments', '{"items":[{"sku":"TXT-1","warehouse":"WH\\ud83d","onHand":1}],"reason":"count"}'), 'body/items/0/warehouse');
     // A well-formed pair is a character like any other.
     const pair = await send('POST', '/api/orders/ORD-NONE/notes', '{"text":"\\ud83d\\ude00 顾客说谢谢"}');

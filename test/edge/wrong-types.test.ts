@@ -162,7 +162,7 @@ describe(`wrong JSON types in /api bodies (generated from the route table) on ${
 
   it('refuses the measured cases: null, true and [9] as a stock count', async () => {
     for (const onHand of [null, true, [9], '9']) {
-      const r = await s.api<{ error: { code: string } }>('PUT', '/api/stock/PROBE-1', { warehouse: 'WH1', onHand });
+      const r = await s.api<{ error: { code: string } }>('PUT', '/api/stock/PROBE-1', { warehouse: 'WH1', onHand, reason: 'test count' });
       expect(r.status, JSON.stringify(onHand)).toBe(400);
       expect(r.body.error.code).toBe('VALIDATION_FAILED');
     }

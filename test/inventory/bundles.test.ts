@@ -155,7 +155,7 @@ describe.each(httpBackends)('bundles over the API on $name', (backend) => {
     const stocked = await define(x, [{ sku: c, quantity: 1 }]);
     expect(stocked.status).toBe(400);
     expect(stocked.body.error.message).toContain('holds stock of its own');
-    const counted = await s.api<ErrorReply>('PUT', `/api/stock/${b}`, { warehouse: 'WH1', onHand: 5 });
+    const counted = await s.api<ErrorReply>('PUT', `/api/stock/${b}`, { warehouse: 'WH1', onHand: 5, reason: 'test count' });
     expect(counted.status).toBe(409);
     expect(counted.body.error.code).toBe('BUNDLE_HOLDS_NO_STOCK');
     expect(await s.hub.db.read.get('SELECT 1 AS x FROM stock WHERE sku = ?', [b])).toBeUndefined();

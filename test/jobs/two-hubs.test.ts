@@ -233,8 +233,8 @@ describe.skipIf(!allBackends.some((b) => b.name === 'postgres'))('two hub proces
       orderRef: 'platform_order_id',
     });
     expect(pay.status, JSON.stringify(pay.body)).toBe(201);
-    for (const sku of SKUS) expect((await api(a.url, 'PUT', `/api/stock/${sku}`, { warehouse: 'WH1', onHand: 100_000 })).status).toBe(200);
     expect((await api(a.url, 'PUT', '/api/warehouses/WH1', { regions: ['*'], priority: 1 })).status).toBe(200);
+    for (const sku of SKUS) expect((await api(a.url, 'PUT', `/api/stock/${sku}`, { warehouse: 'WH1', onHand: 100_000, reason: 'test count' })).status).toBe(200);
     const taobao = apis.mount('taobao', (apiBase) => createTaobaoSimulator({ apiBase, seed: 'two-hubs' }));
     const jd = apis.mount('jd', (apiBase) => jdSimulator({ apiBase, seed: 'two-hubs' }));
     const tb = await api(a.url, 'POST', '/api/channel-accounts', { platform: 'taobao', name: 'tb', credentials: taobao.credentials });

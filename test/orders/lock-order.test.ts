@@ -29,7 +29,7 @@ describe.each(httpBackends)('stock taken in SKU order on $name', (backend) => {
     await setStock(s, a, 1);
     const held = await s.push(shop.id, shop.secret, orderBody({ lines: [{ sku: z, quantity: 2, unitPrice: 100 }, { sku: a, quantity: 1, unitPrice: 100 }] }));
     expect(held.body.orders?.[0]).toMatchObject({ hold: 'STOCK_SHORT' });
-    await s.api('PUT', `/api/stock/${a}`, { warehouse: 'WH1', onHand: 5 });
+    await s.api('PUT', `/api/stock/${a}`, { warehouse: 'WH1', onHand: 5, reason: 'test count' });
     const id = held.body.orders?.[0]?.orderId as string;
     const order = await s.api<{ reservationState: string; hold: unknown }>('GET', `/api/orders/${id}`);
     expect(order.body).toMatchObject({ reservationState: 'held', hold: null });

@@ -30,7 +30,8 @@ describe.each(allBackends)('crash while payment notices are answered, on $name',
       const pay = await api(first.url, 'POST', '/api/payment-accounts', { provider: 'wechatpay', name: 'wx', credentials: wechatCredentials('http://127.0.0.1:9'), channelAccounts: [shopId] });
       expect(pay.status).toBe(201);
       const path = `/hooks/pay/wechatpay/${pay.body.id as string}`;
-      await api(first.url, 'PUT', '/api/stock/PC-A', { warehouse: 'WH1', onHand: 1000 });
+      await api(first.url, 'PUT', '/api/warehouses/WH1', { name: 'WH1' });
+      await api(first.url, 'PUT', '/api/stock/PC-A', { warehouse: 'WH1', onHand: 1000, reason: 'test count' });
       const orders: { orderNo: string; noticeId: string; resource: ReturnType<typeof transaction> }[] = [];
       for (let i = 0; i < N; i++) {
         const raw = JSON.stringify(orderBody({ orderId: `PC-${i}`, lines: [{ sku: 'PC-A', quantity: 1, unitPrice: 500 }] }));

@@ -89,8 +89,22 @@ export async function createShop(s: TestServer, secret = 'shop-secret-0123456789
   return { id: r.body.id, secret };
 }
 
+/** Creates a warehouse (named after its code, every region) unless it exists: what a stock count now needs first. */
+export async function ensureWarehouse(s: TestServer, code: string): Promise<void> {
+  const list = await s.api<{ code: string }[]>('GET', '/api/warehouses');
+  if (list.status === 200 && list.body.some((w) => w.code === code)) return;
+  const r = await s.api('PUT', `/api/warehouses/${encodeURIComponent(code)}`, { name: code });
+  if (r.status !== 200) throw new Error(`warehouse create failed: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
 export async function setStock(s: TestServer, sku: string, onHand: number, warehouse = 'WH1', safetyStock?: number) {
-  const r = await s.api('PUT', `/api/stock/${encodeURIComponent(sku)}`, { warehouse, onHand, ...(safetyStock !== undefined ? { safetyStock } : {}) });
+  const body = { warehouse, onHand, reason: 'test count', ...(safetyStock !== undefined ? { safetyStock } : {}) };
+  let r = await s.api<{ error?: { code: string } }>('PUT', `/api/stock/${encodeURIComponent(sku)}`, body);
+  // A warehouse is created by its own action, never by a stock count: the helper creates it the first time.
+  if (r.status === 404 && r.body.error?.code === 'WAREHOUSE_NOT_FOUND') {
+    await ensureWarehouse(s, warehouse);
+    r = await s.api('PUT', `/api/stock/${encodeURIComponent(sku)}`, body);
+  }
   if (r.status !== 200) throw new Error(`stock set failed: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }

@@ -106,6 +106,7 @@ const errors: Record<string, Entry> = {
     zh: '该平台不支持通过接口更正已回传的快递单号：请到平台后台修改，再勾选「已在平台后台改过」',
     en: 'This platform takes no corrected tracking number through its API: change it in its back office, then tick “Already changed on the platform”',
   },
+  WAREHOUSE_NOT_FOUND: { zh: '仓库不存在：请从列表中选择已有的仓库（新仓库请先在仓库页面添加）', en: 'No such warehouse: pick one from the list (add a new warehouse on its page first)' },
   PRICE_CHANGE_UNSUPPORTED: { zh: '该渠道的订单不能在中台改价：改价到不了平台，请在平台后台修改', en: 'This channel’s orders cannot be repriced in the hub: the price would not reach the platform; change it in its back office' },
   SHIP_THROUGH_WAREHOUSE: { zh: '该订单有包裹正在仓库作业中：请在仓库作业中发货（扫描、填写快递单号），不要手动改为已发货', en: 'A parcel of this order is in the warehouse: ship it there (scan, tracking number) instead of marking the order shipped by hand' },
   SHIP_BACK_IN_FLIGHT: { zh: '正在向平台回传发货信息，请稍后再更正', en: 'The platform is being told about this parcel right now: correct it afterwards' },

@@ -117,6 +117,8 @@ export interface Page<T> {
 
 export interface StockView {
   sku: string;
+  /** The product's name from the catalogue ('' when none). */
+  title?: string;
   onHand: number;
   reserved: number;
   available: number;

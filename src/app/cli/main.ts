@@ -291,10 +291,20 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--warehouse <code>', 'warehouse code')
     .requiredOption('--on-hand <n>', 'units on hand', int('--on-hand'))
     .option('--safety <n>', 'safety stock', int('--safety'))
-    .action(async (sku: string, opts: { warehouse: string; onHand: number; safety?: number; tenant: string }) => {
+    .option('--reason <text>', 'why the count changed, kept in the movement ledger', 'cli')
+    .option('--create-warehouse', 'create the warehouse (named after its code) if it does not exist; without it an unknown warehouse is refused')
+    .action(async (sku: string, opts: { warehouse: string; onHand: number; safety?: number; reason: string; createWarehouse?: boolean; tenant: string }) => {
       checkTenant(opts.tenant);
       await withHub(config(), async (hub) => {
-        const r = await hub.writes.setStock(cli(opts.tenant), { sku, warehouse: opts.warehouse, onHand: opts.onHand, safetyStock: opts.safety, cause: 'cli' });
+        const r = await hub.writes.setStock(cli(opts.tenant), {
+          sku,
+          warehouse: opts.warehouse,
+          onHand: opts.onHand,
+          safetyStock: opts.safety,
+          cause: 'cli',
+          reason: opts.reason,
+          unknownWarehouse: opts.createWarehouse ? 'create' : 'refuse',
+        });
         out({ ...r.stock, servedOrders: r.servedOrders });
       });
     });

@@ -22,6 +22,8 @@ export const StockWarehouse = Type.Object({
 
 export const StockView = Type.Object({
   sku: Str,
+  /** The product's name (商品名称) from the catalogue; '' when none was given. */
+  title: Type.Optional(Str),
   onHand: Int,
   reserved: Int,
   available: Int,

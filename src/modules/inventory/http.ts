@@ -34,23 +34,27 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         tags: ['stock'],
         summary: 'Set the counted stock of a SKU in a warehouse',
         description:
-          'Creates the SKU and warehouse if new. Refused (409 STOCK_BELOW_RESERVED) when onHand would drop below the units already reserved. ' +
+          'Creates the SKU if new; the warehouse must exist (404 WAREHOUSE_NOT_FOUND, nothing written: create it with PUT /api/warehouses/{code}). ' +
+          'The reason is kept in the movement ledger (GET /api/stock/{sku}/movements) and the audit log. ' +
+          'Refused (409 STOCK_BELOW_RESERVED) when onHand would drop below the units already reserved. ' +
           'Orders held for short stock of this SKU are served, oldest first.',
         params: Type.Object({ sku: Sku }),
         body: Type.Object({
           warehouse: Warehouse,
           onHand: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
           safetyStock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+          reason: Type.String({ minLength: 1, maxLength: 500, description: 'why the count changed (调整原因)' }),
         }),
         response: {
           200: Type.Composite([StockView, Type.Object({ servedOrders: Type.Array(Type.String()) })]),
           400: ErrorBody,
+          404: ErrorBody,
           409: ErrorBody,
         },
       },
     },
     async (req) => {
-      const r = await hub.writes.setStock(who(req), { sku: req.params.sku, ...req.body, cause: 'api' });
+      const r = await hub.writes.setStock(who(req), { sku: req.params.sku, ...req.body, cause: 'api', unknownWarehouse: 'refuse' });
       return { ...r.stock, servedOrders: r.servedOrders };
     },
   );
@@ -68,6 +72,48 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       },
     },
     async (req) => hub.stock.detail(who(req), req.params.sku),
+  );
+
+  app.get(
+    '/stock/:sku/movements',
+    {
+      config: { access: 'stock.read' },
+      schema: {
+        tags: ['stock'],
+        summary: 'The movement ledger of a SKU (出入库流水): every change of on-hand or reserved units, newest first',
+        description:
+          'One entry per change of one stock row: cause (set, adjust, count, reserve, release, restock, reroute, ship), the person (null for the hub’s own ' +
+          'order flow), their reason, what it serves (order id, parcel, approval) and on-hand and reserved before → after. Only the warehouses the ' +
+          'caller’s scope covers. Paged: pass nextBefore as before for the next page.',
+        params: Type.Object({ sku: Sku }),
+        querystring: Type.Object({
+          warehouse: Type.Optional(Warehouse),
+          before: Type.Optional(Type.Integer({ minimum: 1 })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                id: Type.Integer(),
+                sku: Type.String(),
+                warehouse: Type.String(),
+                at: Type.String(),
+                cause: Type.String(),
+                reason: Type.Union([Type.String(), Type.Null()]),
+                actor: Type.Union([Type.String(), Type.Null()]),
+                ref: Type.Union([Type.String(), Type.Null()]),
+                onHand: Type.Object({ before: Type.Integer(), after: Type.Integer() }),
+                reserved: Type.Object({ before: Type.Integer(), after: Type.Integer() }),
+              }),
+            ),
+            nextBefore: Type.Union([Type.Integer(), Type.Null()]),
+          }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (req) => hub.stock.movements(who(req), req.params.sku, req.query),
   );
 
   app.get(
@@ -137,6 +183,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         tags: ['stock'],
         querystring: Type.Object({
           low: Type.Optional(Type.Boolean({ description: 'only SKUs at or below safety stock' })),
+          q: Type.Optional(Type.String({ maxLength: 100, description: 'part of the SKU code or of the product name' })),
           page: Type.Integer({ minimum: 1, default: 1 }),
           pageSize: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
         }),
@@ -144,7 +191,7 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
       },
     },
     async (req) =>
-      hub.stock.list(who(req), { lowOnly: req.query.low ?? false, limit: req.query.pageSize, offset: (req.query.page - 1) * req.query.pageSize }),
+      hub.stock.list(who(req), { lowOnly: req.query.low ?? false, q: req.query.q, limit: req.query.pageSize, offset: (req.query.page - 1) * req.query.pageSize }),
   );
 
   app.post(
@@ -155,7 +202,8 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
         tags: ['stock'],
         summary: 'Adjust several stock rows at once, all or none',
         description:
-          'Each item sets a new count (onHand) or applies a difference (delta), optionally a new safety stock. ' +
+          'Each item sets a new count (onHand) or applies a difference (delta), optionally a new safety stock. kind "count" marks a stock count (盘点) ' +
+          'in the movement ledger. Every warehouse must exist (404 WAREHOUSE_NOT_FOUND, nothing written or asked). ' +
           'Refused as a whole (409 STOCK_BELOW_RESERVED) when one row would drop below its reservations or below zero. ' +
           'Needs a second person’s approval under the default policy: the answer is then 202 with the pending request.',
         body: Type.Object({
@@ -170,8 +218,9 @@ export const stockRoutes: FastifyPluginAsyncTypebox<{ hub: Hub }> = async (app, 
             { minItems: 1, maxItems: 1000 },
           ),
           reason: Type.String({ minLength: 1, maxLength: 500 }),
+          kind: Type.Optional(Type.Union([Type.Literal('adjust'), Type.Literal('count')])),
         }),
-        response: { 200: BulkAdjustment, 202: PendingApproval, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+        response: { 200: BulkAdjustment, 202: PendingApproval, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) => answerMaybePending(reply, await hub.writes.adjustStock(who(req), req.body), (r) => r),

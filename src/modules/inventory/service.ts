@@ -22,6 +22,8 @@ import { deleteBundle } from './commands/delete-bundle.ts';
 import { bundleView, listBundles, type BundleView } from './queries/bundles.ts';
 import type { BundleComponent } from './domain/bundles.ts';
 import { createSku } from './commands/create-sku.ts';
+import { skuMovements, type MovementView } from './queries/movements.ts';
+import type { SetStockInput } from './commands/set-stock.ts';
 
 // Where these lived before the split; importers keep naming this file.
 export type { StockSettings } from './deps.ts';
@@ -46,19 +48,24 @@ export class StockService {
     return skuStockWithChannels(this.deps, who, sku);
   }
 
-  list(who: Principal, opts: { lowOnly: boolean; limit: number; offset: number }): Promise<{ items: StockView[]; total: number }> {
+  list(who: Principal, opts: { lowOnly: boolean; limit: number; offset: number; q?: string | undefined }): Promise<{ items: StockView[]; total: number }> {
     return listStock(this.deps, who, opts);
+  }
+
+  /** The movement ledger (出入库流水) of one SKU, newest first, one page. */
+  movements(who: Principal, sku: string, opts: { warehouse?: string | undefined; before?: number | undefined; limit: number }): Promise<{ items: MovementView[]; nextBefore: number | null }> {
+    return skuMovements(this.deps, who, sku, opts);
   }
 
   set(
     who: Principal,
-    input: { sku: string; warehouse: string; onHand: number; safetyStock?: number | undefined; cause: string },
+    input: SetStockInput,
     now = Date.now(),
   ): Promise<{ stock: StockView; servedOrders: string[] }> {
     return setStock(this.deps, who, input, now);
   }
 
-  requestAdjustments(who: Principal, input: { items: StockAdjustment[]; reason: string }, now = Date.now()): Promise<MaybePending<BulkResult>> {
+  requestAdjustments(who: Principal, input: { items: StockAdjustment[]; reason: string; kind?: 'adjust' | 'count' | undefined }, now = Date.now()): Promise<MaybePending<BulkResult>> {
     return requestStockAdjustments(this.deps, who, input, now);
   }
 

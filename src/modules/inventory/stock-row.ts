@@ -1,7 +1,8 @@
 // Changes one stock row by a count or a difference, never below what is already reserved nor below zero.
 import { HubError } from '../../kernel/errors.ts';
-import type { Tx } from '../../platform/db/database.ts';
-import { ensureWarehouse } from '../fulfilment/store/warehouses.ts';
+import type { Reader, Tx } from '../../platform/db/database.ts';
+import { ensureWarehouse, warehouseExists } from '../fulfilment/store/warehouses.ts';
+import { recordMovement, type MovementContext } from './store/movements.ts';
 import { skuCatalog } from './store/stock.ts';
 import { bundlesIn } from './store/bundles.ts';
 
@@ -18,10 +19,26 @@ export interface StockAdjustment {
  * One stock row to a new count (onHand) or by a difference (delta), in one conditional upsert: the change applies
  * only if it still covers the reservations and stays at 0 or more.
  */
-export async function applyStockRow(tx: Tx, tenant: string, a: StockAdjustment, now: number) {
+/**
+ * How a stock write treats a warehouse code that names no warehouse: refused (WAREHOUSE_NOT_FOUND, nothing written) —
+ * what every person's write gets, so a typo cannot make a new warehouse that routing then ships from — or created,
+ * named after its code, for the hub's own seeding and the CLI's explicit --create-warehouse.
+ */
+export type UnknownWarehouse = 'refuse' | 'create';
+
+/** Refuses a warehouse code that names no warehouse of the tenant (nothing written). */
+export async function checkWarehouseKnown(q: Reader, tenant: string, warehouse: string): Promise<void> {
+  if (!(await warehouseExists(q, tenant, warehouse))) {
+    throw new HubError('WAREHOUSE_NOT_FOUND', `there is no warehouse ${warehouse}: create it first (仓库不存在)`, { warehouse });
+  }
+}
+
+export async function applyStockRow(tx: Tx, tenant: string, a: StockAdjustment, now: number, ctx: MovementContext, unknown: UnknownWarehouse = 'refuse') {
   if ((await bundlesIn(tx, tenant, [a.sku])).size > 0) {
     throw new HubError('BUNDLE_HOLDS_NO_STOCK', `${a.sku} is a bundle (组合装): it holds no stock of its own; count its components instead`, { sku: a.sku });
   }
+  if (unknown === 'create') await ensureWarehouse(tx, tenant, a.warehouse, now);
+  else await checkWarehouseKnown(tx, tenant, a.warehouse);
   const before = await tx.get<{ on_hand: number; reserved: number; safety_stock: number }>(
     'SELECT on_hand, reserved, safety_stock FROM stock WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
     [tenant, a.sku, a.warehouse],
@@ -29,7 +46,6 @@ export async function applyStockRow(tx: Tx, tenant: string, a: StockAdjustment, 
   if ((await tx.run(`INSERT INTO skus (tenant_id, sku, title, created_at) VALUES (?, ?, '', ?) ON CONFLICT (tenant_id, sku) DO NOTHING`, [tenant, a.sku, now])) > 0) {
     skuCatalog.version++;
   }
-  await ensureWarehouse(tx, tenant, a.warehouse, now);
   const delta = a.onHand === undefined ? (a.delta ?? 0) : null;
   let changed: number;
   if (a.onHand !== undefined) {
@@ -66,11 +82,18 @@ export async function applyStockRow(tx: Tx, tenant: string, a: StockAdjustment, 
       { sku: a.sku, warehouse: a.warehouse, reserved: r?.reserved ?? 0 },
     );
   }
-  const after = (await tx.get<{ on_hand: number; safety_stock: number }>('SELECT on_hand, safety_stock FROM stock WHERE tenant_id = ? AND sku = ? AND warehouse = ?', [
+  const after = (await tx.get<{ on_hand: number; reserved: number; safety_stock: number }>(
+    'SELECT on_hand, reserved, safety_stock FROM stock WHERE tenant_id = ? AND sku = ? AND warehouse = ?',
+    [tenant, a.sku, a.warehouse],
+  )) as { on_hand: number; reserved: number; safety_stock: number };
+  // Under the row's lock (PostgreSQL) or the one writer (SQLite): before and after are this write's own.
+  await recordMovement(
+    tx,
     tenant,
-    a.sku,
-    a.warehouse,
-  ])) as { on_hand: number; safety_stock: number };
+    { sku: a.sku, warehouse: a.warehouse, onHandAfter: Number(after.on_hand), reservedAfter: Number(after.reserved), dOnHand: Number(after.on_hand) - Number(before?.on_hand ?? 0), dReserved: 0 },
+    ctx,
+    now,
+  );
   return {
     before: before ? { onHand: Number(before.on_hand), safetyStock: Number(before.safety_stock) } : null,
     after: { onHand: Number(after.on_hand), safetyStock: Number(after.safety_stock) },

@@ -15,6 +15,8 @@ export interface WarehouseStock {
 
 export interface StockView {
   sku: string;
+  /** The product's name from the catalogue ('' when none was given). */
+  title?: string;
   onHand: number;
   reserved: number;
   /** Units that can still be reserved: on hand − reserved. */

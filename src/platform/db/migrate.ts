@@ -27,6 +27,7 @@ import * as m024 from './migrations/024_listing_pulls.ts';
 import * as m025 from './migrations/025_shopee_waybills.ts';
 import * as m029 from './migrations/029_account_settings.ts';
 import * as m031 from './migrations/031_platform_calls.ts';
+import * as m032 from './migrations/032_stock_movements.ts';
 
 /** One text for both dialects, or one per dialect where they cannot say the same thing (a changed CHECK). */
 export type Ddl = string | Record<Dialect, string>;
@@ -66,6 +67,7 @@ export const migrations: Migration[] = [
   // Numbers were given out per branch of issue 17: a gap is a number its branch did not need (or not merged yet).
   { version: 29, ...m029 },
   { version: 31, ...m031 },
+  { version: 32, ...m032 },
 ];
 
 const tokens: Record<Dialect, Record<string, string>> = {

@@ -129,8 +129,8 @@ export async function prepareDemo(hub: Hub, sims: SimulatorServer): Promise<Demo
   for (const [i, s] of demoSkus.entries()) {
     // The limited gift box is short on purpose: the demo shows 库存不足 holds and the never-oversell guarantee.
     const hot = s.sku === 'HOT-1111';
-    await hub.writes.setStock(who, { sku: s.sku, warehouse: 'WH-HZ', onHand: hot ? 20 : 400 + i * 37, safetyStock: hot ? 5 : 30, cause: 'demo' });
-    if (!hot) await hub.writes.setStock(who, { sku: s.sku, warehouse: 'WH-GZ', onHand: 200 + i * 11, safetyStock: 20, cause: 'demo' });
+    await hub.writes.setStock(who, { sku: s.sku, warehouse: 'WH-HZ', onHand: hot ? 20 : 400 + i * 37, safetyStock: hot ? 5 : 30, cause: 'demo', unknownWarehouse: 'create' });
+    if (!hot) await hub.writes.setStock(who, { sku: s.sku, warehouse: 'WH-GZ', onHand: 200 + i * 11, safetyStock: 20, cause: 'demo', unknownWarehouse: 'create' });
   }
   const passwordHash = await hashPassword(DEMO_PASSWORD, 'demo');
   for (const { username, role } of demoUsers) {

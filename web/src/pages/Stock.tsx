@@ -1,7 +1,8 @@
 // Stock per SKU and warehouse: available vs reserved vs safety stock, low stock highlighted, adjustments.
 import { useCallback, useEffect, useState } from 'react';
-import { App, Button, Card, Form, Input, InputNumber, Modal, Space, Switch, Table, Tag, Typography } from 'antd';
-import { ApiError, get, post, put, qs } from '../api.ts';
+import { App, Button, Card, Form, Input, Modal, Radio, Space, Switch, Table, Tag, Typography } from 'antd';
+import { ApiError, get, post, qs } from '../api.ts';
+import { StockAdjustModal, StockLedgerDrawer } from './StockAdjust.tsx';
 import { count } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
@@ -34,8 +35,8 @@ export default function Stock() {
   const [page, setPage] = useState(1);
   const [data, setData] = useState<{ items: StockView[]; total: number } | null>(null);
   const [dialog, setDialog] = useState<'one' | 'bulk' | null>(null);
-  const [one] = Form.useForm<{ sku: string; warehouse: string; onHand: number; safetyStock?: number }>();
-  const [bulk] = Form.useForm<{ lines: string; reason: string }>();
+  const [bulk] = Form.useForm<{ lines: string; reason: string; kind: 'adjust' | 'count' }>();
+  const [ledger, setLedger] = useState<StockView | null>(null);
   const { settings } = useAllocation();
   // A warehouse-scoped person is not shown the shops' numbers (they are summed over every warehouse).
   const channelsShown = me?.scope.warehouses === null;
@@ -121,37 +122,26 @@ export default function Stock() {
               </Space>
             ),
           },
+          { title: t('stock.title'), dataIndex: 'title', render: (v: string | undefined) => v || '—' },
           { title: t('stock.onHand'), dataIndex: 'onHand', align: 'right', render: n },
           { title: t('stock.reserved'), dataIndex: 'reserved', align: 'right', render: n },
           { title: t('stock.available'), dataIndex: 'available', align: 'right', render: (v: number, r) => <span style={{ color: r.lowStock ? '#cf1322' : undefined, fontWeight: r.lowStock ? 600 : undefined }}>{n(v)}</span> },
           { title: t('stock.safety'), dataIndex: 'safetyStock', align: 'right', render: n },
           { title: t('stock.sellable'), dataIndex: 'sellable', align: 'right', render: n },
+          {
+            title: '',
+            key: 'ledger',
+            render: (_: unknown, r) =>
+              r.components ? null : (
+                <Button size="small" type="link" onClick={() => setLedger(r)} data-testid={`ledger-${r.sku}`}>
+                  {t('stock.ledger')}
+                </Button>
+              ),
+          },
         ]}
       />
-      <Modal open={dialog === 'one'} title={t('stock.adjust')} onCancel={() => setDialog(null)} onOk={() => one.submit()} destroyOnHidden>
-        <Form
-          form={one}
-          layout="vertical"
-          onFinish={(v) =>
-            void put(`/api/stock/${encodeURIComponent(v.sku)}`, { warehouse: v.warehouse, onHand: v.onHand, ...(v.safetyStock !== undefined ? { safetyStock: v.safetyStock } : {}) })
-              .then(() => (setDialog(null), load()))
-              .catch(fail)
-          }
-        >
-          <Form.Item name="sku" label={t('stock.sku')} rules={[{ required: true, whitespace: true }]}>
-            <Input />
-          </Form.Item>
-          <Form.Item name="warehouse" label={t('order.warehouse')} rules={[{ required: true, whitespace: true }]}>
-            <Input />
-          </Form.Item>
-          <Form.Item name="onHand" label={t('stock.onHand')} rules={[{ required: true }]}>
-            <InputNumber min={0} precision={0} />
-          </Form.Item>
-          <Form.Item name="safetyStock" label={t('stock.safety')}>
-            <InputNumber min={0} precision={0} />
-          </Form.Item>
-        </Form>
-      </Modal>
+      <StockAdjustModal open={dialog === 'one'} onClose={() => setDialog(null)} onSaved={load} />
+      <StockLedgerDrawer sku={ledger?.sku ?? null} warehouses={ledger?.byWarehouse.map((w) => w.warehouse) ?? []} onClose={() => setLedger(null)} />
       <Modal open={dialog === 'bulk'} title={t('stock.bulk')} onCancel={() => setDialog(null)} onOk={() => bulk.submit()} destroyOnHidden>
         <Form
           form={bulk}
@@ -165,17 +155,26 @@ export default function Stock() {
                 const [sku = '', warehouse = '', change = ''] = l.split(/[,\t]/).map((x) => x.trim());
                 return /^[+-]/.test(change) ? { sku, warehouse, delta: Number(change) } : { sku, warehouse, onHand: Number(change) };
               });
-            void post<{ pendingApproval?: unknown }>('/api/stock/adjustments', { items, reason: v.reason })
+            void post<{ pendingApproval?: unknown }>('/api/stock/adjustments', { items, reason: v.reason, kind: v.kind ?? 'adjust' })
               .then((r) => {
                 if (r && 'pendingApproval' in r) message.info(t('common.pendingApproval'));
+                else message.success(t('stock.bulkSaved'));
                 setDialog(null);
                 load();
               })
               .catch(fail);
           }}
         >
-          <Form.Item name="lines" label="SKU, warehouse, count | +delta | -delta" rules={[{ required: true }]}>
+          <Form.Item name="lines" label={t('stock.bulkLines')} rules={[{ required: true }]}>
             <Input.TextArea rows={6} placeholder={'A1,WH1,120\nB2,WH1,-3'} />
+          </Form.Item>
+          <Form.Item name="kind" label={t('stock.cause')} initialValue="adjust">
+            <Radio.Group
+              options={[
+                { value: 'adjust', label: t('stock.cause.adjust') },
+                { value: 'count', label: t('stock.cause.count') },
+              ]}
+            />
           </Form.Item>
           <Form.Item name="reason" label={t('common.reason')} rules={[{ required: true, whitespace: true }]}>
             <Input maxLength={500} />

@@ -150,7 +150,7 @@ async function moveStock(tx: Tx, tenant: string, plans: readonly DispatchPlan[],
     const [sku = '', warehouse = ''] = k.split('\u0000');
     return { sku, warehouse, delta: q };
   });
-  const short = await moveReserved(tx, tenant, moves, now);
+  const short = await moveReserved(tx, tenant, moves, now, [...new Set(rewrite.map((r) => r.orderId))].join(',').slice(0, 500) || null);
   if (short) {
     throw new HubError('ROUTING_PLAN_STALE', `${short.warehouse} no longer has ${-short.delta} × ${short.sku} free; nothing was routed, route again`, {
       problems: [{ code: 'NO_STOCK', warehouse: short.warehouse, sku: short.sku }],

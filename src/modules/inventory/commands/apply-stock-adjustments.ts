@@ -13,6 +13,8 @@ import { checkWarehouse } from '../warehouse-scope.ts';
 export interface BulkPayload {
   items: StockAdjustment[];
   reason: string;
+  /** A stock count (盘点): counted quantities; absent for a correction (调整). The ledger says which. */
+  kind?: 'adjust' | 'count' | undefined;
 }
 
 export interface BulkResult {
@@ -36,7 +38,13 @@ export async function applyBulk(deps: StockDeps, tx: Tx, who: Principal, p: Bulk
   const held = await lockHeldOrders(tx, who.tenantId, skus);
   for (const a of p.items) {
     checkWarehouse(who, a.warehouse);
-    const c = await applyStockRow(tx, who.tenantId, a, now);
+    // Approved later, by someone else: the warehouse is checked again, and the ledger names who asked and who approved.
+    const c = await applyStockRow(tx, who.tenantId, a, now, {
+      cause: p.kind === 'count' ? 'count' : 'adjust',
+      reason: p.reason,
+      actor: { id: who.userId, name: ctx ? `${who.name} (${ctx.requestedBy})` : who.name },
+      ref: ctx?.approvalId ?? null,
+    });
     changes.push({ sku: a.sku, warehouse: a.warehouse, before: c.before, after: c.after });
   }
   const served = await serveHeldOrders(tx, held, `stock adjusted (${p.reason})`, now, deps.settings);

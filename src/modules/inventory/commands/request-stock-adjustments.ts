@@ -6,6 +6,7 @@ import type { StockDeps } from '../deps.ts';
 import { visibleOrderNos } from '../held-orders.ts';
 import type { StockAdjustment } from '../stock-row.ts';
 import { checkWarehouse } from '../warehouse-scope.ts';
+import { checkWarehouseKnown } from '../stock-row.ts';
 import { applyBulk, type BulkPayload, type BulkResult } from './apply-stock-adjustments.ts';
 
 /**
@@ -15,7 +16,7 @@ import { applyBulk, type BulkPayload, type BulkResult } from './apply-stock-adju
 export async function requestStockAdjustments(
   deps: StockDeps,
   who: Principal,
-  input: { items: StockAdjustment[]; reason: string },
+  input: { items: StockAdjustment[]; reason: string; kind?: 'adjust' | 'count' | undefined },
   now = Date.now(),
 ): Promise<MaybePending<BulkResult>> {
   const reason = input.reason.trim();
@@ -31,9 +32,11 @@ export async function requestStockAdjustments(
     seen.add(key);
     checkWarehouse(who, a.warehouse);
   });
-  const payload: BulkPayload = { items: input.items.map((a) => ({ ...a })), reason };
+  // An unknown warehouse is refused before anything is written or asked for approval.
+  const warehouses = [...new Set(input.items.map((a) => a.warehouse))].sort();
+  for (const w of warehouses) await checkWarehouseKnown(deps.db.read, who.tenantId, w);
+  const payload: BulkPayload = { items: input.items.map((a) => ({ ...a })), reason, ...(input.kind === 'count' ? { kind: 'count' as const } : {}) };
   if (deps.approvals.required('stock.bulk_adjust')) {
-    const warehouses = [...new Set(input.items.map((a) => a.warehouse))];
     const pending = await deps.db.transaction(async (tx) => {
       // The rows as they stand when asked, so the decider reads before → after (a row not there yet starts at 0).
       const before: { sku: string; warehouse: string; onHand: number; safetyStock: number }[] = [];
@@ -52,7 +55,7 @@ export async function requestStockAdjustments(
           kind: 'stock.bulk_adjust',
           targetType: 'stock',
           targetId: null,
-          summary: `${input.items.length} stock rows in ${warehouses.join(', ')}: ${reason}`,
+          summary: `${input.kind === 'count' ? 'stock count (盘点)' : `${input.items.length} stock rows`} in ${warehouses.join(', ')}: ${reason}`,
           payload: { ...payload, before },
         },
         now,

@@ -5,8 +5,16 @@ import { readBundles } from '../store/bundles.ts';
 import { bundleStockView, stockView, type StockRow, type StockView } from '../views.ts';
 import { warehouseInScope } from '../warehouse-scope.ts';
 
-export async function listStock(deps: StockDeps, who: Principal, opts: { lowOnly: boolean; limit: number; offset: number }): Promise<{ items: StockView[]; total: number }> {
-  const skus = await deps.db.read.all<{ sku: string }>('SELECT sku FROM skus WHERE tenant_id = ? ORDER BY sku', [who.tenantId]);
+export async function listStock(
+  deps: StockDeps,
+  who: Principal,
+  opts: { lowOnly: boolean; limit: number; offset: number; q?: string | undefined },
+): Promise<{ items: StockView[]; total: number }> {
+  const all = await deps.db.read.all<{ sku: string; title: string | null }>('SELECT sku, title FROM skus WHERE tenant_id = ? ORDER BY sku', [who.tenantId]);
+  // A search (the console's SKU picker) matches a part of the code or of the product's name, case aside.
+  const q = opts.q?.trim().toLowerCase();
+  const skus = q ? all.filter((s) => s.sku.toLowerCase().includes(q) || (s.title ?? '').toLowerCase().includes(q)) : all;
+  const titles = new Map(all.map((s) => [s.sku, s.title ?? '']));
   const rows = await deps.db.read.all<StockRow>(
     'SELECT sku, warehouse, on_hand, reserved, safety_stock, updated_at FROM stock WHERE tenant_id = ? ORDER BY sku, warehouse',
     [who.tenantId],
@@ -29,5 +37,6 @@ export async function listStock(deps: StockDeps, who: Principal, opts: { lowOnly
       return components ? bundleStockView(s.sku, components, plain) : (plain.get(s.sku) as StockView);
     });
   if (opts.lowOnly) views = views.filter((v) => v.lowStock);
+  views = views.map((v) => ({ ...v, title: titles.get(v.sku) ?? '' }));
   return { items: views.slice(opts.offset, opts.offset + opts.limit), total: views.length };
 }

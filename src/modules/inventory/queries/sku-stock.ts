@@ -13,6 +13,12 @@ import { allocationOf } from './allocation.ts';
  * bundle (组合装) reports how many of it its components make, and the components beside it.
  */
 export async function skuStock(deps: StockDeps, who: Principal, sku: string): Promise<StockView> {
+  const view = await skuStockOnly(deps, who, sku);
+  const t = await deps.db.read.get<{ title: string | null }>('SELECT title FROM skus WHERE tenant_id = ? AND sku = ?', [who.tenantId, sku]);
+  return { ...view, title: t?.title ?? '' };
+}
+
+async function skuStockOnly(deps: StockDeps, who: Principal, sku: string): Promise<StockView> {
   const components = (await readBundles(deps.db.read, who.tenantId, [sku])).get(sku);
   if (components) {
     const views = new Map<string, StockView>();

@@ -6,6 +6,7 @@ import { reservationMachine, type ReservationState } from '../domain/reservation
 import { appendEvent } from '../../../platform/outbox/append.ts';
 import { stockLines } from '../domain/bundles.ts';
 import { bundlesIn, withComponents } from './bundles.ts';
+import { recordMovement, returningFigures, type Figures } from './movements.ts';
 
 /**
  * The SKU catalogue's version in this process: bumped by every write that adds a SKU or changes an alias, so that
@@ -68,14 +69,14 @@ WHERE tenant_id = ? AND sku = ? AND on_hand - reserved >= ? AND warehouse = (
   WHERE s.tenant_id = ? AND s.sku = ? AND s.on_hand - s.reserved >= ?
   ORDER BY COALESCE(w.priority, 100), s.warehouse
   LIMIT 1)
-RETURNING warehouse`;
+RETURNING warehouse, on_hand, reserved`;
 
 // Paid or not, taking stock for an order reserves it: on-hand counts what is on the shelf, and units leave it only
 // when they are shipped (warehouse-flow). A paid order's reservation is firm (state `deducted`): no timer frees it.
 const take = takeFromWarehouse('reserved = reserved + ?');
 // The exact inverse of a take, for the SKUs already taken when a later one is short. Nothing else can have
 // moved those units in between: SQLite has one writer, and PostgreSQL holds the row locks until commit.
-const giveBack = 'UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?';
+const giveBack = 'UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ?' + returningFigures;
 
 /**
  * Reserves every line of an order or none. A bundle line (组合装) takes its components instead (line quantity ×
@@ -95,24 +96,28 @@ export async function reserveLines(
   reservationMachine.start(mode === 'hold' ? 'held' : 'deducted');
   const bundles = await bundlesIn(tx, tenantId, lines.map((l) => l.sku));
   const wanted = bundles.size ? stockLines(lines, bundles) : null;
-  const taken: { sku: string; warehouse: string; quantity: number }[] = [];
+  const taken: { sku: string; warehouse: string; quantity: number; after: Figures }[] = [];
   for (const [sku, qty] of quantitiesBySku(wanted ?? lines)) {
     // Told just before its row is taken: SKUs out of order throw here, on SQLite too (unit-of-work.ts).
     tx.locks.take('stock', [sku]);
-    let row: { warehouse: string } | undefined;
+    let row: ({ warehouse: string } & Figures) | undefined;
     // On PostgreSQL a concurrent commit can empty the chosen warehouse between sub-select and lock: look again.
     for (let attempt = 0; attempt < 3 && !row; attempt++) {
-      row = await tx.get<{ warehouse: string }>(take, [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
+      row = await tx.get<{ warehouse: string } & Figures>(take, [qty, now, tenantId, sku, qty, tenantId, sku, qty]);
       if (tx.dialect === 'sqlite') break;
     }
     if (!row) {
+      // Given back before any ledger row was written: the order took nothing, and the ledger says nothing.
       for (const t of taken) {
-        const changed = await tx.run(giveBack, [t.quantity, now, tenantId, t.sku, t.warehouse]);
-        if (changed !== 1) throw new Error(`stock invariant broken: cannot give back ${t.quantity} of ${t.sku}@${t.warehouse}`);
+        const back = await tx.get<Figures>(giveBack, [t.quantity, now, tenantId, t.sku, t.warehouse]);
+        if (!back) throw new Error(`stock invariant broken: cannot give back ${t.quantity} of ${t.sku}@${t.warehouse}`);
       }
       throw new StockShort(sku, qty);
     }
-    taken.push({ sku, warehouse: row.warehouse, quantity: qty });
+    taken.push({ sku, warehouse: row.warehouse, quantity: qty, after: row });
+  }
+  for (const t of taken) {
+    await recordMovement(tx, tenantId, { sku: t.sku, warehouse: t.warehouse, onHandAfter: t.after.on_hand, reservedAfter: t.after.reserved, dOnHand: 0, dReserved: t.quantity }, { cause: 'reserve', ref: orderId }, now);
   }
   const held: HeldReservation[] = [];
   for (const t of taken) {
@@ -170,12 +175,13 @@ export async function shipDeducted(tx: Tx, tenantId: string, orderId: string, no
   if (rows.length) reservationMachine.check('deducted', 'shipped', {});
   for (const r of rows) {
     tx.locks.take('stock', [r.sku]);
-    const changed = await tx.run(
+    const after = await tx.get<Figures>(
       `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
-       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?${returningFigures}`,
       [r.quantity, r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity, r.quantity],
     );
-    if (changed !== 1) throw new Error(`stock invariant broken: cannot ship reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    if (!after) throw new Error(`stock invariant broken: cannot ship reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await recordMovement(tx, tenantId, { sku: r.sku, warehouse: r.warehouse, onHandAfter: after.on_hand, reservedAfter: after.reserved, dOnHand: -r.quantity, dReserved: -r.quantity }, { cause: 'ship', reason: 'shipped outside the hub', ref: orderId }, now);
     await tx.run(`UPDATE reservations SET state = 'shipped', updated_at = ? WHERE id = ?`, [now, r.id]);
   }
   await markStockChanged(tx, tenantId, rows.map((r) => r.sku), 'ship', now);
@@ -188,12 +194,13 @@ export async function releaseReservations(tx: Tx, tenantId: string, orderId: str
   if (rows.length) reservationMachine.check('held', 'released', {});
   for (const r of rows) {
     tx.locks.take('stock', [r.sku]);
-    const changed = await tx.run(
+    const after = await tx.get<Figures>(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?
-       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?`,
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?${returningFigures}`,
       [r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity],
     );
-    if (changed !== 1) throw new Error(`stock invariant broken: cannot release reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    if (!after) throw new Error(`stock invariant broken: cannot release reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await recordMovement(tx, tenantId, { sku: r.sku, warehouse: r.warehouse, onHandAfter: after.on_hand, reservedAfter: after.reserved, dOnHand: 0, dReserved: -r.quantity }, { cause: 'release', ref: orderId }, now);
     await tx.run(`UPDATE reservations SET state = 'released', updated_at = ? WHERE id = ?`, [now, r.id]);
   }
   await markStockChanged(tx, tenantId, rows.map((r) => r.sku), 'release', now);
@@ -206,12 +213,13 @@ export async function restoreDeducted(tx: Tx, tenantId: string, orderId: string,
   if (rows.length) reservationMachine.check('deducted', 'restocked', {});
   for (const r of rows) {
     tx.locks.take('stock', [r.sku]);
-    const changed = await tx.run(
+    const after = await tx.get<Figures>(
       `UPDATE stock SET reserved = reserved - ?, updated_at = ?
-       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?`,
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?${returningFigures}`,
       [r.quantity, now, tenantId, r.sku, r.warehouse, r.quantity],
     );
-    if (changed !== 1) throw new Error(`stock invariant broken: cannot restock reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    if (!after) throw new Error(`stock invariant broken: cannot restock reservation ${r.id} of ${r.sku}@${r.warehouse}`);
+    await recordMovement(tx, tenantId, { sku: r.sku, warehouse: r.warehouse, onHandAfter: after.on_hand, reservedAfter: after.reserved, dOnHand: 0, dReserved: -r.quantity }, { cause: 'restock', ref: orderId }, now);
     await tx.run(`UPDATE reservations SET state = 'restocked', updated_at = ? WHERE id = ?`, [now, r.id]);
   }
   await markStockChanged(tx, tenantId, rows.map((r) => r.sku), 'restock', now);
@@ -231,12 +239,12 @@ export interface ReservedMove {
  * only while the row has the units free (on_hand − reserved ≥ q); the first that does not is returned, and the caller
  * rolls the whole transaction back. Null when every move was made.
  */
-export async function moveReserved(tx: Tx, tenantId: string, moves: readonly ReservedMove[], now: number): Promise<ReservedMove | null> {
+export async function moveReserved(tx: Tx, tenantId: string, moves: readonly ReservedMove[], now: number, ref: string | null = null): Promise<ReservedMove | null> {
   const sorted = [...moves].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.warehouse < b.warehouse ? -1 : a.warehouse > b.warehouse ? 1 : 0));
   tx.locks.take('stock', sorted.map((m) => m.sku));
   for (const m of sorted) {
     if (m.delta > 0) {
-      const changed = await tx.run('UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?', [
+      const after = await tx.get<Figures>('UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ?' + returningFigures, [
         m.delta,
         now,
         tenantId,
@@ -244,9 +252,10 @@ export async function moveReserved(tx: Tx, tenantId: string, moves: readonly Res
         m.warehouse,
         m.delta,
       ]);
-      if (changed !== 1) throw new Error(`stock invariant broken: ${m.sku}@${m.warehouse} does not hold the ${m.delta} reserved units being moved away`);
+      if (!after) throw new Error(`stock invariant broken: ${m.sku}@${m.warehouse} does not hold the ${m.delta} reserved units being moved away`);
+      await recordMovement(tx, tenantId, { sku: m.sku, warehouse: m.warehouse, onHandAfter: after.on_hand, reservedAfter: after.reserved, dOnHand: 0, dReserved: -m.delta }, { cause: 'reroute', ref }, now);
     } else if (m.delta < 0) {
-      const changed = await tx.run('UPDATE stock SET reserved = reserved + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND on_hand - reserved >= ?', [
+      const after = await tx.get<Figures>('UPDATE stock SET reserved = reserved + ?, updated_at = ? WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND on_hand - reserved >= ?' + returningFigures, [
         -m.delta,
         now,
         tenantId,
@@ -254,7 +263,8 @@ export async function moveReserved(tx: Tx, tenantId: string, moves: readonly Res
         m.warehouse,
         -m.delta,
       ]);
-      if (changed !== 1) return m;
+      if (!after) return m;
+      await recordMovement(tx, tenantId, { sku: m.sku, warehouse: m.warehouse, onHandAfter: after.on_hand, reservedAfter: after.reserved, dOnHand: 0, dReserved: -m.delta }, { cause: 'reroute', ref }, now);
     }
   }
   await markStockChanged(tx, tenantId, sorted.map((m) => m.sku), 'reroute', now);
@@ -344,12 +354,13 @@ export async function shipFromWarehouse(
   const bySku = new Map<string, number>();
   for (const { sku, quantity } of need.values()) bySku.set(sku, (bySku.get(sku) ?? 0) + quantity);
   for (const [sku, q] of [...bySku].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const changed = await tx.run(
+    const after = await tx.get<Figures>(
       `UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ?
-       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?`,
+       WHERE tenant_id = ? AND sku = ? AND warehouse = ? AND reserved >= ? AND on_hand >= ?${returningFigures}`,
       [q, q, now, tenantId, sku, warehouse, q, q],
     );
-    if (changed !== 1) throw new Error(`stock invariant broken: ${sku}@${warehouse} does not hold the ${q} reserved units ${parcel} takes`);
+    if (!after) throw new Error(`stock invariant broken: ${sku}@${warehouse} does not hold the ${q} reserved units ${parcel} takes`);
+    await recordMovement(tx, tenantId, { sku, warehouse, onHandAfter: after.on_hand, reservedAfter: after.reserved, dOnHand: -q, dReserved: -q }, { cause: 'ship', ref: parcel }, now);
   }
   await markStockChanged(tx, tenantId, [...bySku.keys()], 'ship', now);
 }
