@@ -4,7 +4,7 @@
 // with nothing written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackends } from './support/backends.ts';
-import { createShop, setStock, startServer, type TestServer } from './support/server.ts';
+import { createShop, ensureWarehouse, setStock, startServer, type TestServer } from './support/server.ts';
 import { orderBody } from './support/sign.ts';
 import { ownshop } from '../src/modules/channels/connectors/ownshop/index.ts';
 import { DEFAULT_TENANT } from '../src/kernel/tenancy.ts';
@@ -143,6 +143,8 @@ describe.each(httpBackends)('approval diffs, pending markers and guard rails on 
 
   it('shows a bulk stock change per SKU and warehouse as on hand before → after, as counted when asked', async () => {
     await setStock(s, 'C1', 7, 'WH1', 2);
+    // A warehouse is made by its own action; the row of C1 in it does not exist yet.
+    await ensureWarehouse(s, 'WH2');
     const req = await as<{ pendingApproval: Approval }>('ops1', 'POST', '/api/stock/adjustments', {
       items: [
         { sku: 'C1', warehouse: 'WH1', onHand: 12 },

@@ -583,10 +583,13 @@ describe.each(httpBackends)('correcting a shipped parcel’s tracking number in 
         timers: await count(`SELECT COUNT(*) AS c FROM timers WHERE kind = 'tracking_subscribe' AND ref = ? AND state = 'pending'`, [shipmentId]),
       });
       const refused = async (shipmentId: string, body: unknown, status: number, code: string, message: RegExp) => {
-        // The parcel's own subscription (from shipping it) done first: a timer a refusal set again would then show.
+        // The parcel's own subscription (from shipping it) accepted by the tracking source first — not only its timer
+        // gone, which a busy machine can see between a failed attempt and its retry: a timer a refusal set again
+        // would then show.
+        const row = await s.hub.db.read.get<{ carrier: string | null; tracking_no: string | null }>('SELECT carrier, tracking_no FROM shipments WHERE id = ?', [shipmentId]);
+        if (row?.tracking_no) await until(() => fake.requests.some((q) => q.kind === 'subscribe' && q.number === row.tracking_no));
         await until(async () => (await written(shipmentId)).timers === 0);
         const before = await written(shipmentId);
-        const row = await s.hub.db.read.get<{ carrier: string | null; tracking_no: string | null }>('SELECT carrier, tracking_no FROM shipments WHERE id = ?', [shipmentId]);
         const r = await correct(shipmentId, body);
         expect(r.status, JSON.stringify(r.body)).toBe(status);
         expect(r.body.error?.code).toBe(code);
