@@ -84,6 +84,14 @@ function maxPerSecond(times: readonly number[]): number {
  * limit has a burst, else at most `perSecond` requests in any one second. `admit` says whether a request arriving
  * now fits (and counts it when it does).
  */
+/** The shortest time in which `n` requests went (ms): under a limit of n − 1 a second it must be 1000 or more. */
+function tightest(times: readonly number[], n: number): number {
+  const s = [...times].sort((a, b) => a - b);
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i + n - 1 < s.length; i++) best = Math.min(best, (s[i + n - 1] as number) - (s[i] as number));
+  return best;
+}
+
 function limiter(limit: WriteRate): { admit(t: number): boolean; describe: string } {
   if (limit.burst > 1) {
     let level = 0;
@@ -148,7 +156,7 @@ function orderId(platform: string, shop: number, k: number): string {
 
 interface PhaseResult {
   phase: string;
-  rows: { platform: string; parcels: number; done: number; notDone: number; refused: number; attempts: number; requests: number; spanS: number; shipBacksPerS: number; requestsPerS: number; maxInSecond: number; limit: string; limitAnswers: number; p50: number; p99: number }[];
+  rows: { platform: string; parcels: number; done: number; notDone: number; refused: number; attempts: number; requests: number; spanS: number; shipBacksPerS: number; requestsPerS: number; maxInSecond: number; maxSentInSecond: number; tightestMs: number; limit: string; limitAnswers: number; p50: number; p99: number }[];
 }
 
 async function runPhase(phase: 'paced' | 'unpaced', store: BenchStore, sims: SimulatorServer): Promise<PhaseResult> {
@@ -253,6 +261,8 @@ async function results(reader: DirectReader, shops: Shop[]): Promise<PhaseResult
       shipBacksPerS: done.length / spanS,
       requestsPerS: s.arrivals.length / spanS,
       maxInSecond: maxPerSecond(s.arrivals),
+      maxSentInSecond: maxPerSecond(log.map((l) => Number(l.at))),
+      tightestMs: s.limit.burst === 1 ? tightest(s.arrivals, s.limit.perSecond + 1) : Number.NaN,
       limit: limiter(s.limit).describe,
       limitAnswers: s.throttled,
       p50: pct(latencies, 50),
@@ -280,10 +290,10 @@ async function main(): Promise<void> {
   let bad = false;
   for (const r of results) {
     console.log(`ship-back, ${r.phase === 'paced' ? 'paced at the defaults' : 'pacing off'} (${values.store}, ${parcels} parcels per platform):`);
-    console.log('  platform     done  left  refused  attempts  requests  span s  ship-backs/s  requests/s  max in 1 s  limit                   limit answers  p50 ms  p99 ms');
+    console.log('  platform     done  left  refused  attempts  requests  span s  ship-backs/s  requests/s  max in 1 s sent/arrived  shortest limit+1 ms  limit                   limit answers  p50 ms  p99 ms');
     for (const x of r.rows) {
       console.log(
-        `  ${x.platform.padEnd(11)} ${String(x.done).padStart(5)} ${String(x.notDone).padStart(5)} ${String(x.refused).padStart(8)} ${String(x.attempts).padStart(9)} ${String(x.requests).padStart(9)} ${x.spanS.toFixed(1).padStart(7)} ${x.shipBacksPerS.toFixed(2).padStart(13)} ${x.requestsPerS.toFixed(2).padStart(11)} ${String(x.maxInSecond).padStart(11)}  ${x.limit.padEnd(22)} ${String(x.limitAnswers).padStart(14)} ${String(x.p50).padStart(7)} ${String(x.p99).padStart(7)}`,
+        `  ${x.platform.padEnd(11)} ${String(x.done).padStart(5)} ${String(x.notDone).padStart(5)} ${String(x.refused).padStart(8)} ${String(x.attempts).padStart(9)} ${String(x.requests).padStart(9)} ${x.spanS.toFixed(1).padStart(7)} ${x.shipBacksPerS.toFixed(2).padStart(13)} ${x.requestsPerS.toFixed(2).padStart(11)} ${`${x.maxSentInSecond}/${x.maxInSecond}`.padStart(23)} ${(Number.isNaN(x.tightestMs) ? "-" : String(x.tightestMs)).padStart(20)}  ${x.limit.padEnd(22)} ${String(x.limitAnswers).padStart(14)} ${String(x.p50).padStart(7)} ${String(x.p99).padStart(7)}`,
       );
       // Paced, the hub must keep within every limit and finish every parcel.
       if (r.phase === 'paced' && (x.limitAnswers > 0 || x.done !== x.parcels)) bad = true;

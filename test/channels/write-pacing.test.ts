@@ -187,7 +187,7 @@ describe('ORDERHUB_PLATFORM_WRITE_RATES', () => {
     const rateOf = writeRates((p) => channelAdapters[p]?.writeRate, parseWriteRates('shopify=18/360,taobao=off'));
     expect(rateOf('shopify')).toEqual({ perSecond: 18, burst: 360 });
     expect(rateOf('taobao')).toBeNull();
-    expect(rateOf('jd')).toEqual({ perSecond: 4.5, burst: 1 });
+    expect(rateOf('jd')).toEqual({ perSecond: 4, burst: 1 });
     expect(rateOf('ownshop')).toBeNull();
   });
 
