@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     inFlight.add(p);
   };
   try {
-    await client.api('PUT', `/stock/${sku}`, { warehouse: 'WH1', onHand: 1_000_000 });
+    await client.setStock(sku, 'WH1', 1_000_000);
     const tracked: Tracked[] = [];
     const byChannel = new Map<string, Channel>();
     let tmcPermitted = false;
