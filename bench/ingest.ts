@@ -213,7 +213,7 @@ async function runStore(store: BenchStore, orders: number, opt: Options): Promis
     const cells = [...cat.initial.entries()];
     await forEachLimited(cells, 8, async ([key, onHand]) => {
       const [sku, warehouse] = key.split('|') as [string, string];
-      await client.api('PUT', `/stock/${encodeURIComponent(sku)}`, { warehouse, onHand });
+      await client.setStock(sku, warehouse, onHand);
     });
     checkInterrupt();
     const setupSeconds = (Date.now() - t0) / 1000;

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     const own = await client.api<{ id: string }>('POST', '/channel-accounts', { platform: 'ownshop', name: 'bench shop', credentials: { secret } });
     const tracked = `TRACK-${randomBytes(3).toString('hex')}`;
     const units = Math.ceil((seconds * 1000) / everyMs) + 10;
-    await client.api('PUT', `/stock/${tracked}`, { warehouse: 'WH1', onHand: units });
+    await client.setStock(tracked, 'WH1', units);
     const shops: { platform: string; sim: ReturnType<typeof sims.mount>; itemId: string; skuId: string }[] = [];
     const listingRows = [];
     for (const [i, p] of platforms.entries()) {
@@ -97,14 +97,14 @@ async function main(): Promise<void> {
     }
     await insertListings(store, pgUrl, listingRows);
     // The first write: a count of the tracked SKU marks its listings.
-    await client.api('PUT', `/stock/${tracked}`, { warehouse: 'WH1', onHand: units });
+    await client.setStock(tracked, 'WH1', units);
     const showing = () => shops.map((s) => s.sim.catalogue?.quantityOf(s.itemId, s.skuId));
     for (let i = 0; i < 400 && !showing().every((q) => q === units); i++) await new Promise((r) => setTimeout(r, 50));
     if (!showing().every((q) => q === units)) throw new Error(`the platforms never showed the first count: ${JSON.stringify(showing())}`);
 
     // Background load: random orders over 1,000 other SKUs with plenty of stock.
     const catalogue = makeCatalogue({ skuCount: 1000, hotCount: 5, expectedOrders: 200_000, hotLineShare: 0 });
-    await forEachLimited(catalogue.skus, 16, async (sku) => void (await client.api('PUT', `/stock/${sku}`, { warehouse: 'WH1', onHand: 1_000_000 })));
+    await forEachLimited(catalogue.skus, 16, async (sku) => void (await client.setStock(sku, 'WH1', 1_000_000)));
     const background = makeDeliveries({ count: 2_000 * seconds, prefix: `bg-${randomBytes(3).toString('hex')}`, catalogue, random: rng(7), secret });
     let stop = false;
     let backgroundDone = 0;

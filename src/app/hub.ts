@@ -1,6 +1,6 @@
 // The composition root: opens the database, applies migrations, wires services and background workers.
 import { join, resolve } from 'node:path';
-import type { Config } from '../platform/config.ts';
+import { ConfigError, type Config } from '../platform/config.ts';
 import type { Logger } from '../platform/log.ts';
 import { assertValidMachines, type MachineEntry } from '../kernel/machine.ts';
 import { hubMachines } from './machines.ts';
@@ -37,6 +37,8 @@ import { RefundService } from '../modules/payments/refunds.ts';
 import { RefundWorker } from '../modules/payments/refund-worker.ts';
 import { defaultOutboundOptions, OutboundWorker, type OutboundWorkerOptions } from '../modules/channels/outbound-worker.ts';
 import { defaultStockSyncOptions, StockSyncWorker, stockSyncFeed, type StockSyncOptions } from '../modules/channels/stock-sync-worker.ts';
+import { adapterFor } from '../modules/channels/connectors/registry.ts';
+import { parseWriteRates, writeRates, WritePacer, type PacerClock, type RateOf } from '../modules/channels/write-pacing.ts';
 import { RoutingService } from '../modules/fulfilment/routing/service.ts';
 import { WarehouseFlowService } from '../modules/fulfilment/warehouse-flow.ts';
 import { TrackingAccountService } from '../modules/tracking/accounts.ts';
@@ -75,6 +77,8 @@ export interface HubOptions {
   tmc?: Partial<Omit<TmcOptions, 'requestTimeoutMs'>>;
   /** HTTP for platform pulls (tests count or fail requests). */
   fetch?: typeof fetch;
+  /** The write pacer's clock (tests step it to check pacing without waiting on the wall clock). */
+  pacerClock?: PacerClock;
   /** How often the listing puller looks for accounts due (tests look more often than every 5 s). */
   listingTickMs?: number;
   /** Tracking worker settings (subscription back-off, stale re-query, alert pass). */
@@ -247,9 +251,21 @@ function keyringFor(config: Config, log: Logger): Keyring {
   return k.keyring;
 }
 
+/** Each platform's write pace: the connector's default (ChannelAdapter.writeRate) unless the configuration overrides it. */
+function platformWriteRates(config: Config): RateOf {
+  const overrides = parseWriteRates(config.platformWriteRates);
+  for (const platform of overrides.keys()) {
+    const a = adapterFor(platform);
+    if (!a || !(a.shipBack || a.setStock || a.setRemark)) throw new ConfigError(`ORDERHUB_PLATFORM_WRITE_RATES: "${platform}" is not a platform the hub writes to`);
+  }
+  return writeRates((platform) => adapterFor(platform)?.writeRate, overrides);
+}
+
 export async function startHub(config: Config, log: Logger, opts: HubOptions = {}): Promise<Hub> {
   // A malformed machine (or an effect it names with no implementation) stops the start before the database is touched.
   assertValidMachines(opts.machines ?? hubMachines);
+  // A write rate for a platform the hub does not write to is a typo: refused before anything starts.
+  platformWriteRates(config);
   if (opts.writerThread && !config.databaseUrl) return startThreadedHub(config, log, opts);
   const db = await openHubDatabase(config, opts.pgSchema);
   try {
@@ -294,7 +310,9 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
   // A requested refund wakes the worker at once (the table stays the truth; the worker also polls). Not an outbox
   // subscriber: a cursor of its own would cost a write per relay batch on the ingest path.
   refundService.onRefundRequested = () => refunds.poke();
-  const outbound = new OutboundWorker(integration, accounts, log, { ...defaultOutboundOptions, unconfirmedAfterMs: config.shipBackConfirmMinutes * 60_000, callLogKeepMs: config.callLogDays * 86_400_000, ...opts.outbound, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, leases);
+  // One pacer for both write workers: an account's ship-backs, remarks and stock writes share its platform's rate.
+  const pacer = new WritePacer(platformWriteRates(config), opts.pacerClock);
+  const outbound = new OutboundWorker(integration, accounts, log, { ...defaultOutboundOptions, unconfirmedAfterMs: config.shipBackConfirmMinutes * 60_000, callLogKeepMs: config.callLogDays * 86_400_000, pacer, ...opts.outbound, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, leases);
   // A ship, a retry, a resend or a remark wakes the outbound worker at once (it also polls).
   warehouseFlow.onShipped = () => outbound.poke();
   integration.onOutboundDue = () => outbound.poke();
@@ -303,6 +321,7 @@ export async function startHub(config: Config, log: Logger, opts: HubOptions = {
     ...defaultStockSyncOptions,
     gatherMs: config.stockSyncGatherMs,
     fullPushEveryMs: config.stockSyncFullPushMinutes > 0 ? config.stockSyncFullPushMinutes * 60_000 : 2 ** 31 - 1,
+    pacer,
     ...opts.stockSync,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   };

@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseApprovalPolicy } from '../modules/access/domain/approvals.ts';
+import { parseWriteRates } from '../modules/channels/write-pacing.ts';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL' | 'EXTRA';
 
@@ -101,6 +102,12 @@ export interface Config {
   stockSyncFullPushMinutes: number;
   /** Days the platform call log keeps each request the hub made to a platform (pruned hourly). */
   callLogDays: number;
+  /**
+   * How fast writes (ship-back, remarks, stock) go to each platform, per channel account, where the default beside its
+   * connector does not fit the app's quota: `shopify=18/360,taobao=10,woocommerce=off` (requests per second, optional
+   * burst, or off). Empty: every platform at its default.
+   */
+  platformWriteRates: string;
   /** Where the configuration file was read from, if any. */
   configFile: string | null;
 }
@@ -154,6 +161,7 @@ export const defaults: Omit<Config, 'configFile'> = {
   stockSyncGatherMs: 1000,
   stockSyncFullPushMinutes: 30,
   callLogDays: 14,
+  platformWriteRates: '',
 };
 
 /** Environment variable for each key. */
@@ -206,6 +214,7 @@ const envNames: Record<keyof typeof defaults, string> = {
   stockSyncGatherMs: 'ORDERHUB_STOCK_SYNC_GATHER_MS',
   stockSyncFullPushMinutes: 'ORDERHUB_STOCK_SYNC_FULL_PUSH_MINUTES',
   callLogDays: 'ORDERHUB_CALL_LOG_DAYS',
+  platformWriteRates: 'ORDERHUB_PLATFORM_WRITE_RATES',
 };
 
 export class ConfigError extends Error {}
@@ -251,6 +260,13 @@ function coerce<K extends keyof typeof defaults>(key: K, raw: unknown, origin: s
   }
   if (key === 'pgSchema' && s !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(s)) {
     fail('must be a lower-case SQL identifier');
+  }
+  if (key === 'platformWriteRates') {
+    try {
+      parseWriteRates(s);
+    } catch (e) {
+      fail((e as Error).message);
+    }
   }
   if (key === 'approvals') {
     try {

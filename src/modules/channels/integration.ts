@@ -124,8 +124,8 @@ export class IntegrationService {
 
   // ---- the outbound worker's steps (background writes, not commands: nobody asks for them over HTTP) ----------
 
-  claimDueOutbound(now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
-    return claimDueOutbound(this.deps, now, holder, limit);
+  claimDueOutbound(now: number, holder: string, limit = 20, skipAccounts: readonly string[] = []): Promise<Claim<OutboundRow> | null> {
+    return claimDueOutbound(this.deps, now, holder, limit, skipAccounts);
   }
 
   afterOutboundAttempt(id: number, claim: string, outcome: OutboundOutcome, now: number): Promise<boolean> {

@@ -5,7 +5,10 @@
 // A paused account's writes wait for it (not claimed while it is paused) instead of being refused.
 //
 // A row exists only once the change that caused it committed (it is written in that transaction), so the platform
-// never hears of a shipment that rolled back. Retried on the network, 5xx and 429 with jittered back-off; a refusal
+// never hears of a shipment that rolled back.
+//
+// Each account's writes go one after another in a lane of their own, paced to the platform's rate (write-pacing.ts);
+// lanes of different accounts run side by side, so a shop held to 2 requests a second does not hold up the others. Retried on the network, 5xx and 429 with jittered back-off; a refusal
 // (a 4xx with the platform's reason, an unknown carrier) is kept as `refused` and not retried: sending the same again
 // cannot help. A resend after a lost answer is harmless: each client checks the platform first or uses its key.
 import type { Logger } from '../../platform/log.ts';
@@ -16,6 +19,11 @@ import { adapterFor } from './connectors/registry.ts';
 import { PlatformWriteError, type CallContext, type ChannelAdapter, type PlatformCallTrace, type RemarkWrite, type ShipBackParcel, type WriteResult } from './connectors/types.ts';
 import type { IntegrationService, OutboundOutcome } from './integration.ts';
 import type { OutboundRow } from './store/outbound.ts';
+import type { Claim } from '../../platform/jobs/claims.ts';
+import type { WritePacer } from './write-pacing.ts';
+
+/** Rows claimed at a time. */
+const claimLimit = 20;
 
 export interface OutboundWorkerOptions {
   pollMs: number;
@@ -30,6 +38,8 @@ export interface OutboundWorkerOptions {
   /** How long the platform call log keeps a request (pruned hourly by this worker). */
   callLogKeepMs: number;
   fetch?: typeof fetch;
+  /** Paces each account's requests to its platform's rate (shared with the stock sync worker); absent: not paced. */
+  pacer?: WritePacer;
 }
 
 export const defaultOutboundOptions: OutboundWorkerOptions = { pollMs: 2000, retryBaseMs: 10_000, maxAttempts: 12, callTimeoutMs: 30_000, unconfirmedAfterMs: 30 * 60_000, callLogKeepMs: 14 * 86_400_000 };
@@ -56,7 +66,9 @@ export function outboundBackoff(attempts: number, baseMs: number, random = Math.
 export class OutboundWorker {
   private readonly runner: JobRunner;
   private readonly holder: string;
-  private queue: Promise<number> = Promise.resolve(0);
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The account lanes under way in this process: account id → the lane's end. */
+  private readonly lanes = new Map<string, Promise<void>>();
 
   constructor(
     private readonly integration: IntegrationService,
@@ -67,7 +79,7 @@ export class OutboundWorker {
   ) {
     this.holder = leases.holder;
     this.runner = new JobRunner(log);
-    this.runner.add({ name: 'outbound', failureMessage: 'outbound pass failed', everyMs: opts.pollMs, run: async () => void (await this.runDue()) });
+    this.runner.add({ name: 'outbound', failureMessage: 'outbound pass failed', everyMs: opts.pollMs, run: async () => void (await this.startDue(Date.now())) });
     this.runner.add({ name: 'call-log-prune', failureMessage: 'call log prune failed', everyMs: 3_600_000, firstRunAfterMs: 60_000, run: async () => void (await this.pruneCallLog()) });
   }
 
@@ -89,23 +101,65 @@ export class OutboundWorker {
   async stop(): Promise<void> {
     await this.runner.stop();
     await this.queue;
+    await this.idle();
   }
 
-  /** Works every write due at `now`; returns how many were attempted. Passes in this process run one after another. */
-  runDue(now = Date.now()): Promise<number> {
+  /** Resolves when no account lane of this process is under way. */
+  async idle(): Promise<void> {
+    while (this.lanes.size) await Promise.allSettled([...this.lanes.values()]);
+  }
+
+  /**
+   * Works every write due at `now` and waits for it; returns how many were attempted. Lanes already under way finish
+   * first, so their accounts' due writes are in this pass too.
+   */
+  async runDue(now = Date.now()): Promise<number> {
+    await this.idle();
+    const { claimed, done } = await this.startDue(now);
+    await done;
+    return claimed;
+  }
+
+  /**
+   * One pass: raises the unconfirmed alerts, then claims due writes of the accounts with no lane under way here and
+   * starts a lane for each account (not waited for: a lane ending asks for the next pass). Passes run one at a time.
+   */
+  private startDue(now: number): Promise<{ claimed: number; done: Promise<void> }> {
     const run = this.queue.then(async () => {
       await this.integration.raiseUnconfirmedShipBacks(now, this.opts.unconfirmedAfterMs);
-      const claim = await this.integration.claimDueOutbound(now, this.holder);
-      if (!claim) return 0;
-      for (const r of claim.rows) {
+      let claimed = 0;
+      const started: Promise<void>[] = [];
+      for (;;) {
+        const claim = await this.integration.claimDueOutbound(now, this.holder, claimLimit, [...this.lanes.keys()]);
+        if (!claim) break;
+        claimed += claim.rows.length;
+        const byAccount = new Map<string, OutboundRow[]>();
+        for (const r of claim.rows) byAccount.set(r.account_id, [...(byAccount.get(r.account_id) ?? []), r]);
+        for (const [accountId, rows] of byAccount) started.push(this.startLane(accountId, rows, claim, now));
+        if (claim.rows.length < claimLimit) break;
+      }
+      return { claimed, done: Promise.all(started).then(() => undefined) };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private startLane(accountId: string, rows: OutboundRow[], claim: Claim<OutboundRow>, now: number): Promise<void> {
+    const lane = (async () => {
+      for (const r of rows) {
         await claim.keep();
         const outcome = await this.attempt(r, now);
         await this.integration.afterOutboundAttempt(Number(r.id), claim.token, outcome, Date.now());
       }
-      return claim.rows.length;
-    });
-    this.queue = run.catch(() => 0);
-    return run;
+    })()
+      .catch((e: unknown) => this.log.error({ err: e, accountId }, 'outbound lane failed'))
+      .finally(() => {
+        this.lanes.delete(accountId);
+        // The account's next writes (and any left behind while this lane ran) are claimed at once.
+        this.runner.poke('outbound');
+      });
+    this.lanes.set(accountId, lane);
+    return lane;
   }
 
   private async attempt(r: OutboundRow, now: number): Promise<OutboundOutcome> {
@@ -122,7 +176,9 @@ export class OutboundWorker {
     // Every request the client makes, for the call log (recorded with the attempt).
     const calls: PlatformCallTrace[] = [];
     try {
-      const res = await call({ credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal, onCall: (c) => calls.push(c) });
+      const pacer = this.opts.pacer;
+      const pace = pacer ? () => pacer.pace(account.id, account.platform, signal) : undefined;
+      const res = await call({ credentials: account.credentials, fetch: this.opts.fetch ?? fetch, now: Date.now, signal, onCall: (c) => calls.push(c), pace });
       // Ids only: the parcel's lines, the remark and the buyer stay out of the log.
       this.log.info({ platform: account.platform, accountId: account.id, outboundId: Number(r.id), kind: r.kind, attempts, already: res.already, status: res.status }, 'platform write done');
       return { kind: 'done', status: res.status, latencyMs: latency(), platformRef: res.platformRef, already: res.already, calls };

@@ -8,6 +8,10 @@
 // then), calls the platform's setStock, and records what it said. Limits, 5xx and the network are retried with
 // jittered back-off (Retry-After when the platform names one); a refusal is kept on the listing. A full push on a
 // schedule makes every listing due, writing over what was changed on the platform behind the hub's back.
+//
+// Each account's claimed listings are written in a lane of their own, paced to the platform's rate (write-pacing.ts,
+// shared with the outbound worker); lanes of different accounts run side by side, so one shop held to its platform's
+// rate does not hold up the writes of the others.
 import type { Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
 import { newHolderId, type LeaseKeeper } from '../../platform/jobs/leases.ts';
@@ -30,6 +34,7 @@ import {
   type ListingRow,
   type StockWriteOutcome,
 } from './store/listing-sync.ts';
+import type { WritePacer } from './write-pacing.ts';
 
 /** One stock write as it happened (for the benchmark and tests: what was computed when, and what the platform got). */
 export interface StockWriteRecord {
@@ -56,6 +61,8 @@ export interface StockSyncOptions {
   /** Listings claimed (and written at once) per pass. */
   batch: number;
   fetch?: typeof fetch;
+  /** Paces each account's requests to its platform's rate (shared with the outbound worker); absent: not paced. */
+  pacer?: WritePacer;
   /** Called after each write (in-process only: benchmarks and tests). */
   onWrite?: (r: StockWriteRecord) => void;
 }
@@ -123,7 +130,9 @@ export function stockSyncFeed(opts: Pick<StockSyncOptions, 'gatherMs'>, afterMar
 export class StockSyncWorker {
   private readonly runner: JobRunner;
   private readonly holder: string;
-  private queue: Promise<number> = Promise.resolve(0);
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The account lanes under way in this process: account id → the lane's end. */
+  private readonly lanes = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -134,7 +143,7 @@ export class StockSyncWorker {
   ) {
     this.holder = leases.holder;
     this.runner = new JobRunner(log);
-    this.runner.add({ name: 'stock-sync', failureMessage: 'stock sync pass failed', everyMs: opts.pollMs, run: async () => void (await this.runDue()) });
+    this.runner.add({ name: 'stock-sync', failureMessage: 'stock sync pass failed', everyMs: opts.pollMs, run: async () => void (await this.startDue(Date.now())) });
     this.runner.add({
       name: 'stock-sync-full',
       failureMessage: 'stock sync full push failed',
@@ -155,6 +164,12 @@ export class StockSyncWorker {
   async stop(): Promise<void> {
     await this.runner.stop();
     await this.queue;
+    await this.idle();
+  }
+
+  /** Resolves when no account lane of this process is under way. */
+  async idle(): Promise<void> {
+    while (this.lanes.size) await Promise.allSettled([...this.lanes.values()]);
   }
 
   /** Makes every matched listing due now (the scheduled full push; also on demand). */
@@ -165,26 +180,57 @@ export class StockSyncWorker {
     return n;
   }
 
-  /** Writes every listing due at `now`, a batch at a time, the batch's calls at once; returns how many were attempted. */
-  runDue(now = Date.now()): Promise<number> {
+  /**
+   * Writes every listing due at `now` and waits for the writes; returns how many were attempted. Lanes already under
+   * way finish first, so their accounts' due listings are in this pass too.
+   */
+  async runDue(now = Date.now()): Promise<number> {
+    await this.idle();
+    const { claimed, done } = await this.startDue(now);
+    await done;
+    return claimed;
+  }
+
+  /**
+   * One pass: claims due listings of the accounts with no lane under way here, a batch at a time, and starts a lane per
+   * account (its writes at once, each waiting its turn under the platform's rate); not waited for — a lane ending asks
+   * for the next pass. Passes run one at a time.
+   */
+  private startDue(now: number): Promise<{ claimed: number; done: Promise<void> }> {
     const run = this.queue.then(async () => {
-      let total = 0;
+      let claimed = 0;
+      const started: Promise<void>[] = [];
       for (;;) {
-        const claim = await claimDueListings(this.db, this.holder, now, this.opts.batch, claimMs);
-        if (!claim) return total;
+        const claim = await claimDueListings(this.db, this.holder, now, this.opts.batch, claimMs, [...this.lanes.keys()]);
+        if (!claim) break;
+        claimed += claim.rows.length;
+        const byAccount = new Map<string, ListingRow[]>();
+        for (const l of claim.rows) byAccount.set(l.account_id, [...(byAccount.get(l.account_id) ?? []), l]);
+        const lanes = [...byAccount].map(([accountId, rows]) => this.startLane(accountId, rows, claim));
         const keeper = setInterval(() => void keepListingClaim(this.db, claim, claimMs).catch(() => undefined), claimMs / 3);
-        try {
-          await Promise.all(claim.rows.map((l) => this.write(l, claim)));
-        } finally {
-          clearInterval(keeper);
-        }
-        total += claim.rows.length;
-        // A batch written: look again at once (listings marked meanwhile are due at their own time).
+        keeper.unref();
+        const all = Promise.all(lanes).finally(() => clearInterval(keeper));
+        started.push(all.then(() => undefined));
+        // Listings marked meanwhile are due at their own time.
         now = Date.now();
       }
+      return { claimed, done: Promise.all(started).then(() => undefined) };
     });
-    this.queue = run.catch(() => 0);
+    this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private startLane(accountId: string, rows: ListingRow[], claim: ListingClaim): Promise<void> {
+    const lane = Promise.all(rows.map((l) => this.write(l, claim)))
+      .then(() => undefined)
+      .catch((e: unknown) => this.log.error({ err: e, accountId }, 'stock sync lane failed'))
+      .finally(() => {
+        this.lanes.delete(accountId);
+        // The account's listings marked while this lane ran are claimed at once (when due).
+        this.runner.poke('stock-sync');
+      });
+    this.lanes.set(accountId, lane);
+    return lane;
   }
 
   private async write(l: ListingRow, claim: ListingClaim): Promise<void> {
@@ -238,6 +284,7 @@ export class StockSyncWorker {
           learned: account.learned,
           learn: (facts) => this.accounts.learn(account.id, facts),
           onCall: (c) => calls.push(c),
+          pace: this.opts.pacer ? () => (this.opts.pacer as WritePacer).pace(account.id, account.platform, signal) : undefined,
         },
         {
           listing: { platformItemId: l.platform_item_id, platformSkuId: l.platform_sku_id, ref },

@@ -10,12 +10,15 @@ import type { OutboundRow } from '../store/outbound.ts';
  * that sent them died before it wrote the answer, and the client's check-first makes the resend harmless. Null when
  * nothing is due (looked up on the read connection: no write when idle).
  */
-export async function claimDueOutbound(deps: IntegrationDeps, now: number, holder: string, limit = 20): Promise<Claim<OutboundRow> | null> {
-  // A paused account's writes wait (not refused): they are claimed again as soon as the account is active.
-  const where = `state IN ('pending', 'in_flight') AND next_attempt_at <= ? AND account_id NOT IN (SELECT id FROM channel_accounts WHERE active = 0 AND deleted_at IS NULL)`;
-  const any = await deps.db.read.get(`SELECT id FROM outbound_calls WHERE ${where} AND (claimed_until IS NULL OR claimed_until <= ${dbNow(deps.db.dialect)}) LIMIT 1`, [now]);
+export async function claimDueOutbound(deps: IntegrationDeps, now: number, holder: string, limit = 20, skipAccounts: readonly string[] = []): Promise<Claim<OutboundRow> | null> {
+  // A paused account's writes wait (not refused): they are claimed again as soon as the account is active. An account
+  // this process is still writing to (`skipAccounts`) is left for the pass after: its writes go one after another.
+  const skip = skipAccounts.length ? ` AND account_id NOT IN (${skipAccounts.map(() => '?').join(', ')})` : '';
+  const where = `state IN ('pending', 'in_flight') AND next_attempt_at <= ? AND account_id NOT IN (SELECT id FROM channel_accounts WHERE active = 0 AND deleted_at IS NULL)${skip}`;
+  const params = [now, ...skipAccounts];
+  const any = await deps.db.read.get(`SELECT id FROM outbound_calls WHERE ${where} AND (claimed_until IS NULL OR claimed_until <= ${dbNow(deps.db.dialect)}) LIMIT 1`, params);
   if (!any) return null;
-  const claim = await claimDue<OutboundRow>(deps.db, holder, { table: 'outbound_calls', where, params: [now], orderBy: 'next_attempt_at, id', limit, columns: '*' });
+  const claim = await claimDue<OutboundRow>(deps.db, holder, { table: 'outbound_calls', where, params, orderBy: 'next_attempt_at, id', limit, columns: '*' });
   if (claim.rows.length) {
     await deps.db.transaction(async (tx) => {
       for (const r of claim.rows) await tx.run(`UPDATE outbound_calls SET state = 'in_flight', updated_at = ? WHERE id = ? AND claimed_by = ?`, [now, r.id, claim.token]);

@@ -163,6 +163,23 @@ export interface ChannelAdapter<Credentials = unknown> {
    * the seller's words, empty when the shop agrees; throws PlatformWriteError when the shop cannot be asked.
    */
   checkSettings?(ctx: CallContext<Credentials>, settings: Readonly<Record<string, unknown>>): Promise<string[]>;
+  /** How fast the hub sends this platform's writes per account (write-pacing.ts); absent: not paced. */
+  readonly writeRate?: PlatformWriteRate;
+}
+
+export interface WriteRate {
+  /** Requests per second, sustained. */
+  perSecond: number;
+  /** Requests that may go at once after a quiet spell (1: evenly spaced). */
+  burst: number;
+}
+
+/** A platform's write rate (ChannelAdapter.writeRate), as data beside its connector: what the hub paces to, and the platform's limit it keeps under. */
+export interface PlatformWriteRate extends WriteRate {
+  /** The platform's own limit (per app and shop), which the pace stays under with some room. */
+  limit: WriteRate;
+  /** `documented`: the platform publishes the figure; `assumed`: it publishes none the hub could confirm (override it). */
+  basis: 'documented' | 'assumed';
 }
 
 /** One platform SKU of a shop as a listing pull finds it (an item without SKUs is one listing with platformSkuId ''). */
@@ -264,6 +281,8 @@ export interface CallContext<Credentials> {
   learn?: ((facts: Record<string, string>) => Promise<void>) | undefined;
   /** Told of every request the call makes (the outbound call log): the transport calls it, the worker records it. */
   onCall?: ((call: PlatformCallTrace) => void) | undefined;
+  /** Waits for the account's turn under the platform's rate (the write pacer): the transport awaits it before every request. */
+  pace?: (() => Promise<void>) | undefined;
 }
 
 /** One request a platform call made, as the transport saw it: no body, no credentials, no personal data. */

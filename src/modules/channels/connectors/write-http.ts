@@ -1,6 +1,8 @@
 // The transport every platform write shares: one request with the call's timeout, a network failure (or an answer cut
 // short) as a retryable PlatformWriteError naming the platform, and the answer's text parsed where it parses. What an
-// answer means — a refusal, a limit, success — is each platform's own reading, in its client.
+// answer means — a refusal, a limit, success — is each platform's own reading, in its client. Every request first waits
+// for the account's turn under the platform's rate (ctx.pace, the write pacer), so pacing holds per request: a Shopify
+// ship-back is four requests, a Taobao one is one.
 import { PlatformWriteError, type CallContext } from './types.ts';
 
 export interface PlatformAnswer {
@@ -27,13 +29,14 @@ export function restOp(method: string, url: string): string {
 }
 
 export async function sendPlatformRequest(
-  ctx: Pick<CallContext<unknown>, 'fetch' | 'signal' | 'onCall'>,
+  ctx: Pick<CallContext<unknown>, 'fetch' | 'signal' | 'onCall' | 'pace'>,
   platform: string,
   url: string,
   /** `op`: the platform's method name for the call log (RPC-style APIs); REST calls are named by method and path. */
   init: { method: string; headers: Record<string, string>; body?: string | undefined; op?: string | undefined },
   parse: (text: string) => unknown = JSON.parse,
 ): Promise<PlatformAnswer> {
+  await ctx.pace?.();
   let res: Response | undefined;
   let text: string;
   const at = Date.now();

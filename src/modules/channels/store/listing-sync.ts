@@ -91,10 +91,12 @@ let seq = 0;
  * Claims up to `limit` due listings: those that must go to 0 first, then by due time. A claim left by a process that
  * died lapses after `ttlMs`. Null when nothing is due (looked up on the read connection: no write when idle).
  */
-export async function claimDueListings(db: Database, holder: string, now: number, limit: number, ttlMs: number): Promise<ListingClaim | null> {
+export async function claimDueListings(db: Database, holder: string, now: number, limit: number, ttlMs: number, skipAccounts: readonly string[] = []): Promise<ListingClaim | null> {
   const free = (d: Database['dialect']) => `(sync_claimed_until IS NULL OR sync_claimed_until <= ${dbNow(d)})`;
-  const where = `sync_due_at <= ? AND ${syncable}`;
-  if (!(await db.read.get(`SELECT id FROM listings WHERE ${where} AND ${free(db.dialect)} LIMIT 1`, [now]))) return null;
+  // An account this process is still writing to is left for the pass after (its writes are paced together).
+  const skip = skipAccounts.length ? ` AND account_id NOT IN (${skipAccounts.map(() => '?').join(', ')})` : '';
+  const where = `sync_due_at <= ? AND ${syncable}${skip}`;
+  if (!(await db.read.get(`SELECT id FROM listings WHERE ${where} AND ${free(db.dialect)} LIMIT 1`, [now, ...skipAccounts]))) return null;
   const token = `${holder}#ls${++seq}`;
   const rows = await db.transaction((tx) => {
     const skipLocked = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
@@ -103,7 +105,7 @@ export async function claimDueListings(db: Database, holder: string, now: number
        WHERE id IN (SELECT id FROM listings WHERE ${where} AND ${free(tx.dialect)}
                     ORDER BY CASE WHEN sync_wanted = 0 THEN 0 ELSE 1 END, sync_due_at, id LIMIT ?${skipLocked})
        RETURNING *`,
-      [token, ttlMs, now, limit],
+      [token, ttlMs, now, ...skipAccounts, limit],
     );
   });
   if (rows.length === 0) return null;

@@ -685,4 +685,8 @@ export const douyin: ChannelAdapter<DouyinCredentials> = {
   setRemark: setRemarkDouyin,
   pullListings: pullDouyinListings,
   setStock: setStockDouyin,
+  // 抖店 limits per app and API per second (60000 触发限流); the figures are per app in its console, none public.
+  // Assumed 5 requests/s; paced at 4
+  // (80 %: room for the network's jitter), evenly spaced (override: ORDERHUB_PLATFORM_WRITE_RATES).
+  writeRate: { perSecond: 4, burst: 1, limit: { perSecond: 5, burst: 1 }, basis: 'assumed' },
 };

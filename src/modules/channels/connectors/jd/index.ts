@@ -404,4 +404,8 @@ export const jd: ChannelAdapter<JdCredentials> = {
   setRemark: setRemarkJd,
   pullListings: pullJdListings,
   setStock: setJdStock,
+  // JOS flow-controls per app and API (code 2 / isp.*-flow-control); no public per-second figure was found for these
+  // methods. Assumed 5 requests/s; paced at 4
+  // (80 %: room for the network's jitter), evenly spaced (override: ORDERHUB_PLATFORM_WRITE_RATES).
+  writeRate: { perSecond: 4, burst: 1, limit: { perSecond: 5, burst: 1 }, basis: 'assumed' },
 };

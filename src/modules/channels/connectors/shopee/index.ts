@@ -569,4 +569,8 @@ export const shopee: ChannelAdapter<ShopeeCredentials> = {
   pullListings: pullShopeeListings,
   setStock: setStockShopee,
   shipBack: shipBackShopee,
+  // Shopee limits per partner and shop (error_rate_limit / 429) without a public per-second figure for product calls.
+  // Assumed 5 requests/s; paced at 4
+  // (80 %: room for the network's jitter), evenly spaced (override: ORDERHUB_PLATFORM_WRITE_RATES).
+  writeRate: { perSecond: 4, burst: 1, limit: { perSecond: 5, burst: 1 }, basis: 'assumed' },
 };

@@ -243,6 +243,10 @@ export const shopify: ChannelAdapter<ShopifyCredentials> = {
   ],
   settingsProblems: shopifySettingsProblems,
   checkSettings: checkShopifySettings,
+  // REST Admin API: a bucket of 40 requests per app and store leaking 2 a second on the standard plans (Advanced 4,
+  // Plus 20/s with a bucket of 400: override with ORDERHUB_PLATFORM_WRITE_RATES=shopify=18/360);
+  // shopify.dev/docs/api/admin-rest/usage/rate-limits. Paced at 90 %: the pulls draw on the same bucket.
+  writeRate: { perSecond: 1.8, burst: 36, limit: { perSecond: 2, burst: 40 }, basis: 'documented' },
 
   parsePulled(rawBody) {
     let body: unknown;

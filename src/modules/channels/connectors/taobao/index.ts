@@ -469,4 +469,8 @@ export const taobao: ChannelAdapter<TaobaoCredentials> = {
   setRemark: setRemarkTaobao,
   pullListings: pullTaobaoListings,
   setStock: setTaobaoStock,
+  // TOP limits calls per app and API from the app's console (流量控制, code 7 / accesscontrol.limited-by-*); no public
+  // per-second figure was found. Assumed 5 requests/s per app and shop; paced at 4 (80 %: room for the network's
+  // jitter), evenly spaced. Override with ORDERHUB_PLATFORM_WRITE_RATES when the app's console says otherwise.
+  writeRate: { perSecond: 4, burst: 1, limit: { perSecond: 5, burst: 1 }, basis: 'assumed' },
 };

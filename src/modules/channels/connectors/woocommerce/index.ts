@@ -466,6 +466,10 @@ export const woocommerce: ChannelAdapter<WooCommerceCredentials> = {
   trackingCorrection: 'Shipment Tracking: POST shipment-trackings with the new number, then DELETE shipment-trackings/{tracking_id} of the old one',
   pullListings: pullWooListings,
   setStock: setStockWoo,
+  // WooCommerce's REST API has no limiter of its own: a host or firewall in front of the shop may have one (429). The
+  // shop is the seller's own server, often shared hosting: assumed 5 requests/s, paced at 4 (80 %: room for the
+  // network's jitter), evenly spaced.
+  writeRate: { perSecond: 4, burst: 1, limit: { perSecond: 5, burst: 1 }, basis: 'assumed' },
   pullConfigured: (c) => Boolean(c.consumerKey && c.consumerSecret),
   pull: pullWoo,
 
